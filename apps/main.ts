@@ -1,0 +1,31 @@
+/**
+ * The cdk8s app (`npx cdk8s synth`, `npm run synth`): raw manifests of the whole stack in dist/.
+ *
+ * The cdk8s CLI empties its output directory before running the app, so cdk8s.yaml points it at a
+ * scratch directory and this app swaps the finished manifests into dist/ itself: on any error dist/
+ * keeps its previous content.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'cdk8s';
+import { replaceDirectory, runMain } from '../lib/core/output';
+import { buildStack } from './stack';
+
+runMain(() => {
+  const dist = path.resolve(process.env.CHART_AS_CODE_DIST ?? path.join(__dirname, '..', 'dist'));
+  const scratch = fs.mkdtempSync(path.join(path.dirname(dist), '.synth-'));
+  try {
+    const app = new App({ outdir: scratch });
+    buildStack(app);
+    app.synth();
+    const files = new Map<string, string>();
+    for (const f of fs.readdirSync(scratch)) files.set(f, fs.readFileSync(path.join(scratch, f), 'utf8'));
+    replaceDirectory(dist, files);
+    // The cdk8s CLI lists (and validation plugins read) its own output directory: give it the same files.
+    const cliOut = process.env.CDK8S_OUTDIR;
+    if (cliOut && path.resolve(cliOut) !== dist) replaceDirectory(cliOut, files);
+    for (const f of files.keys()) process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(dist, f))}\n`);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+});

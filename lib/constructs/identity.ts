@@ -1,0 +1,81 @@
+/**
+ * Names, labels and metadata for every object of a system: product names behind the optional
+ * namePrefix, standard app.kubernetes.io/* labels (a named template in charts), the release namespace
+ * on every namespaced object, and the user's common labels and annotations.
+ */
+import { Render } from '../core/template';
+
+/** The root values every system has (see commonFields in core/schema). */
+export interface CommonValues {
+  readonly namePrefix: string;
+  readonly commonLabels: Record<string, string>;
+  readonly commonAnnotations: Record<string, string>;
+}
+
+export interface IdentityProps {
+  /** Chart name: `app.kubernetes.io/name`. */
+  readonly chartName: string;
+  /** Chart version, for the `helm.sh/chart` label. */
+  readonly chartVersion: string;
+  /** `app.kubernetes.io/part-of`. */
+  readonly partOf: string;
+  /** `app.kubernetes.io/version`: the image tag in use. */
+  readonly version: string;
+  readonly common: CommonValues;
+}
+
+export interface MetaOptions {
+  /** Annotations of this object, besides the common ones. */
+  readonly annotations?: Record<string, string>;
+  /** A map-valued value merged into the annotations (e.g. service.annotations). */
+  readonly extraAnnotations?: Record<string, string>;
+}
+
+export class Identity {
+  constructor(private readonly render: Render, public readonly props: IdentityProps) {}
+
+  /** An object's name: the product's name behind the release's namePrefix. */
+  public name(base: string): string {
+    return this.render.objectName(this.props.common.namePrefix, base);
+  }
+
+  /** Labels that select a component's pods; never change them on a live release (selectors are immutable). */
+  public selector(component: string): Record<string, string> {
+    const base = this.render.namedMap('selectorLabels', () => ({
+      'app.kubernetes.io/name': this.props.chartName,
+      'app.kubernetes.io/instance': this.render.release.name,
+    }));
+    return { ...base, 'app.kubernetes.io/component': component };
+  }
+
+  /** All labels of a component's objects. */
+  public labels(component: string): Record<string, string> {
+    const standard = this.render.namedMap('labels', () => ({
+      'app.kubernetes.io/name': this.props.chartName,
+      'app.kubernetes.io/instance': this.render.release.name,
+      'app.kubernetes.io/version': this.props.version,
+      'app.kubernetes.io/part-of': this.props.partOf,
+      'app.kubernetes.io/managed-by': this.render.release.service,
+      'helm.sh/chart': `${this.props.chartName}-${this.props.chartVersion.replace(/\+/g, '_')}`,
+    }));
+    return this.render.merge({ ...standard, 'app.kubernetes.io/component': component }, this.props.common.commonLabels);
+  }
+
+  /** Annotations of an object: its own, then the user's common ones. */
+  public annotations(opts: MetaOptions = {}): Record<string, string> {
+    const extra = opts.extraAnnotations
+      ? this.render.mergeMaps(this.props.common.commonAnnotations, opts.extraAnnotations)
+      : this.props.common.commonAnnotations;
+    return this.render.merge({ ...(opts.annotations ?? {}) }, extra);
+  }
+
+  /** metadata for a namespaced object. */
+  public meta(base: string, component: string, opts: MetaOptions = {}) {
+    return {
+      name: this.name(base),
+      namespace: this.render.release.namespace,
+      labels: this.labels(component),
+      annotations: this.annotations(opts),
+    };
+  }
+}

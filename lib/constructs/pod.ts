@@ -1,0 +1,90 @@
+/**
+ * Pod-level pieces every workload shares: security contexts, probes, scheduling, image pull secrets.
+ *
+ * cdk8s-plus defaults, each decided on purpose here (we build objects directly, so none applies silently):
+ * - runAsNonRoot: kept wherever the image allows it (ICAP uid 1000, Core, Postgres uid 999); the SV server
+ *   runs as root by the vendor's instructions, which its values say.
+ * - readOnlyRootFilesystem: on for helper containers (wait-for-db, tests); off for product containers,
+ *   which write under their install directories; a value turns it on.
+ * - resource requests/limits: always set, from the vendor's sizing, never cdk8s-plus' generic ones.
+ * - startup probe on the first port: not used; the vendor's readiness/liveness timings already allow
+ *   for slow starts, and a TCP probe would pass before the app is ready.
+ * - imagePullPolicy Always: replaced by IfNotPresent, because tags are pinned.
+ * - automountServiceAccountToken false: kept, except where the pod talks to the API (licensing clean-up).
+ * - hashed names and the cdk8s.io/metadata.addr selector: replaced by product names and
+ *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
+ */
+import { z } from 'zod';
+import { k8sObject, ProbeDefaults, probe } from '../core/schema';
+import { Render } from '../core/template';
+
+export const restrictedPodSecurity = (uid: number, gid = uid) => ({
+  runAsNonRoot: true,
+  runAsUser: uid,
+  runAsGroup: gid,
+  fsGroup: gid,
+  seccompProfile: { type: 'RuntimeDefault' },
+});
+
+export const restrictedContainerSecurity = (readOnlyRootFilesystem: boolean) => ({
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  readOnlyRootFilesystem,
+  runAsNonRoot: true,
+  seccompProfile: { type: 'RuntimeDefault' },
+});
+
+/** Scheduling and pod-level values shared by all product workloads. */
+export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
+  podSecurityContext: k8sObject().default(podSecurityContext).describe('Pod security context.'),
+  securityContext: k8sObject().default(securityContext).describe('Security context of the main container.'),
+  podAnnotations: z.record(z.string(), z.string()).default({}).describe('Annotations of the pods.'),
+  podLabels: z.record(z.string(), z.string()).default({}).describe('Extra labels of the pods (not used in selectors).'),
+  imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),
+  nodeSelector: z.record(z.string(), z.string()).default({}).describe('Node labels the pods must run on.'),
+  tolerations: z.array(k8sObject()).default([]).describe('Tolerations of the pods.'),
+  affinity: k8sObject().default({}).describe('Affinity rules of the pods.'),
+  priorityClassName: z.string().default('').describe('Priority class of the pods; empty for the cluster default.'),
+});
+
+export interface PodValues {
+  readonly podSecurityContext: Record<string, unknown>;
+  readonly imagePullSecrets: { name: string }[];
+  readonly nodeSelector: Record<string, string>;
+  readonly tolerations: Record<string, unknown>[];
+  readonly affinity: Record<string, unknown>;
+  readonly priorityClassName: string;
+}
+
+/** Pod spec fields for scheduling, pull secrets and the pod security context. */
+export function podSpecFields(render: Render, v: PodValues) {
+  return {
+    securityContext: v.podSecurityContext,
+    ...render.fields(v.imagePullSecrets, { imagePullSecrets: v.imagePullSecrets }),
+    ...render.fields(v.nodeSelector, { nodeSelector: v.nodeSelector }),
+    ...render.fields(v.tolerations, { tolerations: v.tolerations }),
+    ...render.fields(v.affinity, { affinity: v.affinity }),
+    ...render.fields(v.priorityClassName, { priorityClassName: v.priorityClassName }),
+  };
+}
+
+export type ProbeValues = z.output<ReturnType<typeof probe>>;
+export { probe, ProbeDefaults };
+
+/** An HTTP GET probe under `key`, present only when enabled. */
+export function httpProbe(
+  render: Render,
+  key: 'readinessProbe' | 'livenessProbe' | 'startupProbe',
+  p: ProbeValues,
+  action: { path: string; port: number | string; scheme: string },
+) {
+  return render.fields(p.enabled, {
+    [key]: {
+      httpGet: action,
+      initialDelaySeconds: p.initialDelaySeconds,
+      periodSeconds: p.periodSeconds,
+      timeoutSeconds: p.timeoutSeconds,
+      failureThreshold: p.failureThreshold,
+    },
+  });
+}

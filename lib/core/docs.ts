@@ -1,0 +1,162 @@
+/**
+ * values.yaml and the chart README's values table, both derived from the values schema: defaults from
+ * `.default()`, text from `.describe()`.
+ */
+import YAML from 'yaml';
+import { z } from 'zod';
+import type { SystemDefinition } from './system';
+
+interface Def {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  defaultValue?: unknown;
+}
+
+function def(s: z.ZodType): Def {
+  return (s as unknown as { _zod: { def: Def } })._zod.def;
+}
+
+/** The first description found on a schema or the wrappers around it. */
+function describe(s: z.ZodType): string | undefined {
+  for (let cur: z.ZodType | undefined = s; cur; ) {
+    const d = z.globalRegistry.get(cur)?.description ?? cur.description;
+    if (d) return d;
+    const k = def(cur);
+    cur = k.innerType ?? (k.type === 'pipe' ? k.in : undefined);
+  }
+  return undefined;
+}
+
+function unwrap(s: z.ZodType): z.ZodType {
+  let cur = s;
+  for (let k = def(cur); k.innerType || (k.type === 'pipe' && k.in); k = def(cur)) cur = (k.innerType ?? k.in)!;
+  return cur;
+}
+
+function typeName(s: z.ZodType): string {
+  const inner = unwrap(s);
+  const k = def(inner);
+  switch (k.type) {
+    case 'object':
+    case 'record':
+      return 'object';
+    case 'array':
+      return 'list';
+    case 'number':
+      return (inner as z.ZodNumber).format?.includes('int') || (inner as z.ZodNumber).isInt ? 'int' : 'number';
+    case 'enum':
+      return `enum: ${(inner as z.ZodEnum).options.join(', ')}`;
+    case 'union':
+      return ((k as unknown as { options: z.ZodType[] }).options ?? []).map(typeName).filter((v, i, a) => a.indexOf(v) === i).join(' \\| ');
+    case 'literal':
+      return 'string';
+    default:
+      return k.type;
+  }
+}
+
+interface Row {
+  key: string;
+  type: string;
+  value: unknown;
+  description: string;
+}
+
+/** Leaves (and opaque objects) of the schema with their default values, in schema order. */
+function rows(schema: z.ZodType, value: unknown, prefix = ''): Row[] {
+  const inner = unwrap(schema);
+  const k = def(inner);
+  if (k.type !== 'object' || !k.shape) return [];
+  const out: Row[] = [];
+  const obj = (value ?? {}) as Record<string, unknown>;
+  for (const [key, child] of Object.entries(k.shape)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const childInner = unwrap(child);
+    if (def(childInner).type === 'object') {
+      out.push(...rows(child, obj[key], path));
+    } else if (obj[key] !== undefined) {
+      out.push({ key: path, type: typeName(child), value: obj[key], description: describe(child) ?? '' });
+    }
+  }
+  return out;
+}
+
+function yamlValue(v: unknown, indent: number): string {
+  if (v !== null && typeof v === 'object' && Object.keys(v).length > 0) {
+    const text = YAML.stringify(v, { indent: 2 }).trimEnd();
+    return `\n${text
+      .split('\n')
+      .map((l) => ' '.repeat(indent) + l)
+      .join('\n')}`;
+  }
+  return ` ${YAML.stringify(v).trimEnd()}`;
+}
+
+function comment(text: string | undefined, pad: string): string[] {
+  return text ? text.split('\n').map((l) => `${pad}# ${l}`) : [];
+}
+
+function yamlLines(schema: z.ZodType, value: unknown, indent: number): string[] {
+  const k = def(unwrap(schema));
+  const pad = ' '.repeat(indent);
+  const out: string[] = [];
+  const obj = (value ?? {}) as Record<string, unknown>;
+  for (const [key, child] of Object.entries(k.shape ?? {})) {
+    if (obj[key] === undefined) continue;
+    if (indent === 0 && out.length > 0) out.push('');
+    out.push(...comment(describe(child), pad));
+    if (def(unwrap(child)).type === 'object') {
+      out.push(`${pad}${key}:`, ...yamlLines(child, obj[key], indent + 2));
+    } else {
+      out.push(`${pad}${key}:${yamlValue(obj[key], indent + 2)}`);
+    }
+  }
+  return out;
+}
+
+/** values.yaml: every default, commented from the descriptions. */
+export function valuesYaml(schema: z.ZodType): string {
+  const defaults = schema.parse({});
+  return `# Default values. Generated from the zod schema; do not edit. values.schema.json checks what you set.\n\n${yamlLines(schema, defaults, 0).join('\n')}\n`;
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** The README's values table. */
+export function valuesTable(schema: z.ZodType): string {
+  const lines = ['| Key | Type | Default | Description |', '| --- | --- | --- | --- |'];
+  for (const r of rows(schema, schema.parse({}))) {
+    lines.push(`| \`${r.key}\` | ${r.type} | \`${cell(JSON.stringify(r.value))}\` | ${cell(r.description)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The chart README: what it is, how to install, the values table. */
+export function chartReadme(defn: SystemDefinition): string {
+  return `# ${defn.name}
+
+![Version: ${defn.chart.version}](https://img.shields.io/badge/Version-${defn.chart.version.replace(/-/g, '--')}-informational?style=flat-square) ![AppVersion: ${defn.appVersion}](https://img.shields.io/badge/AppVersion-${defn.appVersion.replace(/-/g, '--')}-informational?style=flat-square)
+
+${defn.chart.description}
+
+${defn.chart.readmeIntro.trim()}
+
+## Install
+
+\`\`\`console
+helm install ${defn.name} ./charts/${defn.name} --namespace <namespace> --create-namespace
+\`\`\`
+
+Values are checked against \`values.schema.json\` at install time; a wrong value fails with its path.
+This chart is generated by chart-as-code from the same typed source as the raw manifests, and tests
+prove that \`helm template\` renders exactly the objects of the raw synthesis for the same values.
+
+## Values
+
+${valuesTable(defn.schema)}
+`;
+}

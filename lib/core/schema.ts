@@ -1,0 +1,215 @@
+/**
+ * Zod building blocks shared by every system's values schema, and the one rule for cross-field checks:
+ * a refinement always carries its JSON Schema twin, so values.schema.json enforces what zod enforces.
+ */
+import { z } from 'zod';
+
+/** JSON Schema (draft-07) fragment merged into a schema's output. */
+export type JsonSchemaFragment = Record<string, unknown>;
+
+/**
+ * A zod refinement together with the JSON Schema that enforces the same rule in Helm.
+ * zod's JSON Schema export drops refinements; `.meta()` keys are merged into the exported node.
+ */
+export function rule<T extends z.ZodType>(
+  schema: T,
+  check: (value: z.output<T>) => boolean,
+  opts: { message: string; path?: (string | number)[]; jsonSchema: JsonSchemaFragment; counterexample: Partial<z.input<T>> },
+): T {
+  const refined = schema.refine(check, { message: opts.message, path: opts.path }).meta(opts.jsonSchema) as unknown as T;
+  ruleCounterexamples.set(refined, opts.counterexample);
+  return refined;
+}
+
+const ruleCounterexamples = new WeakMap<z.ZodType, unknown>();
+
+/**
+ * For a schema made by `rule`: a partial value that breaks the rule (merged over valid values by the
+ * schema-parity tests, which check zod and values.schema.json both reject it).
+ */
+export function ruleCounterexample(schema: z.ZodType): unknown {
+  return ruleCounterexamples.get(schema);
+}
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const QUANTITY = '^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+|[KMGTPE]i|[mkMGTPE])?$';
+const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
+const RESERVED_LABEL_PREFIX = '^(app\\.kubernetes\\.io|helm\\.sh)/';
+
+/** A Kubernetes object name (RFC 1123 subdomain), at most `max` characters. */
+export const dnsName = (max = 253) => z.string().min(1).max(max).regex(new RegExp(DNS_SUBDOMAIN));
+/** A DNS label (Service names, port names' owners, container names). */
+export const dnsLabel = (max = 63) => z.string().min(1).max(max).regex(new RegExp(DNS_LABEL));
+/** An optional Secret name: empty means "not set". */
+export const optionalSecretName = () => z.union([z.literal(''), dnsName()]);
+export const port = () => z.number().int().min(1).max(65535);
+export const nodePort = () => z.number().int().min(30000).max(32767);
+export const quantity = () => z.union([z.string().regex(new RegExp(QUANTITY)), z.number().nonnegative()]);
+export const envName = () => z.string().min(1).max(253).regex(new RegExp(ENV_NAME));
+
+const labelKey = () =>
+  rule(z.string().max(317).regex(new RegExp(LABEL_KEY)), (k) => !new RegExp(RESERVED_LABEL_PREFIX).test(k), {
+    message: 'app.kubernetes.io/* and helm.sh/* keys are set by the chart',
+    jsonSchema: { not: { pattern: RESERVED_LABEL_PREFIX } },
+    counterexample: 'helm.sh/chart',
+  });
+
+/** Extra labels: valid keys and values, never one of the chart's own `app.kubernetes.io/*` or `helm.sh/*` labels. */
+export const extraLabels = () =>
+  z.record(labelKey(), z.string().max(63).regex(new RegExp(LABEL_VALUE))).default({});
+
+/** Extra annotations: any string values; never one of the chart's own `helm.sh/*` annotations. */
+export const extraAnnotations = () => z.record(labelKey(), z.string()).default({});
+
+/** Free-form Kubernetes fragments (affinity, security contexts, ...), passed through as given. */
+export const k8sObject = () => z.record(z.string(), z.unknown());
+
+export const resources = (requests: Record<string, string>, limits: Record<string, string>) =>
+  z
+    .object({
+      requests: z.record(z.string().min(1), quantity()).default(requests).describe('Resource requests (cpu, memory, ephemeral-storage).'),
+      limits: z.record(z.string().min(1), quantity()).default(limits).describe('Resource limits.'),
+    })
+    .strict()
+    .default({ requests, limits });
+
+export const image = (repository: string, tag: string) =>
+  z
+    .object({
+      repository: z.string().min(1).max(255).regex(/^[a-z0-9]+([._/:-][a-z0-9]+)*$/).default(repository).describe('Image repository.'),
+      tag: z.string().min(1).max(63).regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/).default(tag).describe('Image tag; the chart appVersion.'),
+      pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Image pull policy. Tags are pinned, so IfNotPresent.'),
+    })
+    .strict()
+    .default({ repository, tag, pullPolicy: 'IfNotPresent' });
+
+export interface ProbeDefaults {
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+}
+
+export const probe = (d: ProbeDefaults, what: string) =>
+  z
+    .object({
+      enabled: z.boolean().default(true).describe(`Run the ${what} probe.`),
+      initialDelaySeconds: z.number().int().min(0).max(3600).default(d.initialDelaySeconds).describe('Seconds before the first probe.'),
+      periodSeconds: z.number().int().min(1).max(3600).default(d.periodSeconds).describe('Seconds between probes.'),
+      timeoutSeconds: z.number().int().min(1).max(3600).default(d.timeoutSeconds).describe('Seconds before a probe times out.'),
+      failureThreshold: z.number().int().min(1).max(100).default(d.failureThreshold).describe('Failures before the probe gives up.'),
+    })
+    .strict()
+    .default({ enabled: true, ...d });
+
+const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
+const isZero = (v: number | string) => v === 0 || v === '0%';
+
+/** Deployment strategy: RollingUpdate (maxSurge and maxUnavailable never both zero) or Recreate. */
+export const deploymentStrategy = (maxSurge: number | string, maxUnavailable: number | string) =>
+  rule(
+    z
+      .object({
+        type: z.enum(['RollingUpdate', 'Recreate']).default('RollingUpdate').describe('RollingUpdate replaces pods gradually, gated by readiness; Recreate stops all old pods first.'),
+        rollingUpdate: z
+          .object({
+            maxSurge: intOrPercent().default(maxSurge).describe('Pods above the desired count during an update (integer or percent).'),
+            maxUnavailable: intOrPercent().default(maxUnavailable).describe('Pods that may be unavailable during an update (integer or percent).'),
+          })
+          .strict()
+          .default({ maxSurge, maxUnavailable }),
+      })
+      .strict(),
+    (s) => s.type !== 'RollingUpdate' || !(isZero(s.rollingUpdate.maxSurge) && isZero(s.rollingUpdate.maxUnavailable)),
+    {
+      message: 'maxSurge and maxUnavailable cannot both be zero',
+      path: ['rollingUpdate', 'maxUnavailable'],
+      counterexample: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } },
+      jsonSchema: {
+        not: {
+          properties: {
+            type: { const: 'RollingUpdate' },
+            rollingUpdate: {
+              properties: { maxSurge: { enum: [0, '0%'] }, maxUnavailable: { enum: [0, '0%'] } },
+              required: ['maxSurge', 'maxUnavailable'],
+            },
+          },
+          required: ['rollingUpdate'],
+        },
+      },
+    },
+  ).default({ type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } });
+
+export const extraEnv = () =>
+  z
+    .array(
+      z
+        .object({
+          name: envName(),
+          value: z.string().optional(),
+          valueFrom: k8sObject().optional(),
+        })
+        .strict(),
+    )
+    .default([])
+    .describe('Extra environment variables for the main container (name with value or valueFrom).');
+
+/** Fields every chart of this library has at its root. */
+export const commonFields = () => ({
+  namePrefix: z
+    .union([z.literal(''), z.string().max(20).regex(/^[a-z0-9]([-a-z0-9]*[-a-z0-9])?$/)])
+    .default('')
+    .describe('Prefix for every object name, so two releases can share a namespace (e.g. "team-a-").'),
+  commonLabels: extraLabels().describe('Labels added to every object.'),
+  commonAnnotations: extraAnnotations().describe('Annotations added to every object.'),
+  global: z.record(z.string(), z.unknown()).optional().describe('Set by Helm when this chart is a subchart; unused.'),
+});
+
+/** The error a user sees for invalid values: every offending path with its rule, no stack trace. */
+export class ValuesError extends Error {
+  constructor(public readonly system: string, public readonly issues: { path: string; message: string }[]) {
+    super(`invalid values for ${system}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    this.name = 'ValuesError';
+  }
+
+  static fromZod(system: string, error: z.ZodError): ValuesError {
+    return new ValuesError(
+      system,
+      error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+    );
+  }
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * User values over defaults the way Helm coalesces them: maps merge key by key, anything else (lists,
+ * scalars) replaces, and a null deletes the key. Raw synthesis uses the same rule, so a partial
+ * `resources.requests` or `podSecurityContext` means the same in both outputs.
+ */
+export function coalesceValues(defaults: unknown, user: unknown): unknown {
+  if (!isMap(defaults) || !isMap(user)) return user === undefined ? defaults : user;
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(user)) {
+    if (value === null) delete out[key];
+    else out[key] = coalesceValues(defaults[key], value);
+  }
+  return out;
+}
+
+/** Parse values (coalesced over the schema's defaults like Helm does) or throw a ValuesError naming each wrong value. */
+export function parseValues<S extends z.ZodType>(system: string, schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
+  if (!result.success) throw ValuesError.fromZod(system, result.error);
+  return result.data;
+}
+
+/** values.schema.json for a values schema. */
+export function valuesJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

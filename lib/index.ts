@@ -1,0 +1,17 @@
+/**
+ * chart-as-code: cdk8s constructs for the MetaDefender / Service Virtualization stack that synthesize both
+ * raw Kubernetes manifests and real Helm charts from one typed source.
+ */
+export * from './core/schema';
+export * from './core/template';
+export * from './core/system';
+export { HelmEmitter } from './core/emit';
+export { valuesYaml, valuesTable, chartReadme } from './core/docs';
+export * from './core/output';
+export * from './constructs/identity';
+export * from './constructs/secret';
+export * from './constructs/licensing-rbac';
+export * from './constructs/postgres';
+export * from './constructs/pod';
+export * from './systems/md-icapsrv';
+export { systems } from './systems';

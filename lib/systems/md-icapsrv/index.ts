@@ -1,0 +1,372 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { parseValues } from '../../core/schema';
+import { SystemDefinition } from '../../core/system';
+import { Render } from '../../core/template';
+import { Identity } from '../../constructs/identity';
+import { LicensingRbac } from '../../constructs/licensing-rbac';
+import { httpProbe, podSpecFields } from '../../constructs/pod';
+import { PostgresDatabase } from '../../constructs/postgres';
+import { ManagedSecret } from '../../constructs/secret';
+import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
+
+export * from './values';
+
+const CHART = 'md-icapsrv';
+const CHART_VERSION = '0.1.0';
+const COMPONENT = 'icap-server';
+
+/** Props of MdIcapsrv: exactly the chart's values (all optional, defaults as in values.yaml). */
+export type MdIcapsrvProps = MdIcapsrvValuesInput;
+
+function values(scope: Construct, props: MdIcapsrvProps): MdIcapsrvValues {
+  const render = Render.of(scope);
+  return render.mode === 'raw' ? parseValues(CHART, mdIcapsrvValues, props) : render.values(mdIcapsrvValues, props);
+}
+
+function identityOf(render: Render, v: MdIcapsrvValues): Identity {
+  return new Identity(render, { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', version: v.image.tag, common: v });
+}
+
+/**
+ * MetaDefender ICAP Server: Deployment and Service `md-icapsrv`, ConfigMap `mdicapsrv-env`, optional
+ * Ingress `icap-ingress`, the API key / admin / licence / database Secrets, licensing clean-up with its
+ * least-privilege RBAC, graceful licence deactivation, optional in-cluster Postgres, HPA and PDB.
+ */
+export class MdIcapsrv extends Construct {
+  /** Name of the Service clients connect to. */
+  public readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
+    super(scope, id);
+    const render = Render.of(this);
+    const v = values(this, props);
+    const identity = identityOf(render, v);
+    const name = identity.name('md-icapsrv');
+    this.serviceName = name;
+    const selector = identity.selector(COMPONENT);
+    const tls = v.tls;
+
+    const credentials = new ManagedSecret(this, 'Credentials', {
+      identity,
+      name: 'mdicapsrv-cred',
+      component: COMPONENT,
+      existingSecret: v.credentials.existingSecret,
+      keys: { user: { given: v.credentials.user }, password: { given: v.credentials.password, generate: { charset: 'alphanumeric', length: 24 } } },
+    });
+    const apiKey = new ManagedSecret(this, 'ApiKey', {
+      identity,
+      name: 'mdicapsrv-api-key',
+      component: COMPONENT,
+      existingSecret: v.apiKey.existingSecret,
+      keys: { value: { given: v.apiKey.value, generate: { charset: 'numeric', length: 36 } } },
+    });
+    // Without a key the Secret is not created: pods wait for it (CreateContainerConfigError) rather than
+    // burning restarts on a failing activation.
+    const license = new ManagedSecret(this, 'License', {
+      identity,
+      name: 'mdicapsrv-license-key',
+      component: COMPONENT,
+      existingSecret: v.license.existingSecret,
+      enabled: v.license.key,
+      keys: { value: { given: v.license.key } },
+    });
+    const database = new PostgresDatabase(this, 'Database', {
+      identity,
+      serviceName: 'postgres-mdicapsrv',
+      credentialsSecretName: 'mdicapsrv-postgres-cred',
+      database: v.database,
+      pod: v,
+    });
+
+    const serviceAccountName = identity.name('mdicapsrv-service-account');
+    new ApiObject(this, 'ServiceAccount', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: identity.meta('mdicapsrv-service-account', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
+      automountServiceAccountToken: false,
+    });
+    const licensing = new LicensingRbac(this, 'Licensing', { identity, component: COMPONENT, serviceAccountName, licensing: v.licensing });
+
+    const certDir = { https: '/https_cert', icaps: '/icaps_cert', nginxs: '/nginxs_cert' } as const;
+    const configMapName = identity.name('mdicapsrv-env');
+    new ApiObject(this, 'Env', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: identity.meta('mdicapsrv-env', COMPONENT),
+      data: {
+        ACCEPT_EULA: render.str(v.acceptEula),
+        ACTIVATION_SERVER: v.activationServer,
+        REST_PORT: render.str(v.ports.rest),
+        ICAP_PORT: render.str(v.ports.icap),
+        ICAPS_PORT: render.str(v.ports.icaps),
+        NGINX_PORT: render.str(v.ports.nginx),
+        NGINXS_PORT: render.str(v.ports.nginxs),
+        ENABLE_NGINX: render.str(v.nginx.enabled),
+        HTTPS_CERT_PATH: certDir.https,
+        ICAPS_CERT_PATH: certDir.icaps,
+        NGINXS_CERT_PATH: certDir.nginxs,
+        HTTPS_SSL_PROTOCOLS: render.json(tls.https.protocols),
+        ICAPS_SSL_PROTOCOLS: render.json(tls.icaps.protocols),
+        NGINXS_SSL_PROTOCOLS: render.json(tls.nginxs.protocols),
+        DB_MODE: '4',
+        DB_TYPE: 'remote',
+        DB_HOST: database.host,
+        DB_PORT: render.str(database.port),
+        MDICAPSRV_DB_NAME: v.database.name,
+        ENABLE_HEALTHCHECK: 'true',
+        LOG_LEVEL: v.logLevel,
+        CUSTOM_SECRET: licensing.secretName,
+      },
+    });
+
+    const secretEnv = (envName: string, secretName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } });
+    const fieldEnv = (envName: string, fieldPath: string) => ({ name: envName, valueFrom: { fieldRef: { fieldPath } } });
+    const tlsVolume = (endpoint: 'https' | 'icaps' | 'nginxs') => ({
+      name: `${endpoint}-tls`,
+      projected: {
+        defaultMode: tls.fileMode,
+        sources: [
+          { secret: { name: tls[endpoint].certSecret, items: [{ key: tls[endpoint].certSecretKey, path: `mdicapsrv-${endpoint}.crt` }] } },
+          { secret: { name: tls[endpoint].keySecret, items: [{ key: tls[endpoint].keySecretKey, path: `mdicapsrv-${endpoint}.key` }] } },
+        ],
+      },
+    });
+    const nginxsOn = render.and(v.nginx.enabled, tls.nginxs.enabled);
+    const restScheme = render.choose(tls.https.enabled, 'HTTPS', 'HTTP');
+    const probeAction = { path: '/readyz', port: 'rest', scheme: restScheme };
+
+    new ApiObject(this, 'Deployment', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: identity.meta('md-icapsrv', COMPONENT),
+      spec: {
+        ...render.fields(render.not(v.autoscaling.enabled), { replicas: v.replicaCount }),
+        selector: { matchLabels: selector },
+        strategy: {
+          type: v.strategy.type,
+          ...render.fields(render.eq(v.strategy.type, 'RollingUpdate'), { rollingUpdate: v.strategy.rollingUpdate }),
+        },
+        template: {
+          metadata: {
+            labels: render.merge(identity.labels(COMPONENT), v.podLabels),
+            ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
+          },
+          spec: {
+            serviceAccountName,
+            // The token is mounted only for licensing clean-up, the one feature that calls the API.
+            automountServiceAccountToken: v.licensing.cleanup,
+            // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
+            terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
+            ...podSpecFields(render, v),
+            ...render.fields(v.database.waitForReady, { initContainers: [database.waitContainer(v.database)] }),
+            containers: [
+              {
+                name: 'md-icapsrv',
+                image: `${v.image.repository}:${v.image.tag}`,
+                imagePullPolicy: v.image.pullPolicy,
+                envFrom: [{ configMapRef: { name: configMapName } }],
+                env: [
+                  secretEnv('MD_USER', credentials.secretName, 'user'),
+                  secretEnv('MD_PWD', credentials.secretName, 'password'),
+                  secretEnv('APIKEY', apiKey.secretName, 'value'),
+                  secretEnv('LICENSE_KEY', license.secretName, 'value'),
+                  secretEnv('DB_USER', database.credentials.secretName, 'user'),
+                  secretEnv('DB_PWD', database.credentials.secretName, 'password'),
+                  fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
+                  fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
+                  ...render.items(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }]),
+                  ...render.splice(v.extraEnv),
+                ],
+                ports: [
+                  { name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' },
+                  { name: 'icap', containerPort: v.ports.icap, protocol: 'TCP' },
+                  ...render.items(tls.icaps.enabled, [{ name: 'icaps', containerPort: v.ports.icaps, protocol: 'TCP' }]),
+                  ...render.items(v.nginx.enabled, [{ name: 'nginx', containerPort: v.ports.nginx, protocol: 'TCP' }]),
+                  ...render.items(nginxsOn, [{ name: 'nginxs', containerPort: v.ports.nginxs, protocol: 'TCP' }]),
+                ],
+                ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
+                ...httpProbe(render, 'livenessProbe', v.livenessProbe, probeAction),
+                lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
+                resources: v.resources,
+                securityContext: v.securityContext,
+                volumeMounts: [
+                  ...render.items(tls.https.enabled, [{ name: 'https-tls', mountPath: certDir.https, readOnly: true }]),
+                  ...render.items(tls.icaps.enabled, [{ name: 'icaps-tls', mountPath: certDir.icaps, readOnly: true }]),
+                  ...render.items(nginxsOn, [{ name: 'nginxs-tls', mountPath: certDir.nginxs, readOnly: true }]),
+                ],
+              },
+              ...render.items(v.deactivation.sidecar.enabled, [
+                {
+                  name: 'deactivation',
+                  image: v.deactivation.sidecar.image,
+                  imagePullPolicy: v.image.pullPolicy,
+                  ...render.fields(v.deactivation.sidecar.command, { command: v.deactivation.sidecar.command }),
+                  envFrom: [{ configMapRef: { name: configMapName } }],
+                  env: [
+                    secretEnv('APIKEY', apiKey.secretName, 'value'),
+                    secretEnv('LICENSE_KEY', license.secretName, 'value'),
+                    fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
+                  ],
+                  resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+                  securityContext: v.securityContext,
+                },
+              ]),
+            ],
+            volumes: [
+              ...render.items(tls.https.enabled, [tlsVolume('https')]),
+              ...render.items(tls.icaps.enabled, [tlsVolume('icaps')]),
+              ...render.items(nginxsOn, [tlsVolume('nginxs')]),
+            ],
+          },
+        },
+      },
+    });
+
+    const servicePort = (portName: string, port: number, nodePort: number) => ({
+      name: portName,
+      port,
+      targetPort: portName,
+      protocol: 'TCP',
+      ...render.fields(render.and(render.not(render.eq(v.service.type, 'ClusterIP')), nodePort), { nodePort }),
+    });
+    new ApiObject(this, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: identity.meta('md-icapsrv', COMPONENT, { extraAnnotations: v.service.annotations }),
+      spec: {
+        type: v.service.type,
+        sessionAffinity: v.service.sessionAffinity,
+        selector,
+        ports: [
+          servicePort('rest', v.ports.rest, v.service.nodePorts.rest),
+          servicePort('icap', v.ports.icap, v.service.nodePorts.icap),
+          ...render.items(tls.icaps.enabled, [servicePort('icaps', v.ports.icaps, v.service.nodePorts.icaps)]),
+        ],
+      },
+    });
+
+    render.when(v.ingress.enabled, () => {
+      new ApiObject(this, 'Ingress', {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: identity.meta('icap-ingress', COMPONENT, { extraAnnotations: v.ingress.annotations }),
+        spec: {
+          ...render.fields(v.ingress.className, { ingressClassName: v.ingress.className }),
+          rules: [
+            {
+              ...render.fields(v.ingress.host, { host: v.ingress.host }),
+              http: {
+                paths: render.each(v.ingress.paths, (p) => ({
+                  path: p.path,
+                  pathType: p.pathType,
+                  backend: { service: { name, port: { name: 'rest' } } },
+                })),
+              },
+            },
+          ],
+          ...render.fields(v.ingress.tls.secretName, {
+            tls: [{ ...render.fields(v.ingress.host, { hosts: [v.ingress.host] }), secretName: v.ingress.tls.secretName }],
+          }),
+        },
+      });
+    });
+
+    render.when(v.autoscaling.enabled, () => {
+      new ApiObject(this, 'Autoscaler', {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: identity.meta('md-icapsrv', COMPONENT),
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+          minReplicas: v.autoscaling.minReplicas,
+          maxReplicas: v.autoscaling.maxReplicas,
+          metrics: [
+            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: v.autoscaling.targetCPUUtilizationPercentage } } },
+            { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: v.autoscaling.targetMemoryUtilizationPercentage } } },
+          ],
+        },
+      });
+    });
+
+    render.when(v.podDisruptionBudget.enabled, () => {
+      new ApiObject(this, 'DisruptionBudget', {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: identity.meta('md-icapsrv', COMPONENT),
+        spec: { maxUnavailable: v.podDisruptionBudget.maxUnavailable, selector: { matchLabels: selector } },
+      });
+    });
+  }
+}
+
+/** The `helm test` hook: the ICAP port of the Service answers. */
+export class MdIcapsrvTest extends Construct {
+  constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
+    super(scope, id);
+    const render = Render.of(this);
+    const v = values(this, props);
+    const identity = identityOf(render, v);
+    new ApiObject(this, 'Pod', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        ...identity.meta('md-icapsrv-test', 'test', { annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } }),
+      },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'icap-port',
+            image: v.tests.image,
+            command: ['nc', '-z', '-w', '5', identity.name('md-icapsrv'), render.str(v.ports.icap)],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+          },
+        ],
+      },
+    });
+  }
+}
+
+export const mdIcapsrvSystem: SystemDefinition<typeof mdIcapsrvValues> = {
+  name: CHART,
+  schema: mdIcapsrvValues,
+  appVersion: ICAP_IMAGE_TAG,
+  chart: {
+    version: CHART_VERSION,
+    description: 'MetaDefender ICAP Server: ICAP/ICAPS scanning service with licence activation, licensing clean-up and optional in-cluster Postgres.',
+    kubeVersion: '>=1.30.0-0',
+    home: 'https://www.opswat.com/products/metadefender/icap',
+    sources: ['https://github.com/OPSWAT/metadefender-k8s'],
+    maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
+    keywords: ['opswat', 'metadefender', 'icap', 'antivirus'],
+    readmeIntro: `Each pod activates one licence on start (LICENSE_KEY from \`mdicapsrv-license-key\`) and
+deactivates it on SIGTERM: the pod's grace period is \`deactivation.drainSeconds + deactivation.shutdownSeconds\`.
+With \`licensing.cleanup\` the server records its activation in the pre-created Secret \`mdicap-licensing\` so
+activations of pods killed without SIGTERM can be cleaned up; its Role may only read and update that one
+Secret and read pods (\`licensing.vendorRules: true\` restores the vendor's broad rules).
+
+Generated Secrets (\`mdicapsrv-cred\`, \`mdicapsrv-api-key\`, \`mdicapsrv-postgres-cred\`) are kept across
+\`helm upgrade\` and on uninstall. Under \`helm template\` or GitOps tools nothing can be looked up, so set
+\`*.existingSecret\` there: the chart then creates no Secret and references yours.`,
+    notes: `MetaDefender ICAP Server {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
+
+ICAP:  {{ printf "%smd-icapsrv" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:{{ .Values.ports.icap }}
+REST:  {{ printf "%smd-icapsrv" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:{{ .Values.ports.rest }}
+{{- if not .Values.acceptEula }}
+
+WARNING: acceptEula is false; the server will not start until you accept the EULA (--set acceptEula=true).
+{{- end }}
+{{- if and (not .Values.license.key) (not .Values.license.existingSecret) }}
+
+WARNING: no licence key given. Pods wait until Secret {{ printf "%smdicapsrv-license-key" .Values.namePrefix }} (key "value") exists:
+  kubectl -n {{ .Release.Namespace }} create secret generic {{ printf "%smdicapsrv-license-key" .Values.namePrefix }} --from-literal=value=<KEY>
+{{- end }}
+`,
+  },
+  build: (scope, values) => new MdIcapsrv(scope, CHART, values),
+  buildTests: (scope, values) => new MdIcapsrvTest(scope, `${CHART}-test`, values),
+};

@@ -1,0 +1,223 @@
+/**
+ * MetaDefender ICAP Server values: the single source of truth for the construct's props type,
+ * values.yaml, values.schema.json and the chart README's values table.
+ */
+import { z } from 'zod';
+import {
+  commonFields,
+  deploymentStrategy,
+  dnsName,
+  extraAnnotations,
+  extraEnv,
+  image,
+  nodePort,
+  optionalSecretName,
+  port,
+  probe,
+  resources,
+  rule,
+} from '../../core/schema';
+import { licensingValues } from '../../constructs/licensing-rbac';
+import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
+import { databaseValues } from '../../constructs/postgres';
+
+export const ICAP_IMAGE_TAG = '5.14.1';
+
+const tlsProtocols = z.array(z.enum(['TLSv1.3', 'TLSv1.2', 'TLSv1.1', 'TLSv1', 'SSLv3'])).min(1);
+
+const tlsEndpoint = (endpoint: 'https' | 'icaps' | 'nginxs', what: string) => {
+  const d = {
+    enabled: false,
+    certSecret: `mdicapsrv-${endpoint}-tls-cert`,
+    certSecretKey: `mdicapsrv-${endpoint}.crt`,
+    keySecret: `mdicapsrv-${endpoint}-tls-cert-key`,
+    keySecretKey: `mdicapsrv-${endpoint}.key`,
+    protocols: ['TLSv1.3' as const],
+  };
+  return z
+    .object({
+      enabled: z.boolean().default(false).describe(`Serve ${what} over TLS; the two Secrets must exist.`),
+      certSecret: dnsName().default(d.certSecret).describe('Secret holding the certificate (PEM).'),
+      certSecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(d.certSecretKey).describe('Key of the certificate in certSecret.'),
+      keySecret: dnsName().default(d.keySecret).describe('Secret holding the private key (PEM).'),
+      keySecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(d.keySecretKey).describe('Key of the private key in keySecret.'),
+      protocols: tlsProtocols.default(['TLSv1.3']).describe('Allowed TLS protocol versions.'),
+    })
+    .strict()
+    .default(d);
+};
+
+const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs: 8443 };
+
+export const mdIcapsrvValues = z
+  .object({
+    ...commonFields(),
+    acceptEula: z.boolean().default(false).describe('Accept the OPSWAT End-User Licence Agreement (ACCEPT_EULA); the server does not start otherwise.'),
+    image: image('opswat/metadefendericapsrv-debian', ICAP_IMAGE_TAG),
+    replicaCount: z.number().int().min(0).max(100).default(1).describe('Pods to run when autoscaling is off. Each pod uses one licence activation.'),
+    strategy: deploymentStrategy(0, 1).describe('How pods are replaced on upgrade. The vendor default surges no extra pod (maxSurge 0), so no extra activation is needed.'),
+    ports: z
+      .object({
+        rest: port().default(servicePorts.rest).describe('REST API and web console port.'),
+        icap: port().default(servicePorts.icap).describe('ICAP port.'),
+        icaps: port().default(servicePorts.icaps).describe('ICAPS (ICAP over TLS) port, served when tls.icaps.enabled.'),
+        nginx: port().default(servicePorts.nginx).describe('Built-in nginx port, served when nginx.enabled.'),
+        nginxs: port().default(servicePorts.nginxs).describe('Built-in nginx TLS port, served when nginx.enabled and tls.nginxs.enabled.'),
+      })
+      .strict()
+      .default(servicePorts),
+    nginx: z
+      .object({ enabled: z.boolean().default(false).describe('Run the built-in nginx front (ENABLE_NGINX) and expose its ports.') })
+      .strict()
+      .default({ enabled: false }),
+    service: z
+      .object({
+        type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
+        annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
+        sessionAffinity: z.enum(['None', 'ClientIP']).default('None').describe('Session affinity of the Service.'),
+        nodePorts: z
+          .object({
+            rest: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
+            icap: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAP; 0 lets Kubernetes choose.'),
+            icaps: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAPS; 0 lets Kubernetes choose.'),
+          })
+          .strict()
+          .default({ rest: 0, icap: 0, icaps: 0 }),
+      })
+      .strict()
+      .default({ type: 'ClusterIP', annotations: {}, sessionAffinity: 'None', nodePorts: { rest: 0, icap: 0, icaps: 0 } }),
+    ingress: z
+      .object({
+        enabled: z.boolean().default(false).describe('Create the Ingress icap-ingress to the REST port.'),
+        className: z.string().max(253).default('').describe('IngressClass; empty for the cluster default.'),
+        host: z
+          .string()
+          .max(253)
+          .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
+          .default('')
+          .describe('Host name; empty matches every host.'),
+        paths: z
+          .array(
+            z
+              .object({
+                path: z.string().regex(/^\/[^\s{}]*$/).describe('URL path.'),
+                pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).describe('How the path matches (list items have no defaults: Helm replaces lists whole).'),
+              })
+              .strict(),
+          )
+          .min(1)
+          .default([{ path: '/', pathType: 'Prefix' }])
+          .describe('Paths routed to the REST port.'),
+        annotations: extraAnnotations().describe('Annotations of the Ingress.'),
+        tls: z
+          .object({
+            secretName: optionalSecretName().default('').describe('TLS Secret for the host; empty for no TLS at the Ingress.'),
+          })
+          .strict()
+          .default({ secretName: '' }),
+      })
+      .strict()
+      .default({ enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' }], annotations: {}, tls: { secretName: '' } }),
+    tls: z
+      .object({
+        https: tlsEndpoint('https', 'the REST API (probes switch to HTTPS)'),
+        icaps: tlsEndpoint('icaps', 'ICAPS on ports.icaps'),
+        nginxs: tlsEndpoint('nginxs', 'the built-in nginx'),
+        fileMode: z.number().int().min(0).max(0o777).default(0o440).describe('Mode of the mounted TLS files (0440: readable by the pod\'s group, never world-readable).'),
+      })
+      .strict()
+      .default({
+        https: { enabled: false, certSecret: 'mdicapsrv-https-tls-cert', certSecretKey: 'mdicapsrv-https.crt', keySecret: 'mdicapsrv-https-tls-cert-key', keySecretKey: 'mdicapsrv-https.key', protocols: ['TLSv1.3'] },
+        icaps: { enabled: false, certSecret: 'mdicapsrv-icaps-tls-cert', certSecretKey: 'mdicapsrv-icaps.crt', keySecret: 'mdicapsrv-icaps-tls-cert-key', keySecretKey: 'mdicapsrv-icaps.key', protocols: ['TLSv1.3'] },
+        nginxs: { enabled: false, certSecret: 'mdicapsrv-nginxs-tls-cert', certSecretKey: 'mdicapsrv-nginxs.crt', keySecret: 'mdicapsrv-nginxs-tls-cert-key', keySecretKey: 'mdicapsrv-nginxs.key', protocols: ['TLSv1.3'] },
+        fileMode: 0o440,
+      }),
+    credentials: z
+      .object({
+        user: z.string().min(1).max(64).default('admin').describe('Initial admin user of the web console (MD_USER).'),
+        password: z.string().max(256).default('').describe('Initial admin password (MD_PWD); generated and kept across upgrades when empty.'),
+        existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of mdicapsrv-cred.'),
+      })
+      .strict()
+      .default({ user: 'admin', password: '', existingSecret: '' }),
+    apiKey: z
+      .object({
+        value: z.string().regex(/^([A-Za-z0-9]{36})?$/).default('').describe('REST API key (APIKEY), 36 letters or digits; generated and kept across upgrades when empty.'),
+        existingSecret: optionalSecretName().default('').describe('Secret with key "value" to use instead of mdicapsrv-api-key.'),
+      })
+      .strict()
+      .default({ value: '', existingSecret: '' }),
+    license: z
+      .object({
+        key: z.string().max(256).default('').describe('Licence key (LICENSE_KEY), stored in mdicapsrv-license-key. Without a key or existingSecret the pods wait for that Secret.'),
+        existingSecret: optionalSecretName().default('').describe('Secret with key "value" holding the licence key.'),
+      })
+      .strict()
+      .default({ key: '', existingSecret: '' }),
+    activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
+    licensing: licensingValues('mdicap-licensing'),
+    deactivation: z
+      .object({
+        drainSeconds: z.number().int().min(1).max(300).default(5).describe('preStop sleep: time for the Service to stop sending traffic before SIGTERM.'),
+        shutdownSeconds: z.number().int().min(10).max(3600).default(60).describe('Time after SIGTERM for the server to deactivate its licence and stop; with drainSeconds it makes terminationGracePeriodSeconds.'),
+        sidecar: rule(
+          z
+            .object({
+              enabled: z.boolean().default(false).describe('Run a deactivation sidecar (older releases) beside the server.'),
+              image: z.string().max(255).default('').describe('Sidecar image (repository:tag); required when enabled.'),
+              command: z.array(z.string()).default([]).describe('Sidecar command; the image default when empty.'),
+            })
+            .strict(),
+          (s) => !s.enabled || s.image !== '',
+          {
+            message: 'set deactivation.sidecar.image when the sidecar is enabled',
+            path: ['image'],
+            counterexample: { enabled: true, image: '' },
+            jsonSchema: {
+              if: { properties: { enabled: { const: true } }, required: ['enabled'] },
+              then: { properties: { image: { minLength: 1 } } },
+            },
+          },
+        ).default({ enabled: false, image: '', command: [] }),
+      })
+      .strict()
+      .default({ drainSeconds: 5, shutdownSeconds: 60, sidecar: { enabled: false, image: '', command: [] } }),
+    database: databaseValues({ serviceName: 'postgres-mdicapsrv', databaseName: 'metadefender_icapsrv', imageTag: '16.6', inCluster: true, persistence: false }),
+    logLevel: z.enum(['debug', 'info', 'warning', 'error']).default('info').describe('Server log level (LOG_LEVEL).'),
+    resources: resources({ cpu: '2', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
+    readinessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 }, 'readiness (GET /readyz)'),
+    livenessProbe: probe({ initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz)'),
+    serviceAccount: z
+      .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
+      .strict()
+      .default({ annotations: {} }),
+    ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
+    extraEnv: extraEnv(),
+    autoscaling: z
+      .object({
+        enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (autoscaling/v2); replicaCount is then ignored.'),
+        minReplicas: z.number().int().min(1).max(100).default(1).describe('Fewest pods.'),
+        maxReplicas: z.number().int().min(1).max(100).default(10).describe('Most pods; mind the licence activations.'),
+        targetCPUUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average CPU utilisation to aim for.'),
+        targetMemoryUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average memory utilisation to aim for.'),
+      })
+      .strict()
+      .default({ enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60 }),
+    podDisruptionBudget: z
+      .object({
+        enabled: z.boolean().default(false).describe('Create a PodDisruptionBudget.'),
+        maxUnavailable: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]).default(1).describe('Pods a voluntary disruption may take down at once.'),
+      })
+      .strict()
+      .default({ enabled: false, maxUnavailable: 1 }),
+    tests: z
+      .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
+      .strict()
+      .default({ image: 'busybox:1.36' }),
+  })
+  .strict();
+
+/** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
+export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValues>;
+/** Values with every default applied. */
+export type MdIcapsrvValues = z.output<typeof mdIcapsrvValues>;

@@ -1,0 +1,151 @@
+/**
+ * Both renderings of a system for the same values, and the object-by-object comparison that is the
+ * project's core guarantee.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Yaml } from 'cdk8s';
+import YAML from 'yaml';
+import { renderChart, synthObjects, SystemDefinition } from '../../lib/core/system';
+import { GeneratedValue } from '../../lib/core/template';
+import { HelmMajor, runHelm } from '../../lib/tooling/helm';
+
+export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+
+export const RELEASE = { name: 'rel', namespace: 'team-ns' };
+
+/** Parse a multi-document YAML stream the way Kubernetes reads it (YAML 1.1). */
+export function parseStream(text: string): K8sObject[] {
+  return YAML.parseAllDocuments(text, { version: '1.1' })
+    .map((d) => {
+      if (d.errors.length > 0) throw new Error(`YAML error: ${d.errors[0]!.message}\n${text}`);
+      return d.toJS() as K8sObject | null;
+    })
+    .filter((d): d is K8sObject => d !== null && typeof d === 'object');
+}
+
+const chartDirs = new Map<string, string>();
+
+/** The chart rendered fresh from the current code into a temp dir (not the committed charts/). */
+export function chartDir(system: SystemDefinition): string {
+  let dir = chartDirs.get(system.name);
+  if (!dir) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), `chart-${system.name}-`));
+    for (const [rel, content] of renderChart(system)) {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), content);
+    }
+    chartDirs.set(system.name, dir);
+  }
+  return dir;
+}
+
+export interface HelmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `helm template` with values given as a file (JSON is YAML). */
+export function helmTemplate(major: HelmMajor, chart: string, values: unknown, extraArgs: string[] = []): HelmResult {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'values-')), 'values.json');
+  fs.writeFileSync(file, JSON.stringify(values));
+  try {
+    return runHelm(major, ['template', RELEASE.name, chart, '--namespace', RELEASE.namespace, '-f', file, ...extraArgs]);
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+export function helmObjects(major: HelmMajor, system: SystemDefinition, values: unknown): K8sObject[] {
+  const r = helmTemplate(major, chartDir(system), values);
+  if (r.code !== 0) throw new Error(`helm ${major} template failed for ${JSON.stringify(values)}:\n${r.stderr}`);
+  return parseStream(r.stdout);
+}
+
+/** Raw synthesis for the same release, serialized and parsed back as cdk8s writes it. */
+export function rawObjects(system: SystemDefinition, values: unknown): { objects: K8sObject[]; generated: Map<string, GeneratedValue> } {
+  const { objects, render } = synthObjects({
+    system,
+    values: values as never,
+    releaseName: RELEASE.name,
+    namespace: RELEASE.namespace,
+    managedBy: 'Helm',
+    includeTests: true,
+  });
+  return { objects: parseStream(Yaml.stringify(...objects)), generated: render.generated };
+}
+
+/**
+ * null, [] and {} under a key mean "not set" to the API server; Helm templates cannot always avoid
+ * writing an empty key (e.g. `env:` with all items conditional), so both sides drop them.
+ */
+export function normalize(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, child] of Object.entries(v)) {
+      const n = normalize(child);
+      if (n === null || n === undefined) continue;
+      if (Array.isArray(n) && n.length === 0) continue;
+      if (typeof n === 'object' && !Array.isArray(n) && Object.keys(n).length === 0) continue;
+      out[k] = n;
+    }
+    return out;
+  }
+  return v;
+}
+
+function objectKey(o: K8sObject): string {
+  return `${o.apiVersion}/${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+}
+
+function matchesShape(helmValue: unknown, gen: GeneratedValue): boolean {
+  if (typeof helmValue !== 'string') return false;
+  const decoded = Buffer.from(helmValue, 'base64').toString('utf8');
+  const re = gen.charset === 'numeric' ? /^[0-9]+$/ : /^[A-Za-z0-9]+$/;
+  return decoded.length === gen.length && re.test(decoded);
+}
+
+function diff(raw: unknown, helm: unknown, at: string, generated: Map<string, GeneratedValue>, out: string[]): void {
+  if (out.length > 10) return;
+  if (typeof raw === 'string' && generated.has(raw)) {
+    if (!matchesShape(helm, generated.get(raw)!)) out.push(`${at}: generated value expected, helm has ${JSON.stringify(helm)}`);
+    return;
+  }
+  if (Array.isArray(raw) && Array.isArray(helm)) {
+    if (raw.length !== helm.length) out.push(`${at}: list of ${raw.length} (raw) vs ${helm.length} (helm)`);
+    for (let i = 0; i < Math.min(raw.length, helm.length); i++) diff(raw[i], helm[i], `${at}[${i}]`, generated, out);
+    return;
+  }
+  if (raw && helm && typeof raw === 'object' && typeof helm === 'object' && !Array.isArray(raw) && !Array.isArray(helm)) {
+    const keys = new Set([...Object.keys(raw), ...Object.keys(helm)]);
+    for (const k of keys) diff((raw as Record<string, unknown>)[k], (helm as Record<string, unknown>)[k], `${at}.${k}`, generated, out);
+    return;
+  }
+  if (raw !== helm) out.push(`${at}: raw ${JSON.stringify(raw)} vs helm ${JSON.stringify(helm)}`);
+}
+
+/** Differences between the two renderings, object by object; empty when they are equal. */
+export function compareRenderings(raw: K8sObject[], helm: K8sObject[], generated: Map<string, GeneratedValue>): string[] {
+  const out: string[] = [];
+  const rawByKey = new Map(raw.map((o) => [objectKey(o), normalize(o)]));
+  const helmByKey = new Map(helm.map((o) => [objectKey(o), normalize(o)]));
+  if (rawByKey.size !== raw.length) out.push('raw rendering has duplicate objects');
+  if (helmByKey.size !== helm.length) out.push('helm rendering has duplicate objects');
+  for (const k of rawByKey.keys()) if (!helmByKey.has(k)) out.push(`${k}: only in raw`);
+  for (const k of helmByKey.keys()) if (!rawByKey.has(k)) out.push(`${k}: only in helm`);
+  for (const [k, r] of rawByKey) {
+    const h = helmByKey.get(k);
+    if (h !== undefined) diff(r, h, k, generated, out);
+  }
+  return out;
+}
+
+/** Render both ways and return the differences (plus the objects, for further assertions). */
+export function equivalence(major: HelmMajor, system: SystemDefinition, values: unknown) {
+  const raw = rawObjects(system, values);
+  const helm = helmObjects(major, system, values);
+  return { differences: compareRenderings(raw.objects, helm, raw.generated), raw: raw.objects, helm };
+}
