@@ -4,19 +4,33 @@
  * The cdk8s CLI empties its output directory before running the app, so cdk8s.yaml points it at a
  * scratch directory and this app swaps the finished manifests into dist/ itself: on any error dist/
  * keeps its previous content.
+ *
+ * STACK_VALUES=<file.yaml> overrides values per system ({ md-icapsrv: { replicaCount: 3 } }), e.g. per
+ * environment in CI, without a code change.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'cdk8s';
+import YAML from 'yaml';
 import { replaceDirectory, runMain } from '../lib/core/output';
-import { buildStack } from './stack';
+import { buildStack, StackOverrides } from './stack';
+
+function readOverrides(): StackOverrides {
+  const file = process.env.STACK_VALUES;
+  if (!file) return {};
+  const parsed = YAML.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw Object.assign(new Error(`${file}: expected a map of system name to values`), { name: 'ValuesError' });
+  return parsed as StackOverrides;
+}
 
 runMain(() => {
   const dist = path.resolve(process.env.CHART_AS_CODE_DIST ?? path.join(__dirname, '..', 'dist'));
+  const overrides = readOverrides();
   const scratch = fs.mkdtempSync(path.join(path.dirname(dist), '.synth-'));
   try {
     const app = new App({ outdir: scratch });
-    buildStack(app);
+    buildStack(app, { overrides });
     app.synth();
     const files = new Map<string, string>();
     for (const f of fs.readdirSync(scratch)) files.set(f, fs.readFileSync(path.join(scratch, f), 'utf8'));

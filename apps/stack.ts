@@ -4,24 +4,35 @@
  * fails synthesis with its path, before anything is written.
  */
 import { App } from 'cdk8s';
-import { SystemChart } from '../lib/core/system';
-import { mdIcapsrvSystem } from '../lib/systems/md-icapsrv';
+import { coalesceValues, ValuesError } from '../lib/core/schema';
+import { SystemChart, SystemDefinition } from '../lib/core/system';
+import { mdIcapsrvSystem, MdIcapsrvProps } from '../lib/systems/md-icapsrv';
+
+/** Per-system values laid over the stack's own (same keys as each chart's values.yaml). */
+export type StackOverrides = Record<string, Record<string, unknown>>;
 
 export interface StackOptions {
   /** Namespace of every system. @default "metadefender" */
   readonly namespace?: string;
+  /** Values per system name, over the ones below. @default {} */
+  readonly overrides?: StackOverrides;
 }
+
+const icap: MdIcapsrvProps = {
+  acceptEula: true,
+  // The licence key lives in a Secret managed outside this repository.
+  license: { existingSecret: 'mdicapsrv-license-key' },
+};
 
 /** Add every system of the stack to `app`, one chart (one dist/<name>.k8s.yaml) each. */
 export function buildStack(app: App, opts: StackOptions = {}): void {
   const namespace = opts.namespace ?? 'metadefender';
-  new SystemChart(app, 'md-icapsrv', {
-    system: mdIcapsrvSystem,
-    namespace,
-    values: {
-      acceptEula: true,
-      // The licence key lives in a Secret managed outside this repository.
-      license: { existingSecret: 'mdicapsrv-license-key' },
-    },
-  });
+  const overrides = opts.overrides ?? {};
+  const entries: [SystemDefinition, Record<string, unknown>][] = [[mdIcapsrvSystem as unknown as SystemDefinition, icap]];
+  const known = new Set(entries.map(([s]) => s.name));
+  const unknown = Object.keys(overrides).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw new ValuesError('the stack', unknown.map((k) => ({ path: k, message: `no such system (known: ${[...known].join(', ')})` })));
+  for (const [system, values] of entries) {
+    new SystemChart(app, system.name, { system, namespace, values: coalesceValues(values, overrides[system.name] ?? {}) as never });
+  }
 }

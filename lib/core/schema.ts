@@ -178,7 +178,12 @@ export class ValuesError extends Error {
   static fromZod(system: string, error: z.ZodError): ValuesError {
     return new ValuesError(
       system,
-      error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+      error.issues.flatMap((i) => {
+        const path = i.path.map(String);
+        // Name each unknown key itself, not just the object holding it.
+        if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...path, k].join('.'), message: 'unknown key' }));
+        return [{ path: path.join('.'), message: i.message }];
+      }),
     );
   }
 }

@@ -3,12 +3,14 @@
  * builds it. From one definition come the raw manifests (SystemChart in any cdk8s app) and the Helm chart
  * (renderChart), both from the same construct code.
  */
+import * as path from 'node:path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { chartReadme, valuesYaml } from './docs';
 import { HelmEmitter } from './emit';
+import { replaceDirectory } from './output';
 import { valuesJsonSchema } from './schema';
 import { HelmRender, RawRender, ReleaseInfo, Render } from './template';
 
@@ -178,4 +180,14 @@ export function renderChart(def: SystemDefinition): Map<string, string> {
   files.set('README.md', chartReadme(def));
   files.set('.helmignore', HELMIGNORE);
   return files;
+}
+
+/**
+ * Write charts/<name>/ for each system. Every chart is rendered before anything is written, and each
+ * directory is swapped in whole, so an error leaves `outDir` as it was.
+ */
+export function writeCharts(defs: readonly SystemDefinition[], outDir: string): { name: string; files: number }[] {
+  const rendered = defs.map((d) => ({ name: d.name, files: renderChart(d) }));
+  for (const { name, files } of rendered) replaceDirectory(path.join(outDir, name), files);
+  return rendered.map((r) => ({ name: r.name, files: r.files.size }));
 }

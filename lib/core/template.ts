@@ -13,7 +13,7 @@
  * random values) are what prove a construct kept to that rule.
  */
 import { randomInt } from 'node:crypto';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 
@@ -108,13 +108,19 @@ export abstract class Render {
     (scope as unknown as Record<symbol, Render>)[Render.KEY] = render;
   }
 
-  /** The context of the nearest ancestor that has one. */
+  /**
+   * The context of the nearest ancestor that has one. A construct used in a plain cdk8s Chart gets a raw
+   * context for that chart: release name = the chart's id, namespace = the chart's (or "default").
+   */
   public static of(scope: IConstruct): Render {
     for (let cur: IConstruct | undefined = scope; cur; cur = cur.node.scope) {
       const found = (cur as unknown as Record<symbol, Render | undefined>)[Render.KEY];
       if (found) return found;
     }
-    throw new Error(`no render context above ${scope.node.path}: create constructs inside a SystemChart`);
+    const chart = Chart.of(scope);
+    const render = new RawRender({ name: chart.node.id, namespace: chart.namespace ?? 'default', service: 'cdk8s' });
+    Render.attach(chart, render);
+    return render;
   }
 
   abstract readonly mode: 'raw' | 'helm';

@@ -11,7 +11,11 @@ import { renderChart, synthObjects, SystemDefinition } from '../../lib/core/syst
 import { GeneratedValue } from '../../lib/core/template';
 import { HelmMajor, runHelm } from '../../lib/tooling/helm';
 
-export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+export type K8sObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
 
 export const RELEASE = { name: 'rel', namespace: 'team-ns' };
 

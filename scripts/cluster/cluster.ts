@@ -1,0 +1,336 @@
+/**
+ * A real Kubernetes control plane on loopback for the cluster test suite.
+ *
+ * etcd, kube-apiserver, kube-controller-manager and kube-scheduler (Kubernetes built by
+ * ./binaries.ts) run as local processes launched by `kwokctl --runtime binary`; kwok-controller plays
+ * the kubelet of a few fake nodes (cluster/kwok/stages.yaml). Every listener binds 127.0.0.1 on a
+ * random free port. The apiserver runs with RBAC (Node,RBAC authorization), its default admission
+ * plugins (ServiceAccount, PodSecurity, …) and service-account token signing, so charts meet the same
+ * checks as on a real cluster; only containers never run.
+ *
+ * State lives in <tmp>/chart-as-code-cluster-<uid>/<name>/ (kwokctl's work dir, the kubeconfig, a
+ * state.json naming the owning process). A cluster whose owner process is gone is torn down by the
+ * next up() or sweep(), so a crashed run leaves nothing running for long.
+ *
+ * If KUBECONFIG points at a reachable cluster, up() uses it as it is and builds and starts nothing.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureBinaries, Binaries, BuildReport, CLUSTER_MODULE, etcdVersion, kubernetesVersion, KWOK_VERSION } from './binaries';
+import { existingKubectl, getJson, Kube, kubectl, kubectlOk, waitFor } from './kube';
+
+export interface ClusterInfo extends Kube {
+  /** True when KUBECONFIG pointed at a reachable cluster that we use as is. */
+  external: boolean;
+  /** gitVersion the apiserver reports. */
+  serverVersion: string;
+  /** Our cluster's name (absent when external). */
+  name?: string;
+  /** Our cluster's state directory (absent when external). */
+  dir?: string;
+  /** Seconds spent building binaries / starting the control plane (0 when external). */
+  buildSeconds: number;
+  startSeconds: number;
+  built: BuildReport[];
+}
+
+interface State {
+  name: string;
+  /** Process that owns the cluster; 0 for one started by `up.ts` (lives until `down.ts`). */
+  owner: number;
+  kubeconfig: string;
+  kubectl: string;
+  kwokctl: string;
+}
+
+/** Fake nodes: enough room for every chart's requests (md-icapsrv asks 2 CPUs / 2Gi per pod). */
+export const NODE_COUNT = 2;
+const NODE_CAPACITY = { cpu: '32', memory: '128Gi', pods: '110', 'ephemeral-storage': '500Gi' };
+
+type Log = (line: string) => void;
+const defaultLog: Log = (l) => process.stdout.write(`${l}\n`);
+
+export function stateRoot(): string {
+  return path.join(os.tmpdir(), `chart-as-code-cluster-${process.getuid?.() ?? 'user'}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readState(dir: string): State | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as State;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `kubeconfig` reaches an apiserver that answers /readyz; the reason when not. */
+function reachable(kube: Kube): { ok: true } | { ok: false; why: string } {
+  const r = kubectl(kube, ['get', '--raw', '/readyz', '--request-timeout=10s'], { timeoutMs: 30_000 });
+  return r.code === 0 && r.stdout.trim() === 'ok' ? { ok: true } : { ok: false, why: (r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.code}` };
+}
+
+function serverVersion(kube: Kube): string {
+  const v = JSON.parse(kubectlOk(kube, ['get', '--raw', '/version'])) as { gitVersion: string };
+  return v.gitVersion;
+}
+
+function kwokctlConfig(bins: Binaries, dir: string): string {
+  const stages = fs.readFileSync(path.join(CLUSTER_MODULE, 'kwok', 'stages.yaml'), 'utf8');
+  const options = {
+    runtime: 'binary',
+    // Every component listens on loopback only (kwokctl's default is 0.0.0.0).
+    bindAddress: '127.0.0.1',
+    kubeVersion: kubernetesVersion(),
+    etcdVersion: etcdVersion().replace(/^v/, ''),
+    kwokVersion: KWOK_VERSION,
+    securePort: true,
+    kubeAuthorization: true, // --authorization-mode=Node,RBAC
+    kubeAdmission: true, // the apiserver's default admission plugins, PodSecurity and ServiceAccount among them
+    kubeApiserverBinary: bins['kube-apiserver'],
+    kubeControllerManagerBinary: bins['kube-controller-manager'],
+    kubeSchedulerBinary: bins['kube-scheduler'],
+    kubectlBinary: bins.kubectl,
+    etcdBinary: bins.etcd,
+    kwokControllerBinary: bins.kwok,
+    cacheDir: path.join(dir, 'cache'),
+    quietPull: true,
+  };
+  const conf = [
+    'apiVersion: config.kwok.x-k8s.io/v1alpha1',
+    'kind: KwokctlConfiguration',
+    `options: ${JSON.stringify(options)}`,
+  ].join('\n');
+  return `${conf}\n---\n${stages}`;
+}
+
+function nodeManifest(): string {
+  const nodes = [];
+  for (let i = 0; i < NODE_COUNT; i++) {
+    const name = `kwok-node-${i}`;
+    nodes.push({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name,
+        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+        labels: {
+          type: 'kwok',
+          'kubernetes.io/arch': 'amd64',
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/hostname': name,
+          'topology.kubernetes.io/zone': `zone-${i}`,
+        },
+      },
+      status: { allocatable: NODE_CAPACITY, capacity: NODE_CAPACITY },
+    });
+  }
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: nodes });
+}
+
+function runKwokctl(kwokctl: string, dir: string, args: string[], log: Log, timeoutMs = 5 * 60_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(kwokctl, args, {
+      env: { ...process.env, KWOK_WORKDIR: path.join(dir, 'kwok') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const forward = (chunk: Buffer): void => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log(`[kwokctl] ${line}`);
+    };
+    child.stdout.on('data', forward);
+    child.stderr.on('data', forward);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+function componentDir(dir: string, name: string): string {
+  return path.join(dir, 'kwok', 'clusters', name);
+}
+
+/** Last lines of every component log, for failure reports. */
+export function componentLogs(dir: string, name: string, lines = 40): string {
+  const logs = path.join(componentDir(dir, name), 'logs');
+  if (!fs.existsSync(logs)) return '(no component logs)';
+  return fs
+    .readdirSync(logs)
+    .map((f) => {
+      const text = fs.readFileSync(path.join(logs, f), 'utf8').trimEnd().split('\n');
+      return `--- ${f} (last ${Math.min(lines, text.length)} lines)\n${text.slice(-lines).join('\n')}`;
+    })
+    .join('\n');
+}
+
+/** Component processes still alive, from kwokctl's pid files. */
+function livePids(dir: string, name: string): { component: string; pid: number }[] {
+  const pids = path.join(componentDir(dir, name), 'pids');
+  if (!fs.existsSync(pids)) return [];
+  const out: { component: string; pid: number }[] = [];
+  for (const f of fs.readdirSync(pids)) {
+    const pid = Number(fs.readFileSync(path.join(pids, f), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) out.push({ component: f.replace(/\.pid$/, ''), pid });
+  }
+  return out;
+}
+
+/** Stops our cluster `name`: kwokctl delete, then any component still alive is killed. Removes its directory. */
+export async function down(name: string, log: Log = defaultLog): Promise<void> {
+  const dir = path.join(stateRoot(), name);
+  const state = readState(dir);
+  if (!fs.existsSync(dir)) {
+    log(`[cluster] ${name}: nothing to tear down`);
+    return;
+  }
+  const started = Date.now();
+  if (state && fs.existsSync(state.kwokctl)) {
+    const code = await runKwokctl(state.kwokctl, dir, ['delete', 'cluster', '--name', name, '--kubeconfig', state.kubeconfig], log, 2 * 60_000);
+    if (code !== 0) log(`[cluster] kwokctl delete cluster exited ${code}; killing the components directly`);
+  }
+  // Belt and braces: nothing kwokctl started may outlive us.
+  let left = livePids(dir, name);
+  for (const { pid } of left) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while ((left = livePids(dir, name)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  for (const { component, pid } of left) {
+    log(`[cluster] ${component} (pid ${pid}) ignored SIGTERM; SIGKILL`);
+    process.kill(pid, 'SIGKILL');
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  log(`[cluster] ${name} torn down in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+/** Tears down clusters whose owning process is gone (a crashed or killed test run). */
+export async function sweep(log: Log = defaultLog): Promise<void> {
+  const root = stateRoot();
+  if (!fs.existsSync(root)) return;
+  for (const name of fs.readdirSync(root)) {
+    const state = readState(path.join(root, name));
+    // A directory without state.json is a start that died before writing it: also stale if old.
+    const stale = state ? state.owner > 0 && !isAlive(state.owner) : Date.now() - fs.statSync(path.join(root, name)).mtimeMs > 10 * 60_000;
+    if (stale) {
+      log(`[cluster] tearing down stale cluster ${name} (owner ${state?.owner ?? 'unknown'} is gone)`);
+      await down(name, log);
+    }
+  }
+}
+
+export interface UpOptions {
+  /** Cluster name; default `test-<pid>`. */
+  name?: string;
+  /** Owning process (its death makes the cluster stale); 0 = lives until down(). Default: this process. */
+  owner?: number;
+  log?: Log;
+}
+
+/**
+ * Uses the cluster KUBECONFIG points at if it is reachable; otherwise builds (first time) and starts
+ * our own, with NODE_COUNT ready fake nodes, and returns how to reach it.
+ */
+export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
+  const log = opts.log ?? defaultLog;
+  const external = process.env.KUBECONFIG;
+  if (external) {
+    const kubectlBin = existingKubectl();
+    if (!kubectlBin) throw new Error('KUBECONFIG is set but no kubectl was found (PATH, the cache, or .tools/ from `npm run helm:setup`)');
+    const kube = { kubeconfig: external, kubectl: kubectlBin };
+    const r = reachable(kube);
+    if (r.ok) {
+      const version = serverVersion(kube);
+      log(`[cluster] using the cluster KUBECONFIG points at (${external}, ${version}); building and starting nothing`);
+      return { ...kube, external: true, serverVersion: version, buildSeconds: 0, startSeconds: 0, built: [] };
+    }
+    log(`[cluster] KUBECONFIG=${external} is not reachable (${r.why}); starting a local control plane instead`);
+  }
+
+  await sweep(log);
+  const buildStarted = Date.now();
+  const { paths: bins, built } = await ensureBinaries(log);
+  const buildSeconds = Math.round((Date.now() - buildStarted) / 1000);
+
+  const name = opts.name ?? `test-${process.pid}`;
+  const dir = path.join(stateRoot(), name);
+  if (fs.existsSync(dir)) await down(name, log);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  const state: State = { name, owner: opts.owner ?? process.pid, kubeconfig, kubectl: bins.kubectl, kwokctl: bins.kwokctl };
+  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2));
+  const configPath = path.join(dir, 'kwokctl.yaml');
+  fs.writeFileSync(configPath, kwokctlConfig(bins, dir));
+
+  const started = Date.now();
+  log(`[cluster] starting ${name}: etcd ${etcdVersion()}, Kubernetes ${kubernetesVersion()}, kwok ${KWOK_VERSION} on 127.0.0.1`);
+  const kube: Kube = { kubeconfig, kubectl: bins.kubectl };
+  try {
+    const code = await runKwokctl(
+      bins.kwokctl,
+      dir,
+      ['--config', configPath, 'create', 'cluster', '--name', name, '--kubeconfig', kubeconfig, '--wait', '2m', '--timeout', '5m'],
+      log,
+    );
+    if (code !== 0) throw new Error(`kwokctl create cluster exited ${code}`);
+    await waitFor('the apiserver to be ready', () => (reachable(kube).ok ? true : undefined), 120_000);
+    kubectlOk(kube, ['apply', '-f', '-'], { input: nodeManifest() });
+    kubectlOk(kube, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=120s'], { timeoutMs: 150_000 });
+    // Namespaces are usable once the service-account controllers run: the default ServiceAccount and the
+    // kube-root-ca.crt ConfigMap appear in every namespace, and token signing works.
+    await waitFor('the default ServiceAccount', () => (kubectl(kube, ['get', 'serviceaccount', 'default', '-n', 'default']).code === 0 ? true : undefined));
+    await waitFor('kube-root-ca.crt', () => (kubectl(kube, ['get', 'configmap', 'kube-root-ca.crt', '-n', 'default']).code === 0 ? true : undefined));
+    await waitFor('a service-account token', () => (kubectl(kube, ['create', 'token', 'default', '-n', 'default', '--duration=10m']).code === 0 ? true : undefined));
+    const nodes = getJson<{ items: unknown[] }>(kube, ['nodes']).items.length;
+    if (nodes !== NODE_COUNT) throw new Error(`expected ${NODE_COUNT} nodes, found ${nodes}`);
+  } catch (err) {
+    log(`[cluster] start failed: ${err instanceof Error ? err.message : String(err)}\n${componentLogs(dir, name)}`);
+    await down(name, log);
+    throw err;
+  }
+  const startSeconds = Math.round((Date.now() - started) / 1000);
+  const version = serverVersion(kube);
+  log(`[cluster] ${name} up in ${startSeconds}s: apiserver ${version}, ${NODE_COUNT} kwok nodes; KUBECONFIG=${kubeconfig}`);
+  return { ...kube, external: false, serverVersion: version, name, dir, buildSeconds, startSeconds, built };
+}
+
+/** Our cluster `name` as recorded in its state, if it exists. */
+export function existing(name: string): State | undefined {
+  return readState(path.join(stateRoot(), name));
+}
+
+/** Whether any component of any of our clusters is still running (for leak checks). */
+export function runningComponents(): { cluster: string; component: string; pid: number }[] {
+  const root = stateRoot();
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root).flatMap((name) => livePids(path.join(root, name), name).map((p) => ({ cluster: name, ...p })));
+}
+
+/** A process listening on a non-loopback address among `pids` (ss output), for the loopback check. */
+export function nonLoopbackListeners(pids: number[]): string[] {
+  const r = spawnSync('ss', ['-Hltnp'], { encoding: 'utf8' });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .filter((l) => pids.some((p) => l.includes(`pid=${p},`)))
+    .filter((l) => {
+      const local = l.trim().split(/\s+/)[3] ?? '';
+      return !(local.startsWith('127.') || local.startsWith('[::1]') || local.startsWith('localhost'));
+    });
+}
+
+/** Component pids of our cluster `name`. */
+export function componentPids(name: string): { component: string; pid: number }[] {
+  return livePids(path.join(stateRoot(), name), name);
+}
