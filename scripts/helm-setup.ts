@@ -22,6 +22,7 @@ import {
   pathHelm,
   repoRoot,
 } from '../lib/tooling/helm';
+import { buildYaml2json } from '../lib/tooling/yaml2json';
 
 class SetupError extends Error {}
 
@@ -227,9 +228,15 @@ function setupKubectl(): void {
   console.log(`kubectl: ${rel(dest)} ${version} (from ${KUBECTL_PACKAGE})`);
 }
 
+function setupYaml2json(): void {
+  const { binary, built } = buildYaml2json();
+  console.log(`yaml2json: ${rel(binary)} (${built ? 'built from tools/yaml2json' : 'up to date'})`);
+}
+
 try {
   setupHelms();
   setupKubectl();
+  setupYaml2json();
 } catch (err) {
   // One clear line, no stack trace: failures here are environment problems, not code bugs.
   console.error(`helm:setup failed: ${err instanceof Error ? err.message : String(err)}`);

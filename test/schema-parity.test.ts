@@ -20,7 +20,9 @@ function helmNamesPath(stderr: string, path: (string | number)[]): boolean {
     if (text.includes(dotted)) return true;
   }
   // A root-level unknown key: helm names the key itself.
-  return path.length === 1 && text.includes(String(path[0]));
+  if (path.length === 1 && text.includes(String(path[0]))) return true;
+  // helm 4 reports a bad map key by the key alone ("invalid propertyName 'k'"), without its map's path.
+  return stderr.includes(`invalid propertyName ${JSON.stringify(String(path[path.length - 1])).replace(/^"|"$/g, "'")}`);
 }
 
 describe.each(systems.map((s) => [s.name, s] as const))('%s: values schema parity', (_name, system) => {

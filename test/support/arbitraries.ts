@@ -273,6 +273,16 @@ const MALFORMED = ['Not Valid!', 'UPPER', 'has space', '-dash-', 'a..b', 'traili
 
 const UNICODE_UNIT = fc.constantFrom('é', 'ü', 'ß', 'ñ', '日', '本', 'ж', 'Ω', '€', '🚀', 'a', 'Z', '0', ' ', '-', '.');
 const WORD = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
+const JSON_KEY = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9]{0,7}$/);
+
+/** fc.stringMatching is costly to build (seconds for a schema's worth), and schemas repeat patterns: share them. */
+const matchingCache = new Map<string, Arb<string>>();
+function matching(pattern: RegExp, size: 'xsmall' | 'small', maxLength: number | undefined): Arb<string> {
+  const key = JSON.stringify([pattern.source, pattern.flags, size, maxLength]);
+  let arb = matchingCache.get(key);
+  if (!arb) matchingCache.set(key, (arb = fc.stringMatching(pattern, { size, maxLength })));
+  return arb;
+}
 /** Free text is kept short so failures stay readable. */
 const FREE_TEXT_MAX = 30;
 /** Numbers without bounds stay within ±UNBOUNDED. */
@@ -284,6 +294,9 @@ const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
 // ---------------------------------------------------------------------------------------------------
 // Valid values
 // ---------------------------------------------------------------------------------------------------
+
+/** Marks an omitted key while a sparse object is assembled. */
+const ABSENT: unique symbol = Symbol('absent');
 
 /** Builds (and memoizes) valid arbitraries for the nodes of one schema. */
 class ValidGen {
@@ -313,15 +326,17 @@ class ValidGen {
     let arb: Arb<unknown>;
     switch (v.type) {
       case 'object': {
+        // Sparse: every optional key is independently present or absent (absent = the default applies), even
+        // odds, shrinking towards absent. (fc.record's own optional keys are present ~5 times in 6.)
         const model: Record<string, Arb<unknown>> = {};
-        const requiredKeys: string[] = [];
         for (const f of v.fields) {
           if (shallow && f.optional) continue;
-          model[f.key] = this.valid(f.schema, depth + 1);
-          if (!f.optional) requiredKeys.push(f.key);
+          const value = this.valid(f.schema, depth + 1);
+          model[f.key] = f.optional ? fc.option(value, { nil: ABSENT, freq: 2 }) : value;
         }
-        // Sparse: every optional key is independently present or absent (absent = the default applies).
-        arb = fc.record(model, { requiredKeys, noNullPrototype: true });
+        arb = fc
+          .record(model, { noNullPrototype: true })
+          .map((o) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== ABSENT)));
         break;
       }
       case 'record': {
@@ -381,10 +396,7 @@ class ValidGen {
     if (v.patterns.length > 0) {
       const pattern = v.patterns[0]!;
       const maxLength = Number.isFinite(max) ? max : undefined;
-      base = fc.oneof(
-        { weight: 3, arbitrary: fc.stringMatching(pattern, { size: 'xsmall', maxLength }) },
-        { weight: 1, arbitrary: fc.stringMatching(pattern, { size: 'small', maxLength }) },
-      );
+      base = fc.oneof({ weight: 3, arbitrary: matching(pattern, 'xsmall', maxLength) }, { weight: 1, arbitrary: matching(pattern, 'small', maxLength) });
     } else {
       const cap = Math.max(v.min, Math.min(max, FREE_TEXT_MAX));
       base = fc.oneof(
@@ -408,7 +420,7 @@ class ValidGen {
   private unknownValue(shallow: boolean): Arb<unknown> {
     const leaf = fc.oneof(this.freeText(), fc.integer({ min: -1000, max: UNBOUNDED }), fc.boolean());
     if (shallow) return leaf;
-    const key = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9]{0,7}$/);
+    const key = JSON_KEY;
     const inner = fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }), fc.dictionary(key, leaf, { maxKeys: 3, noNullPrototype: true }));
     return fc.oneof(
       { weight: 4, arbitrary: fc.dictionary(key, inner, { maxKeys: 3, noNullPrototype: true }) },
@@ -444,13 +456,14 @@ function numberArb(v: Extract<View, { type: 'number' }>): Arb<number> {
   const maxExcluded = v.hi ? !v.hi.inclusive : false;
   const inRange = (n: number): boolean => (minExcluded ? n > min : n >= min) && (maxExcluded ? n < max : n <= max);
   const special = [min, max, 0, 1, 0.5].filter(inRange);
-  const arbs: Arb<number>[] = [
-    fc.double({ min, max, minExcluded, maxExcluded, noNaN: true, noDefaultInfinity: true }),
+  const arbs: fc.WeightedArbitrary<number>[] = [
+    // Any double (tiny, long mantissas: exponent notation in templates) now and then.
+    { weight: 1, arbitrary: fc.double({ min, max, minExcluded, maxExcluded, noNaN: true, noDefaultInfinity: true }) },
     // Quarters: exact in binary and in YAML, but not integers.
-    fc.integer({ min: Math.ceil(min * 4), max: Math.floor(max * 4) }).map((n) => n / 4),
+    { weight: 2, arbitrary: fc.integer({ min: Math.ceil(min * 4), max: Math.floor(max * 4) }).map((n) => n / 4) },
   ];
-  if (Math.ceil(min) <= Math.floor(max)) arbs.push(fc.integer({ min: Math.ceil(min), max: Math.floor(max) }));
-  if (special.length > 0) arbs.push(fc.constantFrom(...special));
+  if (Math.ceil(min) <= Math.floor(max)) arbs.push({ weight: 3, arbitrary: fc.integer({ min: Math.ceil(min), max: Math.floor(max) }) });
+  if (special.length > 0) arbs.push({ weight: 2, arbitrary: fc.constantFrom(...special) });
   return fc.oneof(...arbs).filter((n) => inRange(n) && !Object.is(n, -0));
 }
 

@@ -6,10 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Yaml } from 'cdk8s';
-import YAML from 'yaml';
 import { renderChart, synthObjects, SystemDefinition } from '../../lib/core/system';
 import { GeneratedValue } from '../../lib/core/template';
 import { HelmMajor, runHelm } from '../../lib/tooling/helm';
+import { k8sYamlToJson } from '../../lib/tooling/yaml2json';
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;
@@ -19,14 +19,9 @@ export type K8sObject = Record<string, unknown> & {
 
 export const RELEASE = { name: 'rel', namespace: 'team-ns' };
 
-/** Parse a multi-document YAML stream the way Kubernetes reads it (YAML 1.1). */
+/** Parse a multi-document YAML stream the way Kubernetes reads it. */
 export function parseStream(text: string): K8sObject[] {
-  return YAML.parseAllDocuments(text, { version: '1.1' })
-    .map((d) => {
-      if (d.errors.length > 0) throw new Error(`YAML error: ${d.errors[0]!.message}\n${text}`);
-      return d.toJS() as K8sObject | null;
-    })
-    .filter((d): d is K8sObject => d !== null && typeof d === 'object');
+  return k8sYamlToJson(text).filter((d): d is K8sObject => d !== null && typeof d === 'object');
 }
 
 const chartDirs = new Map<string, string>();
