@@ -58,7 +58,12 @@ export const handCases: Record<string, NamedCase[]> = {
     },
     { name: 'licensing clean-up off', values: { licensing: { cleanup: false } } },
     { name: 'vendor licensing rules', values: { licensing: { vendorRules: true, secretName: 'custom-licensing' } } },
-    { name: 'probes off', values: { readinessProbe: { enabled: false }, livenessProbe: { enabled: false } } },
+    { name: 'probes off (Recreate)', values: { strategy: { type: 'Recreate' }, readinessProbe: { enabled: false }, livenessProbe: { enabled: false } } },
+    { name: 'blue-green, blue live', values: { strategy: { type: 'BlueGreen' } } },
+    {
+      name: 'blue-green, green live with its own tag, blue scaled to zero',
+      values: { strategy: { type: 'BlueGreen', blueGreen: { activeSlot: 'green', blue: { replicas: 0 }, green: { imageTag: '5.15.0', replicas: 2 } } } },
+    },
     { name: 'Recreate strategy', values: { strategy: { type: 'Recreate' } } },
     { name: 'rolling update in percent', values: { strategy: { rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } }, replicaCount: 3 } },
     {

@@ -276,9 +276,13 @@ describe('md-icapsrv on random values', () => {
             for (const [k, v] of Object.entries(o.spec.selector.matchLabels)) expect(podLabels[k]).toBe(v);
           }
         }
-        const svc = r.get('Service', `${prefix}md-icapsrv`);
-        const pods = r.get('Deployment', `${prefix}md-icapsrv`).spec.template.metadata.labels;
-        for (const [k, v] of Object.entries(svc.spec.selector)) expect(pods[k]).toBe(v);
+        // Every Service selects the pods of some Deployment (the live slot, under blue-green).
+        for (const svc of r.objects.filter((o) => o.kind === 'Service')) {
+          const matches = r.objects.filter(
+            (d) => d.kind === 'Deployment' && Object.entries(svc.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+          );
+          expect(matches.length, `Service ${svc.metadata.name}`).toBe(1);
+        }
       }),
       { numRuns: 200 },
     );

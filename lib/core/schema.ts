@@ -9,26 +9,35 @@ export type JsonSchemaFragment = Record<string, unknown>;
 
 /**
  * A zod refinement together with the JSON Schema that enforces the same rule in Helm.
- * zod's JSON Schema export drops refinements; `.meta()` keys are merged into the exported node.
+ * zod's JSON Schema export drops refinements; `.meta()` keys are merged into the exported node, and
+ * every rule of a node goes into its `allOf`, so several rules on one object all reach the schema.
+ * JSON Schema draft-07 cannot compare two fields: a rule that needs that must be designed away
+ * (derive the value instead, e.g. `Render.add`).
  */
 export function rule<T extends z.ZodType>(
   schema: T,
   check: (value: z.output<T>) => boolean,
   opts: { message: string; path?: (string | number)[]; jsonSchema: JsonSchemaFragment; counterexample: Partial<z.input<T>> },
 ): T {
-  const refined = schema.refine(check, { message: opts.message, path: opts.path }).meta(opts.jsonSchema) as unknown as T;
-  ruleCounterexamples.set(refined, opts.counterexample);
+  const previous = (z.globalRegistry.get(schema)?.allOf as JsonSchemaFragment[] | undefined) ?? [];
+  const refined = schema.refine(check, { message: opts.message, path: opts.path }).meta({ allOf: [...previous, opts.jsonSchema] }) as unknown as T;
+  ruleCounterexampleLists.set(refined, [...(ruleCounterexampleLists.get(schema) ?? []), opts.counterexample]);
   return refined;
 }
 
-const ruleCounterexamples = new WeakMap<z.ZodType, unknown>();
+const ruleCounterexampleLists = new WeakMap<z.ZodType, unknown[]>();
 
 /**
- * For a schema made by `rule`: a partial value that breaks the rule (merged over valid values by the
- * schema-parity tests, which check zod and values.schema.json both reject it).
+ * For a schema made by `rule`: partial values that each break one of its rules (merged over valid values
+ * by the schema-parity tests, which check zod and values.schema.json both reject them).
  */
+export function ruleCounterexamples(schema: z.ZodType): unknown[] {
+  return ruleCounterexampleLists.get(schema) ?? [];
+}
+
+/** The first of `ruleCounterexamples`. */
 export function ruleCounterexample(schema: z.ZodType): unknown {
-  return ruleCounterexamples.get(schema);
+  return ruleCounterexamples(schema)[0];
 }
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';

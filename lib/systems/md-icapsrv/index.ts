@@ -7,7 +7,8 @@ import { Identity } from '../../constructs/identity';
 import { LicensingRbac } from '../../constructs/licensing-rbac';
 import { httpProbe, podSpecFields } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
-import { ManagedSecret } from '../../constructs/secret';
+import { fieldEnv, OpswatSecrets, secretEnv } from '../../constructs/opswat';
+import { UpgradableDeployment } from '../../constructs/upgrade';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
 
 export * from './values';
@@ -47,30 +48,7 @@ export class MdIcapsrv extends Construct {
     const selector = identity.selector(COMPONENT);
     const tls = v.tls;
 
-    const credentials = new ManagedSecret(this, 'Credentials', {
-      identity,
-      name: 'mdicapsrv-cred',
-      component: COMPONENT,
-      existingSecret: v.credentials.existingSecret,
-      keys: { user: { given: v.credentials.user }, password: { given: v.credentials.password, generate: { charset: 'alphanumeric', length: 24 } } },
-    });
-    const apiKey = new ManagedSecret(this, 'ApiKey', {
-      identity,
-      name: 'mdicapsrv-api-key',
-      component: COMPONENT,
-      existingSecret: v.apiKey.existingSecret,
-      keys: { value: { given: v.apiKey.value, generate: { charset: 'numeric', length: 36 } } },
-    });
-    // Without a key the Secret is not created: pods wait for it (CreateContainerConfigError) rather than
-    // burning restarts on a failing activation.
-    const license = new ManagedSecret(this, 'License', {
-      identity,
-      name: 'mdicapsrv-license-key',
-      component: COMPONENT,
-      existingSecret: v.license.existingSecret,
-      enabled: v.license.key,
-      keys: { value: { given: v.license.key } },
-    });
+    const secrets = new OpswatSecrets(this, 'Secrets', { identity, component: COMPONENT, prefix: 'mdicapsrv', values: v });
     const database = new PostgresDatabase(this, 'Database', {
       identity,
       serviceName: 'postgres-mdicapsrv',
@@ -120,8 +98,6 @@ export class MdIcapsrv extends Construct {
       },
     });
 
-    const secretEnv = (envName: string, secretName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } });
-    const fieldEnv = (envName: string, fieldPath: string) => ({ name: envName, valueFrom: { fieldRef: { fieldPath } } });
     const tlsVolume = (endpoint: 'https' | 'icaps' | 'nginxs') => ({
       name: `${endpoint}-tls`,
       projected: {
@@ -136,91 +112,80 @@ export class MdIcapsrv extends Construct {
     const restScheme = render.choose(tls.https.enabled, 'HTTPS', 'HTTP');
     const probeAction = { path: '/readyz', port: 'rest', scheme: restScheme };
 
-    new ApiObject(this, 'Deployment', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: identity.meta('md-icapsrv', COMPONENT),
-      spec: {
-        ...render.fields(render.not(v.autoscaling.enabled), { replicas: v.replicaCount }),
-        selector: { matchLabels: selector },
-        strategy: {
-          type: v.strategy.type,
-          ...render.fields(render.eq(v.strategy.type, 'RollingUpdate'), { rollingUpdate: v.strategy.rollingUpdate }),
+    const workload = new UpgradableDeployment(this, 'Workload', {
+      identity,
+      component: COMPONENT,
+      name: 'md-icapsrv',
+      strategy: v.strategy,
+      replicas: v.replicaCount,
+      autoscaled: v.autoscaling.enabled,
+      imageTag: v.image.tag,
+      podTemplate: ({ imageTag, labels }) => ({
+        metadata: {
+          labels: { ...render.merge(identity.labels(COMPONENT), v.podLabels), ...labels },
+          ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
         },
-        template: {
-          metadata: {
-            labels: render.merge(identity.labels(COMPONENT), v.podLabels),
-            ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
-          },
-          spec: {
-            serviceAccountName,
-            // The token is mounted only for licensing clean-up, the one feature that calls the API.
-            automountServiceAccountToken: v.licensing.cleanup,
-            // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
-            terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
-            ...podSpecFields(render, v),
-            ...render.fields(v.database.waitForReady, { initContainers: [database.waitContainer(v.database)] }),
-            containers: [
+        spec: {
+          serviceAccountName,
+          // The token is mounted only for licensing clean-up, the one feature that calls the API.
+          automountServiceAccountToken: v.licensing.cleanup,
+          // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
+          terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
+          ...podSpecFields(render, v),
+          ...render.fields(v.database.waitForReady, { initContainers: [database.waitContainer(v.database)] }),
+          containers: [
+            {
+              name: 'md-icapsrv',
+              image: `${v.image.repository}:${imageTag}`,
+              imagePullPolicy: v.image.pullPolicy,
+              envFrom: [{ configMapRef: { name: configMapName } }],
+              env: [
+                ...secrets.env(),
+                secretEnv('DB_USER', database.credentials.secretName, 'user'),
+                secretEnv('DB_PWD', database.credentials.secretName, 'password'),
+                fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
+                fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
+                ...render.items(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }]),
+                ...render.splice(v.extraEnv),
+              ],
+              ports: [
+                { name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' },
+                { name: 'icap', containerPort: v.ports.icap, protocol: 'TCP' },
+                ...render.items(tls.icaps.enabled, [{ name: 'icaps', containerPort: v.ports.icaps, protocol: 'TCP' }]),
+                ...render.items(v.nginx.enabled, [{ name: 'nginx', containerPort: v.ports.nginx, protocol: 'TCP' }]),
+                ...render.items(nginxsOn, [{ name: 'nginxs', containerPort: v.ports.nginxs, protocol: 'TCP' }]),
+              ],
+              ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
+              ...httpProbe(render, 'livenessProbe', v.livenessProbe, probeAction),
+              lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
+              resources: v.resources,
+              securityContext: v.securityContext,
+              volumeMounts: [
+                ...render.items(tls.https.enabled, [{ name: 'https-tls', mountPath: certDir.https, readOnly: true }]),
+                ...render.items(tls.icaps.enabled, [{ name: 'icaps-tls', mountPath: certDir.icaps, readOnly: true }]),
+                ...render.items(nginxsOn, [{ name: 'nginxs-tls', mountPath: certDir.nginxs, readOnly: true }]),
+              ],
+            },
+            ...render.items(v.deactivation.sidecar.enabled, [
               {
-                name: 'md-icapsrv',
-                image: `${v.image.repository}:${v.image.tag}`,
+                name: 'deactivation',
+                image: v.deactivation.sidecar.image,
                 imagePullPolicy: v.image.pullPolicy,
+                ...render.fields(v.deactivation.sidecar.command, { command: v.deactivation.sidecar.command }),
                 envFrom: [{ configMapRef: { name: configMapName } }],
-                env: [
-                  secretEnv('MD_USER', credentials.secretName, 'user'),
-                  secretEnv('MD_PWD', credentials.secretName, 'password'),
-                  secretEnv('APIKEY', apiKey.secretName, 'value'),
-                  secretEnv('LICENSE_KEY', license.secretName, 'value'),
-                  secretEnv('DB_USER', database.credentials.secretName, 'user'),
-                  secretEnv('DB_PWD', database.credentials.secretName, 'password'),
-                  fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
-                  fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
-                  ...render.items(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }]),
-                  ...render.splice(v.extraEnv),
-                ],
-                ports: [
-                  { name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' },
-                  { name: 'icap', containerPort: v.ports.icap, protocol: 'TCP' },
-                  ...render.items(tls.icaps.enabled, [{ name: 'icaps', containerPort: v.ports.icaps, protocol: 'TCP' }]),
-                  ...render.items(v.nginx.enabled, [{ name: 'nginx', containerPort: v.ports.nginx, protocol: 'TCP' }]),
-                  ...render.items(nginxsOn, [{ name: 'nginxs', containerPort: v.ports.nginxs, protocol: 'TCP' }]),
-                ],
-                ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
-                ...httpProbe(render, 'livenessProbe', v.livenessProbe, probeAction),
-                lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
-                resources: v.resources,
+                env: [...secrets.env().filter((e) => e.name === 'APIKEY' || e.name === 'LICENSE_KEY'), fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name')],
+                resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
                 securityContext: v.securityContext,
-                volumeMounts: [
-                  ...render.items(tls.https.enabled, [{ name: 'https-tls', mountPath: certDir.https, readOnly: true }]),
-                  ...render.items(tls.icaps.enabled, [{ name: 'icaps-tls', mountPath: certDir.icaps, readOnly: true }]),
-                  ...render.items(nginxsOn, [{ name: 'nginxs-tls', mountPath: certDir.nginxs, readOnly: true }]),
-                ],
               },
-              ...render.items(v.deactivation.sidecar.enabled, [
-                {
-                  name: 'deactivation',
-                  image: v.deactivation.sidecar.image,
-                  imagePullPolicy: v.image.pullPolicy,
-                  ...render.fields(v.deactivation.sidecar.command, { command: v.deactivation.sidecar.command }),
-                  envFrom: [{ configMapRef: { name: configMapName } }],
-                  env: [
-                    secretEnv('APIKEY', apiKey.secretName, 'value'),
-                    secretEnv('LICENSE_KEY', license.secretName, 'value'),
-                    fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
-                  ],
-                  resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
-                  securityContext: v.securityContext,
-                },
-              ]),
-            ],
-            volumes: [
-              ...render.items(tls.https.enabled, [tlsVolume('https')]),
-              ...render.items(tls.icaps.enabled, [tlsVolume('icaps')]),
-              ...render.items(nginxsOn, [tlsVolume('nginxs')]),
-            ],
-          },
+            ]),
+          ],
+          volumes: [
+            ...render.items(tls.https.enabled, [tlsVolume('https')]),
+            ...render.items(tls.icaps.enabled, [tlsVolume('icaps')]),
+            ...render.items(nginxsOn, [tlsVolume('nginxs')]),
+          ],
         },
-      },
+      }),
     });
 
     const servicePort = (portName: string, port: number, nodePort: number) => ({
@@ -237,13 +202,29 @@ export class MdIcapsrv extends Construct {
       spec: {
         type: v.service.type,
         sessionAffinity: v.service.sessionAffinity,
-        selector,
+        selector: workload.serviceSelector,
         ports: [
           servicePort('rest', v.ports.rest, v.service.nodePorts.rest),
           servicePort('icap', v.ports.icap, v.service.nodePorts.icap),
           ...render.items(tls.icaps.enabled, [servicePort('icaps', v.ports.icaps, v.service.nodePorts.icaps)]),
         ],
       },
+    });
+    render.when(workload.blueGreen, () => {
+      // The idle slot, to test a new version before switching; in-cluster only.
+      new ApiObject(this, 'PreviewService', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: identity.meta('md-icapsrv-preview', COMPONENT),
+        spec: {
+          type: 'ClusterIP',
+          selector: workload.previewSelector,
+          ports: [
+            { name: 'rest', port: v.ports.rest, targetPort: 'rest', protocol: 'TCP' },
+            { name: 'icap', port: v.ports.icap, targetPort: 'icap', protocol: 'TCP' },
+          ],
+        },
+      });
     });
 
     render.when(v.ingress.enabled, () => {

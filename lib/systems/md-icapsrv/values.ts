@@ -5,7 +5,6 @@
 import { z } from 'zod';
 import {
   commonFields,
-  deploymentStrategy,
   dnsName,
   extraAnnotations,
   extraEnv,
@@ -18,6 +17,8 @@ import {
   rule,
 } from '../../core/schema';
 import { licensingValues } from '../../constructs/licensing-rbac';
+import { opswatSecretValues } from '../../constructs/opswat';
+import { upgradeStrategyValues, withStrategyRules } from '../../constructs/upgrade';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
 import { databaseValues } from '../../constructs/postgres';
 
@@ -49,13 +50,14 @@ const tlsEndpoint = (endpoint: 'https' | 'icaps' | 'nginxs', what: string) => {
 
 const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs: 8443 };
 
-export const mdIcapsrvValues = z
+export const mdIcapsrvValues = withStrategyRules(
+  z
   .object({
     ...commonFields(),
     acceptEula: z.boolean().default(false).describe('Accept the OPSWAT End-User Licence Agreement (ACCEPT_EULA); the server does not start otherwise.'),
     image: image('opswat/metadefendericapsrv-debian', ICAP_IMAGE_TAG),
     replicaCount: z.number().int().min(0).max(100).default(1).describe('Pods to run when autoscaling is off. Each pod uses one licence activation.'),
-    strategy: deploymentStrategy(0, 1).describe('How pods are replaced on upgrade. The vendor default surges no extra pod (maxSurge 0), so no extra activation is needed.'),
+    strategy: upgradeStrategyValues(0, 1).describe('How pods are replaced on upgrade. The vendor default surges no extra pod (maxSurge 0), so no extra activation is needed; BlueGreen needs one activation per running pod of both slots.'),
     ports: z
       .object({
         rest: port().default(servicePorts.rest).describe('REST API and web console port.'),
@@ -132,28 +134,7 @@ export const mdIcapsrvValues = z
         nginxs: { enabled: false, certSecret: 'mdicapsrv-nginxs-tls-cert', certSecretKey: 'mdicapsrv-nginxs.crt', keySecret: 'mdicapsrv-nginxs-tls-cert-key', keySecretKey: 'mdicapsrv-nginxs.key', protocols: ['TLSv1.3'] },
         fileMode: 0o440,
       }),
-    credentials: z
-      .object({
-        user: z.string().min(1).max(64).default('admin').describe('Initial admin user of the web console (MD_USER).'),
-        password: z.string().max(256).default('').describe('Initial admin password (MD_PWD); generated and kept across upgrades when empty.'),
-        existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of mdicapsrv-cred.'),
-      })
-      .strict()
-      .default({ user: 'admin', password: '', existingSecret: '' }),
-    apiKey: z
-      .object({
-        value: z.string().regex(/^([A-Za-z0-9]{36})?$/).default('').describe('REST API key (APIKEY), 36 letters or digits; generated and kept across upgrades when empty.'),
-        existingSecret: optionalSecretName().default('').describe('Secret with key "value" to use instead of mdicapsrv-api-key.'),
-      })
-      .strict()
-      .default({ value: '', existingSecret: '' }),
-    license: z
-      .object({
-        key: z.string().max(256).default('').describe('Licence key (LICENSE_KEY), stored in mdicapsrv-license-key. Without a key or existingSecret the pods wait for that Secret.'),
-        existingSecret: optionalSecretName().default('').describe('Secret with key "value" holding the licence key.'),
-      })
-      .strict()
-      .default({ key: '', existingSecret: '' }),
+    ...opswatSecretValues('mdicapsrv'),
     activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
     licensing: licensingValues('mdicap-licensing'),
     deactivation: z
@@ -215,7 +196,8 @@ export const mdIcapsrvValues = z
       .strict()
       .default({ image: 'busybox:1.36' }),
   })
-  .strict();
+  .strict(),
+);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValues>;

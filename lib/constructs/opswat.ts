@@ -1,0 +1,105 @@
+/**
+ * What every OPSWAT MetaDefender product shares: the admin credentials, the REST API key and the licence
+ * key, each given, generated-and-kept, or taken from an existing Secret; and the env that feeds them to
+ * the container (MD_USER, MD_PWD, APIKEY, LICENSE_KEY).
+ */
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { optionalSecretName } from '../core/schema';
+import { Identity } from './identity';
+import { ManagedSecret } from './secret';
+
+/** Values of the product's secrets; `prefix` is the product's secret prefix ("mdicapsrv", "mdcore"). */
+export const opswatSecretValues = (prefix: string) => ({
+  credentials: z
+    .object({
+      user: z.string().min(1).max(64).default('admin').describe('Initial admin user of the web console (MD_USER).'),
+      password: z.string().max(256).default('').describe('Initial admin password (MD_PWD); generated and kept across upgrades when empty.'),
+      existingSecret: optionalSecretName().default('').describe(`Secret with keys "user" and "password" to use instead of ${prefix}-cred.`),
+    })
+    .strict()
+    .default({ user: 'admin', password: '', existingSecret: '' }),
+  apiKey: z
+    .object({
+      value: z.string().regex(/^([A-Za-z0-9]{36})?$/).default('').describe('REST API key (APIKEY), 36 letters or digits; generated and kept across upgrades when empty.'),
+      existingSecret: optionalSecretName().default('').describe(`Secret with key "value" to use instead of ${prefix}-api-key.`),
+    })
+    .strict()
+    .default({ value: '', existingSecret: '' }),
+  license: z
+    .object({
+      key: z.string().max(256).default('').describe(`Licence key (LICENSE_KEY), stored in ${prefix}-license-key. Without a key or existingSecret the pods wait for that Secret.`),
+      existingSecret: optionalSecretName().default('').describe('Secret with key "value" holding the licence key.'),
+    })
+    .strict()
+    .default({ key: '', existingSecret: '' }),
+});
+
+type SecretValues = { [K in keyof ReturnType<typeof opswatSecretValues>]: z.output<ReturnType<typeof opswatSecretValues>[K]> };
+
+export interface OpswatSecretsProps {
+  readonly identity: Identity;
+  readonly component: string;
+  /** "mdicapsrv" or "mdcore": Secrets are <prefix>-cred, <prefix>-api-key, <prefix>-license-key. */
+  readonly prefix: string;
+  readonly values: SecretValues;
+}
+
+export interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: Record<string, unknown>;
+}
+
+export function secretEnv(name: string, secretName: string, key: string): EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+export function fieldEnv(name: string, fieldPath: string): EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+export class OpswatSecrets extends Construct {
+  public readonly credentials: ManagedSecret;
+  public readonly apiKey: ManagedSecret;
+  public readonly license: ManagedSecret;
+
+  constructor(scope: Construct, id: string, props: OpswatSecretsProps) {
+    super(scope, id);
+    const { identity, component, prefix, values: v } = props;
+    this.credentials = new ManagedSecret(this, 'Credentials', {
+      identity,
+      name: `${prefix}-cred`,
+      component,
+      existingSecret: v.credentials.existingSecret,
+      keys: { user: { given: v.credentials.user }, password: { given: v.credentials.password, generate: { charset: 'alphanumeric', length: 24 } } },
+    });
+    this.apiKey = new ManagedSecret(this, 'ApiKey', {
+      identity,
+      name: `${prefix}-api-key`,
+      component,
+      existingSecret: v.apiKey.existingSecret,
+      keys: { value: { given: v.apiKey.value, generate: { charset: 'numeric', length: 36 } } },
+    });
+    // Without a key the Secret is not created: pods wait for it (CreateContainerConfigError) rather than
+    // burning restarts on a failing activation.
+    this.license = new ManagedSecret(this, 'License', {
+      identity,
+      name: `${prefix}-license-key`,
+      component,
+      existingSecret: v.license.existingSecret,
+      enabled: v.license.key,
+      keys: { value: { given: v.license.key } },
+    });
+  }
+
+  /** MD_USER, MD_PWD, APIKEY and LICENSE_KEY from the Secrets. */
+  public env(): EnvVar[] {
+    return [
+      secretEnv('MD_USER', this.credentials.secretName, 'user'),
+      secretEnv('MD_PWD', this.credentials.secretName, 'password'),
+      secretEnv('APIKEY', this.apiKey.secretName, 'value'),
+      secretEnv('LICENSE_KEY', this.license.secretName, 'value'),
+    ];
+  }
+}
