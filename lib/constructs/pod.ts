@@ -88,3 +88,16 @@ export function httpProbe(
     },
   });
 }
+
+/** A TCP probe under `key`, present only when enabled: for servers without an HTTP health endpoint. */
+export function tcpProbe(render: Render, key: 'readinessProbe' | 'livenessProbe' | 'startupProbe', p: ProbeValues, port: number | string) {
+  return render.fields(p.enabled, {
+    [key]: {
+      tcpSocket: { port },
+      initialDelaySeconds: p.initialDelaySeconds,
+      periodSeconds: p.periodSeconds,
+      timeoutSeconds: p.timeoutSeconds,
+      failureThreshold: p.failureThreshold,
+    },
+  });
+}

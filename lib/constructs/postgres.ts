@@ -1,11 +1,12 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { dnsName, image, k8sObject, optionalSecretName, port, quantity, resources, rule } from '../core/schema';
+import { image, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
 import { Render } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
 import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
+import { claimVolume, persistenceValues } from './volume';
 
 export interface DatabaseDefaults {
   /** In-cluster database object name, e.g. "postgres-mdicapsrv". */
@@ -14,83 +15,132 @@ export interface DatabaseDefaults {
   readonly imageTag: string;
   readonly inCluster: boolean;
   readonly persistence: boolean;
+  /**
+   * What `waitForReady` does in this product, for its description.
+   * @default "Run an init container that waits until the database accepts connections."
+   */
+  readonly waitForReadyDescription?: string;
 }
 
-/** Values of a product's database: an in-cluster Postgres (one switch) or an external one. */
-export const databaseValues = (d: DatabaseDefaults) => {
-  const persistence = { enabled: d.persistence, size: '10Gi', storageClass: '', existingClaim: '' };
-  const inCluster = {
+/** Engines an external database may run; the in-cluster database is always PostgreSQL. */
+export const DATABASE_ENGINES = ['postgresql', 'oracle'] as const;
+export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
+
+const HOST_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/;
+
+function inClusterDefaults(d: DatabaseDefaults) {
+  return {
     enabled: d.inCluster,
     image: { repository: 'postgres', tag: d.imageTag, pullPolicy: 'IfNotPresent' as const },
     resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
-    persistence,
+    persistence: { enabled: d.persistence, size: '10Gi', storageClass: '', existingClaim: '' },
     podSecurityContext: restrictedPodSecurity(999),
     securityContext: restrictedContainerSecurity(true),
   };
-  return rule(
-    z
+}
+
+/** The fields every product database has; `name` differs by the engines offered. */
+function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; description: string }, portDescription: string) {
+  const inCluster = inClusterDefaults(d);
+  return {
+    host: z.string().max(253).regex(HOST_RE).default('').describe('Host of an external database; leave empty to use the in-cluster one.'),
+    port: port().default(5432).describe(portDescription),
+    name: name.schema.default(d.databaseName).describe(name.description),
+    user: z.string().min(1).max(63).default('postgres').describe('Database user (ignored when existingSecret is set).'),
+    password: z.string().max(256).default('').describe('Database password; generated (and kept across upgrades) when empty.'),
+    existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of creating one.'),
+    waitForReady: z
+      .boolean()
+      .default(true)
+      .describe(d.waitForReadyDescription ?? 'Run an init container that waits until the database accepts connections.'),
+    inCluster: z
       .object({
-        host: z
-          .string()
-          .max(253)
-          .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
-          .default('')
-          .describe('Host of an external database; leave empty to use the in-cluster one.'),
-        port: port().default(5432).describe('Database port.'),
-        name: z.string().min(1).max(63).regex(/^[a-z_][a-z0-9_]*$/).default(d.databaseName).describe('Database name.'),
-        user: z.string().min(1).max(63).default('postgres').describe('Database user (ignored when existingSecret is set).'),
-        password: z.string().max(256).default('').describe('Database password; generated (and kept across upgrades) when empty.'),
-        existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of creating one.'),
-        waitForReady: z.boolean().default(true).describe('Run an init container that waits until the database accepts connections.'),
-        inCluster: z
-          .object({
-            enabled: z.boolean().default(d.inCluster).describe(`Deploy Postgres in the release (${d.serviceName}).`),
-            image: image('postgres', d.imageTag),
-            resources: resources(inCluster.resources.requests, inCluster.resources.limits),
-            persistence: z
-              .object({
-                enabled: z.boolean().default(d.persistence).describe('Keep the data on a PersistentVolumeClaim (otherwise an emptyDir: data is lost with the pod).'),
-                size: quantity().default('10Gi').describe('Size of the claim.'),
-                storageClass: z.string().default('').describe('Storage class of the claim; empty for the cluster default.'),
-                existingClaim: z.union([z.literal(''), dnsName()]).default('').describe('Use this existing claim instead of creating one.'),
-              })
-              .strict()
-              .default(persistence),
-            podSecurityContext: k8sObject().default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
-            securityContext: k8sObject().default(inCluster.securityContext).describe('Container security context.'),
-          })
-          .strict()
-          .default(inCluster),
+        enabled: z.boolean().default(d.inCluster).describe(`Deploy Postgres in the release (${d.serviceName}).`),
+        image: image('postgres', d.imageTag),
+        resources: resources(inCluster.resources.requests, inCluster.resources.limits),
+        persistence: persistenceValues({
+          enabled: d.persistence,
+          size: '10Gi',
+          enabledDescription: 'Keep the data on a PersistentVolumeClaim (otherwise an emptyDir: data is lost with the pod).',
+        }),
+        podSecurityContext: k8sObject().default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
+        securityContext: k8sObject().default(inCluster.securityContext).describe('Container security context.'),
       })
+      .strict()
+      .default(inCluster),
+  };
+}
+
+function databaseDefaults(d: DatabaseDefaults) {
+  return { host: '', port: 5432, name: d.databaseName, user: 'postgres', password: '', existingSecret: '', waitForReady: true, inCluster: inClusterDefaults(d) };
+}
+
+/** An external database needs its host. */
+function hostRule<T extends z.ZodType<{ host: string; inCluster: { enabled: boolean } }>>(schema: T): T {
+  return rule(schema, (v) => v.inCluster.enabled || v.host !== '', {
+    message: 'set database.host when database.inCluster.enabled is false',
+    path: ['host'],
+    counterexample: { host: '', inCluster: { enabled: false } } as unknown as Partial<z.input<T>>,
+    jsonSchema: {
+      if: { properties: { inCluster: { properties: { enabled: { const: false } }, required: ['enabled'] } }, required: ['inCluster'] },
+      then: { properties: { host: { minLength: 1 } } },
+    },
+  });
+}
+
+/** Values of a product's database: an in-cluster Postgres (one switch) or an external one. */
+export const databaseValues = (d: DatabaseDefaults) =>
+  hostRule(
+    z
+      .object(databaseShape(d, { schema: z.string().min(1).max(63).regex(/^[a-z_][a-z0-9_]*$/), description: 'Database name.' }, 'Database port.'))
       .strict(),
-    (v) => v.inCluster.enabled || v.host !== '',
+  ).default(databaseDefaults(d));
+
+/**
+ * Values of a database that may also be an external Oracle one: `databaseValues` plus `type`. Oracle is
+ * external only (there is no in-cluster Oracle), which values.schema.json enforces too.
+ */
+export const databaseValuesWithEngine = (d: DatabaseDefaults) =>
+  rule(
+    hostRule(
+      z
+        .object({
+          type: z
+            .enum(DATABASE_ENGINES)
+            .default('postgresql')
+            .describe('Database engine: postgresql, or oracle for an external Oracle database (the in-cluster database is PostgreSQL).'),
+          ...databaseShape(
+            d,
+            { schema: z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), description: 'Database name (PostgreSQL) or service name (Oracle, e.g. XEPDB1).' },
+            'Database port (PostgreSQL listens on 5432, Oracle on 1521).',
+          ),
+        })
+        .strict(),
+    ),
+    (v) => v.type !== 'oracle' || !v.inCluster.enabled,
     {
-      message: 'set database.host when database.inCluster.enabled is false',
-      path: ['host'],
-      counterexample: { host: '', inCluster: { enabled: false } },
+      message: 'an oracle database is external: set database.inCluster.enabled to false (and database.host)',
+      path: ['type'],
+      counterexample: { type: 'oracle', inCluster: { enabled: true } },
       jsonSchema: {
-        if: { properties: { inCluster: { properties: { enabled: { const: false } }, required: ['enabled'] } }, required: ['inCluster'] },
-        then: { properties: { host: { minLength: 1 } } },
+        if: { properties: { type: { const: 'oracle' } }, required: ['type'] },
+        then: { properties: { inCluster: { properties: { enabled: { const: false } }, required: ['enabled'] } }, required: ['inCluster'] },
       },
     },
-  ).default({
-    host: '',
-    port: 5432,
-    name: d.databaseName,
-    user: 'postgres',
-    password: '',
-    existingSecret: '',
-    waitForReady: true,
-    inCluster,
-  });
-};
+  ).default({ type: 'postgresql' as DatabaseEngine, ...databaseDefaults(d) });
 
 export type DatabaseValues = z.output<ReturnType<typeof databaseValues>>;
 
 export interface PostgresDatabaseProps {
   readonly identity: Identity;
-  /** Product name of the in-cluster objects, e.g. "postgres-mdicapsrv". */
+  /** Product name of the in-cluster Service (the host products connect to), e.g. "postgres-mdicapsrv". */
   readonly serviceName: string;
+  /**
+   * Product name of the in-cluster Deployment and its claim, where the product's documentation names them
+   * apart from the Service (e.g. "sv-postgres-db" behind "sv-postgres-db-service").
+   * @default serviceName
+   */
+  readonly workloadName?: string;
   /** Product name of the credentials Secret, e.g. "mdicapsrv-postgres-cred". */
   readonly credentialsSecretName: string;
   readonly database: DatabaseValues;
@@ -116,6 +166,7 @@ export class PostgresDatabase extends Construct {
     const { identity, database: db } = props;
     const inCluster = db.inCluster;
     const name = identity.name(props.serviceName);
+    const workloadName = props.workloadName ?? props.serviceName;
     this.host = render.choose(inCluster.enabled, name, db.host);
     this.port = db.port;
     this.credentials = new ManagedSecret(this, 'Credentials', {
@@ -128,24 +179,18 @@ export class PostgresDatabase extends Construct {
 
     render.when(inCluster.enabled, () => {
       const selector = identity.selector(COMPONENT);
-      const claimName = render.coalesce(inCluster.persistence.existingClaim, name);
-      render.when(render.and(inCluster.persistence.enabled, render.not(inCluster.persistence.existingClaim)), () => {
-        new ApiObject(this, 'Claim', {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: identity.meta(props.serviceName, COMPONENT, { annotations: { 'helm.sh/resource-policy': 'keep' } }),
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            resources: { requests: { storage: inCluster.persistence.size } },
-            ...render.fields(inCluster.persistence.storageClass, { storageClassName: inCluster.persistence.storageClass }),
-          },
-        });
+      const dataVolume = claimVolume(this, 'Claim', {
+        identity,
+        name: workloadName,
+        component: COMPONENT,
+        persistence: inCluster.persistence,
+        volumeName: 'data',
       });
       const secretRef = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
       new ApiObject(this, 'Deployment', {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: identity.meta(props.serviceName, COMPONENT),
+        metadata: identity.meta(workloadName, COMPONENT),
         spec: {
           replicas: 1,
           // One pod owns the data directory: never two at once.
@@ -192,8 +237,7 @@ export class PostgresDatabase extends Construct {
                 },
               ],
               volumes: [
-                ...render.items(inCluster.persistence.enabled, [{ name: 'data', persistentVolumeClaim: { claimName } }]),
-                ...render.items(render.not(inCluster.persistence.enabled), [{ name: 'data', emptyDir: {} }]),
+                ...dataVolume,
                 { name: 'run', emptyDir: {} },
                 { name: 'tmp', emptyDir: {} },
               ],
@@ -208,7 +252,8 @@ export class PostgresDatabase extends Construct {
         spec: {
           type: 'ClusterIP',
           selector,
-          ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres', protocol: 'TCP' }],
+          // The Service listens on database.port, so `port` is the one port products connect to either way.
+          ports: [{ name: 'postgres', port: db.port, targetPort: 'postgres', protocol: 'TCP' }],
         },
       });
     });

@@ -22,11 +22,6 @@ under "helm template" and GitOps tools: use existingSecret there.
 {{- end -}}
 {{- end -}}
 
-{{- define "md-icapsrv.selectorLabels" -}}
-app.kubernetes.io/name: md-icapsrv
-app.kubernetes.io/instance: {{ $.Release.Name | toJson }}
-{{- end -}}
-
 {{- define "md-icapsrv.labels" -}}
 app.kubernetes.io/name: md-icapsrv
 app.kubernetes.io/instance: {{ $.Release.Name | toJson }}
@@ -34,4 +29,9 @@ app.kubernetes.io/version: {{ $.Values.image.tag | toJson }}
 app.kubernetes.io/part-of: metadefender
 app.kubernetes.io/managed-by: {{ $.Release.Service | toJson }}
 helm.sh/chart: md-icapsrv-0.1.0
+{{- end -}}
+
+{{- define "md-icapsrv.selectorLabels" -}}
+app.kubernetes.io/name: md-icapsrv
+app.kubernetes.io/instance: {{ $.Release.Name | toJson }}
 {{- end -}}

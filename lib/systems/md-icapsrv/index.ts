@@ -8,6 +8,8 @@ import { LicensingRbac } from '../../constructs/licensing-rbac';
 import { httpProbe, podSpecFields } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { fieldEnv, OpswatSecrets, secretEnv } from '../../constructs/opswat';
+import { ProductExtras } from '../../constructs/product';
+import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgrade';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
 
@@ -45,7 +47,6 @@ export class MdIcapsrv extends Construct {
     const identity = identityOf(render, v);
     const name = identity.name('md-icapsrv');
     this.serviceName = name;
-    const selector = identity.selector(COMPONENT);
     const tls = v.tls;
 
     const secrets = new OpswatSecrets(this, 'Secrets', { identity, component: COMPONENT, prefix: 'mdicapsrv', values: v });
@@ -98,16 +99,7 @@ export class MdIcapsrv extends Construct {
       },
     });
 
-    const tlsVolume = (endpoint: 'https' | 'icaps' | 'nginxs') => ({
-      name: `${endpoint}-tls`,
-      projected: {
-        defaultMode: tls.fileMode,
-        sources: [
-          { secret: { name: tls[endpoint].certSecret, items: [{ key: tls[endpoint].certSecretKey, path: `mdicapsrv-${endpoint}.crt` }] } },
-          { secret: { name: tls[endpoint].keySecret, items: [{ key: tls[endpoint].keySecretKey, path: `mdicapsrv-${endpoint}.key` }] } },
-        ],
-      },
-    });
+    const tlsVolumeOf = (endpoint: 'https' | 'icaps' | 'nginxs') => tlsVolume('mdicapsrv', endpoint, tls[endpoint], tls.fileMode);
     const nginxsOn = render.and(v.nginx.enabled, tls.nginxs.enabled);
     const restScheme = render.choose(tls.https.enabled, 'HTTPS', 'HTTP');
     const probeAction = { path: '/readyz', port: 'rest', scheme: restScheme };
@@ -180,9 +172,9 @@ export class MdIcapsrv extends Construct {
             ]),
           ],
           volumes: [
-            ...render.items(tls.https.enabled, [tlsVolume('https')]),
-            ...render.items(tls.icaps.enabled, [tlsVolume('icaps')]),
-            ...render.items(nginxsOn, [tlsVolume('nginxs')]),
+            ...render.items(tls.https.enabled, [tlsVolumeOf('https')]),
+            ...render.items(tls.icaps.enabled, [tlsVolumeOf('icaps')]),
+            ...render.items(nginxsOn, [tlsVolumeOf('nginxs')]),
           ],
         },
       }),
@@ -227,56 +219,16 @@ export class MdIcapsrv extends Construct {
       });
     });
 
-    render.when(v.ingress.enabled, () => {
-      new ApiObject(this, 'Ingress', {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'Ingress',
-        metadata: identity.meta('icap-ingress', COMPONENT, { extraAnnotations: v.ingress.annotations }),
-        spec: {
-          ...render.fields(v.ingress.className, { ingressClassName: v.ingress.className }),
-          rules: [
-            {
-              ...render.fields(v.ingress.host, { host: v.ingress.host }),
-              http: {
-                paths: render.each(v.ingress.paths, (p) => ({
-                  path: p.path,
-                  pathType: p.pathType,
-                  backend: { service: { name, port: { name: 'rest' } } },
-                })),
-              },
-            },
-          ],
-          ...render.fields(v.ingress.tls.secretName, {
-            tls: [{ ...render.fields(v.ingress.host, { hosts: [v.ingress.host] }), secretName: v.ingress.tls.secretName }],
-          }),
-        },
-      });
-    });
-
-    render.when(v.autoscaling.enabled, () => {
-      new ApiObject(this, 'Autoscaler', {
-        apiVersion: 'autoscaling/v2',
-        kind: 'HorizontalPodAutoscaler',
-        metadata: identity.meta('md-icapsrv', COMPONENT),
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-          minReplicas: v.autoscaling.minReplicas,
-          maxReplicas: v.autoscaling.maxReplicas,
-          metrics: [
-            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: v.autoscaling.targetCPUUtilizationPercentage } } },
-            { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: v.autoscaling.targetMemoryUtilizationPercentage } } },
-          ],
-        },
-      });
-    });
-
-    render.when(v.podDisruptionBudget.enabled, () => {
-      new ApiObject(this, 'DisruptionBudget', {
-        apiVersion: 'policy/v1',
-        kind: 'PodDisruptionBudget',
-        metadata: identity.meta('md-icapsrv', COMPONENT),
-        spec: { maxUnavailable: v.podDisruptionBudget.maxUnavailable, selector: { matchLabels: selector } },
-      });
+    new ProductExtras(this, 'Extras', {
+      identity,
+      component: COMPONENT,
+      name: 'md-icapsrv',
+      ingressName: 'icap-ingress',
+      serviceName: name,
+      restPortName: 'rest',
+      ingress: v.ingress,
+      autoscaling: v.autoscaling,
+      podDisruptionBudget: v.podDisruptionBudget,
     });
   }
 }

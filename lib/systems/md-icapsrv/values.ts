@@ -5,12 +5,10 @@
 import { z } from 'zod';
 import {
   commonFields,
-  dnsName,
   extraAnnotations,
   extraEnv,
   image,
   nodePort,
-  optionalSecretName,
   port,
   probe,
   resources,
@@ -18,35 +16,13 @@ import {
 } from '../../core/schema';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { opswatSecretValues } from '../../constructs/opswat';
+import { autoscalingValues, disruptionBudgetValues, ingressValues, shutdownFields } from '../../constructs/product';
+import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/upgrade';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
 import { databaseValues } from '../../constructs/postgres';
 
 export const ICAP_IMAGE_TAG = '5.14.1';
-
-const tlsProtocols = z.array(z.enum(['TLSv1.3', 'TLSv1.2', 'TLSv1.1', 'TLSv1', 'SSLv3'])).min(1);
-
-const tlsEndpoint = (endpoint: 'https' | 'icaps' | 'nginxs', what: string) => {
-  const d = {
-    enabled: false,
-    certSecret: `mdicapsrv-${endpoint}-tls-cert`,
-    certSecretKey: `mdicapsrv-${endpoint}.crt`,
-    keySecret: `mdicapsrv-${endpoint}-tls-cert-key`,
-    keySecretKey: `mdicapsrv-${endpoint}.key`,
-    protocols: ['TLSv1.3' as const],
-  };
-  return z
-    .object({
-      enabled: z.boolean().default(false).describe(`Serve ${what} over TLS; the two Secrets must exist.`),
-      certSecret: dnsName().default(d.certSecret).describe('Secret holding the certificate (PEM).'),
-      certSecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(d.certSecretKey).describe('Key of the certificate in certSecret.'),
-      keySecret: dnsName().default(d.keySecret).describe('Secret holding the private key (PEM).'),
-      keySecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(d.keySecretKey).describe('Key of the private key in keySecret.'),
-      protocols: tlsProtocols.default(['TLSv1.3']).describe('Allowed TLS protocol versions.'),
-    })
-    .strict()
-    .default(d);
-};
 
 const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs: 8443 };
 
@@ -88,44 +64,13 @@ export const mdIcapsrvValues = withStrategyRules(
       })
       .strict()
       .default({ type: 'ClusterIP', annotations: {}, sessionAffinity: 'None', nodePorts: { rest: 0, icap: 0, icaps: 0 } }),
-    ingress: z
-      .object({
-        enabled: z.boolean().default(false).describe('Create the Ingress icap-ingress to the REST port.'),
-        className: z.string().max(253).default('').describe('IngressClass; empty for the cluster default.'),
-        host: z
-          .string()
-          .max(253)
-          .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
-          .default('')
-          .describe('Host name; empty matches every host.'),
-        paths: z
-          .array(
-            z
-              .object({
-                path: z.string().regex(/^\/[^\s{}]*$/).describe('URL path.'),
-                pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).describe('How the path matches (list items have no defaults: Helm replaces lists whole).'),
-              })
-              .strict(),
-          )
-          .min(1)
-          .default([{ path: '/', pathType: 'Prefix' }])
-          .describe('Paths routed to the REST port.'),
-        annotations: extraAnnotations().describe('Annotations of the Ingress.'),
-        tls: z
-          .object({
-            secretName: optionalSecretName().default('').describe('TLS Secret for the host; empty for no TLS at the Ingress.'),
-          })
-          .strict()
-          .default({ secretName: '' }),
-      })
-      .strict()
-      .default({ enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' }], annotations: {}, tls: { secretName: '' } }),
+    ingress: ingressValues('icap-ingress'),
     tls: z
       .object({
-        https: tlsEndpoint('https', 'the REST API (probes switch to HTTPS)'),
-        icaps: tlsEndpoint('icaps', 'ICAPS on ports.icaps'),
-        nginxs: tlsEndpoint('nginxs', 'the built-in nginx'),
-        fileMode: z.number().int().min(0).max(0o777).default(0o440).describe('Mode of the mounted TLS files (0440: readable by the pod\'s group, never world-readable).'),
+        https: tlsEndpointValues('mdicapsrv', 'https', 'the REST API (probes switch to HTTPS)'),
+        icaps: tlsEndpointValues('mdicapsrv', 'icaps', 'ICAPS on ports.icaps'),
+        nginxs: tlsEndpointValues('mdicapsrv', 'nginxs', 'the built-in nginx'),
+        fileMode: tlsFileMode(),
       })
       .strict()
       .default({
@@ -139,8 +84,7 @@ export const mdIcapsrvValues = withStrategyRules(
     licensing: licensingValues('mdicap-licensing'),
     deactivation: z
       .object({
-        drainSeconds: z.number().int().min(1).max(300).default(5).describe('preStop sleep: time for the Service to stop sending traffic before SIGTERM.'),
-        shutdownSeconds: z.number().int().min(10).max(3600).default(60).describe('Time after SIGTERM for the server to deactivate its licence and stop; with drainSeconds it makes terminationGracePeriodSeconds.'),
+        ...shutdownFields(60),
         sidecar: rule(
           z
             .object({
@@ -174,23 +118,8 @@ export const mdIcapsrvValues = withStrategyRules(
       .default({ annotations: {} }),
     ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
     extraEnv: extraEnv(),
-    autoscaling: z
-      .object({
-        enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (autoscaling/v2); replicaCount is then ignored.'),
-        minReplicas: z.number().int().min(1).max(100).default(1).describe('Fewest pods.'),
-        maxReplicas: z.number().int().min(1).max(100).default(10).describe('Most pods; mind the licence activations.'),
-        targetCPUUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average CPU utilisation to aim for.'),
-        targetMemoryUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average memory utilisation to aim for.'),
-      })
-      .strict()
-      .default({ enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60 }),
-    podDisruptionBudget: z
-      .object({
-        enabled: z.boolean().default(false).describe('Create a PodDisruptionBudget.'),
-        maxUnavailable: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]).default(1).describe('Pods a voluntary disruption may take down at once.'),
-      })
-      .strict()
-      .default({ enabled: false, maxUnavailable: 1 }),
+    autoscaling: autoscalingValues(),
+    podDisruptionBudget: disruptionBudgetValues(),
     tests: z
       .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
       .strict()

@@ -1,0 +1,156 @@
+/**
+ * Parts every product chart offers the same way: Ingress to the REST port, HorizontalPodAutoscaler,
+ * PodDisruptionBudget, and the graceful-shutdown budget of licence deactivation.
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { extraAnnotations, optionalSecretName } from '../core/schema';
+import { Render } from '../core/template';
+import { Identity } from './identity';
+
+export const ingressValues = (name: string) => {
+  const defaults = { enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' as const }], annotations: {}, tls: { secretName: '' } };
+  return z
+    .object({
+      enabled: z.boolean().default(false).describe(`Create the Ingress ${name} to the REST port.`),
+      className: z.string().max(253).default('').describe('IngressClass; empty for the cluster default.'),
+      host: z
+        .string()
+        .max(253)
+        .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
+        .default('')
+        .describe('Host name; empty matches every host.'),
+      paths: z
+        .array(
+          z
+            .object({
+              path: z.string().regex(/^\/[^\s{}]*$/).describe('URL path.'),
+              pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).describe('How the path matches (list items have no defaults: Helm replaces lists whole).'),
+            })
+            .strict(),
+        )
+        .min(1)
+        .default(defaults.paths)
+        .describe('Paths routed to the REST port.'),
+      annotations: extraAnnotations().describe('Annotations of the Ingress.'),
+      tls: z
+        .object({ secretName: optionalSecretName().default('').describe('TLS Secret for the host; empty for no TLS at the Ingress.') })
+        .strict()
+        .default({ secretName: '' }),
+    })
+    .strict()
+    .default(defaults);
+};
+
+export const autoscalingValues = () => {
+  const defaults = { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60 };
+  return z
+    .object({
+      enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (autoscaling/v2); replicaCount is then ignored.'),
+      minReplicas: z.number().int().min(1).max(100).default(1).describe('Fewest pods.'),
+      maxReplicas: z.number().int().min(1).max(100).default(10).describe('Most pods; mind the licence activations.'),
+      targetCPUUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average CPU utilisation to aim for.'),
+      targetMemoryUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average memory utilisation to aim for.'),
+    })
+    .strict()
+    .default(defaults);
+};
+
+export const disruptionBudgetValues = () =>
+  z
+    .object({
+      enabled: z.boolean().default(false).describe('Create a PodDisruptionBudget.'),
+      maxUnavailable: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]).default(1).describe('Pods a voluntary disruption may take down at once.'),
+    })
+    .strict()
+    .default({ enabled: false, maxUnavailable: 1 });
+
+/** Fields of a licence-deactivation budget: drain, then SIGTERM and time to deactivate. */
+export const shutdownFields = (shutdownSeconds: number) => ({
+  drainSeconds: z.number().int().min(1).max(300).default(5).describe('preStop sleep: time for the Service to stop sending traffic before SIGTERM.'),
+  shutdownSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(3600)
+    .default(shutdownSeconds)
+    .describe('Time after SIGTERM for the server to deactivate its licence and stop; with drainSeconds it makes terminationGracePeriodSeconds.'),
+});
+
+export interface ProductExtrasProps {
+  readonly identity: Identity;
+  readonly component: string;
+  /** Product name of the Deployment/HPA/PDB ("md-core"). */
+  readonly name: string;
+  /** Product name of the Ingress ("icap-ingress"). */
+  readonly ingressName: string;
+  /** The Service the Ingress routes to, and its REST port's name. */
+  readonly serviceName: string;
+  readonly restPortName: string;
+  readonly ingress: z.output<ReturnType<typeof ingressValues>>;
+  readonly autoscaling: z.output<ReturnType<typeof autoscalingValues>>;
+  readonly podDisruptionBudget: z.output<ReturnType<typeof disruptionBudgetValues>>;
+}
+
+/** The optional Ingress, HorizontalPodAutoscaler and PodDisruptionBudget of a product. */
+export class ProductExtras extends Construct {
+  constructor(scope: Construct, id: string, props: ProductExtrasProps) {
+    super(scope, id);
+    const render = Render.of(this);
+    const { identity, component, ingress, autoscaling, podDisruptionBudget: pdb } = props;
+
+    render.when(ingress.enabled, () => {
+      new ApiObject(this, 'Ingress', {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: identity.meta(props.ingressName, component, { extraAnnotations: ingress.annotations }),
+        spec: {
+          ...render.fields(ingress.className, { ingressClassName: ingress.className }),
+          rules: [
+            {
+              ...render.fields(ingress.host, { host: ingress.host }),
+              http: {
+                paths: render.each(ingress.paths, (p) => ({
+                  path: p.path,
+                  pathType: p.pathType,
+                  backend: { service: { name: props.serviceName, port: { name: props.restPortName } } },
+                })),
+              },
+            },
+          ],
+          ...render.fields(ingress.tls.secretName, {
+            tls: [{ ...render.fields(ingress.host, { hosts: [ingress.host] }), secretName: ingress.tls.secretName }],
+          }),
+        },
+      });
+    });
+
+    render.when(autoscaling.enabled, () => {
+      new ApiObject(this, 'Autoscaler', {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: identity.meta(props.name, component),
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: identity.name(props.name) },
+          minReplicas: autoscaling.minReplicas,
+          maxReplicas: autoscaling.maxReplicas,
+          metrics: [
+            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: autoscaling.targetCPUUtilizationPercentage } } },
+            { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: autoscaling.targetMemoryUtilizationPercentage } } },
+          ],
+        },
+      });
+    });
+
+    render.when(pdb.enabled, () => {
+      new ApiObject(this, 'DisruptionBudget', {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: identity.meta(props.name, component),
+        // All slots: a disruption counts against the product, whichever slot is live.
+        spec: { maxUnavailable: pdb.maxUnavailable, selector: { matchLabels: identity.selector(component) } },
+      });
+    });
+  }
+}
