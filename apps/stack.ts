@@ -6,6 +6,7 @@
 import { App } from 'cdk8s';
 import { coalesceValues, ValuesError } from '../lib/core/schema';
 import { SystemChart, SystemDefinition } from '../lib/core/system';
+import { mdCoreSystem, MdCoreProps } from '../lib/systems/md-core';
 import { mdIcapsrvSystem, MdIcapsrvProps } from '../lib/systems/md-icapsrv';
 
 /** Per-system values laid over the stack's own (same keys as each chart's values.yaml). */
@@ -24,11 +25,19 @@ const icap: MdIcapsrvProps = {
   license: { existingSecret: 'mdicapsrv-license-key' },
 };
 
+const core: MdCoreProps = {
+  acceptEula: true,
+  license: { existingSecret: 'mdcore-license-key' },
+};
+
 /** Add every system of the stack to `app`, one chart (one dist/<name>.k8s.yaml) each. */
 export function buildStack(app: App, opts: StackOptions = {}): void {
   const namespace = opts.namespace ?? 'metadefender';
   const overrides = opts.overrides ?? {};
-  const entries: [SystemDefinition, Record<string, unknown>][] = [[mdIcapsrvSystem as unknown as SystemDefinition, icap]];
+  const entries: [SystemDefinition, Record<string, unknown>][] = [
+    [mdIcapsrvSystem as unknown as SystemDefinition, icap],
+    [mdCoreSystem as unknown as SystemDefinition, core],
+  ];
   const known = new Set(entries.map(([s]) => s.name));
   const unknown = Object.keys(overrides).filter((k) => !known.has(k));
   if (unknown.length > 0) throw new ValuesError('the stack', unknown.map((k) => ({ path: k, message: `no such system (known: ${[...known].join(', ')})` })));

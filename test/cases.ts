@@ -98,4 +98,28 @@ export const handCases: Record<string, NamedCase[]> = {
     },
     { name: 'EULA accepted, debug logs', values: { acceptEula: true, logLevel: 'debug', activationServer: 'activation.example.com' } },
   ],
+  'md-core': [
+    { name: 'rolling update with surge', values: { replicaCount: 3, strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } } },
+    { name: 'recreate', values: { strategy: { type: 'Recreate' } } },
+    { name: 'database upgrade', values: { upgrade: { upgradeDb: true, fromDbName: 'metadefender_core', retryUpgrade: 5 } } },
+    { name: 'history migration (recreate, no liveness probe)', values: { strategy: { type: 'Recreate' }, upgrade: { upgradeDb: true, migrateHistory: true } } },
+    { name: 'blue-green, blue live', values: { strategy: { type: 'BlueGreen' } } },
+    {
+      name: 'blue-green switched to green, blue idle at zero',
+      values: { strategy: { type: 'BlueGreen', blueGreen: { activeSlot: 'green', blue: { imageTag: '5.19.0', replicas: 0 }, green: { imageTag: '5.20.0', replicas: 2 } } } },
+    },
+    {
+      name: 'blue-green with hot backup',
+      values: { strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } }, hotBackup: { enabled: true, storage: { size: '2Gi', storageClass: 'fast' }, waitSeconds: 900 } },
+    },
+    { name: 'REST over TLS', values: { tls: { https: { enabled: true } } } },
+    { name: 'ingress', values: { ingress: { enabled: true, host: 'core.example.com', tls: { secretName: 'core-tls' } } } },
+    { name: 'autoscaling and disruption budget', values: { autoscaling: { enabled: true, maxReplicas: 3 }, podDisruptionBudget: { enabled: true } } },
+    { name: 'external database from an existing Secret', values: { database: { host: 'pg.example.internal', existingSecret: 'core-db', inCluster: { enabled: false } } } },
+    { name: 'in-cluster database without a claim', values: { database: { inCluster: { persistence: { enabled: false } } } } },
+    { name: 'NodePort', values: { service: { type: 'NodePort', nodePort: 30808 } } },
+    { name: 'existing secrets and given licence', values: { credentials: { existingSecret: 'c' }, apiKey: { existingSecret: 'k' }, license: { key: 'KEY' } } },
+    { name: 'licensing clean-up off', values: { licensing: { cleanup: false } } },
+    { name: 'prefix and scheduling', values: { namePrefix: 'eu-', nodeSelector: { pool: 'scan' }, tolerations: [{ key: 'scan', operator: 'Exists' }], extraEnv: [{ name: 'X', value: '1' }] } },
+  ],
 };

@@ -251,7 +251,7 @@ export interface HotBackupProps {
 }
 
 /** The export and import scripts: POSIX sh, bounded waits, the file written atomically. */
-export function hotBackupScripts(waitSeconds: number | string) {
+export function hotBackupScripts(waitSeconds: number | string, dir = '/backup') {
   const waitReady = [
     'url="$SCHEME://$TARGET:$PORT"',
     `i=0; until curl -fsk -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge ${waitSeconds} ] && { echo "$url not ready"; exit 1; }; sleep 5; done`,
@@ -260,17 +260,17 @@ export function hotBackupScripts(waitSeconds: number | string) {
     export: [
       'set -eu',
       ...waitReady,
-      'curl -fsk -H "apikey: $APIKEY" -H "password: $PASSWORD" -o /backup/config.zip.part "$url/admin/export/v2"',
-      'mv /backup/config.zip.part /backup/config.zip',
-      'date -u > /backup/export.done',
+      `curl -fsk -H "apikey: $APIKEY" -H "password: $PASSWORD" -o ${dir}/config.zip.part "$url/admin/export/v2"`,
+      `mv ${dir}/config.zip.part ${dir}/config.zip`,
+      `date -u > ${dir}/export.done`,
       'echo "exported the configuration of $url"',
     ].join('\n'),
     import: [
       'set -eu',
-      `i=0; until [ -f /backup/export.done ]; do i=$((i+5)); [ "$i" -ge ${waitSeconds} ] && { echo "no export to import"; exit 1; }; sleep 5; done`,
+      `i=0; until [ -f ${dir}/export.done ]; do i=$((i+5)); [ "$i" -ge ${waitSeconds} ] && { echo "no export to import"; exit 1; }; sleep 5; done`,
       ...waitReady,
-      'curl -fsk -X POST -H "Content-Type: application/octet-stream" -H "apikey: $APIKEY" -H "password: $PASSWORD" --data-binary @/backup/config.zip "$url/admin/import/v2"',
-      'rm -f /backup/export.done',
+      `curl -fsk -X POST -H "Content-Type: application/octet-stream" -H "apikey: $APIKEY" -H "password: $PASSWORD" --data-binary @${dir}/config.zip "$url/admin/import/v2"`,
+      `rm -f ${dir}/export.done`,
       'echo "imported the configuration into $url"',
     ].join('\n'),
   };

@@ -1,0 +1,278 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { parseValues } from '../../core/schema';
+import { SystemDefinition } from '../../core/system';
+import { Render } from '../../core/template';
+import { Identity } from '../../constructs/identity';
+import { LicensingRbac } from '../../constructs/licensing-rbac';
+import { fieldEnv, OpswatSecrets, secretEnv } from '../../constructs/opswat';
+import { httpProbe, podSpecFields } from '../../constructs/pod';
+import { PostgresDatabase } from '../../constructs/postgres';
+import { ProductExtras } from '../../constructs/product';
+import { tlsVolume } from '../../constructs/tls';
+import { HotBackup, UpgradableDeployment } from '../../constructs/upgrade';
+import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
+
+export * from './values';
+
+const CHART = 'md-core';
+const CHART_VERSION = '0.1.0';
+const COMPONENT = 'core';
+
+/** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
+export type MdCoreProps = MdCoreValuesInput;
+
+function values(scope: Construct, props: MdCoreProps): MdCoreValues {
+  const render = Render.of(scope);
+  return render.mode === 'raw' ? parseValues(CHART, mdCoreValues, props) : render.values(mdCoreValues, props);
+}
+
+function identityOf(render: Render, v: MdCoreValues): Identity {
+  return new Identity(render, { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', version: v.image.tag, common: v });
+}
+
+/**
+ * MetaDefender Core: Deployment `md-core` (or blue/green slots), Service `md-core`, ConfigMap
+ * `mdcore-env` with the upgrade variables, the product Secrets, licensing clean-up RBAC, the database
+ * `postgres-core` with its claim, and the upgrade strategies including the hot-backup Jobs.
+ */
+export class MdCore extends Construct {
+  /** Name of the Service that serves the live version. */
+  public readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
+    super(scope, id);
+    const render = Render.of(this);
+    const v = values(this, props);
+    const identity = identityOf(render, v);
+    const name = identity.name('md-core');
+    this.serviceName = name;
+
+    const secrets = new OpswatSecrets(this, 'Secrets', { identity, component: COMPONENT, prefix: 'mdcore', values: v });
+    const database = new PostgresDatabase(this, 'Database', {
+      identity,
+      serviceName: 'postgres-core',
+      credentialsSecretName: 'mdcore-postgres-cred',
+      database: v.database,
+      pod: v,
+    });
+    const serviceAccountName = identity.name('mdcore-service-account');
+    new ApiObject(this, 'ServiceAccount', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: identity.meta('mdcore-service-account', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
+      automountServiceAccountToken: false,
+    });
+    const licensing = new LicensingRbac(this, 'Licensing', { identity, component: COMPONENT, serviceAccountName, licensing: v.licensing });
+
+    const configMapName = identity.name('mdcore-env');
+    new ApiObject(this, 'Env', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: identity.meta('mdcore-env', COMPONENT),
+      data: {
+        ACCEPT_EULA: render.str(v.acceptEula),
+        ACTIVATION_SERVER: v.activationServer,
+        REST_PORT: render.str(v.ports.rest),
+        MDCORE_DB_MODE: '4',
+        MDCORE_DB_TYPE: 'remote',
+        MDCORE_DB_HOST: database.host,
+        MDCORE_DB_PORT: render.str(database.port),
+        MDCORE_UPGRADE_FROM_DB_NAME: v.upgrade.fromDbName,
+        UPGRADE_DB: render.str(v.upgrade.upgradeDb),
+        MIGRATE_HISTORY: render.str(v.upgrade.migrateHistory),
+        RETRY_UPGRADE: render.str(v.upgrade.retryUpgrade),
+        LICENSING_CLEANUP: render.str(v.licensing.cleanup),
+        CUSTOM_SECRET: licensing.secretName,
+        HTTPS_CERT_PATH: '/https_cert',
+        HTTPS_SSL_PROTOCOLS: render.json(v.tls.https.protocols),
+      },
+    });
+
+    const scheme = render.choose(v.tls.https.enabled, 'HTTPS', 'HTTP');
+    const probeAction = { path: '/readyz', port: 'rest', scheme };
+    // A history migration can run for hours: a liveness probe would kill it (vendor pre-step).
+    const liveness = { ...v.livenessProbe, enabled: render.and(v.livenessProbe.enabled, render.not(v.upgrade.migrateHistory)) };
+
+    const workload = new UpgradableDeployment(this, 'Workload', {
+      identity,
+      component: COMPONENT,
+      name: 'md-core',
+      strategy: v.strategy,
+      replicas: v.replicaCount,
+      autoscaled: v.autoscaling.enabled,
+      imageTag: v.image.tag,
+      podTemplate: ({ imageTag, labels }) => ({
+        metadata: {
+          labels: { ...render.merge(identity.labels(COMPONENT), v.podLabels), ...labels },
+          ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
+        },
+        spec: {
+          serviceAccountName,
+          automountServiceAccountToken: v.licensing.cleanup,
+          terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
+          ...podSpecFields(render, v),
+          ...render.fields(v.database.waitForReady, { initContainers: [database.waitContainer(v.database)] }),
+          containers: [
+            {
+              name: 'md-core',
+              image: `${v.image.repository}:${imageTag}`,
+              imagePullPolicy: v.image.pullPolicy,
+              envFrom: [{ configMapRef: { name: configMapName } }],
+              env: [
+                ...secrets.env(),
+                secretEnv('DB_USER', database.credentials.secretName, 'user'),
+                secretEnv('DB_PWD', database.credentials.secretName, 'password'),
+                fieldEnv('MD_INSTANCE_NAME', 'metadata.name'),
+                fieldEnv('MY_POD_NAME', 'metadata.name'),
+                fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
+                ...render.splice(v.extraEnv),
+              ],
+              ports: [{ name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' }],
+              ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
+              ...httpProbe(render, 'livenessProbe', liveness, probeAction),
+              lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
+              resources: v.resources,
+              securityContext: v.securityContext,
+              volumeMounts: [...render.items(v.tls.https.enabled, [{ name: 'https-tls', mountPath: '/https_cert', readOnly: true }])],
+            },
+          ],
+          volumes: [...render.items(v.tls.https.enabled, [tlsVolume('mdcore', 'https', v.tls.https, v.tls.fileMode)])],
+        },
+      }),
+    });
+
+    new ApiObject(this, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: identity.meta('md-core', COMPONENT, { extraAnnotations: v.service.annotations }),
+      spec: {
+        type: v.service.type,
+        selector: workload.serviceSelector,
+        ports: [
+          {
+            name: 'rest',
+            port: v.ports.rest,
+            targetPort: 'rest',
+            protocol: 'TCP',
+            ...render.fields(render.and(render.not(render.eq(v.service.type, 'ClusterIP')), v.service.nodePort), { nodePort: v.service.nodePort }),
+          },
+        ],
+      },
+    });
+    render.when(workload.blueGreen, () => {
+      // The idle slot, to test a new version before switching; in-cluster only.
+      new ApiObject(this, 'PreviewService', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: identity.meta('md-core-preview', COMPONENT),
+        spec: { type: 'ClusterIP', selector: workload.previewSelector, ports: [{ name: 'rest', port: v.ports.rest, targetPort: 'rest', protocol: 'TCP' }] },
+      });
+    });
+
+    new HotBackup(this, 'HotBackup', {
+      identity,
+      component: COMPONENT,
+      name: 'md-core',
+      service: name,
+      port: v.ports.rest,
+      scheme,
+      apiKeySecret: secrets.apiKey.secretName,
+      credentialsSecret: secrets.credentials.secretName,
+      values: v.hotBackup,
+      enabled: v.hotBackup.enabled,
+    });
+
+    new ProductExtras(this, 'Extras', {
+      identity,
+      component: COMPONENT,
+      name: 'md-core',
+      ingressName: 'core-ingress',
+      serviceName: name,
+      restPortName: 'rest',
+      ingress: v.ingress,
+      autoscaling: v.autoscaling,
+      podDisruptionBudget: v.podDisruptionBudget,
+    });
+  }
+}
+
+/** The `helm test` hook: the REST port of the Service answers. */
+export class MdCoreTest extends Construct {
+  constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
+    super(scope, id);
+    const render = Render.of(this);
+    const v = values(this, props);
+    const identity = identityOf(render, v);
+    new ApiObject(this, 'Pod', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: identity.meta('md-core-test', 'test', { annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } }),
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'rest-port',
+            image: v.tests.image,
+            command: ['nc', '-z', '-w', '5', identity.name('md-core'), render.str(v.ports.rest)],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+          },
+        ],
+      },
+    });
+  }
+}
+
+export const mdCoreSystem: SystemDefinition<typeof mdCoreValues> = {
+  name: CHART,
+  schema: mdCoreValues,
+  appVersion: CORE_IMAGE_TAG,
+  chart: {
+    version: CHART_VERSION,
+    description: 'MetaDefender Core: multi-engine file scanning with its database, licence activation and rolling, recreate or blue-green upgrades.',
+    kubeVersion: '>=1.30.0-0',
+    home: 'https://www.opswat.com/products/metadefender/core',
+    sources: ['https://github.com/OPSWAT/metadefender-k8s'],
+    maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
+    keywords: ['opswat', 'metadefender', 'core', 'antivirus', 'blue-green'],
+    readmeIntro: `Upgrades follow \`strategy.type\`:
+
+- **RollingUpdate** (default): new pods take traffic only when ready; \`maxSurge 0, maxUnavailable 1\`
+  needs no extra licence activation. Roll back with \`helm rollback\` (or \`kubectl rollout undo
+  deployments/md-core\` for raw manifests): the previous image and \`mdcore-env\` come back.
+- **Recreate**: every old pod stops before the new version starts. Required with
+  \`upgrade.migrateHistory=true\`, which also drops the liveness probe while the migration runs; make
+  sure the database has room for a second copy of the history first.
+- **BlueGreen**: two Deployments \`md-core-blue\` and \`md-core-green\`, each with its own image tag and
+  replicas. \`md-core\` serves \`strategy.blueGreen.activeSlot\`, \`md-core-preview\` the other slot, so a
+  new version is tested before \`helm upgrade --reuse-values --set strategy.blueGreen.activeSlot=green\`
+  switches traffic. Both slots hold licence activations while they run: scale the idle one to 0 after
+  the switch. Roll back by switching \`activeSlot\` back.
+- **BlueGreen with hot backup** (\`hotBackup.enabled\`): a pre-upgrade Job exports the configuration of
+  the live slot (\`GET /admin/export/v2\`) to a claim, a post-upgrade Job imports it into the new live slot
+  once ready (\`POST /admin/import/v2\`); API key and password come from the Secrets.
+
+Set \`upgrade.upgradeDb=true\` (and \`upgrade.fromDbName\`) when the new version must migrate the database.`,
+    notes: `MetaDefender Core {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
+
+REST:  {{ printf "%smd-core" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:{{ .Values.ports.rest }}
+{{- if eq .Values.strategy.type "BlueGreen" }}
+Live slot: {{ .Values.strategy.blueGreen.activeSlot }}; preview: {{ printf "%smd-core-preview" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:{{ .Values.ports.rest }}
+Both slots use licence activations while they run.
+{{- end }}
+{{- if not .Values.acceptEula }}
+
+WARNING: acceptEula is false; the server will not start until you accept the EULA (--set acceptEula=true).
+{{- end }}
+{{- if and (not .Values.license.key) (not .Values.license.existingSecret) }}
+
+WARNING: no licence key given. Pods wait until Secret {{ printf "%smdcore-license-key" .Values.namePrefix }} (key "value") exists.
+{{- end }}
+`,
+  },
+  build: (scope, values) => new MdCore(scope, CHART, values),
+  buildTests: (scope, values) => new MdCoreTest(scope, `${CHART}-test`, values),
+};

@@ -1,0 +1,114 @@
+/**
+ * MetaDefender Core values: the single source of truth for the construct's props type, values.yaml,
+ * values.schema.json and the chart README's values table.
+ */
+import { z } from 'zod';
+import { commonFields, extraAnnotations, extraEnv, image, nodePort, port, probe, resources, rule } from '../../core/schema';
+import { licensingValues } from '../../constructs/licensing-rbac';
+import { opswatSecretValues } from '../../constructs/opswat';
+import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
+import { databaseValues } from '../../constructs/postgres';
+import { autoscalingValues, disruptionBudgetValues, ingressValues, shutdownFields } from '../../constructs/product';
+import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
+import { hotBackupValues, upgradeStrategyValues, withStrategyRules } from '../../constructs/upgrade';
+
+export const CORE_IMAGE_TAG = '5.20.0';
+
+const upgradeDefaults = { fromDbName: 'metadefender_core', upgradeDb: false, migrateHistory: false, retryUpgrade: 0 };
+
+const root = withStrategyRules(
+  z
+    .object({
+      ...commonFields(),
+      acceptEula: z.boolean().default(false).describe('Accept the OPSWAT End-User Licence Agreement (ACCEPT_EULA); the server does not start otherwise.'),
+      image: image('opswat/metadefendercore-debian', CORE_IMAGE_TAG),
+      replicaCount: z.number().int().min(0).max(100).default(1).describe('Pods to run (RollingUpdate/Recreate) when autoscaling is off. Each pod uses one licence activation.'),
+      strategy: upgradeStrategyValues(0, 1).describe(
+        'How a new version replaces the old: RollingUpdate (readiness-gated), Recreate (required by upgrade.migrateHistory), or BlueGreen (two slots; needs one licence activation per running pod of both slots).',
+      ),
+      upgrade: z
+        .object({
+          fromDbName: z
+            .string()
+            .min(1)
+            .max(63)
+            .regex(/^[a-z_][a-z0-9_]*$/)
+            .default('metadefender_core')
+            .describe('Database to migrate from (MDCORE_UPGRADE_FROM_DB_NAME); metadefender_core after the first installation.'),
+          upgradeDb: z.boolean().default(false).describe('Create metadefender_core<new version> and migrate the configuration into it (UPGRADE_DB).'),
+          migrateHistory: z
+            .boolean()
+            .default(false)
+            .describe(
+              'Also migrate the scan history (MIGRATE_HISTORY). Needs strategy.type Recreate (every old pod stopped, every DB connection closed); the liveness probe is left out while it runs; check the database has room for a second copy first.',
+            ),
+          retryUpgrade: z.number().int().min(0).max(100).default(0).describe('Times to retry a failed database upgrade (RETRY_UPGRADE).'),
+        })
+        .strict()
+        .default(upgradeDefaults),
+      hotBackup: hotBackupValues(),
+      ports: z.object({ rest: port().default(8008).describe('REST API and web console port.') }).strict().default({ rest: 8008 }),
+      service: z
+        .object({
+          type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
+          annotations: extraAnnotations().describe('Annotations of the Service.'),
+          nodePort: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
+        })
+        .strict()
+        .default({ type: 'ClusterIP', annotations: {}, nodePort: 0 }),
+      ingress: ingressValues('core-ingress'),
+      tls: z
+        .object({ https: tlsEndpointValues('mdcore', 'https', 'the REST API (probes switch to HTTPS)'), fileMode: tlsFileMode() })
+        .strict()
+        .default({
+          https: { enabled: false, certSecret: 'mdcore-https-tls-cert', certSecretKey: 'mdcore-https.crt', keySecret: 'mdcore-https-tls-cert-key', keySecretKey: 'mdcore-https.key', protocols: ['TLSv1.3'] },
+          fileMode: 0o440,
+        }),
+      ...opswatSecretValues('mdcore'),
+      activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
+      licensing: licensingValues('mdcore-licensing'),
+      deactivation: z.object({ ...shutdownFields(120) }).strict().default({ drainSeconds: 5, shutdownSeconds: 120 }),
+      database: databaseValues({ serviceName: 'postgres-core', databaseName: 'metadefender_core', imageTag: '14', inCluster: true, persistence: true }),
+      resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
+      readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
+      livenessProbe: probe({ initialDelaySeconds: 90, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz); left out while upgrade.migrateHistory runs'),
+      serviceAccount: z
+        .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
+        .strict()
+        .default({ annotations: {} }),
+      ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
+      extraEnv: extraEnv(),
+      autoscaling: autoscalingValues(),
+      podDisruptionBudget: disruptionBudgetValues(),
+      tests: z
+        .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs wget).') })
+        .strict()
+        .default({ image: 'busybox:1.36' }),
+    })
+    .strict(),
+);
+
+/** MIGRATE_HISTORY needs every old pod stopped: only Recreate guarantees it. */
+const migrateNeedsRecreate = rule(root, (v) => !v.upgrade.migrateHistory || v.strategy.type === 'Recreate', {
+  message: 'upgrade.migrateHistory needs strategy.type Recreate: every old pod must stop (closing its database connections) before the new version starts',
+  path: ['strategy', 'type'],
+  counterexample: { upgrade: { migrateHistory: true }, strategy: { type: 'RollingUpdate' } } as never,
+  jsonSchema: {
+    if: { properties: { upgrade: { properties: { migrateHistory: { const: true } }, required: ['migrateHistory'] } }, required: ['upgrade'] },
+    then: { properties: { strategy: { properties: { type: { const: 'Recreate' } } } } },
+  },
+});
+
+export const mdCoreValues = rule(migrateNeedsRecreate, (v) => !v.hotBackup.enabled || v.strategy.type === 'BlueGreen', {
+  message: 'hotBackup carries the configuration between blue-green slots: it needs strategy.type BlueGreen',
+  path: ['hotBackup', 'enabled'],
+  counterexample: { hotBackup: { enabled: true }, strategy: { type: 'Recreate' } } as never,
+  jsonSchema: {
+    if: { properties: { hotBackup: { properties: { enabled: { const: true } }, required: ['enabled'] } }, required: ['hotBackup'] },
+    then: { properties: { strategy: { properties: { type: { const: 'BlueGreen' } } } } },
+  },
+});
+
+/** Values as a user writes them (every key optional): the props type of the MdCore construct. */
+export type MdCoreValuesInput = z.input<typeof mdCoreValues>;
+export type MdCoreValues = z.output<typeof mdCoreValues>;

@@ -1,0 +1,177 @@
+/**
+ * multisite-init: the ONAP multisite kubeconfig writer as its own release. The kubeconfig ConfigMap
+ * (empty), the writer's ServiceAccount, patch-only RBAC and long-lived token come from the reusable
+ * MultisiteKubeconfig construct; the writer runs as a post-install/post-upgrade hook Job, and optionally
+ * in a demo consumer that mounts the result (and may run the writer itself as an init container).
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { parseValues } from '../../core/schema';
+import { SystemDefinition } from '../../core/system';
+import { Render } from '../../core/template';
+import { Identity } from '../../constructs/identity';
+import { MULTISITE_IMAGE_TAG, MultisiteKubeconfig } from '../../constructs/multisite';
+import { podSpecFields } from '../../constructs/pod';
+import { multisiteInitValues, MultisiteInitValues, MultisiteInitValuesInput } from './values';
+
+export * from './values';
+
+const CHART = 'multisite-init';
+const CHART_VERSION = '0.1.0';
+const CONSUMER = 'consumer';
+
+/** Props of MultisiteInit: exactly the chart's values (all optional, defaults as in values.yaml). */
+export type MultisiteInitProps = MultisiteInitValuesInput;
+
+function values(scope: Construct, props: MultisiteInitProps): MultisiteInitValues {
+  const render = Render.of(scope);
+  return render.mode === 'raw' ? parseValues(CHART, multisiteInitValues, props) : render.values(multisiteInitValues, props);
+}
+
+function identityOf(render: Render, v: MultisiteInitValues): Identity {
+  return new Identity(render, { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', version: v.multisite.image.tag, common: v });
+}
+
+// Waits for the kubeconfig, then idles; exits at once on SIGTERM (sh as PID 1 would otherwise ignore it).
+const CONSUMER_SCRIPT = `trap 'exit 0' TERM
+until [ -s "$KUBECONFIG" ]; do echo "waiting for $KUBECONFIG"; sleep 5 & wait $!; done
+echo "kubeconfig present at $KUBECONFIG"
+while :; do sleep 3600 & wait $!; done
+`;
+
+/** The writer as a hook Job, and the optional demo consumer. */
+export class MultisiteInit extends Construct {
+  /** The kubeconfig construct: ConfigMap name, key, namespace, and the helpers to run and mount it. */
+  public readonly kubeconfig: MultisiteKubeconfig;
+
+  constructor(scope: Construct, id: string, props: MultisiteInitProps = {}) {
+    super(scope, id);
+    const render = Render.of(this);
+    const v = values(this, props);
+    const identity = identityOf(render, v);
+    const kubeconfig = new MultisiteKubeconfig(this, 'Kubeconfig', { identity, values: v.multisite });
+    this.kubeconfig = kubeconfig;
+
+    render.when(v.job.enabled, () => {
+      kubeconfig.addJob('Job', { job: v.job, pod: v, podLabels: v.podLabels, podAnnotations: v.podAnnotations });
+    });
+
+    render.when(v.consumer.enabled, () => {
+      const consumer = v.consumer;
+      const mount = kubeconfig.mount({ mountPath: consumer.mountPath });
+      new ApiObject(this, 'Consumer', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { ...identity.meta('multisite-consumer', CONSUMER), namespace: kubeconfig.namespace },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: identity.selector(CONSUMER) },
+          template: {
+            metadata: {
+              labels: render.merge(identity.labels(CONSUMER), v.podLabels),
+              ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
+            },
+            spec: {
+              // The writer's token reaches only its own container, through its own volume.
+              automountServiceAccountToken: false,
+              ...render.fields(consumer.runWriter, { serviceAccountName: kubeconfig.serviceAccountName, initContainers: [kubeconfig.initContainer()] }),
+              ...podSpecFields(render, v),
+              containers: [
+                {
+                  name: 'consumer',
+                  image: consumer.image,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['sh', '-c', CONSUMER_SCRIPT],
+                  env: [mount.env],
+                  readinessProbe: { exec: { command: ['sh', '-c', 'test -s "$KUBECONFIG"'] }, periodSeconds: 5, failureThreshold: 3 },
+                  resources: consumer.resources,
+                  securityContext: v.securityContext,
+                  volumeMounts: [mount.volumeMount],
+                },
+              ],
+              volumes: [mount.volume, ...render.items(consumer.runWriter, kubeconfig.volumes())],
+            },
+          },
+        },
+      });
+    });
+  }
+}
+
+/** The `helm test` hook: the kubeconfig is in the ConfigMap, mounted as a consumer would. */
+export class MultisiteInitTest extends Construct {
+  constructor(scope: Construct, id: string, props: MultisiteInitProps = {}) {
+    super(scope, id);
+    const render = Render.of(this);
+    const v = values(this, props);
+    const identity = identityOf(render, v);
+    const { configMapName, namespace, key } = MultisiteKubeconfig.locate(render, identity, v.multisite);
+    new ApiObject(this, 'Pod', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        ...identity.meta('multisite-init-test', 'test', { annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } }),
+        namespace,
+      },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'kubeconfig',
+            image: v.tests.image,
+            command: ['sh', '-c', 'test -s "$KUBECONFIG" && grep -q "^current-context: " "$KUBECONFIG"'],
+            env: [{ name: 'KUBECONFIG', value: `/kube/${key}` }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+            volumeMounts: [{ name: 'kubeconfig', mountPath: '/kube', readOnly: true }],
+          },
+        ],
+        volumes: [{ name: 'kubeconfig', configMap: { name: configMapName } }],
+      },
+    });
+  }
+}
+
+export const multisiteInitSystem: SystemDefinition<typeof multisiteInitValues> = {
+  name: CHART,
+  schema: multisiteInitValues,
+  appVersion: MULTISITE_IMAGE_TAG,
+  chart: {
+    version: CHART_VERSION,
+    description: 'ONAP multisite kubeconfig init: writes the central site\'s kubeconfig into a Helm-owned ConfigMap, with patch-only RBAC and a token that does not go stale.',
+    kubeVersion: '>=1.30.0-0',
+    home: 'https://docs.onap.org/projects/onap-dcaegen2/',
+    sources: ['https://github.com/onap/dcaegen2-deployments/tree/master/multisite-init-container'],
+    maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
+    keywords: ['onap', 'multisite', 'kubeconfig'],
+    readmeIntro: `The chart creates the ConfigMap \`multisite-kubeconfig-configmap\` **empty**, so Helm owns it and deletes it on
+uninstall; a post-install/post-upgrade hook Job \`multisite-init\` then runs the ONAP writer, which builds a
+kubeconfig (cluster and context \`multisite.location\`, user \`multisite.user\`, the API server and CA of this
+cluster, a ServiceAccount token) and patches it in under \`multisite.key\`. Its ServiceAccount \`multisite-init\`
+may \`patch\` that one ConfigMap and nothing else; that is also all the kubeconfig can do until you grant the
+ServiceAccount more with your own RoleBindings.
+
+**Token expiry.** Since Kubernetes 1.21 a pod's token is short-lived and dies with its pod, and the Job's pod
+is deleted once it succeeds, so a kubeconfig holding that token would go stale at once. With
+\`multisite.longLivedToken: true\` (default) the writer gets the token of Secret \`multisite-init-token\` (type
+\`kubernetes.io/service-account-token\`), valid until that Secret is deleted: uninstalling revokes it. Set it to
+false only where the kubeconfig is rewritten while it is used (\`consumer.runWriter\`: each consumer start
+writes its own). Either way only the writer container sees a token (\`automountServiceAccountToken: false\`).
+The kubeconfig is a credential stored in a ConfigMap, as the image designs it: restrict who may read
+ConfigMaps in the namespace.
+
+Consumers mount the ConfigMap read-only (at \`/opt/onap/kube\` by default) and set \`KUBECONFIG\`; the demo
+\`consumer\` shows how, and in code \`MultisiteKubeconfig.mount()\` returns the volume, mount and env.`,
+    notes: `The kubeconfig is written by the hook Job {{ printf "%smultisite-init" .Values.namePrefix }} into ConfigMap {{ printf "%s%s" .Values.namePrefix .Values.multisite.configMap }} (key {{ .Values.multisite.key }}) in {{ .Values.multisite.namespace | default .Release.Namespace }}:
+  kubectl -n {{ .Values.multisite.namespace | default .Release.Namespace }} get configmap {{ printf "%s%s" .Values.namePrefix .Values.multisite.configMap }} -o jsonpath='{.data.{{ .Values.multisite.key }}}'
+{{- if not .Values.multisite.longLivedToken }}
+
+WARNING: multisite.longLivedToken is false: the kubeconfig holds a bound pod token, which expires and dies with its pod.
+{{- end }}
+`,
+  },
+  build: (scope, values) => new MultisiteInit(scope, CHART, values),
+  buildTests: (scope, values) => new MultisiteInitTest(scope, `${CHART}-test`, values),
+};

@@ -1,0 +1,118 @@
+/**
+ * The hot-backup Jobs' scripts, run for real under sh with curl against a stand-in MetaDefender REST API
+ * on 127.0.0.1: the export lands atomically with its marker, the import waits for it and posts it back.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hotBackupScripts } from '../lib/constructs/upgrade';
+
+const CONFIG = Buffer.from('PK\u0003\u0004 exported configuration \u0000\u00ff');
+
+interface Received {
+  readonly body: Buffer;
+  readonly contentType: string | undefined;
+}
+
+let server: http.Server;
+let port = 0;
+let ready = true;
+const imports: Received[] = [];
+
+function authorized(req: http.IncomingMessage): boolean {
+  return req.headers.apikey === 'the-key' && req.headers.password === 'the-password';
+}
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/readyz') {
+        res.writeHead(ready ? 200 : 503).end();
+      } else if (!authorized(req)) {
+        res.writeHead(401).end();
+      } else if (req.method === 'GET' && req.url === '/admin/export/v2') {
+        res.writeHead(200, { 'Content-Type': 'application/zip' }).end(CONFIG);
+      } else if (req.method === 'POST' && req.url === '/admin/import/v2') {
+        imports.push({ body: Buffer.concat(chunks), contentType: req.headers['content-type'] });
+        res.writeHead(200).end('{}');
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function run(script: string, apiKey = 'the-key'): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', script], {
+      env: { PATH: process.env.PATH ?? '', SCHEME: 'http', TARGET: '127.0.0.1', PORT: String(port), APIKEY: apiKey, PASSWORD: 'the-password' },
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'backup-'));
+
+describe('hot backup scripts', () => {
+  it('export writes the configuration and its marker; import waits for the marker, posts it, and clears it', async () => {
+    const dir = tempDir();
+    const scripts = hotBackupScripts(30, dir);
+    imports.length = 0;
+    // The import starts first, as it may in raw mode: it must wait for the export.
+    const importRun = run(scripts.import);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(imports).toHaveLength(0);
+    const exported = await run(scripts.export);
+    expect(exported.output).toContain('exported the configuration');
+    expect(exported.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'config.zip'))).toEqual(CONFIG);
+    const imported = await importRun;
+    expect(imported.output).toContain('imported the configuration');
+    expect(imported.code).toBe(0);
+    expect(imports).toEqual([{ body: CONFIG, contentType: 'application/octet-stream' }]);
+    expect(fs.existsSync(path.join(dir, 'export.done'))).toBe(false);
+  });
+
+  it('fails the export on a wrong API key and leaves no marker behind', async () => {
+    const dir = tempDir();
+    const r = await run(hotBackupScripts(30, dir).export, 'wrong');
+    expect(r.code).not.toBe(0);
+    expect(fs.readdirSync(dir).filter((f) => f !== 'config.zip.part')).toEqual([]);
+  });
+
+  it('gives up waiting for a product that never gets ready, within its bound', async () => {
+    ready = false;
+    try {
+      const started = Date.now();
+      const r = await run(hotBackupScripts(5, tempDir()).export);
+      expect(r.code).toBe(1);
+      expect(r.output).toContain('not ready');
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      ready = true;
+    }
+  });
+
+  it('gives up on an import with no export to import', async () => {
+    const r = await run(hotBackupScripts(5, tempDir()).import);
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('no export to import');
+  });
+});
