@@ -138,7 +138,7 @@ describe('blue-green with hot backup', () => {
   it('exports before the switch and imports after it, as ordered Helm hooks', () => {
     expect(exportJob.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-upgrade', 'helm.sh/hook-weight': '-5' });
     expect(importJob.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'post-upgrade', 'helm.sh/hook-weight': '5' });
-    const script = (j: Obj) => container({ spec: j.spec } as Obj).command[2] as string;
+    const script = (j: Obj) => container(j).command[2] as string;
     expect(script(exportJob)).toContain('/admin/export/v2');
     expect(script(importJob)).toContain('/admin/import/v2');
     expect(script(importJob)).toContain('Content-Type: application/octet-stream');
@@ -148,7 +148,7 @@ describe('blue-green with hot backup', () => {
 
   it('takes the API key and password from the Secrets, never from values', () => {
     for (const job of [exportJob, importJob]) {
-      const env = container({ spec: job.spec } as Obj).env;
+      const env = container(job).env;
       expect(env.find((e: Obj) => e.name === 'APIKEY').valueFrom.secretKeyRef).toEqual({ name: 'mdcore-api-key', key: 'value' });
       expect(env.find((e: Obj) => e.name === 'PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'mdcore-cred', key: 'password' });
       expect(env.find((e: Obj) => e.name === 'TARGET').value).toBe('md-core');
