@@ -1,7 +1,7 @@
 /**
  * Property-based test inputs derived from a zod 4 values schema, the single source of truth for a chart's
- * values. `validValues` makes sparse, user-style values (what someone writes in a values file: most keys
- * left to the defaults); `invalidValues` makes one of those with exactly one mutation that both zod and
+ * values. `validValues` makes sparse, user-style values (what someone writes in a values file: each key
+ * set or left to its default, even odds); `invalidValues` makes one of those with exactly one mutation that both zod and
  * the exported values.schema.json (draft-07, checked by Helm on the coalesced values) reject.
  *
  * The generators read zod internals (`_zod.def`), so every access goes through the small typed helpers
@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { z } from 'zod';
-import { ruleCounterexample } from '../../lib/core/schema';
+import { ruleCounterexamples } from '../../lib/core/schema';
 
 export type InvalidKind =
   | 'wrong-type'
@@ -99,20 +99,20 @@ const hasCustomCheck = (s: Schema): boolean => checksOf(s).some((c) => c.check =
 const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch', 'nonoptional']);
 
 /**
- * Strip wrappers (optional/default/nullable/pipe input/lazy...). The `rule()` counterexample is looked up on
- * every layer because `.default()`/`.describe()` wrap or clone the refined schema it is registered on.
+ * Strip wrappers (optional/default/nullable/pipe input/lazy...). `rule()` counterexamples are looked up on
+ * every layer because `.default()`/`.describe()` wrap or clone the refined schema they are registered on.
  */
-function unwrap(s: Schema): { node: Schema; counterexample: unknown } {
+function unwrap(s: Schema): { node: Schema; counterexamples: unknown[] } {
   let node = s;
-  let counterexample = ruleCounterexample(node);
+  const counterexamples = new Set(ruleCounterexamples(node));
   for (let i = 0; i < 64; i++) {
     const d = defOf(node);
     const next = WRAPPERS.has(d.type) ? d.innerType : d.type === 'pipe' ? d.in : d.type === 'lazy' ? d.getter?.() : undefined;
     if (!next) break;
     node = next;
-    counterexample ??= ruleCounterexample(node);
+    for (const c of ruleCounterexamples(node)) counterexamples.add(c);
   }
-  return { node, counterexample };
+  return { node, counterexamples: [...counterexamples] };
 }
 
 interface Bound {
@@ -271,6 +271,8 @@ const TRICKY = [
 /** Strings that break typical patterns using only ASCII, so JS and Go (RE2) regexes agree that they fail. */
 const MALFORMED = ['Not Valid!', 'UPPER', 'has space', '-dash-', 'a..b', 'trailing-', '_x', 'x{y}', 'no/slash/', 'abc', '50', '101%', '1.5%', '%', '.'];
 
+/** Unconstrained text (z.string()), for record keys and JSON leaves. */
+const FREE_STRING: Schema = z.string();
 const UNICODE_UNIT = fc.constantFrom('é', 'ü', 'ß', 'ñ', '日', '本', 'ж', 'Ω', '€', '🚀', 'a', 'Z', '0', ' ', '-', '.');
 const WORD = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
 const JSON_KEY = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9]{0,7}$/);
@@ -420,17 +422,14 @@ class ValidGen {
   private unknownValue(shallow: boolean): Arb<unknown> {
     const leaf = fc.oneof(this.freeText(), fc.integer({ min: -1000, max: UNBOUNDED }), fc.boolean());
     if (shallow) return leaf;
-    const key = JSON_KEY;
-    const inner = fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }), fc.dictionary(key, leaf, { maxKeys: 3, noNullPrototype: true }));
+    const inner = fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }), fc.dictionary(JSON_KEY, leaf, { maxKeys: 3, noNullPrototype: true }));
     return fc.oneof(
-      { weight: 4, arbitrary: fc.dictionary(key, inner, { maxKeys: 3, noNullPrototype: true }) },
+      { weight: 4, arbitrary: fc.dictionary(JSON_KEY, inner, { maxKeys: 3, noNullPrototype: true }) },
       { weight: 1, arbitrary: leaf },
       { weight: 1, arbitrary: fc.array(leaf, { maxLength: 3 }) },
     );
   }
 }
-
-const FREE_STRING: Schema = z.string();
 
 function numberArb(v: Extract<View, { type: 'number' }>): Arb<number> {
   if (v.int) {
@@ -459,9 +458,9 @@ function numberArb(v: Extract<View, { type: 'number' }>): Arb<number> {
   const arbs: fc.WeightedArbitrary<number>[] = [
     // Any double (tiny, long mantissas: exponent notation in templates) now and then.
     { weight: 1, arbitrary: fc.double({ min, max, minExcluded, maxExcluded, noNaN: true, noDefaultInfinity: true }) },
-    // Quarters: exact in binary and in YAML, but not integers.
-    { weight: 2, arbitrary: fc.integer({ min: Math.ceil(min * 4), max: Math.floor(max * 4) }).map((n) => n / 4) },
   ];
+  // Quarters: exact in binary and in YAML, but not integers.
+  if (Math.ceil(min * 4) <= Math.floor(max * 4)) arbs.push({ weight: 2, arbitrary: fc.integer({ min: Math.ceil(min * 4), max: Math.floor(max * 4) }).map((n) => n / 4) });
   if (Math.ceil(min) <= Math.floor(max)) arbs.push({ weight: 3, arbitrary: fc.integer({ min: Math.ceil(min), max: Math.floor(max) }) });
   if (special.length > 0) arbs.push({ weight: 2, arbitrary: fc.constantFrom(...special) });
   return fc.oneof(...arbs).filter((n) => inRange(n) && !Object.is(n, -0));
@@ -568,7 +567,7 @@ function stringViolations(v: Extract<View, { type: 'string' }>): { malformed: st
 
 /** Every mutation the JSON Schema forbids too, for one schema position. */
 function mutationsAt(gen: ValidGen, raw: Schema): Mutation[] {
-  const { node, counterexample } = unwrap(raw);
+  const { node, counterexamples } = unwrap(raw);
   const view = viewOf(node);
   const out: Mutation[] = [];
   const fails = (x: unknown): boolean => !node.safeParse(x).success;
@@ -659,7 +658,7 @@ function mutationsAt(gen: ValidGen, raw: Schema): Mutation[] {
 
   if (view.type === 'record') {
     // Record keys: insert a bad key (with a valid value) — JSON Schema checks keys with propertyNames.
-    const { node: keyNode, counterexample: keyCounterexample } = unwrap(view.key);
+    const { node: keyNode, counterexamples: keyCounterexamples } = unwrap(view.key);
     const keyView = viewOf(keyNode);
     const value = gen.valid(view.value, 1);
     const insertKey = (kind: InvalidKind, keys: string[]): void => {
@@ -672,7 +671,7 @@ function mutationsAt(gen: ValidGen, raw: Schema): Mutation[] {
           ensure(current).chain((rec) => fc.tuple(fc.constantFrom(...kept), value).map(([k, v]) => ({ value: { ...(rec as Obj), [k]: v }, path: [k] }))),
       });
     };
-    if (typeof keyCounterexample === 'string') insertKey('rule', [keyCounterexample]);
+    insertKey('rule', keyCounterexamples.filter((k): k is string => typeof k === 'string'));
     if (keyView.type === 'string') {
       const sv = stringViolations(keyView);
       insertKey('malformed-string', sv.malformed);
@@ -681,13 +680,18 @@ function mutationsAt(gen: ValidGen, raw: Schema): Mutation[] {
     }
   }
 
-  if (counterexample !== undefined) {
-    if (view.type === 'object' && isObj(counterexample)) {
+  if (view.type === 'object' || view.type === 'record') {
+    const patches = counterexamples.filter(isObj);
+    if (patches.length > 0) {
       // Merged, as Helm merges user values: the counterexample's keys win, the rest stays valid.
-      out.push({ kind: 'rule', replaces: false, apply: (current) => ensure(current).map((obj) => ({ value: deepMerge(obj, counterexample), path: [] })) });
-    } else if (view.type !== 'object' && view.type !== 'record') {
-      replace('rule', [counterexample]);
+      out.push({
+        kind: 'rule',
+        replaces: false,
+        apply: (current) => fc.tuple(ensure(current), fc.constantFrom(...patches)).map(([obj, patch]) => ({ value: deepMerge(obj, patch), path: [] })),
+      });
     }
+  } else {
+    replace('rule', counterexamples);
   }
   return out;
 }
@@ -752,8 +756,11 @@ function placeAt(gen: ValidGen, current: unknown, levels: Level[], i: number, m:
     if (seg.kind === 'entry' && view.type === 'record') {
       const rec = isObj(c) ? c : {};
       const keys = Object.keys(rec);
-      const newKey = gen.valid(view.key, i + 1).filter((k): k is string => typeof k === 'string' && k !== '' && k !== '__proto__' && !keys.includes(k));
-      const key = keys.length > 0 ? fc.oneof(fc.constantFrom(...keys), newKey) : newKey;
+      // An existing entry when there is one: a new key could be impossible (enum keys, tiny key patterns).
+      const key =
+        keys.length > 0
+          ? fc.constantFrom(...keys)
+          : gen.valid(view.key, i + 1).filter((k): k is string => typeof k === 'string' && k !== '' && k !== '__proto__');
       return key.chain((k) => placeAt(gen, rec[k], levels, i + 1, m).map((r) => ({ value: { ...rec, [k]: r.value }, path: [k, ...r.path] })));
     }
     throw new Error(`invalidValues: step ${segText(seg)} does not match a ${view.type}`);
