@@ -1,9 +1,9 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { dnsName } from '../core/schema';
 import { Render } from '../core/template';
 import { Identity } from './identity';
+import { Manifest } from '../core/manifest';
 
 /** Values of licensing clean-up, shared by every OPSWAT product chart. */
 export const licensingValues = (secretName: string) =>
@@ -49,14 +49,14 @@ export class LicensingRbac extends Construct {
     const roleName = identity.name(`${identity.props.chartName}-licensing`);
 
     render.when(licensing.cleanup, () => {
-      new ApiObject(this, 'Secret', {
+      new Manifest(this, 'Secret', {
         apiVersion: 'v1',
         kind: 'Secret',
         // The application fills it; keep it on uninstall so a reinstall can still clean up zombie activations.
         metadata: { ...identity.meta(licensing.secretName, props.component, { annotations: { 'helm.sh/resource-policy': 'keep' } }) },
         type: 'Opaque',
       });
-      new ApiObject(this, 'Role', {
+      new Manifest(this, 'Role', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: identity.meta(`${identity.props.chartName}-licensing`, props.component),
@@ -70,7 +70,7 @@ export class LicensingRbac extends Construct {
           { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
         ],
       });
-      new ApiObject(this, 'RoleBinding', {
+      new Manifest(this, 'RoleBinding', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
         metadata: identity.meta(`${identity.props.chartName}-licensing`, props.component),

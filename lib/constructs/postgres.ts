@@ -1,4 +1,3 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { image, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
@@ -7,6 +6,7 @@ import { Identity } from './identity';
 import { ManagedSecret } from './secret';
 import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 import { claimVolume, persistenceValues } from './volume';
+import { Manifest } from '../core/manifest';
 
 export interface DatabaseDefaults {
   /** In-cluster database object name, e.g. "postgres-mdicapsrv". */
@@ -187,7 +187,7 @@ export class PostgresDatabase extends Construct {
         volumeName: 'data',
       });
       const secretRef = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
-      new ApiObject(this, 'Deployment', {
+      new Manifest(this, 'Deployment', {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: identity.meta(workloadName, COMPONENT),
@@ -245,7 +245,7 @@ export class PostgresDatabase extends Construct {
           },
         },
       });
-      new ApiObject(this, 'Service', {
+      new Manifest(this, 'Service', {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: identity.meta(props.serviceName, COMPONENT),

@@ -2,12 +2,12 @@
  * Parts every product chart offers the same way: Ingress to the REST port, HorizontalPodAutoscaler,
  * PodDisruptionBudget, and the graceful-shutdown budget of licence deactivation.
  */
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { extraAnnotations, optionalSecretName } from '../core/schema';
 import { Render } from '../core/template';
 import { Identity } from './identity';
+import { Manifest } from '../core/manifest';
 
 export const ingressValues = (name: string) => {
   const defaults = { enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' as const }], annotations: {}, tls: { secretName: '' } };
@@ -101,7 +101,7 @@ export class ProductExtras extends Construct {
     const { identity, component, ingress, autoscaling, podDisruptionBudget: pdb } = props;
 
     render.when(ingress.enabled, () => {
-      new ApiObject(this, 'Ingress', {
+      new Manifest(this, 'Ingress', {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
         metadata: identity.meta(props.ingressName, component, { extraAnnotations: ingress.annotations }),
@@ -127,7 +127,7 @@ export class ProductExtras extends Construct {
     });
 
     render.when(autoscaling.enabled, () => {
-      new ApiObject(this, 'Autoscaler', {
+      new Manifest(this, 'Autoscaler', {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
         metadata: identity.meta(props.name, component),
@@ -144,7 +144,7 @@ export class ProductExtras extends Construct {
     });
 
     render.when(pdb.enabled, () => {
-      new ApiObject(this, 'DisruptionBudget', {
+      new Manifest(this, 'DisruptionBudget', {
         apiVersion: 'policy/v1',
         kind: 'PodDisruptionBudget',
         metadata: identity.meta(props.name, component),

@@ -1,7 +1,7 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GeneratedValue, Render } from '../core/template';
 import { Identity } from './identity';
+import { Manifest } from '../core/manifest';
 
 /** One key of a managed Secret. */
 export interface SecretKeySpec {
@@ -47,7 +47,7 @@ export class ManagedSecret extends Construct {
       data[key] = spec.generate ? render.coalesce(given, render.generatedSecret(name, key, spec.generate)) : given;
     }
     render.when(render.and(props.enabled ?? true, render.not(props.existingSecret)), () => {
-      new ApiObject(this, 'Resource', {
+      new Manifest(this, 'Resource', {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: props.identity.meta(props.name, props.component, {

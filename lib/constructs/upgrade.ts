@@ -3,13 +3,13 @@
  * slot Deployments, the main Service on the active slot, a preview Service on the other), plus the
  * hot-backup Jobs that carry the configuration from the live slot to the new one.
  */
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { quantity, rule } from '../core/schema';
 import { Render } from '../core/template';
 import { Identity } from './identity';
 import { restrictedContainerSecurity } from './pod';
+import { Manifest } from '../core/manifest';
 
 const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
 const isZero = (v: number | string) => v === 0 || v === '0%';
@@ -170,7 +170,7 @@ export class UpgradableDeployment extends Construct {
     this.previewSelector = { ...selector, [SLOT_LABEL]: idle };
 
     render.when(render.not(blueGreen), () => {
-      new ApiObject(this, 'Deployment', {
+      new Manifest(this, 'Deployment', {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: identity.meta(props.name, component),
@@ -189,7 +189,7 @@ export class UpgradableDeployment extends Construct {
     render.when(blueGreen, () => {
       for (const slot of SLOTS) {
         const slotSelector = { ...selector, [SLOT_LABEL]: slot };
-        new ApiObject(this, `Deployment-${slot}`, {
+        new Manifest(this, `Deployment-${slot}`, {
           apiVersion: 'apps/v1',
           kind: 'Deployment',
           metadata: identity.meta(`${props.name}-${slot}`, component),
@@ -291,7 +291,7 @@ export class HotBackup extends Construct {
     const secretEnv = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
 
     const job = (which: 'export' | 'import', hook: string, weight: string) =>
-      new ApiObject(this, `${which}-job`, {
+      new Manifest(this, `${which}-job`, {
         apiVersion: 'batch/v1',
         kind: 'Job',
         metadata: identity.meta(`${props.name}-config-${which}`, component, {
@@ -331,7 +331,7 @@ export class HotBackup extends Construct {
       });
 
     render.when(props.enabled, () => {
-      new ApiObject(this, 'Claim', {
+      new Manifest(this, 'Claim', {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
         metadata: identity.meta(`${props.name}-backup`, component, { annotations: { 'helm.sh/resource-policy': 'keep' } }),

@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { Output, PublishError } from './cli';
-import { HelmContext, helmOk, packageChart, registryFlags, RegistryOptions, renderStable, SignOptions } from './helm';
+import { helm, HelmContext, helmOk, packageChart, registryFlags, RegistryOptions, renderStable, SignOptions } from './helm';
 import { K8sObject } from './objects';
-import { PublishedSource } from './sources';
+import { ociErrorText, PublishedSource } from './sources';
 import { chartPackageFiles } from './tar';
 import { formatViolation, upgradeSafety, Violation } from './upgrade-safety';
 import { appVersionProblems, artifactHubProblems, ChartContent, DisciplineResult, versionDiscipline } from './version-discipline';
@@ -254,6 +254,7 @@ export function writeRepository(opts: WriteRepositoryOptions): { indexFile: stri
 
 /** `helm push` of one package (and its .prov, which helm uploads when it sits next to the .tgz). */
 export function pushChart(ctx: HelmContext, tgz: string, target: string, registry: RegistryOptions): string {
-  const out = helmOk(ctx, ['push', tgz, target, ...registryFlags(registry)], `helm push ${path.basename(tgz)} ${target}`);
-  return out.trim();
+  const r = helm(ctx, ['push', tgz, target, ...registryFlags(registry)]);
+  if (r.code !== 0) throw new PublishError(`helm push ${path.basename(tgz)} ${target} failed (helm ${ctx.major}): ${ociErrorText(r.stderr)}`);
+  return `${r.stdout}${r.stderr}`.trim();
 }

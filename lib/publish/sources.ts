@@ -165,7 +165,11 @@ export class HttpSource extends IndexedSource {
 
   protected async loadIndex(): Promise<string | undefined> {
     const r = await httpGet(this.where);
-    if (r.status === 404) return undefined; // an empty repository: nothing published yet
+    // Not "nothing published": a mistyped URL would otherwise produce an index without the real
+    // repository's entries, which would replace it on upload.
+    if (r.status === 404) {
+      throw new PublishError(`${redact(this.where)} not found (HTTP 404); check the URL, or leave out --against for a first publication`);
+    }
     if (r.status !== 200) throw new PublishError(`cannot read ${redact(this.where)}: HTTP ${r.status}`);
     return r.body.toString('utf8');
   }
@@ -186,6 +190,13 @@ export class HttpSource extends IndexedSource {
 }
 
 const OCI_NOT_FOUND = /not found|name unknown|NAME_UNKNOWN|MANIFEST_UNKNOWN|status code 404|: 404/i;
+const HTTP_TO_HTTPS = /server gave HTTP response to HTTPS client/;
+
+/** helm's error text for a registry operation, with the fix for the most common mistake. */
+export function ociErrorText(stderr: string): string {
+  const text = stderr.trim().replace(/^Error: /gm, '');
+  return HTTP_TO_HTTPS.test(text) ? `${text}\nthe registry speaks plain HTTP: add --plain-http` : text;
+}
 
 /** Charts in an OCI registry under oci://host[:port]/path/<chart>, read with helm. */
 export class OciSource implements PublishedSource {
@@ -211,8 +222,8 @@ export class OciSource implements PublishedSource {
       const v = (YAML.parse(r.stdout) as { version?: unknown } | null)?.version;
       return v === undefined ? undefined : String(v);
     }
-    if (OCI_NOT_FOUND.test(r.stderr)) return undefined;
-    throw new PublishError(`cannot read ${this.ref(chart)}${version ? ` version ${version}` : ''} (helm ${this.ctx.major}): ${r.stderr.trim().replace(/^Error: /, '')}`);
+    if (OCI_NOT_FOUND.test(r.stderr) && !HTTP_TO_HTTPS.test(r.stderr)) return undefined;
+    throw new PublishError(`cannot read ${this.ref(chart)}${version ? ` version ${version}` : ''} (helm ${this.ctx.major}): ${ociErrorText(r.stderr)}`);
   }
 
   async publishedVersions(chart: string, candidate: string): Promise<string[]> {
@@ -226,7 +237,7 @@ export class OciSource implements PublishedSource {
   async fetch(chart: string, version: string, destDir: string): Promise<string> {
     const dir = fs.mkdtempSync(path.join(destDir, 'pull-'));
     const r = helm(this.ctx, ['pull', this.ref(chart), '--version', version, '--destination', dir, ...registryFlags(this.registry)]);
-    if (r.code !== 0) throw new PublishError(`cannot pull ${this.ref(chart)} ${version}: ${r.stderr.trim().replace(/^Error: /, '')}`);
+    if (r.code !== 0) throw new PublishError(`cannot pull ${this.ref(chart)} ${version}: ${ociErrorText(r.stderr)}`);
     const tgz = fs.readdirSync(dir).find((f) => f.endsWith('.tgz'));
     if (!tgz) throw new PublishError(`helm pull ${this.ref(chart)} ${version} produced no package`);
     return path.join(dir, tgz);

@@ -1,4 +1,3 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parseValues } from '../../core/schema';
 import { SystemDefinition } from '../../core/system';
@@ -12,6 +11,7 @@ import { ProductExtras } from '../../constructs/product';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup, UpgradableDeployment } from '../../constructs/upgrade';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
+import { Manifest } from '../../core/manifest';
 
 export * from './values';
 
@@ -57,7 +57,7 @@ export class MdCore extends Construct {
       pod: v,
     });
     const serviceAccountName = identity.name('mdcore-service-account');
-    new ApiObject(this, 'ServiceAccount', {
+    new Manifest(this, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: identity.meta('mdcore-service-account', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
@@ -66,7 +66,7 @@ export class MdCore extends Construct {
     const licensing = new LicensingRbac(this, 'Licensing', { identity, component: COMPONENT, serviceAccountName, licensing: v.licensing });
 
     const configMapName = identity.name('mdcore-env');
-    new ApiObject(this, 'Env', {
+    new Manifest(this, 'Env', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: identity.meta('mdcore-env', COMPONENT),
@@ -142,7 +142,7 @@ export class MdCore extends Construct {
       }),
     });
 
-    new ApiObject(this, 'Service', {
+    new Manifest(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: identity.meta('md-core', COMPONENT, { extraAnnotations: v.service.annotations }),
@@ -162,7 +162,7 @@ export class MdCore extends Construct {
     });
     render.when(workload.blueGreen, () => {
       // The idle slot, to test a new version before switching; in-cluster only.
-      new ApiObject(this, 'PreviewService', {
+      new Manifest(this, 'PreviewService', {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: identity.meta('md-core-preview', COMPONENT),
@@ -204,7 +204,7 @@ export class MdCoreTest extends Construct {
     const render = Render.of(this);
     const v = values(this, props);
     const identity = identityOf(render, v);
-    new ApiObject(this, 'Pod', {
+    new Manifest(this, 'Pod', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: identity.meta('md-core-test', 'test', { annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } }),

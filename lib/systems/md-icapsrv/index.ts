@@ -1,4 +1,3 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parseValues } from '../../core/schema';
 import { SystemDefinition } from '../../core/system';
@@ -12,6 +11,7 @@ import { ProductExtras } from '../../constructs/product';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgrade';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
+import { Manifest } from '../../core/manifest';
 
 export * from './values';
 
@@ -59,7 +59,7 @@ export class MdIcapsrv extends Construct {
     });
 
     const serviceAccountName = identity.name('mdicapsrv-service-account');
-    new ApiObject(this, 'ServiceAccount', {
+    new Manifest(this, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: identity.meta('mdicapsrv-service-account', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
@@ -69,7 +69,7 @@ export class MdIcapsrv extends Construct {
 
     const certDir = { https: '/https_cert', icaps: '/icaps_cert', nginxs: '/nginxs_cert' } as const;
     const configMapName = identity.name('mdicapsrv-env');
-    new ApiObject(this, 'Env', {
+    new Manifest(this, 'Env', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: identity.meta('mdicapsrv-env', COMPONENT),
@@ -187,7 +187,7 @@ export class MdIcapsrv extends Construct {
       protocol: 'TCP',
       ...render.fields(render.and(render.not(render.eq(v.service.type, 'ClusterIP')), nodePort), { nodePort }),
     });
-    new ApiObject(this, 'Service', {
+    new Manifest(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: identity.meta('md-icapsrv', COMPONENT, { extraAnnotations: v.service.annotations }),
@@ -204,7 +204,7 @@ export class MdIcapsrv extends Construct {
     });
     render.when(workload.blueGreen, () => {
       // The idle slot, to test a new version before switching; in-cluster only.
-      new ApiObject(this, 'PreviewService', {
+      new Manifest(this, 'PreviewService', {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: identity.meta('md-icapsrv-preview', COMPONENT),
@@ -240,7 +240,7 @@ export class MdIcapsrvTest extends Construct {
     const render = Render.of(this);
     const v = values(this, props);
     const identity = identityOf(render, v);
-    new ApiObject(this, 'Pod', {
+    new Manifest(this, 'Pod', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
