@@ -4,10 +4,11 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { extraAnnotations, optionalSecretName } from '../core/schema';
+import { extraAnnotations, extraEnv, optionalSecretName } from '../core/schema';
+import { Manifest } from '../core/manifest';
 import { Render } from '../core/template';
 import { Identity } from './identity';
-import { Manifest } from '../core/manifest';
+import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 
 export const ingressValues = (name: string) => {
   const defaults = { enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' as const }], annotations: {}, tls: { secretName: '' } };
@@ -65,6 +66,48 @@ export const disruptionBudgetValues = () =>
     })
     .strict()
     .default({ enabled: false, maxUnavailable: 1 });
+
+/**
+ * Values every MetaDefender product chart has at its root, besides its own: its ServiceAccount, pod
+ * scheduling and security (non-root uid 1000, restricted profile), extra env, autoscaling, disruption
+ * budget and the `helm test` image.
+ */
+export const productFields = () => ({
+  serviceAccount: z
+    .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
+    .strict()
+    .default({ annotations: {} }),
+  ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
+  extraEnv: extraEnv(),
+  autoscaling: autoscalingValues(),
+  podDisruptionBudget: disruptionBudgetValues(),
+  tests: z
+    .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
+    .strict()
+    .default({ image: 'busybox:1.36' }),
+});
+
+/** The product's dedicated ServiceAccount; its token is mounted only by pods that call the API. */
+export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: Record<string, string>): string {
+  new Manifest(scope, 'ServiceAccount', {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: identity.meta(base, component, { extraAnnotations: annotations }),
+    automountServiceAccountToken: false,
+  });
+  return identity.name(base);
+}
+
+/** A Service port by name, with a fixed node port when one is given and the type has node ports. */
+export function servicePort(render: Render, name: string, port: number, serviceType: string, nodePort: number) {
+  return {
+    name,
+    port,
+    targetPort: name,
+    protocol: 'TCP',
+    ...render.fields(render.and(render.not(render.eq(serviceType, 'ClusterIP')), nodePort), { nodePort }),
+  };
+}
 
 /** Fields of a licence-deactivation budget: drain, then SIGTERM and time to deactivate. */
 export const shutdownFields = (shutdownSeconds: number) => ({

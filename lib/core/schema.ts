@@ -114,44 +114,6 @@ export const probe = (d: ProbeDefaults, what: string) =>
     .strict()
     .default({ enabled: true, ...d });
 
-const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
-const isZero = (v: number | string) => v === 0 || v === '0%';
-
-/** Deployment strategy: RollingUpdate (maxSurge and maxUnavailable never both zero) or Recreate. */
-export const deploymentStrategy = (maxSurge: number | string, maxUnavailable: number | string) =>
-  rule(
-    z
-      .object({
-        type: z.enum(['RollingUpdate', 'Recreate']).default('RollingUpdate').describe('RollingUpdate replaces pods gradually, gated by readiness; Recreate stops all old pods first.'),
-        rollingUpdate: z
-          .object({
-            maxSurge: intOrPercent().default(maxSurge).describe('Pods above the desired count during an update (integer or percent).'),
-            maxUnavailable: intOrPercent().default(maxUnavailable).describe('Pods that may be unavailable during an update (integer or percent).'),
-          })
-          .strict()
-          .default({ maxSurge, maxUnavailable }),
-      })
-      .strict(),
-    (s) => s.type !== 'RollingUpdate' || !(isZero(s.rollingUpdate.maxSurge) && isZero(s.rollingUpdate.maxUnavailable)),
-    {
-      message: 'maxSurge and maxUnavailable cannot both be zero',
-      path: ['rollingUpdate', 'maxUnavailable'],
-      counterexample: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } },
-      jsonSchema: {
-        not: {
-          properties: {
-            type: { const: 'RollingUpdate' },
-            rollingUpdate: {
-              properties: { maxSurge: { enum: [0, '0%'] }, maxUnavailable: { enum: [0, '0%'] } },
-              required: ['maxSurge', 'maxUnavailable'],
-            },
-          },
-          required: ['rollingUpdate'],
-        },
-      },
-    },
-  ).default({ type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } });
-
 export const extraEnv = () =>
   z
     .array(

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { chartReadme, valuesYaml } from './docs';
 import { HelmEmitter } from './emit';
 import { replaceDirectory } from './output';
-import { valuesJsonSchema } from './schema';
+import { parseValues, valuesJsonSchema } from './schema';
 import { HelmRender, RawRender, ReleaseInfo, Render } from './template';
 
 export interface Maintainer {
@@ -66,6 +66,15 @@ export interface SystemChartProps<S extends z.ZodType> {
   readonly includeTests?: boolean;
   /** Random source for generated secrets. @default crypto.randomInt */
   readonly random?: (n: number) => number;
+}
+
+/**
+ * The values a system's construct renders with: checked and defaulted (raw mode, a ValuesError naming each
+ * wrong value), or token mirrors of the chart's values (helm mode).
+ */
+export function systemValues<S extends z.ZodType>(scope: Construct, system: string, schema: S, props: unknown): z.output<S> {
+  const render = Render.of(scope);
+  return render.mode === 'raw' ? parseValues(system, schema, props) : (render.values(schema, props) as z.output<S>);
 }
 
 /** A cdk8s Chart holding one system, rendered concretely (raw manifests). */

@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
-import { parseValues } from '../../core/schema';
-import { SystemDefinition } from '../../core/system';
+import { SystemDefinition, systemValues } from '../../core/system';
 import { Render } from '../../core/template';
 import { Identity } from '../../constructs/identity';
 import { LicensingRbac } from '../../constructs/licensing-rbac';
 import { fieldEnv, OpswatSecrets, secretEnv } from '../../constructs/opswat';
 import { httpProbe, podSpecFields } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
-import { ProductExtras } from '../../constructs/product';
+import { productServiceAccount, ProductExtras, servicePort } from '../../constructs/product';
+import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup, UpgradableDeployment } from '../../constructs/upgrade';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
@@ -23,8 +23,7 @@ const COMPONENT = 'core';
 export type MdCoreProps = MdCoreValuesInput;
 
 function values(scope: Construct, props: MdCoreProps): MdCoreValues {
-  const render = Render.of(scope);
-  return render.mode === 'raw' ? parseValues(CHART, mdCoreValues, props) : render.values(mdCoreValues, props);
+  return systemValues(scope, CHART, mdCoreValues, props);
 }
 
 function identityOf(render: Render, v: MdCoreValues): Identity {
@@ -56,13 +55,7 @@ export class MdCore extends Construct {
       database: v.database,
       pod: v,
     });
-    const serviceAccountName = identity.name('mdcore-service-account');
-    new Manifest(this, 'ServiceAccount', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: identity.meta('mdcore-service-account', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
-      automountServiceAccountToken: false,
-    });
+    const serviceAccountName = productServiceAccount(this, identity, 'mdcore-service-account', COMPONENT, v.serviceAccount.annotations);
     const licensing = new LicensingRbac(this, 'Licensing', { identity, component: COMPONENT, serviceAccountName, licensing: v.licensing });
 
     const configMapName = identity.name('mdcore-env');
@@ -149,15 +142,7 @@ export class MdCore extends Construct {
       spec: {
         type: v.service.type,
         selector: workload.serviceSelector,
-        ports: [
-          {
-            name: 'rest',
-            port: v.ports.rest,
-            targetPort: 'rest',
-            protocol: 'TCP',
-            ...render.fields(render.and(render.not(render.eq(v.service.type, 'ClusterIP')), v.service.nodePort), { nodePort: v.service.nodePort }),
-          },
-        ],
+        ports: [servicePort(render, 'rest', v.ports.rest, v.service.type, v.service.nodePort)],
       },
     });
     render.when(workload.blueGreen, () => {
@@ -197,32 +182,13 @@ export class MdCore extends Construct {
   }
 }
 
-/** The `helm test` hook: the REST port of the Service answers. */
+/** The `helm test` hook: the REST port of the Service accepts connections. */
 export class MdCoreTest extends Construct {
   constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
     super(scope, id);
-    const render = Render.of(this);
     const v = values(this, props);
-    const identity = identityOf(render, v);
-    new Manifest(this, 'Pod', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: identity.meta('md-core-test', 'test', { annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } }),
-      spec: {
-        restartPolicy: 'Never',
-        automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [
-          {
-            name: 'rest-port',
-            image: v.tests.image,
-            command: ['nc', '-z', '-w', '5', identity.name('md-core'), render.str(v.ports.rest)],
-            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
-          },
-        ],
-      },
-    });
+    const identity = identityOf(Render.of(this), v);
+    new PortCheckTest(this, 'PortCheck', { identity, name: 'md-core-test', host: identity.name('md-core'), port: v.ports.rest, image: v.tests.image });
   }
 }
 

@@ -3,12 +3,11 @@
  * values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
-import { commonFields, extraAnnotations, extraEnv, image, nodePort, port, probe, resources, rule } from '../../core/schema';
+import { commonFields, extraAnnotations, image, nodePort, port, probe, resources, rule } from '../../core/schema';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { opswatSecretValues } from '../../constructs/opswat';
-import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
 import { databaseValues } from '../../constructs/postgres';
-import { autoscalingValues, disruptionBudgetValues, ingressValues, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { hotBackupValues, upgradeStrategyValues, withStrategyRules } from '../../constructs/upgrade';
 
@@ -72,18 +71,7 @@ const root = withStrategyRules(
       resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
       livenessProbe: probe({ initialDelaySeconds: 90, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz); left out while upgrade.migrateHistory runs'),
-      serviceAccount: z
-        .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
-        .strict()
-        .default({ annotations: {} }),
-      ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
-      extraEnv: extraEnv(),
-      autoscaling: autoscalingValues(),
-      podDisruptionBudget: disruptionBudgetValues(),
-      tests: z
-        .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs wget).') })
-        .strict()
-        .default({ image: 'busybox:1.36' }),
+      ...productFields(),
     })
     .strict(),
 );

@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
-import { parseValues } from '../../core/schema';
-import { SystemDefinition } from '../../core/system';
+import { SystemDefinition, systemValues } from '../../core/system';
 import { Render } from '../../core/template';
 import { Identity } from '../../constructs/identity';
 import { LicensingRbac } from '../../constructs/licensing-rbac';
 import { httpProbe, podSpecFields } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { fieldEnv, OpswatSecrets, secretEnv } from '../../constructs/opswat';
-import { ProductExtras } from '../../constructs/product';
+import { productServiceAccount, ProductExtras, servicePort } from '../../constructs/product';
+import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgrade';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
@@ -23,8 +23,7 @@ const COMPONENT = 'icap-server';
 export type MdIcapsrvProps = MdIcapsrvValuesInput;
 
 function values(scope: Construct, props: MdIcapsrvProps): MdIcapsrvValues {
-  const render = Render.of(scope);
-  return render.mode === 'raw' ? parseValues(CHART, mdIcapsrvValues, props) : render.values(mdIcapsrvValues, props);
+  return systemValues(scope, CHART, mdIcapsrvValues, props);
 }
 
 function identityOf(render: Render, v: MdIcapsrvValues): Identity {
@@ -58,13 +57,7 @@ export class MdIcapsrv extends Construct {
       pod: v,
     });
 
-    const serviceAccountName = identity.name('mdicapsrv-service-account');
-    new Manifest(this, 'ServiceAccount', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: identity.meta('mdicapsrv-service-account', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
-      automountServiceAccountToken: false,
-    });
+    const serviceAccountName = productServiceAccount(this, identity, 'mdicapsrv-service-account', COMPONENT, v.serviceAccount.annotations);
     const licensing = new LicensingRbac(this, 'Licensing', { identity, component: COMPONENT, serviceAccountName, licensing: v.licensing });
 
     const certDir = { https: '/https_cert', icaps: '/icaps_cert', nginxs: '/nginxs_cert' } as const;
@@ -180,13 +173,7 @@ export class MdIcapsrv extends Construct {
       }),
     });
 
-    const servicePort = (portName: string, port: number, nodePort: number) => ({
-      name: portName,
-      port,
-      targetPort: portName,
-      protocol: 'TCP',
-      ...render.fields(render.and(render.not(render.eq(v.service.type, 'ClusterIP')), nodePort), { nodePort }),
-    });
+    const port = (portName: string, number: number, nodePort: number) => servicePort(render, portName, number, v.service.type, nodePort);
     new Manifest(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
@@ -196,9 +183,9 @@ export class MdIcapsrv extends Construct {
         sessionAffinity: v.service.sessionAffinity,
         selector: workload.serviceSelector,
         ports: [
-          servicePort('rest', v.ports.rest, v.service.nodePorts.rest),
-          servicePort('icap', v.ports.icap, v.service.nodePorts.icap),
-          ...render.items(tls.icaps.enabled, [servicePort('icaps', v.ports.icaps, v.service.nodePorts.icaps)]),
+          port('rest', v.ports.rest, v.service.nodePorts.rest),
+          port('icap', v.ports.icap, v.service.nodePorts.icap),
+          ...render.items(tls.icaps.enabled, [port('icaps', v.ports.icaps, v.service.nodePorts.icaps)]),
         ],
       },
     });
@@ -233,34 +220,13 @@ export class MdIcapsrv extends Construct {
   }
 }
 
-/** The `helm test` hook: the ICAP port of the Service answers. */
+/** The `helm test` hook: the ICAP port of the Service accepts connections. */
 export class MdIcapsrvTest extends Construct {
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const render = Render.of(this);
     const v = values(this, props);
-    const identity = identityOf(render, v);
-    new Manifest(this, 'Pod', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        ...identity.meta('md-icapsrv-test', 'test', { annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } }),
-      },
-      spec: {
-        restartPolicy: 'Never',
-        automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [
-          {
-            name: 'icap-port',
-            image: v.tests.image,
-            command: ['nc', '-z', '-w', '5', identity.name('md-icapsrv'), render.str(v.ports.icap)],
-            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
-          },
-        ],
-      },
-    });
+    const identity = identityOf(Render.of(this), v);
+    new PortCheckTest(this, 'PortCheck', { identity, name: 'md-icapsrv-test', host: identity.name('md-icapsrv'), port: v.ports.icap, image: v.tests.image });
   }
 }
 

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import {
   commonFields,
   extraAnnotations,
-  extraEnv,
   image,
   nodePort,
   port,
@@ -16,10 +15,9 @@ import {
 } from '../../core/schema';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { opswatSecretValues } from '../../constructs/opswat';
-import { autoscalingValues, disruptionBudgetValues, ingressValues, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/upgrade';
-import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
 import { databaseValues } from '../../constructs/postgres';
 
 export const ICAP_IMAGE_TAG = '5.14.1';
@@ -112,18 +110,7 @@ export const mdIcapsrvValues = withStrategyRules(
     resources: resources({ cpu: '2', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
     readinessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 }, 'readiness (GET /readyz)'),
     livenessProbe: probe({ initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz)'),
-    serviceAccount: z
-      .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
-      .strict()
-      .default({ annotations: {} }),
-    ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
-    extraEnv: extraEnv(),
-    autoscaling: autoscalingValues(),
-    podDisruptionBudget: disruptionBudgetValues(),
-    tests: z
-      .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
-      .strict()
-      .default({ image: 'busybox:1.36' }),
+    ...productFields(),
   })
   .strict(),
 );

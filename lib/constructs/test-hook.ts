@@ -1,0 +1,47 @@
+import { Construct } from 'constructs';
+import { Manifest } from '../core/manifest';
+import { Render } from '../core/template';
+import { Identity } from './identity';
+
+export interface PortCheckTestProps {
+  readonly identity: Identity;
+  /** Product name of the test Pod ("md-core-test"). */
+  readonly name: string;
+  /** Service host and port that must accept connections. */
+  readonly host: string;
+  readonly port: number;
+  /** An image with `nc` (busybox). */
+  readonly image: string;
+}
+
+/**
+ * The chart's `helm test` hook: a Pod that succeeds when the Service accepts TCP connections.
+ * Restricted Pod Security, read-only root, no API token.
+ */
+export class PortCheckTest extends Construct {
+  constructor(scope: Construct, id: string, props: PortCheckTestProps) {
+    super(scope, id);
+    const render = Render.of(this);
+    new Manifest(this, 'Pod', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: props.identity.meta(props.name, 'test', {
+        annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' },
+      }),
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'port-check',
+            image: props.image,
+            command: ['nc', '-z', '-w', '5', props.host, render.str(props.port)],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+          },
+        ],
+      },
+    });
+  }
+}
