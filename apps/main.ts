@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { App } from 'cdk8s';
 import YAML from 'yaml';
 import { replaceDirectory, runMain } from '../lib/core/output';
+import { manifestsToYaml } from '../lib/core/yaml';
 import { buildStack, StackOverrides } from './stack';
 
 function readOverrides(): StackOverrides {
@@ -27,19 +28,13 @@ function readOverrides(): StackOverrides {
 runMain(() => {
   const dist = path.resolve(process.env.CHART_AS_CODE_DIST ?? path.join(__dirname, '..', 'dist'));
   const overrides = readOverrides();
-  const scratch = fs.mkdtempSync(path.join(path.dirname(dist), '.synth-'));
-  try {
-    const app = new App({ outdir: scratch });
-    buildStack(app, { overrides });
-    app.synth();
-    const files = new Map<string, string>();
-    for (const f of fs.readdirSync(scratch)) files.set(f, fs.readFileSync(path.join(scratch, f), 'utf8'));
-    replaceDirectory(dist, files);
-    // The cdk8s CLI lists (and validation plugins read) its own output directory: give it the same files.
-    const cliOut = process.env.CDK8S_OUTDIR;
-    if (cliOut && path.resolve(cliOut) !== dist) replaceDirectory(cliOut, files);
-    for (const f of files.keys()) process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(dist, f))}\n`);
-  } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
-  }
+  const app = new App();
+  buildStack(app, { overrides });
+  // Each chart serialized on its own, with Kubernetes-safe quoting (see lib/core/yaml.ts).
+  const files = new Map(app.charts.map((chart) => [`${chart.node.id}.k8s.yaml`, manifestsToYaml(chart.toJson() as unknown[])]));
+  replaceDirectory(dist, files);
+  // The cdk8s CLI lists (and validation plugins read) its own output directory: give it the same files.
+  const cliOut = process.env.CDK8S_OUTDIR;
+  if (cliOut && path.resolve(cliOut) !== dist) replaceDirectory(cliOut, files);
+  for (const f of files.keys()) process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(dist, f))}\n`);
 });

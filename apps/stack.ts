@@ -8,6 +8,8 @@ import { coalesceValues, ValuesError } from '../lib/core/schema';
 import { SystemChart, SystemDefinition } from '../lib/core/system';
 import { mdCoreSystem, MdCoreProps } from '../lib/systems/md-core';
 import { mdIcapsrvSystem, MdIcapsrvProps } from '../lib/systems/md-icapsrv';
+import { multisiteInitSystem, MultisiteInitProps } from '../lib/systems/multisite-init';
+import { svServerSystem, SvServerProps } from '../lib/systems/sv-server';
 
 /** Per-system values laid over the stack's own (same keys as each chart's values.yaml). */
 export type StackOverrides = Record<string, Record<string, unknown>>;
@@ -30,6 +32,12 @@ const core: MdCoreProps = {
   license: { existingSecret: 'mdcore-license-key' },
 };
 
+// The vendor's setup: in-cluster Postgres sv-postgres-db-service, work and logs on claims, root.
+const sv: SvServerProps = {};
+
+// The writer as a Job, with the long-lived token so the kubeconfig does not go stale.
+const multisite: MultisiteInitProps = {};
+
 /** Add every system of the stack to `app`, one chart (one dist/<name>.k8s.yaml) each. */
 export function buildStack(app: App, opts: StackOptions = {}): void {
   const namespace = opts.namespace ?? 'metadefender';
@@ -37,6 +45,8 @@ export function buildStack(app: App, opts: StackOptions = {}): void {
   const entries: [SystemDefinition, Record<string, unknown>][] = [
     [mdIcapsrvSystem as unknown as SystemDefinition, icap],
     [mdCoreSystem as unknown as SystemDefinition, core],
+    [svServerSystem as unknown as SystemDefinition, sv],
+    [multisiteInitSystem as unknown as SystemDefinition, multisite],
   ];
   const known = new Set(entries.map(([s]) => s.name));
   const unknown = Object.keys(overrides).filter((k) => !known.has(k));

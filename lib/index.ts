@@ -5,6 +5,7 @@
 export * from './core/schema';
 export * from './core/template';
 export * from './core/system';
+export * from './core/synth';
 export { HelmEmitter } from './core/emit';
 export { valuesYaml, valuesTable, chartReadme } from './core/docs';
 export * from './core/output';
@@ -19,4 +20,8 @@ export * from './constructs/opswat';
 export * from './constructs/upgrade';
 export * from './constructs/product';
 export * from './constructs/tls';
+export * from './constructs/volume';
+export * from './constructs/multisite';
+export * from './systems/sv-server';
+export * from './systems/multisite-init';
 export { systems } from './systems';

@@ -16,9 +16,9 @@
  * nothing else; grant it what the kubeconfig's users need with your own RoleBindings. The kubeconfig is a
  * credential in a ConfigMap (the image's design): whoever may read ConfigMaps there may use it.
  */
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { Manifest } from '../core/manifest';
 import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
 import { Render } from '../core/template';
 import { Identity } from './identity';
@@ -198,23 +198,23 @@ export class MultisiteKubeconfig extends Construct {
     const meta = (base: string, opts: Parameters<Identity['meta']>[2] = {}) => ({ ...identity.meta(base, this.component, opts), namespace: this.namespace });
 
     // No data: the writer patches it in, and Helm's three-way merge leaves a key it never rendered alone.
-    new ApiObject(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });
+    new Manifest(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });
     render.when(v.serviceAccount.create, () => {
-      new ApiObject(this, 'ServiceAccount', {
+      new Manifest(this, 'ServiceAccount', {
         apiVersion: 'v1',
         kind: 'ServiceAccount',
         metadata: meta(v.serviceAccount.name, { extraAnnotations: v.serviceAccount.annotations }),
         automountServiceAccountToken: false,
       });
     });
-    new ApiObject(this, 'Role', {
+    new Manifest(this, 'Role', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: meta('multisite-init'),
       // The writer only calls patch_namespaced_config_map: no get, no create, one name.
       rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [this.configMapName], verbs: ['patch'] }],
     });
-    new ApiObject(this, 'RoleBinding', {
+    new Manifest(this, 'RoleBinding', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: meta('multisite-init'),
@@ -222,7 +222,7 @@ export class MultisiteKubeconfig extends Construct {
       subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: this.namespace }],
     });
     render.when(v.longLivedToken, () => {
-      new ApiObject(this, 'TokenSecret', {
+      new Manifest(this, 'TokenSecret', {
         apiVersion: 'v1',
         kind: 'Secret',
         // The token controller fills in token, ca.crt and namespace: the layout the writer reads.
@@ -286,11 +286,11 @@ export class MultisiteKubeconfig extends Construct {
   }
 
   /** The writer as a standalone Job: a Helm post-install/post-upgrade hook (the same object in raw output). */
-  public addJob(id: string, props: MultisiteJobProps): ApiObject {
+  public addJob(id: string, props: MultisiteJobProps): Manifest {
     const render = Render.of(this);
     const { identity, component } = this;
     const { job } = props;
-    return new ApiObject(this, id, {
+    return new Manifest(this, id, {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: {

@@ -2,9 +2,9 @@
  * Persistent storage of a workload: a PersistentVolumeClaim created by the chart, a claim the user
  * already has, or (persistence off) an emptyDir that lives and dies with the pod.
  */
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { Manifest } from '../core/manifest';
 import { dnsName, quantity } from '../core/schema';
 import { Render } from '../core/template';
 import { Identity } from './identity';
@@ -52,7 +52,7 @@ export function claimVolume(scope: Construct, id: string, props: ClaimVolumeProp
   const { identity, persistence: p } = props;
   const claimName = render.coalesce(p.existingClaim, identity.name(props.name));
   render.when(render.and(p.enabled, render.not(p.existingClaim)), () => {
-    new ApiObject(scope, id, {
+    new Manifest(scope, id, {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: identity.meta(props.name, props.component, { annotations: { 'helm.sh/resource-policy': 'keep' } }),

@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Yaml } from 'cdk8s';
 import { renderChart, synthObjects, SystemDefinition } from '../../lib/core/system';
 import { GeneratedValue } from '../../lib/core/template';
+import { manifestsToYaml } from '../../lib/core/yaml';
 import { HelmMajor, runHelm } from '../../lib/tooling/helm';
 import { k8sYamlToJson } from '../../lib/tooling/yaml2json';
 
@@ -63,7 +63,7 @@ export function helmObjects(major: HelmMajor, system: SystemDefinition, values: 
   return parseStream(r.stdout);
 }
 
-/** Raw synthesis for the same release, serialized and parsed back as cdk8s writes it. */
+/** Raw synthesis for the same release, serialized as `npm run synth` writes it and parsed back as Kubernetes reads it. */
 export function rawObjects(system: SystemDefinition, values: unknown): { objects: K8sObject[]; generated: Map<string, GeneratedValue> } {
   const { objects, render } = synthObjects({
     system,
@@ -73,7 +73,7 @@ export function rawObjects(system: SystemDefinition, values: unknown): { objects
     managedBy: 'Helm',
     includeTests: true,
   });
-  return { objects: parseStream(Yaml.stringify(...objects)), generated: render.generated };
+  return { objects: parseStream(manifestsToYaml(objects)), generated: render.generated };
 }
 
 /**

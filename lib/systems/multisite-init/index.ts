@@ -4,10 +4,9 @@
  * MultisiteKubeconfig construct; the writer runs as a post-install/post-upgrade hook Job, and optionally
  * in a demo consumer that mounts the result (and may run the writer itself as an init container).
  */
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { parseValues } from '../../core/schema';
-import { SystemDefinition } from '../../core/system';
+import { Manifest } from '../../core/manifest';
+import { SystemDefinition, systemValues } from '../../core/system';
 import { Render } from '../../core/template';
 import { Identity } from '../../constructs/identity';
 import { MULTISITE_IMAGE_TAG, MultisiteKubeconfig } from '../../constructs/multisite';
@@ -24,8 +23,7 @@ const CONSUMER = 'consumer';
 export type MultisiteInitProps = MultisiteInitValuesInput;
 
 function values(scope: Construct, props: MultisiteInitProps): MultisiteInitValues {
-  const render = Render.of(scope);
-  return render.mode === 'raw' ? parseValues(CHART, multisiteInitValues, props) : render.values(multisiteInitValues, props);
+  return systemValues(scope, CHART, multisiteInitValues, props);
 }
 
 function identityOf(render: Render, v: MultisiteInitValues): Identity {
@@ -59,7 +57,7 @@ export class MultisiteInit extends Construct {
     render.when(v.consumer.enabled, () => {
       const consumer = v.consumer;
       const mount = kubeconfig.mount({ mountPath: consumer.mountPath });
-      new ApiObject(this, 'Consumer', {
+      new Manifest(this, 'Consumer', {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { ...identity.meta('multisite-consumer', CONSUMER), namespace: kubeconfig.namespace },
@@ -106,7 +104,7 @@ export class MultisiteInitTest extends Construct {
     const v = values(this, props);
     const identity = identityOf(render, v);
     const { configMapName, namespace, key } = MultisiteKubeconfig.locate(render, identity, v.multisite);
-    new ApiObject(this, 'Pod', {
+    new Manifest(this, 'Pod', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
@@ -142,6 +140,7 @@ export const multisiteInitSystem: SystemDefinition<typeof multisiteInitValues> =
     version: CHART_VERSION,
     description: 'ONAP multisite kubeconfig init: writes the central site\'s kubeconfig into a Helm-owned ConfigMap, with patch-only RBAC and a token that does not go stale.',
     kubeVersion: '>=1.30.0-0',
+    category: 'integration-delivery',
     home: 'https://docs.onap.org/projects/onap-dcaegen2/',
     sources: ['https://github.com/onap/dcaegen2-deployments/tree/master/multisite-init-container'],
     maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],

@@ -15,15 +15,15 @@
  *   server has no documented HTTP health endpoint.
  * - automountServiceAccountToken: false; the server never calls the Kubernetes API.
  */
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { parseValues } from '../../core/schema';
-import { SystemDefinition } from '../../core/system';
+import { Manifest } from '../../core/manifest';
+import { SystemDefinition, systemValues } from '../../core/system';
 import { Render } from '../../core/template';
 import { Identity } from '../../constructs/identity';
 import { podSpecFields, tcpProbe } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
+import { PortCheckTest } from '../../constructs/test-hook';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
 import { SV_IMAGE_TAG, svServerValues, SvServerValues, SvServerValuesInput } from './values';
@@ -44,8 +44,7 @@ export const SV_AGENT_PORTS: readonly number[] = Array.from({ length: 10 }, (_, 
 export type SvServerProps = SvServerValuesInput;
 
 function values(scope: Construct, props: SvServerProps): SvServerValues {
-  const render = Render.of(scope);
-  return render.mode === 'raw' ? parseValues(CHART, svServerValues, props) : render.values(svServerValues, props);
+  return systemValues(scope, CHART, svServerValues, props);
 }
 
 function identityOf(render: Render, v: SvServerValues): Identity {
@@ -85,7 +84,7 @@ export class SvServer extends Construct {
     const logsVolume = claimVolume(this, 'LogsClaim', { identity, name: 'sv-server-logs', component: COMPONENT, persistence: v.persistence.logs, volumeName: 'logs' });
 
     const serviceAccountName = identity.name('sv-server');
-    new ApiObject(this, 'ServiceAccount', {
+    new Manifest(this, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: identity.meta('sv-server', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
@@ -121,7 +120,7 @@ export class SvServer extends Construct {
       v.securityContext as Record<string, string>,
     );
 
-    new ApiObject(this, 'Deployment', {
+    new Manifest(this, 'Deployment', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: identity.meta('sv-server', COMPONENT),
@@ -197,7 +196,7 @@ export class SvServer extends Construct {
       protocol: 'TCP',
       ...render.fields(nodePorts, { nodePort: render.add(v.service.nodePortBase, offset) }),
     });
-    new ApiObject(this, 'Service', {
+    new Manifest(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: identity.meta('sv-server', COMPONENT, { extraAnnotations: v.service.annotations }),
@@ -217,25 +216,7 @@ export class SvServerTest extends Construct {
     const render = Render.of(this);
     const v = values(this, props);
     const identity = identityOf(render, v);
-    new ApiObject(this, 'Pod', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: identity.meta('sv-server-test', 'test', { annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } }),
-      spec: {
-        restartPolicy: 'Never',
-        automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [
-          {
-            name: 'api-port',
-            image: v.tests.image,
-            command: ['nc', '-z', '-w', '5', identity.name('sv-server'), String(SV_API_PORT)],
-            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
-          },
-        ],
-      },
-    });
+    new PortCheckTest(this, 'PortCheck', { identity, name: 'sv-server-test', host: identity.name('sv-server'), port: SV_API_PORT, image: v.tests.image });
   }
 }
 
@@ -247,6 +228,7 @@ export const svServerSystem: SystemDefinition<typeof svServerValues> = {
     version: CHART_VERSION,
     description: 'Service Virtualization server: API and agents, persistent work and logs, SIGTERM-safe shutdown, in-cluster Postgres or an external Postgres/Oracle database.',
     kubeVersion: '>=1.30.0-0',
+    category: 'integration-delivery',
     home: 'https://www.microfocus.com/en-us/products/service-virtualization',
     sources: ['https://admhelp.microfocus.com/sv/'],
     maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],

@@ -54,10 +54,10 @@ function quote(s: string): string {
  * pod's own name is left over from this pod's previous container and is taken over at once. Write the
  * lock, start `bin/start-server.sh` as a child in its own process group and record its PID; on SIGTERM
  * pass the signal to that whole group (the server may itself run under a shell that would swallow it);
- * wait for the server, and on exit remove the lock if it is still ours.
+ * wait until every process of the group has exited, and on exit remove the lock if it is still ours.
  *
- * preStop: send SIGTERM to the server's process group, wait at most SV_STOP_TIMEOUT_SECONDS for it to
- * exit, then remove the lock if it is ours. If the server has not exited by then the lock stays: the
+ * preStop: send SIGTERM to the server's process group, wait at most SV_STOP_TIMEOUT_SECONDS for all of
+ * it to exit, then remove the lock if it is ours. If the server has not exited by then the lock stays: the
  * server still writes to the work directory, and the next pod's bounded wait covers a lock left behind.
  * The pod's terminationGracePeriodSeconds is derived to exceed that wait (see the construct).
  */
@@ -108,6 +108,11 @@ while :; do
   status=$?
   kill -0 "$server" 2>/dev/null || break
 done
+# Processes the server left in its group (a shell that did not exec it) still hold the lock.
+while kill -0 -- "-$server" 2>/dev/null; do
+  sleep 1 &
+  wait $!
+done
 exit "$status"
 `;
   const preStop = `# Stop the SV server gracefully before Kubernetes signals the container, then free work/lock.
@@ -124,7 +129,7 @@ case "$pid" in
 esac
 kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
 waited=0
-while kill -0 "$pid" 2>/dev/null; do
+while kill -0 -- "-$pid" 2>/dev/null || kill -0 "$pid" 2>/dev/null; do
   if [ "$waited" -ge "$stop_max" ]; then
     echo "sv-server preStop: the server is still running after \${stop_max}s; keeping the lock" >&2
     exit 0

@@ -29,12 +29,7 @@ const securityExtras = (managed: readonly string[], what: string, defaults: Reco
     .default(defaults)
     .describe(`More fields of the ${what} security context (${managed.join(', ')} follow runAsRoot).`);
 
-const persistence = (what: string, size: string) =>
-  persistenceValues({
-    enabled: true,
-    size,
-    enabledDescription: `Keep ${what} on a PersistentVolumeClaim (otherwise an emptyDir: ${what} are lost with the pod).`,
-  });
+const persistence = (enabledDescription: string, size: string) => persistenceValues({ enabled: true, size, enabledDescription });
 
 export const svServerValues = z
   .object({
@@ -64,8 +59,8 @@ export const svServerValues = z
     }),
     persistence: z
       .object({
-        work: persistence('the work directory (configuration, agents, virtual services)', '10Gi'),
-        logs: persistence('the logs', '5Gi'),
+        work: persistence('Keep the work directory (configuration, agents, virtual services) on a PersistentVolumeClaim; otherwise an emptyDir, lost with the pod.', '10Gi'),
+        logs: persistence('Keep the logs on a PersistentVolumeClaim, so those of a crashed pod can still be read; otherwise an emptyDir, lost with the pod.', '5Gi'),
       })
       .strict()
       .default({

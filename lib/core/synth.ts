@@ -1,0 +1,143 @@
+/**
+ * Synthesizing many charts in time linear in their number.
+ *
+ * cdk8s prepares the whole App for every chart it synthesizes: `App.synth()` calls `Chart.toJson()` once
+ * per chart, and each call resolves dependencies and validates every construct of every chart in the
+ * App. An App of N charts therefore costs O(N²) construct visits: 1000 md-icapsrv instances take ~6×
+ * longer than 300 (figures in bench/README.md). Here each chart is built in an App of its own and
+ * synthesized there, so every chart costs the same whatever N is, and only the finished YAML is kept.
+ * The files are the ones `App.synth()` writes for one App holding all the charts, byte for byte
+ * (test/synth.test.ts).
+ */
+import * as path from 'node:path';
+import { App, Chart, ChartProps, IResolver, Names, Yaml } from 'cdk8s';
+import { z } from 'zod';
+import { replaceDirectory } from './output';
+import { SystemChart, SystemChartProps } from './system';
+
+/** A chart to synthesize: a plain cdk8s Chart made from these props, then `build` adds its constructs. */
+export interface ChartSpec extends ChartProps {
+  /** The chart's construct id, unique among the charts; its file is `<id>.k8s.yaml` (cdk8s' own naming). */
+  readonly id: string;
+  /** Add the chart's constructs. */
+  build(chart: Chart): void;
+}
+
+/** A chart to synthesize that creates its Chart itself (a Chart subclass such as SystemChart). */
+export interface ChartFactory {
+  /** The chart's construct id, unique among the charts; its file is `<id>.k8s.yaml` (cdk8s' own naming). */
+  readonly id: string;
+  /** Create the chart directly under `app` with construct id `id`, with all its constructs. */
+  create(app: App, id: string): Chart;
+}
+
+export type ChartSource = ChartSpec | ChartFactory;
+
+export interface SynthOptions {
+  /** File name suffix, as `AppProps.outputFileExtension`. @default ".k8s.yaml" */
+  readonly outputFileExtension?: string;
+  /** Custom resolvers, as `AppProps.resolvers` (given to every chart's App). @default none */
+  readonly resolvers?: IResolver[];
+}
+
+/** One system instance: SystemChart props and the chart's id. */
+export type SystemInstance<S extends z.ZodType> = SystemChartProps<S> & {
+  /** The chart's construct id (file `<id>.k8s.yaml`). @default the system's name */
+  readonly id?: string;
+};
+
+/** A ChartFactory for one system instance (a SystemChart), to mix systems in one `synthesizeCharts` call. */
+export function systemChart<S extends z.ZodType>(instance: SystemInstance<S>): ChartFactory {
+  const id = instance.id ?? instance.system.name;
+  return { id, create: (app, chartId) => new SystemChart(app, chartId, instance) };
+}
+
+function createChart(source: ChartSource, app: App): Chart {
+  if ('create' in source) return source.create(app, source.id);
+  const { id, build, ...props } = source;
+  const chart = new Chart(app, id, props);
+  build(chart);
+  return chart;
+}
+
+/** Synthesize one chart in an App of its own: its file name and YAML, exactly as `App.synth()` writes them. */
+function synthOne(source: ChartSource, options: SynthOptions): [string, string] {
+  const app = new App({ outdir: '/nonexistent', outputFileExtension: options.outputFileExtension, resolvers: options.resolvers });
+  const chart = createChart(source, app);
+  const where = `chart "${source.id}"`;
+  if (chart.node.scope !== app || chart.node.id !== source.id) throw new Error(`${where}: create() must return a Chart made directly under the App with id "${source.id}"`);
+  if (app.node.children.length !== 1) throw new Error(`${where}: create() made ${app.node.children.length} constructs under the App; make exactly one Chart`);
+  // Dependency resolution, validation and ordering of this chart alone: what App.synth() does per chart.
+  const objects = chart.toJson();
+  // cdk8s records nested charts and cross-chart dependencies as dependencies of the chart; App.synth()
+  // then writes every file of the App under an index prefix (0000-...), which one chart alone cannot know.
+  if (chart.node.dependencies.length > 0) {
+    throw new Error(`${where} has nested charts or depends on another chart: synthesize it with App.synth()`);
+  }
+  return [`${Names.toDnsLabel(chart)}${app.outputFileExtension}`, Yaml.stringify(...objects)];
+}
+
+/**
+ * Synthesize charts one at a time, each in an App of its own, into file name → YAML (the files
+ * `App.synth()` writes for one App holding all of them, byte for byte). Time and memory grow linearly in
+ * the number of charts: pass a generator to keep even the specs from piling up.
+ *
+ * Differences from `App.synth()`: two charts that map to the same file name are an error (cdk8s silently
+ * keeps the last), and a chart with nested charts or a dependency on another chart is an error (cdk8s
+ * prefixes every file name with an index then: use `App.synth()` for such apps).
+ */
+export function synthChartFiles(charts: Iterable<ChartSource>, options: SynthOptions = {}): Map<string, string> {
+  const files = new Map<string, string>();
+  const ids = new Set<string>();
+  for (const source of charts) {
+    if (ids.has(source.id)) throw new Error(`two charts have the id "${source.id}"`);
+    ids.add(source.id);
+    const [file, yaml] = synthOne(source, options);
+    if (files.has(file)) throw new Error(`chart "${source.id}": another chart is also written to ${file}`);
+    files.set(file, yaml);
+  }
+  return files;
+}
+
+/**
+ * **The way to synthesize many charts** (tenants, environments, regions): each chart is built and
+ * synthesized in an App of its own, so time and memory grow linearly with the number of charts, where one
+ * cdk8s App with `App.synth()` grows quadratically (2000 md-icapsrv instances: see bench/README.md).
+ *
+ * `outdir` ends up holding exactly one `<id>.k8s.yaml` per chart, the same files and content `App.synth()`
+ * writes. Every chart is synthesized before anything is written, and the directory is swapped in whole
+ * (`replaceDirectory`), so an error (bad values, a bug) leaves `outdir` as it was; unlike `App.synth()`,
+ * files of charts no longer given are removed.
+ *
+ * ```ts
+ * synthesizeCharts(
+ *   tenants.map((t) => ({ id: t.name, namespace: t.name, disableResourceNameHashes: true, build: (chart) => new MdIcapsrv(chart, 'icap', t.values) })),
+ *   'dist',
+ * );
+ * ```
+ *
+ * @returns the file names written, in the order of `charts`
+ */
+export function synthesizeCharts(charts: Iterable<ChartSource>, outdir: string, options: SynthOptions = {}): string[] {
+  const files = synthChartFiles(charts, options);
+  replaceDirectory(path.resolve(outdir), files);
+  return [...files.keys()];
+}
+
+function* systemCharts<S extends z.ZodType>(instances: Iterable<SystemInstance<S>>): Generator<ChartFactory> {
+  for (const instance of instances) yield systemChart(instance);
+}
+
+/**
+ * `synthesizeCharts` for instances of a system: one SystemChart each (its own id, namespace, values), as
+ * `new SystemChart(app, id, props)` in one App followed by `app.synth()` would write them, in linear time.
+ *
+ * ```ts
+ * synthSystems(tenants.map((t) => ({ id: t.name, system: mdIcapsrvSystem, namespace: t.name, values: t.values })), 'dist');
+ * ```
+ *
+ * To mix systems in one output directory, use `synthesizeCharts(instances.map(systemChart), outdir)`.
+ */
+export function synthSystems<S extends z.ZodType>(instances: Iterable<SystemInstance<S>>, outdir: string, options: SynthOptions = {}): string[] {
+  return synthesizeCharts(systemCharts(instances), outdir, options);
+}
