@@ -6,8 +6,12 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { optionalSecretName } from '../core/schema';
+import { Render } from '../core/template';
 import { Identity } from './identity';
+import { httpProbe, podSpecFields, PodValues, ProbeValues } from './pod';
+import { DatabaseValues, PostgresDatabase } from './postgres';
 import { ManagedSecret } from './secret';
+import { PodTemplateRequest } from './upgrade';
 
 /** Values of the product's secrets; `prefix` is the product's secret prefix ("mdicapsrv", "mdcore"). */
 export const opswatSecretValues = (prefix: string) => ({
@@ -102,4 +106,91 @@ export class OpswatSecrets extends Construct {
       secretEnv('LICENSE_KEY', this.license.secretName, 'value'),
     ];
   }
+}
+
+/** The values an OPSWAT product pod is built from (a subset of its chart values). */
+export interface OpswatPodValues extends PodValues {
+  readonly image: { repository: string; pullPolicy: string };
+  readonly podLabels: Record<string, string>;
+  readonly podAnnotations: Record<string, string>;
+  readonly licensing: { cleanup: boolean };
+  readonly deactivation: { drainSeconds: number; shutdownSeconds: number };
+  readonly database: DatabaseValues;
+  readonly readinessProbe: ProbeValues;
+  readonly livenessProbe: ProbeValues;
+  readonly resources: unknown;
+  readonly securityContext: Record<string, unknown>;
+  readonly extraEnv: EnvVar[];
+}
+
+export interface OpswatPodProps {
+  readonly identity: Identity;
+  readonly component: string;
+  readonly values: OpswatPodValues;
+  readonly containerName: string;
+  readonly serviceAccountName: string;
+  /** ConfigMap with the product's non-secret settings (envFrom). */
+  readonly configMapName: string;
+  readonly secrets: OpswatSecrets;
+  readonly database: PostgresDatabase;
+  /** Product env after the secrets and DB credentials (instance name, pod namespace, ...). */
+  readonly env: EnvVar[];
+  readonly ports: unknown[];
+  /** Where the probes GET /readyz: port name and scheme. */
+  readonly probe: { port: string; scheme: string };
+  /** Condition under which the liveness probe is left out (e.g. a long migration). @default never */
+  readonly withoutLiveness?: unknown;
+  readonly volumeMounts?: unknown[];
+  readonly volumes?: unknown[];
+  readonly sidecars?: unknown[];
+}
+
+/**
+ * The pod template of an OPSWAT product: its ServiceAccount (token only for licensing clean-up), the
+ * grace period that lets the server deactivate its licence after the preStop drain, the wait for the
+ * database, Secrets and DB credentials as env, /readyz probes, and the product's own parts.
+ */
+export function opswatPodTemplate(render: Render, props: OpswatPodProps, req: PodTemplateRequest): Record<string, unknown> {
+  const { identity, values: v } = props;
+  const probeAction = { path: '/readyz', port: props.probe.port, scheme: props.probe.scheme };
+  const liveness = props.withoutLiveness === undefined ? v.livenessProbe : { ...v.livenessProbe, enabled: render.and(v.livenessProbe.enabled, render.not(props.withoutLiveness)) };
+  return {
+    metadata: {
+      labels: { ...render.merge(identity.labels(props.component), v.podLabels), ...req.labels },
+      ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
+    },
+    spec: {
+      serviceAccountName: props.serviceAccountName,
+      // The token is mounted only for licensing clean-up, the one feature that calls the API.
+      automountServiceAccountToken: v.licensing.cleanup,
+      // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
+      terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
+      ...podSpecFields(render, v),
+      ...render.fields(v.database.waitForReady, { initContainers: [props.database.waitContainer(v.database)] }),
+      containers: [
+        {
+          name: props.containerName,
+          image: `${v.image.repository}:${req.imageTag}`,
+          imagePullPolicy: v.image.pullPolicy,
+          envFrom: [{ configMapRef: { name: props.configMapName } }],
+          env: [
+            ...props.secrets.env(),
+            secretEnv('DB_USER', props.database.credentials.secretName, 'user'),
+            secretEnv('DB_PWD', props.database.credentials.secretName, 'password'),
+            ...props.env,
+            ...render.splice(v.extraEnv),
+          ],
+          ports: props.ports,
+          ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
+          ...httpProbe(render, 'livenessProbe', liveness, probeAction),
+          lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
+          resources: v.resources,
+          securityContext: v.securityContext,
+          volumeMounts: props.volumeMounts ?? [],
+        },
+        ...(props.sidecars ?? []),
+      ],
+      volumes: props.volumes ?? [],
+    },
+  };
 }

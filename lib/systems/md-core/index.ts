@@ -3,8 +3,7 @@ import { SystemDefinition, systemValues } from '../../core/system';
 import { Render } from '../../core/template';
 import { Identity } from '../../constructs/identity';
 import { LicensingRbac } from '../../constructs/licensing-rbac';
-import { fieldEnv, OpswatSecrets, secretEnv } from '../../constructs/opswat';
-import { httpProbe, podSpecFields } from '../../constructs/pod';
+import { fieldEnv, OpswatSecrets, opswatPodTemplate } from '../../constructs/opswat';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { productServiceAccount, ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
@@ -83,9 +82,6 @@ export class MdCore extends Construct {
     });
 
     const scheme = render.choose(v.tls.https.enabled, 'HTTPS', 'HTTP');
-    const probeAction = { path: '/readyz', port: 'rest', scheme };
-    // A history migration can run for hours: a liveness probe would kill it (vendor pre-step).
-    const liveness = { ...v.livenessProbe, enabled: render.and(v.livenessProbe.enabled, render.not(v.upgrade.migrateHistory)) };
 
     const workload = new UpgradableDeployment(this, 'Workload', {
       identity,
@@ -95,44 +91,28 @@ export class MdCore extends Construct {
       replicas: v.replicaCount,
       autoscaled: v.autoscaling.enabled,
       imageTag: v.image.tag,
-      podTemplate: ({ imageTag, labels }) => ({
-        metadata: {
-          labels: { ...render.merge(identity.labels(COMPONENT), v.podLabels), ...labels },
-          ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
-        },
-        spec: {
-          serviceAccountName,
-          automountServiceAccountToken: v.licensing.cleanup,
-          terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
-          ...podSpecFields(render, v),
-          ...render.fields(v.database.waitForReady, { initContainers: [database.waitContainer(v.database)] }),
-          containers: [
-            {
-              name: 'md-core',
-              image: `${v.image.repository}:${imageTag}`,
-              imagePullPolicy: v.image.pullPolicy,
-              envFrom: [{ configMapRef: { name: configMapName } }],
-              env: [
-                ...secrets.env(),
-                secretEnv('DB_USER', database.credentials.secretName, 'user'),
-                secretEnv('DB_PWD', database.credentials.secretName, 'password'),
-                fieldEnv('MD_INSTANCE_NAME', 'metadata.name'),
-                fieldEnv('MY_POD_NAME', 'metadata.name'),
-                fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
-                ...render.splice(v.extraEnv),
-              ],
-              ports: [{ name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' }],
-              ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
-              ...httpProbe(render, 'livenessProbe', liveness, probeAction),
-              lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
-              resources: v.resources,
-              securityContext: v.securityContext,
-              volumeMounts: [...render.items(v.tls.https.enabled, [{ name: 'https-tls', mountPath: '/https_cert', readOnly: true }])],
-            },
-          ],
-          volumes: [...render.items(v.tls.https.enabled, [tlsVolume('mdcore', 'https', v.tls.https, v.tls.fileMode)])],
-        },
-      }),
+      podTemplate: (req) =>
+        opswatPodTemplate(
+          render,
+          {
+            identity,
+            component: COMPONENT,
+            values: v,
+            containerName: 'md-core',
+            serviceAccountName,
+            configMapName,
+            secrets,
+            database,
+            env: [fieldEnv('MD_INSTANCE_NAME', 'metadata.name'), fieldEnv('MY_POD_NAME', 'metadata.name'), fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace')],
+            ports: [{ name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' }],
+            probe: { port: 'rest', scheme },
+            // A history migration can run for hours: a liveness probe would kill it (vendor pre-step).
+            withoutLiveness: v.upgrade.migrateHistory,
+            volumeMounts: [...render.items(v.tls.https.enabled, [{ name: 'https-tls', mountPath: '/https_cert', readOnly: true }])],
+            volumes: [...render.items(v.tls.https.enabled, [tlsVolume('mdcore', 'https', v.tls.https, v.tls.fileMode)])],
+          },
+          req,
+        ),
     });
 
     new Manifest(this, 'Service', {

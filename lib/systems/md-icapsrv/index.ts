@@ -3,9 +3,8 @@ import { SystemDefinition, systemValues } from '../../core/system';
 import { Render } from '../../core/template';
 import { Identity } from '../../constructs/identity';
 import { LicensingRbac } from '../../constructs/licensing-rbac';
-import { httpProbe, podSpecFields } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
-import { fieldEnv, OpswatSecrets, secretEnv } from '../../constructs/opswat';
+import { fieldEnv, OpswatSecrets, opswatPodTemplate } from '../../constructs/opswat';
 import { productServiceAccount, ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
@@ -95,7 +94,6 @@ export class MdIcapsrv extends Construct {
     const tlsVolumeOf = (endpoint: 'https' | 'icaps' | 'nginxs') => tlsVolume('mdicapsrv', endpoint, tls[endpoint], tls.fileMode);
     const nginxsOn = render.and(v.nginx.enabled, tls.nginxs.enabled);
     const restScheme = render.choose(tls.https.enabled, 'HTTPS', 'HTTP');
-    const probeAction = { path: '/readyz', port: 'rest', scheme: restScheme };
 
     const workload = new UpgradableDeployment(this, 'Workload', {
       identity,
@@ -105,53 +103,42 @@ export class MdIcapsrv extends Construct {
       replicas: v.replicaCount,
       autoscaled: v.autoscaling.enabled,
       imageTag: v.image.tag,
-      podTemplate: ({ imageTag, labels }) => ({
-        metadata: {
-          labels: { ...render.merge(identity.labels(COMPONENT), v.podLabels), ...labels },
-          ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
-        },
-        spec: {
-          serviceAccountName,
-          // The token is mounted only for licensing clean-up, the one feature that calls the API.
-          automountServiceAccountToken: v.licensing.cleanup,
-          // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
-          terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
-          ...podSpecFields(render, v),
-          ...render.fields(v.database.waitForReady, { initContainers: [database.waitContainer(v.database)] }),
-          containers: [
-            {
-              name: 'md-icapsrv',
-              image: `${v.image.repository}:${imageTag}`,
-              imagePullPolicy: v.image.pullPolicy,
-              envFrom: [{ configMapRef: { name: configMapName } }],
-              env: [
-                ...secrets.env(),
-                secretEnv('DB_USER', database.credentials.secretName, 'user'),
-                secretEnv('DB_PWD', database.credentials.secretName, 'password'),
-                fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
-                fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
-                ...render.items(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }]),
-                ...render.splice(v.extraEnv),
-              ],
-              ports: [
-                { name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' },
-                { name: 'icap', containerPort: v.ports.icap, protocol: 'TCP' },
-                ...render.items(tls.icaps.enabled, [{ name: 'icaps', containerPort: v.ports.icaps, protocol: 'TCP' }]),
-                ...render.items(v.nginx.enabled, [{ name: 'nginx', containerPort: v.ports.nginx, protocol: 'TCP' }]),
-                ...render.items(nginxsOn, [{ name: 'nginxs', containerPort: v.ports.nginxs, protocol: 'TCP' }]),
-              ],
-              ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
-              ...httpProbe(render, 'livenessProbe', v.livenessProbe, probeAction),
-              lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
-              resources: v.resources,
-              securityContext: v.securityContext,
-              volumeMounts: [
-                ...render.items(tls.https.enabled, [{ name: 'https-tls', mountPath: certDir.https, readOnly: true }]),
-                ...render.items(tls.icaps.enabled, [{ name: 'icaps-tls', mountPath: certDir.icaps, readOnly: true }]),
-                ...render.items(nginxsOn, [{ name: 'nginxs-tls', mountPath: certDir.nginxs, readOnly: true }]),
-              ],
-            },
-            ...render.items(v.deactivation.sidecar.enabled, [
+      podTemplate: (req) =>
+        opswatPodTemplate(
+          render,
+          {
+            identity,
+            component: COMPONENT,
+            values: v,
+            containerName: 'md-icapsrv',
+            serviceAccountName,
+            configMapName,
+            secrets,
+            database,
+            env: [
+              fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
+              fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
+              ...render.items(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }]),
+            ],
+            ports: [
+              { name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' },
+              { name: 'icap', containerPort: v.ports.icap, protocol: 'TCP' },
+              ...render.items(tls.icaps.enabled, [{ name: 'icaps', containerPort: v.ports.icaps, protocol: 'TCP' }]),
+              ...render.items(v.nginx.enabled, [{ name: 'nginx', containerPort: v.ports.nginx, protocol: 'TCP' }]),
+              ...render.items(nginxsOn, [{ name: 'nginxs', containerPort: v.ports.nginxs, protocol: 'TCP' }]),
+            ],
+            probe: { port: 'rest', scheme: restScheme },
+            volumeMounts: [
+              ...render.items(tls.https.enabled, [{ name: 'https-tls', mountPath: certDir.https, readOnly: true }]),
+              ...render.items(tls.icaps.enabled, [{ name: 'icaps-tls', mountPath: certDir.icaps, readOnly: true }]),
+              ...render.items(nginxsOn, [{ name: 'nginxs-tls', mountPath: certDir.nginxs, readOnly: true }]),
+            ],
+            volumes: [
+              ...render.items(tls.https.enabled, [tlsVolumeOf('https')]),
+              ...render.items(tls.icaps.enabled, [tlsVolumeOf('icaps')]),
+              ...render.items(nginxsOn, [tlsVolumeOf('nginxs')]),
+            ],
+            sidecars: render.items(v.deactivation.sidecar.enabled, [
               {
                 name: 'deactivation',
                 image: v.deactivation.sidecar.image,
@@ -163,14 +150,9 @@ export class MdIcapsrv extends Construct {
                 securityContext: v.securityContext,
               },
             ]),
-          ],
-          volumes: [
-            ...render.items(tls.https.enabled, [tlsVolumeOf('https')]),
-            ...render.items(tls.icaps.enabled, [tlsVolumeOf('icaps')]),
-            ...render.items(nginxsOn, [tlsVolumeOf('nginxs')]),
-          ],
-        },
-      }),
+          },
+          req,
+        ),
     });
 
     const port = (portName: string, number: number, nodePort: number) => servicePort(render, portName, number, v.service.type, nodePort);
