@@ -10,11 +10,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'cdk8s';
 import YAML from 'yaml';
 import { replaceDirectory, runMain } from '../lib/core/output';
-import { manifestsToYaml } from '../lib/core/yaml';
-import { buildStack, StackOverrides } from './stack';
+import { synthChartFiles } from '../lib/core/synth';
+import { stackCharts, StackOverrides } from './stack';
 
 function readOverrides(): StackOverrides {
   const file = process.env.STACK_VALUES;
@@ -28,10 +27,8 @@ function readOverrides(): StackOverrides {
 runMain(() => {
   const dist = path.resolve(process.env.CHART_AS_CODE_DIST ?? path.join(__dirname, '..', 'dist'));
   const overrides = readOverrides();
-  const app = new App();
-  buildStack(app, { overrides });
-  // Each chart serialized on its own, with Kubernetes-safe quoting (see lib/core/yaml.ts).
-  const files = new Map(app.charts.map((chart) => [`${chart.node.id}.k8s.yaml`, manifestsToYaml(chart.toJson() as unknown[])]));
+  // Each chart synthesized on its own (linear in the number of charts) with Kubernetes-safe quoting.
+  const files = synthChartFiles(stackCharts({ overrides }));
   replaceDirectory(dist, files);
   // The cdk8s CLI lists (and validation plugins read) its own output directory: give it the same files.
   const cliOut = process.env.CDK8S_OUTDIR;

@@ -5,7 +5,8 @@
  */
 import { App } from 'cdk8s';
 import { coalesceValues, ValuesError } from '../lib/core/schema';
-import { SystemChart, SystemDefinition } from '../lib/core/system';
+import { ChartFactory, systemChart } from '../lib/core/synth';
+import { SystemDefinition } from '../lib/core/system';
 import { mdCoreSystem, MdCoreProps } from '../lib/systems/md-core';
 import { mdIcapsrvSystem, MdIcapsrvProps } from '../lib/systems/md-icapsrv';
 import { multisiteInitSystem, MultisiteInitProps } from '../lib/systems/multisite-init';
@@ -38,8 +39,8 @@ const sv: SvServerProps = {};
 // The writer as a Job, with the long-lived token so the kubeconfig does not go stale.
 const multisite: MultisiteInitProps = {};
 
-/** Add every system of the stack to `app`, one chart (one dist/<name>.k8s.yaml) each. */
-export function buildStack(app: App, opts: StackOptions = {}): void {
+/** Every system of the stack as a chart to synthesize, one chart (one dist/<name>.k8s.yaml) each. */
+export function stackCharts(opts: StackOptions = {}): ChartFactory[] {
   const namespace = opts.namespace ?? 'metadefender';
   const overrides = opts.overrides ?? {};
   const entries: [SystemDefinition, Record<string, unknown>][] = [
@@ -51,7 +52,10 @@ export function buildStack(app: App, opts: StackOptions = {}): void {
   const known = new Set(entries.map(([s]) => s.name));
   const unknown = Object.keys(overrides).filter((k) => !known.has(k));
   if (unknown.length > 0) throw new ValuesError('the stack', unknown.map((k) => ({ path: k, message: `no such system (known: ${[...known].join(', ')})` })));
-  for (const [system, values] of entries) {
-    new SystemChart(app, system.name, { system, namespace, values: coalesceValues(values, overrides[system.name] ?? {}) as never });
-  }
+  return entries.map(([system, values]) => systemChart({ system, namespace, values: coalesceValues(values, overrides[system.name] ?? {}) as never }));
+}
+
+/** Add every system of the stack to an existing cdk8s App (for apps that compose it with their own charts). */
+export function buildStack(app: App, opts: StackOptions = {}): void {
+  for (const chart of stackCharts(opts)) chart.create(app, chart.id);
 }

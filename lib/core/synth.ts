@@ -3,17 +3,19 @@
  *
  * cdk8s prepares the whole App for every chart it synthesizes: `App.synth()` calls `Chart.toJson()` once
  * per chart, and each call resolves dependencies and validates every construct of every chart in the
- * App. An App of N charts therefore costs O(N²) construct visits: 1000 md-icapsrv instances take ~6×
- * longer than 300 (figures in bench/README.md). Here each chart is built in an App of its own and
+ * App. An App of N charts therefore costs O(N²) construct visits, and its time grows with the square of N
+ * (figures in bench/README.md). Here each chart is built in an App of its own and
  * synthesized there, so every chart costs the same whatever N is, and only the finished YAML is kept.
- * The files are the ones `App.synth()` writes for one App holding all the charts, byte for byte
- * (test/synth.test.ts).
+ * The objects are the ones `App.synth()` writes for one App holding all the charts, in the same files,
+ * written as `npm run synth` writes raw manifests (Kubernetes-safe quoting, lib/core/yaml.ts); with
+ * `yaml: 'cdk8s'` the files are `App.synth()`'s byte for byte (test/synth.test.ts).
  */
 import * as path from 'node:path';
 import { App, Chart, ChartProps, IResolver, Names, Yaml } from 'cdk8s';
 import { z } from 'zod';
 import { replaceDirectory } from './output';
 import { SystemChart, SystemChartProps } from './system';
+import { manifestsToYaml } from './yaml';
 
 /** A chart to synthesize: a plain cdk8s Chart made from these props, then `build` adds its constructs. */
 export interface ChartSpec extends ChartProps {
@@ -38,6 +40,12 @@ export interface SynthOptions {
   readonly outputFileExtension?: string;
   /** Custom resolvers, as `AppProps.resolvers` (given to every chart's App). @default none */
   readonly resolvers?: IResolver[];
+  /**
+   * How objects are written: `kubernetes-safe` as `npm run synth` writes raw manifests, every string that
+   * Kubernetes' YAML reader could take for a number or boolean quoted (lib/core/yaml.ts); `cdk8s` with
+   * cdk8s' own writer, byte for byte what `App.synth()` writes. @default "kubernetes-safe"
+   */
+  readonly yaml?: 'kubernetes-safe' | 'cdk8s';
 }
 
 /** One system instance: SystemChart props and the chart's id. */
@@ -60,7 +68,7 @@ function createChart(source: ChartSource, app: App): Chart {
   return chart;
 }
 
-/** Synthesize one chart in an App of its own: its file name and YAML, exactly as `App.synth()` writes them. */
+/** Synthesize one chart in an App of its own: its file name (as `App.synth()` names it) and YAML. */
 function synthOne(source: ChartSource, options: SynthOptions): [string, string] {
   const app = new App({ outdir: '/nonexistent', outputFileExtension: options.outputFileExtension, resolvers: options.resolvers });
   const chart = createChart(source, app);
@@ -74,13 +82,14 @@ function synthOne(source: ChartSource, options: SynthOptions): [string, string] 
   if (chart.node.dependencies.length > 0) {
     throw new Error(`${where} has nested charts or depends on another chart: synthesize it with App.synth()`);
   }
-  return [`${Names.toDnsLabel(chart)}${app.outputFileExtension}`, Yaml.stringify(...objects)];
+  const yaml = options.yaml === 'cdk8s' ? Yaml.stringify(...objects) : manifestsToYaml(objects as unknown[]);
+  return [`${Names.toDnsLabel(chart)}${app.outputFileExtension}`, yaml];
 }
 
 /**
- * Synthesize charts one at a time, each in an App of its own, into file name → YAML (the files
- * `App.synth()` writes for one App holding all of them, byte for byte). Time and memory grow linearly in
- * the number of charts: pass a generator to keep even the specs from piling up.
+ * Synthesize charts one at a time, each in an App of its own, into file name → YAML: the files and objects
+ * `App.synth()` writes for one App holding all of them (byte for byte with `yaml: 'cdk8s'`). Time and
+ * memory grow linearly in the number of charts: pass a generator to keep even the specs from piling up.
  *
  * Differences from `App.synth()`: two charts that map to the same file name are an error (cdk8s silently
  * keeps the last), and a chart with nested charts or a dependency on another chart is an error (cdk8s
@@ -104,8 +113,8 @@ export function synthChartFiles(charts: Iterable<ChartSource>, options: SynthOpt
  * synthesized in an App of its own, so time and memory grow linearly with the number of charts, where one
  * cdk8s App with `App.synth()` grows quadratically (2000 md-icapsrv instances: see bench/README.md).
  *
- * `outdir` ends up holding exactly one `<id>.k8s.yaml` per chart, the same files and content `App.synth()`
- * writes. Every chart is synthesized before anything is written, and the directory is swapped in whole
+ * `outdir` ends up holding exactly one `<id>.k8s.yaml` per chart: the files and objects `App.synth()` writes,
+ * with the Kubernetes-safe quoting of `npm run synth` (or byte for byte cdk8s' with `yaml: 'cdk8s'`). Every chart is synthesized before anything is written, and the directory is swapped in whole
  * (`replaceDirectory`), so an error (bad values, a bug) leaves `outdir` as it was; unlike `App.synth()`,
  * files of charts no longer given are removed.
  *

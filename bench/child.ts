@@ -1,0 +1,182 @@
+/**
+ * One measurement in a fresh process (run by bench/run.ts): `node --import tsx bench/child.ts <task> ...`.
+ * Prints one line `BENCH_RESULT <json>`: the time of the work itself (module loading excluded) and the
+ * process's peak RSS. Task-specific modules are loaded inside the task, so a baseline run loads exactly
+ * what the measured run loads.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { SystemDefinition } from '../lib/core/system';
+
+const ROOT = path.join(__dirname, '..');
+
+export interface ChildResult {
+  /** Time of the measured work, ms. */
+  ms: number;
+  /** Peak resident set size of this process, MB. */
+  peakRssMB: number;
+  /** 1-minute load average when the task started. */
+  load: number;
+  [extra: string]: unknown;
+}
+
+function report(result: { ms: number; [k: string]: unknown }, load: number): void {
+  const out: ChildResult = { ...result, peakRssMB: process.resourceUsage().maxRSS / 1024, load };
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(out)}\n`);
+}
+
+/** Files of a synthesized directory: count, bytes, and objects in the first file. */
+function outputStats(dir: string): { files: number; bytes: number; objectsPerChart: number } {
+  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).sort();
+  let bytes = 0;
+  for (const f of names) bytes += fs.statSync(path.join(dir, f)).size;
+  const first = names[0] === undefined ? '' : fs.readFileSync(path.join(dir, names[0]), 'utf8');
+  const objectsPerChart = first === '' ? 0 : first.split(/^---$/m).length;
+  return { files: names.length, bytes, objectsPerChart };
+}
+
+async function main(): Promise<void> {
+  const [task, ...args] = process.argv.slice(2);
+  const load = os.loadavg()[0]!;
+  const n = Number(args[0]);
+  const outdir = args[1] ?? '';
+
+  switch (task) {
+    // Modules only: the RSS every scale run starts from.
+    case 'baseline-lib': {
+      await import('../lib/core/synth');
+      await import('../lib/systems/md-icapsrv');
+      return report({ ms: 0 }, load);
+    }
+    case 'baseline-plain': {
+      await import('cdk8s');
+      await import('./plain');
+      return report({ ms: 0 }, load);
+    }
+
+    // The library's documented path for many charts: one App per chart (lib/core/synth.ts).
+    case 'scale-lib': {
+      const { synthSystems } = await import('../lib/core/synth');
+      const { mdIcapsrvSystem } = await import('../lib/systems/md-icapsrv');
+      function* tenants() {
+        for (let i = 0; i < n; i++) yield { id: `tenant-${i}`, system: mdIcapsrvSystem, namespace: `tenant-${i}` };
+      }
+      const t0 = performance.now();
+      synthSystems(tenants(), outdir);
+      const ms = performance.now() - t0;
+      return report({ ms, ...outputStats(outdir) }, load);
+    }
+
+    // The same library charts through one cdk8s App and App.synth(): what synth.ts replaces.
+    case 'scale-lib-app': {
+      const { App } = await import('cdk8s');
+      const { SystemChart } = await import('../lib/core/system');
+      const { mdIcapsrvSystem } = await import('../lib/systems/md-icapsrv');
+      const t0 = performance.now();
+      const app = new App({ outdir });
+      for (let i = 0; i < n; i++) new SystemChart(app, `tenant-${i}`, { system: mdIcapsrvSystem, namespace: `tenant-${i}` });
+      app.synth();
+      const ms = performance.now() - t0;
+      return report({ ms, ...outputStats(outdir) }, load);
+    }
+
+    // The baseline: the same objects with cdk8s-plus, one App, App.synth().
+    case 'scale-plain': {
+      const { App } = await import('cdk8s');
+      const { plainChart } = await import('./plain');
+      const t0 = performance.now();
+      const app = new App({ outdir });
+      for (let i = 0; i < n; i++) plainChart(app, i);
+      app.synth();
+      const ms = performance.now() - t0;
+      return report({ ms, ...outputStats(outdir) }, load);
+    }
+
+    // Every Helm chart, as `npm run charts` writes them.
+    case 'charts': {
+      const { writeCharts } = await import('../lib/core/system');
+      const { systems } = await import('../lib/systems');
+      const t0 = performance.now();
+      const written = writeCharts(systems, args[0]!);
+      const ms = performance.now() - t0;
+      return report({ ms, charts: written.length, files: written.reduce((a, w) => a + w.files, 0) }, load);
+    }
+
+    // The equivalence suite's unit costs: helm template, raw render, comparison, whole case.
+    case 'equivalence': {
+      const renders = Number(args[0] ?? 20);
+      const { availableHelms } = await import('../lib/tooling/helm');
+      const { compareRenderings, equivalence, helmTemplate, parseStream, rawObjects } = await import('../test/support/render');
+      const { handCases } = await import('../test/cases');
+      const { mdIcapsrvSystem } = await import('../lib/systems/md-icapsrv');
+      const system = mdIcapsrvSystem as unknown as SystemDefinition;
+      const chart = path.join(ROOT, 'charts', 'md-icapsrv');
+      const cases: unknown[] = [{}, ...(handCases['md-icapsrv'] ?? []).map((c) => c.values)];
+      const time = (fn: () => void): number => {
+        const t0 = performance.now();
+        fn();
+        return performance.now() - t0;
+      };
+      const helms = availableHelms();
+      const perMajor: Record<string, unknown> = {};
+      for (const h of helms) {
+        helmTemplate(h.major, chart, {}); // warm the page cache
+        const ms = time(() => {
+          for (let i = 0; i < renders; i++) {
+            const r = helmTemplate(h.major, chart, cases[i % cases.length]);
+            if (r.code !== 0) throw new Error(`helm ${h.major} template failed:\n${r.stderr}`);
+          }
+        });
+        const equivalenceMs = time(() => {
+          for (const values of cases) {
+            const r = equivalence(h.major, system, values);
+            if (r.differences.length > 0) throw new Error(`equivalence differs for ${JSON.stringify(values)}:\n${r.differences.join('\n')}`);
+          }
+        });
+        perMajor[`helm${h.major}`] = {
+          version: h.version,
+          renders,
+          rendersPerSecond: renders / (ms / 1000),
+          msPerRender: ms / renders,
+          equivalenceMsPerCase: equivalenceMs / cases.length,
+        };
+      }
+      // Raw render and comparison, per case (helm 3's objects, or helm 4's when only that is installed).
+      const major = helms[0]?.major;
+      const helmObjects = major === undefined ? [] : cases.map((v) => parseStream(helmTemplate(major, chart, v).stdout));
+      const raws: ReturnType<typeof rawObjects>[] = [];
+      const rounds = Math.max(1, Math.ceil(renders / cases.length));
+      const rawMs = time(() => {
+        for (let r = 0; r < rounds; r++) for (const v of cases) raws.push(rawObjects(system, v));
+      });
+      let compareMs = 0;
+      if (major !== undefined) {
+        compareMs = time(() => {
+          raws.forEach((raw, i) => {
+            const differences = compareRenderings(raw.objects, helmObjects[i % cases.length]!, raw.generated);
+            if (differences.length > 0) throw new Error(`comparison differs:\n${differences.join('\n')}`);
+          });
+        });
+      }
+      return report(
+        {
+          ms: rawMs + compareMs,
+          cases: cases.length,
+          helm: perMajor,
+          rawRenderMsPerCase: rawMs / raws.length,
+          compareMsPerCase: major === undefined ? null : compareMs / raws.length,
+        },
+        load,
+      );
+    }
+
+    default:
+      throw new Error(`unknown task ${task}`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,174 @@
+/**
+ * lib/core/synth.ts: one App per chart writes the same files and objects as `App.synth()` of one App
+ * holding every chart (byte for byte with cdk8s' writer; with the Kubernetes-safe writer exactly what
+ * apps/main.ts writes), and visits each chart's constructs a constant number of times.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ApiObject, App, Chart, Names } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ChartSource, synthChartFiles, synthesizeCharts, synthSystems, systemChart, SystemInstance } from '../lib/core/synth';
+import { SystemDefinition } from '../lib/core/system';
+import { manifestsToYaml } from '../lib/core/yaml';
+import { mdIcapsrvSystem } from '../lib/systems/md-icapsrv';
+import { systems } from '../lib/systems';
+import { parseStream } from './support/render';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-test-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+let dirs = 0;
+const newDir = () => path.join(tmp, `out-${dirs++}`);
+
+/** A deterministic random source, so generated secrets are the same in both syntheses. */
+function seeded(seed: number): (n: number) => number {
+  let s = seed >>> 0 || 1;
+  return (n) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+}
+
+function readDir(dir: string): Record<string, string> {
+  return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+}
+
+/** One App holding every chart. */
+function oneApp(sources: ChartSource[], outdir = '/nonexistent'): App {
+  const app = new App({ outdir });
+  for (const s of sources) {
+    if ('create' in s) s.create(app, s.id);
+    else {
+      const { id, build, ...props } = s;
+      build(new Chart(app, id, props));
+    }
+  }
+  return app;
+}
+
+/** What `App.synth()` writes for one App holding every chart. */
+function appSynth(sources: ChartSource[]): Record<string, string> {
+  const outdir = newDir();
+  oneApp(sources, outdir).synth();
+  return readDir(outdir);
+}
+
+/** What apps/main.ts writes: the charts of one App, each serialized with the Kubernetes-safe writer. */
+function mainTsWay(sources: ChartSource[]): Record<string, string> {
+  const app = oneApp(sources);
+  return Object.fromEntries(app.charts.map((c) => [`${Names.toDnsLabel(c)}.k8s.yaml`, manifestsToYaml(c.toJson() as unknown[])]));
+}
+
+const icap = mdIcapsrvSystem as unknown as SystemDefinition;
+
+function tenants(n: number): SystemInstance<SystemDefinition['schema']>[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `tenant-${i}`,
+    system: icap,
+    namespace: `tenant-${i}`,
+    values: i % 2 === 0 ? {} : { acceptEula: true, replicaCount: i, ingress: { enabled: true, host: `t${i}.example.com` }, podDisruptionBudget: { enabled: true } },
+    random: seeded(i + 1),
+  }));
+}
+
+/** Plain cdk8s and cdk8s-plus charts: hashed object names, a non-DNS chart id, explicit dependencies. */
+function plainCharts(): ChartSource[] {
+  return [
+    {
+      id: 'Plain_Chart.One',
+      namespace: 'plain',
+      labels: { team: 'a' },
+      build: (chart) => {
+        const cm = new kplus.ConfigMap(chart, 'Config', { data: { a: '1' } });
+        const d = new kplus.Deployment(chart, 'Web', { containers: [{ image: 'nginx:1.27', envFrom: [kplus.Env.fromConfigMap(cm)], portNumber: 8080 }] });
+        d.exposeViaService();
+        const first = new ApiObject(chart, 'First', { apiVersion: 'v1', kind: 'ConfigMap' });
+        ApiObject.of(d).addDependency(first);
+      },
+    },
+    { id: 'empty', build: () => undefined },
+  ];
+}
+
+describe('synthesizeCharts', () => {
+  it('with yaml: "cdk8s", writes the files App.synth() writes, byte for byte (system charts)', () => {
+    const instances = tenants(6);
+    const expected = appSynth(instances.map(systemChart));
+    const outdir = newDir();
+    // Fresh random sources: the same sequence as the App.synth() run.
+    const written = synthSystems(tenants(6), outdir, { yaml: 'cdk8s' });
+    expect(written).toEqual(instances.map((t) => `${t.id}.k8s.yaml`));
+    expect(readDir(outdir)).toEqual(expected);
+    expect(Object.keys(expected)).toHaveLength(6);
+  });
+
+  it('with yaml: "cdk8s", writes the files App.synth() writes for every system, plain cdk8s and cdk8s-plus charts mixed', () => {
+    const sources = (): ChartSource[] => [
+      ...systems.map((system, i) => systemChart({ system, namespace: `ns-${i}`, includeTests: true, random: seeded(100 + i) })),
+      ...plainCharts(),
+    ];
+    const expected = appSynth(sources());
+    expect(synthChartFiles(sources(), { yaml: 'cdk8s' })).toEqual(new Map(Object.entries(expected)));
+    expect(Object.keys(expected)).toContain('empty.k8s.yaml');
+    expect(Object.keys(expected).some((f) => /^plain_chart\.one-[0-9a-f]{8}\.k8s\.yaml$/.test(f))).toBe(true);
+  });
+
+  it('by default, writes what apps/main.ts writes: App.synth()\'s files and objects, Kubernetes-safe quoting', () => {
+    const sources = (): ChartSource[] => [
+      ...tenants(3).map(systemChart),
+      ...systems.map((system, i) => systemChart({ system, namespace: `ns-${i}`, includeTests: true, random: seeded(200 + i) })),
+      ...plainCharts(),
+    ];
+    const files = synthChartFiles(sources());
+    expect(Object.fromEntries(files)).toEqual(mainTsWay(sources()));
+    const synthesized = appSynth(sources());
+    expect([...files.keys()].sort()).toEqual(Object.keys(synthesized).sort());
+    for (const [file, yaml] of files) expect(parseStream(yaml), file).toEqual(parseStream(synthesized[file]!));
+  });
+
+  it('honours outputFileExtension', () => {
+    const files = synthChartFiles([{ id: 'x', build: (c) => new ApiObject(c, 'o', { apiVersion: 'v1', kind: 'ConfigMap' }) }], { outputFileExtension: '.yml' });
+    expect([...files.keys()]).toEqual(['x.yml']);
+  });
+
+  it('validates each construct once, not once per chart (linear, where App.synth() is quadratic)', () => {
+    const counted = (counter: { n: number }): ChartSource[] =>
+      Array.from({ length: 20 }, (_, i) => ({
+        id: `c${i}`,
+        build: (chart: Chart) => {
+          chart.node.addValidation({ validate: () => (counter.n++, []) });
+          icap.build(chart, {});
+        },
+      }));
+    const perChart = { n: 0 };
+    synthChartFiles(counted(perChart));
+    expect(perChart.n).toBe(20);
+    const oneApp = { n: 0 };
+    appSynth(counted(oneApp));
+    expect(oneApp.n).toBe(20 * 21); // once up front, then once per chart for every chart
+  });
+
+  it('replaces the output directory whole, and leaves it as it was on an error', () => {
+    const outdir = newDir();
+    fs.mkdirSync(outdir);
+    fs.writeFileSync(path.join(outdir, 'stale.k8s.yaml'), 'old');
+    expect(synthesizeCharts(tenants(2).map(systemChart), outdir)).toEqual(['tenant-0.k8s.yaml', 'tenant-1.k8s.yaml']);
+    const good = readDir(outdir);
+    expect(Object.keys(good)).toEqual(['tenant-0.k8s.yaml', 'tenant-1.k8s.yaml']);
+
+    const bad = [...tenants(3), { id: 'broken', system: icap, values: { replicaCount: 'two' } as never }];
+    expect(() => synthSystems(bad, outdir)).toThrow(/replicaCount/);
+    expect(readDir(outdir)).toEqual(good);
+  });
+
+  it('rejects what App.synth() would write differently or lose', () => {
+    const cm = (c: Chart) => new ApiObject(c, 'o', { apiVersion: 'v1', kind: 'ConfigMap' });
+    expect(() => synthChartFiles([{ id: 'a', build: cm }, { id: 'a', build: cm }])).toThrow(/two charts have the id "a"/);
+    expect(() => synthChartFiles([{ id: 'nested', build: (c) => cm(new Chart(c, 'inner')) }])).toThrow(/nested charts/);
+    expect(() => synthChartFiles([{ id: 'two', create: (app, id) => (new Chart(app, 'other'), new Chart(app, id)) }])).toThrow(/exactly one Chart/);
+    expect(() => synthChartFiles([{ id: 'x', create: (app) => new Chart(app, 'y') }])).toThrow(/with id "x"/);
+  });
+});
