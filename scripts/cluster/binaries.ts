@@ -95,6 +95,21 @@ function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
+/** `go` on PATH, else the usual install location; throws a clear error when there is none. */
+export function goBinary(): string {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/go/bin', path.join(os.homedir(), 'go', 'bin')]) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'go');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  throw new Error('the cluster suite builds its control plane with Go, and no `go` was found (PATH, /usr/local/go/bin)');
+}
+
 function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
   return new Promise((resolve, reject) => {
     // nice: builds take minutes of both cores; keep the machine usable for everything else.
@@ -117,7 +132,7 @@ function groups(): BuildGroup[] {
       version: k8s,
       build: (out) =>
         run(
-          'go',
+          goBinary(),
           [
             'build',
             '-trimpath',
@@ -134,7 +149,7 @@ function groups(): BuildGroup[] {
       label: `etcd ${etcd} (go.etcd.io/etcd/server/v3 via cluster/etcd/go.mod)`,
       names: ['etcd'],
       version: etcd,
-      build: (out) => run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(out, 'etcd'), '.'], { cwd: ETCD_MODULE, env: goEnv() }),
+      build: (out) => run(goBinary(), ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(out, 'etcd'), '.'], { cwd: ETCD_MODULE, env: goEnv() }),
     },
     {
       label: `kwok, kwokctl ${KWOK_VERSION} (go install sigs.k8s.io/kwok/cmd/...@${KWOK_VERSION})`,
@@ -142,7 +157,7 @@ function groups(): BuildGroup[] {
       version: KWOK_VERSION,
       build: (out) =>
         run(
-          'go',
+          goBinary(),
           ['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}`, `sigs.k8s.io/kwok/cmd/kwokctl@${KWOK_VERSION}`],
           // GOFLAGS=-mod=… is not allowed with `go install pkg@version`.
           { cwd: os.tmpdir(), env: goEnv({ GOBIN: out, GOFLAGS: '-buildvcs=false' }) },

@@ -6,7 +6,8 @@
  * the kubelet of a few fake nodes (cluster/kwok/stages.yaml). Every listener binds 127.0.0.1 on a
  * random free port. The apiserver runs with RBAC (Node,RBAC authorization), its default admission
  * plugins (ServiceAccount, PodSecurity, …) and service-account token signing, so charts meet the same
- * checks as on a real cluster; only containers never run.
+ * checks as on a real cluster; only containers never run. A default StorageClass with a small
+ * provisioner (./provisioner.ts) binds PersistentVolumeClaims.
  *
  * State lives in <tmp>/chart-as-code-cluster-<uid>/<name>/ (kwokctl's work dir, the kubeconfig, a
  * state.json naming the owning process). A cluster whose owner process is gone is torn down by the
@@ -14,11 +15,12 @@
  *
  * If KUBECONFIG points at a reachable cluster, up() uses it as it is and builds and starts nothing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureBinaries, Binaries, BuildReport, CLUSTER_MODULE, etcdVersion, kubernetesVersion, KWOK_VERSION } from './binaries';
+import { ensureBinaries, Binaries, BuildReport, CLUSTER_MODULE, etcdVersion, kubernetesVersion, KWOK_VERSION, REPO_ROOT } from './binaries';
+import { storageClassManifest } from './provisioner';
 import { existingKubectl, getJson, Kube, kubectl, kubectlOk, waitFor } from './kube';
 
 export interface ClusterInfo extends Kube {
@@ -59,9 +61,15 @@ export function stateRoot(): string {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped by init: kwokctl detaches its components) is not running.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: trust kill(0)
   }
 }
 
@@ -144,8 +152,19 @@ function runKwokctl(kwokctl: string, dir: string, args: string[], log: Log, time
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    // kwokctl logs JSON when not on a terminal: print its message, duration and any attributes.
     const forward = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log(`[kwokctl] ${line}`);
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const { time: _t, source: _s, level, msg, elapsed, cluster: _c, ...rest } = JSON.parse(line) as Record<string, unknown>;
+          const took = (elapsed as { human?: string } | undefined)?.human;
+          const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+          log(`[kwokctl] ${level === 'INFO' ? '' : `${String(level)} `}${String(msg)}${took ? ` (${took})` : ''}${extra}`);
+        } catch {
+          log(`[kwokctl] ${line}`);
+        }
+      }
     };
     child.stdout.on('data', forward);
     child.stderr.on('data', forward);
@@ -177,16 +196,32 @@ export function componentLogs(dir: string, name: string, lines = 40): string {
     .join('\n');
 }
 
-/** Component processes still alive, from kwokctl's pid files. */
+/** Component processes still alive: kwokctl's pid files, and our volume provisioner's. */
 function livePids(dir: string, name: string): { component: string; pid: number }[] {
   const pids = path.join(componentDir(dir, name), 'pids');
-  if (!fs.existsSync(pids)) return [];
+  const files = fs.existsSync(pids) ? fs.readdirSync(pids).map((f) => path.join(pids, f)) : [];
+  files.push(path.join(dir, 'provisioner.pid'));
   const out: { component: string; pid: number }[] = [];
-  for (const f of fs.readdirSync(pids)) {
-    const pid = Number(fs.readFileSync(path.join(pids, f), 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) out.push({ component: f.replace(/\.pid$/, ''), pid });
+  for (const f of files.filter((x) => fs.existsSync(x))) {
+    const pid = Number(fs.readFileSync(f, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) out.push({ component: path.basename(f).replace(/\.pid$/, ''), pid });
   }
   return out;
+}
+
+/** Starts scripts/cluster/provisioner.ts detached (it must outlive up.ts), logging to <dir>/provisioner.log. */
+function startProvisioner(dir: string, kubeconfig: string): number {
+  const out = fs.openSync(path.join(dir, 'provisioner.log'), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'provisioner.ts'), kubeconfig], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  if (child.pid === undefined) throw new Error('could not start the volume provisioner');
+  fs.writeFileSync(path.join(dir, 'provisioner.pid'), String(child.pid));
+  child.unref();
+  return child.pid;
 }
 
 /** Stops our cluster `name`: kwokctl delete, then any component still alive is killed. Removes its directory. */
@@ -287,6 +322,9 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
     await waitFor('the apiserver to be ready', () => (reachable(kube).ok ? true : undefined), 120_000);
     kubectlOk(kube, ['apply', '-f', '-'], { input: nodeManifest() });
     kubectlOk(kube, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=120s'], { timeoutMs: 150_000 });
+    // Storage: a default StorageClass and the provisioner that serves it, so claims bind.
+    kubectlOk(kube, ['apply', '-f', '-'], { input: JSON.stringify(storageClassManifest()) });
+    startProvisioner(dir, kubeconfig);
     // Namespaces are usable once the service-account controllers run: the default ServiceAccount and the
     // kube-root-ca.crt ConfigMap appear in every namespace, and token signing works.
     await waitFor('the default ServiceAccount', () => (kubectl(kube, ['get', 'serviceaccount', 'default', '-n', 'default']).code === 0 ? true : undefined));
@@ -305,29 +343,77 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
   return { ...kube, external: false, serverVersion: version, name, dir, buildSeconds, startSeconds, built };
 }
 
+/** Components still running of clusters whose owning process has exited (what a test run left behind). */
+export function orphanedComponents(): { cluster: string; component: string; pid: number }[] {
+  const root = stateRoot();
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .filter((name) => {
+      const owner = readState(path.join(root, name))?.owner;
+      return owner !== undefined && owner > 0 && !isAlive(owner);
+    })
+    .flatMap((name) => livePids(path.join(root, name), name).map((p) => ({ cluster: name, ...p })));
+}
+
 /** Our cluster `name` as recorded in its state, if it exists. */
 export function existing(name: string): State | undefined {
   return readState(path.join(stateRoot(), name));
 }
 
-/** Whether any component of any of our clusters is still running (for leak checks). */
-export function runningComponents(): { cluster: string; component: string; pid: number }[] {
+/**
+ * Components of our clusters still running (for leak checks). Clusters started by up.ts to stay up
+ * (owner 0) count only with `includePersistent`.
+ */
+export function runningComponents(includePersistent = false): { cluster: string; component: string; pid: number }[] {
   const root = stateRoot();
   if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root).flatMap((name) => livePids(path.join(root, name), name).map((p) => ({ cluster: name, ...p })));
+  return fs
+    .readdirSync(root)
+    .filter((name) => includePersistent || readState(path.join(root, name))?.owner !== 0)
+    .flatMap((name) => livePids(path.join(root, name), name).map((p) => ({ cluster: name, ...p })));
 }
 
-/** A process listening on a non-loopback address among `pids` (ss output), for the loopback check. */
-export function nonLoopbackListeners(pids: number[]): string[] {
-  const r = spawnSync('ss', ['-Hltnp'], { encoding: 'utf8' });
-  if (r.status !== 0) return [];
-  return r.stdout
-    .split('\n')
-    .filter((l) => pids.some((p) => l.includes(`pid=${p},`)))
-    .filter((l) => {
-      const local = l.trim().split(/\s+/)[3] ?? '';
-      return !(local.startsWith('127.') || local.startsWith('[::1]') || local.startsWith('localhost'));
-    });
+function hexToAddress(hex: string): string {
+  const [ip, port] = hex.split(':') as [string, string];
+  const bytes = (ip.match(/../g) ?? []).map((b) => parseInt(b, 16));
+  const addr =
+    bytes.length === 4
+      ? [...bytes].reverse().join('.') // IPv4, little-endian
+      : Array.from({ length: 4 }, (_, w) => bytes.slice(w * 4, w * 4 + 4).reverse().map((b) => b.toString(16).padStart(2, '0')).join(''))
+          .join('')
+          .replace(/(.{4})(?!$)/g, '$1:'); // IPv6 as 8 groups
+  return `${bytes.length === 4 ? addr : `[${addr}]`}:${parseInt(port, 16)}`;
+}
+
+/**
+ * TCP sockets that `pids` listen on ("127.0.0.1:6443", "[0000:…:0001]:2379"), from /proc: each
+ * process's socket inodes matched against /proc/net/tcp{,6} rows in LISTEN state.
+ */
+export function listeningAddresses(pids: number[]): { pid: number; address: string }[] {
+  const listening = new Map<string, string>(); // inode -> address
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!fs.existsSync(table)) continue;
+    for (const row of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = row.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A') listening.set(f[9]!, hexToAddress(f[1]!));
+    }
+  }
+  const out: { pid: number; address: string }[] = [];
+  for (const pid of pids) {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue; // closed meanwhile
+      }
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      const address = inode === undefined ? undefined : listening.get(inode);
+      if (address !== undefined) out.push({ pid, address });
+    }
+  }
+  return out;
 }
 
 /** Component pids of our cluster `name`. */

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const arg = process.argv[2] ?? 'dev';
   const names = arg === '--all' ? (fs.existsSync(stateRoot()) ? fs.readdirSync(stateRoot()) : []) : [arg];
   for (const name of names) await down(name);
-  const left = runningComponents();
+  const left = arg === '--all' ? runningComponents(true) : runningComponents(true).filter((p) => p.cluster === arg);
   if (left.length > 0) throw new Error(`still running: ${left.map((p) => `${p.cluster}/${p.component} (pid ${p.pid})`).join(', ')}`);
 }
 
