@@ -234,7 +234,8 @@ export class RawRender extends Render {
     return Buffer.from(v ?? '', 'utf8').toString('base64');
   }
   json(v: unknown): string {
-    return JSON.stringify(v);
+    // As Go's encoding/json (Helm's toJson) writes it: HTML-sensitive characters escaped.
+    return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   }
   generatedSecret(_name: string, _key: string, gen: GeneratedValue): string {
     const alphabet = gen.charset === 'numeric' ? '0123456789' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
