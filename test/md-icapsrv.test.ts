@@ -258,6 +258,23 @@ describe('md-icapsrv options', () => {
   });
 });
 
+describe('md-icapsrv configuration changes', () => {
+  const checksum = (values: unknown) => render(values).get('Deployment', 'md-icapsrv').spec.template.metadata.annotations['chart-as-code/config-checksum'];
+
+  it('rolls the pods when mdicapsrv-env changes (env is read at start only), and only then', () => {
+    const base = checksum({});
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    expect(checksum({ logLevel: 'debug' })).not.toBe(base);
+    expect(checksum({ ports: { icap: 1345 } })).not.toBe(base);
+    expect(checksum({ replicaCount: 3, podAnnotations: { team: 'a' } })).toBe(base);
+  });
+
+  it('keeps chart-owned pod labels and annotations out of the user\'s reach', () => {
+    expect(() => render({ podLabels: { 'app.kubernetes.io/name': 'x' } })).toThrow(/podLabels/);
+    expect(() => render({ podAnnotations: { 'chart-as-code/config-checksum': 'x' } })).toThrow(/podAnnotations/);
+  });
+});
+
 describe('md-icapsrv on random values', () => {
   it('keeps its invariants: prefixed names, one namespace, selectors matching pods, no collisions', () => {
     fc.assert(

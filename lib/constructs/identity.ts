@@ -48,8 +48,8 @@ export class Identity {
     return { ...base, 'app.kubernetes.io/component': component };
   }
 
-  /** All labels of a component's objects. */
-  public labels(component: string): Record<string, string> {
+  /** All labels of a component's objects; `extra` (e.g. podLabels) merged with the common ones. */
+  public labels(component: string, extra?: Record<string, string>): Record<string, string> {
     const standard = this.render.namedMap('labels', () => ({
       'app.kubernetes.io/name': this.props.chartName,
       'app.kubernetes.io/instance': this.render.release.name,
@@ -58,7 +58,8 @@ export class Identity {
       'app.kubernetes.io/managed-by': this.render.release.service,
       'helm.sh/chart': `${this.props.chartName}-${this.props.chartVersion.replace(/\+/g, '_')}`,
     }));
-    return this.render.merge({ ...standard, 'app.kubernetes.io/component': component }, this.props.common.commonLabels);
+    const user = extra ? this.render.mergeMaps(this.props.common.commonLabels, extra) : this.props.common.commonLabels;
+    return this.render.merge({ ...standard, 'app.kubernetes.io/component': component }, user);
   }
 
   /** Annotations of an object: its own, then the user's common ones. */

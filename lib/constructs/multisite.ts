@@ -310,7 +310,7 @@ export class MultisiteKubeconfig extends Construct {
         activeDeadlineSeconds: job.activeDeadlineSeconds,
         template: {
           metadata: {
-            labels: props.podLabels ? render.merge(identity.labels(component), props.podLabels) : identity.labels(component),
+            labels: props.podLabels ? identity.labels(component, props.podLabels) : identity.labels(component),
             ...(props.podAnnotations ? render.fields(props.podAnnotations, { annotations: props.podAnnotations }) : {}),
           },
           spec: {

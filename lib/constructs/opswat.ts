@@ -131,6 +131,8 @@ export interface OpswatPodProps {
   readonly serviceAccountName: string;
   /** ConfigMap with the product's non-secret settings (envFrom). */
   readonly configMapName: string;
+  /** Render.checksum of that ConfigMap's data: pods roll when it changes (env is read at start only). */
+  readonly configChecksum: string;
   readonly secrets: OpswatSecrets;
   readonly database: PostgresDatabase;
   /** Product env after the secrets and DB credentials (instance name, pod namespace, ...). */
@@ -156,8 +158,8 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, req: Po
   const liveness = props.withoutLiveness === undefined ? v.livenessProbe : { ...v.livenessProbe, enabled: render.and(v.livenessProbe.enabled, render.not(props.withoutLiveness)) };
   return {
     metadata: {
-      labels: { ...render.merge(identity.labels(props.component), v.podLabels), ...req.labels },
-      ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
+      labels: { ...identity.labels(props.component, v.podLabels), ...req.labels },
+      annotations: render.merge({ 'chart-as-code/config-checksum': props.configChecksum }, v.podAnnotations),
     },
     spec: {
       serviceAccountName: props.serviceAccountName,

@@ -15,7 +15,7 @@
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
 import { z } from 'zod';
-import { k8sObject, ProbeDefaults, probe } from '../core/schema';
+import { extraAnnotations, extraLabels, k8sObject, ProbeDefaults, probe } from '../core/schema';
 import { Render } from '../core/template';
 
 export const restrictedPodSecurity = (uid: number, gid = uid) => ({
@@ -38,8 +38,8 @@ export const restrictedContainerSecurity = (readOnlyRootFilesystem: boolean) => 
 export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
   podSecurityContext: k8sObject().default(podSecurityContext).describe('Pod security context.'),
   securityContext: k8sObject().default(securityContext).describe('Security context of the main container.'),
-  podAnnotations: z.record(z.string(), z.string()).default({}).describe('Annotations of the pods.'),
-  podLabels: z.record(z.string(), z.string()).default({}).describe('Extra labels of the pods (not used in selectors).'),
+  podAnnotations: extraAnnotations().describe('Annotations of the pods.'),
+  podLabels: extraLabels().describe('Extra labels of the pods (not used in selectors).'),
   imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),
   nodeSelector: z.record(z.string(), z.string()).default({}).describe('Node labels the pods must run on.'),
   tolerations: z.array(k8sObject()).default([]).describe('Tolerations of the pods.'),

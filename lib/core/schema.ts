@@ -46,7 +46,7 @@ const QUANTITY = '^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+|[KMGTPE]i|
 const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
-const RESERVED_LABEL_PREFIX = '^(app\\.kubernetes\\.io|helm\\.sh)/';
+const RESERVED_LABEL_PREFIX = '^(app\\.kubernetes\\.io|helm\\.sh|chart-as-code)/';
 
 /** A Kubernetes object name (RFC 1123 subdomain), at most `max` characters. */
 export const dnsName = (max = 253) => z.string().min(1).max(max).regex(new RegExp(DNS_SUBDOMAIN));
@@ -61,7 +61,7 @@ export const envName = () => z.string().min(1).max(253).regex(new RegExp(ENV_NAM
 
 const labelKey = () =>
   rule(z.string().max(317).regex(new RegExp(LABEL_KEY)), (k) => !new RegExp(RESERVED_LABEL_PREFIX).test(k), {
-    message: 'app.kubernetes.io/* and helm.sh/* keys are set by the chart',
+    message: 'app.kubernetes.io/*, helm.sh/* and chart-as-code/* keys are set by the chart',
     jsonSchema: { not: { pattern: RESERVED_LABEL_PREFIX } },
     counterexample: 'helm.sh/chart',
   });

@@ -12,7 +12,7 @@
  * `when`, `fields`, `items`, `choose`, `and`, ... The equivalence tests (helm template vs raw synthesis on
  * random values) are what prove a construct kept to that rule.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
@@ -162,6 +162,11 @@ export abstract class Render {
   /** JSON text of a value, e.g. a list written into one env var. */
   abstract json(v: unknown): string;
   /**
+   * SHA-256 (hex) of a string map as Helm's `toJson` writes it (keys sorted): a pod annotation that
+   * changes when the ConfigMap it reads changes, so `helm upgrade` and `kubectl apply` roll the pods.
+   */
+  abstract checksum(data: Record<string, string>): string;
+  /**
    * The base64 value of `key` in Secret `name`: kept from the live object when it exists (Helm `lookup`),
    * otherwise freshly generated. Random by design.
    */
@@ -236,6 +241,10 @@ export class RawRender extends Render {
   json(v: unknown): string {
     // As Go's encoding/json (Helm's toJson) writes it: HTML-sensitive characters escaped.
     return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
+  checksum(data: Record<string, string>): string {
+    const sorted = Object.fromEntries(Object.keys(data).sort().map((k) => [k, data[k]]));
+    return createHash('sha256').update(this.json(sorted), 'utf8').digest('hex');
   }
   generatedSecret(_name: string, _key: string, gen: GeneratedValue): string {
     const alphabet = gen.charset === 'numeric' ? '0123456789' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -437,6 +446,11 @@ export class HelmRender extends Render {
 
   json(v: unknown): string {
     return this.token(`(toJson ${this.expr(v)})`);
+  }
+
+  checksum(data: Record<string, string>): string {
+    const entries = Object.entries(data).map(([k, v]) => `${goLiteral(k)} ${this.expr(v)}`);
+    return this.token(`(sha256sum (toJson (dict ${entries.join(' ')})))`);
   }
 
   generatedSecret(name: string, key: string, gen: GeneratedValue): string {

@@ -58,27 +58,28 @@ export class MdCore extends Construct {
     const licensing = new LicensingRbac(this, 'Licensing', { identity, component: COMPONENT, serviceAccountName, licensing: v.licensing });
 
     const configMapName = identity.name('mdcore-env');
+    const envData: Record<string, string> = {
+      ACCEPT_EULA: render.str(v.acceptEula),
+      ACTIVATION_SERVER: v.activationServer,
+      REST_PORT: render.str(v.ports.rest),
+      MDCORE_DB_MODE: '4',
+      MDCORE_DB_TYPE: 'remote',
+      MDCORE_DB_HOST: database.host,
+      MDCORE_DB_PORT: render.str(database.port),
+      MDCORE_UPGRADE_FROM_DB_NAME: v.upgrade.fromDbName,
+      UPGRADE_DB: render.str(v.upgrade.upgradeDb),
+      MIGRATE_HISTORY: render.str(v.upgrade.migrateHistory),
+      RETRY_UPGRADE: render.str(v.upgrade.retryUpgrade),
+      LICENSING_CLEANUP: render.str(v.licensing.cleanup),
+      CUSTOM_SECRET: licensing.secretName,
+      HTTPS_CERT_PATH: '/https_cert',
+      HTTPS_SSL_PROTOCOLS: render.json(v.tls.https.protocols),
+    };
     new Manifest(this, 'Env', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: identity.meta('mdcore-env', COMPONENT),
-      data: {
-        ACCEPT_EULA: render.str(v.acceptEula),
-        ACTIVATION_SERVER: v.activationServer,
-        REST_PORT: render.str(v.ports.rest),
-        MDCORE_DB_MODE: '4',
-        MDCORE_DB_TYPE: 'remote',
-        MDCORE_DB_HOST: database.host,
-        MDCORE_DB_PORT: render.str(database.port),
-        MDCORE_UPGRADE_FROM_DB_NAME: v.upgrade.fromDbName,
-        UPGRADE_DB: render.str(v.upgrade.upgradeDb),
-        MIGRATE_HISTORY: render.str(v.upgrade.migrateHistory),
-        RETRY_UPGRADE: render.str(v.upgrade.retryUpgrade),
-        LICENSING_CLEANUP: render.str(v.licensing.cleanup),
-        CUSTOM_SECRET: licensing.secretName,
-        HTTPS_CERT_PATH: '/https_cert',
-        HTTPS_SSL_PROTOCOLS: render.json(v.tls.https.protocols),
-      },
+      data: envData,
     });
 
     const scheme = render.choose(v.tls.https.enabled, 'HTTPS', 'HTTP');
@@ -101,6 +102,7 @@ export class MdCore extends Construct {
             containerName: 'md-core',
             serviceAccountName,
             configMapName,
+            configChecksum: render.checksum(envData),
             secrets,
             database,
             env: [fieldEnv('MD_INSTANCE_NAME', 'metadata.name'), fieldEnv('MY_POD_NAME', 'metadata.name'), fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace')],

@@ -61,34 +61,35 @@ export class MdIcapsrv extends Construct {
 
     const certDir = { https: '/https_cert', icaps: '/icaps_cert', nginxs: '/nginxs_cert' } as const;
     const configMapName = identity.name('mdicapsrv-env');
+    const envData: Record<string, string> = {
+      ACCEPT_EULA: render.str(v.acceptEula),
+      ACTIVATION_SERVER: v.activationServer,
+      REST_PORT: render.str(v.ports.rest),
+      ICAP_PORT: render.str(v.ports.icap),
+      ICAPS_PORT: render.str(v.ports.icaps),
+      NGINX_PORT: render.str(v.ports.nginx),
+      NGINXS_PORT: render.str(v.ports.nginxs),
+      ENABLE_NGINX: render.str(v.nginx.enabled),
+      HTTPS_CERT_PATH: certDir.https,
+      ICAPS_CERT_PATH: certDir.icaps,
+      NGINXS_CERT_PATH: certDir.nginxs,
+      HTTPS_SSL_PROTOCOLS: render.json(tls.https.protocols),
+      ICAPS_SSL_PROTOCOLS: render.json(tls.icaps.protocols),
+      NGINXS_SSL_PROTOCOLS: render.json(tls.nginxs.protocols),
+      DB_MODE: '4',
+      DB_TYPE: 'remote',
+      DB_HOST: database.host,
+      DB_PORT: render.str(database.port),
+      MDICAPSRV_DB_NAME: v.database.name,
+      ENABLE_HEALTHCHECK: 'true',
+      LOG_LEVEL: v.logLevel,
+      CUSTOM_SECRET: licensing.secretName,
+    };
     new Manifest(this, 'Env', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: identity.meta('mdicapsrv-env', COMPONENT),
-      data: {
-        ACCEPT_EULA: render.str(v.acceptEula),
-        ACTIVATION_SERVER: v.activationServer,
-        REST_PORT: render.str(v.ports.rest),
-        ICAP_PORT: render.str(v.ports.icap),
-        ICAPS_PORT: render.str(v.ports.icaps),
-        NGINX_PORT: render.str(v.ports.nginx),
-        NGINXS_PORT: render.str(v.ports.nginxs),
-        ENABLE_NGINX: render.str(v.nginx.enabled),
-        HTTPS_CERT_PATH: certDir.https,
-        ICAPS_CERT_PATH: certDir.icaps,
-        NGINXS_CERT_PATH: certDir.nginxs,
-        HTTPS_SSL_PROTOCOLS: render.json(tls.https.protocols),
-        ICAPS_SSL_PROTOCOLS: render.json(tls.icaps.protocols),
-        NGINXS_SSL_PROTOCOLS: render.json(tls.nginxs.protocols),
-        DB_MODE: '4',
-        DB_TYPE: 'remote',
-        DB_HOST: database.host,
-        DB_PORT: render.str(database.port),
-        MDICAPSRV_DB_NAME: v.database.name,
-        ENABLE_HEALTHCHECK: 'true',
-        LOG_LEVEL: v.logLevel,
-        CUSTOM_SECRET: licensing.secretName,
-      },
+      data: envData,
     });
 
     const tlsVolumeOf = (endpoint: 'https' | 'icaps' | 'nginxs') => tlsVolume('mdicapsrv', endpoint, tls[endpoint], tls.fileMode);
@@ -113,6 +114,7 @@ export class MdIcapsrv extends Construct {
             containerName: 'md-icapsrv',
             serviceAccountName,
             configMapName,
+            configChecksum: render.checksum(envData),
             secrets,
             database,
             env: [

@@ -66,7 +66,7 @@ export class MultisiteInit extends Construct {
           selector: { matchLabels: identity.selector(CONSUMER) },
           template: {
             metadata: {
-              labels: render.merge(identity.labels(CONSUMER), v.podLabels),
+              labels: identity.labels(CONSUMER, v.podLabels),
               ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
             },
             spec: {

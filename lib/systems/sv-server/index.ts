@@ -130,7 +130,7 @@ export class SvServer extends Construct {
         selector: { matchLabels: selector },
         template: {
           metadata: {
-            labels: render.merge(identity.labels(COMPONENT), v.podLabels),
+            labels: identity.labels(COMPONENT, v.podLabels),
             ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
           },
           spec: {
