@@ -1,7 +1,8 @@
 /**
  * What the cluster suite needs to know about a chart beyond what it can discover: prerequisites of an
  * install with default values, the values that switch the optional parts on, the upgrade to test, the
- * Secrets the chart generates, and its RBAC promises.
+ * Secrets the chart generates, its RBAC promises, its blue-green slots and hot backup (blue-green.test.ts,
+ * hooks.test.ts) and its multisite kubeconfig writer (multisite.test.ts).
  *
  * The generic tests run for every chart in charts/ whether or not it has a profile: install with
  * default values (helm 3 and 4), manifest vs cluster, workloads rolled out, pod references resolve,
@@ -9,6 +10,7 @@
  * warnings. Each part of a profile adds the tests named after it; a chart without one gets only the
  * generic tests (helm-install.test.ts prints which).
  */
+import type { Slot } from '../../lib/constructs/upgrade';
 import { Kube, kubectlOk } from './support';
 
 export interface Can {
@@ -67,6 +69,29 @@ export interface ChartProfile {
     allowed: Can[];
     denied: Can[];
   };
+  /**
+   * Blue-green (UpgradableDeployment, `strategy.type=BlueGreen`): installed on top of the default values
+   * (after prepareDefaults) with both slots running, the new tag in the green slot.
+   */
+  blueGreen?: {
+    /** Service of the active slot and preview Service of the idle one. */
+    service: string;
+    previewService: string;
+    deployments: Record<Slot, string>;
+    /** Container whose image tells the slots apart: the default image, and the new one with `newTag`. */
+    container: string;
+    fromImage: string;
+    newTag: string;
+    toImage: string;
+    /** HotBackup: values switching it on, its claim, and its pre-upgrade export and post-upgrade import Jobs. */
+    hotBackup?: { set: string[]; claim: string; exportJob: string; importJob: string };
+  };
+  /**
+   * MultisiteKubeconfig's writer as a hook Job: its name and the ConfigMap it patches. Its arguments,
+   * ServiceAccount and token Secret are read from the rendered Job; the ServiceAccount must be
+   * rbac.serviceAccount.
+   */
+  multisite?: { job: string; configMap: string };
 }
 
 /** `kubectl create secret generic <name> --from-literal=value=…` in `ns`: a licence key Secret kept outside the chart. */
@@ -83,11 +108,52 @@ export const profiles: Record<string, ChartProfile> = {
     prepareDefaults: licenseSecret('mdcore-license-key'),
     prepareRaw: licenseSecret('mdcore-license-key'),
     defaultsNeed: 'Secret mdcore-license-key',
+    blueGreen: {
+      service: 'md-core',
+      previewService: 'md-core-preview',
+      deployments: { blue: 'md-core-blue', green: 'md-core-green' },
+      container: 'md-core',
+      fromImage: 'opswat/metadefendercore-debian:5.20.0',
+      newTag: '5.21.0',
+      toImage: 'opswat/metadefendercore-debian:5.21.0',
+      hotBackup: { set: ['hotBackup.enabled=true'], claim: 'md-core-backup', exportJob: 'md-core-config-export', importJob: 'md-core-config-import' },
+    },
   },
   'sv-server': {
     restricted: {
       set: ['runAsRoot=false'],
       why: 'runAsRoot: true (default) is the vendor\'s documented setup (values.yaml, README "Security"); runAsRoot=false is the non-root mode for newer images',
+    },
+  },
+  'multisite-init': {
+    multisite: { job: 'multisite-init', configMap: 'multisite-kubeconfig-configmap' },
+    // The writer calls patch_namespaced_config_map on its one ConfigMap and nothing else (README: "may
+    // `patch` that one ConfigMap and nothing else"): not even a get of it, nor its own token Secret.
+    rbac: {
+      serviceAccount: 'multisite-init',
+      set: [],
+      allowed: [{ verb: 'patch', resource: 'configmaps/multisite-kubeconfig-configmap', namespaced: true }],
+      denied: [
+        { verb: 'get', resource: 'configmaps/multisite-kubeconfig-configmap', namespaced: true },
+        { verb: 'update', resource: 'configmaps/multisite-kubeconfig-configmap', namespaced: true },
+        { verb: 'delete', resource: 'configmaps/multisite-kubeconfig-configmap', namespaced: true },
+        { verb: 'patch', resource: 'configmaps/kube-root-ca.crt', namespaced: true },
+        { verb: 'patch', resource: 'configmaps/another-configmap', namespaced: true },
+        { verb: 'get', resource: 'configmaps/kube-root-ca.crt', namespaced: true },
+        { verb: 'update', resource: 'configmaps/kube-root-ca.crt', namespaced: true },
+        { verb: 'delete', resource: 'configmaps/kube-root-ca.crt', namespaced: true },
+        { verb: 'list', resource: 'configmaps', namespaced: true },
+        { verb: 'watch', resource: 'configmaps', namespaced: true },
+        { verb: 'create', resource: 'configmaps', namespaced: true },
+        { verb: 'get', resource: 'secrets/multisite-init-token', namespaced: true },
+        { verb: 'list', resource: 'secrets', namespaced: true },
+        { verb: 'list', resource: 'configmaps', namespaced: false },
+        { verb: 'patch', resource: 'configmaps', namespaced: false },
+        { verb: 'list', resource: 'secrets', namespaced: false },
+        { verb: 'get', resource: 'nodes', namespaced: false },
+        { verb: 'list', resource: 'namespaces', namespaced: false },
+        { verb: 'create', resource: 'pods', namespaced: true },
+      ],
     },
   },
   'md-icapsrv': {
@@ -125,6 +191,15 @@ export const profiles: Record<string, ChartProfile> = {
       fromImage: 'opswat/metadefendericapsrv-debian:5.14.1',
       toImage: 'opswat/metadefendericapsrv-debian:5.14.2',
       generatedSecrets: ['mdicapsrv-cred', 'mdicapsrv-api-key', 'mdicapsrv-postgres-cred'],
+    },
+    blueGreen: {
+      service: 'md-icapsrv',
+      previewService: 'md-icapsrv-preview',
+      deployments: { blue: 'md-icapsrv-blue', green: 'md-icapsrv-green' },
+      container: 'md-icapsrv',
+      fromImage: 'opswat/metadefendericapsrv-debian:5.14.1',
+      newTag: '5.14.2',
+      toImage: 'opswat/metadefendericapsrv-debian:5.14.2',
     },
     rbac: {
       serviceAccount: 'mdicapsrv-service-account',

@@ -4,12 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { inject } from 'vitest';
 import YAML from 'yaml';
 import { systems } from '../../lib/systems';
 import { HelmMajor, HelmResult, runHelm } from '../../lib/tooling/helm';
-import { getJson, Kube, kubectl, kubectlOk, waitFor } from '../../scripts/cluster/kube';
+import { getJson, Kube, kubectl, kubectlAsync, kubectlOk, waitFor } from '../../scripts/cluster/kube';
 
 export { getJson, kubectl, kubectlOk, waitFor } from '../../scripts/cluster/kube';
 export type { Kube } from '../../scripts/cluster/kube';
@@ -178,11 +180,12 @@ interface ContainerLike {
  * kwok marks pods Ready without checking what they reference, where a kubelet would hold them in
  * CreateContainerConfigError or ContainerCreating. This does the kubelet's part: every Secret, Secret
  * key, ConfigMap, ConfigMap key, PVC and ServiceAccount each running pod of `ns` needs must exist
- * (unless marked optional). Returns how many references it checked.
+ * (unless marked optional). Returns how many references it checked. `phases`: the pods to check by
+ * status.phase, e.g. ['Succeeded'] for the pods of hook Jobs that kwok completed.
  */
-export function assertPodReferencesResolve(kube: Kube, ns: string): number {
+export function assertPodReferencesResolve(kube: Kube, ns: string, phases: string[] = ['Running']): number {
   const pods = getJson<{ items: (K8sObject & { spec: PodSpecLike; status?: { phase?: string } })[] }>(kube, ['pods', '-n', ns]).items.filter(
-    (p) => p.status?.phase === 'Running' && p.metadata.deletionTimestamp === undefined,
+    (p) => phases.includes(p.status?.phase ?? '') && p.metadata.deletionTimestamp === undefined,
   );
   const secrets = new Map(getJson<{ items: (K8sObject & { data?: Record<string, string> })[] }>(kube, ['secrets', '-n', ns]).items.map((s) => [s.metadata.name, s]));
   const configMaps = new Map(getJson<{ items: (K8sObject & { data?: Record<string, string> })[] }>(kube, ['configmaps', '-n', ns]).items.map((c) => [c.metadata.name, c]));
@@ -267,9 +270,14 @@ export function releaseManifest(major: HelmMajor, release: string, ns: string): 
   return parseStream(helmOk(major, ['get', 'manifest', release, '-n', ns]).stdout);
 }
 
-/** `helm install --wait` of a chart directory with `--set` values. */
-export function install(major: HelmMajor, chartDir: string, release: string, ns: string, set: string[] = []): HelmResult {
-  return helmOk(major, ['install', release, chartDir, '-n', ns, '--wait', '--timeout', '3m', ...(set.length > 0 ? ['--set', set.join(',')] : [])]);
+/** `helm install --wait` of a chart directory with `--set` values (and `extra` flags, e.g. `--wait-for-jobs`). */
+export function install(major: HelmMajor, chartDir: string, release: string, ns: string, set: string[] = [], extra: string[] = []): HelmResult {
+  return helmOk(major, ['install', release, chartDir, '-n', ns, '--wait', '--timeout', '3m', ...(set.length > 0 ? ['--set', set.join(',')] : []), ...extra]);
+}
+
+/** `helm upgrade --reuse-values --wait` of a chart directory with `--set` values (and `extra` flags). */
+export function upgrade(major: HelmMajor, chartDir: string, release: string, ns: string, set: string[] = [], extra: string[] = []): HelmResult {
+  return helmOk(major, ['upgrade', release, chartDir, '-n', ns, '--reuse-values', '--wait', '--timeout', '3m', ...(set.length > 0 ? ['--set', set.join(',')] : []), ...extra]);
 }
 
 /**
@@ -295,4 +303,124 @@ export async function assertHelmTestPasses(major: HelmMajor, release: string, ns
       kubectl(cluster(), ['get', 'pod', h.metadata.name, '-n', ns]).code !== 0 ? true : undefined, 60_000);
   }
   return names;
+}
+
+export interface WatchEvent<T extends K8sObject = K8sObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR' | 'BOOKMARK';
+  object: T;
+}
+
+export interface Watch<T extends K8sObject = K8sObject> {
+  /** The collection as it was listed just before the watch. */
+  readonly initial: T[];
+  /** Every change since that list, in the order the apiserver made them. */
+  readonly events: WatchEvent<T>[];
+  /** Stops the watch; throws if it had ended on its own or reported an ERROR event (events may be missing). */
+  stop(): Promise<void>;
+  /** Stops the watch without checks (for `finally`). */
+  kill(): void;
+}
+
+/**
+ * Watches the collection at `apiPath` (e.g. `/apis/batch/v1/namespaces/<ns>/jobs`) from the
+ * resourceVersion of a list taken first, so every change after that list arrives, in order, however long
+ * the watch takes to connect: `kubectl get --raw '<apiPath>?watch=1&resourceVersion=<rv>'`, one JSON
+ * event a line. One watch is one ordered stream; two watches are not ordered against each other.
+ */
+export function watchCollection<T extends K8sObject = K8sObject>(kube: Kube, apiPath: string): Watch<T> {
+  const list = JSON.parse(kubectlOk(kube, ['get', '--raw', apiPath])) as { metadata: { resourceVersion: string }; items: T[] };
+  const events: WatchEvent<T>[] = [];
+  let ended = false;
+  let killed = false;
+  const watch = kubectlAsync(kube, ['get', '--raw', `${apiPath}?watch=1&resourceVersion=${list.metadata.resourceVersion}`], (line) => {
+    if (line.trim()) events.push(JSON.parse(line) as WatchEvent<T>);
+  });
+  const done = watch.done.then((r) => {
+    ended = true;
+    return r;
+  });
+  const kill = (): void => {
+    if (!killed) watch.kill();
+    killed = true;
+  };
+  return {
+    initial: list.items,
+    events,
+    kill,
+    async stop() {
+      const endedEarly = ended;
+      kill();
+      const r = await done;
+      if (endedEarly) throw new Error(`the watch of ${apiPath} ended on its own (exit ${r.code}): ${r.stderr}`);
+      const errors = events.filter((e) => e.type === 'ERROR');
+      if (errors.length > 0) throw new Error(`the watch of ${apiPath} reported errors: ${JSON.stringify(errors)}`);
+    },
+  };
+}
+
+export interface Endpoint {
+  ip: string;
+  /** The pod behind the address (targetRef), if any. */
+  pod?: string;
+  ready: boolean;
+}
+
+interface EndpointSlice {
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean }; targetRef?: { kind: string; name: string } }[];
+}
+
+/**
+ * The endpoints of Service `service` as its EndpointSlices (discovery.k8s.io/v1, label
+ * kubernetes.io/service-name) list them, sorted by IP. `ready` unset counts as ready, as the API says.
+ */
+export function serviceEndpoints(kube: Kube, ns: string, service: string): Endpoint[] {
+  const slices = getJson<{ items: EndpointSlice[] }>(kube, ['endpointslices.discovery.k8s.io', '-n', ns, '-l', `kubernetes.io/service-name=${service}`]).items;
+  return slices
+    .flatMap((s) =>
+      (s.endpoints ?? []).flatMap((e) =>
+        e.addresses.map((ip) => ({ ip, ...(e.targetRef?.kind === 'Pod' ? { pod: e.targetRef.name } : {}), ready: e.conditions?.ready !== false })),
+      ),
+    )
+    .sort((a, b) => a.ip.localeCompare(b.ip));
+}
+
+/** The apiserver URL of `kube` ("https://127.0.0.1:NNNN"). */
+export function apiServer(kube: Kube): string {
+  return kubectlOk(kube, ['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']).trim();
+}
+
+/**
+ * One HTTPS request to the apiserver of `kube` as a pod's client makes it: a bearer token, the server
+ * checked against `ca`, no client certificate (so it is the token's identity, never the admin's).
+ */
+export function apiRequest(
+  kube: Kube,
+  req: { method: string; path: string; token: string; ca: string; body?: string; contentType?: string },
+): Promise<{ status: number; body: string }> {
+  const url = new URL(req.path, apiServer(kube));
+  const headers: Record<string, string | number> = { Authorization: `Bearer ${req.token}`, Accept: 'application/json' };
+  if (req.body !== undefined) {
+    headers['Content-Type'] = req.contentType ?? 'application/json';
+    headers['Content-Length'] = Buffer.byteLength(req.body);
+  }
+  return new Promise((resolve, reject) => {
+    const r = https.request(url, { method: req.method, ca: req.ca, headers, timeout: 30_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    r.on('timeout', () => r.destroy(new Error(`${req.method} ${req.path}: no answer in 30s`)));
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/** kubectl with the kubeconfig `text` (written to a private temporary file that cleanup() removes). */
+export function kubeconfigKube(admin: Kube, text: string): Kube & { cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-'));
+  const file = path.join(dir, 'kubeconfig');
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  return { kubeconfig: file, kubectl: admin.kubectl, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
