@@ -402,9 +402,9 @@ export class HelmRender extends Render {
   }
 
   mergeMaps(...maps: Record<string, string>[]): Record<string, string> {
-    // sprig's merge keeps the first map's value on equal keys, so the list is reversed.
-    const args = [...maps].reverse().map((m) => this.expr(m));
-    return this.token(`(merge (dict) ${args.join(' ')})`, 'map') as unknown as Record<string, string>;
+    // Not sprig's merge/mergeOverwrite: both let an empty string lose to another map's value.
+    const args = maps.map((m) => this.expr(m)).join(' ');
+    return this.token(`(fromJson (include "${this.chartName}.mergeMaps" (list ${args})))`, 'map') as unknown as Record<string, string>;
   }
 
   choose<T extends string | number | boolean>(cond: unknown, a: T, b: T): T {
