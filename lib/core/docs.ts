@@ -5,6 +5,7 @@
 import YAML from 'yaml';
 import { z } from 'zod';
 import type { SystemDefinition } from './system';
+import { unwrapSchema } from './template';
 
 interface Def {
   type: string;
@@ -29,14 +30,9 @@ function describe(s: z.ZodType): string | undefined {
   return undefined;
 }
 
-function unwrap(s: z.ZodType): z.ZodType {
-  let cur = s;
-  for (let k = def(cur); k.innerType || (k.type === 'pipe' && k.in); k = def(cur)) cur = (k.innerType ?? k.in)!;
-  return cur;
-}
 
 function typeName(s: z.ZodType): string {
-  const inner = unwrap(s);
+  const inner = unwrapSchema(s);
   const k = def(inner);
   switch (k.type) {
     case 'object':
@@ -66,14 +62,14 @@ interface Row {
 
 /** Leaves (and opaque objects) of the schema with their default values, in schema order. */
 function rows(schema: z.ZodType, value: unknown, prefix = ''): Row[] {
-  const inner = unwrap(schema);
+  const inner = unwrapSchema(schema);
   const k = def(inner);
   if (k.type !== 'object' || !k.shape) return [];
   const out: Row[] = [];
   const obj = (value ?? {}) as Record<string, unknown>;
   for (const [key, child] of Object.entries(k.shape)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    const childInner = unwrap(child);
+    const childInner = unwrapSchema(child);
     if (def(childInner).type === 'object') {
       out.push(...rows(child, obj[key], path));
     } else if (obj[key] !== undefined) {
@@ -99,7 +95,7 @@ function comment(text: string | undefined, pad: string): string[] {
 }
 
 function yamlLines(schema: z.ZodType, value: unknown, indent: number): string[] {
-  const k = def(unwrap(schema));
+  const k = def(unwrapSchema(schema));
   const pad = ' '.repeat(indent);
   const out: string[] = [];
   const obj = (value ?? {}) as Record<string, unknown>;
@@ -107,7 +103,7 @@ function yamlLines(schema: z.ZodType, value: unknown, indent: number): string[] 
     if (obj[key] === undefined) continue;
     if (indent === 0 && out.length > 0) out.push('');
     out.push(...comment(describe(child), pad));
-    if (def(unwrap(child)).type === 'object') {
+    if (def(unwrapSchema(child)).type === 'object') {
       out.push(`${pad}${key}:`, ...yamlLines(child, obj[key], indent + 2));
     } else {
       out.push(`${pad}${key}:${yamlValue(obj[key], indent + 2)}`);

@@ -72,7 +72,8 @@ export function goLiteral(v: unknown): string {
   throw new Error(`cannot express ${JSON.stringify(v)} as a Go template literal`);
 }
 
-function unwrapSchema(s: z.ZodType): z.ZodType {
+/** The schema inside default/optional/nullable/... wrappers and a pipe's input. */
+export function unwrapSchema(s: z.ZodType): z.ZodType {
   let cur: z.ZodType = s;
   for (;;) {
     const def = (cur as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } })._zod.def;
