@@ -10,6 +10,8 @@ import { Render } from '../core/template';
 import { Identity } from './identity';
 import { httpProbe, podSpecFields, PodValues, ProbeValues } from './pod';
 import { DatabaseValues, PostgresDatabase } from './postgres';
+import { LicensingRbac, LicensingValues } from './licensing-rbac';
+import { productServiceAccount } from './product';
 import { ManagedSecret } from './secret';
 import { PodTemplateRequest } from './upgrade';
 
@@ -195,4 +197,33 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, req: Po
       volumes: props.volumes ?? [],
     },
   };
+}
+
+export interface OpswatFoundationProps {
+  readonly identity: Identity;
+  readonly component: string;
+  /** "mdicapsrv" or "mdcore": names the Secrets, the database credentials and the ServiceAccount. */
+  readonly prefix: string;
+  /** Product name of the in-cluster database ("postgres-mdicapsrv", "postgres-core"). */
+  readonly databaseName: string;
+  readonly values: OpswatPodValues & SecretValues & { serviceAccount: { annotations: Record<string, string> }; licensing: LicensingValues };
+}
+
+/**
+ * What every OPSWAT product stands on, made directly under `scope`: its Secrets, its database, its own
+ * ServiceAccount and the licensing clean-up RBAC bound to it.
+ */
+export function opswatFoundation(scope: Construct, props: OpswatFoundationProps) {
+  const { identity, component, prefix, values: v } = props;
+  const secrets = new OpswatSecrets(scope, 'Secrets', { identity, component, prefix, values: v });
+  const database = new PostgresDatabase(scope, 'Database', {
+    identity,
+    serviceName: props.databaseName,
+    credentialsSecretName: `${prefix}-postgres-cred`,
+    database: v.database,
+    pod: v,
+  });
+  const serviceAccountName = productServiceAccount(scope, identity, `${prefix}-service-account`, component, v.serviceAccount.annotations);
+  const licensing = new LicensingRbac(scope, 'Licensing', { identity, component, serviceAccountName, licensing: v.licensing });
+  return { secrets, database, serviceAccountName, licensing };
 }

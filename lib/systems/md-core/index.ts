@@ -2,10 +2,8 @@ import { Construct } from 'constructs';
 import { SystemDefinition, systemValues } from '../../core/system';
 import { Render } from '../../core/template';
 import { Identity } from '../../constructs/identity';
-import { LicensingRbac } from '../../constructs/licensing-rbac';
-import { fieldEnv, OpswatSecrets, opswatPodTemplate } from '../../constructs/opswat';
-import { PostgresDatabase } from '../../constructs/postgres';
-import { productServiceAccount, ProductExtras, servicePort } from '../../constructs/product';
+import { fieldEnv, opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
+import { ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup, UpgradableDeployment } from '../../constructs/upgrade';
@@ -46,16 +44,13 @@ export class MdCore extends Construct {
     const name = identity.name('md-core');
     this.serviceName = name;
 
-    const secrets = new OpswatSecrets(this, 'Secrets', { identity, component: COMPONENT, prefix: 'mdcore', values: v });
-    const database = new PostgresDatabase(this, 'Database', {
+    const { secrets, database, serviceAccountName, licensing } = opswatFoundation(this, {
       identity,
-      serviceName: 'postgres-core',
-      credentialsSecretName: 'mdcore-postgres-cred',
-      database: v.database,
-      pod: v,
+      component: COMPONENT,
+      prefix: 'mdcore',
+      databaseName: 'postgres-core',
+      values: v,
     });
-    const serviceAccountName = productServiceAccount(this, identity, 'mdcore-service-account', COMPONENT, v.serviceAccount.annotations);
-    const licensing = new LicensingRbac(this, 'Licensing', { identity, component: COMPONENT, serviceAccountName, licensing: v.licensing });
 
     const configMapName = identity.name('mdcore-env');
     const envData: Record<string, string> = {

@@ -2,10 +2,8 @@ import { Construct } from 'constructs';
 import { SystemDefinition, systemValues } from '../../core/system';
 import { Render } from '../../core/template';
 import { Identity } from '../../constructs/identity';
-import { LicensingRbac } from '../../constructs/licensing-rbac';
-import { PostgresDatabase } from '../../constructs/postgres';
-import { fieldEnv, OpswatSecrets, opswatPodTemplate } from '../../constructs/opswat';
-import { productServiceAccount, ProductExtras, servicePort } from '../../constructs/product';
+import { fieldEnv, opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
+import { ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgrade';
@@ -47,17 +45,13 @@ export class MdIcapsrv extends Construct {
     this.serviceName = name;
     const tls = v.tls;
 
-    const secrets = new OpswatSecrets(this, 'Secrets', { identity, component: COMPONENT, prefix: 'mdicapsrv', values: v });
-    const database = new PostgresDatabase(this, 'Database', {
+    const { secrets, database, serviceAccountName, licensing } = opswatFoundation(this, {
       identity,
-      serviceName: 'postgres-mdicapsrv',
-      credentialsSecretName: 'mdicapsrv-postgres-cred',
-      database: v.database,
-      pod: v,
+      component: COMPONENT,
+      prefix: 'mdicapsrv',
+      databaseName: 'postgres-mdicapsrv',
+      values: v,
     });
-
-    const serviceAccountName = productServiceAccount(this, identity, 'mdicapsrv-service-account', COMPONENT, v.serviceAccount.annotations);
-    const licensing = new LicensingRbac(this, 'Licensing', { identity, component: COMPONENT, serviceAccountName, licensing: v.licensing });
 
     const certDir = { https: '/https_cert', icaps: '/icaps_cert', nginxs: '/nginxs_cert' } as const;
     const configMapName = identity.name('mdicapsrv-env');
