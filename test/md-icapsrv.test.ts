@@ -4,24 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { mdIcapsrvSystem } from '../lib/systems/md-icapsrv';
 import { SystemDefinition } from '../lib/core/system';
 import { validValues } from './support/arbitraries';
-import { rawObjects, RELEASE } from './support/render';
+import { Obj, RELEASE, renderSystem } from './support/render';
 
 const system = mdIcapsrvSystem as unknown as SystemDefinition;
 
-// Assertions walk arbitrary manifest fields.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = { apiVersion: string; kind: string; metadata: any; [field: string]: any };
-
-function render(values: unknown = {}) {
-  const { objects } = rawObjects(system, values);
-  const find = (kind: string, name: string): Obj | undefined => objects.find((o) => o.kind === kind && o.metadata.name === name) as Obj | undefined;
-  const get = (kind: string, name: string): Obj => {
-    const o = find(kind, name);
-    if (!o) throw new Error(`no ${kind} ${name} in ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
-    return o;
-  };
-  return { objects: objects as Obj[], find, get };
-}
+const render = (values: unknown = {}) => renderSystem(system, values);
 
 const container = (d: Obj, name = 'md-icapsrv') => d.spec.template.spec.containers.find((c: any) => c.name === name);
 const env = (c: any, name: string) => c.env.find((e: any) => e.name === name);

@@ -9,25 +9,12 @@ import { Identity } from '../lib/constructs/identity';
 import { MULTISITE_MOUNT_PATH, MultisiteKubeconfig, multisiteValues } from '../lib/constructs/multisite';
 import { multisiteInitSystem, multisiteInitValues } from '../lib/systems/multisite-init';
 import { validValues } from './support/arbitraries';
-import { rawObjects, RELEASE } from './support/render';
+import { Obj, RELEASE, renderSystem } from './support/render';
 
 const system = multisiteInitSystem as unknown as SystemDefinition;
 const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-// Assertions walk arbitrary manifest fields.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = { apiVersion: string; kind: string; metadata: any; [field: string]: any };
-
-function render(values: unknown = {}) {
-  const { objects } = rawObjects(system, values);
-  const find = (kind: string, name: string): Obj | undefined => objects.find((o) => o.kind === kind && o.metadata.name === name) as Obj | undefined;
-  const get = (kind: string, name: string): Obj => {
-    const o = find(kind, name);
-    if (!o) throw new Error(`no ${kind} ${name} in ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
-    return o;
-  };
-  return { objects: objects as Obj[], find, get };
-}
+const render = (values: unknown = {}) => renderSystem(system, values);
 
 /** Every container of a pod spec that mounts the token volume, by name. */
 function tokenHolders(pod: any): string[] {

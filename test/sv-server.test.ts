@@ -6,24 +6,11 @@ import { SystemDefinition } from '../lib/core/system';
 import { HELM_MAJORS } from '../lib/tooling/helm';
 import { SV_AGENT_PORTS, SV_HOME, SV_RUN_DIR, svServerSystem, svServerValues } from '../lib/systems/sv-server';
 import { validValues } from './support/arbitraries';
-import { chartDir, helmTemplate, rawObjects, RELEASE } from './support/render';
+import { chartDir, helmTemplate, RELEASE, renderSystem } from './support/render';
 
 const system = svServerSystem as unknown as SystemDefinition;
 
-// Assertions walk arbitrary manifest fields.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = { apiVersion: string; kind: string; metadata: any; [field: string]: any };
-
-function render(values: unknown = {}) {
-  const { objects } = rawObjects(system, values);
-  const find = (kind: string, name: string): Obj | undefined => objects.find((o) => o.kind === kind && o.metadata.name === name) as Obj | undefined;
-  const get = (kind: string, name: string): Obj => {
-    const o = find(kind, name);
-    if (!o) throw new Error(`no ${kind} ${name} in ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
-    return o;
-  };
-  return { objects: objects as Obj[], find, get };
-}
+const render = (values: unknown = {}) => renderSystem(system, values);
 
 const server = (r: ReturnType<typeof render>, prefix = '') => {
   const d = r.get('Deployment', `${prefix}sv-server`);

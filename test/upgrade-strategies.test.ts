@@ -5,22 +5,9 @@ import { SystemDefinition } from '../lib/core/system';
 import { SLOT_LABEL } from '../lib/constructs/upgrade';
 import { mdCoreSystem, mdCoreValues } from '../lib/systems/md-core';
 import { mdIcapsrvSystem } from '../lib/systems/md-icapsrv';
-import { rawObjects } from './support/render';
+import { Obj, renderSystem } from './support/render';
 
-// Assertions walk arbitrary manifest fields.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = { apiVersion: string; kind: string; metadata: any; [field: string]: any };
-
-function render(system: SystemDefinition, values: unknown) {
-  const objects = rawObjects(system, values).objects as Obj[];
-  const all = (kind: string) => objects.filter((o) => o.kind === kind);
-  const get = (kind: string, name: string) => {
-    const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-    if (!o) throw new Error(`no ${kind} ${name}`);
-    return o;
-  };
-  return { objects, all, get };
-}
+const render = renderSystem;
 
 const core = mdCoreSystem as unknown as SystemDefinition;
 const icap = mdIcapsrvSystem as unknown as SystemDefinition;

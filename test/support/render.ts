@@ -148,3 +148,20 @@ export function equivalence(major: HelmMajor, system: SystemDefinition, values: 
   const helm = helmObjects(major, system, values);
   return { differences: compareRenderings(raw.objects, helm, raw.generated), raw: raw.objects, helm };
 }
+
+/** A manifest as tests walk it: any field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Obj = { apiVersion: string; kind: string; metadata: any; [field: string]: any };
+
+/** Raw objects of a system for `values`, with lookups that name what exists when one is missing. */
+export function renderSystem(system: SystemDefinition, values: unknown = {}) {
+  const objects = rawObjects(system, values).objects as Obj[];
+  const find = (kind: string, name: string): Obj | undefined => objects.find((o) => o.kind === kind && o.metadata.name === name);
+  const get = (kind: string, name: string): Obj => {
+    const o = find(kind, name);
+    if (!o) throw new Error(`no ${kind} ${name} in ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+    return o;
+  };
+  const all = (kind: string) => objects.filter((o) => o.kind === kind);
+  return { objects, find, get, all };
+}
