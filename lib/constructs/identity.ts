@@ -3,6 +3,9 @@
  * namePrefix, standard app.kubernetes.io/* labels (a named template in charts), the release namespace
  * on every namespaced object, and the user's common labels and annotations.
  */
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { systemValues } from '../core/system';
 import { Render } from '../core/template';
 
 /** The root values every system has (see commonFields in core/schema). */
@@ -79,4 +82,25 @@ export class Identity {
       annotations: this.annotations(opts),
     };
   }
+}
+
+/** Who a system is: its chart, and where its values and version label come from. */
+export interface SystemIdentity<S extends z.ZodType> {
+  readonly chartName: string;
+  readonly chartVersion: string;
+  readonly partOf: string;
+  readonly schema: S;
+  /** The image tag that is the system's version (`app.kubernetes.io/version`). */
+  readonly version: (values: z.output<S>) => string;
+}
+
+/**
+ * What every system construct starts with: the render context, the values (checked and defaulted in raw
+ * mode, tokens in helm mode) and the identity that names and labels its objects.
+ */
+export function openSystem<S extends z.ZodType>(scope: Construct, system: SystemIdentity<S>, props: unknown) {
+  const render = Render.of(scope);
+  const v = systemValues(scope, system.chartName, system.schema, props) as z.output<S> & CommonValues;
+  const identity = new Identity(render, { chartName: system.chartName, chartVersion: system.chartVersion, partOf: system.partOf, version: system.version(v), common: v });
+  return { render, v, identity };
 }

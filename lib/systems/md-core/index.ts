@@ -1,7 +1,6 @@
 import { Construct } from 'constructs';
-import { SystemDefinition, systemValues } from '../../core/system';
-import { Render } from '../../core/template';
-import { Identity } from '../../constructs/identity';
+import { SystemDefinition } from '../../core/system';
+import { openSystem } from '../../constructs/identity';
 import { fieldEnv, opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
 import { ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
@@ -19,13 +18,7 @@ const COMPONENT = 'core';
 /** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
 export type MdCoreProps = MdCoreValuesInput;
 
-function values(scope: Construct, props: MdCoreProps): MdCoreValues {
-  return systemValues(scope, CHART, mdCoreValues, props);
-}
-
-function identityOf(render: Render, v: MdCoreValues): Identity {
-  return new Identity(render, { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', version: v.image.tag, common: v });
-}
+const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdCoreValues, version: (v: MdCoreValues) => v.image.tag };
 
 /**
  * MetaDefender Core: Deployment `md-core` (or blue/green slots), Service `md-core`, ConfigMap
@@ -38,9 +31,7 @@ export class MdCore extends Construct {
 
   constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
     super(scope, id);
-    const render = Render.of(this);
-    const v = values(this, props);
-    const identity = identityOf(render, v);
+    const { render, v, identity } = openSystem(this, SYSTEM, props);
     const name = identity.name('md-core');
     this.serviceName = name;
 
@@ -163,8 +154,7 @@ export class MdCore extends Construct {
 export class MdCoreTest extends Construct {
   constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
     super(scope, id);
-    const v = values(this, props);
-    const identity = identityOf(Render.of(this), v);
+    const { v, identity } = openSystem(this, SYSTEM, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'md-core-test', host: identity.name('md-core'), port: v.ports.rest, image: v.tests.image });
   }
 }

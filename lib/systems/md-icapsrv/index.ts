@@ -1,7 +1,6 @@
 import { Construct } from 'constructs';
-import { SystemDefinition, systemValues } from '../../core/system';
-import { Render } from '../../core/template';
-import { Identity } from '../../constructs/identity';
+import { SystemDefinition } from '../../core/system';
+import { openSystem } from '../../constructs/identity';
 import { fieldEnv, opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
 import { ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
@@ -19,13 +18,7 @@ const COMPONENT = 'icap-server';
 /** Props of MdIcapsrv: exactly the chart's values (all optional, defaults as in values.yaml). */
 export type MdIcapsrvProps = MdIcapsrvValuesInput;
 
-function values(scope: Construct, props: MdIcapsrvProps): MdIcapsrvValues {
-  return systemValues(scope, CHART, mdIcapsrvValues, props);
-}
-
-function identityOf(render: Render, v: MdIcapsrvValues): Identity {
-  return new Identity(render, { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', version: v.image.tag, common: v });
-}
+const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdIcapsrvValues, version: (v: MdIcapsrvValues) => v.image.tag };
 
 /**
  * MetaDefender ICAP Server: Deployment and Service `md-icapsrv`, ConfigMap `mdicapsrv-env`, optional
@@ -38,9 +31,7 @@ export class MdIcapsrv extends Construct {
 
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const render = Render.of(this);
-    const v = values(this, props);
-    const identity = identityOf(render, v);
+    const { render, v, identity } = openSystem(this, SYSTEM, props);
     const name = identity.name('md-icapsrv');
     this.serviceName = name;
     const tls = v.tls;
@@ -202,8 +193,7 @@ export class MdIcapsrv extends Construct {
 export class MdIcapsrvTest extends Construct {
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const v = values(this, props);
-    const identity = identityOf(Render.of(this), v);
+    const { v, identity } = openSystem(this, SYSTEM, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'md-icapsrv-test', host: identity.name('md-icapsrv'), port: v.ports.icap, image: v.tests.image });
   }
 }

@@ -6,9 +6,8 @@
  */
 import { Construct } from 'constructs';
 import { Manifest } from '../../core/manifest';
-import { SystemDefinition, systemValues } from '../../core/system';
-import { Render } from '../../core/template';
-import { Identity } from '../../constructs/identity';
+import { SystemDefinition } from '../../core/system';
+import { openSystem } from '../../constructs/identity';
 import { MULTISITE_IMAGE_TAG, MultisiteKubeconfig } from '../../constructs/multisite';
 import { podSpecFields } from '../../constructs/pod';
 import { multisiteInitValues, MultisiteInitValues, MultisiteInitValuesInput } from './values';
@@ -22,13 +21,7 @@ const CONSUMER = 'consumer';
 /** Props of MultisiteInit: exactly the chart's values (all optional, defaults as in values.yaml). */
 export type MultisiteInitProps = MultisiteInitValuesInput;
 
-function values(scope: Construct, props: MultisiteInitProps): MultisiteInitValues {
-  return systemValues(scope, CHART, multisiteInitValues, props);
-}
-
-function identityOf(render: Render, v: MultisiteInitValues): Identity {
-  return new Identity(render, { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', version: v.multisite.image.tag, common: v });
-}
+const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', schema: multisiteInitValues, version: (v: MultisiteInitValues) => v.multisite.image.tag };
 
 // Waits for the kubeconfig, then idles; exits at once on SIGTERM (sh as PID 1 would otherwise ignore it).
 const CONSUMER_SCRIPT = `trap 'exit 0' TERM
@@ -44,9 +37,7 @@ export class MultisiteInit extends Construct {
 
   constructor(scope: Construct, id: string, props: MultisiteInitProps = {}) {
     super(scope, id);
-    const render = Render.of(this);
-    const v = values(this, props);
-    const identity = identityOf(render, v);
+    const { render, v, identity } = openSystem(this, SYSTEM, props);
     const kubeconfig = new MultisiteKubeconfig(this, 'Kubeconfig', { identity, values: v.multisite });
     this.kubeconfig = kubeconfig;
 
@@ -100,9 +91,7 @@ export class MultisiteInit extends Construct {
 export class MultisiteInitTest extends Construct {
   constructor(scope: Construct, id: string, props: MultisiteInitProps = {}) {
     super(scope, id);
-    const render = Render.of(this);
-    const v = values(this, props);
-    const identity = identityOf(render, v);
+    const { render, v, identity } = openSystem(this, SYSTEM, props);
     const { configMapName, namespace, key } = MultisiteKubeconfig.locate(render, identity, v.multisite);
     new Manifest(this, 'Pod', {
       apiVersion: 'v1',

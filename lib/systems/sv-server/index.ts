@@ -17,9 +17,8 @@
  */
 import { Construct } from 'constructs';
 import { Manifest } from '../../core/manifest';
-import { SystemDefinition, systemValues } from '../../core/system';
-import { Render } from '../../core/template';
-import { Identity } from '../../constructs/identity';
+import { SystemDefinition } from '../../core/system';
+import { openSystem } from '../../constructs/identity';
 import { podSpecFields, tcpProbe } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
@@ -43,13 +42,7 @@ export const SV_AGENT_PORTS: readonly number[] = Array.from({ length: 10 }, (_, 
 /** Props of SvServer: exactly the chart's values (all optional, defaults as in values.yaml). */
 export type SvServerProps = SvServerValuesInput;
 
-function values(scope: Construct, props: SvServerProps): SvServerValues {
-  return systemValues(scope, CHART, svServerValues, props);
-}
-
-function identityOf(render: Render, v: SvServerValues): Identity {
-  return new Identity(render, { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', version: v.image.tag, common: v });
-}
+const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', schema: svServerValues, version: (v: SvServerValues) => v.image.tag };
 
 /** The Service SV clients and agents connect to, with the API port and the agent ports. */
 export class SvServer extends Construct {
@@ -58,9 +51,7 @@ export class SvServer extends Construct {
 
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
-    const render = Render.of(this);
-    const v = values(this, props);
-    const identity = identityOf(render, v);
+    const { render, v, identity } = openSystem(this, SYSTEM, props);
     const name = identity.name('sv-server');
     this.serviceName = name;
     const selector = identity.selector(COMPONENT);
@@ -213,9 +204,7 @@ export class SvServer extends Construct {
 export class SvServerTest extends Construct {
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
-    const render = Render.of(this);
-    const v = values(this, props);
-    const identity = identityOf(render, v);
+    const { v, identity } = openSystem(this, SYSTEM, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'sv-server-test', host: identity.name('sv-server'), port: SV_API_PORT, image: v.tests.image });
   }
 }
