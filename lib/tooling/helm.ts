@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { isAlive } from './process';
 
 export type HelmMajor = 3 | 4;
 
@@ -142,15 +143,6 @@ export function availableHelms(): { major: HelmMajor; path: string; version: str
 // One throwaway HELM_*_HOME per process so runs never read or write ~/.config/helm,
 // ~/.cache/helm or ~/.local/share/helm (repos, plugins, registry logins).
 let isolatedHome: string | undefined;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function helmHome(): string {
   if (isolatedHome !== undefined) return isolatedHome;

@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isAlive } from '../../lib/tooling/process';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CLUSTER_MODULE = path.join(REPO_ROOT, 'cluster');
@@ -171,15 +172,6 @@ export function binaryPaths(): Binaries {
   const out = {} as Binaries;
   for (const g of groups()) for (const n of g.names) out[n] = path.join(binDir(), `${n}-${g.version}`);
   return out;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A lock directory holding the owner's pid; a lock whose owner is gone is taken over. */
