@@ -21,17 +21,6 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let dirs = 0;
 const newDir = () => path.join(tmp, `out-${dirs++}`);
 
-/** A deterministic random source, so generated secrets are the same in both syntheses. */
-function seeded(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
-
 function readDir(dir: string): Record<string, string> {
   return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
 }
@@ -70,7 +59,6 @@ function tenants(n: number): SystemInstance<SystemDefinition['schema']>[] {
     system: icap,
     namespace: `tenant-${i}`,
     values: i % 2 === 0 ? {} : { acceptEula: true, replicaCount: i, ingress: { enabled: true, host: `t${i}.example.com` }, podDisruptionBudget: { enabled: true } },
-    random: seeded(i + 1),
   }));
 }
 
@@ -98,7 +86,6 @@ describe('synthesizeCharts', () => {
     const instances = tenants(6);
     const expected = appSynth(instances.map(systemChart));
     const outdir = newDir();
-    // Fresh random sources: the same sequence as the App.synth() run.
     const written = synthSystems(tenants(6), outdir, { yaml: 'cdk8s' });
     expect(written).toEqual(instances.map((t) => `${t.id}.k8s.yaml`));
     expect(readDir(outdir)).toEqual(expected);
@@ -107,7 +94,7 @@ describe('synthesizeCharts', () => {
 
   it('with yaml: "cdk8s", writes the files App.synth() writes for every system, plain cdk8s and cdk8s-plus charts mixed', () => {
     const sources = (): ChartSource[] => [
-      ...systems.map((system, i) => systemChart({ system, namespace: `ns-${i}`, includeTests: true, random: seeded(100 + i) })),
+      ...systems.map((system, i) => systemChart({ system, namespace: `ns-${i}`, includeTests: true})),
       ...plainCharts(),
     ];
     const expected = appSynth(sources());
@@ -119,7 +106,7 @@ describe('synthesizeCharts', () => {
   it('by default, writes what apps/main.ts writes: App.synth()\'s files and objects, Kubernetes-safe quoting', () => {
     const sources = (): ChartSource[] => [
       ...tenants(3).map(systemChart),
-      ...systems.map((system, i) => systemChart({ system, namespace: `ns-${i}`, includeTests: true, random: seeded(200 + i) })),
+      ...systems.map((system, i) => systemChart({ system, namespace: `ns-${i}`, includeTests: true})),
       ...plainCharts(),
     ];
     const files = synthChartFiles(sources());

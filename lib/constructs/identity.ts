@@ -8,6 +8,16 @@ import { z } from 'zod';
 import { systemValues } from '../core/system';
 import { Render } from '../core/template';
 
+/**
+ * Annotations of objects that hold data and outlive the release: Helm's uninstall, Argo CD's app deletion
+ * and Flux's pruning all leave them in place.
+ */
+export const KEPT_ON_UNINSTALL = {
+  'helm.sh/resource-policy': 'keep',
+  'argocd.argoproj.io/sync-options': 'Delete=false',
+  'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+} as const;
+
 /** The root values every system has (see commonFields in core/schema). */
 export interface CommonValues {
   readonly namePrefix: string;

@@ -6,6 +6,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { optionalSecretName } from '../core/schema';
+import { CredentialGenerator, credentialGeneratorValues } from './credentials';
 import { Render } from '../core/template';
 import { Identity } from './identity';
 import { httpProbe, podSpecFields, PodValues, ProbeValues } from './pod';
@@ -20,14 +21,14 @@ export const opswatSecretValues = (prefix: string) => ({
   credentials: z
     .object({
       user: z.string().min(1).max(64).default('admin').describe('Initial admin user of the web console (MD_USER).'),
-      password: z.string().max(256).default('').describe('Initial admin password (MD_PWD); generated and kept across upgrades when empty.'),
+      password: z.string().max(256).default('').describe('Initial admin password (MD_PWD); when empty, generated once in the cluster by the credential generator Job and never changed.'),
       existingSecret: optionalSecretName().default('').describe(`Secret with keys "user" and "password" to use instead of ${prefix}-cred.`),
     })
     .strict()
     .default({ user: 'admin', password: '', existingSecret: '' }),
   apiKey: z
     .object({
-      value: z.string().regex(/^([A-Za-z0-9]{36})?$/).default('').describe('REST API key (APIKEY), 36 letters or digits; generated and kept across upgrades when empty.'),
+      value: z.string().regex(/^([A-Za-z0-9]{36})?$/).default('').describe('REST API key (APIKEY), 36 letters or digits; when empty, generated once in the cluster by the credential generator Job and never changed.'),
       existingSecret: optionalSecretName().default('').describe(`Secret with key "value" to use instead of ${prefix}-api-key.`),
     })
     .strict()
@@ -39,6 +40,7 @@ export const opswatSecretValues = (prefix: string) => ({
     })
     .strict()
     .default({ key: '', existingSecret: '' }),
+  credentialGenerator: credentialGeneratorValues(),
 });
 
 type SecretValues = { [K in keyof ReturnType<typeof opswatSecretValues>]: z.output<ReturnType<typeof opswatSecretValues>[K]> };
@@ -211,7 +213,7 @@ export interface OpswatFoundationProps {
 
 /**
  * What every OPSWAT product stands on, made directly under `scope`: its Secrets, its database, its own
- * ServiceAccount and the licensing clean-up RBAC bound to it.
+ * ServiceAccount, the licensing clean-up RBAC bound to it, and the Job that generates its credentials.
  */
 export function opswatFoundation(scope: Construct, props: OpswatFoundationProps) {
   const { identity, component, prefix, values: v } = props;
@@ -225,5 +227,13 @@ export function opswatFoundation(scope: Construct, props: OpswatFoundationProps)
   });
   const serviceAccountName = productServiceAccount(scope, identity, `${prefix}-service-account`, component, v.serviceAccount.annotations);
   const licensing = new LicensingRbac(scope, 'Licensing', { identity, component, serviceAccountName, licensing: v.licensing });
+  new CredentialGenerator(scope, 'CredentialGenerator', {
+    identity,
+    component,
+    name: `${prefix}-credentials`,
+    secrets: [secrets.credentials, secrets.apiKey, database.credentials],
+    values: v.credentialGenerator,
+    pod: v,
+  });
   return { secrets, database, serviceAccountName, licensing };
 }

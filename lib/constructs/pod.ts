@@ -58,8 +58,12 @@ export interface PodValues {
 
 /** Pod spec fields for scheduling, pull secrets and the pod security context. */
 export function podSpecFields(render: Render, v: PodValues) {
+  return { securityContext: v.podSecurityContext, ...schedulingFields(render, v) };
+}
+
+/** Pod spec fields for scheduling and pull secrets, for pods that set their own security context. */
+export function schedulingFields(render: Render, v: Omit<PodValues, 'podSecurityContext'>) {
   return {
-    securityContext: v.podSecurityContext,
     ...render.fields(v.imagePullSecrets, { imagePullSecrets: v.imagePullSecrets }),
     ...render.fields(v.nodeSelector, { nodeSelector: v.nodeSelector }),
     ...render.fields(v.tolerations, { tolerations: v.tolerations }),

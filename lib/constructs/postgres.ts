@@ -47,7 +47,7 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
     port: port().default(5432).describe(portDescription),
     name: name.schema.default(d.databaseName).describe(name.description),
     user: z.string().min(1).max(63).default('postgres').describe('Database user (ignored when existingSecret is set).'),
-    password: z.string().max(256).default('').describe('Database password; generated (and kept across upgrades) when empty.'),
+    password: z.string().max(256).default('').describe('Database password; when empty, generated once in the cluster by the credential generator Job and never changed.'),
     existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of creating one.'),
     waitForReady: z
       .boolean()

@@ -1,18 +1,30 @@
+/**
+ * Secrets a chart manages: values the user gave, keys generated once inside the cluster, or the user's
+ * own Secret (`existingSecret`). No generated value is ever rendered: the chart declares which keys to
+ * generate (annotation `chart-as-code/generate`) and the CredentialGenerator Job fills in the missing
+ * ones, so every synthesis and every `helm template` of the same values gives the same bytes.
+ */
 import { Construct } from 'constructs';
-import { GeneratedValue, Render } from '../core/template';
-import { Identity } from './identity';
 import { Manifest } from '../core/manifest';
+import { Render } from '../core/template';
+import { Identity, KEPT_ON_UNINSTALL } from './identity';
+
+/** How a missing key is generated. */
+export interface GeneratedKey {
+  readonly charset: 'alphanumeric' | 'numeric';
+  readonly length: number;
+}
 
 /** One key of a managed Secret. */
 export interface SecretKeySpec {
   /** The value the user gave; empty means not given. */
   readonly given: string;
   /**
-   * Generate a random value when none is given. Generated values are kept across `helm upgrade` (the live
-   * Secret wins) and the Secret is kept on uninstall, so data encrypted with it stays readable.
-   * @default - no generation: the given value is used, even when empty
+   * Generate the key in the cluster when it is not given. A generated key is never overwritten, and the
+   * Secret is kept on uninstall, so data encrypted or initialised with it stays usable.
+   * @default - no generation: the given value is written, even when empty
    */
-  readonly generate?: GeneratedValue;
+  readonly generate?: GeneratedKey;
 }
 
 export interface ManagedSecretProps {
@@ -27,31 +39,69 @@ export interface ManagedSecretProps {
   readonly enabled?: unknown;
 }
 
+/** Annotation naming the keys the CredentialGenerator fills in, e.g. "password:alphanumeric:24". */
+export const GENERATE_ANNOTATION = 'chart-as-code/generate';
+/** Prefix of the key under which an upgrade carries a value over from an older chart version. */
+export const PREVIOUS_KEY_PREFIX = 'previous.';
 /**
- * A Secret that is either created by the chart (given or generated values) or supplied by the user
- * (`existingSecret`, for GitOps tools where Helm's lookup sees nothing).
+ * Argo CD sync waves: generated Secrets and the generator's RBAC first, then the generator Job, then the
+ * workloads (wave 0), so under Argo CD no pod starts before its credentials exist.
+ */
+export const ARGO_BEFORE_GENERATOR = { 'argocd.argoproj.io/sync-wave': '-2' } as const;
+export const ARGO_GENERATOR_WAVE = { 'argocd.argoproj.io/sync-wave': '-1' } as const;
+
+/** `key:charset:length` for each generated key, comma-separated: the generator's instructions. */
+export function generateSpec(keys: Record<string, SecretKeySpec>): string {
+  return Object.entries(keys)
+    .filter(([, spec]) => spec.generate)
+    .map(([key, spec]) => `${key}:${spec.generate!.charset}:${spec.generate!.length}`)
+    .join(',');
+}
+
+/**
+ * A Secret that is either created by the chart (given values, keys generated in the cluster) or supplied
+ * by the user (`existingSecret`, e.g. from an external secret manager; then nothing here touches it).
  */
 export class ManagedSecret extends Construct {
   /** The name workloads reference: the user's Secret, or the one created here. */
   public readonly secretName: string;
+  /** The name of the Secret created here (whether or not it is created). */
+  public readonly ownName: string;
+  /** `key:charset:length,...` of the generated keys; empty when none. */
+  public readonly generateSpec: string;
+  /** Condition: the Secret is created here and has keys to generate (the generator must run for it). */
+  public readonly needsGenerator: boolean;
 
   constructor(scope: Construct, id: string, props: ManagedSecretProps) {
     super(scope, id);
     const render = Render.of(this);
     const name = props.identity.name(props.name);
+    this.ownName = name;
     this.secretName = render.coalesce(props.existingSecret, name);
-    const generates = Object.values(props.keys).some((k) => k.generate);
+    this.generateSpec = generateSpec(props.keys);
+    const created = render.and(props.enabled ?? true, render.not(props.existingSecret));
+    const generated = Object.values(props.keys).filter((spec) => spec.generate);
+    this.needsGenerator = generated.length > 0 ? render.and(created, render.or(...generated.map((spec) => render.not(spec.given)))) : false;
+
     const data: Record<string, string> = {};
     for (const [key, spec] of Object.entries(props.keys)) {
-      const given = render.b64(spec.given);
-      data[key] = spec.generate ? render.coalesce(given, render.generatedSecret(name, key, spec.generate)) : given;
+      if (!spec.generate) {
+        data[key] = render.b64(spec.given);
+        continue;
+      }
+      // Only a value the user gave is rendered; otherwise the generator fills the key in the cluster.
+      Object.assign(data, render.fields(spec.given, { [key]: render.b64(spec.given) }));
+      // Upgrading from a chart version that rendered the generated value: Helm's three-way merge deletes
+      // the key itself, so the value travels as previous.<key> and the generator puts it back.
+      const previous = render.olderChartValue(name, key);
+      Object.assign(data, render.fields(previous, { [`${PREVIOUS_KEY_PREFIX}${key}`]: previous }));
     }
-    render.when(render.and(props.enabled ?? true, render.not(props.existingSecret)), () => {
+    render.when(created, () => {
       new Manifest(this, 'Resource', {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: props.identity.meta(props.name, props.component, {
-          annotations: generates ? { 'helm.sh/resource-policy': 'keep' } : {},
+          annotations: this.generateSpec ? { ...KEPT_ON_UNINSTALL, [GENERATE_ANNOTATION]: this.generateSpec, ...ARGO_BEFORE_GENERATOR } : {},
         }),
         type: 'Opaque',
         data,

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { quantity, rule } from '../core/schema';
 import { Render } from '../core/template';
-import { Identity } from './identity';
+import { Identity, KEPT_ON_UNINSTALL } from './identity';
 import { restrictedContainerSecurity } from './pod';
 import { Manifest } from '../core/manifest';
 
@@ -334,7 +334,7 @@ export class HotBackup extends Construct {
       new Manifest(this, 'Claim', {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
-        metadata: identity.meta(`${props.name}-backup`, component, { annotations: { 'helm.sh/resource-policy': 'keep' } }),
+        metadata: identity.meta(`${props.name}-backup`, component, { annotations: KEPT_ON_UNINSTALL }),
         spec: {
           accessModes: ['ReadWriteOnce'],
           resources: { requests: { storage: v.storage.size } },

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { Manifest } from '../core/manifest';
 import { dnsName, quantity } from '../core/schema';
 import { Render } from '../core/template';
-import { Identity } from './identity';
+import { Identity, KEPT_ON_UNINSTALL } from './identity';
 
 export interface PersistenceDefaults {
   /** Whether a claim is used by default. */
@@ -55,7 +55,7 @@ export function claimVolume(scope: Construct, id: string, props: ClaimVolumeProp
     new Manifest(scope, id, {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: identity.meta(props.name, props.component, { annotations: { 'helm.sh/resource-policy': 'keep' } }),
+      metadata: identity.meta(props.name, props.component, { annotations: KEPT_ON_UNINSTALL }),
       spec: {
         accessModes: ['ReadWriteOnce'],
         resources: { requests: { storage: p.size } },

@@ -21,7 +21,12 @@ function staticScalar(s: string): string {
 }
 
 function staticKey(k: string): string {
-  return staticScalar(k);
+  return escapeActions(staticScalar(k));
+}
+
+/** Static text as template text: a `{{` would start an action, so it is printed by one. */
+function escapeActions(text: string): string {
+  return text.replace(/\{\{/g, '{{ "{{" }}');
 }
 
 function isBlockText(s: string): boolean {
@@ -64,12 +69,14 @@ export class HelmEmitter {
     if (isBlockText(v)) {
       const chomp = v.endsWith('\n') ? '|' : '|-';
       const text = v.endsWith('\n') ? v.slice(0, -1) : v;
-      return `${chomp}\n${text
-        .split('\n')
-        .map((l) => (l === '' ? '' : this.pad(indent) + l))
-        .join('\n')}`;
+      return escapeActions(
+        `${chomp}\n${text
+          .split('\n')
+          .map((l) => (l === '' ? '' : this.pad(indent) + l))
+          .join('\n')}`,
+      );
     }
-    return staticScalar(v);
+    return escapeActions(staticScalar(v));
   }
 
   private map(obj: Record<string, Json>, indent: number): string[] {
@@ -107,14 +114,44 @@ export class HelmEmitter {
       } else if (onlyMerge) {
         // A map made only of a map-valued value: omit the key when it is empty, as the raw output does.
         out.push(`${pad}{{- with ${onlyMerge} }}`, `${pad}${k}: {{- toYaml . | nindent ${indent + 2} }}`, `${pad}{{- end }}`);
-      } else if (Array.isArray(value)) {
-        out.push(value.length === 0 ? `${pad}${k}: []` : `${pad}${k}:`, ...this.list(value, indent + 2));
       } else {
-        const entries = Object.keys(value as object);
-        out.push(entries.length === 0 ? `${pad}${k}: {}` : `${pad}${k}:`, ...this.map(value as Record<string, Json>, indent + 2));
+        const body = Array.isArray(value) ? this.list(value, indent + 2) : this.map(value as Record<string, Json>, indent + 2);
+        const empty = Array.isArray(value) ? `${pad}${k}: []` : `${pad}${k}: {}`;
+        const conditions = this.onlyConditional(value);
+        if (body.length === 0) {
+          out.push(empty);
+        } else if (conditions) {
+          // Every entry is conditional: with none present a bare key would read as null, which a patch (Helm's
+          // three-way merge, kubectl apply) takes as "delete the whole field", entries other writers added
+          // included (a generated Secret key). Empty is written as empty, as in the raw output.
+          out.push(`${pad}{{- if or ${conditions.join(' ')} }}`, `${pad}${k}:`, ...body, `${pad}{{- else }}`, empty, `${pad}{{- end }}`);
+        } else {
+          out.push(`${pad}${k}:`, ...body);
+        }
       }
     }
     return out;
+  }
+
+  /**
+   * For a map or list made only of conditional parts (if, merge, splice, range markers): the expression of
+   * each part's condition, any of which makes it non-empty; undefined when some part is unconditional.
+   */
+  private onlyConditional(value: Json): string[] | undefined {
+    if (!value || typeof value !== 'object') return undefined;
+    const keys = Array.isArray(value)
+      ? value.map((item) => (item && typeof item === 'object' && !Array.isArray(item) && Object.keys(item).length === 1 ? Object.keys(item)[0]! : ''))
+      : Object.keys(value);
+    if (keys.length === 0) return undefined;
+    const conditions: string[] = [];
+    for (const key of keys) {
+      const marker = this.render.markerOf(key);
+      if (!marker) return undefined;
+      if (marker.type === 'if') conditions.push(marker.cond);
+      else if (marker.type === 'merge' || marker.type === 'splice' || marker.type === 'range') conditions.push(marker.expr);
+      else return undefined;
+    }
+    return conditions;
   }
 
   /** The expression of a map whose single entry is a merge marker. */

@@ -12,7 +12,7 @@
  * `when`, `fields`, `items`, `choose`, `and`, ... The equivalence tests (helm template vs raw synthesis on
  * random values) are what prove a construct kept to that rule.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
@@ -50,12 +50,6 @@ export type Marker =
   | { readonly type: 'splice'; readonly expr: string }
   | { readonly type: 'range'; readonly variable: string; readonly expr: string };
 
-/** A value that was generated at render time; compared by shape, not by value, in equivalence tests. */
-export interface GeneratedValue {
-  readonly charset: 'alphanumeric' | 'numeric';
-  readonly length: number;
-}
-
 /** Go template truthiness, which is what `{{ if }}` uses: empty strings, 0, false, nil and empty collections are false. */
 export function goTruthy(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
@@ -70,6 +64,22 @@ export function goLiteral(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === null || v === undefined) return 'nil';
   throw new Error(`cannot express ${JSON.stringify(v)} as a Go template literal`);
+}
+
+/**
+ * JSON as Go's encoding/json (Helm's `toJson`) writes it: map keys in UTF-8 byte order (JavaScript would
+ * put integer-like keys first), `<`, `>`, `&`, U+2028 and U+2029 escaped, `-0` kept. Hashes of it must
+ * match the ones templates compute.
+ */
+export function goJson(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : JSON.stringify(v);
+  if (typeof v === 'string') return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map(goJson).join(',')}]`;
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+  entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+  return `{${entries.map(([k, x]) => `${goJson(k)}:${goJson(x)}`).join(',')}}`;
 }
 
 /** The schema inside default/optional/nullable/... wrappers and a pipe's input. */
@@ -160,18 +170,21 @@ export abstract class Render {
   abstract str(v: number | boolean): string;
   /** Base64 of a string, for Secret `data`. */
   abstract b64(v: string): string;
-  /** JSON text of a value, e.g. a list written into one env var. */
+  /** JSON text of a value as Helm's `toJson` writes it (map keys sorted), e.g. a list written into one env var. */
   abstract json(v: unknown): string;
   /**
    * SHA-256 (hex) of a string map as Helm's `toJson` writes it (keys sorted): a pod annotation that
    * changes when the ConfigMap it reads changes, so `helm upgrade` and `kubectl apply` roll the pods.
+   * With `length`, only the first `length` hex digits (e.g. a name suffix).
    */
-  abstract checksum(data: Record<string, string>): string;
+  abstract checksum(data: Record<string, string>, length?: number): string;
   /**
-   * The base64 value of `key` in Secret `name`: kept from the live object when it exists (Helm `lookup`),
-   * otherwise freshly generated. Random by design.
+   * The base64 value of `key` in the live Secret `name` when that Secret was written by an older chart
+   * version of this release, one that rendered generated values into its manifest; empty otherwise, and
+   * always empty where nothing can be looked up (raw synthesis, `helm template`, GitOps tools). It lets
+   * the upgrade from such a version carry the value over instead of losing it (see CredentialGenerator).
    */
-  abstract generatedSecret(name: string, key: string, gen: GeneratedValue): string;
+  abstract olderChartValue(name: string, key: string): string;
   /** A map defined once as a named template (`_helpers.tpl`) and included where used. */
   abstract namedMap(name: string, build: () => Record<string, string>): Record<string, string>;
   /** An object's name: the product's default name behind the release's optional name prefix. */
@@ -181,10 +194,8 @@ export abstract class Render {
 /** Concrete evaluation. */
 export class RawRender extends Render {
   public readonly mode = 'raw' as const;
-  /** Every generated value of this render, so tests can compare them by shape. */
-  public readonly generated = new Map<string, GeneratedValue>();
 
-  constructor(public readonly release: ReleaseInfo, private readonly random: (n: number) => number = randomInt) {
+  constructor(public readonly release: ReleaseInfo) {
     super();
   }
 
@@ -240,20 +251,14 @@ export class RawRender extends Render {
     return Buffer.from(v ?? '', 'utf8').toString('base64');
   }
   json(v: unknown): string {
-    // As Go's encoding/json (Helm's toJson) writes it: HTML-sensitive characters escaped.
-    return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return goJson(v);
   }
-  checksum(data: Record<string, string>): string {
-    const sorted = Object.fromEntries(Object.keys(data).sort().map((k) => [k, data[k]]));
-    return createHash('sha256').update(this.json(sorted), 'utf8').digest('hex');
+  checksum(data: Record<string, string>, length?: number): string {
+    const hex = createHash('sha256').update(goJson(data), 'utf8').digest('hex');
+    return length === undefined ? hex : hex.slice(0, length);
   }
-  generatedSecret(_name: string, _key: string, gen: GeneratedValue): string {
-    const alphabet = gen.charset === 'numeric' ? '0123456789' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-    let out = '';
-    for (let i = 0; i < gen.length; i++) out += alphabet[this.random(alphabet.length)];
-    const encoded = this.b64(out);
-    this.generated.set(encoded, gen);
-    return encoded;
+  olderChartValue(_name: string, _key: string): string {
+    return '';
   }
   namedMap(_name: string, build: () => Record<string, string>): Record<string, string> {
     return build();
@@ -339,6 +344,11 @@ export class HelmRender extends Render {
         return part.replace(/%/g, '%%');
       });
       return `(printf ${JSON.stringify(format.join(''))} ${args.join(' ')})`;
+    }
+    // A structure holding tokens (e.g. an object of values) as Go builds it: a dict or a list.
+    if (Array.isArray(v)) return `(list ${v.map((x) => this.expr(x)).join(' ')})`;
+    if (v !== null && typeof v === 'object') {
+      return `(dict ${Object.entries(v).map(([k, x]) => `${goLiteral(k)} ${this.expr(x)}`).join(' ')})`;
     }
     return goLiteral(v);
   }
@@ -449,16 +459,14 @@ export class HelmRender extends Render {
     return this.token(`(toJson ${this.expr(v)})`);
   }
 
-  checksum(data: Record<string, string>): string {
+  checksum(data: Record<string, string>, length?: number): string {
     const entries = Object.entries(data).map(([k, v]) => `${goLiteral(k)} ${this.expr(v)}`);
-    return this.token(`(sha256sum (toJson (dict ${entries.join(' ')})))`);
+    const hash = `(sha256sum (toJson (dict ${entries.join(' ')})))`;
+    return this.token(length === undefined ? hash : `(trunc ${length} ${hash})`);
   }
 
-  generatedSecret(name: string, key: string, gen: GeneratedValue): string {
-    const random = gen.charset === 'numeric' ? 'randNumeric' : 'randAlphaNum';
-    return this.token(
-      `(include "${this.chartName}.keptSecretValue" (dict "root" $ "name" ${this.expr(name)} "key" ${goLiteral(key)} "generated" (${random} ${gen.length})))`,
-    );
+  olderChartValue(name: string, key: string): string {
+    return this.token(`(include "${this.chartName}.olderChartValue" (dict "root" $ "name" ${this.expr(name)} "key" ${goLiteral(key)}))`);
   }
 
   namedMap(name: string, build: () => Record<string, string>): Record<string, string> {

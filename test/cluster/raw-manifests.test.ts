@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profiles } from './profiles';
-import { assertLiveMatchesManifest, assertPodReferencesResolve, assertWorkloadsReady, cluster, kubectl, kubectlOk, parseStream, REPO, waitFor } from './support';
+import { assertLiveMatchesManifest, assertPodReferencesResolve, assertWorkloadsReady, cluster, kubectl, kubectlOk, parseStream, REPO, runCredentialJobs, waitFor } from './support';
 
 let outDir = '';
 const createdNamespaces: string[] = [];
@@ -91,7 +91,11 @@ describe('raw manifests (npm run synth)', () => {
         await waitFor(`${m.file}: workloads in ${ns}`, () => (assertWorkloadsReady(kube, ns, inNs).length === workloads.length ? true : undefined), 60_000);
       }
     }
-    // Every pod of the stack finds what it references.
-    for (const ns of namespaces) assertPodReferencesResolve(kube, ns);
+    // Every pod of the stack finds what it references, once the credential generator has run (kwok
+    // runs no container: runCredentialJobs runs its script with its token).
+    for (const ns of namespaces) {
+      runCredentialJobs(kube, ns);
+      assertPodReferencesResolve(kube, ns);
+    }
   });
 });

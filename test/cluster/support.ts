@@ -9,7 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inject } from 'vitest';
 import YAML from 'yaml';
+import { CREDENTIAL_GENERATOR_SCRIPT } from '../../lib/constructs/credentials';
 import { systems } from '../../lib/systems';
+import { runCredentialGeneratorSync } from '../support/credential-generator';
 import { HelmMajor, HelmResult, runHelm } from '../../lib/tooling/helm';
 import { getJson, Kube, kubectl, kubectlAsync, kubectlOk, waitFor } from '../../scripts/cluster/kube';
 
@@ -272,12 +274,55 @@ export function releaseManifest(major: HelmMajor, release: string, ns: string): 
 
 /** `helm install --wait` of a chart directory with `--set` values (and `extra` flags, e.g. `--wait-for-jobs`). */
 export function install(major: HelmMajor, chartDir: string, release: string, ns: string, set: string[] = [], extra: string[] = []): HelmResult {
-  return helmOk(major, ['install', release, chartDir, '-n', ns, '--wait', '--timeout', '3m', ...(set.length > 0 ? ['--set', set.join(',')] : []), ...extra]);
+  const r = helmOk(major, ['install', release, chartDir, '-n', ns, '--wait', '--timeout', '3m', ...(set.length > 0 ? ['--set', set.join(',')] : []), ...extra]);
+  runCredentialJobs(cluster(), ns);
+  return r;
 }
 
 /** `helm upgrade --reuse-values --wait` of a chart directory with `--set` values (and `extra` flags). */
 export function upgrade(major: HelmMajor, chartDir: string, release: string, ns: string, set: string[] = [], extra: string[] = []): HelmResult {
-  return helmOk(major, ['upgrade', release, chartDir, '-n', ns, '--reuse-values', '--wait', '--timeout', '3m', ...(set.length > 0 ? ['--set', set.join(',')] : []), ...extra]);
+  const r = helmOk(major, ['upgrade', release, chartDir, '-n', ns, '--reuse-values', '--wait', '--timeout', '3m', ...(set.length > 0 ? ['--set', set.join(',')] : []), ...extra]);
+  runCredentialJobs(cluster(), ns);
+  return r;
+}
+
+interface GeneratorJob {
+  metadata: { name: string };
+  spec: { template: { spec: { serviceAccountName: string; containers: { name: string; command?: string[]; args?: string[] }[] } } };
+}
+
+/**
+ * Does what kwok cannot: runs each credential generator Job of `ns` (its script, found in the Job's
+ * command) on this machine, with a token of the Job's own ServiceAccount and the cluster CA a pod
+ * gets, so the script meets exactly the RBAC its pod would. Throws with the script's output unless it
+ * succeeds. Returns what each run printed, by Job name.
+ */
+export function runCredentialJobs(kube: Kube, ns: string): Record<string, string> {
+  const jobs = getJson<{ items: GeneratorJob[] }>(kube, ['jobs', '-n', ns]).items.filter((j) =>
+    j.spec.template.spec.containers.some((c) => c.command?.[2] === CREDENTIAL_GENERATOR_SCRIPT),
+  );
+  const out: Record<string, string> = {};
+  for (const job of jobs) {
+    const container = job.spec.template.spec.containers.find((c) => c.command?.[2] === CREDENTIAL_GENERATOR_SCRIPT)!;
+    const run = runCredentialGeneratorSync({ kubectl: kube.kubectl, kubeconfig: podKubeconfig(kube, ns, job.spec.template.spec.serviceAccountName), names: container.args ?? [] });
+    if (run.code !== 0) throw new Error(`credential generator ${job.metadata.name} failed (exit ${run.code}):\n${run.stderr}${run.stdout}`);
+    out[job.metadata.name] = run.stdout;
+  }
+  return out;
+}
+
+/** The kubeconfig a pod of `serviceAccount` in `ns` has in effect: the API server, kube-root-ca.crt, a token for it. */
+export function podKubeconfig(kube: Kube, ns: string, serviceAccount: string): string {
+  const token = kubectlOk(kube, ['create', 'token', serviceAccount, '-n', ns, '--duration', '10m']).trim();
+  const ca = getJson<{ data: Record<string, string> }>(kube, ['configmap', 'kube-root-ca.crt', '-n', ns]).data['ca.crt']!;
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'cluster', cluster: { server: apiServer(kube), 'certificate-authority-data': Buffer.from(ca).toString('base64') } }],
+    users: [{ name: serviceAccount, user: { token } }],
+    contexts: [{ name: 'pod', context: { cluster: 'cluster', user: serviceAccount, namespace: ns } }],
+    'current-context': 'pod',
+  });
 }
 
 /**

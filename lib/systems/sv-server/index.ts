@@ -22,6 +22,7 @@ import { openSystem } from '../../constructs/identity';
 import { podSpecFields, tcpProbe } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
+import { CredentialGenerator } from '../../constructs/credentials';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
@@ -69,6 +70,14 @@ export class SvServer extends Construct {
       workloadName: 'sv-postgres-db',
       credentialsSecretName: 'sv-postgres-db-cred',
       database: v.database,
+      pod: v,
+    });
+    new CredentialGenerator(this, 'CredentialGenerator', {
+      identity,
+      component: COMPONENT,
+      name: 'sv-server-credentials',
+      secrets: [credentials, database.credentials],
+      values: v.credentialGenerator,
       pod: v,
     });
     const workVolume = claimVolume(this, 'WorkClaim', { identity, name: 'sv-server-work', component: COMPONENT, persistence: v.persistence.work, volumeName: 'work' });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { commonFields, extraAnnotations, extraEnv, image, optionalSecretName, probe, resources, rule } from '../../core/schema';
+import { credentialGeneratorValues } from '../../constructs/credentials';
 import { podValues } from '../../constructs/pod';
 import { databaseValuesWithEngine } from '../../constructs/postgres';
 import { persistenceValues } from '../../constructs/volume';
@@ -44,11 +45,12 @@ export const svServerValues = z
     credentials: z
       .object({
         user: z.string().min(1).max(64).default('admin').describe('Server user (SV_USER).'),
-        password: z.string().max(256).default('').describe('Server password (SV_PASSWORD); generated and kept across upgrades when empty.'),
+        password: z.string().max(256).default('').describe('Server password (SV_PASSWORD); when empty, generated once in the cluster by the credential generator Job and never changed.'),
         existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of sv-server-cred.'),
       })
       .strict()
       .default({ user: 'admin', password: '', existingSecret: '' }),
+    credentialGenerator: credentialGeneratorValues(),
     database: databaseValuesWithEngine({
       serviceName: 'sv-postgres-db-service',
       databaseName: 'postgres',

@@ -1,0 +1,209 @@
+/**
+ * Credentials generated once, inside the cluster, and kept.
+ *
+ * The chart declares each Secret that has generated keys with only the values the user gave, and lists the
+ * keys to generate in its `chart-as-code/generate` annotation. A Job runs a short POSIX sh script with
+ * kubectl that fills in every listed key that is missing, from /dev/urandom, and never changes a key that
+ * exists. Its ServiceAccount may `get` and `patch` those Secrets by name and nothing else.
+ *
+ * Why this design (and not Helm's `lookup` + `randAlphaNum`): nothing random is rendered, so every
+ * synthesis and every `helm template` of the same values gives the same bytes and no credential lands in
+ * dist/, in a GitOps repository or in a Helm release record; and because no manifest ever holds a
+ * generated key, neither Helm's three-way merge, `kubectl apply` (client- or server-side), Argo CD nor Flux
+ * ever removes or rewrites one: each of them only manages the fields it rendered.
+ *
+ * Ordering: pods that read a credential cannot start before the key exists (the kubelet retries
+ * CreateContainerConfigError until the Job has run). Under Argo CD the sync waves order it outright:
+ * the Secrets and the Job's RBAC (wave -2), the Job as a Sync hook (wave -1), then everything else.
+ */
+import { createHash } from 'node:crypto';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { Manifest } from '../core/manifest';
+import { image, resources } from '../core/schema';
+import { Render } from '../core/template';
+import { Identity } from './identity';
+import { PodValues, restrictedContainerSecurity, schedulingFields } from './pod';
+import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE, GENERATE_ANNOTATION, ManagedSecret, PREVIOUS_KEY_PREFIX } from './secret';
+
+/** The generator's default image: anything with sh, kubectl, tr, head and base64 will do. */
+export const CREDENTIAL_GENERATOR_IMAGE = { repository: 'alpine/k8s', tag: '1.33.4' };
+
+/**
+ * The generator script. Arguments: Secret names. For each Secret it reads the resourceVersion, the
+ * `chart-as-code/generate` annotation (`key:charset:length,...`) and the keys present; a missing key gets
+ * the value an upgrade carried over from an older chart version (`previous.<key>`), or a new random one.
+ * The patch is a merge patch conditioned on that resourceVersion, so a concurrent writer makes it re-read
+ * rather than overwrite. A Secret without the annotation is not one this chart generates: it is left
+ * alone and the script exits non-zero. Values are never printed.
+ */
+export const CREDENTIAL_GENERATOR_SCRIPT = `set -eu
+wait_seconds=\${WAIT_SECONDS:-120}
+err=$(mktemp)
+template='{{.metadata.resourceVersion}}{{"\\n"}}{{with .metadata.annotations}}{{with index . "${GENERATE_ANNOTATION}"}}{{.}}{{end}}{{end}}{{"\\n"}}{{with .data}}{{range $k, $v := .}}{{$k}}={{$v}} {{end}}{{end}}'
+value_of() { for kv in $data; do case $kv in "$1="*) printf '%s' "\${kv#*=}"; return 0;; esac; done; return 1; }
+random() { LC_ALL=C tr -dc "$1" </dev/urandom | head -c "$2"; }
+fill() {
+  name=$1; waited=0; conflicts=0
+  while :; do
+    if ! state=$(kubectl get secret "$name" -o "go-template=$template" 2>"$err"); then
+      if grep -q NotFound "$err" && [ "$waited" -lt "$wait_seconds" ]; then sleep 2; waited=$((waited + 2)); continue; fi
+      echo "$name: $(cat "$err")" >&2; return 1
+    fi
+    rv=$(printf '%s\\n' "$state" | sed -n 1p)
+    spec=$(printf '%s\\n' "$state" | sed -n 2p)
+    data=$(printf '%s\\n' "$state" | sed -n 3p)
+    if [ -z "$spec" ]; then
+      echo "$name: left alone: it has no ${GENERATE_ANNOTATION} annotation, so this chart did not create it (set existingSecret to use your own Secret)" >&2
+      return 1
+    fi
+    patch=''; report=''
+    for item in $(printf '%s' "$spec" | tr ',' ' '); do
+      key=\${item%%:*}; rest=\${item#*:}; charset=\${rest%%:*}; length=\${rest#*:}
+      case $charset in alphanumeric) alphabet='A-Za-z0-9';; numeric) alphabet='0-9';; *) echo "$name: unknown charset $charset for $key" >&2; return 1;; esac
+      if value_of "$key" >/dev/null; then
+        report="$report kept $key;"
+      elif previous=$(value_of "${PREVIOUS_KEY_PREFIX}$key"); then
+        patch="$patch\\"$key\\":\\"$previous\\","; report="$report restored $key from the previous chart version;"
+      else
+        patch="$patch\\"$key\\":\\"$(random "$alphabet" "$length" | base64 | tr -d '\\n')\\","; report="$report generated $key;"
+      fi
+      if value_of "${PREVIOUS_KEY_PREFIX}$key" >/dev/null; then patch="$patch\\"${PREVIOUS_KEY_PREFIX}$key\\":null,"; fi
+    done
+    if [ -z "$patch" ]; then echo "$name:$report"; return 0; fi
+    body="{\\"metadata\\":{\\"resourceVersion\\":\\"$rv\\"},\\"data\\":{\${patch%,}}}"
+    if kubectl patch secret "$name" --type merge -p "$body" >/dev/null 2>"$err"; then echo "$name:$report"; return 0; fi
+    if grep -q Conflict "$err" && [ "$conflicts" -lt 10 ]; then conflicts=$((conflicts + 1)); continue; fi
+    echo "$name: $(cat "$err")" >&2; return 1
+  done
+}
+status=0
+for name in "$@"; do fill "$name" || status=1; done
+rm -f "$err"
+exit $status
+`;
+
+/** Stands for the script in the Job's name hash: a new script version is a new Job. */
+const SCRIPT_DIGEST = createHash('sha256').update(CREDENTIAL_GENERATOR_SCRIPT).digest('hex');
+
+/** Values of the generator Job. */
+export const credentialGeneratorValues = () => {
+  const d = {
+    image: { ...CREDENTIAL_GENERATOR_IMAGE, pullPolicy: 'IfNotPresent' as const },
+    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+  };
+  return z
+    .object({
+      image: image(d.image.repository, d.image.tag).describe('Image of the Job that generates missing credentials in the cluster (needs sh, kubectl, tr, head, base64).'),
+      resources: resources(d.resources.requests, d.resources.limits),
+    })
+    .strict()
+    .default(d)
+    .describe('The Job that generates each credential not given (and without existingSecret) once, inside the cluster.');
+};
+
+export type CredentialGeneratorValues = z.output<ReturnType<typeof credentialGeneratorValues>>;
+
+export interface CredentialGeneratorProps {
+  readonly identity: Identity;
+  readonly component: string;
+  /** Product name of the ServiceAccount, Role and RoleBinding; the Job adds a hash ("mdicapsrv-credentials"). */
+  readonly name: string;
+  /** The Secrets whose missing keys it fills (those created here with keys to generate). */
+  readonly secrets: readonly ManagedSecret[];
+  readonly values: CredentialGeneratorValues;
+  /** Scheduling and pull secrets of the product, so the Job runs where the product may. */
+  readonly pod: Omit<PodValues, 'podSecurityContext'>;
+}
+
+/**
+ * The Job that fills in generated credentials, its ServiceAccount, and a Role that may `get` and `patch`
+ * exactly the Secrets it fills. Nothing is created when no Secret needs it (all given or existingSecret).
+ * The Job's name ends in a hash of everything its pod runs, so a changed Job is a new Job: a Job's pod
+ * template is immutable, and `kubectl apply` or `helm upgrade` of a changed one would fail.
+ */
+export class CredentialGenerator extends Construct {
+  constructor(scope: Construct, id: string, props: CredentialGeneratorProps) {
+    super(scope, id);
+    const render = Render.of(this);
+    const { identity, component, values: v } = props;
+    const names = props.secrets.flatMap((s) => render.items(s.needsGenerator, [s.ownName]));
+    const name = identity.name(props.name);
+    const meta = (base: string, annotations: Record<string, string>) => identity.meta(base, component, { annotations });
+    const imageRef = `${v.image.repository}:${v.image.tag}`;
+    const hash = render.checksum(
+      {
+        image: imageRef,
+        pullPolicy: v.image.pullPolicy,
+        resources: render.json(v.resources),
+        secrets: props.secrets.map((s) => render.choose(s.needsGenerator, s.ownName, '')).join(','),
+        pod: render.json([props.pod.imagePullSecrets, props.pod.nodeSelector, props.pod.tolerations, props.pod.affinity, props.pod.priorityClassName]),
+        script: SCRIPT_DIGEST,
+      },
+      8,
+    );
+
+    render.when(render.or(...props.secrets.map((s) => s.needsGenerator)), () => {
+      new Manifest(this, 'ServiceAccount', {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: meta(props.name, ARGO_BEFORE_GENERATOR),
+        automountServiceAccountToken: false,
+      });
+      new Manifest(this, 'Role', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: meta(props.name, ARGO_BEFORE_GENERATOR),
+        // By name only: `create` cannot be limited to names, which is why the chart creates the Secrets.
+        rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: names, verbs: ['get', 'patch'] }],
+      });
+      new Manifest(this, 'RoleBinding', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: meta(props.name, ARGO_BEFORE_GENERATOR),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: render.release.namespace }],
+      });
+      new Manifest(this, 'Job', {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: meta(`${props.name}-${hash}`, {
+          ...ARGO_GENERATOR_WAVE,
+          // A Sync hook, so Argo CD runs it on every sync and does not report it missing once it is gone.
+          'argocd.argoproj.io/hook': 'Sync',
+          'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+        }),
+        spec: {
+          backoffLimit: 6,
+          activeDeadlineSeconds: 600,
+          ttlSecondsAfterFinished: 86400,
+          template: {
+            // Selector labels only: the pod template must not change unless the hash in the name does.
+            metadata: { labels: identity.selector(component) },
+            spec: {
+              restartPolicy: 'Never',
+              serviceAccountName: name,
+              automountServiceAccountToken: true,
+              securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+              ...schedulingFields(render, props.pod),
+              containers: [
+                {
+                  name: 'generate',
+                  image: imageRef,
+                  imagePullPolicy: v.image.pullPolicy,
+                  command: ['sh', '-c', CREDENTIAL_GENERATOR_SCRIPT, 'credential-generator'],
+                  args: names,
+                  env: [{ name: 'HOME', value: '/tmp' }],
+                  resources: v.resources,
+                  securityContext: restrictedContainerSecurity(true),
+                  volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+                },
+              ],
+              volumes: [{ name: 'tmp', emptyDir: {} }],
+            },
+          },
+        },
+      });
+    });
+  }
+}
