@@ -216,9 +216,11 @@ With \`licensing.cleanup\` the server records its activation in the pre-created 
 activations of pods killed without SIGTERM can be cleaned up; its Role may only read and update that one
 Secret and read pods (\`licensing.vendorRules: true\` restores the vendor's broad rules).
 
-Generated Secrets (\`mdicapsrv-cred\`, \`mdicapsrv-api-key\`, \`mdicapsrv-postgres-cred\`) are kept across
-\`helm upgrade\` and on uninstall. Under \`helm template\` or GitOps tools nothing can be looked up, so set
-\`*.existingSecret\` there: the chart then creates no Secret and references yours.`,
+Passwords and the API key you do not give are generated once, inside the cluster, by the Job
+\`mdicapsrv-credentials-<hash>\` (it may only read and patch \`mdicapsrv-cred\`, \`mdicapsrv-api-key\` and
+\`mdicapsrv-postgres-cred\`): nothing random is rendered, so \`helm template\`, Argo CD and Flux see the same
+manifests every time, and no upgrade, sync or re-apply ever changes a generated value. The Secrets are kept on
+uninstall. With \`*.existingSecret\` the chart creates no Secret and references yours.`,
     notes: `MetaDefender ICAP Server {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
 
 ICAP:  {{ printf "%smd-icapsrv" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:{{ .Values.ports.icap }}

@@ -253,8 +253,9 @@ variable in \`extraEnv\` comes last and so overrides a derived one.
 **Security.** \`runAsRoot: true\` (default) is the vendor's documented setup; newer images run as sv-server:
 set \`runAsRoot: false\` for uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped.
 
-Generated Secrets (\`sv-server-cred\`, \`sv-postgres-db-cred\`) are kept across \`helm upgrade\` and on uninstall.
-Under \`helm template\` or GitOps tools nothing can be looked up, so set \`*.existingSecret\` there.`,
+Passwords you do not give are generated once, inside the cluster, by the Job \`sv-server-credentials-<hash>\`
+(it may only read and patch \`sv-server-cred\` and \`sv-postgres-db-cred\`), and never change afterwards; the
+Secrets are kept on uninstall. With \`*.existingSecret\` the chart creates no Secret and references yours.`,
     notes: `Service Virtualization server {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
 
 API:    https://{{ printf "%ssv-server" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:${SV_API_PORT}
