@@ -4,13 +4,12 @@
  * fails synthesis with its path, before anything is written.
  */
 import { App } from 'cdk8s';
-import { coalesceValues, ValuesError } from '../lib/core/schema';
-import { ChartFactory, systemChart } from '../lib/core/synth';
-import { SystemDefinition } from '../lib/core/system';
-import { mdCoreSystem, MdCoreProps } from '../lib/systems/md-core';
-import { mdIcapsrvSystem, MdIcapsrvProps } from '../lib/systems/md-icapsrv';
-import { multisiteInitSystem, MultisiteInitProps } from '../lib/systems/multisite-init';
-import { svServerSystem, SvServerProps } from '../lib/systems/sv-server';
+import { ValuesError } from '../lib/core/schema';
+import { ChartFactory, chartInstance } from '../lib/core/synth';
+import { mdCoreChart, MdCoreValuesInput } from '../lib/systems/md-core';
+import { mdIcapsrvChart, MdIcapsrvValuesInput } from '../lib/systems/md-icapsrv';
+import { multisiteInitChart, MultisiteInitValuesInput } from '../lib/systems/multisite-init';
+import { svServerChart, SvServerValuesInput } from '../lib/systems/sv-server';
 
 /** Per-system values laid over the stack's own (same keys as each chart's values.yaml). */
 export type StackOverrides = Record<string, Record<string, unknown>>;
@@ -22,37 +21,37 @@ export interface StackOptions {
   readonly overrides?: StackOverrides;
 }
 
-const icap: MdIcapsrvProps = {
+const icap: MdIcapsrvValuesInput = {
   acceptEula: true,
   // The licence key lives in a Secret managed outside this repository.
   license: { existingSecret: 'mdicapsrv-license-key' },
 };
 
-const core: MdCoreProps = {
+const core: MdCoreValuesInput = {
   acceptEula: true,
   license: { existingSecret: 'mdcore-license-key' },
 };
 
 // The vendor's setup: in-cluster Postgres sv-postgres-db-service, work and logs on claims, root.
-const sv: SvServerProps = {};
+const sv: SvServerValuesInput = {};
 
 // The writer as a Job, with the long-lived token so the kubeconfig does not go stale.
-const multisite: MultisiteInitProps = {};
+const multisite: MultisiteInitValuesInput = {};
 
 /** Every system of the stack as a chart to synthesize, one chart (one dist/<name>.k8s.yaml) each. */
 export function stackCharts(opts: StackOptions = {}): ChartFactory[] {
   const namespace = opts.namespace ?? 'metadefender';
   const overrides = opts.overrides ?? {};
-  const entries: [SystemDefinition, Record<string, unknown>][] = [
-    [mdIcapsrvSystem as unknown as SystemDefinition, icap],
-    [mdCoreSystem as unknown as SystemDefinition, core],
-    [svServerSystem as unknown as SystemDefinition, sv],
-    [multisiteInitSystem as unknown as SystemDefinition, multisite],
+  const charts = [
+    chartInstance({ chart: mdIcapsrvChart, values: icap, namespace, overrides: overrides[mdIcapsrvChart.name] }),
+    chartInstance({ chart: mdCoreChart, values: core, namespace, overrides: overrides[mdCoreChart.name] }),
+    chartInstance({ chart: svServerChart, values: sv, namespace, overrides: overrides[svServerChart.name] }),
+    chartInstance({ chart: multisiteInitChart, values: multisite, namespace, overrides: overrides[multisiteInitChart.name] }),
   ];
-  const known = new Set(entries.map(([s]) => s.name));
-  const unknown = Object.keys(overrides).filter((k) => !known.has(k));
-  if (unknown.length > 0) throw new ValuesError('the stack', unknown.map((k) => ({ path: k, message: `no such system (known: ${[...known].join(', ')})` })));
-  return entries.map(([system, values]) => systemChart({ system, namespace, values: coalesceValues(values, overrides[system.name] ?? {}) as never }));
+  const known = charts.map((c) => c.id);
+  const unknown = Object.keys(overrides).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw new ValuesError('the stack', unknown.map((k) => ({ path: k, message: `no such system (known: ${known.join(', ')})` })));
+  return charts;
 }
 
 /** Add every system of the stack to an existing cdk8s App (for apps that compose it with their own charts). */

@@ -7,7 +7,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { SystemDefinition } from '../lib/core/system';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -57,31 +56,32 @@ async function main(): Promise<void> {
 
     // The library's documented path for many charts: one App per chart (lib/core/synth.ts).
     case 'scale-lib': {
-      const { synthSystems } = await import('../lib/core/synth');
-      const { mdIcapsrvSystem } = await import('../lib/systems/md-icapsrv');
+      const { synthInstances } = await import('../lib/core/synth');
+      const { mdIcapsrvChart } = await import('../lib/systems/md-icapsrv');
       function* tenants() {
-        for (let i = 0; i < n; i++) yield { id: `tenant-${i}`, system: mdIcapsrvSystem, namespace: `tenant-${i}` };
+        for (let i = 0; i < n; i++) yield { id: `tenant-${i}`, chart: mdIcapsrvChart, namespace: `tenant-${i}` };
       }
       const t0 = performance.now();
-      synthSystems(tenants(), outdir);
+      synthInstances(tenants(), outdir);
       const ms = performance.now() - t0;
       return report({ ms, ...outputStats(outdir) }, load);
     }
 
-    // The same library charts through one cdk8s App and App.synth(): what synth.ts replaces.
-    case 'scale-lib-app': {
+    // The fair baseline: the same objects with cdk8s-plus, one App per chart, `app.synth()` each (linear).
+    case 'scale-plain-apps': {
       const { App } = await import('cdk8s');
-      const { SystemChart } = await import('../lib/core/system');
-      const { mdIcapsrvSystem } = await import('../lib/systems/md-icapsrv');
+      const { plainChart } = await import('./plain');
       const t0 = performance.now();
-      const app = new App({ outdir });
-      for (let i = 0; i < n; i++) new SystemChart(app, `tenant-${i}`, { system: mdIcapsrvSystem, namespace: `tenant-${i}` });
-      app.synth();
+      for (let i = 0; i < n; i++) {
+        const app = new App({ outdir });
+        plainChart(app, i);
+        app.synth();
+      }
       const ms = performance.now() - t0;
       return report({ ms, ...outputStats(outdir) }, load);
     }
 
-    // The baseline: the same objects with cdk8s-plus, one App, App.synth().
+    // The quadratic baseline: the same objects with cdk8s-plus, one App holding every chart, App.synth().
     case 'scale-plain': {
       const { App } = await import('cdk8s');
       const { plainChart } = await import('./plain');
@@ -93,9 +93,43 @@ async function main(): Promise<void> {
       return report({ ms, ...outputStats(outdir) }, load);
     }
 
+    // Writing the objects of n md-icapsrv charts: the Kubernetes-safe writer, JSON.stringify, and cdk8s'
+    // writer (the `yaml` package), in rounds with the order rotating; the median round per way.
+    case 'writer': {
+      const rounds = Number(args[1] ?? 15);
+      const { Yaml } = await import('cdk8s');
+      const { synthObjects } = await import('../lib/core/chart');
+      const { manifestsToYaml } = await import('../lib/core/yaml');
+      const { mdIcapsrvChart } = await import('../lib/systems/md-icapsrv');
+      const system = mdIcapsrvChart;
+      const charts = Array.from({ length: n }, (_, i) => synthObjects({ chart: system, namespace: `tenant-${i}` }).objects as unknown[]);
+      const ways: Record<string, (objects: unknown[]) => string> = {
+        writer: (objects) => manifestsToYaml(objects),
+        json: (objects) => JSON.stringify(objects),
+        yamlPackage: (objects) => Yaml.stringify(...objects),
+      };
+      const names = Object.keys(ways);
+      const bytesPerChart = Object.fromEntries(names.map((w) => [w, charts.reduce((a, c) => a + Buffer.byteLength(ways[w]!(c)), 0) / n]));
+      const usPerRound: Record<string, number[]> = Object.fromEntries(names.map((w) => [w, []]));
+      const t0 = performance.now();
+      for (let r = 0; r < rounds; r++) {
+        for (let k = 0; k < names.length; k++) {
+          const w = names[(r + k) % names.length]!;
+          const write = ways[w]!;
+          const start = performance.now();
+          for (const c of charts) write(c);
+          usPerRound[w]!.push(((performance.now() - start) / n) * 1000);
+        }
+      }
+      const ms = performance.now() - t0;
+      const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+      const usPerChart = Object.fromEntries(names.map((w) => [w, median(usPerRound[w]!)]));
+      return report({ ms, charts: n, objectsPerChart: charts[0]!.length, usPerChart, bytesPerChart }, load);
+    }
+
     // Every Helm chart, as `npm run charts` writes them.
     case 'charts': {
-      const { writeCharts } = await import('../lib/core/system');
+      const { writeCharts } = await import('../lib/core/helm-chart');
       const { systems } = await import('../lib/systems');
       const t0 = performance.now();
       const written = writeCharts(systems, args[0]!);
@@ -109,8 +143,8 @@ async function main(): Promise<void> {
       const { availableHelms } = await import('../lib/tooling/helm');
       const { compareRenderings, equivalence, helmTemplate, parseStream, rawObjects } = await import('../test/support/render');
       const { handCases } = await import('../test/cases');
-      const { mdIcapsrvSystem } = await import('../lib/systems/md-icapsrv');
-      const system = mdIcapsrvSystem as unknown as SystemDefinition;
+      const { mdIcapsrvChart } = await import('../lib/systems/md-icapsrv');
+      const system = mdIcapsrvChart;
       const chart = path.join(ROOT, 'charts', 'md-icapsrv');
       const cases: unknown[] = [{}, ...(handCases['md-icapsrv'] ?? []).map((c) => c.values)];
       const time = (fn: () => void): number => {

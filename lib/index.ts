@@ -4,7 +4,9 @@
  */
 export * from './core/schema';
 export * from './core/template';
-export * from './core/system';
+export * from './core/chart';
+export * from './core/errors';
+export * from './core/helm-chart';
 export * from './core/synth';
 export { HelmEmitter } from './core/emit';
 export { valuesYaml, valuesTable, chartReadme } from './core/docs';

@@ -2,7 +2,7 @@
  * `npm run charts [outDir]`: writes charts/<chart>/ for every system, all or nothing.
  */
 import * as path from 'node:path';
-import { writeCharts } from '../lib/core/system';
+import { writeCharts } from '../lib/core/helm-chart';
 import { runMain } from '../lib/core/output';
 import { systems } from '../lib/systems';
 

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { ValuesError } from '../lib/core/schema';
-import { SystemDefinition, writeCharts } from '../lib/core/system';
-import { mdIcapsrvSystem, MdIcapsrv } from '../lib/systems/md-icapsrv';
+import { ChartDefinition } from '../lib/core/chart';
+import { writeCharts } from '../lib/core/helm-chart';
+import { mdIcapsrvChart, MdIcapsrv } from '../lib/systems/md-icapsrv';
 import { systems } from '../lib/systems';
 
 const root = path.join(__dirname, '..');
@@ -92,8 +93,8 @@ describe('npm run charts', () => {
     // A marker that any rewrite of the good charts would erase.
     fs.appendFileSync(path.join(out, 'md-icapsrv', 'values.yaml'), '# previous output\n');
     const before = snapshot(out);
-    const broken: SystemDefinition = {
-      ...(mdIcapsrvSystem as unknown as SystemDefinition),
+    const broken: ChartDefinition = {
+      ...(mdIcapsrvChart),
       name: 'zz-broken',
       // Rendered after the good charts: their new content must not be written either.
       build: () => {

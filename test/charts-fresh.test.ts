@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderChart } from '../lib/core/system';
+import { renderChart } from '../lib/core/helm-chart';
 import { systems } from '../lib/systems';
 
 const root = path.join(__dirname, '..', 'charts');

@@ -1,12 +1,11 @@
 /** The fields that make md-icapsrv work, asserted on the rendered objects. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mdIcapsrvSystem } from '../lib/systems/md-icapsrv';
-import { SystemDefinition } from '../lib/core/system';
+import { mdIcapsrvChart } from '../lib/systems/md-icapsrv';
 import { validValues } from './support/arbitraries';
 import { Obj, RELEASE, renderSystem } from './support/render';
 
-const system = mdIcapsrvSystem as unknown as SystemDefinition;
+const system = mdIcapsrvChart;
 
 const render = (values: unknown = {}) => renderSystem(system, values);
 

@@ -3,15 +3,14 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseValues } from '../lib/core/schema';
-import { SystemDefinition } from '../lib/core/system';
 import { Render } from '../lib/core/template';
-import { Identity } from '../lib/constructs/identity';
+import { componentIdentity } from '../lib/constructs/identity';
 import { MULTISITE_MOUNT_PATH, MultisiteKubeconfig, multisiteValues } from '../lib/constructs/multisite';
-import { multisiteInitSystem, multisiteInitValues } from '../lib/systems/multisite-init';
+import { multisiteInitChart, multisiteInitValues } from '../lib/systems/multisite-init';
 import { validValues } from './support/arbitraries';
 import { Obj, RELEASE, renderSystem } from './support/render';
 
-const system = multisiteInitSystem as unknown as SystemDefinition;
+const system = multisiteInitChart;
 const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 const render = (values: unknown = {}) => renderSystem(system, values);
@@ -171,14 +170,8 @@ describe('MultisiteKubeconfig in any cdk8s app', () => {
   const app = new App({ outdir: '/nonexistent' });
   const chart = new Chart(app, 'dcae', { namespace: 'onap', disableResourceNameHashes: true });
   const render = Render.of(chart);
-  const identity = new Identity(render, {
-    chartName: 'cloudify',
-    chartVersion: '1.0.0',
-    partOf: 'dcae',
-    version: '19.3',
-    common: { namePrefix: '', commonLabels: {}, commonAnnotations: {} },
-  });
-  const kubeconfig = new MultisiteKubeconfig(chart, 'Kubeconfig', { identity, values: multisiteValues().parse({ location: 'site-1' }) });
+  const identity = componentIdentity(chart, { name: 'cloudify', partOf: 'dcae', version: '19.3' });
+  const kubeconfig = new MultisiteKubeconfig(chart, 'Kubeconfig', { identity, values: render.values('multisite', multisiteValues(), { location: 'site-1' }) });
   const mount = kubeconfig.mount();
   const podSpec = kubeconfig.addTo({
     automountServiceAccountToken: false,
@@ -218,7 +211,7 @@ describe('MultisiteKubeconfig in any cdk8s app', () => {
       'RoleBinding/onap/multisite-init',
       'Secret/onap/multisite-init-token',
     ]);
-    expect(MultisiteKubeconfig.locate(render, identity, multisiteValues().parse({}))).toEqual({
+    expect(MultisiteKubeconfig.locate(render, identity, render.values('multisite', multisiteValues(), {}))).toEqual({
       namespace: 'onap',
       configMapName: 'multisite-kubeconfig-configmap',
       key: 'kubeconfig',

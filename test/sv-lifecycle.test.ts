@@ -8,11 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SystemDefinition } from '../lib/core/system';
-import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts, svServerSystem } from '../lib/systems/sv-server';
+import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts, svServerChart } from '../lib/systems/sv-server';
 import { rawObjects } from './support/render';
 
-const system = svServerSystem as unknown as SystemDefinition;
+const system = svServerChart;
 const TEST_TIMEOUT = 40_000;
 
 interface Rendered {

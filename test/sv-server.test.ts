@@ -2,13 +2,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseValues, ValuesError } from '../lib/core/schema';
-import { SystemDefinition } from '../lib/core/system';
 import { HELM_MAJORS } from '../lib/tooling/helm';
-import { SV_AGENT_PORTS, SV_HOME, SV_RUN_DIR, svServerSystem, svServerValues } from '../lib/systems/sv-server';
+import { SV_AGENT_PORTS, SV_HOME, SV_RUN_DIR, svServerChart, svServerValues } from '../lib/systems/sv-server';
 import { validValues } from './support/arbitraries';
 import { chartDir, helmTemplate, RELEASE, renderSystem } from './support/render';
 
-const system = svServerSystem as unknown as SystemDefinition;
+const system = svServerChart;
 
 const render = (values: unknown = {}) => renderSystem(system, values);
 

@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { ApiObject, App, Chart, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChartSource, synthChartFiles, synthesizeCharts, synthSystems, systemChart, SystemInstance } from '../lib/core/synth';
-import { SystemDefinition } from '../lib/core/system';
+import { ChartSource, synthChartFiles, synthesizeCharts, synthInstances, chartInstance, ChartInstance } from '../lib/core/synth';
+import { ChartDefinition } from '../lib/core/chart';
 import { manifestsToYaml } from '../lib/core/yaml';
-import { mdIcapsrvSystem } from '../lib/systems/md-icapsrv';
+import { MdIcapsrv, mdIcapsrvChart } from '../lib/systems/md-icapsrv';
 import { systems } from '../lib/systems';
 import { parseStream } from './support/render';
 
@@ -51,12 +51,12 @@ function mainTsWay(sources: ChartSource[]): Record<string, string> {
   return Object.fromEntries(app.charts.map((c) => [`${Names.toDnsLabel(c)}.k8s.yaml`, manifestsToYaml(c.toJson() as unknown[])]));
 }
 
-const icap = mdIcapsrvSystem as unknown as SystemDefinition;
+const icap = mdIcapsrvChart;
 
-function tenants(n: number): SystemInstance<SystemDefinition['schema']>[] {
+function tenants(n: number): ChartInstance<ChartDefinition['schema']>[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `tenant-${i}`,
-    system: icap,
+    chart: icap,
     namespace: `tenant-${i}`,
     values: i % 2 === 0 ? {} : { acceptEula: true, replicaCount: i, ingress: { enabled: true, host: `t${i}.example.com` }, podDisruptionBudget: { enabled: true } },
   }));
@@ -84,9 +84,9 @@ function plainCharts(): ChartSource[] {
 describe('synthesizeCharts', () => {
   it('with yaml: "cdk8s", writes the files App.synth() writes, byte for byte (system charts)', () => {
     const instances = tenants(6);
-    const expected = appSynth(instances.map(systemChart));
+    const expected = appSynth(instances.map(chartInstance));
     const outdir = newDir();
-    const written = synthSystems(tenants(6), outdir, { yaml: 'cdk8s' });
+    const written = synthInstances(tenants(6), outdir, { yaml: 'cdk8s' });
     expect(written).toEqual(instances.map((t) => `${t.id}.k8s.yaml`));
     expect(readDir(outdir)).toEqual(expected);
     expect(Object.keys(expected)).toHaveLength(6);
@@ -94,7 +94,7 @@ describe('synthesizeCharts', () => {
 
   it('with yaml: "cdk8s", writes the files App.synth() writes for every system, plain cdk8s and cdk8s-plus charts mixed', () => {
     const sources = (): ChartSource[] => [
-      ...systems.map((system, i) => systemChart({ system, namespace: `ns-${i}`, includeTests: true})),
+      ...systems.map((system, i) => chartInstance({ chart: system, namespace: `ns-${i}`, includeTests: true})),
       ...plainCharts(),
     ];
     const expected = appSynth(sources());
@@ -105,8 +105,8 @@ describe('synthesizeCharts', () => {
 
   it('by default, writes what apps/main.ts writes: App.synth()\'s files and objects, Kubernetes-safe quoting', () => {
     const sources = (): ChartSource[] => [
-      ...tenants(3).map(systemChart),
-      ...systems.map((system, i) => systemChart({ system, namespace: `ns-${i}`, includeTests: true})),
+      ...tenants(3).map(chartInstance),
+      ...systems.map((system, i) => chartInstance({ chart: system, namespace: `ns-${i}`, includeTests: true})),
       ...plainCharts(),
     ];
     const files = synthChartFiles(sources());
@@ -127,7 +127,7 @@ describe('synthesizeCharts', () => {
         id: `c${i}`,
         build: (chart: Chart) => {
           chart.node.addValidation({ validate: () => (counter.n++, []) });
-          icap.build(chart, {});
+          new MdIcapsrv(chart, 'icap');
         },
       }));
     const perChart = { n: 0 };
@@ -142,12 +142,12 @@ describe('synthesizeCharts', () => {
     const outdir = newDir();
     fs.mkdirSync(outdir);
     fs.writeFileSync(path.join(outdir, 'stale.k8s.yaml'), 'old');
-    expect(synthesizeCharts(tenants(2).map(systemChart), outdir)).toEqual(['tenant-0.k8s.yaml', 'tenant-1.k8s.yaml']);
+    expect(synthesizeCharts(tenants(2).map(chartInstance), outdir)).toEqual(['tenant-0.k8s.yaml', 'tenant-1.k8s.yaml']);
     const good = readDir(outdir);
     expect(Object.keys(good)).toEqual(['tenant-0.k8s.yaml', 'tenant-1.k8s.yaml']);
 
-    const bad = [...tenants(3), { id: 'broken', system: icap, values: { replicaCount: 'two' } as never }];
-    expect(() => synthSystems(bad, outdir)).toThrow(/replicaCount/);
+    const bad = [...tenants(3), { id: 'broken', chart: icap, values: { replicaCount: 'two' } as never }];
+    expect(() => synthInstances(bad, outdir)).toThrow(/replicaCount/);
     expect(readDir(outdir)).toEqual(good);
   });
 

@@ -1,16 +1,15 @@
 /** The objects that make each upgrade strategy work, for md-core and (the same construct) md-icapsrv. */
 import { describe, expect, it } from 'vitest';
 import { parseValues, ValuesError } from '../lib/core/schema';
-import { SystemDefinition } from '../lib/core/system';
 import { SLOT_LABEL } from '../lib/constructs/upgrade';
-import { mdCoreSystem, mdCoreValues } from '../lib/systems/md-core';
-import { mdIcapsrvSystem } from '../lib/systems/md-icapsrv';
+import { mdCoreChart, mdCoreValues } from '../lib/systems/md-core';
+import { mdIcapsrvChart } from '../lib/systems/md-icapsrv';
 import { Obj, renderSystem } from './support/render';
 
 const render = renderSystem;
 
-const core = mdCoreSystem as unknown as SystemDefinition;
-const icap = mdIcapsrvSystem as unknown as SystemDefinition;
+const core = mdCoreChart;
+const icap = mdIcapsrvChart;
 const container = (d: Obj) => d.spec.template.spec.containers[0];
 
 function rejects(values: unknown): ValuesError {

@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Manifest } from '../core/manifest';
 import { image, resources } from '../core/schema';
-import { Render } from '../core/template';
+import { Render, Values } from '../core/template';
 import { Identity } from './identity';
 import { PodValues, restrictedContainerSecurity, schedulingFields } from './pod';
 import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE, GENERATE_ANNOTATION, ManagedSecret, PREVIOUS_KEY_PREFIX } from './secret';
@@ -102,7 +102,7 @@ export const credentialGeneratorValues = () => {
     .describe('The Job that generates each credential not given (and without existingSecret) once, inside the cluster.');
 };
 
-export type CredentialGeneratorValues = z.output<ReturnType<typeof credentialGeneratorValues>>;
+export type CredentialGeneratorValues = Values<z.output<ReturnType<typeof credentialGeneratorValues>>>;
 
 export interface CredentialGeneratorProps {
   readonly identity: Identity;
@@ -127,7 +127,7 @@ export class CredentialGenerator extends Construct {
     super(scope, id);
     const render = Render.of(this);
     const { identity, component, values: v } = props;
-    const names = props.secrets.flatMap((s) => render.items(s.needsGenerator, [s.ownName]));
+    const names = props.secrets.flatMap((s) => render.itemsIf(s.needsGenerator, [s.ownName]));
     const name = identity.name(props.name);
     const meta = (base: string, annotations: Record<string, string>) => identity.meta(base, component, { annotations });
     const imageRef = `${v.image.repository}:${v.image.tag}`;
@@ -136,7 +136,7 @@ export class CredentialGenerator extends Construct {
         image: imageRef,
         pullPolicy: v.image.pullPolicy,
         resources: render.json(v.resources),
-        secrets: props.secrets.map((s) => render.choose(s.needsGenerator, s.ownName, '')).join(','),
+        secrets: props.secrets.map((s) => render.ifElse(s.needsGenerator, s.ownName, '')).join(','),
         pod: render.json([props.pod.imagePullSecrets, props.pod.nodeSelector, props.pod.tolerations, props.pod.affinity, props.pod.priorityClassName]),
         script: SCRIPT_DIGEST,
       },

@@ -3,10 +3,10 @@
  * namePrefix, standard app.kubernetes.io/* labels (a named template in charts), the release namespace
  * on every namespaced object, and the user's common labels and annotations.
  */
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { systemValues } from '../core/system';
-import { Render } from '../core/template';
+import { constant, Render, Val, Value, Values } from '../core/template';
 
 /**
  * Annotations of objects that hold data and outlive the release: Helm's uninstall, Argo CD's app deletion
@@ -19,72 +19,75 @@ export const KEPT_ON_UNINSTALL = {
 } as const;
 
 /** The root values every system has (see commonFields in core/schema). */
-export interface CommonValues {
-  readonly namePrefix: string;
-  readonly commonLabels: Record<string, string>;
-  readonly commonAnnotations: Record<string, string>;
-}
+export type CommonValues = Values<{ namePrefix: string; commonLabels: Record<string, string>; commonAnnotations: Record<string, string> }>;
 
 export interface IdentityProps {
-  /** Chart name: `app.kubernetes.io/name`. */
-  readonly chartName: string;
-  /** Chart version, for the `helm.sh/chart` label. */
-  readonly chartVersion: string;
+  /** `app.kubernetes.io/name`: the component, e.g. "md-icapsrv", whichever chart it is part of. */
+  readonly name: string;
   /** `app.kubernetes.io/part-of`. */
   readonly partOf: string;
   /** `app.kubernetes.io/version`: the image tag in use. */
-  readonly version: string;
+  readonly version: Val<string>;
+  /** `helm.sh/chart`: `<chart>-<version>` of the chart that renders it. */
+  readonly chartLabel: string;
+  /** Prefix of its named templates in `_helpers.tpl` (`<chart>` at the root of the values, `<chart>.icap` under `icap`). */
+  readonly templatePrefix: string;
   readonly common: CommonValues;
 }
 
 export interface MetaOptions {
   /** Annotations of this object, besides the common ones. */
-  readonly annotations?: Record<string, string>;
-  /** A map-valued value merged into the annotations (e.g. service.annotations). */
-  readonly extraAnnotations?: Record<string, string>;
+  readonly annotations?: Record<string, Val<string>>;
+  /** A map value merged into the annotations (e.g. service.annotations). */
+  readonly extraAnnotations?: Val<Record<string, string>>;
 }
 
 export class Identity {
   constructor(private readonly render: Render, public readonly props: IdentityProps) {}
 
   /** An object's name: the product's name behind the release's namePrefix. */
-  public name(base: string): string {
+  public name(base: Val<string>): Value<string> {
     return this.render.objectName(this.props.common.namePrefix, base);
   }
 
+  /** A name unique to the release (`<release>-<base>`, as `helm create` names objects), behind the namePrefix. */
+  public scopedName(base: Val<string>): Value<string> {
+    return this.render.releaseScopedName(this.name(base));
+  }
+
   /** Labels that select a component's pods; never change them on a live release (selectors are immutable). */
-  public selector(component: string): Record<string, string> {
-    const base = this.render.namedMap('selectorLabels', () => ({
-      'app.kubernetes.io/name': this.props.chartName,
+  public selector(component: string): Record<string, Val<string>> {
+    const base = this.render.namedMap(`${this.props.templatePrefix}.selectorLabels`, () => ({
+      'app.kubernetes.io/name': this.props.name,
       'app.kubernetes.io/instance': this.render.release.name,
     }));
     return { ...base, 'app.kubernetes.io/component': component };
   }
 
   /** All labels of a component's objects; `extra` (e.g. podLabels) merged with the common ones. */
-  public labels(component: string, extra?: Record<string, string>): Record<string, string> {
-    const standard = this.render.namedMap('labels', () => ({
-      'app.kubernetes.io/name': this.props.chartName,
+  public labels(component: string, extra?: Val<Record<string, string>>): Record<string, Val<string>> {
+    const standard = this.render.namedMap(`${this.props.templatePrefix}.labels`, () => ({
+      'app.kubernetes.io/name': this.props.name,
       'app.kubernetes.io/instance': this.render.release.name,
       'app.kubernetes.io/version': this.props.version,
       'app.kubernetes.io/part-of': this.props.partOf,
       'app.kubernetes.io/managed-by': this.render.release.service,
-      'helm.sh/chart': `${this.props.chartName}-${this.props.chartVersion.replace(/\+/g, '_')}`,
+      'helm.sh/chart': this.props.chartLabel,
     }));
     const user = extra ? this.render.mergeMaps(this.props.common.commonLabels, extra) : this.props.common.commonLabels;
-    return this.render.merge({ ...standard, 'app.kubernetes.io/component': component }, user);
+    return this.render.withEntriesOf({ ...standard, 'app.kubernetes.io/component': component }, user);
   }
 
   /** Annotations of an object: its own, then the user's common ones. */
-  public annotations(opts: MetaOptions = {}): Record<string, string> {
+  public annotations(opts: MetaOptions = {}): Record<string, Val<string>> {
     const extra = opts.extraAnnotations
       ? this.render.mergeMaps(this.props.common.commonAnnotations, opts.extraAnnotations)
       : this.props.common.commonAnnotations;
-    return this.render.merge({ ...(opts.annotations ?? {}) }, extra);
+    return this.render.withEntriesOf({ ...(opts.annotations ?? {}) }, extra);
   }
 
   /** metadata for a namespaced object. */
-  public meta(base: string, component: string, opts: MetaOptions = {}) {
+  public meta(base: Val<string>, component: string, opts: MetaOptions = {}) {
     return {
       name: this.name(base),
       namespace: this.render.release.namespace,
@@ -94,23 +97,88 @@ export class Identity {
   }
 }
 
-/** Who a system is: its chart, and where its values and version label come from. */
-export interface SystemIdentity<S extends z.ZodType> {
-  readonly chartName: string;
-  readonly chartVersion: string;
+/** What a component (a product's constructs) is, wherever it is rendered. */
+export interface ComponentSpec<S extends z.ZodType> {
+  /** `app.kubernetes.io/name`, e.g. "md-icapsrv". */
+  readonly name: string;
+  /** `app.kubernetes.io/part-of`. */
   readonly partOf: string;
+  /** Its values. */
   readonly schema: S;
-  /** The image tag that is the system's version (`app.kubernetes.io/version`). */
-  readonly version: (values: z.output<S>) => string;
+  /** The version of its own chart: the `helm.sh/chart` label where no chart renders it (a plain cdk8s Chart). */
+  readonly chartVersion: string;
+  /** The image tag that is its version (`app.kubernetes.io/version`). */
+  readonly version: (values: Values<z.output<S>>) => Val<string>;
+}
+
+export interface ComponentIdentityOptions {
+  /** `app.kubernetes.io/name` of the objects, e.g. "web". */
+  readonly name: string;
+  /** `app.kubernetes.io/part-of`. @default the chart's name */
+  readonly partOf?: string;
+  /** `app.kubernetes.io/version`, e.g. the image tag value. @default the chart's version */
+  readonly version?: Val<string>;
+  /** The namePrefix, commonLabels and commonAnnotations values, if the chart has them. @default none */
+  readonly common?: Partial<CommonValues>;
 }
 
 /**
- * What every system construct starts with: the render context, the values (checked and defaulted in raw
- * mode, tokens in helm mode) and the identity that names and labels its objects.
+ * The Identity for a platform team's own objects in a chart: standard `app.kubernetes.io/*` labels and
+ * selectors from named templates (as the products' objects have), `helm.sh/chart`, and release-scoped
+ * names with `scopedName()`, so two releases in one namespace never collide.
+ *
+ * ```ts
+ * const web = componentIdentity(scope, { name: 'web', version: values.web.image.tag });
+ * new kplus.Deployment(scope, 'web', { metadata: { name: text(web.scopedName('web')), labels: ... } });
+ * ```
  */
-export function openSystem<S extends z.ZodType>(scope: Construct, system: SystemIdentity<S>, props: unknown) {
+export function componentIdentity(scope: Construct, opts: ComponentIdentityOptions): Identity {
   const render = Render.of(scope);
-  const v = systemValues(scope, system.chartName, system.schema, props) as z.output<S> & CommonValues;
-  const identity = new Identity(render, { chartName: system.chartName, chartVersion: system.chartVersion, partOf: system.partOf, version: system.version(v), common: v });
+  const chart = render.chart ?? { name: opts.name, version: '0.0.0' };
+  const place = pathInChart(scope);
+  return new Identity(render, {
+    name: opts.name,
+    partOf: opts.partOf ?? chart.name,
+    version: opts.version ?? chart.version,
+    chartLabel: chartLabel(chart.name, chart.version),
+    templatePrefix: place ? `${chart.name}.${place}` : chart.name,
+    common: {
+      namePrefix: opts.common?.namePrefix ?? constant(''),
+      commonLabels: opts.common?.commonLabels ?? constant({}),
+      commonAnnotations: opts.common?.commonAnnotations ?? constant({}),
+    },
+  });
+}
+
+/** A construct's path below its chart, dotted: where values given as literals are named after. */
+function pathInChart(scope: Construct): string {
+  const chartPath = Chart.of(scope).node.path;
+  return scope.node.path.slice(chartPath ? chartPath.length + 1 : 0).replace(/\//g, '.');
+}
+
+/** The `helm.sh/chart` label value of a chart: `<name>-<version>`, `+` replaced (labels do not allow it). */
+export function chartLabel(name: string, version: string): string {
+  return `${name}-${version.replace(/\+/g, '_')}`;
+}
+
+/**
+ * What every system construct starts with: the render context, its values (checked and defaulted in raw
+ * mode; in helm mode the chart's values at the place the construct was given them, e.g. `values.icap`)
+ * and the identity that names and labels its objects. Several components may share one chart: each
+ * names its templates after where its values are, so they never mix.
+ */
+export function openSystem<S extends z.ZodType>(scope: Construct, component: ComponentSpec<S>, props: unknown) {
+  const render = Render.of(scope);
+  const v = render.values(component.name, component.schema, props);
+  const chart = render.chart ?? { name: component.name, version: component.chartVersion };
+  const place = render.valuesPath(props) ?? pathInChart(scope);
+  const identity = new Identity(render, {
+    name: component.name,
+    partOf: component.partOf,
+    version: component.version(v),
+    chartLabel: chartLabel(chart.name, chart.version),
+    templatePrefix: place ? `${chart.name}.${place}` : chart.name,
+    common: v as unknown as CommonValues,
+  });
   return { render, v, identity };
 }

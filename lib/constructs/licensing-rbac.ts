@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { dnsName } from '../core/schema';
-import { Render } from '../core/template';
+import { Render, Val, Value, Values } from '../core/template';
 import { Identity, KEPT_ON_UNINSTALL } from './identity';
 import { Manifest } from '../core/manifest';
 
@@ -22,13 +22,13 @@ export const licensingValues = (secretName: string) =>
     .strict()
     .default({ cleanup: true, secretName, vendorRules: false });
 
-export type LicensingValues = z.output<ReturnType<typeof licensingValues>>;
+export type LicensingValues = Values<z.output<ReturnType<typeof licensingValues>>>;
 
 export interface LicensingRbacProps {
   readonly identity: Identity;
   readonly component: string;
   /** The workload's own ServiceAccount, the only subject bound. */
-  readonly serviceAccountName: string;
+  readonly serviceAccountName: Val<string>;
   readonly licensing: LicensingValues;
 }
 
@@ -39,14 +39,14 @@ export interface LicensingRbacProps {
  * broader rules for images that insist on creating the Secret themselves.
  */
 export class LicensingRbac extends Construct {
-  public readonly secretName: string;
+  public readonly secretName: Value<string>;
 
   constructor(scope: Construct, id: string, props: LicensingRbacProps) {
     super(scope, id);
     const render = Render.of(this);
     const { identity, licensing } = props;
     this.secretName = identity.name(licensing.secretName);
-    const roleName = identity.name(`${identity.props.chartName}-licensing`);
+    const roleName = identity.name(`${identity.props.name}-licensing`);
 
     render.when(licensing.cleanup, () => {
       new Manifest(this, 'Secret', {
@@ -59,12 +59,12 @@ export class LicensingRbac extends Construct {
       new Manifest(this, 'Role', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
-        metadata: identity.meta(`${identity.props.chartName}-licensing`, props.component),
+        metadata: identity.meta(`${identity.props.name}-licensing`, props.component),
         rules: [
-          ...render.items(render.not(licensing.vendorRules), [
+          ...render.itemsIf(render.not(licensing.vendorRules), [
             { apiGroups: [''], resources: ['secrets'], resourceNames: [this.secretName], verbs: ['get', 'update', 'patch'] },
           ]),
-          ...render.items(licensing.vendorRules, [
+          ...render.itemsIf(licensing.vendorRules, [
             { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'update', 'get', 'list', 'patch'] },
           ]),
           { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
@@ -73,7 +73,7 @@ export class LicensingRbac extends Construct {
       new Manifest(this, 'RoleBinding', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
-        metadata: identity.meta(`${identity.props.chartName}-licensing`, props.component),
+        metadata: identity.meta(`${identity.props.name}-licensing`, props.component),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
         subjects: [{ kind: 'ServiceAccount', name: props.serviceAccountName, namespace: render.release.namespace }],
       });

@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Manifest } from '../core/manifest';
 import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
-import { Render } from '../core/template';
+import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { podSpecFields, PodValues, restrictedContainerSecurity } from './pod';
 
@@ -95,7 +95,7 @@ export const multisiteValues = () => {
     .default(d);
 };
 
-export type MultisiteValues = z.output<ReturnType<typeof multisiteValues>>;
+export type MultisiteValues = Values<z.output<ReturnType<typeof multisiteValues>>>;
 
 /** Values of the writer's standalone Job. */
 export const multisiteJobValues = () =>
@@ -109,7 +109,7 @@ export const multisiteJobValues = () =>
     .strict()
     .default({ enabled: true, hookWeight: 0, backoffLimit: 6, activeDeadlineSeconds: 300 });
 
-export type MultisiteJobValues = z.output<ReturnType<typeof multisiteJobValues>>;
+export type MultisiteJobValues = Values<z.output<ReturnType<typeof multisiteJobValues>>>;
 
 export interface MultisiteKubeconfigProps {
   readonly identity: Identity;
@@ -130,21 +130,21 @@ export interface MultisiteJobProps {
   /** Scheduling, pull secrets and pod security context of the Job's pod. */
   readonly pod: PodValues;
   /** Extra labels of the Job's pod (never in selectors). @default {} */
-  readonly podLabels?: Record<string, string>;
+  readonly podLabels?: Val<Record<string, string>>;
   /** Annotations of the Job's pod. @default {} */
-  readonly podAnnotations?: Record<string, string>;
+  readonly podAnnotations?: Val<Record<string, string>>;
 }
 
 /** Where the kubeconfig is: the ConfigMap, its namespace and the key. */
 export interface KubeconfigLocation {
-  readonly namespace: string;
-  readonly configMapName: string;
-  readonly key: string;
+  readonly namespace: Value<string>;
+  readonly configMapName: Value<string>;
+  readonly key: Value<string>;
 }
 
 export interface KubeconfigMountOptions {
   /** Directory the ConfigMap is mounted at; the kubeconfig is `<mountPath>/<key>`. @default MULTISITE_MOUNT_PATH */
-  readonly mountPath?: string;
+  readonly mountPath?: Val<string>;
   /** Name of the pod volume. @default "multisite-kubeconfig" */
   readonly volumeName?: string;
 }
@@ -170,17 +170,17 @@ export class MultisiteKubeconfig extends Construct {
   }
 
   /** The ConfigMap holding the kubeconfig. */
-  public readonly configMapName: string;
+  public readonly configMapName: Value<string>;
   /** Its key: the kubeconfig's file name where mounted. */
-  public readonly key: string;
+  public readonly key: Value<string>;
   /** Namespace of the ConfigMap and of every object here. */
-  public readonly namespace: string;
+  public readonly namespace: Value<string>;
   /** The ServiceAccount the writer runs as (created here, or the user's). */
-  public readonly serviceAccountName: string;
+  public readonly serviceAccountName: Value<string>;
   private readonly values: MultisiteValues;
   private readonly identity: Identity;
   private readonly component: string;
-  private readonly tokenSecretName: string;
+  private readonly tokenSecretName: Value<string>;
 
   constructor(scope: Construct, id: string, props: MultisiteKubeconfigProps) {
     super(scope, id);
@@ -193,9 +193,9 @@ export class MultisiteKubeconfig extends Construct {
     this.key = location.key;
     this.namespace = location.namespace;
     this.configMapName = location.configMapName;
-    this.serviceAccountName = render.choose(v.serviceAccount.create, identity.name(v.serviceAccount.name), v.serviceAccount.name);
+    this.serviceAccountName = render.ifElse(v.serviceAccount.create, identity.name(v.serviceAccount.name), v.serviceAccount.name);
     this.tokenSecretName = identity.name('multisite-init-token');
-    const meta = (base: string, opts: Parameters<Identity['meta']>[2] = {}) => ({ ...identity.meta(base, this.component, opts), namespace: this.namespace });
+    const meta = (base: Val<string>, opts: Parameters<Identity['meta']>[2] = {}) => ({ ...identity.meta(base, this.component, opts), namespace: this.namespace });
 
     // No data: the writer patches it in, and Helm's three-way merge leaves a key it never rendered alone.
     new Manifest(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });
@@ -255,8 +255,8 @@ export class MultisiteKubeconfig extends Construct {
     const render = Render.of(this);
     const v = this.values;
     return [
-      ...render.items(v.longLivedToken, [{ name: TOKEN_VOLUME, secret: { secretName: this.tokenSecretName, defaultMode: 0o444 } }]),
-      ...render.items(render.not(v.longLivedToken), [
+      ...render.itemsIf(v.longLivedToken, [{ name: TOKEN_VOLUME, secret: { secretName: this.tokenSecretName, defaultMode: 0o444 } }]),
+      ...render.itemsIf(render.not(v.longLivedToken), [
         {
           name: TOKEN_VOLUME,
           projected: {
@@ -276,7 +276,7 @@ export class MultisiteKubeconfig extends Construct {
    * `pod` with the writer as its last init container, its token volume, and the writer's ServiceAccount
    * (which a bound token is issued for). The pod must run in `namespace`.
    */
-  public addTo<T extends PodSpecLike>(pod: T): T & { serviceAccountName: string; initContainers: unknown[]; volumes: unknown[] } {
+  public addTo<T extends PodSpecLike>(pod: T): T & { serviceAccountName: Value<string>; initContainers: unknown[]; volumes: unknown[] } {
     return {
       ...pod,
       serviceAccountName: this.serviceAccountName,
@@ -311,7 +311,7 @@ export class MultisiteKubeconfig extends Construct {
         template: {
           metadata: {
             labels: props.podLabels ? identity.labels(component, props.podLabels) : identity.labels(component),
-            ...(props.podAnnotations ? render.fields(props.podAnnotations, { annotations: props.podAnnotations }) : {}),
+            ...(props.podAnnotations ? render.fieldsIf(props.podAnnotations, { annotations: props.podAnnotations }) : {}),
           },
           spec: {
             restartPolicy: 'Never',

@@ -6,10 +6,10 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { optionalSecretName } from '../core/schema';
-import { CredentialGenerator, credentialGeneratorValues } from './credentials';
-import { Render } from '../core/template';
+import { CredentialGenerator, CredentialGeneratorValues, credentialGeneratorValues } from './credentials';
+import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
-import { httpProbe, podSpecFields, PodValues, ProbeValues } from './pod';
+import { EnvVar, httpProbe, podSpecFields, PodValues, ProbeValues, secretEnv } from './pod';
 import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
 import { productServiceAccount } from './product';
@@ -43,7 +43,7 @@ export const opswatSecretValues = (prefix: string) => ({
   credentialGenerator: credentialGeneratorValues(),
 });
 
-type SecretValues = { [K in keyof ReturnType<typeof opswatSecretValues>]: z.output<ReturnType<typeof opswatSecretValues>[K]> };
+type SecretValues = { [K in keyof ReturnType<typeof opswatSecretValues>]: Values<z.output<ReturnType<typeof opswatSecretValues>[K]>> };
 
 export interface OpswatSecretsProps {
   readonly identity: Identity;
@@ -51,20 +51,6 @@ export interface OpswatSecretsProps {
   /** "mdicapsrv" or "mdcore": Secrets are <prefix>-cred, <prefix>-api-key, <prefix>-license-key. */
   readonly prefix: string;
   readonly values: SecretValues;
-}
-
-export interface EnvVar {
-  readonly name: string;
-  readonly value?: string;
-  readonly valueFrom?: Record<string, unknown>;
-}
-
-export function secretEnv(name: string, secretName: string, key: string): EnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
-}
-
-export function fieldEnv(name: string, fieldPath: string): EnvVar {
-  return { name, valueFrom: { fieldRef: { fieldPath } } };
 }
 
 export class OpswatSecrets extends Construct {
@@ -113,37 +99,39 @@ export class OpswatSecrets extends Construct {
 }
 
 /** The values an OPSWAT product pod is built from (a subset of its chart values). */
-export interface OpswatPodValues extends PodValues {
-  readonly image: { repository: string; pullPolicy: string };
-  readonly podLabels: Record<string, string>;
-  readonly podAnnotations: Record<string, string>;
-  readonly licensing: { cleanup: boolean };
-  readonly deactivation: { drainSeconds: number; shutdownSeconds: number };
-  readonly database: DatabaseValues;
-  readonly readinessProbe: ProbeValues;
-  readonly livenessProbe: ProbeValues;
-  readonly resources: unknown;
-  readonly securityContext: Record<string, unknown>;
-  readonly extraEnv: EnvVar[];
-}
+export type OpswatPodValues = PodValues &
+  Values<{
+    image: { repository: string; pullPolicy: string };
+    podLabels: Record<string, string>;
+    podAnnotations: Record<string, string>;
+    licensing: { cleanup: boolean };
+    deactivation: { drainSeconds: number; shutdownSeconds: number };
+    resources: { requests: Record<string, string | number>; limits: Record<string, string | number> };
+    securityContext: Record<string, unknown>;
+    extraEnv: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
+  }> & {
+    readonly database: DatabaseValues;
+    readonly readinessProbe: ProbeValues;
+    readonly livenessProbe: ProbeValues;
+  };
 
 export interface OpswatPodProps {
   readonly identity: Identity;
   readonly component: string;
   readonly values: OpswatPodValues;
   readonly containerName: string;
-  readonly serviceAccountName: string;
+  readonly serviceAccountName: Val<string>;
   /** ConfigMap with the product's non-secret settings (envFrom). */
-  readonly configMapName: string;
+  readonly configMapName: Val<string>;
   /** Render.checksum of that ConfigMap's data: pods roll when it changes (env is read at start only). */
-  readonly configChecksum: string;
+  readonly configChecksum: Val<string>;
   readonly secrets: OpswatSecrets;
   readonly database: PostgresDatabase;
   /** Product env after the secrets and DB credentials (instance name, pod namespace, ...). */
   readonly env: EnvVar[];
   readonly ports: unknown[];
   /** Where the probes GET /readyz: port name and scheme. */
-  readonly probe: { port: string; scheme: string };
+  readonly probe: { port: string; scheme: Val<string> };
   /** Condition under which the liveness probe is left out (e.g. a long migration). @default never */
   readonly withoutLiveness?: unknown;
   readonly volumeMounts?: unknown[];
@@ -163,7 +151,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, req: Po
   return {
     metadata: {
       labels: { ...identity.labels(props.component, v.podLabels), ...req.labels },
-      annotations: render.merge({ 'chart-as-code/config-checksum': props.configChecksum }, v.podAnnotations),
+      annotations: render.withEntriesOf({ 'chart-as-code/config-checksum': props.configChecksum }, v.podAnnotations),
     },
     spec: {
       serviceAccountName: props.serviceAccountName,
@@ -172,7 +160,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, req: Po
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
       ...podSpecFields(render, v),
-      ...render.fields(v.database.waitForReady, { initContainers: [props.database.waitContainer(v.database)] }),
+      ...render.fieldsIf(v.database.waitForReady, { initContainers: [props.database.waitContainer(v.database)] }),
       containers: [
         {
           name: props.containerName,
@@ -184,7 +172,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, req: Po
             secretEnv('DB_USER', props.database.credentials.secretName, 'user'),
             secretEnv('DB_PWD', props.database.credentials.secretName, 'password'),
             ...props.env,
-            ...render.splice(v.extraEnv),
+            ...render.itemsOf(v.extraEnv),
           ],
           ports: props.ports,
           ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
@@ -208,7 +196,8 @@ export interface OpswatFoundationProps {
   readonly prefix: string;
   /** Product name of the in-cluster database ("postgres-mdicapsrv", "postgres-core"). */
   readonly databaseName: string;
-  readonly values: OpswatPodValues & SecretValues & { serviceAccount: { annotations: Record<string, string> }; licensing: LicensingValues };
+  readonly values: OpswatPodValues &
+    SecretValues & { serviceAccount: Values<{ annotations: Record<string, string> }>; licensing: LicensingValues; credentialGenerator: CredentialGeneratorValues };
 }
 
 /**

@@ -16,7 +16,24 @@
  */
 import { z } from 'zod';
 import { extraAnnotations, extraLabels, k8sObject, ProbeDefaults, probe } from '../core/schema';
-import { Render } from '../core/template';
+import { Render, Val, Values } from '../core/template';
+
+/** One container env var: a value, or a reference (Secret key, pod field). */
+export interface EnvVar {
+  readonly name: string;
+  readonly value?: Val<string>;
+  readonly valueFrom?: Record<string, unknown>;
+}
+
+/** An env var from a key of a Secret. */
+export function secretEnv(name: string, secretName: Val<string>, key: string): EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+/** An env var from a field of the pod (downward API). */
+export function fieldEnv(name: string, fieldPath: string): EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
 
 export const restrictedPodSecurity = (uid: number, gid = uid) => ({
   runAsNonRoot: true,
@@ -48,12 +65,12 @@ export const podValues = (podSecurityContext: Record<string, unknown>, securityC
 });
 
 export interface PodValues {
-  readonly podSecurityContext: Record<string, unknown>;
-  readonly imagePullSecrets: { name: string }[];
-  readonly nodeSelector: Record<string, string>;
-  readonly tolerations: Record<string, unknown>[];
-  readonly affinity: Record<string, unknown>;
-  readonly priorityClassName: string;
+  readonly podSecurityContext: Val<Record<string, unknown>>;
+  readonly imagePullSecrets: Val<{ name: string }[]>;
+  readonly nodeSelector: Val<Record<string, string>>;
+  readonly tolerations: Val<Record<string, unknown>[]>;
+  readonly affinity: Val<Record<string, unknown>>;
+  readonly priorityClassName: Val<string>;
 }
 
 /** Pod spec fields for scheduling, pull secrets and the pod security context. */
@@ -64,15 +81,15 @@ export function podSpecFields(render: Render, v: PodValues) {
 /** Pod spec fields for scheduling and pull secrets, for pods that set their own security context. */
 export function schedulingFields(render: Render, v: Omit<PodValues, 'podSecurityContext'>) {
   return {
-    ...render.fields(v.imagePullSecrets, { imagePullSecrets: v.imagePullSecrets }),
-    ...render.fields(v.nodeSelector, { nodeSelector: v.nodeSelector }),
-    ...render.fields(v.tolerations, { tolerations: v.tolerations }),
-    ...render.fields(v.affinity, { affinity: v.affinity }),
-    ...render.fields(v.priorityClassName, { priorityClassName: v.priorityClassName }),
+    ...render.fieldsIf(v.imagePullSecrets, { imagePullSecrets: v.imagePullSecrets }),
+    ...render.fieldsIf(v.nodeSelector, { nodeSelector: v.nodeSelector }),
+    ...render.fieldsIf(v.tolerations, { tolerations: v.tolerations }),
+    ...render.fieldsIf(v.affinity, { affinity: v.affinity }),
+    ...render.fieldsIf(v.priorityClassName, { priorityClassName: v.priorityClassName }),
   };
 }
 
-export type ProbeValues = z.output<ReturnType<typeof probe>>;
+export type ProbeValues = Values<z.output<ReturnType<typeof probe>>>;
 export { probe, ProbeDefaults };
 
 /** An HTTP GET probe under `key`, present only when enabled. */
@@ -80,9 +97,9 @@ export function httpProbe(
   render: Render,
   key: 'readinessProbe' | 'livenessProbe' | 'startupProbe',
   p: ProbeValues,
-  action: { path: string; port: number | string; scheme: string },
+  action: { path: string; port: Val<number | string>; scheme: Val<string> },
 ) {
-  return render.fields(p.enabled, {
+  return render.fieldsIf(p.enabled, {
     [key]: {
       httpGet: action,
       initialDelaySeconds: p.initialDelaySeconds,
@@ -95,7 +112,7 @@ export function httpProbe(
 
 /** A TCP probe under `key`, present only when enabled: for servers without an HTTP health endpoint. */
 export function tcpProbe(render: Render, key: 'readinessProbe' | 'livenessProbe' | 'startupProbe', p: ProbeValues, port: number | string) {
-  return render.fields(p.enabled, {
+  return render.fieldsIf(p.enabled, {
     [key]: {
       tcpSocket: { port },
       initialDelaySeconds: p.initialDelaySeconds,

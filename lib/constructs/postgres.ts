@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { image, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
-import { Render } from '../core/template';
+import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
 import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
@@ -129,7 +129,7 @@ export const databaseValuesWithEngine = (d: DatabaseDefaults) =>
     },
   ).default({ type: 'postgresql' as DatabaseEngine, ...databaseDefaults(d) });
 
-export type DatabaseValues = z.output<ReturnType<typeof databaseValues>>;
+export type DatabaseValues = Values<z.output<ReturnType<typeof databaseValues>>>;
 
 export interface PostgresDatabaseProps {
   readonly identity: Identity;
@@ -156,8 +156,8 @@ const COMPONENT = 'database';
  */
 export class PostgresDatabase extends Construct {
   /** Host the product connects to. */
-  public readonly host: string;
-  public readonly port: number;
+  public readonly host: Value<string>;
+  public readonly port: Val<number>;
   public readonly credentials: ManagedSecret;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
@@ -167,7 +167,7 @@ export class PostgresDatabase extends Construct {
     const inCluster = db.inCluster;
     const name = identity.name(props.serviceName);
     const workloadName = props.workloadName ?? props.serviceName;
-    this.host = render.choose(inCluster.enabled, name, db.host);
+    this.host = render.ifElse(inCluster.enabled, name, db.host);
     this.port = db.port;
     this.credentials = new ManagedSecret(this, 'Credentials', {
       identity,

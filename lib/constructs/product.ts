@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { extraAnnotations, extraEnv, optionalSecretName } from '../core/schema';
 import { Manifest } from '../core/manifest';
-import { Render } from '../core/template';
+import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 
@@ -88,7 +88,7 @@ export const productFields = () => ({
 });
 
 /** The product's dedicated ServiceAccount; its token is mounted only by pods that call the API. */
-export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: Record<string, string>): string {
+export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: Val<Record<string, string>>): Value<string> {
   new Manifest(scope, 'ServiceAccount', {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -99,13 +99,13 @@ export function productServiceAccount(scope: Construct, identity: Identity, base
 }
 
 /** A Service port by name, with a fixed node port when one is given and the type has node ports. */
-export function servicePort(render: Render, name: string, port: number, serviceType: string, nodePort: number) {
+export function servicePort(render: Render, name: string, port: Val<number>, serviceType: Val<string>, nodePort: Val<number>) {
   return {
     name,
     port,
     targetPort: name,
     protocol: 'TCP',
-    ...render.fields(render.and(render.not(render.eq(serviceType, 'ClusterIP')), nodePort), { nodePort }),
+    ...render.fieldsIf(render.and(render.not(render.eq(serviceType, 'ClusterIP')), nodePort), { nodePort }),
   };
 }
 
@@ -129,11 +129,11 @@ export interface ProductExtrasProps {
   /** Product name of the Ingress ("icap-ingress"). */
   readonly ingressName: string;
   /** The Service the Ingress routes to, and its REST port's name. */
-  readonly serviceName: string;
+  readonly serviceName: Val<string>;
   readonly restPortName: string;
-  readonly ingress: z.output<ReturnType<typeof ingressValues>>;
-  readonly autoscaling: z.output<ReturnType<typeof autoscalingValues>>;
-  readonly podDisruptionBudget: z.output<ReturnType<typeof disruptionBudgetValues>>;
+  readonly ingress: Values<z.output<ReturnType<typeof ingressValues>>>;
+  readonly autoscaling: Values<z.output<ReturnType<typeof autoscalingValues>>>;
+  readonly podDisruptionBudget: Values<z.output<ReturnType<typeof disruptionBudgetValues>>>;
 }
 
 /** The optional Ingress, HorizontalPodAutoscaler and PodDisruptionBudget of a product. */
@@ -149,10 +149,10 @@ export class ProductExtras extends Construct {
         kind: 'Ingress',
         metadata: identity.meta(props.ingressName, component, { extraAnnotations: ingress.annotations }),
         spec: {
-          ...render.fields(ingress.className, { ingressClassName: ingress.className }),
+          ...render.fieldsIf(ingress.className, { ingressClassName: ingress.className }),
           rules: [
             {
-              ...render.fields(ingress.host, { host: ingress.host }),
+              ...render.fieldsIf(ingress.host, { host: ingress.host }),
               http: {
                 paths: render.each(ingress.paths, (p) => ({
                   path: p.path,
@@ -162,8 +162,8 @@ export class ProductExtras extends Construct {
               },
             },
           ],
-          ...render.fields(ingress.tls.secretName, {
-            tls: [{ ...render.fields(ingress.host, { hosts: [ingress.host] }), secretName: ingress.tls.secretName }],
+          ...render.fieldsIf(ingress.tls.secretName, {
+            tls: [{ ...render.fieldsIf(ingress.host, { hosts: [ingress.host] }), secretName: ingress.tls.secretName }],
           }),
         },
       });

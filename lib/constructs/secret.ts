@@ -6,7 +6,7 @@
  */
 import { Construct } from 'constructs';
 import { Manifest } from '../core/manifest';
-import { Render } from '../core/template';
+import { Render, Val, Value } from '../core/template';
 import { Identity, KEPT_ON_UNINSTALL } from './identity';
 
 /** How a missing key is generated. */
@@ -18,7 +18,7 @@ export interface GeneratedKey {
 /** One key of a managed Secret. */
 export interface SecretKeySpec {
   /** The value the user gave; empty means not given. */
-  readonly given: string;
+  readonly given: Val<string>;
   /**
    * Generate the key in the cluster when it is not given. A generated key is never overwritten, and the
    * Secret is kept on uninstall, so data encrypted or initialised with it stays usable.
@@ -33,7 +33,7 @@ export interface ManagedSecretProps {
   readonly name: string;
   readonly component: string;
   /** Name of a Secret the user manages; when set, nothing is created and this one is referenced. */
-  readonly existingSecret: string;
+  readonly existingSecret: Val<string>;
   readonly keys: Record<string, SecretKeySpec>;
   /** Create the Secret only under this condition too. @default true */
   readonly enabled?: unknown;
@@ -64,13 +64,13 @@ export function generateSpec(keys: Record<string, SecretKeySpec>): string {
  */
 export class ManagedSecret extends Construct {
   /** The name workloads reference: the user's Secret, or the one created here. */
-  public readonly secretName: string;
+  public readonly secretName: Value<string>;
   /** The name of the Secret created here (whether or not it is created). */
-  public readonly ownName: string;
+  public readonly ownName: Value<string>;
   /** `key:charset:length,...` of the generated keys; empty when none. */
   public readonly generateSpec: string;
   /** Condition: the Secret is created here and has keys to generate (the generator must run for it). */
-  public readonly needsGenerator: boolean;
+  public readonly needsGenerator: Val<boolean>;
 
   constructor(scope: Construct, id: string, props: ManagedSecretProps) {
     super(scope, id);
@@ -83,18 +83,18 @@ export class ManagedSecret extends Construct {
     const generated = Object.values(props.keys).filter((spec) => spec.generate);
     this.needsGenerator = generated.length > 0 ? render.and(created, render.or(...generated.map((spec) => render.not(spec.given)))) : false;
 
-    const data: Record<string, string> = {};
+    const data: Record<string, Val<string>> = {};
     for (const [key, spec] of Object.entries(props.keys)) {
       if (!spec.generate) {
         data[key] = render.b64(spec.given);
         continue;
       }
       // Only a value the user gave is rendered; otherwise the generator fills the key in the cluster.
-      Object.assign(data, render.fields(spec.given, { [key]: render.b64(spec.given) }));
+      Object.assign(data, render.fieldsIf(spec.given, { [key]: render.b64(spec.given) }));
       // Upgrading from a chart version that rendered the generated value: Helm's three-way merge deletes
       // the key itself, so the value travels as previous.<key> and the generator puts it back.
       const previous = render.olderChartValue(name, key);
-      Object.assign(data, render.fields(previous, { [`${PREVIOUS_KEY_PREFIX}${key}`]: previous }));
+      Object.assign(data, render.fieldsIf(previous, { [`${PREVIOUS_KEY_PREFIX}${key}`]: previous }));
     }
     render.when(created, () => {
       new Manifest(this, 'Resource', {

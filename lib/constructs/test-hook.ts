@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Manifest } from '../core/manifest';
-import { Render } from '../core/template';
+import { Render, Val } from '../core/template';
 import { Identity } from './identity';
 
 export interface PortCheckTestProps {
@@ -8,10 +8,10 @@ export interface PortCheckTestProps {
   /** Product name of the test Pod ("md-core-test"). */
   readonly name: string;
   /** Service host and port that must accept connections. */
-  readonly host: string;
-  readonly port: number;
+  readonly host: Val<string>;
+  readonly port: Val<number>;
   /** An image with `nc` (busybox). */
-  readonly image: string;
+  readonly image: Val<string>;
 }
 
 /**

@@ -6,9 +6,9 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { quantity, rule } from '../core/schema';
-import { Render } from '../core/template';
+import { Render, Val, Value, Values } from '../core/template';
 import { Identity, KEPT_ON_UNINSTALL } from './identity';
-import { restrictedContainerSecurity } from './pod';
+import { restrictedContainerSecurity, secretEnv } from './pod';
 import { Manifest } from '../core/manifest';
 
 const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
@@ -87,10 +87,10 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
   ).default(defaults);
 };
 
-export type UpgradeStrategy = z.output<ReturnType<typeof upgradeStrategyValues>>;
+export type UpgradeStrategy = Values<z.output<ReturnType<typeof upgradeStrategyValues>>>;
 
 interface StrategyRoot {
-  strategy: UpgradeStrategy;
+  strategy: z.output<ReturnType<typeof upgradeStrategyValues>>;
   readinessProbe: { enabled: boolean };
   autoscaling: { enabled: boolean };
 }
@@ -123,9 +123,9 @@ export function withStrategyRules<T extends z.ZodType<StrategyRoot>>(schema: T):
 /** A pod template for one slot (or the only Deployment). */
 export interface PodTemplateRequest {
   /** The image tag this Deployment runs. */
-  readonly imageTag: string;
+  readonly imageTag: Val<string>;
   /** Labels the pods must carry besides the component's own (the slot label in blue-green). */
-  readonly labels: Record<string, string>;
+  readonly labels: Record<string, Val<string>>;
 }
 
 export interface UpgradableDeploymentProps {
@@ -135,11 +135,11 @@ export interface UpgradableDeploymentProps {
   readonly name: string;
   readonly strategy: UpgradeStrategy;
   /** Replicas of the single Deployment (RollingUpdate/Recreate). */
-  readonly replicas: number;
+  readonly replicas: Val<number>;
   /** An autoscaler owns the replica count: leave `replicas` out. */
-  readonly autoscaled: boolean;
+  readonly autoscaled: Val<boolean>;
   /** The default image tag (image.tag). */
-  readonly imageTag: string;
+  readonly imageTag: Val<string>;
   /** Builds the pod template. */
   readonly podTemplate: (req: PodTemplateRequest) => Record<string, unknown>;
 }
@@ -151,11 +151,11 @@ export interface UpgradableDeploymentProps {
  */
 export class UpgradableDeployment extends Construct {
   /** Selects the pods that serve traffic. */
-  public readonly serviceSelector: Record<string, string>;
+  public readonly serviceSelector: Record<string, Val<string>>;
   /** Selects the idle slot's pods (blue-green only). */
-  public readonly previewSelector: Record<string, string>;
+  public readonly previewSelector: Record<string, Val<string>>;
   /** True (a condition) when the strategy is BlueGreen. */
-  public readonly blueGreen: boolean;
+  public readonly blueGreen: Value<boolean>;
 
   constructor(scope: Construct, id: string, props: UpgradableDeploymentProps) {
     super(scope, id);
@@ -164,9 +164,9 @@ export class UpgradableDeployment extends Construct {
     const selector = identity.selector(component);
     const blueGreen = render.eq(strategy.type, 'BlueGreen');
     const active = strategy.blueGreen.activeSlot;
-    const idle = render.choose(render.eq(active, 'blue'), 'green', 'blue');
+    const idle = render.ifElse(render.eq(active, 'blue'), 'green', 'blue');
     this.blueGreen = blueGreen;
-    this.serviceSelector = { ...selector, ...render.fields(blueGreen, { [SLOT_LABEL]: active }) };
+    this.serviceSelector = { ...selector, ...render.fieldsIf(blueGreen, { [SLOT_LABEL]: active }) };
     this.previewSelector = { ...selector, [SLOT_LABEL]: idle };
 
     render.when(render.not(blueGreen), () => {
@@ -175,11 +175,11 @@ export class UpgradableDeployment extends Construct {
         kind: 'Deployment',
         metadata: identity.meta(props.name, component),
         spec: {
-          ...render.fields(render.not(props.autoscaled), { replicas: props.replicas }),
+          ...render.fieldsIf(render.not(props.autoscaled), { replicas: props.replicas }),
           selector: { matchLabels: selector },
           strategy: {
             type: strategy.type,
-            ...render.fields(render.eq(strategy.type, 'RollingUpdate'), { rollingUpdate: strategy.rollingUpdate }),
+            ...render.fieldsIf(render.eq(strategy.type, 'RollingUpdate'), { rollingUpdate: strategy.rollingUpdate }),
           },
           template: props.podTemplate({ imageTag: props.imageTag, labels: {} }),
         },
@@ -232,7 +232,7 @@ export const hotBackupValues = () => {
     .default(defaults);
 };
 
-export type HotBackupValues = z.output<ReturnType<typeof hotBackupValues>>;
+export type HotBackupValues = Values<z.output<ReturnType<typeof hotBackupValues>>>;
 
 export interface HotBackupProps {
   readonly identity: Identity;
@@ -240,18 +240,18 @@ export interface HotBackupProps {
   /** Product name prefix of the objects ("md-core" → md-core-backup, md-core-config-export, ...). */
   readonly name: string;
   /** Service that sends traffic to the live slot: before the switch the old one, after it the new one. */
-  readonly service: string;
-  readonly port: number;
-  readonly scheme: string;
-  readonly apiKeySecret: string;
-  readonly credentialsSecret: string;
+  readonly service: Val<string>;
+  readonly port: Val<number>;
+  readonly scheme: Val<string>;
+  readonly apiKeySecret: Val<string>;
+  readonly credentialsSecret: Val<string>;
   readonly values: HotBackupValues;
   /** Condition: the objects exist only when it holds. */
   readonly enabled: unknown;
 }
 
 /** The export and import scripts: POSIX sh, bounded waits, the file written atomically. */
-export function hotBackupScripts(waitSeconds: number | string, dir = '/backup') {
+export function hotBackupScripts(waitSeconds: Val<number | string>, dir = '/backup') {
   const waitReady = [
     'url="$SCHEME://$TARGET:$PORT"',
     `i=0; until curl -fsk -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge ${waitSeconds} ] && { echo "$url not ready"; exit 1; }; sleep 5; done`,
@@ -288,7 +288,6 @@ export class HotBackup extends Construct {
     const { identity, component, values: v } = props;
     const claim = identity.name(`${props.name}-backup`);
     const scripts = hotBackupScripts(render.str(v.waitSeconds));
-    const secretEnv = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
 
     const job = (which: 'export' | 'import', hook: string, weight: string) =>
       new Manifest(this, `${which}-job`, {
@@ -338,7 +337,7 @@ export class HotBackup extends Construct {
         spec: {
           accessModes: ['ReadWriteOnce'],
           resources: { requests: { storage: v.storage.size } },
-          ...render.fields(v.storage.storageClass, { storageClassName: v.storage.storageClass }),
+          ...render.fieldsIf(v.storage.storageClass, { storageClassName: v.storage.storageClass }),
         },
       });
       // Export before anything changes, import once the upgraded release is ready.

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Manifest } from '../core/manifest';
 import { dnsName, quantity } from '../core/schema';
-import { Render } from '../core/template';
+import { Render, Values } from '../core/template';
 import { Identity, KEPT_ON_UNINSTALL } from './identity';
 
 export interface PersistenceDefaults {
@@ -30,7 +30,7 @@ export const persistenceValues = (d: PersistenceDefaults) =>
     .strict()
     .default({ enabled: d.enabled, size: d.size, storageClass: '', existingClaim: '' });
 
-export type PersistenceValues = z.output<ReturnType<typeof persistenceValues>>;
+export type PersistenceValues = Values<z.output<ReturnType<typeof persistenceValues>>>;
 
 export interface ClaimVolumeProps {
   readonly identity: Identity;
@@ -59,12 +59,12 @@ export function claimVolume(scope: Construct, id: string, props: ClaimVolumeProp
       spec: {
         accessModes: ['ReadWriteOnce'],
         resources: { requests: { storage: p.size } },
-        ...render.fields(p.storageClass, { storageClassName: p.storageClass }),
+        ...render.fieldsIf(p.storageClass, { storageClassName: p.storageClass }),
       },
     });
   });
   return [
-    ...render.items(p.enabled, [{ name: props.volumeName, persistentVolumeClaim: { claimName } }]),
-    ...render.items(render.not(p.enabled), [{ name: props.volumeName, emptyDir: {} }]),
+    ...render.itemsIf(p.enabled, [{ name: props.volumeName, persistentVolumeClaim: { claimName } }]),
+    ...render.itemsIf(render.not(p.enabled), [{ name: props.volumeName, emptyDir: {} }]),
   ];
 }

@@ -4,7 +4,7 @@
  */
 import YAML from 'yaml';
 import { z } from 'zod';
-import type { SystemDefinition } from './system';
+import type { ChartDefinition } from './chart';
 import { unwrapSchema } from './template';
 
 interface Def {
@@ -132,14 +132,14 @@ export function valuesTable(schema: z.ZodType): string {
 }
 
 /** The chart README: what it is, how to install, the values table. */
-export function chartReadme(defn: SystemDefinition): string {
+export function chartReadme(defn: ChartDefinition): string {
   return `# ${defn.name}
 
-![Version: ${defn.chart.version}](https://img.shields.io/badge/Version-${defn.chart.version.replace(/-/g, '--')}-informational?style=flat-square) ![AppVersion: ${defn.appVersion}](https://img.shields.io/badge/AppVersion-${defn.appVersion.replace(/-/g, '--')}-informational?style=flat-square)
+![Version: ${defn.metadata.version}](https://img.shields.io/badge/Version-${defn.metadata.version.replace(/-/g, '--')}-informational?style=flat-square) ![AppVersion: ${defn.metadata.appVersion}](https://img.shields.io/badge/AppVersion-${defn.metadata.appVersion.replace(/-/g, '--')}-informational?style=flat-square)
 
-${defn.chart.description}
+${defn.metadata.description}
 
-${defn.chart.readmeIntro.trim()}
+${(defn.metadata.readmeIntro ?? '').trim()}
 
 ## Install
 

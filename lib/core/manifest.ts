@@ -3,8 +3,9 @@
  * have a key named "constructor" (its sanitizer reads `obj.constructor.name`), which is a legal label,
  * annotation or nodeSelector key; this class serializes the same way without that flaw.
  */
-import { ApiObject, ApiObjectProps, JsonPatch, resolve } from 'cdk8s';
+import { ApiObject, App, ImplicitTokenResolver, JsonPatch, LazyResolver, NumberStringUnionResolver, resolve } from 'cdk8s';
 import { Construct } from 'constructs';
+import { text, Val } from './template';
 
 function isPlainMap(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
@@ -29,12 +30,55 @@ function sanitize(v: unknown, dropEmpty: boolean): unknown {
   return dropEmpty && Object.keys(out).length === 0 ? undefined : out;
 }
 
-export class Manifest extends ApiObject {
-  private readonly body: ApiObjectProps;
+/**
+ * `sanitize(resolve([], v, obj), false)` in one walk, for apps with only cdk8s' built-in resolvers. Those
+ * replace nothing but Lazy values, objects with a `resolve()` method and number-or-string union classes, so
+ * plain maps, lists and scalars pass through them unchanged: they are copied directly (cdk8s' resolve calls
+ * every resolver on every value with a fresh context and key path, a large share of synthesis), and only
+ * other objects go through cdk8s. Unlike cdk8s, a map with a "constructor" key is walked like any other.
+ */
+function resolvePlainData(v: unknown, obj: ApiObject): unknown {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => resolvePlainData(x, obj));
+  if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { resolve?: unknown }).resolve === 'function') return sanitize(resolve([], v, obj), false);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v).sort()) {
+    const child = resolvePlainData((v as Record<string, unknown>)[key], obj);
+    if (child !== undefined) out[key] = child;
+  }
+  return out;
+}
 
-  constructor(scope: Construct, id: string, props: ApiObjectProps) {
+function onlyBuiltInResolvers(obj: ApiObject): boolean {
+  return App.of(obj).resolvers.every((r) => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver);
+}
+
+/** A Kubernetes object as construct code writes it: any field may hold values (Value<T>). */
+export interface ManifestProps {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata?: {
+    readonly name?: Val<string>;
+    readonly namespace?: Val<string>;
+    readonly labels?: Record<string, Val<string>>;
+    readonly annotations?: Record<string, Val<string>>;
+  };
+  readonly [field: string]: unknown;
+}
+
+export class Manifest extends ApiObject {
+  private readonly body: ManifestProps;
+
+  constructor(scope: Construct, id: string, props: ManifestProps) {
     // cdk8s keeps name and namespace (and the chart's labels); the rest of the metadata stays with us.
-    super(scope, id, { apiVersion: props.apiVersion, kind: props.kind, metadata: { name: props.metadata?.name, namespace: props.metadata?.namespace } });
+    const name = props.metadata?.name;
+    const namespace = props.metadata?.namespace;
+    super(scope, id, {
+      apiVersion: props.apiVersion,
+      kind: props.kind,
+      metadata: { name: name === undefined ? undefined : text(name), namespace: namespace === undefined ? undefined : text(namespace) },
+    });
     this.body = props;
   }
 
@@ -43,8 +87,8 @@ export class Manifest extends ApiObject {
     const own = (this.body.metadata ?? {}) as Record<string, unknown>;
     const metadata: Record<string, unknown> = { ...base, ...own, name: base.name, namespace: base.namespace };
     if (base.labels) metadata.labels = { ...(base.labels as object), ...((own.labels as object | undefined) ?? {}) };
-    const resolved = resolve([], { ...this.body, metadata }, this) as Record<string, unknown>;
-    const json = sanitize(resolved, false) as Record<string, unknown>;
+    const whole = { ...this.body, metadata };
+    const json = (onlyBuiltInResolvers(this) ? resolvePlainData(whole, this) : sanitize(resolve([], whole, this), false)) as Record<string, unknown>;
     json.metadata = Object.fromEntries(
       Object.entries(json.metadata as Record<string, unknown>)
         .map(([k, x]) => [k, sanitize(x, true)] as const)

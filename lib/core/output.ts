@@ -27,13 +27,13 @@ export function replaceDirectory(target: string, files: Map<string, string>): vo
   }
 }
 
-/** Run a command-line entry point: user mistakes (ValuesError) print their message and exit 1, without a stack trace. */
+/** Run a command-line entry point: user mistakes (ValuesError, ChartError) print their message and exit 1, without a stack trace. */
 export function runMain(main: () => void | Promise<void>): void {
   Promise.resolve()
     .then(main)
     .catch((e: unknown) => {
       const err = e as Error;
-      if (err && err.name === 'ValuesError') {
+      if (err && (err.name === 'ValuesError' || err.name === 'ChartError')) {
         process.stderr.write(`error: ${err.message}\n`);
       } else {
         process.stderr.write(`error: ${err?.stack ?? String(e)}\n`);

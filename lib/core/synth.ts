@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { App, Chart, ChartProps, IResolver, Names, Yaml } from 'cdk8s';
 import { z } from 'zod';
 import { replaceDirectory } from './output';
-import { SystemChart, SystemChartProps } from './system';
+import { assertUniqueNames, RawChart, RawChartProps } from './chart';
 import { manifestsToYaml } from './yaml';
 
 /** A chart to synthesize: a plain cdk8s Chart made from these props, then `build` adds its constructs. */
@@ -25,7 +25,7 @@ export interface ChartSpec extends ChartProps {
   build(chart: Chart): void;
 }
 
-/** A chart to synthesize that creates its Chart itself (a Chart subclass such as SystemChart). */
+/** A chart to synthesize that creates its Chart itself (a Chart subclass such as RawChart). */
 export interface ChartFactory {
   /** The chart's construct id, unique among the charts; its file is `<id>.k8s.yaml` (cdk8s' own naming). */
   readonly id: string;
@@ -48,16 +48,16 @@ export interface SynthOptions {
   readonly yaml?: 'kubernetes-safe' | 'cdk8s';
 }
 
-/** One system instance: SystemChart props and the chart's id. */
-export type SystemInstance<S extends z.ZodType> = SystemChartProps<S> & {
+/** One instance of a chart definition: RawChart props and the chart's id. */
+export type ChartInstance<S extends z.ZodType> = RawChartProps<S> & {
   /** The chart's construct id (file `<id>.k8s.yaml`). @default the system's name */
   readonly id?: string;
 };
 
-/** A ChartFactory for one system instance (a SystemChart), to mix systems in one `synthesizeCharts` call. */
-export function systemChart<S extends z.ZodType>(instance: SystemInstance<S>): ChartFactory {
-  const id = instance.id ?? instance.system.name;
-  return { id, create: (app, chartId) => new SystemChart(app, chartId, instance) };
+/** A ChartFactory for one chart instance (a RawChart), to mix charts in one `synthesizeCharts` call. */
+export function chartInstance<S extends z.ZodType>(instance: ChartInstance<S>): ChartFactory {
+  const id = instance.id ?? instance.chart.name;
+  return { id, create: (app, chartId) => new RawChart(app, chartId, instance) };
 }
 
 function createChart(source: ChartSource, app: App): Chart {
@@ -76,6 +76,7 @@ function synthOne(source: ChartSource, options: SynthOptions): [string, string] 
   if (chart.node.scope !== app || chart.node.id !== source.id) throw new Error(`${where}: create() must return a Chart made directly under the App with id "${source.id}"`);
   if (app.node.children.length !== 1) throw new Error(`${where}: create() made ${app.node.children.length} constructs under the App; make exactly one Chart`);
   // Dependency resolution, validation and ordering of this chart alone: what App.synth() does per chart.
+  assertUniqueNames(chart);
   const objects = chart.toJson();
   // cdk8s records nested charts and cross-chart dependencies as dependencies of the chart; App.synth()
   // then writes every file of the App under an index prefix (0000-...), which one chart alone cannot know.
@@ -133,20 +134,20 @@ export function synthesizeCharts(charts: Iterable<ChartSource>, outdir: string, 
   return [...files.keys()];
 }
 
-function* systemCharts<S extends z.ZodType>(instances: Iterable<SystemInstance<S>>): Generator<ChartFactory> {
-  for (const instance of instances) yield systemChart(instance);
+function* chartInstances<S extends z.ZodType>(instances: Iterable<ChartInstance<S>>): Generator<ChartFactory> {
+  for (const instance of instances) yield chartInstance(instance);
 }
 
 /**
- * `synthesizeCharts` for instances of a system: one SystemChart each (its own id, namespace, values), as
- * `new SystemChart(app, id, props)` in one App followed by `app.synth()` would write them, in linear time.
+ * `synthesizeCharts` for instances of a chart definition: one RawChart each (its own id, namespace, values),
+ * as `new RawChart(app, id, props)` in one App followed by `app.synth()` would write them, in linear time.
  *
  * ```ts
- * synthSystems(tenants.map((t) => ({ id: t.name, system: mdIcapsrvSystem, namespace: t.name, values: t.values })), 'dist');
+ * synthInstances(tenants.map((t) => ({ id: t.name, chart: mdIcapsrvChart, namespace: t.name, values: t.values })), 'dist');
  * ```
  *
- * To mix systems in one output directory, use `synthesizeCharts(instances.map(systemChart), outdir)`.
+ * To mix charts in one output directory, use `synthesizeCharts(instances.map(chartInstance), outdir)`.
  */
-export function synthSystems<S extends z.ZodType>(instances: Iterable<SystemInstance<S>>, outdir: string, options: SynthOptions = {}): string[] {
-  return synthesizeCharts(systemCharts(instances), outdir, options);
+export function synthInstances<S extends z.ZodType>(instances: Iterable<ChartInstance<S>>, outdir: string, options: SynthOptions = {}): string[] {
+  return synthesizeCharts(chartInstances(instances), outdir, options);
 }

@@ -8,23 +8,82 @@
  *   `$.Values.image.tag`). Conditions and expressions become template markers, and the Helm emitter turns
  *   the object tree into `templates/*.yaml` with `{{ }}`.
  *
- * Construct code must therefore never branch on a value or compute with one directly; it goes through
- * `when`, `fields`, `items`, `choose`, `and`, ... The equivalence tests (helm template vs raw synthesis on
- * random values) are what prove a construct kept to that rule.
+ * Construct code therefore never branches on a value or computes with one directly: values are typed
+ * `Value<T>`, which TypeScript will not branch on (`if`, `? :`, `&&`), add, or compare, and construct code
+ * goes through `when`, `fieldsIf`, `itemsIf`, `ifElse`, `and`, `add`, `eq`, ... instead. What TypeScript
+ * cannot catch (a number or boolean put into a string) stops helm-mode synthesis, naming the object; the
+ * equivalence proof (helm template vs raw synthesis on random values) covers the rest.
  */
 import { createHash } from 'node:crypto';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
+import { ChartError } from './errors';
+import { parseValues } from './schema';
 
 /** Where a release lands; in Helm these are `.Release.*`, in raw mode they are given. */
 export interface ReleaseInfo {
   /** Release name; the `app.kubernetes.io/instance` label. */
-  readonly name: string;
+  readonly name: Value<string>;
   /** Namespace every namespaced object is created in. */
-  readonly namespace: string;
+  readonly namespace: Value<string>;
   /** The tool that manages the objects (`app.kubernetes.io/managed-by`); Helm says "Helm". */
-  readonly service: string;
+  readonly service: Value<string>;
+}
+
+/** A release given concretely (raw synthesis). */
+export function release(name: string, namespace: string, service: string): ReleaseInfo {
+  return { name: constant(name), namespace: constant(namespace), service: constant(service) };
+}
+
+declare const VALUE: unique symbol;
+
+/**
+ * A value from the chart's values as construct code sees it: in raw synthesis the value itself, in a Helm
+ * chart a template expression. TypeScript does not take it for a boolean, number or string, so branching
+ * on it (`if`, `? :`, `&&`), computing with it (`+`, `-`) or comparing it (`===`) is a compile error: use
+ * Render's `when`, `fieldsIf`, `ifElse`, `add`, `eq`, ... A string value may be interpolated into a string.
+ */
+export interface Value<T> {
+  (): never;
+  readonly [VALUE]: T;
+}
+
+/** What Render accepts: a constant or a value. */
+export type Val<T> = T | Value<T>;
+
+type Leaf = string | number | boolean | null | undefined;
+
+/**
+ * Values as construct code sees them: objects stay objects (so `values.tls.https` works), and every leaf,
+ * list and map is one Value.
+ */
+export type Values<T> = [T] extends [Leaf]
+  ? Value<T>
+  : T extends readonly unknown[]
+    ? Value<T>
+    : string extends keyof T
+      ? Value<T>
+      : { readonly [K in keyof T]-?: Values<T[K]> };
+
+/**
+ * The string that stands for a string value inside objects: the value itself in raw mode, a token that
+ * the Helm emitter turns into a template expression in helm mode. For engine code that hands names to
+ * cdk8s; construct code puts values into objects as they are.
+ */
+export function text(v: Val<string>): string {
+  return v as unknown as string;
+}
+
+/** A constant as a value (it is one: a value that does not depend on the chart's values). */
+export function constant<T>(v: T): Value<T> {
+  return v as unknown as Value<T>;
+}
+
+/** The chart being rendered: its name and version make the `helm.sh/chart` label and name its templates. */
+export interface ChartRef {
+  readonly name: string;
+  readonly version: string;
 }
 
 /** A JSON-like value that may hold tokens and template markers (helm mode). */
@@ -38,6 +97,8 @@ const MARKER_RE = /^\u27e6m(\d+)\u27e7$/;
 export interface TokenInfo {
   readonly expr: string;
   readonly shape: 'scalar' | 'map' | 'list';
+  /** What a scalar is, where known: a number or boolean must not be put into a string. */
+  readonly kind?: 'string' | 'number' | 'boolean' | 'other';
   /** For list-valued tokens: the element schema, so `each` can build element tokens. */
   readonly element?: z.ZodType;
 }
@@ -103,6 +164,9 @@ function schemaType(s: z.ZodType): string {
 
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The token kind of a values leaf, by its schema type. */
+const LEAF_KINDS: Record<string, TokenInfo['kind']> = { string: 'string', enum: 'string', number: 'number', int: 'number', boolean: 'boolean' };
+
 /** `$.Values.a.b`, or `(index $.Values "a-b")` where a key is not a Go identifier. */
 function fieldExpr(base: string, key: string): string {
   return IDENT_RE.test(key) ? `${base}.${key}` : `(index ${base} ${JSON.stringify(key)})`;
@@ -129,7 +193,7 @@ export abstract class Render {
       if (found) return found;
     }
     const chart = Chart.of(scope);
-    const render = new RawRender({ name: chart.node.id, namespace: chart.namespace ?? 'default', service: 'cdk8s' });
+    const render = new RawRender(release(chart.node.id, chart.namespace ?? 'default', 'cdk8s'));
     Render.attach(chart, render);
     return render;
   }
@@ -137,135 +201,165 @@ export abstract class Render {
   abstract readonly mode: 'raw' | 'helm';
   /** Release name, namespace and managing tool. */
   abstract readonly release: ReleaseInfo;
+  /** The chart being rendered; undefined for constructs used in a plain cdk8s Chart. */
+  abstract readonly chart: ChartRef | undefined;
 
-  /** Values under `root` typed as T: concrete in raw mode, token mirrors in helm mode. */
-  abstract values<T>(schema: z.ZodType<T>, data: unknown): T;
+  /**
+   * The values a construct renders with. Raw mode: `props` coalesced over the schema's defaults and
+   * checked (a ValuesError names each wrong value). Helm mode: `props` as given, normally the chart's
+   * values (or a part of them, e.g. `values.icap` in a bigger chart), whose leaves are template
+   * expressions; keys `props` lacks are the schema's defaults, as constants.
+   */
+  abstract values<S extends z.ZodType>(what: string, schema: S, props: unknown): Values<z.output<S>>;
+  /** Where a values object comes from in the chart's values (`icap` for `$.Values.icap`, '' for the root); undefined when it is not one. */
+  abstract valuesPath(values: unknown): string | undefined;
 
   /** Create the objects `body` makes only when `cond` holds (a whole `{{- if }}` around each object). */
   abstract when(cond: unknown, body: () => void): void;
   /** Fields to spread into an object, present only when `cond` holds. */
-  abstract fields<T extends object>(cond: unknown, fields: T): Partial<T>;
+  abstract fieldsIf<T extends object>(cond: unknown, fields: T): Partial<T>;
   /** Items to spread into a list, present only when `cond` holds. */
-  abstract items<T>(cond: unknown, items: T[]): T[];
-  /** Items of a list-valued value, spliced into a list. */
-  abstract splice<T>(list: T[]): T[];
-  /** A list built by mapping each element of a list-valued value (a `range` in Helm). */
-  abstract each<E, T>(list: E[], fn: (element: E) => T): T[];
-  /** Entries of a map-valued value merged into an object. Keys must not collide with the object's own. */
-  abstract merge<T extends object>(base: T, extra: Record<string, string> | undefined): T;
-  /** Map-valued values combined; later maps win on equal keys. */
-  abstract mergeMaps(...maps: Record<string, string>[]): Record<string, string>;
+  abstract itemsIf<T>(cond: unknown, items: T[]): T[];
+  /** The items of a list value, to spread into a list. */
+  abstract itemsOf<T>(list: Val<readonly T[]>): T[];
+  /** A list built by mapping each element of a list value (a `range` in Helm). */
+  abstract each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[];
+  /** `base` with the entries of a map value added (keys must not collide with base's own). */
+  abstract withEntriesOf<T extends object>(base: T, map: Val<Record<string, unknown>> | undefined): T;
+  /** Map values combined; later maps win on equal keys. */
+  abstract mergeMaps(...maps: Val<Record<string, string>>[]): Value<Record<string, string>>;
   /** `a` when `cond` holds, else `b` (scalars only). */
-  abstract choose<T extends string | number | boolean>(cond: unknown, a: T, b: T): T;
+  abstract ifElse<T extends string | number | boolean>(cond: unknown, a: Val<T>, b: Val<T>): Value<T>;
   /** The first of the arguments that is non-empty. */
-  abstract coalesce(...values: string[]): string;
-  abstract not(cond: unknown): boolean;
-  abstract and(...conds: unknown[]): boolean;
-  abstract or(...conds: unknown[]): boolean;
+  abstract coalesce(...values: Val<string>[]): Value<string>;
+  abstract not(cond: unknown): Value<boolean>;
+  abstract and(...conds: unknown[]): Value<boolean>;
+  abstract or(...conds: unknown[]): Value<boolean>;
   /** String equality (both sides strings). */
-  abstract eq(a: string, b: string): boolean;
+  abstract eq(a: Val<string>, b: Val<string>): Value<boolean>;
   /** The sum of integers (e.g. a grace period made of a drain delay and a shutdown budget). */
-  abstract add(...values: number[]): number;
-  /** A number as its decimal string (e.g. a port in a ConfigMap). */
-  abstract str(v: number | boolean): string;
+  abstract add(...values: Val<number>[]): Value<number>;
+  /** A number or boolean as its JSON text (e.g. a port in a ConfigMap, or in a string). */
+  abstract str(v: Val<number | boolean>): Value<string>;
   /** Base64 of a string, for Secret `data`. */
-  abstract b64(v: string): string;
+  abstract b64(v: Val<string>): Value<string>;
   /** JSON text of a value as Helm's `toJson` writes it (map keys sorted), e.g. a list written into one env var. */
-  abstract json(v: unknown): string;
+  abstract json(v: unknown): Value<string>;
   /**
    * SHA-256 (hex) of a string map as Helm's `toJson` writes it (keys sorted): a pod annotation that
    * changes when the ConfigMap it reads changes, so `helm upgrade` and `kubectl apply` roll the pods.
    * With `length`, only the first `length` hex digits (e.g. a name suffix).
    */
-  abstract checksum(data: Record<string, string>, length?: number): string;
+  abstract checksum(data: Record<string, Val<string>>, length?: number): Value<string>;
   /**
    * The base64 value of `key` in the live Secret `name` when that Secret was written by an older chart
    * version of this release, one that rendered generated values into its manifest; empty otherwise, and
    * always empty where nothing can be looked up (raw synthesis, `helm template`, GitOps tools). It lets
    * the upgrade from such a version carry the value over instead of losing it (see CredentialGenerator).
    */
-  abstract olderChartValue(name: string, key: string): string;
-  /** A map defined once as a named template (`_helpers.tpl`) and included where used. */
-  abstract namedMap(name: string, build: () => Record<string, string>): Record<string, string>;
+  abstract olderChartValue(name: Val<string>, key: string): Value<string>;
+  /** A map defined once as the named template `name` (`_helpers.tpl`) and included where used. */
+  abstract namedMap(name: string, build: () => Record<string, Val<string>>): Record<string, Val<string>>;
   /** An object's name: the product's default name behind the release's optional name prefix. */
-  abstract objectName(prefix: string, base: string): string;
+  abstract objectName(prefix: Val<string>, base: Val<string>): Value<string>;
+  /** A name unique to the release, as `helm create` makes them: `<release>-<base>`, at most 63 characters. */
+  abstract releaseScopedName(base: Val<string>): Value<string>;
 }
 
-/** Concrete evaluation. */
+/**
+ * Concrete evaluation. Values are plain JavaScript values typed as Value<T>; this class is where they
+ * are used as what they are.
+ */
 export class RawRender extends Render {
   public readonly mode = 'raw' as const;
+  public readonly chart: ChartRef | undefined;
 
-  constructor(public readonly release: ReleaseInfo) {
+  constructor(
+    public readonly release: ReleaseInfo,
+    chart?: ChartRef,
+  ) {
     super();
+    this.chart = chart;
   }
 
-  values<T>(schema: z.ZodType<T>, data: unknown): T {
-    return schema.parse(data);
+  values<S extends z.ZodType>(what: string, schema: S, props: unknown): Values<z.output<S>> {
+    return parseValues(what, schema, props) as Values<z.output<S>>;
+  }
+  valuesPath(_values: unknown): string | undefined {
+    return undefined;
   }
   when(cond: unknown, body: () => void): void {
     if (goTruthy(cond)) body();
   }
-  fields<T extends object>(cond: unknown, fields: T): Partial<T> {
+  fieldsIf<T extends object>(cond: unknown, fields: T): Partial<T> {
     return goTruthy(cond) ? fields : {};
   }
-  items<T>(cond: unknown, items: T[]): T[] {
+  itemsIf<T>(cond: unknown, items: T[]): T[] {
     return goTruthy(cond) ? items : [];
   }
-  splice<T>(list: T[]): T[] {
-    return list ?? [];
+  itemsOf<T>(list: Val<readonly T[]>): T[] {
+    return [...(plain(list) ?? [])];
   }
-  each<E, T>(list: E[], fn: (element: E) => T): T[] {
-    return (list ?? []).map(fn);
+  each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[] {
+    return (plain(list) ?? []).map((e) => fn(e as Values<E>));
   }
-  merge<T extends object>(base: T, extra: Record<string, string> | undefined): T {
-    return { ...base, ...(extra ?? {}) };
+  withEntriesOf<T extends object>(base: T, map: Val<Record<string, unknown>> | undefined): T {
+    return { ...base, ...(plain(map) ?? {}) };
   }
-  mergeMaps(...maps: Record<string, string>[]): Record<string, string> {
-    return Object.assign({}, ...maps);
+  mergeMaps(...maps: Val<Record<string, string>>[]): Value<Record<string, string>> {
+    return constant(Object.assign({}, ...maps.map(plain)) as Record<string, string>);
   }
-  choose<T extends string | number | boolean>(cond: unknown, a: T, b: T): T {
-    return goTruthy(cond) ? a : b;
+  ifElse<T extends string | number | boolean>(cond: unknown, a: Val<T>, b: Val<T>): Value<T> {
+    return (goTruthy(cond) ? a : b) as Value<T>;
   }
-  coalesce(...values: string[]): string {
-    return values.find(goTruthy) ?? '';
+  coalesce(...values: Val<string>[]): Value<string> {
+    return constant(values.map(plain).find(goTruthy) ?? '');
   }
-  not(cond: unknown): boolean {
-    return !goTruthy(cond);
+  not(cond: unknown): Value<boolean> {
+    return constant(!goTruthy(cond));
   }
-  and(...conds: unknown[]): boolean {
-    return conds.every(goTruthy);
+  and(...conds: unknown[]): Value<boolean> {
+    return constant(conds.every(goTruthy));
   }
-  or(...conds: unknown[]): boolean {
-    return conds.some(goTruthy);
+  or(...conds: unknown[]): Value<boolean> {
+    return constant(conds.some(goTruthy));
   }
-  eq(a: string, b: string): boolean {
-    return a === b;
+  eq(a: Val<string>, b: Val<string>): Value<boolean> {
+    return constant(plain(a) === plain(b));
   }
-  add(...values: number[]): number {
-    return values.reduce((a, b) => a + b, 0);
+  add(...values: Val<number>[]): Value<number> {
+    return constant(values.map(plain).reduce((x, y) => x + y, 0));
   }
-  str(v: number | boolean): string {
-    return JSON.stringify(v);
+  str(v: Val<number | boolean>): Value<string> {
+    return constant(JSON.stringify(plain(v)));
   }
-  b64(v: string): string {
-    return Buffer.from(v ?? '', 'utf8').toString('base64');
+  b64(v: Val<string>): Value<string> {
+    return constant(Buffer.from(plain(v) ?? '', 'utf8').toString('base64'));
   }
-  json(v: unknown): string {
-    return goJson(v);
+  json(v: unknown): Value<string> {
+    return constant(goJson(v));
   }
-  checksum(data: Record<string, string>, length?: number): string {
+  checksum(data: Record<string, Val<string>>, length?: number): Value<string> {
     const hex = createHash('sha256').update(goJson(data), 'utf8').digest('hex');
-    return length === undefined ? hex : hex.slice(0, length);
+    return constant(length === undefined ? hex : hex.slice(0, length));
   }
-  olderChartValue(_name: string, _key: string): string {
-    return '';
+  olderChartValue(_name: Val<string>, _key: string): Value<string> {
+    return constant('');
   }
-  namedMap(_name: string, build: () => Record<string, string>): Record<string, string> {
+  namedMap(_name: string, build: () => Record<string, Val<string>>): Record<string, Val<string>> {
     return build();
   }
-  objectName(prefix: string, base: string): string {
-    return `${prefix}${base}`;
+  objectName(prefix: Val<string>, base: Val<string>): Value<string> {
+    return constant(`${plain(prefix)}${plain(base)}`);
   }
+  releaseScopedName(base: Val<string>): Value<string> {
+    return constant(`${plain(this.release.name)}-${plain(base)}`.slice(0, 63).replace(/-+$/, ''));
+  }
+}
+
+/** In raw mode a Value<T> is the T itself. */
+function plain<T>(v: Val<T>): T {
+  return v as T;
 }
 
 /** A named template collected for `_helpers.tpl`. */
@@ -282,25 +376,32 @@ export class HelmRender extends Render {
   private readonly markers: Marker[] = [];
   private readonly conditions = new WeakMap<ApiObject, string[]>();
   public readonly namedTemplates = new Map<string, NamedTemplate>();
+  /** The values expression each mirrored object stands for. */
+  private readonly mirrors = new WeakMap<object, string>();
   private rangeVars = 0;
 
   /**
-   * @param chartName prefix of the named templates (`<chartName>.labels`, ...)
+   * @param chart the chart: its name prefixes the named templates (`<chart>.labels`, ...)
    * @param scope the construct whose ApiObjects `when` tags with conditions
    */
-  constructor(public readonly chartName: string, private readonly scope: Construct) {
+  constructor(public readonly chart: ChartRef, private readonly scope: Construct) {
     super();
     this.release = {
-      name: this.token('$.Release.Name'),
-      namespace: this.token('$.Release.Namespace'),
-      service: this.token('$.Release.Service'),
+      name: this.value('$.Release.Name', 'string'),
+      namespace: this.value('$.Release.Namespace', 'string'),
+      service: this.value('$.Release.Service', 'string'),
     };
   }
 
   /** A fresh token standing for `expr`. */
-  public token(expr: string, shape: TokenInfo['shape'] = 'scalar', element?: z.ZodType): string {
-    this.tokens.push({ expr, shape, element });
+  public token(expr: string, shape: TokenInfo['shape'] = 'scalar', element?: z.ZodType, kind: TokenInfo['kind'] = 'other'): string {
+    this.tokens.push({ expr, shape, element, kind });
     return `\u27e6${this.tokens.length - 1}\u27e7`;
+  }
+
+  /** A scalar token of a known kind, typed as the value it stands for. */
+  private value<T>(expr: string, kind: TokenInfo['kind']): Value<T> {
+    return this.token(expr, 'scalar', undefined, kind) as unknown as Value<T>;
   }
 
   /** The token behind a whole-token string, if it is one. */
@@ -338,7 +439,13 @@ export class HelmRender extends Render {
       const args: string[] = [];
       const format = v.split(TOKEN_RE).map((part, i) => {
         if (i % 2 === 1) {
-          args.push(this.tokens[Number(part)]!.expr);
+          const token = this.tokens[Number(part)]!;
+          if (token.kind === 'number' || token.kind === 'boolean') {
+            throw new ChartError(
+              `the ${token.kind} ${token.expr} is put into a string, where a Helm chart would print it as Go formats it (8000 as 8e+03): use render.str() for it`,
+            );
+          }
+          args.push(token.expr);
           return '%v';
         }
         return part.replace(/%/g, '%%');
@@ -353,8 +460,39 @@ export class HelmRender extends Render {
     return goLiteral(v);
   }
 
-  values<T>(schema: z.ZodType<T>, _data: unknown): T {
-    return this.mirror(schema, '$.Values') as T;
+  /** The name of the chart: the prefix of its named templates. */
+  public get chartName(): string {
+    return this.chart.name;
+  }
+
+  /** The chart's values, from the root: every leaf a template expression. */
+  public rootValues<S extends z.ZodType>(schema: S): Values<z.output<S>> {
+    return this.mirror(schema, '$.Values') as Values<z.output<S>>;
+  }
+
+  values<S extends z.ZodType>(_what: string, schema: S, props: unknown): Values<z.output<S>> {
+    return this.resolve(schema, props) as Values<z.output<S>>;
+  }
+
+  valuesPath(values: unknown): string | undefined {
+    const expr = values !== null && typeof values === 'object' ? this.mirrors.get(values) : undefined;
+    return expr === undefined ? undefined : expr.replace(/^\$\.Values\.?/, '');
+  }
+
+  /** `props` against `schema`: mirrored parts and tokens as they are, missing keys as the schema's defaults. */
+  private resolve(schema: z.ZodType, props: unknown): unknown {
+    if (props === undefined) {
+      const d = schema.safeParse(undefined);
+      return d.success ? d.data : undefined;
+    }
+    if (this.tokenInfo(props) || (props !== null && typeof props === 'object' && this.mirrors.has(props))) return props;
+    const inner = unwrapSchema(schema);
+    if (schemaType(inner) !== 'object' || props === null || typeof props !== 'object' || Array.isArray(props)) return props;
+    const shape = (inner as z.ZodObject).shape as Record<string, z.ZodType>;
+    const given = props as Record<string, unknown>;
+    const unknownKeys = Object.keys(given).filter((k) => !(k in shape));
+    if (unknownKeys.length > 0) throw new Error(`unknown values ${unknownKeys.join(', ')}`);
+    return Object.fromEntries(Object.entries(shape).map(([key, child]) => [key, this.resolve(child, given[key])]));
   }
 
   private mirror(schema: z.ZodType, expr: string): unknown {
@@ -364,13 +502,14 @@ export class HelmRender extends Render {
       const shape = (inner as z.ZodObject).shape as Record<string, z.ZodType>;
       const out: Record<string, unknown> = {};
       for (const [key, child] of Object.entries(shape)) out[key] = this.mirror(child, fieldExpr(expr, key));
+      this.mirrors.set(out, expr);
       return out;
     }
     if (type === 'array') {
       return this.token(expr, 'list', (inner as z.ZodArray<z.ZodType>).element);
     }
     if (type === 'record') return this.token(expr, 'map');
-    return this.token(expr, 'scalar');
+    return this.token(expr, 'scalar', undefined, LEAF_KINDS[type] ?? 'other');
   }
 
   when(cond: unknown, body: () => void): void {
@@ -386,97 +525,106 @@ export class HelmRender extends Render {
     }
   }
 
-  fields<T extends object>(cond: unknown, fields: T): Partial<T> {
+  fieldsIf<T extends object>(cond: unknown, fields: T): Partial<T> {
     if (!this.isSymbolic(cond)) return goTruthy(cond) ? fields : {};
     return { [this.marker({ type: 'if', cond: this.expr(cond) })]: fields } as unknown as Partial<T>;
   }
 
-  items<T>(cond: unknown, items: T[]): T[] {
+  itemsIf<T>(cond: unknown, items: T[]): T[] {
     if (!this.isSymbolic(cond)) return goTruthy(cond) ? items : [];
     return [{ [this.marker({ type: 'if', cond: this.expr(cond) })]: items } as unknown as T];
   }
 
-  splice<T>(list: T[]): T[] {
+  itemsOf<T>(list: Val<readonly T[]>): T[] {
     return [{ [this.marker({ type: 'splice', expr: this.expr(list) })]: true } as unknown as T];
   }
 
-  each<E, T>(list: E[], fn: (element: E) => T): T[] {
+  each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[] {
     const info = this.tokenInfo(list);
     if (!info?.element) throw new Error('each() needs a list-valued value');
     const variable = `$e${this.rangeVars++}`;
-    const element = this.mirror(info.element, variable) as E;
+    const element = this.mirror(info.element, variable) as Values<E>;
     return [{ [this.marker({ type: 'range', variable, expr: info.expr })]: fn(element) } as unknown as T];
   }
 
-  merge<T extends object>(base: T, extra: Record<string, string> | undefined): T {
-    return { ...base, [this.marker({ type: 'merge', expr: this.expr(extra) })]: true } as T;
+  withEntriesOf<T extends object>(base: T, map: Val<Record<string, unknown>> | undefined): T {
+    return { ...base, [this.marker({ type: 'merge', expr: this.expr(map) })]: true } as T;
   }
 
-  mergeMaps(...maps: Record<string, string>[]): Record<string, string> {
+  mergeMaps(...maps: Val<Record<string, string>>[]): Value<Record<string, string>> {
     // Not sprig's merge/mergeOverwrite: both let an empty string lose to another map's value.
     const args = maps.map((m) => this.expr(m)).join(' ');
-    return this.token(`(fromJson (include "${this.chartName}.mergeMaps" (list ${args})))`, 'map') as unknown as Record<string, string>;
+    return this.token(`(fromJson (include "${this.chartName}.mergeMaps" (list ${args})))`, 'map') as unknown as Value<Record<string, string>>;
   }
 
-  choose<T extends string | number | boolean>(cond: unknown, a: T, b: T): T {
-    if (!this.isSymbolic(cond)) return goTruthy(cond) ? a : b;
-    return this.token(`(ternary ${this.expr(a)} ${this.expr(b)} ${this.bool(cond)})`) as T;
+  ifElse<T extends string | number | boolean>(cond: unknown, a: Val<T>, b: Val<T>): Value<T> {
+    if (!this.isSymbolic(cond)) return (goTruthy(cond) ? a : b) as Value<T>;
+    return this.value(`(ternary ${this.expr(a)} ${this.expr(b)} ${this.bool(cond)})`, this.kindOf(a, b));
   }
 
-  coalesce(...values: string[]): string {
-    return this.token(`(coalesce ${values.map((v) => this.expr(v)).join(' ')})`);
+  coalesce(...values: Val<string>[]): Value<string> {
+    return this.value(`(coalesce ${values.map((v) => this.expr(v)).join(' ')})`, 'string');
   }
 
-  not(cond: unknown): boolean {
-    return this.token(`(not ${this.expr(cond)})`) as unknown as boolean;
+  not(cond: unknown): Value<boolean> {
+    return this.value(`(not ${this.expr(cond)})`, 'boolean');
   }
 
-  and(...conds: unknown[]): boolean {
-    return this.token(`(and ${conds.map((c) => this.expr(c)).join(' ')})`) as unknown as boolean;
+  and(...conds: unknown[]): Value<boolean> {
+    return this.value(`(and ${conds.map((c) => this.expr(c)).join(' ')})`, 'boolean');
   }
 
-  or(...conds: unknown[]): boolean {
-    return this.token(`(or ${conds.map((c) => this.expr(c)).join(' ')})`) as unknown as boolean;
+  or(...conds: unknown[]): Value<boolean> {
+    return this.value(`(or ${conds.map((c) => this.expr(c)).join(' ')})`, 'boolean');
   }
 
-  eq(a: string, b: string): boolean {
-    return this.token(`(eq (toString ${this.expr(a)}) ${this.expr(b)})`) as unknown as boolean;
+  eq(a: Val<string>, b: Val<string>): Value<boolean> {
+    return this.value(`(eq (toString ${this.expr(a)}) ${this.expr(b)})`, 'boolean');
   }
 
-  add(...values: number[]): number {
-    return this.token(`(add ${values.map((v) => this.expr(v)).join(' ')})`) as unknown as number;
+  add(...values: Val<number>[]): Value<number> {
+    return this.value(`(add ${values.map((v) => this.expr(v)).join(' ')})`, 'number');
   }
 
-  str(v: number | boolean): string {
-    return this.token(`(toJson ${this.expr(v)})`);
+  str(v: Val<number | boolean>): Value<string> {
+    return this.value(`(toJson ${this.expr(v)})`, 'string');
   }
 
-  b64(v: string): string {
-    return this.token(`(b64enc (toString ${this.expr(v)}))`);
+  b64(v: Val<string>): Value<string> {
+    return this.value(`(b64enc (toString ${this.expr(v)}))`, 'string');
   }
 
-  json(v: unknown): string {
-    return this.token(`(toJson ${this.expr(v)})`);
+  json(v: unknown): Value<string> {
+    return this.value(`(toJson ${this.expr(v)})`, 'string');
   }
 
-  checksum(data: Record<string, string>, length?: number): string {
+  checksum(data: Record<string, Val<string>>, length?: number): Value<string> {
     const entries = Object.entries(data).map(([k, v]) => `${goLiteral(k)} ${this.expr(v)}`);
     const hash = `(sha256sum (toJson (dict ${entries.join(' ')})))`;
-    return this.token(length === undefined ? hash : `(trunc ${length} ${hash})`);
+    return this.value(length === undefined ? hash : `(trunc ${length} ${hash})`, 'string');
   }
 
-  olderChartValue(name: string, key: string): string {
-    return this.token(`(include "${this.chartName}.olderChartValue" (dict "root" $ "name" ${this.expr(name)} "key" ${goLiteral(key)}))`);
+  olderChartValue(name: Val<string>, key: string): Value<string> {
+    return this.value(`(include "${this.chartName}.olderChartValue" (dict "root" $ "name" ${this.expr(name)} "key" ${goLiteral(key)}))`, 'string');
   }
 
-  namedMap(name: string, build: () => Record<string, string>): Record<string, string> {
-    const template = `${this.chartName}.${name}`;
-    if (!this.namedTemplates.has(template)) this.namedTemplates.set(template, { name: template, body: build() as Json });
-    return { [this.marker({ type: 'include', template })]: 'true' };
+  namedMap(name: string, build: () => Record<string, Val<string>>): Record<string, Val<string>> {
+    if (!this.namedTemplates.has(name)) this.namedTemplates.set(name, { name, body: build() as Json });
+    return { [this.marker({ type: 'include', template: name })]: 'true' };
   }
 
-  objectName(prefix: string, base: string): string {
-    return this.token(`(include "${this.chartName}.objectName" (dict "root" $ "prefix" ${this.expr(prefix)} "name" ${this.expr(base)}))`);
+  objectName(prefix: Val<string>, base: Val<string>): Value<string> {
+    return this.value(`(include "${this.chartName}.objectName" (dict "root" $ "prefix" ${this.expr(prefix)} "name" ${this.expr(base)}))`, 'string');
+  }
+
+  releaseScopedName(base: Val<string>): Value<string> {
+    return this.value(`(include "${this.chartName}.releaseScopedName" (dict "root" $ "name" ${this.expr(base)}))`, 'string');
+  }
+
+  /** The kind of what `ifElse` picks from: the kind of its constants or tokens, when they agree. */
+  private kindOf(...vs: unknown[]): TokenInfo['kind'] {
+    const kinds = new Set(vs.map((v) => this.tokenInfo(v)?.kind ?? (typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'string')));
+    return kinds.size === 1 ? [...kinds][0]! : 'other';
   }
 
   /** A boolean Go expression for a condition (Go's `ternary` wants a real bool). */

@@ -1,13 +1,8 @@
-import { SystemDefinition } from '../core/system';
-import { mdCoreSystem } from './md-core';
-import { mdIcapsrvSystem } from './md-icapsrv';
-import { multisiteInitSystem } from './multisite-init';
-import { svServerSystem } from './sv-server';
+import { ChartDefinition } from '../core/chart';
+import { mdCoreChart } from './md-core';
+import { mdIcapsrvChart } from './md-icapsrv';
+import { multisiteInitChart } from './multisite-init';
+import { svServerChart } from './sv-server';
 
-/** Every system of the stack, in the order charts and manifests are written. */
-export const systems: readonly SystemDefinition[] = [
-  mdIcapsrvSystem as unknown as SystemDefinition,
-  mdCoreSystem as unknown as SystemDefinition,
-  svServerSystem as unknown as SystemDefinition,
-  multisiteInitSystem as unknown as SystemDefinition,
-];
+/** Every system of the stack as a chart definition, in the order charts and manifests are written. */
+export const systems: readonly ChartDefinition[] = [mdIcapsrvChart, mdCoreChart, svServerChart, multisiteInitChart];

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GENERATE_ANNOTATION } from '../../lib/constructs/secret';
 import { manifestsToYaml } from '../../lib/core/yaml';
-import { synthObjects } from '../../lib/core/system';
+import { synthObjects } from '../../lib/core/chart';
 import { systems } from '../../lib/systems';
 import { HELM_MAJORS, HelmMajor } from '../../lib/tooling/helm';
 import { profiles } from './profiles';
@@ -53,7 +53,7 @@ function credentials(kube: Kube, ns: string, names: string[]): Record<string, Re
 /** The generated Secrets a chart creates with default values, and the keys generated in each. */
 function generatedSecrets(systemName: string): Record<string, string[]> {
   const system = systems.find((s) => s.name === systemName)!;
-  const { objects } = synthObjects({ system, releaseName: RELEASE, namespace: 'x' });
+  const { objects } = synthObjects({ chart: system, releaseName: RELEASE, namespace: 'x' });
   return Object.fromEntries(
     (objects as Secret[])
       .filter((o) => o.metadata.annotations?.[GENERATE_ANNOTATION])
@@ -63,7 +63,7 @@ function generatedSecrets(systemName: string): Record<string, string[]> {
 
 function rawManifests(systemName: string, ns: string): string {
   const system = systems.find((s) => s.name === systemName)!;
-  return manifestsToYaml(synthObjects({ system, releaseName: RELEASE, namespace: ns }).objects);
+  return manifestsToYaml(synthObjects({ chart: system, releaseName: RELEASE, namespace: ns }).objects);
 }
 
 const charts = chartDirs().filter((c) => Object.keys(generatedSecrets(c.name)).length > 0);

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { renderChart, synthObjects, SystemDefinition } from '../../lib/core/system';
+import { synthObjects, ChartDefinition } from '../../lib/core/chart';
+import { renderChart } from '../../lib/core/helm-chart';
 import { manifestsToYaml } from '../../lib/core/yaml';
 import { HelmMajor, runHelm } from '../../lib/tooling/helm';
 import { k8sYamlToJson } from '../../lib/tooling/yaml2json';
@@ -26,7 +27,7 @@ export function parseStream(text: string): K8sObject[] {
 const chartDirs = new Map<string, string>();
 
 /** The chart rendered fresh from the current code into a temp dir (not the committed charts/). */
-export function chartDir(system: SystemDefinition): string {
+export function chartDir(system: ChartDefinition): string {
   let dir = chartDirs.get(system.name);
   if (!dir) {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `chart-${system.name}-`));
@@ -56,16 +57,16 @@ export function helmTemplate(major: HelmMajor, chart: string, values: unknown, e
   }
 }
 
-export function helmObjects(major: HelmMajor, system: SystemDefinition, values: unknown): K8sObject[] {
+export function helmObjects(major: HelmMajor, system: ChartDefinition, values: unknown): K8sObject[] {
   const r = helmTemplate(major, chartDir(system), values);
   if (r.code !== 0) throw new Error(`helm ${major} template failed for ${JSON.stringify(values)}:\n${r.stderr}`);
   return parseStream(r.stdout);
 }
 
 /** Raw synthesis for the same release, serialized as `npm run synth` writes it and parsed back as Kubernetes reads it. */
-export function rawObjects(system: SystemDefinition, values: unknown): { objects: K8sObject[] } {
+export function rawObjects(system: ChartDefinition, values: unknown): { objects: K8sObject[] } {
   const { objects } = synthObjects({
-    system,
+    chart: system,
     values: values as never,
     releaseName: RELEASE.name,
     namespace: RELEASE.namespace,
@@ -131,7 +132,7 @@ export function compareRenderings(raw: K8sObject[], helm: K8sObject[]): string[]
 }
 
 /** Render both ways and return the differences (plus the objects, for further assertions). */
-export function equivalence(major: HelmMajor, system: SystemDefinition, values: unknown) {
+export function equivalence(major: HelmMajor, system: ChartDefinition, values: unknown) {
   const raw = rawObjects(system, values);
   const helm = helmObjects(major, system, values);
   return { differences: compareRenderings(raw.objects, helm), raw: raw.objects, helm };
@@ -142,7 +143,7 @@ export function equivalence(major: HelmMajor, system: SystemDefinition, values: 
 export type Obj = { apiVersion: string; kind: string; metadata: any; [field: string]: any };
 
 /** Raw objects of a system for `values`, with lookups that name what exists when one is missing. */
-export function renderSystem(system: SystemDefinition, values: unknown = {}) {
+export function renderSystem(system: ChartDefinition, values: unknown = {}) {
   const objects = rawObjects(system, values).objects as Obj[];
   const find = (kind: string, name: string): Obj | undefined => objects.find((o) => o.kind === kind && o.metadata.name === name);
   const get = (kind: string, name: string): Obj => {

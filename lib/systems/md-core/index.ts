@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
-import { SystemDefinition } from '../../core/system';
-import { openSystem } from '../../constructs/identity';
-import { fieldEnv, opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
+import { defineChart } from '../../core/chart';
+import { Val, Value, Values } from '../../core/template';
+import { ComponentSpec, openSystem } from '../../constructs/identity';
+import { opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
+import { fieldEnv } from '../../constructs/pod';
 import { ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
@@ -16,9 +18,10 @@ const CHART_VERSION = '0.1.0';
 const COMPONENT = 'core';
 
 /** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdCoreProps = MdCoreValuesInput;
+export type MdCoreProps = MdCoreValuesInput | Values<MdCoreValues>;
 
-const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdCoreValues, version: (v: MdCoreValues) => v.image.tag };
+/** What the MdCore component is, in its own chart or composed into another. */
+export const mdCoreComponent: ComponentSpec<typeof mdCoreValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdCoreValues, version: (v) => v.image.tag };
 
 /**
  * MetaDefender Core: Deployment `md-core` (or blue/green slots), Service `md-core`, ConfigMap
@@ -27,11 +30,11 @@ const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadef
  */
 export class MdCore extends Construct {
   /** Name of the Service that serves the live version. */
-  public readonly serviceName: string;
+  public readonly serviceName: Value<string>;
 
   constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, SYSTEM, props);
+    const { render, v, identity } = openSystem(this, mdCoreComponent, props);
     const name = identity.name('md-core');
     this.serviceName = name;
 
@@ -44,7 +47,7 @@ export class MdCore extends Construct {
     });
 
     const configMapName = identity.name('mdcore-env');
-    const envData: Record<string, string> = {
+    const envData: Record<string, Val<string>> = {
       ACCEPT_EULA: render.str(v.acceptEula),
       ACTIVATION_SERVER: v.activationServer,
       REST_PORT: render.str(v.ports.rest),
@@ -68,7 +71,7 @@ export class MdCore extends Construct {
       data: envData,
     });
 
-    const scheme = render.choose(v.tls.https.enabled, 'HTTPS', 'HTTP');
+    const scheme = render.ifElse(v.tls.https.enabled, 'HTTPS', 'HTTP');
 
     const workload = new UpgradableDeployment(this, 'Workload', {
       identity,
@@ -96,8 +99,8 @@ export class MdCore extends Construct {
             probe: { port: 'rest', scheme },
             // A history migration can run for hours: a liveness probe would kill it (vendor pre-step).
             withoutLiveness: v.upgrade.migrateHistory,
-            volumeMounts: [...render.items(v.tls.https.enabled, [{ name: 'https-tls', mountPath: '/https_cert', readOnly: true }])],
-            volumes: [...render.items(v.tls.https.enabled, [tlsVolume('mdcore', 'https', v.tls.https, v.tls.fileMode)])],
+            volumeMounts: [...render.itemsIf(v.tls.https.enabled, [{ name: 'https-tls', mountPath: '/https_cert', readOnly: true }])],
+            volumes: [...render.itemsIf(v.tls.https.enabled, [tlsVolume('mdcore', 'https', v.tls.https, v.tls.fileMode)])],
           },
           req,
         ),
@@ -154,19 +157,20 @@ export class MdCore extends Construct {
 export class MdCoreTest extends Construct {
   constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
     super(scope, id);
-    const { v, identity } = openSystem(this, SYSTEM, props);
+    const { v, identity } = openSystem(this, mdCoreComponent, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'md-core-test', host: identity.name('md-core'), port: v.ports.rest, image: v.tests.image });
   }
 }
 
-export const mdCoreSystem: SystemDefinition<typeof mdCoreValues> = {
-  name: CHART,
-  schema: mdCoreValues,
-  appVersion: CORE_IMAGE_TAG,
-  chart: {
-    version: CHART_VERSION,
+export const mdCoreChart = defineChart({
+  name: mdCoreComponent.name,
+  schema: mdCoreComponent.schema,
+  metadata: {
+    version: mdCoreComponent.chartVersion,
+    appVersion: CORE_IMAGE_TAG,
     description: 'MetaDefender Core: multi-engine file scanning with its database, licence activation and rolling, recreate or blue-green upgrades.',
     kubeVersion: '>=1.30.0-0',
+    category: 'security',
     home: 'https://www.opswat.com/products/metadefender/core',
     sources: ['https://github.com/OPSWAT/metadefender-k8s'],
     maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
@@ -207,5 +211,5 @@ WARNING: no licence key given. Pods wait until Secret {{ printf "%smdcore-licens
 `,
   },
   build: (scope, values) => new MdCore(scope, CHART, values),
-  buildTests: (scope, values) => new MdCoreTest(scope, `${CHART}-test`, values),
-};
+  tests: (scope, values) => new MdCoreTest(scope, `${CHART}-test`, values),
+});

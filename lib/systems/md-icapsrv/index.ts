@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
-import { SystemDefinition } from '../../core/system';
-import { openSystem } from '../../constructs/identity';
-import { fieldEnv, opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
+import { defineChart } from '../../core/chart';
+import { Val, Value, Values } from '../../core/template';
+import { ComponentSpec, openSystem } from '../../constructs/identity';
+import { opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
+import { fieldEnv } from '../../constructs/pod';
 import { ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
@@ -16,9 +18,10 @@ const CHART_VERSION = '0.1.0';
 const COMPONENT = 'icap-server';
 
 /** Props of MdIcapsrv: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdIcapsrvProps = MdIcapsrvValuesInput;
+export type MdIcapsrvProps = MdIcapsrvValuesInput | Values<MdIcapsrvValues>;
 
-const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdIcapsrvValues, version: (v: MdIcapsrvValues) => v.image.tag };
+/** What the MdIcapsrv component is, in its own chart or composed into another. */
+export const mdIcapsrvComponent: ComponentSpec<typeof mdIcapsrvValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdIcapsrvValues, version: (v) => v.image.tag };
 
 /**
  * MetaDefender ICAP Server: Deployment and Service `md-icapsrv`, ConfigMap `mdicapsrv-env`, optional
@@ -27,11 +30,11 @@ const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'metadef
  */
 export class MdIcapsrv extends Construct {
   /** Name of the Service clients connect to. */
-  public readonly serviceName: string;
+  public readonly serviceName: Value<string>;
 
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, SYSTEM, props);
+    const { render, v, identity } = openSystem(this, mdIcapsrvComponent, props);
     const name = identity.name('md-icapsrv');
     this.serviceName = name;
     const tls = v.tls;
@@ -46,7 +49,7 @@ export class MdIcapsrv extends Construct {
 
     const certDir = { https: '/https_cert', icaps: '/icaps_cert', nginxs: '/nginxs_cert' } as const;
     const configMapName = identity.name('mdicapsrv-env');
-    const envData: Record<string, string> = {
+    const envData: Record<string, Val<string>> = {
       ACCEPT_EULA: render.str(v.acceptEula),
       ACTIVATION_SERVER: v.activationServer,
       REST_PORT: render.str(v.ports.rest),
@@ -79,7 +82,7 @@ export class MdIcapsrv extends Construct {
 
     const tlsVolumeOf = (endpoint: 'https' | 'icaps' | 'nginxs') => tlsVolume('mdicapsrv', endpoint, tls[endpoint], tls.fileMode);
     const nginxsOn = render.and(v.nginx.enabled, tls.nginxs.enabled);
-    const restScheme = render.choose(tls.https.enabled, 'HTTPS', 'HTTP');
+    const restScheme = render.ifElse(tls.https.enabled, 'HTTPS', 'HTTP');
 
     const workload = new UpgradableDeployment(this, 'Workload', {
       identity,
@@ -105,32 +108,32 @@ export class MdIcapsrv extends Construct {
             env: [
               fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
               fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
-              ...render.items(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }]),
+              ...render.itemsIf(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }]),
             ],
             ports: [
               { name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' },
               { name: 'icap', containerPort: v.ports.icap, protocol: 'TCP' },
-              ...render.items(tls.icaps.enabled, [{ name: 'icaps', containerPort: v.ports.icaps, protocol: 'TCP' }]),
-              ...render.items(v.nginx.enabled, [{ name: 'nginx', containerPort: v.ports.nginx, protocol: 'TCP' }]),
-              ...render.items(nginxsOn, [{ name: 'nginxs', containerPort: v.ports.nginxs, protocol: 'TCP' }]),
+              ...render.itemsIf(tls.icaps.enabled, [{ name: 'icaps', containerPort: v.ports.icaps, protocol: 'TCP' }]),
+              ...render.itemsIf(v.nginx.enabled, [{ name: 'nginx', containerPort: v.ports.nginx, protocol: 'TCP' }]),
+              ...render.itemsIf(nginxsOn, [{ name: 'nginxs', containerPort: v.ports.nginxs, protocol: 'TCP' }]),
             ],
             probe: { port: 'rest', scheme: restScheme },
             volumeMounts: [
-              ...render.items(tls.https.enabled, [{ name: 'https-tls', mountPath: certDir.https, readOnly: true }]),
-              ...render.items(tls.icaps.enabled, [{ name: 'icaps-tls', mountPath: certDir.icaps, readOnly: true }]),
-              ...render.items(nginxsOn, [{ name: 'nginxs-tls', mountPath: certDir.nginxs, readOnly: true }]),
+              ...render.itemsIf(tls.https.enabled, [{ name: 'https-tls', mountPath: certDir.https, readOnly: true }]),
+              ...render.itemsIf(tls.icaps.enabled, [{ name: 'icaps-tls', mountPath: certDir.icaps, readOnly: true }]),
+              ...render.itemsIf(nginxsOn, [{ name: 'nginxs-tls', mountPath: certDir.nginxs, readOnly: true }]),
             ],
             volumes: [
-              ...render.items(tls.https.enabled, [tlsVolumeOf('https')]),
-              ...render.items(tls.icaps.enabled, [tlsVolumeOf('icaps')]),
-              ...render.items(nginxsOn, [tlsVolumeOf('nginxs')]),
+              ...render.itemsIf(tls.https.enabled, [tlsVolumeOf('https')]),
+              ...render.itemsIf(tls.icaps.enabled, [tlsVolumeOf('icaps')]),
+              ...render.itemsIf(nginxsOn, [tlsVolumeOf('nginxs')]),
             ],
-            sidecars: render.items(v.deactivation.sidecar.enabled, [
+            sidecars: render.itemsIf(v.deactivation.sidecar.enabled, [
               {
                 name: 'deactivation',
                 image: v.deactivation.sidecar.image,
                 imagePullPolicy: v.image.pullPolicy,
-                ...render.fields(v.deactivation.sidecar.command, { command: v.deactivation.sidecar.command }),
+                ...render.fieldsIf(v.deactivation.sidecar.command, { command: v.deactivation.sidecar.command }),
                 envFrom: [{ configMapRef: { name: configMapName } }],
                 env: [...secrets.env().filter((e) => e.name === 'APIKEY' || e.name === 'LICENSE_KEY'), fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name')],
                 resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
@@ -142,7 +145,7 @@ export class MdIcapsrv extends Construct {
         ),
     });
 
-    const port = (portName: string, number: number, nodePort: number) => servicePort(render, portName, number, v.service.type, nodePort);
+    const port = (portName: string, number: Val<number>, nodePort: Val<number>) => servicePort(render, portName, number, v.service.type, nodePort);
     new Manifest(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
@@ -154,7 +157,7 @@ export class MdIcapsrv extends Construct {
         ports: [
           port('rest', v.ports.rest, v.service.nodePorts.rest),
           port('icap', v.ports.icap, v.service.nodePorts.icap),
-          ...render.items(tls.icaps.enabled, [port('icaps', v.ports.icaps, v.service.nodePorts.icaps)]),
+          ...render.itemsIf(tls.icaps.enabled, [port('icaps', v.ports.icaps, v.service.nodePorts.icaps)]),
         ],
       },
     });
@@ -193,19 +196,20 @@ export class MdIcapsrv extends Construct {
 export class MdIcapsrvTest extends Construct {
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const { v, identity } = openSystem(this, SYSTEM, props);
+    const { v, identity } = openSystem(this, mdIcapsrvComponent, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'md-icapsrv-test', host: identity.name('md-icapsrv'), port: v.ports.icap, image: v.tests.image });
   }
 }
 
-export const mdIcapsrvSystem: SystemDefinition<typeof mdIcapsrvValues> = {
-  name: CHART,
-  schema: mdIcapsrvValues,
-  appVersion: ICAP_IMAGE_TAG,
-  chart: {
-    version: CHART_VERSION,
+export const mdIcapsrvChart = defineChart({
+  name: mdIcapsrvComponent.name,
+  schema: mdIcapsrvComponent.schema,
+  metadata: {
+    version: mdIcapsrvComponent.chartVersion,
+    appVersion: ICAP_IMAGE_TAG,
     description: 'MetaDefender ICAP Server: ICAP/ICAPS scanning service with licence activation, licensing clean-up and optional in-cluster Postgres.',
     kubeVersion: '>=1.30.0-0',
+    category: 'security',
     home: 'https://www.opswat.com/products/metadefender/icap',
     sources: ['https://github.com/OPSWAT/metadefender-k8s'],
     maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
@@ -237,5 +241,5 @@ WARNING: no licence key given. Pods wait until Secret {{ printf "%smdicapsrv-lic
 `,
   },
   build: (scope, values) => new MdIcapsrv(scope, CHART, values),
-  buildTests: (scope, values) => new MdIcapsrvTest(scope, `${CHART}-test`, values),
-};
+  tests: (scope, values) => new MdIcapsrvTest(scope, `${CHART}-test`, values),
+});

@@ -6,8 +6,9 @@
  */
 import { Construct } from 'constructs';
 import { Manifest } from '../../core/manifest';
-import { SystemDefinition } from '../../core/system';
-import { openSystem } from '../../constructs/identity';
+import { defineChart } from '../../core/chart';
+import { Values } from '../../core/template';
+import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { MULTISITE_IMAGE_TAG, MultisiteKubeconfig } from '../../constructs/multisite';
 import { podSpecFields } from '../../constructs/pod';
 import { multisiteInitValues, MultisiteInitValues, MultisiteInitValuesInput } from './values';
@@ -19,9 +20,10 @@ const CHART_VERSION = '0.1.0';
 const CONSUMER = 'consumer';
 
 /** Props of MultisiteInit: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MultisiteInitProps = MultisiteInitValuesInput;
+export type MultisiteInitProps = MultisiteInitValuesInput | Values<MultisiteInitValues>;
 
-const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', schema: multisiteInitValues, version: (v: MultisiteInitValues) => v.multisite.image.tag };
+/** What the MultisiteInit component is, in its own chart or composed into another. */
+export const multisiteInitComponent: ComponentSpec<typeof multisiteInitValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', schema: multisiteInitValues, version: (v) => v.multisite.image.tag };
 
 // Waits for the kubeconfig, then idles; exits at once on SIGTERM (sh as PID 1 would otherwise ignore it).
 const CONSUMER_SCRIPT = `trap 'exit 0' TERM
@@ -37,7 +39,7 @@ export class MultisiteInit extends Construct {
 
   constructor(scope: Construct, id: string, props: MultisiteInitProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, SYSTEM, props);
+    const { render, v, identity } = openSystem(this, multisiteInitComponent, props);
     const kubeconfig = new MultisiteKubeconfig(this, 'Kubeconfig', { identity, values: v.multisite });
     this.kubeconfig = kubeconfig;
 
@@ -58,12 +60,12 @@ export class MultisiteInit extends Construct {
           template: {
             metadata: {
               labels: identity.labels(CONSUMER, v.podLabels),
-              ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
+              ...render.fieldsIf(v.podAnnotations, { annotations: v.podAnnotations }),
             },
             spec: {
               // The writer's token reaches only its own container, through its own volume.
               automountServiceAccountToken: false,
-              ...render.fields(consumer.runWriter, { serviceAccountName: kubeconfig.serviceAccountName, initContainers: [kubeconfig.initContainer()] }),
+              ...render.fieldsIf(consumer.runWriter, { serviceAccountName: kubeconfig.serviceAccountName, initContainers: [kubeconfig.initContainer()] }),
               ...podSpecFields(render, v),
               containers: [
                 {
@@ -78,7 +80,7 @@ export class MultisiteInit extends Construct {
                   volumeMounts: [mount.volumeMount],
                 },
               ],
-              volumes: [mount.volume, ...render.items(consumer.runWriter, kubeconfig.volumes())],
+              volumes: [mount.volume, ...render.itemsIf(consumer.runWriter, kubeconfig.volumes())],
             },
           },
         },
@@ -91,7 +93,7 @@ export class MultisiteInit extends Construct {
 export class MultisiteInitTest extends Construct {
   constructor(scope: Construct, id: string, props: MultisiteInitProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, SYSTEM, props);
+    const { render, v, identity } = openSystem(this, multisiteInitComponent, props);
     const { configMapName, namespace, key } = MultisiteKubeconfig.locate(render, identity, v.multisite);
     new Manifest(this, 'Pod', {
       apiVersion: 'v1',
@@ -121,12 +123,12 @@ export class MultisiteInitTest extends Construct {
   }
 }
 
-export const multisiteInitSystem: SystemDefinition<typeof multisiteInitValues> = {
-  name: CHART,
-  schema: multisiteInitValues,
-  appVersion: MULTISITE_IMAGE_TAG,
-  chart: {
-    version: CHART_VERSION,
+export const multisiteInitChart = defineChart({
+  name: multisiteInitComponent.name,
+  schema: multisiteInitComponent.schema,
+  metadata: {
+    version: multisiteInitComponent.chartVersion,
+    appVersion: MULTISITE_IMAGE_TAG,
     description: 'ONAP multisite kubeconfig init: writes the central site\'s kubeconfig into a Helm-owned ConfigMap, with patch-only RBAC and a token that does not go stale.',
     kubeVersion: '>=1.30.0-0',
     category: 'integration-delivery',
@@ -161,5 +163,5 @@ WARNING: multisite.longLivedToken is false: the kubeconfig holds a bound pod tok
 `,
   },
   build: (scope, values) => new MultisiteInit(scope, CHART, values),
-  buildTests: (scope, values) => new MultisiteInitTest(scope, `${CHART}-test`, values),
-};
+  tests: (scope, values) => new MultisiteInitTest(scope, `${CHART}-test`, values),
+});

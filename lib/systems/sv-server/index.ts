@@ -17,9 +17,10 @@
  */
 import { Construct } from 'constructs';
 import { Manifest } from '../../core/manifest';
-import { SystemDefinition } from '../../core/system';
-import { openSystem } from '../../constructs/identity';
-import { podSpecFields, tcpProbe } from '../../constructs/pod';
+import { defineChart } from '../../core/chart';
+import { Value, Values } from '../../core/template';
+import { ComponentSpec, openSystem } from '../../constructs/identity';
+import { podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
 import { CredentialGenerator } from '../../constructs/credentials';
@@ -41,18 +42,19 @@ export const SV_API_PORT = 6085;
 export const SV_AGENT_PORTS: readonly number[] = Array.from({ length: 10 }, (_, i) => 7000 + i);
 
 /** Props of SvServer: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type SvServerProps = SvServerValuesInput;
+export type SvServerProps = SvServerValuesInput | Values<SvServerValues>;
 
-const SYSTEM = { chartName: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', schema: svServerValues, version: (v: SvServerValues) => v.image.tag };
+/** What the SvServer component is, in its own chart or composed into another. */
+export const svServerComponent: ComponentSpec<typeof svServerValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', schema: svServerValues, version: (v) => v.image.tag };
 
 /** The Service SV clients and agents connect to, with the API port and the agent ports. */
 export class SvServer extends Construct {
   /** Name of the Service. */
-  public readonly serviceName: string;
+  public readonly serviceName: Value<string>;
 
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, SYSTEM, props);
+    const { render, v, identity } = openSystem(this, svServerComponent, props);
     const name = identity.name('sv-server');
     this.serviceName = name;
     const selector = identity.selector(COMPONENT);
@@ -94,30 +96,29 @@ export class SvServer extends Construct {
     // Postgres: ";Host=...;Port=...;Database=...;" (the vendor's form, with the port so an external server
     // on another port works); Oracle: EZConnect "host:port/service".
     const dbPort = render.str(v.database.port);
-    const dataSource = render.choose(
+    const dataSource = render.ifElse(
       render.eq(v.database.type, 'oracle'),
       `${database.host}:${dbPort}/${v.database.name}`,
       `;Host=${database.host};Port=${dbPort};Database=${v.database.name};`,
     );
-    const secretEnv = (envName: string, secretName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } });
     const scripts = svLifecycleScripts({ home: SV_HOME, runDir: SV_RUN_DIR });
     const lifecycle = v.lifecycle;
 
     // Root as the vendor documents, or the newer images' sv-server user; the user's extra fields are merged
     // in (the schema keeps them off the keys decided here).
-    const podSecurityContext = render.merge(
+    const podSecurityContext = render.withEntriesOf(
       {
-        ...render.fields(v.runAsRoot, { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }),
-        ...render.fields(render.not(v.runAsRoot), { runAsUser: 1234, runAsGroup: 1234, fsGroup: 1234, runAsNonRoot: true }),
+        ...render.fieldsIf(v.runAsRoot, { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }),
+        ...render.fieldsIf(render.not(v.runAsRoot), { runAsUser: 1234, runAsGroup: 1234, fsGroup: 1234, runAsNonRoot: true }),
       },
-      v.podSecurityContext as Record<string, string>,
+      v.podSecurityContext,
     );
-    const containerSecurityContext = render.merge(
+    const containerSecurityContext = render.withEntriesOf(
       {
-        ...render.fields(v.runAsRoot, { runAsNonRoot: false }),
-        ...render.fields(render.not(v.runAsRoot), { runAsNonRoot: true, capabilities: { drop: ['ALL'] } }),
+        ...render.fieldsIf(v.runAsRoot, { runAsNonRoot: false }),
+        ...render.fieldsIf(render.not(v.runAsRoot), { runAsNonRoot: true, capabilities: { drop: ['ALL'] } }),
       },
-      v.securityContext as Record<string, string>,
+      v.securityContext,
     );
 
     new Manifest(this, 'Deployment', {
@@ -131,7 +132,7 @@ export class SvServer extends Construct {
         template: {
           metadata: {
             labels: identity.labels(COMPONENT, v.podLabels),
-            ...render.fields(v.podAnnotations, { annotations: v.podAnnotations }),
+            ...render.fieldsIf(v.podAnnotations, { annotations: v.podAnnotations }),
           },
           spec: {
             serviceAccountName,
@@ -160,10 +161,10 @@ export class SvServer extends Construct {
                   { name: 'SV_DB_NAME', value: v.database.name },
                   secretEnv('SV_DB_USERNAME', database.credentials.secretName, 'user'),
                   secretEnv('SV_DB_PASSWORD', database.credentials.secretName, 'password'),
-                  ...render.items(v.database.waitForReady, [{ name: 'SV_DB_WAIT_FOR', value: `${database.host}:${dbPort}` }]),
+                  ...render.itemsIf(v.database.waitForReady, [{ name: 'SV_DB_WAIT_FOR', value: `${database.host}:${dbPort}` }]),
                   { name: SV_LIFECYCLE_ENV.lockWaitSeconds.name, value: render.str(lifecycle.lockWaitSeconds) },
                   { name: SV_LIFECYCLE_ENV.stopTimeoutSeconds.name, value: render.str(lifecycle.stopTimeoutSeconds) },
-                  ...render.splice(v.extraEnv),
+                  ...render.itemsOf(v.extraEnv),
                 ],
                 ports: [
                   { name: 'api', containerPort: SV_API_PORT, protocol: 'TCP' },
@@ -194,7 +195,7 @@ export class SvServer extends Construct {
       port,
       targetPort: portName,
       protocol: 'TCP',
-      ...render.fields(nodePorts, { nodePort: render.add(v.service.nodePortBase, offset) }),
+      ...render.fieldsIf(nodePorts, { nodePort: render.add(v.service.nodePortBase, offset) }),
     });
     new Manifest(this, 'Service', {
       apiVersion: 'v1',
@@ -213,17 +214,17 @@ export class SvServer extends Construct {
 export class SvServerTest extends Construct {
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
-    const { v, identity } = openSystem(this, SYSTEM, props);
+    const { v, identity } = openSystem(this, svServerComponent, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'sv-server-test', host: identity.name('sv-server'), port: SV_API_PORT, image: v.tests.image });
   }
 }
 
-export const svServerSystem: SystemDefinition<typeof svServerValues> = {
-  name: CHART,
-  schema: svServerValues,
-  appVersion: SV_IMAGE_TAG,
-  chart: {
-    version: CHART_VERSION,
+export const svServerChart = defineChart({
+  name: svServerComponent.name,
+  schema: svServerComponent.schema,
+  metadata: {
+    version: svServerComponent.chartVersion,
+    appVersion: SV_IMAGE_TAG,
     description: 'Service Virtualization server: API and agents, persistent work and logs, SIGTERM-safe shutdown, in-cluster Postgres or an external Postgres/Oracle database.',
     kubeVersion: '>=1.30.0-0',
     category: 'integration-delivery',
@@ -268,5 +269,5 @@ The server user and password are in Secret {{ printf "%ssv-server-cred" .Values.
 `,
   },
   build: (scope, values) => new SvServer(scope, CHART, values),
-  buildTests: (scope, values) => new SvServerTest(scope, `${CHART}-test`, values),
-};
+  tests: (scope, values) => new SvServerTest(scope, `${CHART}-test`, values),
+});
