@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 import { image, resources } from '../core/schema';
 import { Render, Values } from '../core/template';
 import { Identity } from './identity';
@@ -144,27 +144,27 @@ export class CredentialGenerator extends Construct {
     );
 
     render.when(render.or(...props.secrets.map((s) => s.needsGenerator)), () => {
-      new Manifest(this, 'ServiceAccount', {
+      new KubeObject(this, 'ServiceAccount', {
         apiVersion: 'v1',
         kind: 'ServiceAccount',
         metadata: meta(props.name, ARGO_BEFORE_GENERATOR),
         automountServiceAccountToken: false,
       });
-      new Manifest(this, 'Role', {
+      new KubeObject(this, 'Role', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: meta(props.name, ARGO_BEFORE_GENERATOR),
         // By name only: `create` cannot be limited to names, which is why the chart creates the Secrets.
         rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: names, verbs: ['get', 'patch'] }],
       });
-      new Manifest(this, 'RoleBinding', {
+      new KubeObject(this, 'RoleBinding', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
         metadata: meta(props.name, ARGO_BEFORE_GENERATOR),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
         subjects: [{ kind: 'ServiceAccount', name, namespace: render.release.namespace }],
       });
-      new Manifest(this, 'Job', {
+      new KubeObject(this, 'Job', {
         apiVersion: 'batch/v1',
         kind: 'Job',
         metadata: meta(`${props.name}-${hash}`, {

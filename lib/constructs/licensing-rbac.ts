@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { dnsName } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity, KEPT_ON_UNINSTALL } from './identity';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 
 /** Values of licensing clean-up, shared by every OPSWAT product chart. */
 export const licensingValues = (secretName: string) =>
@@ -49,14 +49,14 @@ export class LicensingRbac extends Construct {
     const roleName = identity.name(`${identity.props.name}-licensing`);
 
     render.when(licensing.cleanup, () => {
-      new Manifest(this, 'Secret', {
+      new KubeObject(this, 'Secret', {
         apiVersion: 'v1',
         kind: 'Secret',
         // The application fills it; keep it on uninstall so a reinstall can still clean up zombie activations.
         metadata: { ...identity.meta(licensing.secretName, props.component, { annotations: KEPT_ON_UNINSTALL }) },
         type: 'Opaque',
       });
-      new Manifest(this, 'Role', {
+      new KubeObject(this, 'Role', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: identity.meta(`${identity.props.name}-licensing`, props.component),
@@ -70,7 +70,7 @@ export class LicensingRbac extends Construct {
           { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
         ],
       });
-      new Manifest(this, 'RoleBinding', {
+      new KubeObject(this, 'RoleBinding', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
         metadata: identity.meta(`${identity.props.name}-licensing`, props.component),

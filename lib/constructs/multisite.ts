@@ -18,7 +18,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
@@ -198,23 +198,23 @@ export class MultisiteKubeconfig extends Construct {
     const meta = (base: Val<string>, opts: Parameters<Identity['meta']>[2] = {}) => ({ ...identity.meta(base, this.component, opts), namespace: this.namespace });
 
     // No data: the writer patches it in, and Helm's three-way merge leaves a key it never rendered alone.
-    new Manifest(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });
+    new KubeObject(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });
     render.when(v.serviceAccount.create, () => {
-      new Manifest(this, 'ServiceAccount', {
+      new KubeObject(this, 'ServiceAccount', {
         apiVersion: 'v1',
         kind: 'ServiceAccount',
         metadata: meta(v.serviceAccount.name, { extraAnnotations: v.serviceAccount.annotations }),
         automountServiceAccountToken: false,
       });
     });
-    new Manifest(this, 'Role', {
+    new KubeObject(this, 'Role', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: meta('multisite-init'),
       // The writer only calls patch_namespaced_config_map: no get, no create, one name.
       rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [this.configMapName], verbs: ['patch'] }],
     });
-    new Manifest(this, 'RoleBinding', {
+    new KubeObject(this, 'RoleBinding', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: meta('multisite-init'),
@@ -222,7 +222,7 @@ export class MultisiteKubeconfig extends Construct {
       subjects: [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: this.namespace }],
     });
     render.when(v.longLivedToken, () => {
-      new Manifest(this, 'TokenSecret', {
+      new KubeObject(this, 'TokenSecret', {
         apiVersion: 'v1',
         kind: 'Secret',
         // The token controller fills in token, ca.crt and namespace: the layout the writer reads.
@@ -286,11 +286,11 @@ export class MultisiteKubeconfig extends Construct {
   }
 
   /** The writer as a standalone Job: a Helm post-install/post-upgrade hook (the same object in raw output). */
-  public addJob(id: string, props: MultisiteJobProps): Manifest {
+  public addJob(id: string, props: MultisiteJobProps): KubeObject {
     const render = Render.of(this);
     const { identity, component } = this;
     const { job } = props;
-    return new Manifest(this, id, {
+    return new KubeObject(this, id, {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: {

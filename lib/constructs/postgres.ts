@@ -6,7 +6,7 @@ import { Identity } from './identity';
 import { ManagedSecret } from './secret';
 import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 import { claimVolume, persistenceValues } from './volume';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 
 export interface DatabaseDefaults {
   /** In-cluster database object name, e.g. "postgres-mdicapsrv". */
@@ -187,7 +187,7 @@ export class PostgresDatabase extends Construct {
         volumeName: 'data',
       });
       const secretRef = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
-      new Manifest(this, 'Deployment', {
+      new KubeObject(this, 'Deployment', {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: identity.meta(workloadName, COMPONENT),
@@ -245,7 +245,7 @@ export class PostgresDatabase extends Construct {
           },
         },
       });
-      new Manifest(this, 'Service', {
+      new KubeObject(this, 'Service', {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: identity.meta(props.serviceName, COMPONENT),

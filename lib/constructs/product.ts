@@ -5,7 +5,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { extraAnnotations, extraEnv, optionalSecretName } from '../core/schema';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
@@ -89,7 +89,7 @@ export const productFields = () => ({
 
 /** The product's dedicated ServiceAccount; its token is mounted only by pods that call the API. */
 export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: Val<Record<string, string>>): Value<string> {
-  new Manifest(scope, 'ServiceAccount', {
+  new KubeObject(scope, 'ServiceAccount', {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: identity.meta(base, component, { extraAnnotations: annotations }),
@@ -144,7 +144,7 @@ export class ProductExtras extends Construct {
     const { identity, component, ingress, autoscaling, podDisruptionBudget: pdb } = props;
 
     render.when(ingress.enabled, () => {
-      new Manifest(this, 'Ingress', {
+      new KubeObject(this, 'Ingress', {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
         metadata: identity.meta(props.ingressName, component, { extraAnnotations: ingress.annotations }),
@@ -170,7 +170,7 @@ export class ProductExtras extends Construct {
     });
 
     render.when(autoscaling.enabled, () => {
-      new Manifest(this, 'Autoscaler', {
+      new KubeObject(this, 'Autoscaler', {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
         metadata: identity.meta(props.name, component),
@@ -187,7 +187,7 @@ export class ProductExtras extends Construct {
     });
 
     render.when(pdb.enabled, () => {
-      new Manifest(this, 'DisruptionBudget', {
+      new KubeObject(this, 'DisruptionBudget', {
         apiVersion: 'policy/v1',
         kind: 'PodDisruptionBudget',
         metadata: identity.meta(props.name, component),

@@ -5,7 +5,7 @@
  * ones, so every synthesis and every `helm template` of the same values gives the same bytes.
  */
 import { Construct } from 'constructs';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 import { Render, Val, Value } from '../core/template';
 import { Identity, KEPT_ON_UNINSTALL } from './identity';
 
@@ -97,7 +97,7 @@ export class ManagedSecret extends Construct {
       Object.assign(data, render.fieldsIf(previous, { [`${PREVIOUS_KEY_PREFIX}${key}`]: previous }));
     }
     render.when(created, () => {
-      new Manifest(this, 'Resource', {
+      new KubeObject(this, 'Resource', {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: props.identity.meta(props.name, props.component, {

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 import { Render, Val } from '../core/template';
 import { Identity } from './identity';
 
@@ -22,7 +22,7 @@ export class PortCheckTest extends Construct {
   constructor(scope: Construct, id: string, props: PortCheckTestProps) {
     super(scope, id);
     const render = Render.of(this);
-    new Manifest(this, 'Pod', {
+    new KubeObject(this, 'Pod', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: props.identity.meta(props.name, 'test', {

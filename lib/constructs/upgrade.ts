@@ -9,7 +9,7 @@ import { quantity, rule } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity, KEPT_ON_UNINSTALL } from './identity';
 import { restrictedContainerSecurity, secretEnv } from './pod';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 
 const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
 const isZero = (v: number | string) => v === 0 || v === '0%';
@@ -170,7 +170,7 @@ export class UpgradableDeployment extends Construct {
     this.previewSelector = { ...selector, [SLOT_LABEL]: idle };
 
     render.when(render.not(blueGreen), () => {
-      new Manifest(this, 'Deployment', {
+      new KubeObject(this, 'Deployment', {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: identity.meta(props.name, component),
@@ -189,7 +189,7 @@ export class UpgradableDeployment extends Construct {
     render.when(blueGreen, () => {
       for (const slot of SLOTS) {
         const slotSelector = { ...selector, [SLOT_LABEL]: slot };
-        new Manifest(this, `Deployment-${slot}`, {
+        new KubeObject(this, `Deployment-${slot}`, {
           apiVersion: 'apps/v1',
           kind: 'Deployment',
           metadata: identity.meta(`${props.name}-${slot}`, component),
@@ -290,7 +290,7 @@ export class HotBackup extends Construct {
     const scripts = hotBackupScripts(render.str(v.waitSeconds));
 
     const job = (which: 'export' | 'import', hook: string, weight: string) =>
-      new Manifest(this, `${which}-job`, {
+      new KubeObject(this, `${which}-job`, {
         apiVersion: 'batch/v1',
         kind: 'Job',
         metadata: identity.meta(`${props.name}-config-${which}`, component, {
@@ -330,7 +330,7 @@ export class HotBackup extends Construct {
       });
 
     render.when(props.enabled, () => {
-      new Manifest(this, 'Claim', {
+      new KubeObject(this, 'Claim', {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
         metadata: identity.meta(`${props.name}-backup`, component, { annotations: KEPT_ON_UNINSTALL }),

@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { Manifest } from '../core/manifest';
+import { KubeObject } from '../core/manifest';
 import { dnsName, quantity } from '../core/schema';
 import { Render, Values } from '../core/template';
 import { Identity, KEPT_ON_UNINSTALL } from './identity';
@@ -52,7 +52,7 @@ export function claimVolume(scope: Construct, id: string, props: ClaimVolumeProp
   const { identity, persistence: p } = props;
   const claimName = render.coalesce(p.existingClaim, identity.name(props.name));
   render.when(render.and(p.enabled, render.not(p.existingClaim)), () => {
-    new Manifest(scope, id, {
+    new KubeObject(scope, id, {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: identity.meta(props.name, props.component, { annotations: KEPT_ON_UNINSTALL }),

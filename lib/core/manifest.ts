@@ -55,7 +55,7 @@ function onlyBuiltInResolvers(obj: ApiObject): boolean {
 }
 
 /** A Kubernetes object as construct code writes it: any field may hold values (Value<T>). */
-export interface ManifestProps {
+export interface KubeObjectProps {
   readonly apiVersion: string;
   readonly kind: string;
   readonly metadata?: {
@@ -67,10 +67,10 @@ export interface ManifestProps {
   readonly [field: string]: unknown;
 }
 
-export class Manifest extends ApiObject {
-  private readonly body: ManifestProps;
+export class KubeObject extends ApiObject {
+  private readonly body: KubeObjectProps;
 
-  constructor(scope: Construct, id: string, props: ManifestProps) {
+  constructor(scope: Construct, id: string, props: KubeObjectProps) {
     // cdk8s keeps name and namespace (and the chart's labels); the rest of the metadata stays with us.
     const name = props.metadata?.name;
     const namespace = props.metadata?.namespace;

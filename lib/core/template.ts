@@ -548,6 +548,7 @@ export class HelmRender extends Render {
   }
 
   withEntriesOf<T extends object>(base: T, map: Val<Record<string, unknown>> | undefined): T {
+    if (!this.isSymbolic(map)) return { ...base, ...(map as Record<string, unknown> | undefined) };
     return { ...base, [this.marker({ type: 'merge', expr: this.expr(map) })]: true } as T;
   }
 
@@ -632,7 +633,11 @@ export class HelmRender extends Render {
     return `(not (empty ${this.expr(cond)}))`;
   }
 
+  /** Whether `v` holds a token anywhere (a constant otherwise). */
   private isSymbolic(v: unknown): boolean {
-    return typeof v === 'string' && v.includes('\u27e6');
+    if (typeof v === 'string') return v.includes('\u27e6');
+    if (Array.isArray(v)) return v.some((x) => this.isSymbolic(x));
+    if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => this.isSymbolic(k) || this.isSymbolic(x));
+    return false;
   }
 }

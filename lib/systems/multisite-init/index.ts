@@ -5,7 +5,7 @@
  * in a demo consumer that mounts the result (and may run the writer itself as an init container).
  */
 import { Construct } from 'constructs';
-import { Manifest } from '../../core/manifest';
+import { KubeObject } from '../../core/manifest';
 import { defineChart } from '../../core/chart';
 import { Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
@@ -50,7 +50,7 @@ export class MultisiteInit extends Construct {
     render.when(v.consumer.enabled, () => {
       const consumer = v.consumer;
       const mount = kubeconfig.mount({ mountPath: consumer.mountPath });
-      new Manifest(this, 'Consumer', {
+      new KubeObject(this, 'Consumer', {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { ...identity.meta('multisite-consumer', CONSUMER), namespace: kubeconfig.namespace },
@@ -95,7 +95,7 @@ export class MultisiteInitTest extends Construct {
     super(scope, id);
     const { render, v, identity } = openSystem(this, multisiteInitComponent, props);
     const { configMapName, namespace, key } = MultisiteKubeconfig.locate(render, identity, v.multisite);
-    new Manifest(this, 'Pod', {
+    new KubeObject(this, 'Pod', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {

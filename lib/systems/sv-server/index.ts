@@ -16,11 +16,12 @@
  * - automountServiceAccountToken: false; the server never calls the Kubernetes API.
  */
 import { Construct } from 'constructs';
-import { Manifest } from '../../core/manifest';
+import { KubeObject } from '../../core/manifest';
 import { defineChart } from '../../core/chart';
 import { Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
+import { SecretHandle, secretHandle, ServiceHandle } from '../../constructs/handles';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
 import { CredentialGenerator } from '../../constructs/credentials';
@@ -50,7 +51,12 @@ export const svServerComponent: ComponentSpec<typeof svServerValues> = { name: C
 /** The Service SV clients and agents connect to, with the API port and the agent ports. */
 export class SvServer extends Construct {
   /** Name of the Service. */
+  /** Name of the Service. */
   public readonly serviceName: Value<string>;
+  /** The Service: its name, the API and agent ports, the server's pods. */
+  public readonly service: ServiceHandle;
+  /** Its Secrets: server credentials (user, password) and database credentials (user, password). */
+  public readonly secrets: { readonly credentials: SecretHandle; readonly database: SecretHandle };
 
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
@@ -74,6 +80,12 @@ export class SvServer extends Construct {
       database: v.database,
       pod: v,
     });
+    this.service = {
+      name,
+      ports: Object.fromEntries([['api', SV_API_PORT], ...SV_AGENT_PORTS.map((p) => [`agent-${p}`, p])]),
+      selector,
+    };
+    this.secrets = { credentials: secretHandle(credentials, ['user', 'password']), database: secretHandle(database.credentials, ['user', 'password']) };
     new CredentialGenerator(this, 'CredentialGenerator', {
       identity,
       component: COMPONENT,
@@ -86,7 +98,7 @@ export class SvServer extends Construct {
     const logsVolume = claimVolume(this, 'LogsClaim', { identity, name: 'sv-server-logs', component: COMPONENT, persistence: v.persistence.logs, volumeName: 'logs' });
 
     const serviceAccountName = identity.name('sv-server');
-    new Manifest(this, 'ServiceAccount', {
+    new KubeObject(this, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: identity.meta('sv-server', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
@@ -121,7 +133,7 @@ export class SvServer extends Construct {
       v.securityContext,
     );
 
-    new Manifest(this, 'Deployment', {
+    new KubeObject(this, 'Deployment', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: identity.meta('sv-server', COMPONENT),
@@ -197,7 +209,7 @@ export class SvServer extends Construct {
       protocol: 'TCP',
       ...render.fieldsIf(nodePorts, { nodePort: render.add(v.service.nodePortBase, offset) }),
     });
-    new Manifest(this, 'Service', {
+    new KubeObject(this, 'Service', {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: identity.meta('sv-server', COMPONENT, { extraAnnotations: v.service.annotations }),

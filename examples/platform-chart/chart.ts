@@ -1,0 +1,74 @@
+/**
+ * A platform team's own chart: its web front-end (a cdk8s-plus Deployment) next to MetaDefender ICAP
+ * Server and Core, each product under its own key of the values. One definition gives the raw manifests
+ * (main.ts) and a real Helm chart with values.yaml and values.schema.json (write-chart.ts), proven equal
+ * by chart.test.ts.
+ */
+import { ApiObjectMetadata } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { componentIdentity, defineChart, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
+import { z } from 'zod';
+
+export const platformValues = z
+  .object({
+    web: z
+      .object({
+        enabled: z.boolean().default(true).describe('Run the web front-end.'),
+        image: z.string().min(1).default('nginx:1.27').describe('Image of the web front-end.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The platform\'s web front-end, which sends uploads to ICAP.'),
+    icap: mdIcapsrvValues.prefault({ acceptEula: true, license: { existingSecret: 'icap-license' } }),
+    core: mdCoreValues.prefault({ acceptEula: true, license: { existingSecret: 'core-license' } }),
+  })
+  .strict();
+
+export const platformChart = defineChart({
+  name: 'scanning-platform',
+  schema: platformValues,
+  metadata: { version: '1.0.0', appVersion: '2026.11', description: 'Upload scanning: a web front-end, MetaDefender ICAP Server and Core.' },
+  build: (scope, values) => {
+    const render = Render.of(scope);
+    const icap = new MdIcapsrv(scope, 'icap', values.icap);
+    new MdCore(scope, 'core', values.core);
+
+    render.when(values.web.enabled, () => {
+      // Release-scoped name and the standard labels and selector, as the products' own objects have.
+      const web = componentIdentity(scope, { name: 'web', version: values.web.image });
+      const labels = web.labels('frontend') as ApiObjectMetadata['labels'];
+      const deployment = new kplus.Deployment(scope, 'web', {
+        metadata: { name: text(web.scopedName('web')), namespace: text(render.release.namespace), labels },
+        podMetadata: { labels },
+        select: false,
+        replicas: 2,
+        containers: [
+          {
+            name: 'web',
+            image: text(values.web.image),
+            portNumber: 8080,
+            securityContext: { user: 101, group: 101, readOnlyRootFilesystem: false },
+            envVariables: {
+              ICAP_HOST: kplus.EnvValue.fromValue(text(icap.service.name)),
+              // The ICAP API key from the product's own Secret (generated in the cluster, or existingSecret).
+              ICAP_API_KEY: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(scope, 'icap-api-key', text(icap.secrets.apiKey.name)), key: 'value' }),
+            },
+          },
+        ],
+      });
+      deployment.select(kplus.LabelSelector.of({ labels: web.selector('frontend') as Record<string, string> }));
+
+      // Only the front-end may reach ICAP (named ports follow the values).
+      new KubeObject(scope, 'icap-from-web', {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: web.meta(web.scopedName('icap-from-web'), 'frontend'),
+        spec: {
+          podSelector: { matchLabels: icap.workload.podSelector },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ podSelector: { matchLabels: web.selector('frontend') } }], ports: [{ protocol: 'TCP', port: 'icap' }, { protocol: 'TCP', port: 'rest' }] }],
+        },
+      });
+    });
+  },
+});
