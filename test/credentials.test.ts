@@ -60,8 +60,9 @@ describe('deterministic output', () => {
 describe('no generated credential in any rendering', () => {
   it('no template calls a random or lookup-generating function', () => {
     for (const system of systems) {
-      for (const file of fs.readdirSync(path.join(chartDir(system), 'templates'))) {
-        const text = fs.readFileSync(path.join(chartDir(system), 'templates', file), 'utf8');
+      const templates = path.join(chartDir(system), 'templates');
+      for (const file of fs.readdirSync(templates, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(templates, f)).isFile())) {
+        const text = fs.readFileSync(path.join(templates, file), 'utf8');
         expect(text, `${system.name}/${file}`).not.toMatch(/\b(randAlphaNum|randAlpha|randNumeric|randAscii|randBytes|uuidv4|genPrivateKey|genCA|htpasswd)\b/);
       }
     }

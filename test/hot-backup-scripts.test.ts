@@ -52,10 +52,10 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-function run(script: string, apiKey = 'the-key'): Promise<{ code: number | null; output: string }> {
+function run(script: string, opts: { apiKey?: string; waitSeconds?: number } = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('sh', ['-c', script], {
-      env: { PATH: process.env.PATH ?? '', SCHEME: 'http', TARGET: '127.0.0.1', PORT: String(port), APIKEY: apiKey, PASSWORD: 'the-password' },
+      env: { PATH: process.env.PATH ?? '', SCHEME: 'http', TARGET: '127.0.0.1', PORT: String(port), APIKEY: opts.apiKey ?? 'the-key', PASSWORD: 'the-password', WAIT_SECONDS: String(opts.waitSeconds ?? 30) },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -73,7 +73,7 @@ const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'backup-'));
 describe('hot backup scripts', () => {
   it('export writes the configuration and its marker; import waits for the marker, posts it, and clears it', async () => {
     const dir = tempDir();
-    const scripts = hotBackupScripts(30, dir);
+    const scripts = hotBackupScripts(dir);
     imports.length = 0;
     // The import starts first, as it may in raw mode: it must wait for the export.
     const importRun = run(scripts.import);
@@ -92,7 +92,7 @@ describe('hot backup scripts', () => {
 
   it('fails the export on a wrong API key and leaves no marker behind', async () => {
     const dir = tempDir();
-    const r = await run(hotBackupScripts(30, dir).export, 'wrong');
+    const r = await run(hotBackupScripts(dir).export, { apiKey: 'wrong' });
     expect(r.code).not.toBe(0);
     expect(fs.readdirSync(dir).filter((f) => f !== 'config.zip.part')).toEqual([]);
   });
@@ -101,7 +101,7 @@ describe('hot backup scripts', () => {
     ready = false;
     try {
       const started = Date.now();
-      const r = await run(hotBackupScripts(5, tempDir()).export);
+      const r = await run(hotBackupScripts(tempDir()).export, { waitSeconds: 5 });
       expect(r.code).toBe(1);
       expect(r.output).toContain('not ready');
       expect(Date.now() - started).toBeLessThan(20_000);
@@ -111,7 +111,7 @@ describe('hot backup scripts', () => {
   });
 
   it('gives up on an import with no export to import', async () => {
-    const r = await run(hotBackupScripts(5, tempDir()).import);
+    const r = await run(hotBackupScripts(tempDir()).import, { waitSeconds: 5 });
     expect(r.code).toBe(1);
     expect(r.output).toContain('no export to import');
   });

@@ -23,15 +23,16 @@ import { KubeObject } from '../core/manifest';
 import { image, resources } from '../core/schema';
 import { Render, Values } from '../core/template';
 import { Identity } from './identity';
-import { PodValues, restrictedContainerSecurity, schedulingFields } from './pod';
+import { PodValues, restrictedContainerSecurityContext, schedulingFields } from './pod';
 import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE, GENERATE_ANNOTATION, ManagedSecret, PREVIOUS_KEY_PREFIX } from './secret';
 
 /** The generator's default image: anything with sh, kubectl, tr, head and base64 will do. */
 export const CREDENTIAL_GENERATOR_IMAGE = { repository: 'alpine/k8s', tag: '1.33.4' };
 
 /**
- * The generator script. Arguments: Secret names. For each Secret it reads the resourceVersion, the
- * `chart-as-code/generate` annotation (`key:charset:length,...`) and the keys present; a missing key gets
+ * The generator script. Arguments: Secret names. For each Secret it reads (kubectl's jsonpath, whose single
+ * braces a chart template prints as they are) the resourceVersion, the `chart-as-code/generate`
+ * annotation (`key:charset:length,...`) and the keys present; a missing key gets
  * the value an upgrade carried over from an older chart version (`previous.<key>`), or a new random one.
  * The patch is a merge patch conditioned on that resourceVersion, so a concurrent writer makes it re-read
  * rather than overwrite. A Secret without the annotation is not one this chart generates: it is left
@@ -40,19 +41,20 @@ export const CREDENTIAL_GENERATOR_IMAGE = { repository: 'alpine/k8s', tag: '1.33
 export const CREDENTIAL_GENERATOR_SCRIPT = `set -eu
 wait_seconds=\${WAIT_SECONDS:-120}
 err=$(mktemp)
-template='{{.metadata.resourceVersion}}{{"\\n"}}{{with .metadata.annotations}}{{with index . "${GENERATE_ANNOTATION}"}}{{.}}{{end}}{{end}}{{"\\n"}}{{with .data}}{{range $k, $v := .}}{{$k}}={{$v}} {{end}}{{end}}'
+fields='{.metadata.resourceVersion}{"\\n"}{.metadata.annotations.${GENERATE_ANNOTATION}}{"\\n"}{.data}'
 value_of() { for kv in $data; do case $kv in "$1="*) printf '%s' "\${kv#*=}"; return 0;; esac; done; return 1; }
 random() { LC_ALL=C tr -dc "$1" </dev/urandom | head -c "$2"; }
 fill() {
   name=$1; waited=0; conflicts=0
   while :; do
-    if ! state=$(kubectl get secret "$name" -o "go-template=$template" 2>"$err"); then
+    if ! state=$(kubectl get secret "$name" -o "jsonpath=$fields" 2>"$err"); then
       if grep -q NotFound "$err" && [ "$waited" -lt "$wait_seconds" ]; then sleep 2; waited=$((waited + 2)); continue; fi
       echo "$name: $(cat "$err")" >&2; return 1
     fi
     rv=$(printf '%s\\n' "$state" | sed -n 1p)
     spec=$(printf '%s\\n' "$state" | sed -n 2p)
-    data=$(printf '%s\\n' "$state" | sed -n 3p)
+    # {"key":"base64",...}: keys and base64 values hold no quote, colon or comma.
+    data=$(printf '%s\\n' "$state" | sed -n 3p | sed 's/^{//; s/}$//; s/"//g; s/:/=/g; s/,/ /g')
     if [ -z "$spec" ]; then
       echo "$name: left alone: it has no ${GENERATE_ANNOTATION} annotation, so this chart did not create it (set existingSecret to use your own Secret)" >&2
       return 1
@@ -127,7 +129,9 @@ export class CredentialGenerator extends Construct {
     super(scope, id);
     const render = Render.of(this);
     const { identity, component, values: v } = props;
-    const names = props.secrets.flatMap((s) => render.itemsIf(s.needsGenerator, [s.ownName]));
+    const prefix = `${identity.props.templatePrefix}.${props.name}`;
+    const names = render.sharedList(`${prefix}.secrets`, {}, () => props.secrets.flatMap((s) => render.itemsIf(s.needsGenerator, [s.ownName])));
+    const needed = render.sharedCondition(`${prefix}.needed`, () => render.or(...props.secrets.map((s) => s.needsGenerator)));
     const name = identity.name(props.name);
     const meta = (base: string, annotations: Record<string, string>) => identity.meta(base, component, { annotations });
     const imageRef = `${v.image.repository}:${v.image.tag}`;
@@ -136,14 +140,14 @@ export class CredentialGenerator extends Construct {
         image: imageRef,
         pullPolicy: v.image.pullPolicy,
         resources: render.json(v.resources),
-        secrets: props.secrets.map((s) => render.ifElse(s.needsGenerator, s.ownName, '')).join(','),
+        ...Object.fromEntries(props.secrets.map((s, i) => [`secret${i}`, render.ifElse(s.needsGenerator, s.ownName, '')])),
         pod: render.json([props.pod.imagePullSecrets, props.pod.nodeSelector, props.pod.tolerations, props.pod.affinity, props.pod.priorityClassName]),
         script: SCRIPT_DIGEST,
       },
-      8,
+      { length: 8, name: `${prefix}.jobHash` },
     );
 
-    render.when(render.or(...props.secrets.map((s) => s.needsGenerator)), () => {
+    render.when(needed, () => {
       new KubeObject(this, 'ServiceAccount', {
         apiVersion: 'v1',
         kind: 'ServiceAccount',
@@ -185,7 +189,7 @@ export class CredentialGenerator extends Construct {
               serviceAccountName: name,
               automountServiceAccountToken: true,
               securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-              ...schedulingFields(render, props.pod),
+              ...schedulingFields(identity, props.pod),
               containers: [
                 {
                   name: 'generate',
@@ -195,7 +199,7 @@ export class CredentialGenerator extends Construct {
                   args: names,
                   env: [{ name: 'HOME', value: '/tmp' }],
                   resources: v.resources,
-                  securityContext: restrictedContainerSecurity(true),
+                  securityContext: restrictedContainerSecurityContext(render, true),
                   volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
                 },
               ],

@@ -43,11 +43,16 @@ export interface MetaOptions {
 }
 
 export class Identity {
-  constructor(private readonly render: Render, public readonly props: IdentityProps) {}
+  constructor(
+    public readonly render: Render,
+    public readonly props: IdentityProps,
+  ) {}
 
   /** An object's name: the product's name behind the release's namePrefix. */
   public name(base: Val<string>): Value<string> {
-    return this.render.objectName(this.props.common.namePrefix, base);
+    // Printed as it is when the base is a fixed name: the result then always reads back as a string.
+    const plain = typeof base === 'string' && /^[a-z][-a-z0-9]*[a-z]$/.test(base);
+    return this.render.sharedText(`${this.props.templatePrefix}.name`, { base }, (p) => `${this.props.common.namePrefix}${p.base}`, { plain });
   }
 
   /** A name unique to the release (`<release>-<base>`, as `helm create` names objects), behind the namePrefix. */
@@ -57,25 +62,29 @@ export class Identity {
 
   /** Labels that select a component's pods; never change them on a live release (selectors are immutable). */
   public selector(component: string): Record<string, Val<string>> {
-    const base = this.render.namedMap(`${this.props.templatePrefix}.selectorLabels`, () => ({
+    return this.render.sharedMap(`${this.props.templatePrefix}.selectorLabels`, { component }, (p) => ({
       'app.kubernetes.io/name': this.props.name,
       'app.kubernetes.io/instance': this.render.release.name,
+      'app.kubernetes.io/component': p.component,
     }));
-    return { ...base, 'app.kubernetes.io/component': component };
   }
 
-  /** All labels of a component's objects; `extra` (e.g. podLabels) merged with the common ones. */
-  public labels(component: string, extra?: Val<Record<string, string>>): Record<string, Val<string>> {
-    const standard = this.render.namedMap(`${this.props.templatePrefix}.labels`, () => ({
-      'app.kubernetes.io/name': this.props.name,
-      'app.kubernetes.io/instance': this.render.release.name,
-      'app.kubernetes.io/version': this.props.version,
-      'app.kubernetes.io/part-of': this.props.partOf,
-      'app.kubernetes.io/managed-by': this.render.release.service,
-      'helm.sh/chart': this.props.chartLabel,
-    }));
-    const user = extra ? this.render.mergeMaps(this.props.common.commonLabels, extra) : this.props.common.commonLabels;
-    return this.render.withEntriesOf({ ...standard, 'app.kubernetes.io/component': component }, user);
+  /** All labels of a component's objects: the standard ones, the common labels and `extra` (e.g. podLabels). */
+  public labels(component: string, extra: Val<Record<string, string>> = {}): Record<string, Val<string>> {
+    return this.render.sharedMap(`${this.props.templatePrefix}.labels`, { component, extra }, (p) =>
+      this.render.withEntriesOf(
+        {
+          'app.kubernetes.io/name': this.props.name,
+          'app.kubernetes.io/instance': this.render.release.name,
+          'app.kubernetes.io/version': this.props.version,
+          'app.kubernetes.io/component': p.component,
+          'app.kubernetes.io/part-of': this.props.partOf,
+          'app.kubernetes.io/managed-by': this.render.release.service,
+          'helm.sh/chart': this.props.chartLabel,
+        },
+        this.render.mergeMaps(this.props.common.commonLabels, p.extra),
+      ),
+    );
   }
 
   /** Annotations of an object: its own, then the user's common ones. */
@@ -84,6 +93,11 @@ export class Identity {
       ? this.render.mergeMaps(this.props.common.commonAnnotations, opts.extraAnnotations)
       : this.props.common.commonAnnotations;
     return this.render.withEntriesOf({ ...(opts.annotations ?? {}) }, extra);
+  }
+
+  /** KEPT_ON_UNINSTALL, written once (a named template in a Helm chart): spread it into an object's annotations. */
+  public keptOnUninstall(): Record<string, Val<string>> {
+    return this.render.sharedMap(`${this.render.chart?.name ?? this.props.name}.keptOnUninstall`, {}, () => ({ ...KEPT_ON_UNINSTALL }));
   }
 
   /** metadata for a namespaced object. */

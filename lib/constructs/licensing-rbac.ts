@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { dnsName } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
-import { Identity, KEPT_ON_UNINSTALL } from './identity';
+import { Identity } from './identity';
 import { KubeObject } from '../core/manifest';
 
 /** Values of licensing clean-up, shared by every OPSWAT product chart. */
@@ -53,7 +53,7 @@ export class LicensingRbac extends Construct {
         apiVersion: 'v1',
         kind: 'Secret',
         // The application fills it; keep it on uninstall so a reinstall can still clean up zombie activations.
-        metadata: { ...identity.meta(licensing.secretName, props.component, { annotations: KEPT_ON_UNINSTALL }) },
+        metadata: { ...identity.meta(licensing.secretName, props.component, { annotations: identity.keptOnUninstall() }) },
         type: 'Opaque',
       });
       new KubeObject(this, 'Role', {

@@ -193,7 +193,9 @@ export class MultisiteKubeconfig extends Construct {
     this.key = location.key;
     this.namespace = location.namespace;
     this.configMapName = location.configMapName;
-    this.serviceAccountName = render.ifElse(v.serviceAccount.create, identity.name(v.serviceAccount.name), v.serviceAccount.name);
+    this.serviceAccountName = render.sharedText(`${identity.props.templatePrefix}.writerServiceAccount`, {}, () =>
+      render.ifElse(v.serviceAccount.create, identity.name(v.serviceAccount.name), v.serviceAccount.name),
+    );
     this.tokenSecretName = identity.name('multisite-init-token');
     const meta = (base: Val<string>, opts: Parameters<Identity['meta']>[2] = {}) => ({ ...identity.meta(base, this.component, opts), namespace: this.namespace });
 
@@ -232,18 +234,20 @@ export class MultisiteKubeconfig extends Construct {
     });
   }
 
-  /** The writer container, with its arguments and its own read-only token mount. */
-  public initContainer(name = 'multisite-init') {
+  /** The writer container, with its arguments and its own read-only token mount (a one-item list to spread into containers or initContainers). */
+  public initContainer(): Record<string, unknown>[] {
     const v = this.values;
-    return {
-      name,
-      image: `${v.image.repository}:${v.image.tag}`,
-      imagePullPolicy: v.image.pullPolicy,
-      args: ['--namespace', this.namespace, '--location', v.location, '--user', v.user, '--configmap', this.configMapName, '--key', v.key],
-      resources: v.resources,
-      securityContext: v.securityContext,
-      volumeMounts: [{ name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true }],
-    };
+    return Render.of(this).sharedList(`${this.identity.props.templatePrefix}.writerContainer`, {}, () => [
+      {
+        name: 'multisite-init',
+        image: `${v.image.repository}:${v.image.tag}`,
+        imagePullPolicy: v.image.pullPolicy,
+        args: ['--namespace', this.namespace, '--location', v.location, '--user', v.user, '--configmap', this.configMapName, '--key', v.key],
+        resources: v.resources,
+        securityContext: v.securityContext,
+        volumeMounts: [{ name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true }],
+      },
+    ]);
   }
 
   /**
@@ -254,7 +258,7 @@ export class MultisiteKubeconfig extends Construct {
   public volumes(): Record<string, unknown>[] {
     const render = Render.of(this);
     const v = this.values;
-    return [
+    return render.sharedList(`${this.identity.props.templatePrefix}.writerVolumes`, {}, () => [
       ...render.itemsIf(v.longLivedToken, [{ name: TOKEN_VOLUME, secret: { secretName: this.tokenSecretName, defaultMode: 0o444 } }]),
       ...render.itemsIf(render.not(v.longLivedToken), [
         {
@@ -269,7 +273,7 @@ export class MultisiteKubeconfig extends Construct {
           },
         },
       ]),
-    ];
+    ]);
   }
 
   /**
@@ -280,7 +284,7 @@ export class MultisiteKubeconfig extends Construct {
     return {
       ...pod,
       serviceAccountName: this.serviceAccountName,
-      initContainers: [...(pod.initContainers ?? []), this.initContainer()],
+      initContainers: [...(pod.initContainers ?? []), ...this.initContainer()],
       volumes: [...(pod.volumes ?? []), ...this.volumes()],
     };
   }
@@ -317,8 +321,8 @@ export class MultisiteKubeconfig extends Construct {
             restartPolicy: 'Never',
             serviceAccountName: this.serviceAccountName,
             automountServiceAccountToken: false,
-            ...podSpecFields(render, props.pod),
-            containers: [this.initContainer()],
+            ...podSpecFields(identity, props.pod),
+            containers: this.initContainer(),
             volumes: this.volumes(),
           },
         },

@@ -14,7 +14,7 @@ import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
 import { productServiceAccount } from './product';
 import { ManagedSecret } from './secret';
-import { PodTemplateRequest } from './upgrade';
+import { SLOT_LABEL, SlotPods } from './upgrade';
 
 /** Values of the product's secrets; `prefix` is the product's secret prefix ("mdicapsrv", "mdcore"). */
 export const opswatSecretValues = (prefix: string) => ({
@@ -144,13 +144,13 @@ export interface OpswatPodProps {
  * grace period that lets the server deactivate its licence after the preStop drain, the wait for the
  * database, Secrets and DB credentials as env, /readyz probes, and the product's own parts.
  */
-export function opswatPodTemplate(render: Render, props: OpswatPodProps, req: PodTemplateRequest): Record<string, unknown> {
+export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: SlotPods): Record<string, unknown> {
   const { identity, values: v } = props;
   const probeAction = { path: '/readyz', port: props.probe.port, scheme: props.probe.scheme };
   const liveness = props.withoutLiveness === undefined ? v.livenessProbe : { ...v.livenessProbe, enabled: render.and(v.livenessProbe.enabled, render.not(props.withoutLiveness)) };
   return {
     metadata: {
-      labels: { ...identity.labels(props.component, v.podLabels), ...req.labels },
+      labels: { ...identity.labels(props.component, v.podLabels), ...render.fieldsIf(pods.slot, { [SLOT_LABEL]: pods.slot }) },
       annotations: render.withEntriesOf({ 'chart-as-code/config-checksum': props.configChecksum }, v.podAnnotations),
     },
     spec: {
@@ -159,12 +159,12 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, req: Po
       automountServiceAccountToken: v.licensing.cleanup,
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
-      ...podSpecFields(render, v),
+      ...podSpecFields(identity, v),
       ...render.fieldsIf(v.database.waitForReady, { initContainers: [props.database.waitContainer(v.database)] }),
       containers: [
         {
           name: props.containerName,
-          image: `${v.image.repository}:${req.imageTag}`,
+          image: `${v.image.repository}:${pods.imageTag}`,
           imagePullPolicy: v.image.pullPolicy,
           envFrom: [{ configMapRef: { name: props.configMapName } }],
           env: [

@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { extraAnnotations, extraLabels, k8sObject, ProbeDefaults, probe } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
+import { Identity } from './identity';
 
 /** One container env var: a value, or a reference (Secret key, pod field). */
 export interface EnvVar {
@@ -51,6 +52,13 @@ export const restrictedContainerSecurity = (readOnlyRootFilesystem: boolean) => 
   seccompProfile: { type: 'RuntimeDefault' },
 });
 
+/** The restricted container security context of a chart's helper containers, written once (a named template in a Helm chart). */
+export function restrictedContainerSecurityContext(render: Render, readOnlyRootFilesystem: boolean) {
+  return render.sharedMap(`${render.chart?.name ?? 'chart'}.restrictedSecurityContext`, { readOnlyRootFilesystem }, (p) =>
+    restrictedContainerSecurity(p.readOnlyRootFilesystem),
+  );
+}
+
 /** Scheduling and pod-level values shared by all product workloads. */
 export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
   podSecurityContext: k8sObject().default(podSecurityContext).describe('Pod security context.'),
@@ -74,19 +82,23 @@ export interface PodValues {
 }
 
 /** Pod spec fields for scheduling, pull secrets and the pod security context. */
-export function podSpecFields(render: Render, v: PodValues) {
-  return { securityContext: v.podSecurityContext, ...schedulingFields(render, v) };
+export function podSpecFields(identity: Identity, v: PodValues) {
+  return { securityContext: v.podSecurityContext, ...schedulingFields(identity, v) };
 }
 
-/** Pod spec fields for scheduling and pull secrets, for pods that set their own security context. */
-export function schedulingFields(render: Render, v: Omit<PodValues, 'podSecurityContext'>) {
-  return {
+/**
+ * Pod spec fields for scheduling and pull secrets, for pods that set their own security context: the
+ * same for every pod of a component, so written once (a named template in a Helm chart).
+ */
+export function schedulingFields(identity: Identity, v: Omit<PodValues, 'podSecurityContext'>) {
+  const render = identity.render;
+  return render.sharedMap(`${identity.props.templatePrefix}.scheduling`, {}, () => ({
     ...render.fieldsIf(v.imagePullSecrets, { imagePullSecrets: v.imagePullSecrets }),
     ...render.fieldsIf(v.nodeSelector, { nodeSelector: v.nodeSelector }),
     ...render.fieldsIf(v.tolerations, { tolerations: v.tolerations }),
     ...render.fieldsIf(v.affinity, { affinity: v.affinity }),
     ...render.fieldsIf(v.priorityClassName, { priorityClassName: v.priorityClassName }),
-  };
+  }));
 }
 
 export type ProbeValues = Values<z.output<ReturnType<typeof probe>>>;

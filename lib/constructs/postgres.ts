@@ -4,7 +4,7 @@ import { image, k8sObject, optionalSecretName, port, resources, rule } from '../
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
-import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
+import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
 import { claimVolume, persistenceValues } from './volume';
 import { KubeObject } from '../core/manifest';
 
@@ -167,7 +167,7 @@ export class PostgresDatabase extends Construct {
     const inCluster = db.inCluster;
     const name = identity.name(props.serviceName);
     const workloadName = props.workloadName ?? props.serviceName;
-    this.host = render.ifElse(inCluster.enabled, name, db.host);
+    this.host = render.sharedText(`${identity.props.templatePrefix}.databaseHost`, {}, () => render.ifElse(inCluster.enabled, name, db.host));
     this.port = db.port;
     this.credentials = new ManagedSecret(this, 'Credentials', {
       identity,
@@ -200,7 +200,7 @@ export class PostgresDatabase extends Construct {
             metadata: { labels: identity.labels(COMPONENT) },
             spec: {
               automountServiceAccountToken: false,
-              ...podSpecFields(render, { ...props.pod, podSecurityContext: inCluster.podSecurityContext }),
+              ...podSpecFields(identity, { ...props.pod, podSecurityContext: inCluster.podSecurityContext }),
               containers: [
                 {
                   name: 'postgres',
@@ -271,7 +271,7 @@ export class PostgresDatabase extends Construct {
         { name: portEnv, value: Render.of(this).str(this.port) },
       ],
       resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
-      securityContext: { ...restrictedContainerSecurity(true), runAsUser: 999, runAsGroup: 999 },
+      securityContext: { ...restrictedContainerSecurityContext(Render.of(this), true), runAsUser: 999, runAsGroup: 999 },
     };
   }
 }

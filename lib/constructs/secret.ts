@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../core/manifest';
 import { Render, Val, Value } from '../core/template';
-import { Identity, KEPT_ON_UNINSTALL } from './identity';
+import { Identity } from './identity';
 
 /** How a missing key is generated. */
 export interface GeneratedKey {
@@ -101,7 +101,7 @@ export class ManagedSecret extends Construct {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: props.identity.meta(props.name, props.component, {
-          annotations: this.generateSpec ? { ...KEPT_ON_UNINSTALL, [GENERATE_ANNOTATION]: this.generateSpec, ...ARGO_BEFORE_GENERATOR } : {},
+          annotations: this.generateSpec ? { ...props.identity.keptOnUninstall(), [GENERATE_ANNOTATION]: this.generateSpec, ...ARGO_BEFORE_GENERATOR } : {},
         }),
         type: 'Opaque',
         data,

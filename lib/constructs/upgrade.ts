@@ -7,8 +7,8 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { quantity, rule } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
-import { Identity, KEPT_ON_UNINSTALL } from './identity';
-import { restrictedContainerSecurity, secretEnv } from './pod';
+import { Identity } from './identity';
+import { restrictedContainerSecurityContext, secretEnv } from './pod';
 import { KubeObject } from '../core/manifest';
 
 const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
@@ -120,12 +120,12 @@ export function withStrategyRules<T extends z.ZodType<StrategyRoot>>(schema: T):
   });
 }
 
-/** A pod template for one slot (or the only Deployment). */
-export interface PodTemplateRequest {
+/** What tells the pods of one Deployment from another's: the slot's image tag and its slot label. */
+export interface SlotPods {
   /** The image tag this Deployment runs. */
   readonly imageTag: Val<string>;
-  /** Labels the pods must carry besides the component's own (the slot label in blue-green). */
-  readonly labels: Record<string, Val<string>>;
+  /** The blue-green slot ("blue", "green"), or empty for the only Deployment; pods carry it as SLOT_LABEL. */
+  readonly slot: Val<string>;
 }
 
 export interface UpgradableDeploymentProps {
@@ -140,8 +140,8 @@ export interface UpgradableDeploymentProps {
   readonly autoscaled: Val<boolean>;
   /** The default image tag (image.tag). */
   readonly imageTag: Val<string>;
-  /** Builds the pod template. */
-  readonly podTemplate: (req: PodTemplateRequest) => Record<string, unknown>;
+  /** Builds the pod template; written once, shared by the Deployments (a named template in a Helm chart). */
+  readonly podTemplate: (slot: SlotPods) => Record<string, unknown>;
 }
 
 /**
@@ -168,6 +168,7 @@ export class UpgradableDeployment extends Construct {
     this.blueGreen = blueGreen;
     this.serviceSelector = { ...selector, ...render.fieldsIf(blueGreen, { [SLOT_LABEL]: active }) };
     this.previewSelector = { ...selector, [SLOT_LABEL]: idle };
+    const podTemplate = (pods: SlotPods) => render.sharedMap(`${identity.props.templatePrefix}.podTemplate`, { ...pods }, (p) => props.podTemplate(p));
 
     render.when(render.not(blueGreen), () => {
       new KubeObject(this, 'Deployment', {
@@ -181,7 +182,7 @@ export class UpgradableDeployment extends Construct {
             type: strategy.type,
             ...render.fieldsIf(render.eq(strategy.type, 'RollingUpdate'), { rollingUpdate: strategy.rollingUpdate }),
           },
-          template: props.podTemplate({ imageTag: props.imageTag, labels: {} }),
+          template: podTemplate({ imageTag: props.imageTag, slot: '' }),
         },
       });
     });
@@ -198,10 +199,7 @@ export class UpgradableDeployment extends Construct {
             selector: { matchLabels: slotSelector },
             // Within a slot, updates still roll (the slot may be live when its tag changes).
             strategy: { type: 'RollingUpdate', rollingUpdate: strategy.rollingUpdate },
-            template: props.podTemplate({
-              imageTag: render.coalesce(strategy.blueGreen[slot].imageTag, props.imageTag),
-              labels: { [SLOT_LABEL]: slot },
-            }),
+            template: podTemplate({ imageTag: render.coalesce(strategy.blueGreen[slot].imageTag, props.imageTag), slot }),
           },
         });
       }
@@ -250,11 +248,11 @@ export interface HotBackupProps {
   readonly enabled: unknown;
 }
 
-/** The export and import scripts: POSIX sh, bounded waits, the file written atomically. */
-export function hotBackupScripts(waitSeconds: Val<number | string>, dir = '/backup') {
+/** The export and import scripts: POSIX sh, waits bounded by $WAIT_SECONDS, the file written atomically. */
+export function hotBackupScripts(dir = '/backup') {
   const waitReady = [
     'url="$SCHEME://$TARGET:$PORT"',
-    `i=0; until curl -fsk -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge ${waitSeconds} ] && { echo "$url not ready"; exit 1; }; sleep 5; done`,
+    `i=0; until curl -fsk -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done`,
   ];
   return {
     export: [
@@ -267,7 +265,7 @@ export function hotBackupScripts(waitSeconds: Val<number | string>, dir = '/back
     ].join('\n'),
     import: [
       'set -eu',
-      `i=0; until [ -f ${dir}/export.done ]; do i=$((i+5)); [ "$i" -ge ${waitSeconds} ] && { echo "no export to import"; exit 1; }; sleep 5; done`,
+      `i=0; until [ -f ${dir}/export.done ]; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "no export to import"; exit 1; }; sleep 5; done`,
       ...waitReady,
       `curl -fsk -X POST -H "Content-Type: application/octet-stream" -H "apikey: $APIKEY" -H "password: $PASSWORD" --data-binary @${dir}/config.zip "$url/admin/import/v2"`,
       `rm -f ${dir}/export.done`,
@@ -287,8 +285,39 @@ export class HotBackup extends Construct {
     const render = Render.of(this);
     const { identity, component, values: v } = props;
     const claim = identity.name(`${props.name}-backup`);
-    const scripts = hotBackupScripts(render.str(v.waitSeconds));
+    const scripts = hotBackupScripts();
 
+    // One pod for both Jobs, written once: they differ in the container's name and script.
+    const pod = (which: 'export' | 'import') =>
+      render.sharedMap(`${identity.props.templatePrefix}.hotBackupPod`, { which }, (p) => ({
+        metadata: { labels: identity.labels(`${component}-backup`) },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: p.which,
+              image: v.image,
+              imagePullPolicy: 'IfNotPresent',
+              ...render.fieldsIf(render.eq(p.which, 'export'), { command: ['sh', '-c', scripts.export] }),
+              ...render.fieldsIf(render.eq(p.which, 'import'), { command: ['sh', '-c', scripts.import] }),
+              env: [
+                { name: 'SCHEME', value: props.scheme },
+                { name: 'TARGET', value: props.service },
+                { name: 'PORT', value: render.str(props.port) },
+                { name: 'WAIT_SECONDS', value: render.str(v.waitSeconds) },
+                secretEnv('APIKEY', props.apiKeySecret, 'value'),
+                secretEnv('PASSWORD', props.credentialsSecret, 'password'),
+              ],
+              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+              securityContext: restrictedContainerSecurityContext(render, true),
+              volumeMounts: [{ name: 'backup', mountPath: '/backup' }],
+            },
+          ],
+          volumes: [{ name: 'backup', persistentVolumeClaim: { claimName: claim } }],
+        },
+      }));
     const job = (which: 'export' | 'import', hook: string, weight: string) =>
       new KubeObject(this, `${which}-job`, {
         apiVersion: 'batch/v1',
@@ -296,44 +325,14 @@ export class HotBackup extends Construct {
         metadata: identity.meta(`${props.name}-config-${which}`, component, {
           annotations: { 'helm.sh/hook': hook, 'helm.sh/hook-weight': weight, 'helm.sh/hook-delete-policy': 'before-hook-creation' },
         }),
-        spec: {
-          backoffLimit: 2,
-          ttlSecondsAfterFinished: 86400,
-          template: {
-            metadata: { labels: identity.labels(`${component}-backup`) },
-            spec: {
-              restartPolicy: 'Never',
-              automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } },
-              containers: [
-                {
-                  name: which,
-                  image: v.image,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['sh', '-c', scripts[which]],
-                  env: [
-                    { name: 'SCHEME', value: props.scheme },
-                    { name: 'TARGET', value: props.service },
-                    { name: 'PORT', value: render.str(props.port) },
-                    secretEnv('APIKEY', props.apiKeySecret, 'value'),
-                    secretEnv('PASSWORD', props.credentialsSecret, 'password'),
-                  ],
-                  resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
-                  securityContext: restrictedContainerSecurity(true),
-                  volumeMounts: [{ name: 'backup', mountPath: '/backup' }],
-                },
-              ],
-              volumes: [{ name: 'backup', persistentVolumeClaim: { claimName: claim } }],
-            },
-          },
-        },
+        spec: { backoffLimit: 2, ttlSecondsAfterFinished: 86400, template: pod(which) },
       });
 
     render.when(props.enabled, () => {
       new KubeObject(this, 'Claim', {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
-        metadata: identity.meta(`${props.name}-backup`, component, { annotations: KEPT_ON_UNINSTALL }),
+        metadata: identity.meta(`${props.name}-backup`, component, { annotations: identity.keptOnUninstall() }),
         spec: {
           accessModes: ['ReadWriteOnce'],
           resources: { requests: { storage: v.storage.size } },

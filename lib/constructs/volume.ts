@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { KubeObject } from '../core/manifest';
 import { dnsName, quantity } from '../core/schema';
 import { Render, Values } from '../core/template';
-import { Identity, KEPT_ON_UNINSTALL } from './identity';
+import { Identity } from './identity';
 
 export interface PersistenceDefaults {
   /** Whether a claim is used by default. */
@@ -55,7 +55,7 @@ export function claimVolume(scope: Construct, id: string, props: ClaimVolumeProp
     new KubeObject(scope, id, {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: identity.meta(props.name, props.component, { annotations: KEPT_ON_UNINSTALL }),
+      metadata: identity.meta(props.name, props.component, { annotations: identity.keptOnUninstall() }),
       spec: {
         accessModes: ['ReadWriteOnce'],
         resources: { requests: { storage: p.size } },

@@ -3,10 +3,12 @@
  *
  * Only block-style YAML is produced, so indentation is always known and `nindent` can be used for
  * values that are whole maps or lists. Scalars that come from values are written with `toJson`, which
- * quotes strings and prints numbers exactly (plain `{{ .Values.x }}` would print 1e+06 for a float).
+ * quotes strings and prints numbers exactly (plain `{{ .Values.x }}` would print 1e+06 for a float),
+ * except where printing them as they are reads back the same (booleans, small integers, plain enums,
+ * names), which reads better.
  */
 import YAML from 'yaml';
-import { HelmRender, Json } from './template';
+import { HelmRender, Json, NamedTemplate } from './template';
 
 const PLAIN_RE = /^[A-Za-z0-9_/.][A-Za-z0-9 _/.:@=+-]*$/;
 
@@ -36,28 +38,59 @@ function isBlockText(s: string): boolean {
 }
 
 export class HelmEmitter {
+  /** How the chart's root context is written where output goes: `$`, or `$.root` inside a named template with parameters. */
+  private root = '$';
+
   constructor(private readonly render: HelmRender) {}
 
   /** A whole object (a YAML document) under its conditions. */
   public document(obj: Json, conditions: string[]): string {
-    const lines = this.map(obj as Record<string, Json>, 0);
+    const lines = this.map(obj as Record<string, Json>, 0).flatMap(wrapLongLine);
     const body = lines.join('\n');
     if (conditions.length === 0) return `${body}\n`;
-    const cond = conditions.length === 1 ? conditions[0] : `and ${conditions.join(' ')}`;
+    const cond = conditions.length === 1 ? this.top(conditions[0]!) : `and ${conditions.map((c) => this.x(c)).join(' ')}`;
     return `{{- if ${cond} }}\n${body}\n{{- end }}\n`;
   }
 
-  /** The body of a named template (a map), for `_helpers.tpl`. */
-  public namedMapBody(body: Json): string {
-    return this.map(body as Record<string, Json>, 0).join('\n');
+  /** A named template's definition, for `_helpers.tpl`. */
+  public definition(t: NamedTemplate): string {
+    this.root = t.params.length > 0 ? '$.root' : '$';
+    try {
+      const head = t.params.length > 0 ? ['{{- $p := . -}}'] : [];
+      let lines: string[];
+      if ('map' in t.body) lines = [...head, ...this.map(t.body.map as Record<string, Json>, 0)];
+      else if ('list' in t.body) lines = [...head, ...this.list(t.body.list, 0)];
+      else if ('text' in t.body) lines = [...head, `{{- ${this.top(t.body.text)} -}}`];
+      else if ('condition' in t.body) lines = [`{{- if ${this.top(t.body.condition)} -}}`, 'true', '{{- end -}}'];
+      else {
+        const hash = t.body.length === undefined ? 'toJson $d | sha256sum' : `toJson $d | sha256sum | trunc ${t.body.length}`;
+        lines = ['{{- $d := dict -}}', ...t.body.checksum.map(([k, e]) => `{{- $_ := set $d ${JSON.stringify(k)} ${this.x(e)} -}}`), `{{- ${hash} -}}`];
+      }
+      return `{{- define ${JSON.stringify(t.name)} -}}\n${lines.flatMap(wrapLongLine).join('\n')}\n{{- end -}}\n`;
+    } finally {
+      this.root = '$';
+    }
   }
 
   private pad(n: number): string {
     return ' '.repeat(n);
   }
 
+  /** An expression as written here: references to the chart's root context made through `root`. */
+  private x(expr: string): string {
+    // `$` followed by a field or standing alone is the root; `$p`, `$e0`, `$d` are variables.
+    return this.root === '$' ? expr : expr.replace(/\$(?![A-Za-z0-9_])/g, this.root);
+  }
+
+  /** An expression as the whole of an action: without parentheses around it. */
+  private top(expr: string): string {
+    return stripParens(this.x(expr));
+  }
+
   private scalarExpr(v: string): string {
-    return `{{ ${this.render.expr(v)} | toJson }}`;
+    const token = this.render.tokenInfo(v);
+    if (token?.plain) return `{{ ${this.top(token.expr)} }}`;
+    return `{{ ${this.x(this.render.expr(v))} | toJson }}`;
   }
 
   /** The text after `key:` (or `- `) for a scalar, or undefined when it is not one. */
@@ -79,6 +112,11 @@ export class HelmEmitter {
     return escapeActions(staticScalar(v));
   }
 
+  /** The `include` of a named template, with its arguments. */
+  private include(template: string, args: string): string {
+    return `include ${JSON.stringify(template)} ${this.x(args)}`;
+  }
+
   private map(obj: Record<string, Json>, indent: number): string[] {
     const out: string[] = [];
     const pad = this.pad(indent);
@@ -88,13 +126,13 @@ export class HelmEmitter {
       if (marker) {
         switch (marker.type) {
           case 'if':
-            out.push(`${pad}{{- if ${marker.cond} }}`, ...this.map(value as Record<string, Json>, indent), `${pad}{{- end }}`);
+            out.push(`${pad}{{- if ${this.top(marker.cond)} }}`, ...this.map(value as Record<string, Json>, indent), `${pad}{{- end }}`);
             break;
           case 'merge':
-            out.push(`${pad}{{- with ${marker.expr} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
+            out.push(`${pad}{{- with ${this.top(marker.expr)} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
             break;
           case 'include':
-            out.push(`${pad}{{- include ${JSON.stringify(marker.template)} $ | nindent ${indent} }}`);
+            out.push(`${pad}{{- ${this.include(marker.template, marker.args)} | nindent ${indent} }}`);
             break;
           default:
             throw new Error(`marker ${marker.type} cannot stand in a map`);
@@ -104,16 +142,20 @@ export class HelmEmitter {
       const k = staticKey(key);
       const token = this.render.tokenInfo(value);
       if (token && token.shape !== 'scalar') {
-        out.push(`${pad}${k}: {{- toYaml ${token.expr} | nindent ${indent + 2} }}`);
+        const yaml = token.shape === 'yaml' ? this.top(token.expr) : `toYaml ${this.x(token.expr)}`;
+        out.push(`${pad}${k}: {{- ${yaml} | nindent ${indent + 2} }}`);
         continue;
       }
       const s = this.scalar(value, indent + 2);
       const onlyMerge = this.onlyMerge(value);
+      const onlyInclude = this.onlyInclude(value);
       if (s !== undefined) {
         out.push(`${pad}${k}: ${s}`);
       } else if (onlyMerge) {
         // A map made only of a map-valued value: omit the key when it is empty, as the raw output does.
-        out.push(`${pad}{{- with ${onlyMerge} }}`, `${pad}${k}: {{- toYaml . | nindent ${indent + 2} }}`, `${pad}{{- end }}`);
+        out.push(`${pad}{{- with ${this.top(onlyMerge)} }}`, `${pad}${k}: {{- toYaml . | nindent ${indent + 2} }}`, `${pad}{{- end }}`);
+      } else if (onlyInclude) {
+        out.push(`${pad}${k}: {{- ${this.include(onlyInclude.template, onlyInclude.args)} | nindent ${indent + 2} }}`);
       } else {
         const body = Array.isArray(value) ? this.list(value, indent + 2) : this.map(value as Record<string, Json>, indent + 2);
         const empty = Array.isArray(value) ? `${pad}${k}: []` : `${pad}${k}: {}`;
@@ -124,7 +166,8 @@ export class HelmEmitter {
           // Every entry is conditional: with none present a bare key would read as null, which a patch (Helm's
           // three-way merge, kubectl apply) takes as "delete the whole field", entries other writers added
           // included (a generated Secret key). Empty is written as empty, as in the raw output.
-          out.push(`${pad}{{- if or ${conditions.join(' ')} }}`, `${pad}${k}:`, ...body, `${pad}{{- else }}`, empty, `${pad}{{- end }}`);
+          const cond = conditions.length === 1 ? this.top(conditions[0]!) : `or ${conditions.map((c) => this.x(c)).join(' ')}`;
+          out.push(`${pad}{{- if ${cond} }}`, `${pad}${k}:`, ...body, `${pad}{{- else }}`, empty, `${pad}{{- end }}`);
         } else {
           out.push(`${pad}${k}:`, ...body);
         }
@@ -156,10 +199,20 @@ export class HelmEmitter {
 
   /** The expression of a map whose single entry is a merge marker. */
   private onlyMerge(value: Json): string | undefined {
+    const marker = this.singleMarker(value);
+    return marker?.type === 'merge' ? marker.expr : undefined;
+  }
+
+  /** The named template of a map that is one included template. */
+  private onlyInclude(value: Json): { template: string; args: string } | undefined {
+    const marker = this.singleMarker(value);
+    return marker?.type === 'include' ? marker : undefined;
+  }
+
+  private singleMarker(value: Json) {
     if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
     const keys = Object.keys(value);
-    const marker = keys.length === 1 ? this.render.markerOf(keys[0]!) : undefined;
-    return marker?.type === 'merge' ? marker.expr : undefined;
+    return keys.length === 1 ? this.render.markerOf(keys[0]!) : undefined;
   }
 
   private list(items: Json[], indent: number): string[] {
@@ -173,13 +226,16 @@ export class HelmEmitter {
           const payload = (item as Record<string, Json>)[keys[0]!]!;
           switch (marker.type) {
             case 'if':
-              out.push(`${pad}{{- if ${marker.cond} }}`, ...this.list(payload as Json[], indent), `${pad}{{- end }}`);
+              out.push(`${pad}{{- if ${this.top(marker.cond)} }}`, ...this.list(payload as Json[], indent), `${pad}{{- end }}`);
               break;
             case 'splice':
-              out.push(`${pad}{{- with ${marker.expr} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
+              out.push(`${pad}{{- with ${this.top(marker.expr)} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
               break;
             case 'range':
-              out.push(`${pad}{{- range ${marker.variable} := ${marker.expr} }}`, ...this.list([payload], indent), `${pad}{{- end }}`);
+              out.push(`${pad}{{- range ${marker.variable} := ${this.top(marker.expr)} }}`, ...this.list([payload], indent), `${pad}{{- end }}`);
+              break;
+            case 'include':
+              out.push(`${pad}{{- ${this.include(marker.template, marker.args)} | nindent ${indent} }}`);
               break;
             default:
               throw new Error(`marker ${marker.type} cannot stand in a list`);
@@ -202,7 +258,7 @@ export class HelmEmitter {
       }
       const token = this.render.tokenInfo(item);
       if (token && token.shape !== 'scalar') {
-        out.push(`${pad}- {{ ${token.expr} | toJson }}`);
+        out.push(`${pad}- {{ ${this.x(token.expr)} | toJson }}`);
         continue;
       }
       const s = this.scalar(item, indent + 2);
@@ -215,4 +271,98 @@ export class HelmEmitter {
     }
     return out;
   }
+}
+
+/** Lines longer than this are wrapped inside their template action. */
+const WRAP_AT = 150;
+
+/** The parts of a template expression at its top level: words, strings and parenthesized expressions. */
+function topLevelParts(expr: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let start = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ' ' && depth === 0) {
+      if (i > start) parts.push(expr.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < expr.length) parts.push(expr.slice(start));
+  return parts;
+}
+
+/** An expression over several lines (inside an action, where newlines are spaces): one argument per line. */
+function wrapExpr(expr: string, indent: number): string {
+  if (expr.length + indent <= WRAP_AT) return expr;
+  const inner = expr.startsWith('(') && stripParens(expr) !== expr ? stripParens(expr) : undefined;
+  const parts = topLevelParts(inner ?? expr);
+  if (parts.length < 2) return expr;
+  const pad = ' '.repeat(indent + 2);
+  const [head, ...args] = parts;
+  const body = `${head}\n${args.map((a) => pad + wrapExpr(a, indent + 2)).join('\n')}`;
+  return inner === undefined ? body : `(${body})`;
+}
+
+/**
+ * A line too long to read, with its template action wrapped over several lines (Go templates allow
+ * newlines inside actions, so the output is the same).
+ */
+function wrapLongLine(line: string): string[] {
+  if (line.length <= WRAP_AT) return [line];
+  const open = line.indexOf('{{');
+  const close = line.lastIndexOf('}}');
+  if (open < 0 || close < open) return [line];
+  const trimLeft = line.startsWith('{{-', open) ? '{{- ' : '{{ ';
+  const trimRight = line.endsWith('-}}', close + 2) ? ' -}}' : ' }}';
+  const content = line.slice(open + trimLeft.length, close - (trimRight.length - 2)).trim();
+  if (content.includes('{{')) return [line];
+  const indent = line.length - line.trimStart().length;
+  // A pipeline: wrap its first command, keep the rest (`| toJson`, `| nindent 4`) after it.
+  const stages = splitPipeline(content);
+  const first = stripParens(stages[0]!);
+  const parts = topLevelParts(first);
+  // Keep a keyword with the function it applies: `if or`, `with coalesce`, `$_ := set`.
+  while (parts.length > 2 && /^(if|with|range|else|:=|\$[A-Za-z0-9_]*)$/.test(parts[0]!) && !parts[1]!.startsWith('(')) parts.splice(0, 2, `${parts[0]} ${parts[1]}`);
+  const pad = ' '.repeat(indent + 4);
+  const wrapped = parts.map((p, i) => (i === 0 ? p : pad + wrapExpr(p, indent + 4))).join('\n');
+  const rest = stages.slice(1).map((st) => ` | ${st}`).join('');
+  return `${line.slice(0, open)}${trimLeft}${wrapped}${rest}${trimRight}${line.slice(close + 2)}`.split('\n');
+}
+
+/** The commands of a pipeline, split at its top-level `|`. */
+function splitPipeline(expr: string): string[] {
+  const parts = topLevelParts(expr);
+  const stages: string[][] = [[]];
+  for (const p of parts) {
+    if (p === '|') stages.push([]);
+    else stages[stages.length - 1]!.push(p);
+  }
+  return stages.map((st) => st.join(' '));
+}
+
+/** `(x y)` as `x y` when the parentheses enclose the whole expression. */
+function stripParens(expr: string): string {
+  if (!expr.startsWith('(') || !expr.endsWith(')')) return expr;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0 && i < expr.length - 1) return expr;
+  }
+  return expr.slice(1, -1);
 }

@@ -13,7 +13,7 @@ function isPlainMap(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Drop null/undefined, sort keys (as cdk8s does), and optionally drop empty maps and lists. */
+/** Drop null/undefined (keeping the order fields were written in: Kubernetes' usual order, not cdk8s' sorted one), and optionally drop empty maps and lists. */
 function sanitize(v: unknown, dropEmpty: boolean): unknown {
   if (v === null || v === undefined) return undefined;
   if (Array.isArray(v)) {
@@ -23,7 +23,7 @@ function sanitize(v: unknown, dropEmpty: boolean): unknown {
   if (typeof v !== 'object') return v;
   if (!isPlainMap(v)) throw new Error(`can't render a non-plain object (${Object.prototype.toString.call(v)})`);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(v).sort()) {
+  for (const key of Object.keys(v)) {
     const child = sanitize(v[key], false);
     if (child !== undefined) out[key] = child;
   }
@@ -43,7 +43,7 @@ function resolvePlainData(v: unknown, obj: ApiObject): unknown {
   if (Array.isArray(v)) return v.map((x) => resolvePlainData(x, obj));
   if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { resolve?: unknown }).resolve === 'function') return sanitize(resolve([], v, obj), false);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(v).sort()) {
+  for (const key of Object.keys(v)) {
     const child = resolvePlainData((v as Record<string, unknown>)[key], obj);
     if (child !== undefined) out[key] = child;
   }

@@ -96,9 +96,12 @@ const MARKER_RE = /^\u27e6m(\d+)\u27e7$/;
 /** What a token stands for. `shape` decides how it is written into YAML. */
 export interface TokenInfo {
   readonly expr: string;
-  readonly shape: 'scalar' | 'map' | 'list';
+  /** `yaml`: the expression yields YAML text (an included named template), written as it is. */
+  readonly shape: 'scalar' | 'map' | 'list' | 'yaml';
   /** What a scalar is, where known: a number or boolean must not be put into a string. */
   readonly kind?: 'string' | 'number' | 'boolean' | 'other';
+  /** Printed as it is, without `toJson`, reads back as the same value (bounded integers, booleans, safe enums, names). */
+  readonly plain?: boolean;
   /** For list-valued tokens: the element schema, so `each` can build element tokens. */
   readonly element?: z.ZodType;
 }
@@ -107,7 +110,7 @@ export interface TokenInfo {
 export type Marker =
   | { readonly type: 'if'; readonly cond: string }
   | { readonly type: 'merge'; readonly expr: string }
-  | { readonly type: 'include'; readonly template: string }
+  | { readonly type: 'include'; readonly template: string; readonly args: string }
   | { readonly type: 'splice'; readonly expr: string }
   | { readonly type: 'range'; readonly variable: string; readonly expr: string };
 
@@ -163,6 +166,24 @@ function schemaType(s: z.ZodType): string {
 }
 
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Words a YAML 1.1 reader takes for something other than a string. */
+const YAML_WORDS = /^(y|n|yes|no|on|off|true|false|null|nan|inf)$/i;
+
+/**
+ * Whether a values leaf printed as it is (no `toJson`) always reads back as the same value: booleans,
+ * integers below 1e6 (Go prints larger floats as 1e+06), enums of plain words.
+ */
+function printsPlain(schema: z.ZodType): boolean {
+  const type = schemaType(schema);
+  if (type === 'boolean') return true;
+  if (type === 'number') {
+    const n = schema as z.ZodNumber;
+    return n.isInt && n.maxValue !== null && n.maxValue < 1e6 && n.minValue !== null && n.minValue > -1e6;
+  }
+  if (type === 'enum') return (schema as z.ZodEnum).options.every((o) => typeof o === 'string' && /^[A-Za-z][A-Za-z0-9]*$/.test(o) && !YAML_WORDS.test(o));
+  return false;
+}
 
 /** The token kind of a values leaf, by its schema type. */
 const LEAF_KINDS: Record<string, TokenInfo['kind']> = { string: 'string', enum: 'string', number: 'number', int: 'number', boolean: 'boolean' };
@@ -248,9 +269,10 @@ export abstract class Render {
   /**
    * SHA-256 (hex) of a string map as Helm's `toJson` writes it (keys sorted): a pod annotation that
    * changes when the ConfigMap it reads changes, so `helm upgrade` and `kubectl apply` roll the pods.
-   * With `length`, only the first `length` hex digits (e.g. a name suffix).
+   * With `length`, only the first `length` hex digits (e.g. a name suffix); with `name`, a Helm chart
+   * computes it in that named template (one line per entry) rather than in one long expression.
    */
-  abstract checksum(data: Record<string, Val<string>>, length?: number): Value<string>;
+  abstract checksum(data: Record<string, Val<string>>, opts?: { length?: number; name?: string }): Value<string>;
   /**
    * The base64 value of `key` in the live Secret `name` when that Secret was written by an older chart
    * version of this release, one that rendered generated values into its manifest; empty otherwise, and
@@ -258,10 +280,22 @@ export abstract class Render {
    * the upgrade from such a version carry the value over instead of losing it (see CredentialGenerator).
    */
   abstract olderChartValue(name: Val<string>, key: string): Value<string>;
-  /** A map defined once as the named template `name` (`_helpers.tpl`) and included where used. */
-  abstract namedMap(name: string, build: () => Record<string, Val<string>>): Record<string, Val<string>>;
-  /** An object's name: the product's default name behind the release's optional name prefix. */
-  abstract objectName(prefix: Val<string>, base: Val<string>): Value<string>;
+  /**
+   * A map written once and used in several places: in a Helm chart a named template `name` in
+   * `_helpers.tpl` taking `params`, included where the map is used (a whole value, or spread into an
+   * object); in raw synthesis `build(params)`. `build` runs once, on the parameters' tokens, so it must
+   * give the same structure whatever their values.
+   */
+  abstract sharedMap<P extends Record<string, unknown>, T extends object>(name: string, params: P, build: (params: P) => T): T;
+  /**
+   * Text written once and used in several places (a name, say), as `sharedMap`. `plain`: it always reads
+   * back as a string when printed without quotes, so the chart prints it as it is.
+   */
+  abstract sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => Val<string>, opts?: { plain?: boolean }): Value<string>;
+  /** A list written once and used in several places (spliced into lists), as `sharedMap`. */
+  abstract sharedList<P extends Record<string, unknown>, T>(name: string, params: P, build: (params: P) => T[]): T[];
+  /** A condition written once (a long one, used by several objects), as `sharedMap`: use it only as a condition. */
+  abstract sharedCondition(name: string, build: () => unknown): Value<boolean>;
   /** A name unique to the release, as `helm create` makes them: `<release>-<base>`, at most 63 characters. */
   abstract releaseScopedName(base: Val<string>): Value<string>;
 }
@@ -339,18 +373,24 @@ export class RawRender extends Render {
   json(v: unknown): Value<string> {
     return constant(goJson(v));
   }
-  checksum(data: Record<string, Val<string>>, length?: number): Value<string> {
+  checksum(data: Record<string, Val<string>>, opts: { length?: number; name?: string } = {}): Value<string> {
     const hex = createHash('sha256').update(goJson(data), 'utf8').digest('hex');
-    return constant(length === undefined ? hex : hex.slice(0, length));
+    return constant(opts.length === undefined ? hex : hex.slice(0, opts.length));
   }
   olderChartValue(_name: Val<string>, _key: string): Value<string> {
     return constant('');
   }
-  namedMap(_name: string, build: () => Record<string, Val<string>>): Record<string, Val<string>> {
-    return build();
+  sharedMap<P extends Record<string, unknown>, T extends object>(_name: string, params: P, build: (params: P) => T): T {
+    return build(params);
   }
-  objectName(prefix: Val<string>, base: Val<string>): Value<string> {
-    return constant(`${plain(prefix)}${plain(base)}`);
+  sharedText<P extends Record<string, unknown>>(_name: string, params: P, build: (params: P) => Val<string>): Value<string> {
+    return build(params) as Value<string>;
+  }
+  sharedList<P extends Record<string, unknown>, T>(_name: string, params: P, build: (params: P) => T[]): T[] {
+    return build(params);
+  }
+  sharedCondition(_name: string, build: () => unknown): Value<boolean> {
+    return constant(goTruthy(build()));
   }
   releaseScopedName(base: Val<string>): Value<string> {
     return constant(`${plain(this.release.name)}-${plain(base)}`.slice(0, 63).replace(/-+$/, ''));
@@ -365,7 +405,15 @@ function plain<T>(v: Val<T>): T {
 /** A named template collected for `_helpers.tpl`. */
 export interface NamedTemplate {
   readonly name: string;
-  readonly body: Json;
+  /** Parameters it takes besides the chart's root context (`$p.<name>` inside), if any. */
+  readonly params: readonly string[];
+  /** A map or list body, the expression of a text body, or the entries of a checksum. */
+  readonly body:
+    | { readonly map: Json }
+    | { readonly list: Json[] }
+    | { readonly text: string }
+    | { readonly condition: string }
+    | { readonly checksum: readonly [string, string][]; readonly length?: number };
 }
 
 /** Symbolic evaluation: records Go template expressions behind tokens and markers. */
@@ -394,14 +442,14 @@ export class HelmRender extends Render {
   }
 
   /** A fresh token standing for `expr`. */
-  public token(expr: string, shape: TokenInfo['shape'] = 'scalar', element?: z.ZodType, kind: TokenInfo['kind'] = 'other'): string {
-    this.tokens.push({ expr, shape, element, kind });
+  public token(expr: string, shape: TokenInfo['shape'] = 'scalar', element?: z.ZodType, kind: TokenInfo['kind'] = 'other', plain = false): string {
+    this.tokens.push({ expr, shape, element, kind, plain });
     return `\u27e6${this.tokens.length - 1}\u27e7`;
   }
 
   /** A scalar token of a known kind, typed as the value it stands for. */
-  private value<T>(expr: string, kind: TokenInfo['kind']): Value<T> {
-    return this.token(expr, 'scalar', undefined, kind) as unknown as Value<T>;
+  private value<T>(expr: string, kind: TokenInfo['kind'], plain = kind === 'boolean'): Value<T> {
+    return this.token(expr, 'scalar', undefined, kind, plain) as unknown as Value<T>;
   }
 
   /** The token behind a whole-token string, if it is one. */
@@ -455,7 +503,8 @@ export class HelmRender extends Render {
     // A structure holding tokens (e.g. an object of values) as Go builds it: a dict or a list.
     if (Array.isArray(v)) return `(list ${v.map((x) => this.expr(x)).join(' ')})`;
     if (v !== null && typeof v === 'object') {
-      return `(dict ${Object.entries(v).map(([k, x]) => `${goLiteral(k)} ${this.expr(x)}`).join(' ')})`;
+      const entries = Object.entries(v).map(([k, x]) => ` ${goLiteral(k)} ${this.expr(x)}`);
+      return `(dict${entries.join('')})`;
     }
     return goLiteral(v);
   }
@@ -509,7 +558,7 @@ export class HelmRender extends Render {
       return this.token(expr, 'list', (inner as z.ZodArray<z.ZodType>).element);
     }
     if (type === 'record') return this.token(expr, 'map');
-    return this.token(expr, 'scalar', undefined, LEAF_KINDS[type] ?? 'other');
+    return this.token(expr, 'scalar', undefined, LEAF_KINDS[type] ?? 'other', printsPlain(inner));
   }
 
   when(cond: unknown, body: () => void): void {
@@ -568,19 +617,37 @@ export class HelmRender extends Render {
   }
 
   not(cond: unknown): Value<boolean> {
-    return this.value(`(not ${this.expr(cond)})`, 'boolean');
+    const e = this.expr(cond);
+    // `not (eq a b)` reads better as `ne a b`.
+    const eq = /^\(eq (.*)\)$/.exec(e);
+    return this.value(eq && !eq[1]!.includes('(eq ') ? `(ne ${eq[1]})` : `(not ${e})`, 'boolean');
   }
 
   and(...conds: unknown[]): Value<boolean> {
-    return this.value(`(and ${conds.map((c) => this.expr(c)).join(' ')})`, 'boolean');
+    return this.logic('and', conds);
   }
 
   or(...conds: unknown[]): Value<boolean> {
-    return this.value(`(or ${conds.map((c) => this.expr(c)).join(' ')})`, 'boolean');
+    return this.logic('or', conds);
+  }
+
+  /**
+   * `and`/`or` with constant arguments folded away (`and true x` is `x`). Like Go's, the result is the
+   * deciding argument, not a boolean: use it as a condition.
+   */
+  private logic(op: 'and' | 'or', conds: unknown[]): Value<boolean> {
+    const decides = op === 'and' ? (c: unknown) => !goTruthy(c) : goTruthy;
+    const symbolic = conds.filter((c) => this.isSymbolic(c));
+    if (conds.some((c) => !this.isSymbolic(c) && decides(c))) return constant(op === 'or');
+    if (symbolic.length === 0) return constant(op === 'and');
+    if (symbolic.length === 1) return this.value(this.expr(symbolic[0]), 'other');
+    return this.value(`(${op} ${symbolic.map((c) => this.expr(c)).join(' ')})`, 'other');
   }
 
   eq(a: Val<string>, b: Val<string>): Value<boolean> {
-    return this.value(`(eq (toString ${this.expr(a)}) ${this.expr(b)})`, 'boolean');
+    // A string value compares as it is; anything else (a number given where a string was expected) as its text.
+    const side = (v: Val<string>) => (typeof v === 'string' && !this.isSymbolic(v)) || this.tokenInfo(v)?.kind === 'string' ? this.expr(v) : `(toString ${this.expr(v)})`;
+    return this.value(`(eq ${side(a)} ${side(b)})`, 'boolean');
   }
 
   add(...values: Val<number>[]): Value<number> {
@@ -599,23 +666,63 @@ export class HelmRender extends Render {
     return this.value(`(toJson ${this.expr(v)})`, 'string');
   }
 
-  checksum(data: Record<string, Val<string>>, length?: number): Value<string> {
-    const entries = Object.entries(data).map(([k, v]) => `${goLiteral(k)} ${this.expr(v)}`);
-    const hash = `(sha256sum (toJson (dict ${entries.join(' ')})))`;
-    return this.value(length === undefined ? hash : `(trunc ${length} ${hash})`, 'string');
+  checksum(data: Record<string, Val<string>>, opts: { length?: number; name?: string } = {}): Value<string> {
+    const entries = Object.entries(data).map(([k, v]) => [k, this.expr(v)] as [string, string]);
+    if (opts.name) {
+      if (!this.namedTemplates.has(opts.name)) this.namedTemplates.set(opts.name, { name: opts.name, params: [], body: { checksum: entries, length: opts.length } });
+      return this.value(`(include "${opts.name}" $)`, 'string', true);
+    }
+    const hash = `(sha256sum (toJson (dict ${entries.map(([k, e]) => `${goLiteral(k)} ${e}`).join(' ')})))`;
+    return this.value(opts.length === undefined ? hash : `(trunc ${opts.length} ${hash})`, 'string');
   }
 
   olderChartValue(name: Val<string>, key: string): Value<string> {
     return this.value(`(include "${this.chartName}.olderChartValue" (dict "root" $ "name" ${this.expr(name)} "key" ${goLiteral(key)}))`, 'string');
   }
 
-  namedMap(name: string, build: () => Record<string, Val<string>>): Record<string, Val<string>> {
-    if (!this.namedTemplates.has(name)) this.namedTemplates.set(name, { name, body: build() as Json });
-    return { [this.marker({ type: 'include', template: name })]: 'true' };
+  sharedMap<P extends Record<string, unknown>, T extends object>(name: string, params: P, build: (params: P) => T): T {
+    const args = this.defineShared(name, params, (tokens) => ({ map: build(tokens) as Json }));
+    return { [this.marker({ type: 'include', template: name, args })]: true } as unknown as T;
   }
 
-  objectName(prefix: Val<string>, base: Val<string>): Value<string> {
-    return this.value(`(include "${this.chartName}.objectName" (dict "root" $ "prefix" ${this.expr(prefix)} "name" ${this.expr(base)}))`, 'string');
+  sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => Val<string>, opts: { plain?: boolean } = {}): Value<string> {
+    const args = this.defineShared(name, params, (tokens) => ({ text: this.expr(build(tokens)) }));
+    return this.value(`(include "${name}" ${args})`, 'string', opts.plain ?? false);
+  }
+
+  sharedList<P extends Record<string, unknown>, T>(name: string, params: P, build: (params: P) => T[]): T[] {
+    const args = this.defineShared(name, params, (tokens) => ({ list: build(tokens) as Json[] }));
+    return [{ [this.marker({ type: 'include', template: name, args })]: true } as unknown as T];
+  }
+
+  sharedCondition(name: string, build: () => unknown): Value<boolean> {
+    const cond = build();
+    if (!this.isSymbolic(cond)) return constant(goTruthy(cond));
+    this.defineShared(name, {}, () => ({ condition: this.expr(cond) }));
+    return this.value(`(include "${name}" $)`, 'other');
+  }
+
+  /** Defines the named template on first use (checking later uses pass the same parameters); the arguments to include it with. */
+  private defineShared<P extends Record<string, unknown>>(name: string, params: P, body: (tokens: P) => NamedTemplate['body']): string {
+    const keys = Object.keys(params);
+    const defined = this.namedTemplates.get(name);
+    if (!defined) {
+      const tokens = Object.fromEntries(keys.map((k) => [k, this.paramToken(k, params[k])])) as P;
+      this.namedTemplates.set(name, { name, params: keys, body: body(tokens) });
+    } else if (defined.params.join() !== keys.join()) {
+      throw new Error(`named template ${name} is used with parameters ${keys.join(', ')} and ${defined.params.join(', ')}`);
+    }
+    return keys.length === 0 ? '$' : `(dict "root" $ ${keys.map((k) => `${goLiteral(k)} ${this.expr(params[k])}`).join(' ')})`;
+  }
+
+  /** The token a named template's body sees for a parameter: `$p.<name>`, shaped like the argument. */
+  private paramToken(key: string, arg: unknown): string {
+    const expr = `$p.${key}`;
+    const info = this.tokenInfo(arg);
+    if (info) return this.token(expr, info.shape, info.element, info.kind, info.plain);
+    if (Array.isArray(arg)) return this.token(expr, 'list');
+    if (arg !== null && typeof arg === 'object') return this.token(expr, 'map');
+    return this.token(expr, 'scalar', undefined, typeof arg === 'number' ? 'number' : typeof arg === 'boolean' ? 'boolean' : 'string', typeof arg !== 'string');
   }
 
   releaseScopedName(base: Val<string>): Value<string> {

@@ -308,10 +308,10 @@ export function templateRendering(chartDir: string, kind: string, env: Record<st
 
 /** Adds a label to the object's own metadata.labels (a rendered-output change that is safe to upgrade). */
 export function addObjectLabel(templateFile: string, label: string): void {
-  edit(templateFile, /^ {2}labels:\n/m, `  labels:\n    ${label}\n`);
+  edit(templateFile, /^( {2}labels:.*\n)/m, `$1    ${label}\n`);
 }
 
 /** Adds a label to a Deployment's spec.selector.matchLabels only (an upgrade Kubernetes rejects). */
 export function addSelectorLabel(templateFile: string, label: string): void {
-  edit(templateFile, /^ {2}selector:\n {4}matchLabels:\n/m, `  selector:\n    matchLabels:\n      ${label}\n`);
+  edit(templateFile, /^( {2}selector:\n {4}matchLabels:.*\n)/m, `$1      ${label}\n`);
 }

@@ -89,7 +89,7 @@ export class MdCore extends Construct {
       replicas: v.replicaCount,
       autoscaled: v.autoscaling.enabled,
       imageTag: v.image.tag,
-      podTemplate: (req) =>
+      podTemplate: (pods) =>
         opswatPodTemplate(
           render,
           {
@@ -99,7 +99,7 @@ export class MdCore extends Construct {
             containerName: 'md-core',
             serviceAccountName,
             configMapName,
-            configChecksum: render.checksum(envData),
+            configChecksum: render.checksum(envData, { name: `${identity.props.templatePrefix}.envChecksum` }),
             secrets,
             database,
             env: [fieldEnv('MD_INSTANCE_NAME', 'metadata.name'), fieldEnv('MY_POD_NAME', 'metadata.name'), fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace')],
@@ -110,7 +110,7 @@ export class MdCore extends Construct {
             volumeMounts: [...render.itemsIf(v.tls.https.enabled, [{ name: 'https-tls', mountPath: '/https_cert', readOnly: true }])],
             volumes: [...render.itemsIf(v.tls.https.enabled, [tlsVolume('mdcore', 'https', v.tls.https, v.tls.fileMode)])],
           },
-          req,
+          pods,
         ),
     });
 

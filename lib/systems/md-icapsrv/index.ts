@@ -100,7 +100,7 @@ export class MdIcapsrv extends Construct {
       replicas: v.replicaCount,
       autoscaled: v.autoscaling.enabled,
       imageTag: v.image.tag,
-      podTemplate: (req) =>
+      podTemplate: (pods) =>
         opswatPodTemplate(
           render,
           {
@@ -110,7 +110,7 @@ export class MdIcapsrv extends Construct {
             containerName: 'md-icapsrv',
             serviceAccountName,
             configMapName,
-            configChecksum: render.checksum(envData),
+            configChecksum: render.checksum(envData, { name: `${identity.props.templatePrefix}.envChecksum` }),
             secrets,
             database,
             env: [
@@ -149,7 +149,7 @@ export class MdIcapsrv extends Construct {
               },
             ]),
           },
-          req,
+          pods,
         ),
     });
 

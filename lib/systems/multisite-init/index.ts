@@ -65,8 +65,8 @@ export class MultisiteInit extends Construct {
             spec: {
               // The writer's token reaches only its own container, through its own volume.
               automountServiceAccountToken: false,
-              ...render.fieldsIf(consumer.runWriter, { serviceAccountName: kubeconfig.serviceAccountName, initContainers: [kubeconfig.initContainer()] }),
-              ...podSpecFields(render, v),
+              ...render.fieldsIf(consumer.runWriter, { serviceAccountName: kubeconfig.serviceAccountName, initContainers: kubeconfig.initContainer() }),
+              ...podSpecFields(identity, v),
               containers: [
                 {
                   name: 'consumer',

@@ -152,7 +152,7 @@ export class SvServer extends Construct {
             // Derived, never set: always longer than the preStop wait, so the server is not SIGKILLed
             // while it is still allowed to shut down.
             terminationGracePeriodSeconds: render.add(lifecycle.stopTimeoutSeconds, lifecycle.graceMarginSeconds),
-            ...podSpecFields(render, { ...v, podSecurityContext }),
+            ...podSpecFields(identity, { ...v, podSecurityContext }),
             containers: [
               {
                 name: 'sv-server',
