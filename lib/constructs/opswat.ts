@@ -14,7 +14,8 @@ import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
 import { productServiceAccount } from './product';
 import { ManagedSecret } from './secret';
-import { SLOT_LABEL, SlotPods } from './upgrade';
+import { SLOT_LABEL } from './strategy';
+import { SlotPods } from './upgradable-deployment';
 
 /** Values of the product's secrets; `prefix` is the product's secret prefix ("mdicapsrv", "mdcore"). */
 export const opswatSecretValues = (prefix: string) => ({
@@ -189,7 +190,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
   };
 }
 
-export interface OpswatFoundationProps {
+export interface OpswatProductBaseProps {
   readonly identity: Identity;
   readonly component: string;
   /** "mdicapsrv" or "mdcore": names the Secrets, the database credentials and the ServiceAccount. */
@@ -204,7 +205,7 @@ export interface OpswatFoundationProps {
  * What every OPSWAT product stands on, made directly under `scope`: its Secrets, its database, its own
  * ServiceAccount, the licensing clean-up RBAC bound to it, and the Job that generates its credentials.
  */
-export function opswatFoundation(scope: Construct, props: OpswatFoundationProps) {
+export function opswatProductBase(scope: Construct, props: OpswatProductBaseProps) {
   const { identity, component, prefix, values: v } = props;
   const secrets = new OpswatSecrets(scope, 'Secrets', { identity, component, prefix, values: v });
   const database = new PostgresDatabase(scope, 'Database', {

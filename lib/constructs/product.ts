@@ -1,6 +1,6 @@
 /**
  * Parts every product chart offers the same way: Ingress to the REST port, HorizontalPodAutoscaler,
- * PodDisruptionBudget, and the graceful-shutdown budget of licence deactivation.
+ * PodDisruptionBudget (each its own construct), and the graceful-shutdown budget of licence deactivation.
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
@@ -121,33 +121,28 @@ export const shutdownFields = (shutdownSeconds: number) => ({
     .describe('Time after SIGTERM for the server to deactivate its licence and stop; with drainSeconds it makes terminationGracePeriodSeconds.'),
 });
 
-export interface ProductExtrasProps {
+export interface RestIngressProps {
   readonly identity: Identity;
   readonly component: string;
-  /** Product name of the Deployment/HPA/PDB ("md-core"). */
-  readonly name: string;
   /** Product name of the Ingress ("icap-ingress"). */
-  readonly ingressName: string;
-  /** The Service the Ingress routes to, and its REST port's name. */
+  readonly name: string;
+  /** The Service it routes to, and the name of its REST port. */
   readonly serviceName: Val<string>;
-  readonly restPortName: string;
-  readonly ingress: Values<z.output<ReturnType<typeof ingressValues>>>;
-  readonly autoscaling: Values<z.output<ReturnType<typeof autoscalingValues>>>;
-  readonly podDisruptionBudget: Values<z.output<ReturnType<typeof disruptionBudgetValues>>>;
+  readonly portName: string;
+  readonly values: Values<z.output<ReturnType<typeof ingressValues>>>;
 }
 
-/** The optional Ingress, HorizontalPodAutoscaler and PodDisruptionBudget of a product. */
-export class ProductExtras extends Construct {
-  constructor(scope: Construct, id: string, props: ProductExtrasProps) {
+/** The optional Ingress to a product's REST port (`ingress.*`). */
+export class RestIngress extends Construct {
+  constructor(scope: Construct, id: string, props: RestIngressProps) {
     super(scope, id);
     const render = Render.of(this);
-    const { identity, component, ingress, autoscaling, podDisruptionBudget: pdb } = props;
-
+    const { identity, values: ingress } = props;
     render.when(ingress.enabled, () => {
       new KubeObject(this, 'Ingress', {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
-        metadata: identity.meta(props.ingressName, component, { extraAnnotations: ingress.annotations }),
+        metadata: identity.meta(props.name, props.component, { extraAnnotations: ingress.annotations }),
         spec: {
           ...render.fieldsIf(ingress.className, { ingressClassName: ingress.className }),
           rules: [
@@ -157,7 +152,7 @@ export class ProductExtras extends Construct {
                 paths: render.each(ingress.paths, (p) => ({
                   path: p.path,
                   pathType: p.pathType,
-                  backend: { service: { name: props.serviceName, port: { name: props.restPortName } } },
+                  backend: { service: { name: props.serviceName, port: { name: props.portName } } },
                 })),
               },
             },
@@ -168,12 +163,28 @@ export class ProductExtras extends Construct {
         },
       });
     });
+  }
+}
 
+export interface AutoscalerProps {
+  readonly identity: Identity;
+  readonly component: string;
+  /** Product name of the Deployment it scales, and of the HorizontalPodAutoscaler. */
+  readonly name: string;
+  readonly values: Values<z.output<ReturnType<typeof autoscalingValues>>>;
+}
+
+/** The optional HorizontalPodAutoscaler of a product's Deployment (`autoscaling.*`), on CPU and memory. */
+export class Autoscaler extends Construct {
+  constructor(scope: Construct, id: string, props: AutoscalerProps) {
+    super(scope, id);
+    const render = Render.of(this);
+    const { identity, values: autoscaling } = props;
     render.when(autoscaling.enabled, () => {
       new KubeObject(this, 'Autoscaler', {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
-        metadata: identity.meta(props.name, component),
+        metadata: identity.meta(props.name, props.component),
         spec: {
           scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: identity.name(props.name) },
           minReplicas: autoscaling.minReplicas,
@@ -185,14 +196,30 @@ export class ProductExtras extends Construct {
         },
       });
     });
+  }
+}
 
+export interface DisruptionBudgetProps {
+  readonly identity: Identity;
+  readonly component: string;
+  /** Product name of the PodDisruptionBudget. */
+  readonly name: string;
+  readonly values: Values<z.output<ReturnType<typeof disruptionBudgetValues>>>;
+}
+
+/** The optional PodDisruptionBudget of a product's pods, all slots together (`podDisruptionBudget.*`). */
+export class DisruptionBudget extends Construct {
+  constructor(scope: Construct, id: string, props: DisruptionBudgetProps) {
+    super(scope, id);
+    const render = Render.of(this);
+    const { identity, values: pdb } = props;
     render.when(pdb.enabled, () => {
       new KubeObject(this, 'DisruptionBudget', {
         apiVersion: 'policy/v1',
         kind: 'PodDisruptionBudget',
-        metadata: identity.meta(props.name, component),
+        metadata: identity.meta(props.name, props.component),
         // All slots: a disruption counts against the product, whichever slot is live.
-        spec: { maxUnavailable: pdb.maxUnavailable, selector: { matchLabels: identity.selector(component) } },
+        spec: { maxUnavailable: pdb.maxUnavailable, selector: { matchLabels: identity.selector(props.component) } },
       });
     });
   }

@@ -2,13 +2,14 @@ import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
 import { Val, Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
-import { opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
+import { opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
 import { fieldEnv } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
-import { ProductExtras, servicePort } from '../../constructs/product';
+import { Autoscaler, DisruptionBudget, RestIngress, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
-import { HotBackup, UpgradableDeployment } from '../../constructs/upgrade';
+import { HotBackup } from '../../constructs/hot-backup';
+import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { KubeObject } from '../../core/manifest';
 
@@ -46,7 +47,7 @@ export class MdCore extends Construct {
     const name = identity.name('md-core');
     this.serviceName = name;
 
-    const { secrets, database, serviceAccountName, licensing } = opswatFoundation(this, {
+    const { secrets, database, serviceAccountName, licensing } = opswatProductBase(this, {
       identity,
       component: COMPONENT,
       prefix: 'mdcore',
@@ -155,17 +156,9 @@ export class MdCore extends Construct {
       enabled: v.hotBackup.enabled,
     });
 
-    new ProductExtras(this, 'Extras', {
-      identity,
-      component: COMPONENT,
-      name: 'md-core',
-      ingressName: 'core-ingress',
-      serviceName: name,
-      restPortName: 'rest',
-      ingress: v.ingress,
-      autoscaling: v.autoscaling,
-      podDisruptionBudget: v.podDisruptionBudget,
-    });
+    new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'core-ingress', serviceName: name, portName: 'rest', values: v.ingress });
+    new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-core', values: v.autoscaling });
+    new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-core', values: v.podDisruptionBudget });
   }
 }
 

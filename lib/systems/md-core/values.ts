@@ -9,7 +9,8 @@ import { opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
 import { ingressValues, productFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
-import { hotBackupValues, upgradeStrategyValues, withStrategyRules } from '../../constructs/upgrade';
+import { hotBackupValues } from '../../constructs/hot-backup';
+import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 
 export const CORE_IMAGE_TAG = '5.20.0';
 

@@ -2,13 +2,13 @@ import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
 import { Val, Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
-import { opswatFoundation, opswatPodTemplate } from '../../constructs/opswat';
+import { opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
 import { fieldEnv } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
-import { ProductExtras, servicePort } from '../../constructs/product';
+import { Autoscaler, DisruptionBudget, RestIngress, servicePort } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
-import { UpgradableDeployment } from '../../constructs/upgrade';
+import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
 import { KubeObject } from '../../core/manifest';
 
@@ -47,7 +47,7 @@ export class MdIcapsrv extends Construct {
     this.serviceName = name;
     const tls = v.tls;
 
-    const { secrets, database, serviceAccountName, licensing } = opswatFoundation(this, {
+    const { secrets, database, serviceAccountName, licensing } = opswatProductBase(this, {
       identity,
       component: COMPONENT,
       prefix: 'mdicapsrv',
@@ -194,17 +194,9 @@ export class MdIcapsrv extends Construct {
       });
     });
 
-    new ProductExtras(this, 'Extras', {
-      identity,
-      component: COMPONENT,
-      name: 'md-icapsrv',
-      ingressName: 'icap-ingress',
-      serviceName: name,
-      restPortName: 'rest',
-      ingress: v.ingress,
-      autoscaling: v.autoscaling,
-      podDisruptionBudget: v.podDisruptionBudget,
-    });
+    new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'icap-ingress', serviceName: name, portName: 'rest', values: v.ingress });
+    new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-icapsrv', values: v.autoscaling });
+    new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-icapsrv', values: v.podDisruptionBudget });
   }
 }
 

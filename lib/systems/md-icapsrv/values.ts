@@ -17,7 +17,7 @@ import { licensingValues } from '../../constructs/licensing-rbac';
 import { opswatSecretValues } from '../../constructs/opswat';
 import { ingressValues, productFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
-import { upgradeStrategyValues, withStrategyRules } from '../../constructs/upgrade';
+import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
 
 export const ICAP_IMAGE_TAG = '5.14.1';

@@ -1,0 +1,150 @@
+/**
+ * Blue-green with hot backup: the Jobs that carry the configuration from the live slot to the new one
+ * (export before the switch, import once the new slot is ready) and the claim between them.
+ */
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { KubeObject } from '../core/manifest';
+import { quantity } from '../core/schema';
+import { Render, Val, Values } from '../core/template';
+import { Identity } from './identity';
+import { restrictedContainerSecurityContext, secretEnv } from './pod';
+
+/** Values of the hot backup that carries the configuration across a blue-green switch. */
+export const hotBackupValues = () => {
+  const defaults = { enabled: false, image: 'curlimages/curl:8.11.1', storage: { size: '1Gi', storageClass: '' }, waitSeconds: 600 };
+  return z
+    .object({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe('Export the configuration from the live slot before a switch (pre-upgrade Job) and import it into the new one once ready (post-upgrade Job).'),
+      image: z.string().min(1).max(255).default(defaults.image).describe('Image of the export/import Jobs (needs sh and curl).'),
+      storage: z
+        .object({
+          size: quantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
+          storageClass: z.string().default('').describe('Storage class of the claim; empty for the cluster default.'),
+        })
+        .strict()
+        .default(defaults.storage),
+      waitSeconds: z.number().int().min(10).max(7200).default(600).describe('How long a Job waits for the product to be ready (and the import for the export).'),
+    })
+    .strict()
+    .default(defaults);
+};
+
+export type HotBackupValues = Values<z.output<ReturnType<typeof hotBackupValues>>>;
+
+export interface HotBackupProps {
+  readonly identity: Identity;
+  readonly component: string;
+  /** Product name prefix of the objects ("md-core" → md-core-backup, md-core-config-export, ...). */
+  readonly name: string;
+  /** Service that sends traffic to the live slot: before the switch the old one, after it the new one. */
+  readonly service: Val<string>;
+  readonly port: Val<number>;
+  readonly scheme: Val<string>;
+  readonly apiKeySecret: Val<string>;
+  readonly credentialsSecret: Val<string>;
+  readonly values: HotBackupValues;
+  /** Condition: the objects exist only when it holds. */
+  readonly enabled: unknown;
+}
+
+/** The export and import scripts: POSIX sh, waits bounded by $WAIT_SECONDS, the file written atomically. */
+export function hotBackupScripts(dir = '/backup') {
+  const waitReady = [
+    'url="$SCHEME://$TARGET:$PORT"',
+    `i=0; until curl -fsk -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done`,
+  ];
+  return {
+    export: [
+      'set -eu',
+      ...waitReady,
+      `curl -fsk -H "apikey: $APIKEY" -H "password: $PASSWORD" -o ${dir}/config.zip.part "$url/admin/export/v2"`,
+      `mv ${dir}/config.zip.part ${dir}/config.zip`,
+      `date -u > ${dir}/export.done`,
+      'echo "exported the configuration of $url"',
+    ].join('\n'),
+    import: [
+      'set -eu',
+      `i=0; until [ -f ${dir}/export.done ]; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "no export to import"; exit 1; }; sleep 5; done`,
+      ...waitReady,
+      `curl -fsk -X POST -H "Content-Type: application/octet-stream" -H "apikey: $APIKEY" -H "password: $PASSWORD" --data-binary @${dir}/config.zip "$url/admin/import/v2"`,
+      `rm -f ${dir}/export.done`,
+      'echo "imported the configuration into $url"',
+    ].join('\n'),
+  };
+}
+
+/**
+ * Hot backup: a claim for the export, a pre-upgrade hook Job exporting from the live slot and a
+ * post-upgrade hook Job importing into the new live slot. In raw mode the same Jobs run in order because
+ * the import waits for the export's marker file. Credentials come from the Secrets, never from values.
+ */
+export class HotBackup extends Construct {
+  constructor(scope: Construct, id: string, props: HotBackupProps) {
+    super(scope, id);
+    const render = Render.of(this);
+    const { identity, component, values: v } = props;
+    const claim = identity.name(`${props.name}-backup`);
+    const scripts = hotBackupScripts();
+
+    // One pod for both Jobs, written once: they differ in the container's name and script.
+    const pod = (which: 'export' | 'import') =>
+      render.sharedMap(`${identity.props.templatePrefix}.hotBackupPod`, { which }, (p) => ({
+        metadata: { labels: identity.labels(`${component}-backup`) },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: p.which,
+              image: v.image,
+              imagePullPolicy: 'IfNotPresent',
+              ...render.fieldsIf(render.eq(p.which, 'export'), { command: ['sh', '-c', scripts.export] }),
+              ...render.fieldsIf(render.eq(p.which, 'import'), { command: ['sh', '-c', scripts.import] }),
+              env: [
+                { name: 'SCHEME', value: props.scheme },
+                { name: 'TARGET', value: props.service },
+                { name: 'PORT', value: render.str(props.port) },
+                { name: 'WAIT_SECONDS', value: render.str(v.waitSeconds) },
+                secretEnv('APIKEY', props.apiKeySecret, 'value'),
+                secretEnv('PASSWORD', props.credentialsSecret, 'password'),
+              ],
+              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+              securityContext: restrictedContainerSecurityContext(render, true),
+              volumeMounts: [{ name: 'backup', mountPath: '/backup' }],
+            },
+          ],
+          volumes: [{ name: 'backup', persistentVolumeClaim: { claimName: claim } }],
+        },
+      }));
+    const job = (which: 'export' | 'import', hook: string, weight: string) =>
+      new KubeObject(this, `${which}-job`, {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: identity.meta(`${props.name}-config-${which}`, component, {
+          annotations: { 'helm.sh/hook': hook, 'helm.sh/hook-weight': weight, 'helm.sh/hook-delete-policy': 'before-hook-creation' },
+        }),
+        spec: { backoffLimit: 2, ttlSecondsAfterFinished: 86400, template: pod(which) },
+      });
+
+    render.when(props.enabled, () => {
+      new KubeObject(this, 'Claim', {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: identity.meta(`${props.name}-backup`, component, { annotations: identity.keptOnUninstall() }),
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: v.storage.size } },
+          ...render.fieldsIf(v.storage.storageClass, { storageClassName: v.storage.storageClass }),
+        },
+      });
+      // Export before anything changes, import once the upgraded release is ready.
+      job('export', 'pre-upgrade', '-5');
+      job('import', 'post-upgrade', '5');
+    });
+  }
+}

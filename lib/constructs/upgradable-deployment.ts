@@ -1,0 +1,98 @@
+/**
+ * The product's Deployment(s) per its upgrade strategy: one Deployment for rolling update and recreate, two
+ * slot Deployments for blue-green with the main Service on the active slot and a preview Service on the
+ * other. The pod template is written once and shared by the Deployments.
+ */
+import { Construct } from 'constructs';
+import { KubeObject } from '../core/manifest';
+import { Render, Val, Value } from '../core/template';
+import { Identity } from './identity';
+import { SLOT_LABEL, SLOTS, UpgradeStrategy } from './strategy';
+
+/** What tells the pods of one Deployment from another's: the slot's image tag and its slot label. */
+export interface SlotPods {
+  /** The image tag this Deployment runs. */
+  readonly imageTag: Val<string>;
+  /** The blue-green slot ("blue", "green"), or empty for the only Deployment; pods carry it as SLOT_LABEL. */
+  readonly slot: Val<string>;
+}
+
+export interface UpgradableDeploymentProps {
+  readonly identity: Identity;
+  readonly component: string;
+  /** Product name of the Deployment ("md-core"); slots are "<name>-blue" and "<name>-green". */
+  readonly name: string;
+  readonly strategy: UpgradeStrategy;
+  /** Replicas of the single Deployment (RollingUpdate/Recreate). */
+  readonly replicas: Val<number>;
+  /** An autoscaler owns the replica count: leave `replicas` out. */
+  readonly autoscaled: Val<boolean>;
+  /** The default image tag (image.tag). */
+  readonly imageTag: Val<string>;
+  /** Builds the pod template; written once, shared by the Deployments (a named template in a Helm chart). */
+  readonly podTemplate: (slot: SlotPods) => Record<string, unknown>;
+}
+
+/**
+ * The product's Deployment(s) per the upgrade strategy. With BlueGreen there are two Deployments, one
+ * per slot, each with its own image tag and replica count; `serviceSelector` follows the active slot and
+ * `previewSelector` the other one, so switching is one value (`strategy.blueGreen.activeSlot`).
+ */
+export class UpgradableDeployment extends Construct {
+  /** Selects the pods that serve traffic. */
+  public readonly serviceSelector: Record<string, Val<string>>;
+  /** Selects the idle slot's pods (blue-green only). */
+  public readonly previewSelector: Record<string, Val<string>>;
+  /** True (a condition) when the strategy is BlueGreen. */
+  public readonly blueGreen: Value<boolean>;
+
+  constructor(scope: Construct, id: string, props: UpgradableDeploymentProps) {
+    super(scope, id);
+    const render = Render.of(this);
+    const { identity, component, strategy } = props;
+    const selector = identity.selector(component);
+    const blueGreen = render.eq(strategy.type, 'BlueGreen');
+    const active = strategy.blueGreen.activeSlot;
+    const idle = render.ifElse(render.eq(active, 'blue'), 'green', 'blue');
+    this.blueGreen = blueGreen;
+    this.serviceSelector = { ...selector, ...render.fieldsIf(blueGreen, { [SLOT_LABEL]: active }) };
+    this.previewSelector = { ...selector, [SLOT_LABEL]: idle };
+    const podTemplate = (pods: SlotPods) => render.sharedMap(`${identity.props.templatePrefix}.podTemplate`, { ...pods }, (p) => props.podTemplate(p));
+
+    render.when(render.not(blueGreen), () => {
+      new KubeObject(this, 'Deployment', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: identity.meta(props.name, component),
+        spec: {
+          ...render.fieldsIf(render.not(props.autoscaled), { replicas: props.replicas }),
+          selector: { matchLabels: selector },
+          strategy: {
+            type: strategy.type,
+            ...render.fieldsIf(render.eq(strategy.type, 'RollingUpdate'), { rollingUpdate: strategy.rollingUpdate }),
+          },
+          template: podTemplate({ imageTag: props.imageTag, slot: '' }),
+        },
+      });
+    });
+
+    render.when(blueGreen, () => {
+      for (const slot of SLOTS) {
+        const slotSelector = { ...selector, [SLOT_LABEL]: slot };
+        new KubeObject(this, `Deployment-${slot}`, {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: identity.meta(`${props.name}-${slot}`, component),
+          spec: {
+            replicas: strategy.blueGreen[slot].replicas,
+            selector: { matchLabels: slotSelector },
+            // Within a slot, updates still roll (the slot may be live when its tag changes).
+            strategy: { type: 'RollingUpdate', rollingUpdate: strategy.rollingUpdate },
+            template: podTemplate({ imageTag: render.coalesce(strategy.blueGreen[slot].imageTag, props.imageTag), slot }),
+          },
+        });
+      }
+    });
+  }
+}
+
