@@ -30,6 +30,11 @@ describe('a platform chart composing ICAP, Core and its own web front-end (examp
   const files = renderChart(platformChart);
   const dir = writeChart(files);
 
+  it('is the example the README shows, verbatim', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    expect(readme).toContain(fs.readFileSync(path.join(__dirname, '..', 'examples', 'platform-chart', 'chart.ts'), 'utf8').trim());
+  });
+
   it('nests each product\'s values under its key in values.yaml, values.schema.json and the README table', () => {
     const values = YAML.parse(files.get('values.yaml')!) as Record<string, Record<string, unknown>>;
     expect(Object.keys(values)).toEqual(['web', 'icap', 'core']);
