@@ -1,0 +1,48 @@
+/**
+ * `helm upgrade` from the 0.1.0 charts (as they were released: test/fixtures/charts-0.1.0) to the current
+ * ones succeeds on the cluster for every chart, with helm 3 and helm 4: no object is renamed (every 0.1.0
+ * object is still in the release), the upgraded objects are live as rendered, and what the pods reference
+ * exists. Issue 12 rewrote every template; this is the proof that releases in the field can follow.
+ */
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HELM_MAJORS } from '../../lib/tooling/helm';
+import { profiles } from './profiles';
+import {
+  assertLiveMatchesManifest,
+  assertPodReferencesResolve,
+  chartDirs,
+  cluster,
+  deleteNamespaces,
+  helmOk,
+  key,
+  newNamespace,
+  releaseManifest,
+  REPO,
+  runCredentialJobs,
+} from './support';
+
+const RELEASE = 'rel010';
+
+afterAll(() => deleteNamespaces());
+
+for (const chart of chartDirs()) {
+  for (const major of HELM_MAJORS) {
+    describe(`${chart.name}, helm ${major}`, () => {
+      it('upgrades from 0.1.0 with every object keeping its name', () => {
+        const kube = cluster();
+        const ns = newNamespace(`${chart.name}-h${major}-from010`);
+        profiles[chart.name]?.prepareDefaults?.(kube, ns);
+        helmOk(major, ['install', RELEASE, path.join(REPO, 'test', 'fixtures', 'charts-0.1.0', `${chart.name}-0.1.0.tgz`), '-n', ns, '--wait', '--timeout', '3m']);
+        const before = releaseManifest(major, RELEASE, ns).map(key);
+
+        helmOk(major, ['upgrade', RELEASE, chart.dir, '-n', ns, '--wait', '--timeout', '3m']);
+        runCredentialJobs(kube, ns);
+        const after = releaseManifest(major, RELEASE, ns);
+        expect(after.map(key)).toEqual(expect.arrayContaining(before));
+        assertLiveMatchesManifest(kube, ns, after);
+        assertPodReferencesResolve(kube, ns);
+      });
+    });
+  }
+}
