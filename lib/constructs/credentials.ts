@@ -85,6 +85,9 @@ rm -f "$err"
 exit $status
 `;
 
+/** The generator's own component: its pods must never match the product's Service or Deployment selectors. */
+const COMPONENT = 'credential-generator';
+
 /** Stands for the script in the Job's name hash: a new script version is a new Job. */
 const SCRIPT_DIGEST = createHash('sha256').update(CREDENTIAL_GENERATOR_SCRIPT).digest('hex');
 
@@ -108,7 +111,6 @@ export type CredentialGeneratorValues = Values<z.output<ReturnType<typeof creden
 
 export interface CredentialGeneratorProps {
   readonly identity: Identity;
-  readonly component: string;
   /** Product name of the ServiceAccount, Role and RoleBinding; the Job adds a hash ("mdicapsrv-credentials"). */
   readonly name: string;
   /** The Secrets whose missing keys it fills (those created here with keys to generate). */
@@ -128,12 +130,12 @@ export class CredentialGenerator extends Construct {
   constructor(scope: Construct, id: string, props: CredentialGeneratorProps) {
     super(scope, id);
     const render = Render.of(this);
-    const { identity, component, values: v } = props;
+    const { identity, values: v } = props;
     const prefix = `${identity.props.templatePrefix}.${props.name}`;
     const names = render.sharedList(`${prefix}.secrets`, {}, () => props.secrets.flatMap((s) => render.itemsIf(s.needsGenerator, [s.ownName])));
     const needed = render.sharedCondition(`${prefix}.needed`, () => render.or(...props.secrets.map((s) => s.needsGenerator)));
     const name = identity.name(props.name);
-    const meta = (base: string, annotations: Record<string, string>) => identity.meta(base, component, { annotations });
+    const meta = (base: string, annotations: Record<string, string>) => identity.meta(base, COMPONENT, { annotations });
     const imageRef = `${v.image.repository}:${v.image.tag}`;
     const hash = render.checksum(
       {
@@ -183,7 +185,7 @@ export class CredentialGenerator extends Construct {
           ttlSecondsAfterFinished: 86400,
           template: {
             // Selector labels only: the pod template must not change unless the hash in the name does.
-            metadata: { labels: identity.selector(component) },
+            metadata: { labels: identity.selector(COMPONENT) },
             spec: {
               restartPolicy: 'Never',
               serviceAccountName: name,

@@ -13,6 +13,7 @@ import { EnvVar, httpProbe, podSpecFields, PodValues, ProbeValues, secretEnv } f
 import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
 import { productServiceAccount } from './product';
+import { ExtraPodValues } from './opswat-features';
 import { ManagedSecret } from './secret';
 import { SLOT_LABEL } from './strategy';
 import { SlotPods } from './upgradable-deployment';
@@ -110,7 +111,8 @@ export type OpswatPodValues = PodValues &
     resources: { requests: Record<string, string | number>; limits: Record<string, string | number> };
     securityContext: Record<string, unknown>;
     extraEnv: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
-  }> & {
+  }> &
+  ExtraPodValues & {
     readonly database: DatabaseValues;
     readonly readinessProbe: ProbeValues;
     readonly livenessProbe: ProbeValues;
@@ -138,6 +140,8 @@ export interface OpswatPodProps {
   readonly volumeMounts?: unknown[];
   readonly volumes?: unknown[];
   readonly sidecars?: unknown[];
+  /** Labels the chart adds to the pods besides the standard ones (e.g. the vendor's `app` selector label). */
+  readonly podLabels?: Record<string, Val<string>>;
 }
 
 /**
@@ -151,7 +155,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
   const liveness = props.withoutLiveness === undefined ? v.livenessProbe : { ...v.livenessProbe, enabled: render.and(v.livenessProbe.enabled, render.not(props.withoutLiveness)) };
   return {
     metadata: {
-      labels: { ...identity.labels(props.component, v.podLabels), ...render.fieldsIf(pods.slot, { [SLOT_LABEL]: pods.slot }) },
+      labels: { ...identity.labels(props.component, v.podLabels), ...props.podLabels, ...render.fieldsIf(pods.slot, { [SLOT_LABEL]: pods.slot }) },
       annotations: render.withEntriesOf({ 'chart-as-code/config-checksum': props.configChecksum }, v.podAnnotations),
     },
     spec: {
@@ -161,7 +165,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
       ...podSpecFields(identity, v),
-      ...render.fieldsIf(v.database.waitForReady, { initContainers: [props.database.waitContainer(v.database)] }),
+      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...render.itemsOf(v.extraInitContainers)],
       containers: [
         {
           name: props.containerName,
@@ -181,11 +185,11 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
           lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
           resources: v.resources,
           securityContext: v.securityContext,
-          volumeMounts: props.volumeMounts ?? [],
+          volumeMounts: [...(props.volumeMounts ?? []), ...render.itemsOf(v.extraVolumeMounts)],
         },
         ...(props.sidecars ?? []),
       ],
-      volumes: props.volumes ?? [],
+      volumes: [...(props.volumes ?? []), ...render.itemsOf(v.extraVolumes)],
     },
   };
 }
@@ -198,7 +202,12 @@ export interface OpswatProductBaseProps {
   /** Product name of the in-cluster database ("postgres-mdicapsrv", "postgres-core"). */
   readonly databaseName: string;
   readonly values: OpswatPodValues &
-    SecretValues & { serviceAccount: Values<{ annotations: Record<string, string> }>; licensing: LicensingValues; credentialGenerator: CredentialGeneratorValues };
+    SecretValues & {
+      serviceAccount: Values<{ annotations: Record<string, string> }>;
+      licensing: LicensingValues;
+      credentialGenerator: CredentialGeneratorValues;
+      compatibility: Values<{ vendorSelectors: boolean; vendorDatabaseLayout: boolean }>;
+    };
 }
 
 /**
@@ -214,12 +223,12 @@ export function opswatProductBase(scope: Construct, props: OpswatProductBaseProp
     credentialsSecretName: `${prefix}-postgres-cred`,
     database: v.database,
     pod: v,
+    vendor: { selector: v.compatibility.vendorSelectors, dataAtVolumeRoot: v.compatibility.vendorDatabaseLayout },
   });
   const serviceAccountName = productServiceAccount(scope, identity, `${prefix}-service-account`, component, v.serviceAccount.annotations);
   const licensing = new LicensingRbac(scope, 'Licensing', { identity, component, serviceAccountName, licensing: v.licensing });
   new CredentialGenerator(scope, 'CredentialGenerator', {
     identity,
-    component,
     name: `${prefix}-credentials`,
     secrets: [secrets.credentials, secrets.apiKey, database.credentials],
     values: v.credentialGenerator,

@@ -181,6 +181,22 @@ seccompProfile:
 {{- $_ := set $d "CUSTOM_SECRET" (include "md-core.name" (dict "root" $ "base" $.Values.licensing.secretName)) -}}
 {{- $_ := set $d "HTTPS_CERT_PATH" "/https_cert" -}}
 {{- $_ := set $d "HTTPS_SSL_PROTOCOLS" (toJson $.Values.tls.https.protocols) -}}
+{{- $_ := set $d "MDCORE_CERT_PATH" "/https_cert" -}}
+{{- $_ := set $d "MDCORE_SSL_PROTOCOLS" $.Values.tls.sslProtocols -}}
+{{- $_ := set $d "MDCORE_SSL_ADVANCED_CONFIGS" $.Values.tls.sslAdvancedConfigs -}}
+{{- $_ := set $d "MDCORE_HEALTH_CHECK" (toJson $.Values.healthCheck.enabled) -}}
+{{- $_ := set $d "MDCORE_QUEUE_THRESHOLD" (toJson $.Values.healthCheck.queueThreshold) -}}
+{{- $_ := set $d "MDCORE_MINIMUM_NUMBER_AV" (toJson $.Values.healthCheck.minimumAvEngines) -}}
+{{- $_ := set $d "MDCORE_REQUIRED_ENGINES" $.Values.healthCheck.requiredEngines -}}
+{{- $_ :=
+    set
+    $d
+    "MDCORE_REQUIRED_ENGINES_THRESHOLD"
+    (ternary (toJson $.Values.healthCheck.requiredEnginesThreshold) "" (not (empty $.Values.healthCheck.requiredEnginesThreshold))) -}}
+{{- $_ := set $d "MDCORE_DISK_SPACE_THRESHOLD" (toJson $.Values.healthCheck.diskSpaceThreshold) -}}
+{{- $_ := set $d "MDCORE_LICENSE_COMMENT" $.Values.licenseComment -}}
+{{- $_ := set $d "STORAGE_PATH" $.Values.storagePath -}}
+{{- $_ := set $d "CORE_CONF_JSON" (toJson $.Values.config) -}}
 {{- toJson $d | sha256sum -}}
 {{- end -}}
 
@@ -189,6 +205,9 @@ seccompProfile:
 metadata:
   labels:
     {{- include "md-core.labels" (dict "root" $.root "component" "core" "extra" $.root.Values.podLabels) | nindent 4 }}
+    {{- if $.root.Values.compatibility.vendorSelectors }}
+    app: {{ include "md-core.name" (dict "root" $.root "base" "md-core") }}
+    {{- end }}
     {{- if $p.slot }}
     chart-as-code/slot: {{ $p.slot | toJson }}
     {{- end }}
@@ -203,8 +222,9 @@ spec:
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
   securityContext: {{- toYaml $.root.Values.podSecurityContext | nindent 4 }}
   {{- include "md-core.scheduling" $.root | nindent 2 }}
-  {{- if $.root.Values.database.waitForReady }}
+  {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
   initContainers:
+    {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
       image: {{ (printf "%v:%v" $.root.Values.database.inCluster.image.repository $.root.Values.database.inCluster.image.tag) | toJson }}
       imagePullPolicy: {{ $.root.Values.database.inCluster.image.pullPolicy }}
@@ -228,6 +248,12 @@ spec:
         {{- include "md-core.restrictedSecurityContext" (dict "root" $.root "readOnlyRootFilesystem" true) | nindent 8 }}
         runAsUser: 999
         runAsGroup: 999
+    {{- end }}
+    {{- with $.root.Values.extraInitContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- else }}
+  initContainers: []
   {{- end }}
   containers:
     - name: md-core
@@ -291,6 +317,101 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: metadata.namespace
+        {{- if $.root.Values.olms.enabled }}
+        - name: OLMS_HOST_URL
+          value: {{ $.root.Values.olms.hostUrl | toJson }}
+        - name: OLMS_REST_PORT
+          value: {{ (toJson $.root.Values.olms.restPort) | toJson }}
+        - name: OLMS_SOCKET_PORT
+          value: {{ (toJson $.root.Values.olms.socketPort) | toJson }}
+        - name: OLMS_RULE
+          value: {{ $.root.Values.olms.rule | toJson }}
+        - name: OLMS_COMMENT
+          value: {{ $.root.Values.olms.comment | toJson }}
+        - name: OLMS_CONNECTION_TYPE
+          value: {{ $.root.Values.olms.connectionType | toJson }}
+        - name: OLMS_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: {{ (coalesce $.root.Values.olms.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-olms"))) | toJson }}
+              key: token
+        - name: OLMS_USE_PROXY
+          value: {{ (toJson $.root.Values.olms.proxy.enabled) | toJson }}
+        {{- end }}
+        {{- if and $.root.Values.olms.enabled $.root.Values.olms.proxy.enabled }}
+        - name: OLMS_PROXY_SERVER
+          value: {{ $.root.Values.olms.proxy.server | toJson }}
+        - name: OLMS_PROXY_PORT
+          value: {{ (toJson $.root.Values.olms.proxy.port) | toJson }}
+        - name: OLMS_PROXY_TYPE
+          value: {{ $.root.Values.olms.proxy.type | toJson }}
+        {{- end }}
+        {{- if and (and $.root.Values.olms.enabled $.root.Values.olms.proxy.enabled) $.root.Values.olms.proxy.username }}
+        - name: OLMS_PROXY_USERNAME
+          value: {{ $.root.Values.olms.proxy.username | toJson }}
+        - name: OLMS_PROXY_PASSWORD
+          valueFrom:
+            secretKeyRef:
+              name: {{ (coalesce $.root.Values.olms.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-olms"))) | toJson }}
+              key: proxyPassword
+        {{- end }}
+        {{- if $.root.Values.proxy.enabled }}
+        - name: PROXY
+          value: "true"
+        - name: PROXY_HOST
+          value: {{ $.root.Values.proxy.host | toJson }}
+        - name: PROXY_PORT
+          value: {{ (toJson $.root.Values.proxy.port) | toJson }}
+        - name: PROXY_USER
+          value: {{ $.root.Values.proxy.username | toJson }}
+        - name: PROXY_EXCLUSION
+          value: {{ $.root.Values.proxy.exclusions | toJson }}
+        {{- end }}
+        {{- if and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret) }}
+        - name: PROXY_PWD
+          valueFrom:
+            secretKeyRef:
+              name: {{ (coalesce $.root.Values.proxy.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-proxy"))) | toJson }}
+              key: password
+        {{- end }}
+        {{- if or $.root.Values.ignition.values $.root.Values.ignition.existingSecret }}
+        - name: IGNITION_JSON
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.ignition.existingSecret
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-ignition")) | toJson }}
+              key: {{ ternary
+                  $.root.Values.ignition.existingSecretKey
+                  "IGNITION_JSON"
+                  (not (empty $.root.Values.ignition.existingSecret)) | toJson }}
+        {{- end }}
+        {{- if $.root.Values.configImport.enabled }}
+        - name: MDCORE_CONFIG_IMPORT_FILE
+          value: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
+        {{- end }}
+        {{- if and $.root.Values.configImport.enabled $.root.Values.configImport.forceUpdateYara }}
+        - name: MDCORE_IMPORT_FORCE_UPDATE_YARA
+          value: "true"
+        {{- end }}
+        {{- if and $.root.Values.configImport.enabled (or $.root.Values.configImport.password $.root.Values.configImport.existingSecret) }}
+        - name: MDCORE_CONFIG_IMPORT_PASSWORD
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.configImport.existingSecret
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-config-import")) | toJson }}
+              key: password
+        {{- end }}
+        {{- if or $.root.Values.tls.certPassphrase.value $.root.Values.tls.certPassphrase.existingSecret }}
+        - name: MDCORE_CERT_PASSPHRASE
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.tls.certPassphrase.existingSecret
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-cert-passphrase")) | toJson }}
+              key: value
+        {{- end }}
         {{- with $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -328,17 +449,34 @@ spec:
         requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
         limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
       securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
-      {{- if $.root.Values.tls.https.enabled }}
+      {{- if or
+          $.root.Values.tls.https.enabled
+          $.root.Values.configImport.enabled
+          $.root.Values.persistence.enabled
+          $.root.Values.extraVolumeMounts }}
       volumeMounts:
         {{- if $.root.Values.tls.https.enabled }}
         - name: https-tls
           mountPath: /https_cert
           readOnly: true
         {{- end }}
+        {{- if $.root.Values.configImport.enabled }}
+        - name: config-import
+          mountPath: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
+          subPath: {{ $.root.Values.configImport.source.key | toJson }}
+          readOnly: true
+        {{- end }}
+        {{- if $.root.Values.persistence.enabled }}
+        - name: product-data
+          mountPath: {{ $.root.Values.storagePath | toJson }}
+        {{- end }}
+        {{- with $.root.Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- else }}
       volumeMounts: []
       {{- end }}
-  {{- if $.root.Values.tls.https.enabled }}
+  {{- if or $.root.Values.tls.https.enabled $.root.Values.configImport.enabled $.root.Values.persistence.enabled $.root.Values.extraVolumes }}
   volumes:
     {{- if $.root.Values.tls.https.enabled }}
     - name: https-tls
@@ -355,6 +493,39 @@ spec:
               items:
                 - key: {{ $.root.Values.tls.https.keySecretKey | toJson }}
                   path: mdcore-https.key
+    {{- end }}
+    {{- if $.root.Values.configImport.enabled }}
+    - name: config-import
+      {{- if eq $.root.Values.configImport.source.kind "ConfigMap" }}
+      configMap:
+        name: {{ $.root.Values.configImport.source.name | toJson }}
+        items:
+          - key: {{ $.root.Values.configImport.source.key | toJson }}
+            path: {{ $.root.Values.configImport.source.key | toJson }}
+      {{- end }}
+      {{- if eq $.root.Values.configImport.source.kind "Secret" }}
+      secret:
+        secretName: {{ $.root.Values.configImport.source.name | toJson }}
+        items:
+          - key: {{ $.root.Values.configImport.source.key | toJson }}
+            path: {{ $.root.Values.configImport.source.key | toJson }}
+      {{- end }}
+    {{- end }}
+    {{- if $.root.Values.persistence.enabled }}
+    {{- if $.root.Values.persistence.enabled }}
+    - name: product-data
+      persistentVolumeClaim:
+        claimName: {{ coalesce
+            $.root.Values.persistence.existingClaim
+            (include "md-core.name" (dict "root" $.root "base" "md-core-storage")) | toJson }}
+    {{- end }}
+    {{- if not $.root.Values.persistence.enabled }}
+    - name: product-data
+      emptyDir: {}
+    {{- end }}
+    {{- end }}
+    {{- with $.root.Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}
   volumes: []

@@ -188,6 +188,9 @@ seccompProfile:
 {{- $_ := set $d "ENABLE_HEALTHCHECK" "true" -}}
 {{- $_ := set $d "LOG_LEVEL" $.Values.logLevel -}}
 {{- $_ := set $d "CUSTOM_SECRET" (include "md-icapsrv.name" (dict "root" $ "base" $.Values.licensing.secretName)) -}}
+{{- $_ := set $d "AUDIT_DATA_RETENTION" (toJson $.Values.dataRetention.auditHours) -}}
+{{- $_ := set $d "HISTORY_DATA_RETENTION" (toJson $.Values.dataRetention.historyHours) -}}
+{{- $_ := set $d "ICAP_CONF_JSON" (toJson $.Values.config) -}}
 {{- toJson $d | sha256sum -}}
 {{- end -}}
 
@@ -196,6 +199,9 @@ seccompProfile:
 metadata:
   labels:
     {{- include "md-icapsrv.labels" (dict "root" $.root "component" "icap-server" "extra" $.root.Values.podLabels) | nindent 4 }}
+    {{- if $.root.Values.compatibility.vendorSelectors }}
+    app: {{ include "md-icapsrv.name" (dict "root" $.root "base" "md-icapsrv") }}
+    {{- end }}
     {{- if $p.slot }}
     chart-as-code/slot: {{ $p.slot | toJson }}
     {{- end }}
@@ -210,8 +216,9 @@ spec:
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
   securityContext: {{- toYaml $.root.Values.podSecurityContext | nindent 4 }}
   {{- include "md-icapsrv.scheduling" $.root | nindent 2 }}
-  {{- if $.root.Values.database.waitForReady }}
+  {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
   initContainers:
+    {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
       image: {{ (printf "%v:%v" $.root.Values.database.inCluster.image.repository $.root.Values.database.inCluster.image.tag) | toJson }}
       imagePullPolicy: {{ $.root.Values.database.inCluster.image.pullPolicy }}
@@ -235,6 +242,12 @@ spec:
         {{- include "md-icapsrv.restrictedSecurityContext" (dict "root" $.root "readOnlyRootFilesystem" true) | nindent 8 }}
         runAsUser: 999
         runAsGroup: 999
+    {{- end }}
+    {{- with $.root.Values.extraInitContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- else }}
+  initContainers: []
   {{- end }}
   containers:
     - name: md-icapsrv
@@ -298,6 +311,114 @@ spec:
         - name: LICENSING_CLEANUP
           value: "true"
         {{- end }}
+        {{- if $.root.Values.olms.enabled }}
+        - name: OLMS_HOST_URL
+          value: {{ $.root.Values.olms.hostUrl | toJson }}
+        - name: OLMS_REST_PORT
+          value: {{ (toJson $.root.Values.olms.restPort) | toJson }}
+        - name: OLMS_SOCKET_PORT
+          value: {{ (toJson $.root.Values.olms.socketPort) | toJson }}
+        - name: OLMS_RULE
+          value: {{ $.root.Values.olms.rule | toJson }}
+        - name: OLMS_COMMENT
+          value: {{ $.root.Values.olms.comment | toJson }}
+        - name: OLMS_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.olms.existingSecret
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-olms")) | toJson }}
+              key: token
+        - name: OLMS_USE_PROXY
+          value: {{ (toJson $.root.Values.olms.proxy.enabled) | toJson }}
+        {{- end }}
+        {{- if and $.root.Values.olms.enabled $.root.Values.olms.proxy.enabled }}
+        - name: OLMS_PROXY_SERVER
+          value: {{ $.root.Values.olms.proxy.server | toJson }}
+        - name: OLMS_PROXY_PORT
+          value: {{ (toJson $.root.Values.olms.proxy.port) | toJson }}
+        - name: OLMS_PROXY_TYPE
+          value: {{ $.root.Values.olms.proxy.type | toJson }}
+        {{- end }}
+        {{- if and (and $.root.Values.olms.enabled $.root.Values.olms.proxy.enabled) $.root.Values.olms.proxy.username }}
+        - name: OLMS_PROXY_USERNAME
+          value: {{ $.root.Values.olms.proxy.username | toJson }}
+        - name: OLMS_PROXY_PASSWORD
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.olms.existingSecret
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-olms")) | toJson }}
+              key: proxyPassword
+        {{- end }}
+        {{- if and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret) }}
+        - name: PROXY_PASSWORD
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.proxy.existingSecret
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-proxy")) | toJson }}
+              key: password
+        {{- end }}
+        {{- if $.root.Values.proxy.enabled }}
+        - name: http_proxy
+          value: {{ printf
+              "http://%v%v:%v"
+              (ternary
+                (ternary
+                  (printf "%v:$(PROXY_PASSWORD)@" $.root.Values.proxy.username)
+                  (printf "%v@" $.root.Values.proxy.username)
+                  (not (empty (and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret)))))
+                ""
+                (not (empty $.root.Values.proxy.username)))
+              $.root.Values.proxy.host
+              (toJson $.root.Values.proxy.port) | toJson }}
+        - name: https_proxy
+          value: {{ printf
+              "http://%v%v:%v"
+              (ternary
+                (ternary
+                  (printf "%v:$(PROXY_PASSWORD)@" $.root.Values.proxy.username)
+                  (printf "%v@" $.root.Values.proxy.username)
+                  (not (empty (and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret)))))
+                ""
+                (not (empty $.root.Values.proxy.username)))
+              (coalesce $.root.Values.proxy.https.host $.root.Values.proxy.host)
+              (toJson (ternary $.root.Values.proxy.https.port $.root.Values.proxy.port (not (empty $.root.Values.proxy.https.port)))) | toJson }}
+        - name: NO_PROXY
+          value: {{ $.root.Values.proxy.noProxy | toJson }}
+        {{- end }}
+        {{- if or $.root.Values.ignition.values $.root.Values.ignition.existingSecret }}
+        - name: IGNITION_JSON
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.ignition.existingSecret
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-ignition")) | toJson }}
+              key: {{ ternary
+                  $.root.Values.ignition.existingSecretKey
+                  "IGNITION_JSON"
+                  (not (empty $.root.Values.ignition.existingSecret)) | toJson }}
+        {{- end }}
+        {{- if $.root.Values.trustedCertificates.certificates }}
+        - name: ICAP_TRUST_CERTS_PATH
+          value: {{ $.root.Values.trustedCertificates.mountPath | toJson }}
+        {{- end }}
+        {{- if $.root.Values.configImport.enabled }}
+        - name: IMPORT_CONF_FILE
+          value: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
+        - name: IMPORT_CONF_FILE_TARGET
+          value: {{ (toJson $.root.Values.configImport.targets) | toJson }}
+        {{- end }}
+        {{- if and $.root.Values.configImport.enabled (or $.root.Values.configImport.password $.root.Values.configImport.existingSecret) }}
+        - name: IMPORT_CONFIG_FILE_PASS
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.configImport.existingSecret
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-config-import")) | toJson }}
+              key: password
+        {{- end }}
         {{- with $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -353,7 +474,14 @@ spec:
         requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
         limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
       securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
-      {{- if or $.root.Values.tls.https.enabled $.root.Values.tls.icaps.enabled (and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled) }}
+      {{- if or
+          $.root.Values.tls.https.enabled
+          $.root.Values.tls.icaps.enabled
+          (and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled)
+          $.root.Values.trustedCertificates.certificates
+          $.root.Values.configImport.enabled
+          $.root.Values.persistence.enabled
+          $.root.Values.extraVolumeMounts }}
       volumeMounts:
         {{- if $.root.Values.tls.https.enabled }}
         - name: https-tls
@@ -369,6 +497,24 @@ spec:
         - name: nginxs-tls
           mountPath: /nginxs_cert
           readOnly: true
+        {{- end }}
+        {{- if $.root.Values.trustedCertificates.certificates }}
+        - name: trusted-certificates
+          mountPath: {{ $.root.Values.trustedCertificates.mountPath | toJson }}
+          readOnly: true
+        {{- end }}
+        {{- if $.root.Values.configImport.enabled }}
+        - name: config-import
+          mountPath: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
+          subPath: {{ $.root.Values.configImport.source.key | toJson }}
+          readOnly: true
+        {{- end }}
+        {{- if $.root.Values.persistence.enabled }}
+        - name: product-data
+          mountPath: /opt/mdicapsrv/icap_data/var/lib/mdicapsrv
+        {{- end }}
+        {{- with $.root.Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
         {{- end }}
       {{- else }}
       volumeMounts: []
@@ -411,7 +557,14 @@ spec:
           memory: 64Mi
       securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
     {{- end }}
-  {{- if or $.root.Values.tls.https.enabled $.root.Values.tls.icaps.enabled (and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled) }}
+  {{- if or
+      $.root.Values.tls.https.enabled
+      $.root.Values.tls.icaps.enabled
+      (and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled)
+      $.root.Values.trustedCertificates.certificates
+      $.root.Values.configImport.enabled
+      $.root.Values.persistence.enabled
+      $.root.Values.extraVolumes }}
   volumes:
     {{- if $.root.Values.tls.https.enabled }}
     - name: https-tls
@@ -460,6 +613,56 @@ spec:
               items:
                 - key: {{ $.root.Values.tls.nginxs.keySecretKey | toJson }}
                   path: mdicapsrv-nginxs.key
+    {{- end }}
+    {{- if $.root.Values.trustedCertificates.certificates }}
+    - name: trusted-certificates
+      projected:
+        defaultMode: 292
+        {{- if $.root.Values.trustedCertificates.certificates }}
+        sources:
+          {{- range $e0 := $.root.Values.trustedCertificates.certificates }}
+          - secret:
+              name: {{ $e0.secret | toJson }}
+              items:
+                - key: {{ $e0.key | toJson }}
+                  path: {{ (printf "%v-%v" $e0.secret $e0.key) | toJson }}
+          {{- end }}
+        {{- else }}
+        sources: []
+        {{- end }}
+    {{- end }}
+    {{- if $.root.Values.configImport.enabled }}
+    - name: config-import
+      {{- if eq $.root.Values.configImport.source.kind "ConfigMap" }}
+      configMap:
+        name: {{ $.root.Values.configImport.source.name | toJson }}
+        items:
+          - key: {{ $.root.Values.configImport.source.key | toJson }}
+            path: {{ $.root.Values.configImport.source.key | toJson }}
+      {{- end }}
+      {{- if eq $.root.Values.configImport.source.kind "Secret" }}
+      secret:
+        secretName: {{ $.root.Values.configImport.source.name | toJson }}
+        items:
+          - key: {{ $.root.Values.configImport.source.key | toJson }}
+            path: {{ $.root.Values.configImport.source.key | toJson }}
+      {{- end }}
+    {{- end }}
+    {{- if $.root.Values.persistence.enabled }}
+    {{- if $.root.Values.persistence.enabled }}
+    - name: product-data
+      persistentVolumeClaim:
+        claimName: {{ coalesce
+            $.root.Values.persistence.existingClaim
+            (include "md-icapsrv.name" (dict "root" $.root "base" "md-icapsrv-data")) | toJson }}
+    {{- end }}
+    {{- if not $.root.Values.persistence.enabled }}
+    - name: product-data
+      emptyDir: {}
+    {{- end }}
+    {{- end }}
+    {{- with $.root.Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}
   volumes: []

@@ -88,7 +88,6 @@ export class SvServer extends Construct {
     this.secrets = { credentials: secretHandle(credentials, ['user', 'password']), database: secretHandle(database.credentials, ['user', 'password']) };
     new CredentialGenerator(this, 'CredentialGenerator', {
       identity,
-      component: COMPONENT,
       name: 'sv-server-credentials',
       secrets: [credentials, database.credentials],
       values: v.credentialGenerator,
