@@ -1,15 +1,18 @@
 /**
  * The baseline: what one md-icapsrv instance renders with its defaults, written as a plain cdk8s app
- * with cdk8s-plus-28, the way a team without this library would. The same 12 objects (4 Secrets, 2
- * Deployments, 2 Services, ServiceAccount, Role, RoleBinding, ConfigMap) with the same names, images,
- * ports, probes, env, resources and security contexts. cdk8s-plus adds a few things of its own (a
- * selector label, startup probes are switched off here), so the bytes are close, not identical:
- * `npm run bench` prints both sizes.
+ * with cdk8s-plus-28, the way a team without this library would. The same 16 objects (4 Secrets, the
+ * credential generator's ServiceAccount, Role, RoleBinding and Job, 2 Deployments, 2 Services, the
+ * ServiceAccount, Role and RoleBinding for licensing, a ConfigMap) with the same names, labels,
+ * annotations, images, ports, probes, env, resources and security contexts. cdk8s-plus adds a few things
+ * of its own (a selector label, `immutable: false`, pod defaults; its startup probes are switched off
+ * here), so the bytes are close, not identical: `npm run bench` prints both sizes and object counts.
  */
-import { randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+// Data, not synthesis: the generator's shell script is the same text the library's Job runs.
+import { CREDENTIAL_GENERATOR_SCRIPT } from '../lib/constructs/credentials';
 
 const LABELS = (component: string) => ({
   'app.kubernetes.io/component': component,
@@ -20,14 +23,9 @@ const LABELS = (component: string) => ({
   'app.kubernetes.io/version': '5.14.1',
   'helm.sh/chart': 'md-icapsrv-0.1.0',
 });
-const KEEP = { 'helm.sh/resource-policy': 'keep' };
-
-function random(length: number, alphabet: string): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
-  return out;
-}
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const KEEP = { 'argocd.argoproj.io/sync-options': 'Delete=false', 'helm.sh/resource-policy': 'keep', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
+const BEFORE_GENERATOR = { 'argocd.argoproj.io/sync-wave': '-2' };
+const generated = (spec: string) => ({ ...KEEP, ...BEFORE_GENERATOR, 'chart-as-code/generate': spec });
 
 const restricted = (user?: number): kplus.ContainerSecurityContextProps => ({
   ensureNonRoot: true,
@@ -38,6 +36,11 @@ const restricted = (user?: number): kplus.ContainerSecurityContextProps => ({
   ...(user === undefined ? {} : { user, group: user }),
 });
 
+/** cdk8s-plus has no pod-level seccomp profile: patch it in, as the library's pods have it. */
+function podSeccomp(workload: kplus.Workload): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }));
+}
+
 /** One md-icapsrv instance with cdk8s-plus, under `scope` (a Chart with its namespace). */
 export class PlainIcapsrv extends Construct {
   constructor(scope: Construct, id: string) {
@@ -45,19 +48,11 @@ export class PlainIcapsrv extends Construct {
     const icap = LABELS('icap-server');
     const db = LABELS('database');
 
-    const cred = new kplus.Secret(this, 'Cred', {
-      metadata: { name: 'mdicapsrv-cred', labels: icap, annotations: KEEP },
-      stringData: { user: 'admin', password: random(24, ALNUM) },
-    });
-    const apiKey = new kplus.Secret(this, 'ApiKey', {
-      metadata: { name: 'mdicapsrv-api-key', labels: icap, annotations: KEEP },
-      stringData: { value: random(36, '0123456789') },
-    });
-    const dbCred = new kplus.Secret(this, 'DbCred', {
-      metadata: { name: 'mdicapsrv-postgres-cred', labels: db, annotations: KEEP },
-      stringData: { user: 'postgres', password: random(24, ALNUM) },
-    });
-    const licensing = new kplus.Secret(this, 'Licensing', { metadata: { name: 'mdicap-licensing', labels: icap, annotations: KEEP } });
+    // Credentials: the chart creates the Secrets; the generator Job fills in the generated keys in the cluster.
+    const cred = new kplus.Secret(this, 'Cred', { metadata: { name: 'mdicapsrv-cred', labels: icap, annotations: generated('password:alphanumeric:24') }, type: 'Opaque', stringData: { user: 'admin' } });
+    const apiKey = new kplus.Secret(this, 'ApiKey', { metadata: { name: 'mdicapsrv-api-key', labels: icap, annotations: generated('value:numeric:36') }, type: 'Opaque' });
+    const dbCred = new kplus.Secret(this, 'DbCred', { metadata: { name: 'mdicapsrv-postgres-cred', labels: db, annotations: generated('password:alphanumeric:24') }, type: 'Opaque', stringData: { user: 'postgres' } });
+    const licensing = new kplus.Secret(this, 'Licensing', { metadata: { name: 'mdicap-licensing', labels: icap, annotations: KEEP }, type: 'Opaque' });
     const licenseKey = kplus.Secret.fromSecretName(this, 'LicenseKey', 'mdicapsrv-license-key');
 
     // In-cluster Postgres.
@@ -116,33 +111,70 @@ export class PlainIcapsrv extends Construct {
     role.allow(['get', 'list'], kplus.ApiResource.PODS);
     new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name: 'md-icapsrv-licensing', labels: icap }, role }).addSubjects(serviceAccount);
 
-    const env = new kplus.ConfigMap(this, 'Env', {
-      metadata: { name: 'mdicapsrv-env', labels: icap },
-      data: {
-        ACCEPT_EULA: 'false',
-        ACTIVATION_SERVER: 'activation.dl.opswat.com',
-        CUSTOM_SECRET: 'mdicap-licensing',
-        DB_HOST: 'postgres-mdicapsrv',
-        DB_MODE: '4',
-        DB_PORT: '5432',
-        DB_TYPE: 'remote',
-        ENABLE_HEALTHCHECK: 'true',
-        ENABLE_NGINX: 'false',
-        HTTPS_CERT_PATH: '/https_cert',
-        HTTPS_SSL_PROTOCOLS: '["TLSv1.3"]',
-        ICAPS_CERT_PATH: '/icaps_cert',
-        ICAPS_PORT: '11344',
-        ICAPS_SSL_PROTOCOLS: '["TLSv1.3"]',
-        ICAP_PORT: '1344',
-        LOG_LEVEL: 'info',
-        MDICAPSRV_DB_NAME: 'metadefender_icapsrv',
-        NGINXS_CERT_PATH: '/nginxs_cert',
-        NGINXS_PORT: '8443',
-        NGINXS_SSL_PROTOCOLS: '["TLSv1.3"]',
-        NGINX_PORT: '8043',
-        REST_PORT: '8048',
+    // The credential generator, a component of its own: a Job that may get and patch exactly the three Secrets.
+    const generator = LABELS('credential-generator');
+    const generatorMeta = { name: 'mdicapsrv-credentials', labels: generator, annotations: BEFORE_GENERATOR };
+    const generatorAccount = new kplus.ServiceAccount(this, 'GeneratorAccount', { metadata: generatorMeta, automountToken: false });
+    const generatorRole = new kplus.Role(this, 'GeneratorRole', { metadata: generatorMeta });
+    generatorRole.allow(['get', 'patch'], cred, apiKey, dbCred);
+    new kplus.RoleBinding(this, 'GeneratorBinding', { metadata: generatorMeta, role: generatorRole }).addSubjects(generatorAccount);
+    const generatorTmp = kplus.Volume.fromEmptyDir(this, 'GeneratorTmp', 'tmp');
+    const secretNames = [cred.name, apiKey.name, dbCred.name];
+    const jobHash = createHash('sha256').update(JSON.stringify([CREDENTIAL_GENERATOR_SCRIPT, secretNames])).digest('hex').slice(0, 8);
+    const job = new kplus.Job(this, 'Generator', {
+      metadata: {
+        name: `mdicapsrv-credentials-${jobHash}`,
+        labels: generator,
+        annotations: { 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation', 'argocd.argoproj.io/sync-wave': '-1' },
       },
+      backoffLimit: 6,
+      activeDeadline: Duration.seconds(600),
+      ttlAfterFinished: Duration.seconds(86400),
+      serviceAccount: generatorAccount,
+      automountServiceAccountToken: true,
+      securityContext: { ensureNonRoot: true, user: 65534, group: 65534 },
+      podMetadata: { labels: selectorOf(generator) },
+      containers: [
+        {
+          name: 'generate',
+          image: 'alpine/k8s:1.33.4',
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          command: ['sh', '-c', CREDENTIAL_GENERATOR_SCRIPT, 'credential-generator'],
+          args: secretNames,
+          envVariables: { HOME: kplus.EnvValue.fromValue('/tmp') },
+          resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(200) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) } },
+          securityContext: restricted(),
+          volumeMounts: [{ volume: generatorTmp, path: '/tmp' }],
+        },
+      ],
     });
+    podSeccomp(job);
+
+    const envData = {
+      ACCEPT_EULA: 'false',
+      ACTIVATION_SERVER: 'activation.dl.opswat.com',
+      CUSTOM_SECRET: 'mdicap-licensing',
+      DB_HOST: 'postgres-mdicapsrv',
+      DB_MODE: '4',
+      DB_PORT: '5432',
+      DB_TYPE: 'remote',
+      ENABLE_HEALTHCHECK: 'true',
+      ENABLE_NGINX: 'false',
+      HTTPS_CERT_PATH: '/https_cert',
+      HTTPS_SSL_PROTOCOLS: '["TLSv1.3"]',
+      ICAPS_CERT_PATH: '/icaps_cert',
+      ICAPS_PORT: '11344',
+      ICAPS_SSL_PROTOCOLS: '["TLSv1.3"]',
+      ICAP_PORT: '1344',
+      LOG_LEVEL: 'info',
+      MDICAPSRV_DB_NAME: 'metadefender_icapsrv',
+      NGINXS_CERT_PATH: '/nginxs_cert',
+      NGINXS_PORT: '8443',
+      NGINXS_SSL_PROTOCOLS: '["TLSv1.3"]',
+      NGINX_PORT: '8043',
+      REST_PORT: '8048',
+    };
+    const env = new kplus.ConfigMap(this, 'Env', { metadata: { name: 'mdicapsrv-env', labels: icap }, data: envData });
 
     const readyz = (delay: number, period: number, timeout: number) =>
       kplus.Probe.fromHttpGet('/readyz', { port: 8048, scheme: kplus.ConnectionScheme.HTTP, initialDelaySeconds: Duration.seconds(delay), periodSeconds: Duration.seconds(period), timeoutSeconds: Duration.seconds(timeout), failureThreshold: 3 });
@@ -154,7 +186,8 @@ export class PlainIcapsrv extends Construct {
       automountServiceAccountToken: true,
       terminationGracePeriod: Duration.seconds(65),
       securityContext: { ensureNonRoot: true, user: 1000, group: 1000, fsGroup: 1000 },
-      podMetadata: { labels: icap },
+      // Pods roll when the ConfigMap they read changes.
+      podMetadata: { labels: icap, annotations: { 'chart-as-code/config-checksum': createHash('sha256').update(JSON.stringify(envData)).digest('hex') } },
       select: false,
       initContainers: [
         {
@@ -206,8 +239,11 @@ export class PlainIcapsrv extends Construct {
         { name: 'icap', port: 1344, targetPort: 1344, protocol: kplus.Protocol.TCP },
       ],
     });
-    // cdk8s-plus adds a TCP startup probe to the first port of every container; the product has none.
-    for (const d of [postgres, server]) ApiObject.of(d).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/startupProbe'));
+    for (const d of [postgres, server]) {
+      podSeccomp(d);
+      // cdk8s-plus adds a TCP startup probe to the first port of every container; the product has none.
+      ApiObject.of(d).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/startupProbe'));
+    }
   }
 }
 

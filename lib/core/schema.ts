@@ -178,10 +178,54 @@ export function coalesceValues(defaults: unknown, user: unknown): unknown {
   return out;
 }
 
-/** Parse values (coalesced over the schema's defaults like Helm does) or throw a ValuesError naming each wrong value. */
+/**
+ * Values already parsed, per schema, by the JSON text of the input: N instances of a chart with the same
+ * values (one per tenant namespace, say) are validated once, where zod's validation of the whole values
+ * tree is the largest single cost of synthesizing a chart. Every caller gets its own copy. At most
+ * PARSED_VALUES_KEPT inputs are kept per schema.
+ */
+const parsedValues = new WeakMap<z.ZodType, Map<string, unknown>>();
+const PARSED_VALUES_KEPT = 64;
+
+/** The input as JSON text, or undefined when JSON would lose something parsing may see (NaN, a function, a class instance, undefined in a list). */
+function jsonKey(input: unknown): string | undefined {
+  let faithful = true;
+  const text = JSON.stringify(input, function (this: unknown, _key: string, v: unknown) {
+    if (v === undefined ? Array.isArray(this) : typeof v === 'function' || typeof v === 'bigint' || typeof v === 'symbol' || (typeof v === 'number' && !Number.isFinite(v))) faithful = false;
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isPlainData(v)) faithful = false;
+    return v;
+  });
+  return faithful ? text : undefined;
+}
+
+function isPlainData(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** A copy of the maps and lists of parsed values (anything else, e.g. a class instance a transform made, is shared). */
+function copyValues<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(copyValues) as T;
+  if (v === null || typeof v !== 'object' || !isPlainData(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) out[key] = copyValues((v as Record<string, unknown>)[key]);
+  return out as T;
+}
+
+/**
+ * Parse values (coalesced over the schema's defaults like Helm does) or throw a ValuesError naming each
+ * wrong value. The same input again gives a copy of the same result without parsing it again.
+ */
 export function parseValues<S extends z.ZodType>(system: string, schema: S, input: unknown): z.output<S> {
+  const key = jsonKey(input ?? {});
+  const memo = parsedValues.get(schema) ?? new Map<string, unknown>();
+  if (key !== undefined && memo.has(key)) return copyValues(memo.get(key)) as z.output<S>;
   const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
   if (!result.success) throw ValuesError.fromZod(system, result.error);
+  if (key === undefined) return result.data;
+  if (memo.size >= PARSED_VALUES_KEPT) memo.delete(memo.keys().next().value!);
+  memo.set(key, copyValues(result.data));
+  parsedValues.set(schema, memo);
   return result.data;
 }
 
