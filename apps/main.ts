@@ -6,22 +6,27 @@
  * keeps its previous content.
  *
  * STACK_VALUES=<file.yaml> overrides values per system ({ md-icapsrv: { replicaCount: 3 } }), e.g. per
- * environment in CI, without a code change.
+ * environment in CI, without a code change. The file is read as Helm reads values files, so the same
+ * values file gives the same objects from both outputs.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
 import { replaceDirectory, runMain } from '../lib/core/output';
 import { synthChartFiles } from '../lib/core/synth';
+import { readValuesYaml } from '../lib/tooling/yaml2json';
 import { stackCharts, StackOverrides } from './stack';
 
+/** STACK_VALUES read exactly as `helm -f` reads a values file (YAML 1.1: `env: on` is a boolean there too). */
 function readOverrides(): StackOverrides {
   const file = process.env.STACK_VALUES;
   if (!file) return {};
-  const parsed = YAML.parse(fs.readFileSync(file, 'utf8')) as unknown;
-  if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw Object.assign(new Error(`${file}: expected a map of system name to values`), { name: 'ValuesError' });
-  return parsed as StackOverrides;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw Object.assign(new Error(`STACK_VALUES=${file}: ${(e as Error).message}`), { name: 'ValuesError' });
+  }
+  return readValuesYaml(text, file) as StackOverrides;
 }
 
 runMain(() => {

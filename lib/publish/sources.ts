@@ -190,7 +190,8 @@ export class HttpSource extends IndexedSource {
 }
 
 const OCI_NOT_FOUND = /not found|name unknown|NAME_UNKNOWN|MANIFEST_UNKNOWN|status code 404|: 404/i;
-const HTTP_TO_HTTPS = /server gave HTTP response to HTTPS client/;
+// helm 3.17 says the first, helm 3.22 the second.
+const HTTP_TO_HTTPS = /server gave HTTP response to HTTPS client|downgrades scheme from https/;
 
 /** helm's error text for a registry operation, with the fix for the most common mistake. */
 export function ociErrorText(stderr: string): string {

@@ -9,7 +9,7 @@
 //
 // `runHelm(major, ...)` (publishing, the cluster suite) uses a `helm` on PATH when it reports that
 // major, else the newest release of the major.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -237,6 +237,9 @@ export function helmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
+/** A hung helm should fail the test, not the CI job. */
+const HELM_TIMEOUT_MS = 5 * 60_000;
+
 /**
  * Runs `helm <args>` with a release, or with the helm of a major; never throws on a non-zero exit, only if
  * helm cannot be started.
@@ -249,10 +252,24 @@ export function runHelm(helm: HelmMajor | HelmRelease, args: string[], opts: Run
     env: helmEnv(opts.env),
     encoding: 'utf8',
     maxBuffer: 512 * 1024 * 1024, // rendered charts can be large; default 1 MiB truncates
-    timeout: 5 * 60_000, // a hung helm should fail the test, not the CI job
+    timeout: HELM_TIMEOUT_MS,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   if (r.error) throw new Error(`failed to run ${bin} ${args.join(' ')}: ${r.error.message}`);
   const stderr = r.signal ? `${r.stderr}\nhelm terminated by signal ${r.signal}` : r.stderr;
   return { code: r.status ?? 1, stdout: r.stdout, stderr };
+}
+
+/** runHelm without blocking: several helm processes can run at once (one per core). */
+export function runHelmAsync(helm: HelmMajor | HelmRelease, args: string[], opts: Omit<RunHelmOptions, 'input'> = {}): Promise<HelmResult> {
+  const bin = helmBinary(helm);
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { cwd: opts.cwd, env: helmEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'], timeout: HELM_TIMEOUT_MS });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (err) => reject(new Error(`failed to run ${bin} ${args.join(' ')}: ${err.message}`)));
+    child.on('close', (code, signal) => resolve({ code: code ?? 1, stdout, stderr: signal ? `${stderr}\nhelm terminated by signal ${signal}` : stderr }));
+  });
 }

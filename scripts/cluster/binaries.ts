@@ -3,21 +3,33 @@
  * repository by version: `<cache>/bin/<name>-<version>` (cache: $CHART_AS_CODE_CACHE, else
  * $XDG_CACHE_HOME/chart-as-code, else ~/.cache/chart-as-code). Only the first run on a machine builds.
  *
- *   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  k8s.io/kubernetes (cluster/go.mod)
+ * Kubernetes comes in every version of `kubernetesVersions()`, one wrapper module each
+ * (cluster/k8s-X.Y/go.mod, written by gen-gomod.ts); a process works with `kubernetesVersion()`.
+ *
+ *   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  k8s.io/kubernetes (cluster/k8s-X.Y/go.mod)
  *   etcd                                                              go.etcd.io/etcd/server/v3 (cluster/etcd/go.mod)
  *   kwok, kwokctl                                                     sigs.k8s.io/kwok (`go install …@KWOK_VERSION`)
+ *   kubelet, kube-proxy (node only)                                   k8s.io/kubernetes (cluster/k8s-X.Y/go.mod)
+ *   coredns (node only)                                               github.com/coredns/coredns (scripts/node/coredns/go.mod)
  *
- * `tsx scripts/cluster/binaries.ts` builds whatever is missing and prints the paths.
+ * The node binaries are built only for the pod suite (`ensureBinaries(log, { node: true })`).
+ * `tsx scripts/cluster/binaries.ts [--node]` builds whatever is missing and prints the paths.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { cacheDir, cachedBinDir as binDir } from '../../lib/tooling/cache';
+import { goBinary } from '../../lib/tooling/go-build';
 import { isAlive } from '../../lib/tooling/process';
+
+export { binDir, cacheDir, goBinary };
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CLUSTER_MODULE = path.join(REPO_ROOT, 'cluster');
 export const ETCD_MODULE = path.join(CLUSTER_MODULE, 'etcd');
+/** CoreDNS with the plugins the pod suite's node uses (cluster DNS for its pods). */
+export const COREDNS_MODULE = path.join(REPO_ROOT, 'scripts', 'node', 'coredns');
 
 /** kwok release used for kwok (the fake kubelet) and kwokctl (the cluster launcher). */
 export const KWOK_VERSION = 'v0.8.0';
@@ -29,19 +41,13 @@ export type BinaryName =
   | 'kubectl'
   | 'etcd'
   | 'kwok'
-  | 'kwokctl';
+  | 'kwokctl'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'coredns';
 
 export type Binaries = Record<BinaryName, string>;
 
-export function cacheDir(): string {
-  if (process.env.CHART_AS_CODE_CACHE) return path.resolve(process.env.CHART_AS_CODE_CACHE);
-  const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(xdg, 'chart-as-code');
-}
-
-export function binDir(): string {
-  return path.join(cacheDir(), 'bin');
-}
 
 function requiredVersion(goMod: string, module: string): string {
   const text = fs.readFileSync(goMod, 'utf8');
@@ -51,9 +57,33 @@ function requiredVersion(goMod: string, module: string): string {
   return m[1]!;
 }
 
-/** Kubernetes version built, from cluster/go.mod (e.g. "v1.35.4"). */
+/** The wrapper module that builds Kubernetes `version` (v1.30.14 -> cluster/k8s-1.30). */
+export function kubernetesModule(version: string): string {
+  const m = /^v?(\d+\.\d+)(\.\d+)?$/.exec(version);
+  if (!m) throw new Error(`expected a Kubernetes version like v1.35.4, got ${version}`);
+  return path.join(CLUSTER_MODULE, `k8s-${m[1]}`);
+}
+
+/** Every Kubernetes version the cluster suite runs on, oldest first: what cluster/k8s-X.Y/go.mod require. */
+export function kubernetesVersions(): string[] {
+  return fs
+    .readdirSync(CLUSTER_MODULE)
+    .filter((d) => /^k8s-\d+\.\d+$/.test(d))
+    .map((d) => requiredVersion(path.join(CLUSTER_MODULE, d, 'go.mod'), 'k8s.io/kubernetes'))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+/**
+ * The Kubernetes version this process builds and runs: $CHART_AS_CODE_KUBERNETES (a version of
+ * kubernetesVersions(), or its minor, e.g. "1.30"; `npm run test:cluster` sets it for each run), else the newest.
+ */
 export function kubernetesVersion(): string {
-  return requiredVersion(path.join(CLUSTER_MODULE, 'go.mod'), 'k8s.io/kubernetes');
+  const versions = kubernetesVersions();
+  const wanted = process.env.CHART_AS_CODE_KUBERNETES;
+  if (!wanted) return versions[versions.length - 1]!;
+  const found = versions.find((v) => v === wanted || v === `v${wanted}` || v.startsWith(`v${wanted.replace(/^v/, '')}.`));
+  if (!found) throw new Error(`CHART_AS_CODE_KUBERNETES=${wanted} is none of the built versions (${versions.join(', ')}; cluster/k8s-X.Y/)`);
+  return found;
 }
 
 /** etcd version built, from cluster/etcd/go.mod (e.g. "v3.6.5"). */
@@ -61,9 +91,16 @@ export function etcdVersion(): string {
   return requiredVersion(path.join(ETCD_MODULE, 'go.mod'), 'go.etcd.io/etcd/server/v3');
 }
 
+/** CoreDNS version built, from scripts/node/coredns/go.mod. */
+export function corednsVersion(): string {
+  return requiredVersion(path.join(COREDNS_MODULE, 'go.mod'), 'github.com/coredns/coredns');
+}
+
 interface BuildGroup {
   /** What is printed. */
   label: string;
+  /** Needed only by a real node (the pod suite), not by the control plane. */
+  node?: boolean;
   names: BinaryName[];
   version: string;
   /** Runs the build, writing every binary of `names` into `outDir`. */
@@ -96,21 +133,6 @@ function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-/** `go` on PATH, else the usual install location; throws a clear error when there is none. */
-export function goBinary(): string {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/go/bin', path.join(os.homedir(), 'go', 'bin')]) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'go');
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  throw new Error('the cluster suite builds its control plane with Go, and no `go` was found (PATH, /usr/local/go/bin)');
-}
-
 function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
   return new Promise((resolve, reject) => {
     // nice: builds take minutes of both cores; keep the machine usable for everything else.
@@ -123,29 +145,27 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
   });
 }
 
+/** `go build` of commands of k8s.io/kubernetes at `version`, from its wrapper module. */
+function kubernetesGroup(names: BinaryName[], version: string, node: boolean): BuildGroup {
+  return {
+    label: `${names.join(', ')} ${version} (k8s.io/kubernetes via ${path.relative(REPO_ROOT, kubernetesModule(version))}/go.mod)`,
+    names,
+    version,
+    node,
+    build: (out) =>
+      run(goBinary(), ['build', '-trimpath', '-ldflags', kubernetesLdflags(version), '-o', out + path.sep, ...names.map((c) => `k8s.io/kubernetes/cmd/${c}`)], {
+        cwd: kubernetesModule(version),
+        env: goEnv(),
+      }),
+  };
+}
+
 function groups(): BuildGroup[] {
   const k8s = kubernetesVersion();
   const etcd = etcdVersion();
+  const coredns = corednsVersion();
   return [
-    {
-      label: `kube-apiserver, kube-controller-manager, kube-scheduler, kubectl ${k8s} (k8s.io/kubernetes via cluster/go.mod)`,
-      names: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
-      version: k8s,
-      build: (out) =>
-        run(
-          goBinary(),
-          [
-            'build',
-            '-trimpath',
-            '-ldflags',
-            kubernetesLdflags(k8s),
-            '-o',
-            out + path.sep,
-            ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'].map((c) => `k8s.io/kubernetes/cmd/${c}`),
-          ],
-          { cwd: CLUSTER_MODULE, env: goEnv() },
-        ),
-    },
+    kubernetesGroup(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'], k8s, false),
     {
       label: `etcd ${etcd} (go.etcd.io/etcd/server/v3 via cluster/etcd/go.mod)`,
       names: ['etcd'],
@@ -163,6 +183,14 @@ function groups(): BuildGroup[] {
           // GOFLAGS=-mod=… is not allowed with `go install pkg@version`.
           { cwd: os.tmpdir(), env: goEnv({ GOBIN: out, GOFLAGS: '-buildvcs=false' }) },
         ),
+    },
+    kubernetesGroup(['kubelet', 'kube-proxy'], k8s, true),
+    {
+      label: `coredns ${coredns} (github.com/coredns/coredns via scripts/node/coredns/go.mod)`,
+      names: ['coredns'],
+      version: coredns,
+      node: true,
+      build: (out) => run(goBinary(), ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(out, 'coredns'), '.'], { cwd: COREDNS_MODULE, env: goEnv() }),
     },
   ];
 }
@@ -219,15 +247,18 @@ export interface BuildReport {
 }
 
 /**
- * Every binary, building the missing ones (one group at a time; concurrent callers wait on a lock).
- * Prints what it builds and how long each build took.
+ * Every control-plane binary (and with `node`, the node's too), building the missing ones (one group at
+ * a time; concurrent callers wait on a lock). Prints what it builds and how long each build took.
  */
-export async function ensureBinaries(log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<{ paths: Binaries; built: BuildReport[] }> {
+export async function ensureBinaries(
+  log: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  opts: { node?: boolean } = {},
+): Promise<{ paths: Binaries; built: BuildReport[] }> {
   const dir = binDir();
   fs.mkdirSync(dir, { recursive: true });
   const paths = binaryPaths();
   const built: BuildReport[] = [];
-  for (const g of groups()) {
+  for (const g of groups().filter((x) => opts.node || !x.node)) {
     if (g.names.every((n) => fs.existsSync(paths[n]))) continue;
     await withLock(path.join(dir, `.lock-${g.names[0]}-${g.version}`), async () => {
       if (g.names.every((n) => fs.existsSync(paths[n]))) return; // another process built it meanwhile
@@ -256,7 +287,7 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
 }
 
 if (require.main === module) {
-  ensureBinaries()
+  ensureBinaries(undefined, { node: process.argv.includes('--node') })
     .then(({ paths }) => {
       for (const [name, p] of Object.entries(paths)) process.stdout.write(`${name}\t${p}\n`);
     })

@@ -1,6 +1,8 @@
 /**
- * `tsx scripts/cluster/gen-gomod.ts [vX.Y.Z] [--check]`: (re)writes cluster/go.mod for building the
- * control plane of k8s.io/kubernetes at a version (default: the one cluster/go.mod requires now).
+ * `tsx scripts/cluster/gen-gomod.ts vX.Y.Z [--check]`: (re)writes the wrapper module that builds the
+ * Kubernetes binaries of k8s.io/kubernetes at a release, cluster/k8s-X.Y/ (go.mod, go.sum, tools.go). One
+ * module per Kubernetes minor: the cluster suite runs on each (scripts/cluster/binaries.ts lists them).
+ * To move a minor to another patch release, run it with that release; to drop a minor, delete its directory.
  *
  * k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/apiserver, …) at v0.0.0 and
  * replaces them with ./staging/src/... paths that exist only in its own repository. A module that
@@ -8,12 +10,17 @@
  * (v1.35.4 -> v0.35.4). The list comes from that release's go.mod, read from the module cache
  * (`go mod download -json`). Then `go mod tidy` completes go.mod and go.sum.
  *
- * --check: only verifies that cluster/go.mod replaces exactly those modules, at that version.
+ * `--check` (no version): only verifies that every cluster/k8s-X.Y/go.mod replaces exactly the staging
+ * modules of the release it requires, at that version.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLUSTER_MODULE, goBinary, kubernetesVersion } from './binaries';
+import { goBinary, kubernetesModule, kubernetesVersions } from './binaries';
+
+/** Every k8s.io/kubernetes command scripts/cluster/binaries.ts builds (control plane, and the pod suite's node). */
+const COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet', 'kube-proxy'];
 
 function go(args: string[], cwd: string): string {
   const r = spawnSync(goBinary(), args, { cwd, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-buildvcs=false' } });
@@ -23,7 +30,7 @@ function go(args: string[], cwd: string): string {
 
 /** Staging modules that k8s.io/kubernetes@version requires at v0.0.0. */
 export function stagingModules(version: string): string[] {
-  const info = JSON.parse(go(['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], CLUSTER_MODULE)) as { GoMod: string };
+  const info = JSON.parse(go(['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], os.tmpdir())) as { GoMod: string };
   const text = fs.readFileSync(info.GoMod, 'utf8');
   return [...text.matchAll(/^\s+(k8s\.io\/\S+)\s+v0\.0\.0\s*$/gm)].map((m) => m[1]!).sort();
 }
@@ -34,27 +41,34 @@ function stagingVersion(version: string): string {
   return `v0.${m[1]}`;
 }
 
-function main(): void {
-  const args = process.argv.slice(2);
-  const check = args.includes('--check');
-  const version = args.find((a) => a.startsWith('v')) ?? kubernetesVersion();
+function check(version: string): string {
   const staging = stagingModules(version);
   const sv = stagingVersion(version);
-  const goMod = path.join(CLUSTER_MODULE, 'go.mod');
-  if (check) {
-    const text = fs.readFileSync(goMod, 'utf8');
-    const replaced = [...text.matchAll(/^\s+(k8s\.io\/\S+) => (k8s\.io\/\S+) (v\S+)\s*$/gm)];
-    const problems = [
-      ...staging.filter((m) => !replaced.some((r) => r[1] === m && r[2] === m && r[3] === sv)).map((m) => `missing: ${m} => ${m} ${sv}`),
-      ...replaced.filter((r) => !staging.includes(r[1]!)).map((r) => `not a staging module of ${version}: ${r[1]}`),
-    ];
-    if (problems.length > 0) throw new Error(`cluster/go.mod is out of date (run tsx scripts/cluster/gen-gomod.ts ${version}):\n${problems.join('\n')}`);
-    process.stdout.write(`cluster/go.mod replaces all ${staging.length} staging modules of k8s.io/kubernetes ${version} with ${sv}\n`);
-    return;
-  }
-  const header = fs.readFileSync(goMod, 'utf8').split('\n').filter((l) => l.startsWith('//')).join('\n');
-  const body = [
-    'module chart-as-code/cluster',
+  const goMod = path.join(kubernetesModule(version), 'go.mod');
+  const text = fs.readFileSync(goMod, 'utf8');
+  const replaced = [...text.matchAll(/^\s+(k8s\.io\/\S+) => (k8s\.io\/\S+) (v\S+)\s*$/gm)];
+  const problems = [
+    ...staging.filter((m) => !replaced.some((r) => r[1] === m && r[2] === m && r[3] === sv)).map((m) => `missing: ${m} => ${m} ${sv}`),
+    ...replaced.filter((r) => !staging.includes(r[1]!)).map((r) => `not a staging module of ${version}: ${r[1]}`),
+  ];
+  if (problems.length > 0) throw new Error(`${goMod} is out of date (run tsx scripts/cluster/gen-gomod.ts ${version}):\n${problems.join('\n')}`);
+  return `${path.relative(process.cwd(), goMod)} replaces all ${staging.length} staging modules of k8s.io/kubernetes ${version} with ${sv}`;
+}
+
+function write(version: string): string {
+  const staging = stagingModules(version);
+  const sv = stagingVersion(version);
+  const dir = kubernetesModule(version);
+  fs.mkdirSync(dir, { recursive: true });
+  const goMod = [
+    `// Wrapper module: builds the Kubernetes binaries of k8s.io/kubernetes ${version} from Go modules`,
+    `// (${COMMANDS.join(', ')}),`,
+    '// for the cluster test suite (scripts/cluster/, test/cluster/) and the pod suite (scripts/node/).',
+    '//',
+    '// k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging/... paths',
+    `// that do not exist outside its own repository, so each one is replaced here by its published ${sv}`,
+    `// module. Generated from k8s.io/kubernetes@${version}'s go.mod by scripts/cluster/gen-gomod.ts.`,
+    `module chart-as-code/cluster/k8s-${version.replace(/^v(\d+\.\d+)\..*$/, '$1')}`,
     '',
     'go 1.25.0',
     '',
@@ -65,9 +79,34 @@ function main(): void {
     ')',
     '',
   ].join('\n');
-  fs.writeFileSync(goMod, `${header}\n${body}`);
-  go(['mod', 'tidy'], CLUSTER_MODULE);
-  process.stdout.write(`wrote cluster/go.mod for k8s.io/kubernetes ${version} (${staging.length} staging modules at ${sv}); go mod tidy done\n`);
+  fs.writeFileSync(path.join(dir, 'go.mod'), goMod);
+  const tools = [
+    '//go:build tools',
+    '',
+    '// Package tools pins the upstream main packages scripts/cluster/binaries.ts builds from this module',
+    "// (`go build k8s.io/kubernetes/cmd/<name>`), so `go mod tidy` records every dependency they need. The",
+    '// build tag keeps it out of normal builds: main packages cannot really be imported.',
+    'package tools',
+    '',
+    'import (',
+    ...COMMANDS.map((c) => `\t_ "k8s.io/kubernetes/cmd/${c}"`),
+    ')',
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'tools.go'), tools);
+  go(['mod', 'tidy'], dir);
+  return `wrote ${path.relative(process.cwd(), dir)} for k8s.io/kubernetes ${version} (${staging.length} staging modules at ${sv}); go mod tidy done`;
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const version = args.find((a) => a.startsWith('v'));
+  if (args.includes('--check')) {
+    for (const v of kubernetesVersions()) process.stdout.write(`${check(v)}\n`);
+    return;
+  }
+  if (!version) throw new Error('usage: tsx scripts/cluster/gen-gomod.ts vX.Y.Z | --check');
+  process.stdout.write(`${write(version)}\n`);
 }
 
 if (require.main === module) {

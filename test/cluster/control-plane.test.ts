@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubernetesVersion } from '../../scripts/cluster/binaries';
 import { listeningAddresses, NODE_COUNT } from '../../scripts/cluster/cluster';
-import { cluster, deleteNamespaces, getJson, kubectl, kubectlOk, newNamespace } from './support';
+import { cluster, deleteNamespaces, getJson, kubectl, kubectlOk, newNamespace, waitFor } from './support';
 
 afterAll(deleteNamespaces);
 
@@ -41,9 +41,11 @@ describe('control plane', () => {
     expect(kubectlOk(c, ['auth', 'can-i', 'get', 'secrets', '-n', ns]).trim()).toBe('yes'); // the admin
   });
 
-  it('issues ServiceAccount tokens the apiserver authenticates', () => {
+  it('issues ServiceAccount tokens the apiserver authenticates', async () => {
     const c = cluster();
     const ns = newNamespace('cp-token');
+    // The ServiceAccount controller creates `default` shortly after the namespace.
+    await waitFor('the default ServiceAccount', () => (kubectl(c, ['get', 'serviceaccount', 'default', '-n', ns]).code === 0 ? true : undefined), 30_000);
     const token = kubectlOk(c, ['create', 'token', 'default', '-n', ns, '--duration=10m']).trim();
     expect(token.split('.')).toHaveLength(3);
     const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };

@@ -8,6 +8,7 @@
  * in the first section; nothing else here touches `_zod`.
  */
 import fc from 'fast-check';
+import YAML from 'yaml';
 import { z } from 'zod';
 import { ruleCounterexamples } from '../../lib/core/schema';
 
@@ -263,6 +264,8 @@ const codePoints = (s: string): number => [...s].length;
 /** Valid-but-tricky strings for YAML, Go templates and printf: each is used wherever the schema accepts it. */
 const TRICKY = [
   'true', 'false', 'yes', 'no', 'on', 'off', 'null', '~', '123', '0', '007', '1e3', '0x1F', '-1', '1.50',
+  // Plain strings in YAML 1.2 that YAML 1.1 readers (Helm, Kubernetes) may take for booleans, numbers or dates.
+  '', 'y', 'N', 'True', 'OFF', '1_000', '0b101', '0o17', '+1', '.5', '.inf', '2001-12-14', '1:20',
   'a: b', '#x', 'a #b', '%s', '%d', ' lead', 'trail ', ' ', '"quoted"', "it's", "'", '"', 'é', 'naïve', '日本語',
   '{{', '}}', '{{ .Values.x }}', '[a]', '{a}', '*', '&a', '!t', '|', '>', '- x', '@x', '`x`', '\\', 'a\\nb',
   '$HOME', '${X}', '<none>', 'a,b', 'k=v', 'multi\nline',
@@ -783,4 +786,39 @@ export function invalidValues(schema: Schema): Arb<InvalidCase> {
       fc.constantFrom(...target.mutations).chain((m) => placeAt(gen, base, target.levels, 0, m).map((r) => ({ values: r.value, path: r.path, kind: m.kind }))),
     )
     .filter((c): c is InvalidCase => isObj(c.values) && isCleanValue(c.values) && !schema.safeParse(c.values).success);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Values files
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * How a values file gets written: by a YAML 1.2 writer (the JavaScript `yaml` package; it leaves `on`,
+ * `yes`, `1_000` or a key `on` unquoted, which Helm reads as booleans and numbers), block or flow style;
+ * by a YAML 1.1 writer (quotes most of those, not all: `0o17` stays plain); or as JSON.
+ */
+export type ValuesFileStyle = 'yaml-1.2-block' | 'yaml-1.2-flow' | 'yaml-1.1' | 'json';
+
+const VALUES_FILE_STYLES: readonly ValuesFileStyle[] = ['yaml-1.2-block', 'yaml-1.2-flow', 'yaml-1.1', 'json'];
+
+function writeValuesFile(values: Record<string, unknown>, style: ValuesFileStyle): string {
+  switch (style) {
+    case 'yaml-1.2-block':
+      return YAML.stringify(values);
+    case 'yaml-1.2-flow':
+      return YAML.stringify(values, { collectionStyle: 'flow' });
+    case 'yaml-1.1':
+      return YAML.stringify(values, { version: '1.1' });
+    case 'json':
+      return `${JSON.stringify(values, null, 2)}\n`;
+  }
+}
+
+/**
+ * The text of a values file someone could write for `schema`: sparse valid values (with the TRICKY strings,
+ * awkward scalars among them, as values and record keys) in one of the VALUES_FILE_STYLES. Whether it is
+ * still valid once read as Helm reads it depends on the style: that is the point.
+ */
+export function valuesFile(schema: Schema): Arb<{ text: string; style: ValuesFileStyle }> {
+  return fc.tuple(validValues(schema), fc.constantFrom(...VALUES_FILE_STYLES)).map(([values, style]) => ({ text: writeValuesFile(values, style), style }));
 }
