@@ -8,6 +8,7 @@ import { KubeObject } from '../core/manifest';
 import { quantity } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
+import { Slot, SLOTS } from './strategy';
 import { restrictedContainerSecurityContext, secretEnv } from './pod';
 
 /** Values of the hot backup that carries the configuration across a blue-green switch. */
@@ -40,9 +41,17 @@ export interface HotBackupProps {
   readonly component: string;
   /** Product name prefix of the objects ("md-core" → md-core-backup, md-core-config-export, ...). */
   readonly name: string;
-  /** Service that sends traffic to the live slot: before the switch the old one, after it the new one. */
+  /** Service that sends traffic to the live slot; the export reads from it before the upgrade changes anything. */
   readonly service: Val<string>;
+  /**
+   * The slots: the one live after the upgrade (the import's target, reached through a Service of that slot
+   * alone, `<name>-<slot>`, since the live Service may still send to the old slot when the import starts),
+   * and the labels that select each slot's pods.
+   */
+  readonly slots: { readonly active: Val<string>; readonly selector: (slot: Slot) => Record<string, Val<string>> };
+  /** The REST port: its number and the container port's name. */
   readonly port: Val<number>;
+  readonly portName: string;
   readonly scheme: Val<string>;
   readonly apiKeySecret: Val<string>;
   readonly credentialsSecret: Val<string>;
@@ -90,9 +99,9 @@ export class HotBackup extends Construct {
     const claim = identity.name(`${props.name}-backup`);
     const scripts = hotBackupScripts();
 
-    // One pod for both Jobs, written once: they differ in the container's name and script.
-    const pod = (which: 'export' | 'import') =>
-      render.sharedMap(`${identity.props.templatePrefix}.hotBackupPod`, { which }, (p) => ({
+    // One pod for both Jobs, written once: they differ in the container's name, script and target.
+    const pod = (which: 'export' | 'import', target: Val<string>) =>
+      render.sharedMap(`${identity.props.templatePrefix}.hotBackupPod`, { which, target }, (p) => ({
         metadata: { labels: identity.labels(`${component}-backup`) },
         spec: {
           restartPolicy: 'Never',
@@ -107,7 +116,7 @@ export class HotBackup extends Construct {
               ...render.fieldsIf(render.eq(p.which, 'import'), { command: ['sh', '-c', scripts.import] }),
               env: [
                 { name: 'SCHEME', value: props.scheme },
-                { name: 'TARGET', value: props.service },
+                { name: 'TARGET', value: p.target },
                 { name: 'PORT', value: render.str(props.port) },
                 { name: 'WAIT_SECONDS', value: render.str(v.waitSeconds) },
                 secretEnv('APIKEY', props.apiKeySecret, 'value'),
@@ -121,14 +130,14 @@ export class HotBackup extends Construct {
           volumes: [{ name: 'backup', persistentVolumeClaim: { claimName: claim } }],
         },
       }));
-    const job = (which: 'export' | 'import', hook: string, weight: string) =>
+    const job = (which: 'export' | 'import', target: Val<string>, hook: string, weight: string) =>
       new KubeObject(this, `${which}-job`, {
         apiVersion: 'batch/v1',
         kind: 'Job',
         metadata: identity.meta(`${props.name}-config-${which}`, component, {
           annotations: { 'helm.sh/hook': hook, 'helm.sh/hook-weight': weight, 'helm.sh/hook-delete-policy': 'before-hook-creation' },
         }),
-        spec: { backoffLimit: 2, ttlSecondsAfterFinished: 86400, template: pod(which) },
+        spec: { backoffLimit: 2, ttlSecondsAfterFinished: 86400, template: pod(which, target) },
       });
 
     render.when(props.enabled, () => {
@@ -142,9 +151,18 @@ export class HotBackup extends Construct {
           ...render.fieldsIf(v.storage.storageClass, { storageClassName: v.storage.storageClass }),
         },
       });
-      // Export before anything changes, import once the upgraded release is ready.
-      job('export', 'pre-upgrade', '-5');
-      job('import', 'post-upgrade', '5');
+      for (const slot of SLOTS) {
+        new KubeObject(this, `Service-${slot}`, {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: identity.meta(`${props.name}-${slot}`, component),
+          spec: { type: 'ClusterIP', selector: props.slots.selector(slot), ports: [{ name: props.portName, port: props.port, targetPort: props.portName, protocol: 'TCP' }] },
+        });
+      }
+      // Export from the live slot before anything changes; import once the upgraded release is ready, into
+      // the slot that is live now, through its own Service.
+      job('export', props.service, 'pre-upgrade', '-5');
+      job('import', identity.name(`${props.name}-${props.slots.active}`), 'post-upgrade', '5');
     });
   }
 }

@@ -5,6 +5,7 @@ import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
 import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
+import { compatibleSelector } from './vendor-compat';
 import { claimVolume, persistenceValues } from './volume';
 import { KubeObject } from '../core/manifest';
 
@@ -146,6 +147,12 @@ export interface PostgresDatabaseProps {
   readonly database: DatabaseValues;
   /** Pod values used for scheduling the database next to the product. */
   readonly pod: Omit<PodValues, 'podSecurityContext'>;
+  /**
+   * Compatibility with a vendor chart's database taken over in place: `selector` (a condition) selects the
+   * pods by `app: <name>` (see vendor-compat.ts); `dataAtVolumeRoot` (a condition) keeps PGDATA at the root
+   * of the volume, where the vendor's postgres wrote it. @default neither
+   */
+  readonly vendor?: { readonly selector: unknown; readonly dataAtVolumeRoot: unknown };
 }
 
 const COMPONENT = 'database';
@@ -178,7 +185,8 @@ export class PostgresDatabase extends Construct {
     });
 
     render.when(inCluster.enabled, () => {
-      const selector = identity.selector(COMPONENT);
+      const compat = compatibleSelector(render, props.vendor?.selector ?? false, name, identity.selector(COMPONENT));
+      const selector = compat.selector;
       const dataVolume = claimVolume(this, 'Claim', {
         identity,
         name: workloadName,
@@ -197,7 +205,7 @@ export class PostgresDatabase extends Construct {
           strategy: { type: 'Recreate' },
           selector: { matchLabels: selector },
           template: {
-            metadata: { labels: identity.labels(COMPONENT) },
+            metadata: { labels: { ...identity.labels(COMPONENT), ...compat.podLabels } },
             spec: {
               automountServiceAccountToken: false,
               ...podSpecFields(identity, { ...props.pod, podSecurityContext: inCluster.podSecurityContext }),
@@ -210,7 +218,7 @@ export class PostgresDatabase extends Construct {
                     { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
                     { name: 'POSTGRES_PASSWORD', valueFrom: secretRef('password') },
                     // A subdirectory, so a volume's lost+found never makes initdb refuse the directory.
-                    { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+                    { name: 'PGDATA', value: render.ifElse(props.vendor?.dataAtVolumeRoot ?? false, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata') },
                   ],
                   ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
                   readinessProbe: {

@@ -4,11 +4,13 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { extraAnnotations, extraEnv, optionalSecretName } from '../core/schema';
+import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
 import { KubeObject } from '../core/manifest';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
+import { extraPodFields } from './opswat-features';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
+import { compatibilityValues } from './vendor-compat';
 
 export const ingressValues = (name: string) => {
   const defaults = { enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' as const }], annotations: {}, tls: { secretName: '' } };
@@ -44,15 +46,24 @@ export const ingressValues = (name: string) => {
     .default(defaults);
 };
 
+/** An autoscaling/v2 metric; its type decides which other field it needs, which the API server checks. */
+const hpaMetric = () =>
+  z.object({ type: z.enum(['Resource', 'Pods', 'Object', 'External', 'ContainerResource']).describe('Metric source type.') }).catchall(z.unknown());
+
 export const autoscalingValues = () => {
-  const defaults = { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60 };
+  const defaults = { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60, metrics: [], behavior: {} };
   return z
     .object({
       enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (autoscaling/v2); replicaCount is then ignored.'),
       minReplicas: z.number().int().min(1).max(100).default(1).describe('Fewest pods.'),
       maxReplicas: z.number().int().min(1).max(100).default(10).describe('Most pods; mind the licence activations.'),
-      targetCPUUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average CPU utilisation to aim for.'),
-      targetMemoryUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average memory utilisation to aim for.'),
+      targetCPUUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average CPU utilisation to aim for (when metrics is empty).'),
+      targetMemoryUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average memory utilisation to aim for (when metrics is empty).'),
+      metrics: z
+        .array(hpaMetric())
+        .default([])
+        .describe('autoscaling/v2 metrics (Resource, Pods, Object, External, ContainerResource) instead of the CPU and memory targets above.'),
+      behavior: k8sObject().default({}).describe('autoscaling/v2 scaling behavior (scaleUp/scaleDown policies and stabilization windows); empty for the defaults.'),
     })
     .strict()
     .default(defaults);
@@ -69,8 +80,8 @@ export const disruptionBudgetValues = () =>
 
 /**
  * Values every MetaDefender product chart has at its root, besides its own: its ServiceAccount, pod
- * scheduling and security (non-root uid 1000, restricted profile), extra env, autoscaling, disruption
- * budget and the `helm test` image.
+ * scheduling and security (non-root uid 1000, restricted profile), extra env, volumes, mounts and init
+ * containers, autoscaling, disruption budget, the `helm test` image and the vendor-chart compatibility.
  */
 export const productFields = () => ({
   serviceAccount: z
@@ -79,13 +90,29 @@ export const productFields = () => ({
     .default({ annotations: {} }),
   ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
   extraEnv: extraEnv(),
+  ...extraPodFields(),
   autoscaling: autoscalingValues(),
   podDisruptionBudget: disruptionBudgetValues(),
   tests: z
     .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
     .strict()
     .default({ image: 'busybox:1.36' }),
+  compatibility: compatibilityValues(),
 });
+
+/** Session affinity of a product Service: none, or by client IP for a while. */
+export const sessionAffinityFields = () => ({
+  sessionAffinity: z.enum(['None', 'ClientIP']).default('None').describe('Session affinity of the Service: ClientIP sends a client to the same pod.'),
+  sessionAffinityTimeoutSeconds: z.number().int().min(1).max(86400).default(10800).describe('How long a ClientIP affinity lasts, in seconds.'),
+});
+
+/** Service spec fields for `sessionAffinityFields` values. */
+export function sessionAffinitySpec(render: Render, service: Values<{ sessionAffinity: string; sessionAffinityTimeoutSeconds: number }>) {
+  return {
+    sessionAffinity: service.sessionAffinity,
+    ...render.fieldsIf(render.eq(service.sessionAffinity, 'ClientIP'), { sessionAffinityConfig: { clientIP: { timeoutSeconds: service.sessionAffinityTimeoutSeconds } } }),
+  };
+}
 
 /** The product's dedicated ServiceAccount; its token is mounted only by pods that call the API. */
 export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: Val<Record<string, string>>): Value<string> {
@@ -190,9 +217,13 @@ export class Autoscaler extends Construct {
           minReplicas: autoscaling.minReplicas,
           maxReplicas: autoscaling.maxReplicas,
           metrics: [
-            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: autoscaling.targetCPUUtilizationPercentage } } },
-            { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: autoscaling.targetMemoryUtilizationPercentage } } },
+            ...render.itemsIf(render.not(autoscaling.metrics), [
+              { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: autoscaling.targetCPUUtilizationPercentage } } },
+              { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: autoscaling.targetMemoryUtilizationPercentage } } },
+            ]),
+            ...render.itemsOf(autoscaling.metrics),
           ],
+          ...render.fieldsIf(autoscaling.behavior, { behavior: autoscaling.behavior }),
         },
       });
     });

@@ -31,6 +31,12 @@ export interface UpgradableDeploymentProps {
   readonly imageTag: Val<string>;
   /** Builds the pod template; written once, shared by the Deployments (a named template in a Helm chart). */
   readonly podTemplate: (slot: SlotPods) => Record<string, unknown>;
+  /**
+   * Selector of the single Deployment (and of the Service while it serves it) instead of the standard
+   * labels, e.g. the vendor chart's `app: <name>` of a release taken over in place; the pod template must
+   * carry it. Blue-green slots keep the standard selector. @default the standard selector labels
+   */
+  readonly selector?: Record<string, Val<string>>;
 }
 
 /**
@@ -55,7 +61,10 @@ export class UpgradableDeployment extends Construct {
     const active = strategy.blueGreen.activeSlot;
     const idle = render.ifElse(render.eq(active, 'blue'), 'green', 'blue');
     this.blueGreen = blueGreen;
-    this.serviceSelector = { ...selector, ...render.fieldsIf(blueGreen, { [SLOT_LABEL]: active }) };
+    const plainSelector = props.selector ?? selector;
+    this.serviceSelector = props.selector
+      ? { ...render.fieldsIf(blueGreen, { ...selector, [SLOT_LABEL]: active }), ...render.fieldsIf(render.not(blueGreen), props.selector) }
+      : { ...selector, ...render.fieldsIf(blueGreen, { [SLOT_LABEL]: active }) };
     this.previewSelector = { ...selector, [SLOT_LABEL]: idle };
     const podTemplate = (pods: SlotPods) => render.sharedMap(`${identity.props.templatePrefix}.podTemplate`, { ...pods }, (p) => props.podTemplate(p));
 
@@ -66,7 +75,7 @@ export class UpgradableDeployment extends Construct {
         metadata: identity.meta(props.name, component),
         spec: {
           ...render.fieldsIf(render.not(props.autoscaled), { replicas: props.replicas }),
-          selector: { matchLabels: selector },
+          selector: { matchLabels: plainSelector },
           strategy: {
             type: strategy.type,
             ...render.fieldsIf(render.eq(strategy.type, 'RollingUpdate'), { rollingUpdate: strategy.rollingUpdate }),

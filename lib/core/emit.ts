@@ -49,7 +49,7 @@ export class HelmEmitter {
     const body = lines.join('\n');
     if (conditions.length === 0) return `${body}\n`;
     const cond = conditions.length === 1 ? this.top(conditions[0]!) : `and ${conditions.map((c) => this.x(c)).join(' ')}`;
-    return `{{- if ${cond} }}\n${body}\n{{- end }}\n`;
+    return `${wrapLongLine(`{{- if ${cond} }}`).join('\n')}\n${body}\n{{- end }}\n`;
   }
 
   /** A named template's definition, for `_helpers.tpl`. */
@@ -78,8 +78,10 @@ export class HelmEmitter {
 
   /** An expression as written here: references to the chart's root context made through `root`. */
   private x(expr: string): string {
-    // `$` followed by a field or standing alone is the root; `$p`, `$e0`, `$d` are variables.
-    return this.root === '$' ? expr : expr.replace(/\$(?![A-Za-z0-9_])/g, this.root);
+    // `$` followed by a field or standing alone is the root; `$p`, `$e0`, `$d` are variables. String
+    // literals are left as they are: their `$` is text (e.g. Kubernetes' `$(VAR)` in an env value).
+    if (this.root === '$') return expr;
+    return expr.replace(/("(?:[^"\\]|\\.)*"|`[^`]*`)|\$(?![A-Za-z0-9_])/g, (_m, literal: string | undefined) => literal ?? this.root);
   }
 
   /** An expression as the whole of an action: without parentheses around it. */

@@ -10,7 +10,7 @@
  * warnings. Each part of a profile adds the tests named after it; a chart without one gets only the
  * generic tests (helm-install.test.ts prints which).
  */
-import type { Slot } from '../../lib/constructs/upgrade';
+import type { Slot } from '../../lib/constructs/strategy';
 import { Kube, kubectlOk } from './support';
 
 export interface Can {
@@ -170,9 +170,23 @@ export const profiles: Record<string, ChartProfile> = {
         'license.key=TEST',
         'acceptEula=true',
         'database.inCluster.persistence.enabled=true',
+        'persistence.enabled=true',
+        'databaseCleanup.enabled=true',
+        'databaseCleanup.sql=SELECT 1',
+        'olms.enabled=true',
+        'olms.hostUrl=olms',
+        'olms.restPort=8000',
+        'olms.socketPort=3000',
+        'olms.token=TEST',
+        'proxy.enabled=true',
+        'proxy.host=proxy.internal',
+        'proxy.username=svc',
+        'proxy.password=TEST',
+        'ignition.values.db/private_user=usr_icap',
+        'service.sessionAffinity=ClientIP',
       ],
-      // database.inCluster.persistence: the claim binds through the cluster's default StorageClass
-      // (scripts/cluster/provisioner.ts); nothing to prepare.
+      // database.inCluster.persistence and persistence: the claims bind through the cluster's default
+      // StorageClass (scripts/cluster/provisioner.ts); nothing to prepare.
       prepare: () => undefined,
       adds: [
         'Ingress/icap-ingress',
@@ -180,6 +194,10 @@ export const profiles: Record<string, ChartProfile> = {
         'PodDisruptionBudget/md-icapsrv',
         'Secret/mdicapsrv-license-key',
         'PersistentVolumeClaim/postgres-mdicapsrv',
+        'PersistentVolumeClaim/md-icapsrv-data',
+        'CronJob/mdicapsrv-db-cleanup',
+        'ConfigMap/mdicapsrv-db-cleanup-sql',
+        'Secret/mdicapsrv-settings',
       ],
     },
     upgrade: {

@@ -164,11 +164,81 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
+{{- define "md-core.settings.configImportPassword" -}}
+{{- if and $.Values.configImport.enabled $.Values.configImport.password (not $.Values.configImport.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-core.settings.olmsToken" -}}
+{{- if and $.Values.olms.enabled $.Values.olms.token (not $.Values.olms.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-core.settings.olmsProxyPassword" -}}
+{{- if and (and $.Values.olms.enabled $.Values.olms.proxy.enabled) $.Values.olms.proxy.password (not $.Values.olms.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-core.settings.proxyPassword" -}}
+{{- if and $.Values.proxy.enabled $.Values.proxy.password (not $.Values.proxy.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-core.settings.IGNITION_JSON" -}}
+{{- if and $.Values.ignition.values (toJson $.Values.ignition.values) (not $.Values.ignition.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-core.settings.certPassphrase" -}}
+{{- if and $.Values.tls.certPassphrase.value (not $.Values.tls.certPassphrase.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-core.settings" -}}
+{{- if or
+    (include "md-core.settings.configImportPassword" $)
+    (include "md-core.settings.olmsToken" $)
+    (include "md-core.settings.olmsProxyPassword" $)
+    (include "md-core.settings.proxyPassword" $)
+    (include "md-core.settings.IGNITION_JSON" $)
+    (include "md-core.settings.certPassphrase" $) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-core.settingsData" -}}
+{{- if include "md-core.settings.configImportPassword" $ }}
+configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | toJson }}
+{{- end }}
+{{- if include "md-core.settings.olmsToken" $ }}
+olmsToken: {{ (b64enc (toString $.Values.olms.token)) | toJson }}
+{{- end }}
+{{- if include "md-core.settings.olmsProxyPassword" $ }}
+olmsProxyPassword: {{ (b64enc (toString $.Values.olms.proxy.password)) | toJson }}
+{{- end }}
+{{- if include "md-core.settings.proxyPassword" $ }}
+proxyPassword: {{ (b64enc (toString $.Values.proxy.password)) | toJson }}
+{{- end }}
+{{- if include "md-core.settings.IGNITION_JSON" $ }}
+IGNITION_JSON: {{ (b64enc (toString (toJson $.Values.ignition.values))) | toJson }}
+{{- end }}
+{{- if include "md-core.settings.certPassphrase" $ }}
+certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJson }}
+{{- end }}
+{{- end -}}
+
 {{- define "md-core.envChecksum" -}}
 {{- $d := dict -}}
 {{- $_ := set $d "ACCEPT_EULA" (toJson $.Values.acceptEula) -}}
 {{- $_ := set $d "ACTIVATION_SERVER" $.Values.activationServer -}}
 {{- $_ := set $d "REST_PORT" (toJson $.Values.ports.rest) -}}
+{{- $_ := set $d "MDCORE_REST_PORT" (toJson $.Values.ports.rest) -}}
 {{- $_ := set $d "MDCORE_DB_MODE" "4" -}}
 {{- $_ := set $d "MDCORE_DB_TYPE" "remote" -}}
 {{- $_ := set $d "MDCORE_DB_HOST" (include "md-core.databaseHost" $) -}}
@@ -333,8 +403,8 @@ spec:
         - name: OLMS_TOKEN
           valueFrom:
             secretKeyRef:
-              name: {{ (coalesce $.root.Values.olms.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-olms"))) | toJson }}
-              key: token
+              name: {{ (coalesce $.root.Values.olms.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-settings"))) | toJson }}
+              key: olmsToken
         - name: OLMS_USE_PROXY
           value: {{ (toJson $.root.Values.olms.proxy.enabled) | toJson }}
         {{- end }}
@@ -352,8 +422,8 @@ spec:
         - name: OLMS_PROXY_PASSWORD
           valueFrom:
             secretKeyRef:
-              name: {{ (coalesce $.root.Values.olms.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-olms"))) | toJson }}
-              key: proxyPassword
+              name: {{ (coalesce $.root.Values.olms.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-settings"))) | toJson }}
+              key: olmsProxyPassword
         {{- end }}
         {{- if $.root.Values.proxy.enabled }}
         - name: PROXY
@@ -371,8 +441,10 @@ spec:
         - name: PROXY_PWD
           valueFrom:
             secretKeyRef:
-              name: {{ (coalesce $.root.Values.proxy.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-proxy"))) | toJson }}
-              key: password
+              name: {{ coalesce
+                  $.root.Values.proxy.existingSecret
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
+              key: proxyPassword
         {{- end }}
         {{- if or $.root.Values.ignition.values $.root.Values.ignition.existingSecret }}
         - name: IGNITION_JSON
@@ -380,7 +452,7 @@ spec:
             secretKeyRef:
               name: {{ coalesce
                   $.root.Values.ignition.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-ignition")) | toJson }}
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
               key: {{ ternary
                   $.root.Values.ignition.existingSecretKey
                   "IGNITION_JSON"
@@ -400,8 +472,8 @@ spec:
             secretKeyRef:
               name: {{ coalesce
                   $.root.Values.configImport.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-config-import")) | toJson }}
-              key: password
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
+              key: configImportPassword
         {{- end }}
         {{- if or $.root.Values.tls.certPassphrase.value $.root.Values.tls.certPassphrase.existingSecret }}
         - name: MDCORE_CERT_PASSPHRASE
@@ -409,8 +481,8 @@ spec:
             secretKeyRef:
               name: {{ coalesce
                   $.root.Values.tls.certPassphrase.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-cert-passphrase")) | toJson }}
-              key: value
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
+              key: certPassphrase
         {{- end }}
         {{- with $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
@@ -580,7 +652,7 @@ spec:
         - name: SCHEME
           value: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
         - name: TARGET
-          value: {{ include "md-core.name" (dict "root" $.root "base" "md-core") }}
+          value: {{ $p.target }}
         - name: PORT
           value: {{ (toJson $.root.Values.ports.rest) | toJson }}
         - name: WAIT_SECONDS
@@ -614,4 +686,26 @@ spec:
     - name: backup
       persistentVolumeClaim:
         claimName: {{ include "md-core.name" (dict "root" $.root "base" "md-core-backup") }}
+{{- end -}}
+
+{{- define "md-core.slotTrigger" -}}
+{{- $p := . -}}
+name: {{ $p.name | toJson }}
+metadata:
+  url: {{ coalesce
+      $.root.Values.keda.url
+      (printf
+        "%v://%v.%v.svc.cluster.local:%v/stat/nodes"
+        (ternary "https" "http" (not (empty $.root.Values.tls.https.enabled)))
+        (include "md-core.name" (dict "root" $.root "base" "md-core"))
+        $.root.Release.Namespace
+        (toJson $.root.Values.ports.rest)) | toJson }}
+  format: json
+  valueLocation: {{ $p.valueLocation | toJson }}
+  authMode: apiKey
+  method: header
+  keyParamName: apikey
+  unsafeSsl: {{ (toJson $.root.Values.keda.unsafeSsl) | toJson }}
+authenticationRef:
+  name: {{ include "md-core.name" (dict "root" $.root "base" "md-core-api-auth") }}
 {{- end -}}

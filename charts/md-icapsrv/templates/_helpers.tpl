@@ -164,6 +164,75 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
+{{- define "md-icapsrv.settings.olmsToken" -}}
+{{- if and $.Values.olms.enabled $.Values.olms.token (not $.Values.olms.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-icapsrv.settings.olmsProxyPassword" -}}
+{{- if and (and $.Values.olms.enabled $.Values.olms.proxy.enabled) $.Values.olms.proxy.password (not $.Values.olms.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-icapsrv.settings.proxyPassword" -}}
+{{- if and $.Values.proxy.enabled $.Values.proxy.password (not $.Values.proxy.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-icapsrv.proxyUserinfo" -}}
+{{- ternary
+    (ternary
+      (printf "%v:$(PROXY_PASSWORD)@" $.Values.proxy.username)
+      (printf "%v@" $.Values.proxy.username)
+      (not (empty (and $.Values.proxy.enabled (or $.Values.proxy.password $.Values.proxy.existingSecret)))))
+    ""
+    (not (empty $.Values.proxy.username)) -}}
+{{- end -}}
+
+{{- define "md-icapsrv.settings.IGNITION_JSON" -}}
+{{- if and $.Values.ignition.values (toJson $.Values.ignition.values) (not $.Values.ignition.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-icapsrv.settings.configImportPassword" -}}
+{{- if and $.Values.configImport.enabled $.Values.configImport.password (not $.Values.configImport.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-icapsrv.settings" -}}
+{{- if or
+    (include "md-icapsrv.settings.olmsToken" $)
+    (include "md-icapsrv.settings.olmsProxyPassword" $)
+    (include "md-icapsrv.settings.proxyPassword" $)
+    (include "md-icapsrv.settings.IGNITION_JSON" $)
+    (include "md-icapsrv.settings.configImportPassword" $) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "md-icapsrv.settingsData" -}}
+{{- if include "md-icapsrv.settings.olmsToken" $ }}
+olmsToken: {{ (b64enc (toString $.Values.olms.token)) | toJson }}
+{{- end }}
+{{- if include "md-icapsrv.settings.olmsProxyPassword" $ }}
+olmsProxyPassword: {{ (b64enc (toString $.Values.olms.proxy.password)) | toJson }}
+{{- end }}
+{{- if include "md-icapsrv.settings.proxyPassword" $ }}
+proxyPassword: {{ (b64enc (toString $.Values.proxy.password)) | toJson }}
+{{- end }}
+{{- if include "md-icapsrv.settings.IGNITION_JSON" $ }}
+IGNITION_JSON: {{ (b64enc (toString (toJson $.Values.ignition.values))) | toJson }}
+{{- end }}
+{{- if include "md-icapsrv.settings.configImportPassword" $ }}
+configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | toJson }}
+{{- end }}
+{{- end -}}
+
 {{- define "md-icapsrv.envChecksum" -}}
 {{- $d := dict -}}
 {{- $_ := set $d "ACCEPT_EULA" (toJson $.Values.acceptEula) -}}
@@ -327,8 +396,8 @@ spec:
             secretKeyRef:
               name: {{ coalesce
                   $.root.Values.olms.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-olms")) | toJson }}
-              key: token
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
+              key: olmsToken
         - name: OLMS_USE_PROXY
           value: {{ (toJson $.root.Values.olms.proxy.enabled) | toJson }}
         {{- end }}
@@ -348,8 +417,8 @@ spec:
             secretKeyRef:
               name: {{ coalesce
                   $.root.Values.olms.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-olms")) | toJson }}
-              key: proxyPassword
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
+              key: olmsProxyPassword
         {{- end }}
         {{- if and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret) }}
         - name: PROXY_PASSWORD
@@ -357,32 +426,20 @@ spec:
             secretKeyRef:
               name: {{ coalesce
                   $.root.Values.proxy.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-proxy")) | toJson }}
-              key: password
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
+              key: proxyPassword
         {{- end }}
         {{- if $.root.Values.proxy.enabled }}
         - name: http_proxy
           value: {{ printf
               "http://%v%v:%v"
-              (ternary
-                (ternary
-                  (printf "%v:$(PROXY_PASSWORD)@" $.root.Values.proxy.username)
-                  (printf "%v@" $.root.Values.proxy.username)
-                  (not (empty (and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret)))))
-                ""
-                (not (empty $.root.Values.proxy.username)))
+              (include "md-icapsrv.proxyUserinfo" $.root)
               $.root.Values.proxy.host
               (toJson $.root.Values.proxy.port) | toJson }}
         - name: https_proxy
           value: {{ printf
               "http://%v%v:%v"
-              (ternary
-                (ternary
-                  (printf "%v:$(PROXY_PASSWORD)@" $.root.Values.proxy.username)
-                  (printf "%v@" $.root.Values.proxy.username)
-                  (not (empty (and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret)))))
-                ""
-                (not (empty $.root.Values.proxy.username)))
+              (include "md-icapsrv.proxyUserinfo" $.root)
               (coalesce $.root.Values.proxy.https.host $.root.Values.proxy.host)
               (toJson (ternary $.root.Values.proxy.https.port $.root.Values.proxy.port (not (empty $.root.Values.proxy.https.port)))) | toJson }}
         - name: NO_PROXY
@@ -394,7 +451,7 @@ spec:
             secretKeyRef:
               name: {{ coalesce
                   $.root.Values.ignition.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-ignition")) | toJson }}
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
               key: {{ ternary
                   $.root.Values.ignition.existingSecretKey
                   "IGNITION_JSON"
@@ -416,8 +473,8 @@ spec:
             secretKeyRef:
               name: {{ coalesce
                   $.root.Values.configImport.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-config-import")) | toJson }}
-              key: password
+                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
+              key: configImportPassword
         {{- end }}
         {{- with $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}

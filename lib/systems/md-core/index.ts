@@ -1,14 +1,18 @@
 import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
-import { Val, Value, Values } from '../../core/template';
+import { Render, Val, Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
-import { fieldEnv } from '../../constructs/pod';
+import { ScanSlotScaler } from '../../constructs/keda';
+import { configImport, ignitionEnv, olmsEnv, productDataVolume, proxyPassword, SETTINGS_KEYS, SettingsSecret } from '../../constructs/opswat-features';
+import { EnvVar, fieldEnv } from '../../constructs/pod';
+import { compatibleSelector } from '../../constructs/vendor-compat';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
-import { Autoscaler, DisruptionBudget, RestIngress, servicePort } from '../../constructs/product';
+import { Autoscaler, DisruptionBudget, RestIngress, servicePort, sessionAffinitySpec } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup } from '../../constructs/hot-backup';
+import { SLOT_LABEL } from '../../constructs/strategy';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { KubeObject } from '../../core/manifest';
@@ -28,7 +32,10 @@ export const mdCoreComponent: ComponentSpec<typeof mdCoreValues> = { name: CHART
 /**
  * MetaDefender Core: Deployment `md-core` (or blue/green slots), Service `md-core`, ConfigMap
  * `mdcore-env` with the upgrade variables, the product Secrets, licensing clean-up RBAC, the database
- * `postgres-core` with its claim, and the upgrade strategies including the hot-backup Jobs.
+ * `postgres-core` with its claim, and the upgrade strategies including the hot-backup Jobs; and what
+ * OPSWAT's own chart offers besides: health thresholds, OLMS, the outbound proxy, configuration import,
+ * ignition JSON, TLS settings, the storage path on a claim, KEDA scaling on scan slots, and the selectors
+ * of a release of that chart taken over in place (secret settings in `mdcore-settings`).
  */
 export class MdCore extends Construct {
   /** Name of the Service that serves the live version. */
@@ -60,6 +67,7 @@ export class MdCore extends Construct {
       ACCEPT_EULA: render.str(v.acceptEula),
       ACTIVATION_SERVER: v.activationServer,
       REST_PORT: render.str(v.ports.rest),
+      MDCORE_REST_PORT: render.str(v.ports.rest),
       MDCORE_DB_MODE: '4',
       MDCORE_DB_TYPE: 'remote',
       MDCORE_DB_HOST: database.host,
@@ -70,8 +78,20 @@ export class MdCore extends Construct {
       RETRY_UPGRADE: render.str(v.upgrade.retryUpgrade),
       LICENSING_CLEANUP: render.str(v.licensing.cleanup),
       CUSTOM_SECRET: licensing.secretName,
-      HTTPS_CERT_PATH: '/https_cert',
+      HTTPS_CERT_PATH: CERT_DIR,
       HTTPS_SSL_PROTOCOLS: render.json(v.tls.https.protocols),
+      MDCORE_CERT_PATH: CERT_DIR,
+      MDCORE_SSL_PROTOCOLS: v.tls.sslProtocols,
+      MDCORE_SSL_ADVANCED_CONFIGS: v.tls.sslAdvancedConfigs,
+      MDCORE_HEALTH_CHECK: render.str(v.healthCheck.enabled),
+      MDCORE_QUEUE_THRESHOLD: render.str(v.healthCheck.queueThreshold),
+      MDCORE_MINIMUM_NUMBER_AV: render.str(v.healthCheck.minimumAvEngines),
+      MDCORE_REQUIRED_ENGINES: v.healthCheck.requiredEngines,
+      MDCORE_REQUIRED_ENGINES_THRESHOLD: render.ifElse(v.healthCheck.requiredEnginesThreshold, render.json(v.healthCheck.requiredEnginesThreshold), ''),
+      MDCORE_DISK_SPACE_THRESHOLD: render.str(v.healthCheck.diskSpaceThreshold),
+      MDCORE_LICENSE_COMMENT: v.licenseComment,
+      STORAGE_PATH: v.storagePath,
+      CORE_CONF_JSON: render.json(v.config),
     };
     new KubeObject(this, 'Env', {
       apiVersion: 'v1',
@@ -81,6 +101,23 @@ export class MdCore extends Construct {
     });
 
     const scheme = render.ifElse(v.tls.https.enabled, 'HTTPS', 'HTTP');
+    const settings = new SettingsSecret(this, identity, COMPONENT, 'mdcore-settings');
+    const configImported = configImport(this, settings, v.configImport, 'MDCORE_CONFIG_IMPORT_PASSWORD');
+    const passphrase = v.tls.certPassphrase;
+    const featureEnv = [
+      ...olmsEnv(this, settings, v.olms),
+      ...proxyEnv(this, settings, v.proxy),
+      ...ignitionEnv(this, settings, v.ignition),
+      ...render.itemsIf(v.configImport.enabled, [{ name: 'MDCORE_CONFIG_IMPORT_FILE', value: configImported.path }]),
+      ...render.itemsIf(render.and(v.configImport.enabled, v.configImport.forceUpdateYara), [{ name: 'MDCORE_IMPORT_FORCE_UPDATE_YARA', value: 'true' }]),
+      ...configImported.env,
+      ...render.itemsIf(render.or(passphrase.value, passphrase.existingSecret), [
+        { name: 'MDCORE_CERT_PASSPHRASE', valueFrom: settings.ref(SETTINGS_KEYS.certPassphrase, { value: passphrase.value, enabled: true, existingSecret: passphrase.existingSecret }) },
+      ]),
+    ];
+    settings.build('Settings');
+    const productData = productDataVolume(this, identity, COMPONENT, 'md-core-storage', v.persistence, v.storagePath);
+    const vendorSelector = compatibleSelector(render, v.compatibility.vendorSelectors, name, identity.selector(COMPONENT));
 
     const workload = new UpgradableDeployment(this, 'Workload', {
       identity,
@@ -88,8 +125,9 @@ export class MdCore extends Construct {
       name: 'md-core',
       strategy: v.strategy,
       replicas: v.replicaCount,
-      autoscaled: v.autoscaling.enabled,
+      autoscaled: render.or(v.autoscaling.enabled, v.keda.enabled),
       imageTag: v.image.tag,
+      selector: vendorSelector.selector,
       podTemplate: (pods) =>
         opswatPodTemplate(
           render,
@@ -103,13 +141,18 @@ export class MdCore extends Construct {
             configChecksum: render.checksum(envData, { name: `${identity.props.templatePrefix}.envChecksum` }),
             secrets,
             database,
-            env: [fieldEnv('MD_INSTANCE_NAME', 'metadata.name'), fieldEnv('MY_POD_NAME', 'metadata.name'), fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace')],
+            env: [fieldEnv('MD_INSTANCE_NAME', 'metadata.name'), fieldEnv('MY_POD_NAME', 'metadata.name'), fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'), ...featureEnv],
+            podLabels: vendorSelector.podLabels,
             ports: [{ name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' }],
             probe: { port: 'rest', scheme },
             // A history migration can run for hours: a liveness probe would kill it (vendor pre-step).
             withoutLiveness: v.upgrade.migrateHistory,
-            volumeMounts: [...render.itemsIf(v.tls.https.enabled, [{ name: 'https-tls', mountPath: '/https_cert', readOnly: true }])],
-            volumes: [...render.itemsIf(v.tls.https.enabled, [tlsVolume('mdcore', 'https', v.tls.https, v.tls.fileMode)])],
+            volumeMounts: [
+              ...render.itemsIf(v.tls.https.enabled, [{ name: 'https-tls', mountPath: CERT_DIR, readOnly: true }]),
+              ...configImported.volumeMounts,
+              ...productData.volumeMounts,
+            ],
+            volumes: [...render.itemsIf(v.tls.https.enabled, [tlsVolume('mdcore', 'https', v.tls.https, v.tls.fileMode)]), ...configImported.volumes, ...productData.volumes],
           },
           pods,
         ),
@@ -129,6 +172,7 @@ export class MdCore extends Construct {
       metadata: identity.meta('md-core', COMPONENT, { extraAnnotations: v.service.annotations }),
       spec: {
         type: v.service.type,
+        ...sessionAffinitySpec(render, v.service),
         selector: workload.serviceSelector,
         ports: [servicePort(render, 'rest', v.ports.rest, v.service.type, v.service.nodePort)],
       },
@@ -148,7 +192,9 @@ export class MdCore extends Construct {
       component: COMPONENT,
       name: 'md-core',
       service: name,
+      slots: { active: v.strategy.blueGreen.activeSlot, selector: (slot) => ({ ...identity.selector(COMPONENT), [SLOT_LABEL]: slot }) },
       port: v.ports.rest,
+      portName: 'rest',
       scheme,
       apiKeySecret: secrets.apiKey.secretName,
       credentialsSecret: secrets.credentials.secretName,
@@ -159,7 +205,36 @@ export class MdCore extends Construct {
     new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'core-ingress', serviceName: name, portName: 'rest', values: v.ingress });
     new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-core', values: v.autoscaling });
     new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-core', values: v.podDisruptionBudget });
+    new ScanSlotScaler(this, 'Keda', {
+      identity,
+      component: COMPONENT,
+      name: 'md-core',
+      service: name,
+      port: v.ports.rest,
+      scheme: render.ifElse(v.tls.https.enabled, 'https', 'http'),
+      apiKeySecret: secrets.apiKey.secretName,
+      values: v.keda,
+    });
   }
+}
+
+/** Where the REST certificate and key are mounted (MDCORE_CERT_PATH). */
+const CERT_DIR = '/https_cert';
+
+/** PROXY, PROXY_HOST, PROXY_PORT, PROXY_USER, PROXY_PWD (from the Secret) and PROXY_EXCLUSION. */
+function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdCoreValues['proxy']>): EnvVar[] {
+  const render = Render.of(scope);
+  const password = proxyPassword(scope, settings, proxy);
+  return [
+    ...render.itemsIf(proxy.enabled, [
+      { name: 'PROXY', value: 'true' },
+      { name: 'PROXY_HOST', value: proxy.host },
+      { name: 'PROXY_PORT', value: render.str(proxy.port) },
+      { name: 'PROXY_USER', value: proxy.username },
+      { name: 'PROXY_EXCLUSION', value: proxy.exclusions },
+    ]),
+    ...render.itemsIf(password.given, [{ name: 'PROXY_PWD', valueFrom: password.ref }]),
+  ];
 }
 
 /** The `helm test` hook: the REST port of the Service accepts connections. */

@@ -3,11 +3,14 @@
  * values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
-import { commonFields, extraAnnotations, image, nodePort, port, probe, resources, rule } from '../../core/schema';
+import { commonFields, extraAnnotations, image, nodePort, optionalSecretName, port, probe, resources, rule } from '../../core/schema';
+import { kedaValues } from '../../constructs/keda';
+import { configFileValues, configImportValues, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
+import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
-import { ingressValues, productFields, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { hotBackupValues } from '../../constructs/hot-backup';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
@@ -53,17 +56,77 @@ const root = withStrategyRules(
           type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
           annotations: extraAnnotations().describe('Annotations of the Service.'),
           nodePort: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
+          ...sessionAffinityFields(),
         })
         .strict()
-        .default({ type: 'ClusterIP', annotations: {}, nodePort: 0 }),
+        .default({ type: 'ClusterIP', annotations: {}, nodePort: 0, sessionAffinity: 'None', sessionAffinityTimeoutSeconds: 10800 }),
       ingress: ingressValues('core-ingress'),
       tls: z
-        .object({ https: tlsEndpointValues('mdcore', 'https', 'the REST API (probes switch to HTTPS)'), fileMode: tlsFileMode() })
+        .object({
+          https: tlsEndpointValues('mdcore', 'https', 'the REST API (probes switch to HTTPS)'),
+          fileMode: tlsFileMode(),
+          sslProtocols: z.string().max(256).regex(/^[-A-Za-z0-9._ ,:+!]*$/).default('').describe('MDCORE_SSL_PROTOCOLS as MetaDefender Core reads it; empty for its default.'),
+          sslAdvancedConfigs: z.string().max(4096).default('').describe('MDCORE_SSL_ADVANCED_CONFIGS as MetaDefender Core reads it; empty for none.'),
+          certPassphrase: z
+            .object({
+              value: z.string().max(1024).default('').describe('Passphrase of the REST private key (MDCORE_CERT_PASSPHRASE), stored in the Secret mdcore-settings (key "certPassphrase") when given.'),
+              existingSecret: optionalSecretName().default('').describe('Secret with key "certPassphrase" holding the passphrase, instead of value.'),
+            })
+            .strict()
+            .prefault({}),
+        })
         .strict()
         .default({
           https: { enabled: false, certSecret: 'mdcore-https-tls-cert', certSecretKey: 'mdcore-https.crt', keySecret: 'mdcore-https-tls-cert-key', keySecretKey: 'mdcore-https.key', protocols: ['TLSv1.3'] },
           fileMode: 0o440,
+          sslProtocols: '',
+          sslAdvancedConfigs: '',
+          certPassphrase: { value: '', existingSecret: '' },
         }),
+      healthCheck: z
+        .object({
+          enabled: z.boolean().default(true).describe('Let MetaDefender Core report itself unhealthy (/readyz) when the thresholds below are not met (MDCORE_HEALTH_CHECK).'),
+          queueThreshold: z.number().int().min(0).max(1000000).default(0).describe('Most files in the scan queue (MDCORE_QUEUE_THRESHOLD); 0 for no limit.'),
+          minimumAvEngines: z.number().int().min(0).max(100).default(0).describe('Fewest anti-malware engines that must be available (MDCORE_MINIMUM_NUMBER_AV).'),
+          requiredEngines: z
+            .string()
+            .max(1024)
+            .regex(/^([A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)?$/)
+            .default('')
+            .describe('Engines that must be available, comma-separated, e.g. "clamav,eset" (MDCORE_REQUIRED_ENGINES); empty for all engines.'),
+          requiredEnginesThreshold: z
+            .array(
+              z
+                .object({
+                  id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/).describe('Engine id.'),
+                  enable: z.boolean().describe('Whether the threshold applies.'),
+                  threshold: z.number().int().min(0).max(100).describe('Threshold (percent).'),
+                })
+                .strict(),
+            )
+            .default([])
+            .describe('Per-engine thresholds (MDCORE_REQUIRED_ENGINES_THRESHOLD, as JSON).'),
+          diskSpaceThreshold: z.number().int().min(0).max(1000000).default(0).describe('Free disk space threshold (MDCORE_DISK_SPACE_THRESHOLD), as MetaDefender Core reads it; 0 for none.'),
+        })
+        .strict()
+        .prefault({}),
+      licenseComment: z.string().max(256).default('').describe('Comment recorded with the licence activation of each pod (MDCORE_LICENSE_COMMENT).'),
+      olms: olmsValues('mdcore', {
+        connectionType: z.string().max(32).regex(/^[A-Za-z0-9_-]*$/).default('').describe('OLMS_CONNECTION_TYPE as MetaDefender Core reads it; empty for its default.'),
+      }),
+      proxy: proxyValues('mdcore', 8080, '', {
+        exclusions: z.string().max(4096).regex(/^[-A-Za-z0-9.*:/_,;]*$/).default('').describe('Addresses not to reach through the proxy (PROXY_EXCLUSION), as MetaDefender Core reads it.'),
+      }).describe('Outbound proxy (PROXY, PROXY_HOST, PROXY_PORT, PROXY_USER, PROXY_PWD from the Secret, PROXY_EXCLUSION).'),
+      config: configFileValues('CORE_CONF_JSON', '"global/restaddress": "0.0.0.0"'),
+      ignition: ignitionValues('mdcore'),
+      configImport: configImportValues(
+        'mdcore',
+        { key: 'config.zip', directory: '/opt/opswat' },
+        { forceUpdateYara: z.boolean().default(false).describe('Force-update the YARA rules on import (MDCORE_IMPORT_FORCE_UPDATE_YARA).') },
+      ).describe('Import a configuration export (.zip) at every start (MDCORE_CONFIG_IMPORT_FILE, MDCORE_CONFIG_IMPORT_PASSWORD).'),
+      storagePath: z.string().max(253).regex(/^\/[-A-Za-z0-9._/]*$/).default('/metadefendercore').describe('Where MetaDefender Core keeps sanitized, DLP-processed and quarantined files (STORAGE_PATH); persistence mounts here.'),
+      persistence: productPersistenceValues('the files under storagePath'),
+      keda: kedaValues(),
       ...opswatSecretValues('mdcore'),
       activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
       licensing: licensingValues('mdcore-licensing'),
@@ -88,7 +151,7 @@ const migrateNeedsRecreate = rule(root, (v) => !v.upgrade.migrateHistory || v.st
   },
 });
 
-export const mdCoreValues = rule(migrateNeedsRecreate, (v) => !v.hotBackup.enabled || v.strategy.type === 'BlueGreen', {
+const hotBackupNeedsBlueGreen = rule(migrateNeedsRecreate, (v) => !v.hotBackup.enabled || v.strategy.type === 'BlueGreen', {
   message: 'hotBackup carries the configuration between blue-green slots: it needs strategy.type BlueGreen',
   path: ['hotBackup', 'enabled'],
   counterexample: { hotBackup: { enabled: true }, strategy: { type: 'Recreate' } } as never,
@@ -97,6 +160,25 @@ export const mdCoreValues = rule(migrateNeedsRecreate, (v) => !v.hotBackup.enabl
     then: { properties: { strategy: { properties: { type: { const: 'BlueGreen' } } } } },
   },
 });
+
+const kedaOn = { if: { properties: { keda: { properties: { enabled: { const: true } }, required: ['enabled'] } }, required: ['keda'] } };
+
+/** KEDA makes its own HorizontalPodAutoscaler: two autoscalers would fight over the replica count. */
+const kedaNotWithHpa = rule(hotBackupNeedsBlueGreen, (v) => !v.keda.enabled || !v.autoscaling.enabled, {
+  message: 'keda and autoscaling both scale md-core: enable one of them',
+  path: ['keda', 'enabled'],
+  counterexample: { keda: { enabled: true }, autoscaling: { enabled: true } } as never,
+  jsonSchema: { ...kedaOn, then: { properties: { autoscaling: { properties: { enabled: { const: false } } } } } },
+});
+
+export const mdCoreValues = withCompatibilityRules(
+  rule(kedaNotWithHpa, (v) => !v.keda.enabled || v.strategy.type !== 'BlueGreen', {
+    message: 'keda scales the md-core Deployment, which BlueGreen replaces by two slots: set each slot\'s replicas instead',
+    path: ['keda', 'enabled'],
+    counterexample: { keda: { enabled: true }, strategy: { type: 'BlueGreen' } } as never,
+    jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
+  }),
+);
 
 /** Values as a user writes them (every key optional): the props type of the MdCore construct. */
 export type MdCoreValuesInput = z.input<typeof mdCoreValues>;

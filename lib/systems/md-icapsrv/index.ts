@@ -1,11 +1,14 @@
 import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
-import { Val, Value, Values } from '../../core/template';
+import { Render, Val, Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
-import { fieldEnv } from '../../constructs/pod';
+import { DatabaseCleanup } from '../../constructs/database-cleanup';
+import { configImport, ignitionEnv, olmsEnv, productDataVolume, proxyPassword, SettingsSecret } from '../../constructs/opswat-features';
+import { EnvVar, fieldEnv } from '../../constructs/pod';
+import { compatibleSelector } from '../../constructs/vendor-compat';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
-import { Autoscaler, DisruptionBudget, RestIngress, servicePort } from '../../constructs/product';
+import { Autoscaler, DisruptionBudget, RestIngress, servicePort, sessionAffinitySpec } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
@@ -27,7 +30,10 @@ export const mdIcapsrvComponent: ComponentSpec<typeof mdIcapsrvValues> = { name:
 /**
  * MetaDefender ICAP Server: Deployment and Service `md-icapsrv`, ConfigMap `mdicapsrv-env`, optional
  * Ingress `icap-ingress`, the API key / admin / licence / database Secrets, licensing clean-up with its
- * least-privilege RBAC, graceful licence deactivation, optional in-cluster Postgres, HPA and PDB.
+ * least-privilege RBAC, graceful licence deactivation, optional in-cluster Postgres, HPA and PDB; and what
+ * OPSWAT's own chart offers besides: OLMS, the outbound proxy, trusted CA certificates, configuration
+ * import, ignition JSON, data retention, persistent server data, the database clean-up CronJob, and the
+ * selectors of a release of that chart taken over in place (secret settings in `mdicapsrv-settings`).
  */
 export class MdIcapsrv extends Construct {
   /** Name of the Service clients connect to. */
@@ -80,6 +86,9 @@ export class MdIcapsrv extends Construct {
       ENABLE_HEALTHCHECK: 'true',
       LOG_LEVEL: v.logLevel,
       CUSTOM_SECRET: licensing.secretName,
+      AUDIT_DATA_RETENTION: render.str(v.dataRetention.auditHours),
+      HISTORY_DATA_RETENTION: render.str(v.dataRetention.historyHours),
+      ICAP_CONF_JSON: render.json(v.config),
     };
     new KubeObject(this, 'Env', {
       apiVersion: 'v1',
@@ -87,6 +96,14 @@ export class MdIcapsrv extends Construct {
       metadata: identity.meta('mdicapsrv-env', COMPONENT),
       data: envData,
     });
+
+    const settings = new SettingsSecret(this, identity, COMPONENT, 'mdicapsrv-settings');
+    const featureEnv = [...olmsEnv(this, settings, v.olms), ...proxyEnv(this, settings, v.proxy), ...ignitionEnv(this, settings, v.ignition)];
+    const configImported = configImport(this, settings, v.configImport, 'IMPORT_CONFIG_FILE_PASS');
+    settings.build('Settings');
+    const trusted = v.trustedCertificates;
+    const productData = productDataVolume(this, identity, COMPONENT, 'md-icapsrv-data', v.persistence, ICAP_DATA_DIR);
+    const vendorSelector = compatibleSelector(render, v.compatibility.vendorSelectors, name, identity.selector(COMPONENT));
 
     const tlsVolumeOf = (endpoint: 'https' | 'icaps' | 'nginxs') => tlsVolume('mdicapsrv', endpoint, tls[endpoint], tls.fileMode);
     const nginxsOn = render.and(v.nginx.enabled, tls.nginxs.enabled);
@@ -100,6 +117,7 @@ export class MdIcapsrv extends Construct {
       replicas: v.replicaCount,
       autoscaled: v.autoscaling.enabled,
       imageTag: v.image.tag,
+      selector: vendorSelector.selector,
       podTemplate: (pods) =>
         opswatPodTemplate(
           render,
@@ -117,7 +135,15 @@ export class MdIcapsrv extends Construct {
               fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
               fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace'),
               ...render.itemsIf(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }]),
+              ...featureEnv,
+              ...render.itemsIf(trusted.certificates, [{ name: 'ICAP_TRUST_CERTS_PATH', value: trusted.mountPath }]),
+              ...render.itemsIf(v.configImport.enabled, [
+                { name: 'IMPORT_CONF_FILE', value: configImported.path },
+                { name: 'IMPORT_CONF_FILE_TARGET', value: render.json(v.configImport.targets) },
+              ]),
+              ...configImported.env,
             ],
+            podLabels: vendorSelector.podLabels,
             ports: [
               { name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' },
               { name: 'icap', containerPort: v.ports.icap, protocol: 'TCP' },
@@ -130,11 +156,26 @@ export class MdIcapsrv extends Construct {
               ...render.itemsIf(tls.https.enabled, [{ name: 'https-tls', mountPath: certDir.https, readOnly: true }]),
               ...render.itemsIf(tls.icaps.enabled, [{ name: 'icaps-tls', mountPath: certDir.icaps, readOnly: true }]),
               ...render.itemsIf(nginxsOn, [{ name: 'nginxs-tls', mountPath: certDir.nginxs, readOnly: true }]),
+              ...render.itemsIf(trusted.certificates, [{ name: 'trusted-certificates', mountPath: trusted.mountPath, readOnly: true }]),
+              ...configImported.volumeMounts,
+              ...productData.volumeMounts,
             ],
             volumes: [
               ...render.itemsIf(tls.https.enabled, [tlsVolumeOf('https')]),
               ...render.itemsIf(tls.icaps.enabled, [tlsVolumeOf('icaps')]),
               ...render.itemsIf(nginxsOn, [tlsVolumeOf('nginxs')]),
+              ...render.itemsIf(trusted.certificates, [
+                {
+                  name: 'trusted-certificates',
+                  projected: {
+                    // CA certificates are public: readable by every user of the pod.
+                    defaultMode: 0o444,
+                    sources: render.each(trusted.certificates, (c) => ({ secret: { name: c.secret, items: [{ key: c.key, path: `${c.secret}-${c.key}` }] } })),
+                  },
+                },
+              ]),
+              ...configImported.volumes,
+              ...productData.volumes,
             ],
             sidecars: render.itemsIf(v.deactivation.sidecar.enabled, [
               {
@@ -168,7 +209,7 @@ export class MdIcapsrv extends Construct {
       metadata: identity.meta('md-icapsrv', COMPONENT, { extraAnnotations: v.service.annotations }),
       spec: {
         type: v.service.type,
-        sessionAffinity: v.service.sessionAffinity,
+        ...sessionAffinitySpec(render, v.service),
         selector: workload.serviceSelector,
         ports: [
           port('rest', v.ports.rest, v.service.nodePorts.rest),
@@ -197,7 +238,43 @@ export class MdIcapsrv extends Construct {
     new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'icap-ingress', serviceName: name, portName: 'rest', values: v.ingress });
     new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-icapsrv', values: v.autoscaling });
     new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-icapsrv', values: v.podDisruptionBudget });
+    new DatabaseCleanup(this, 'DatabaseCleanup', {
+      identity,
+      component: COMPONENT,
+      name: 'mdicapsrv-db-cleanup',
+      database: v.database,
+      host: database.host,
+      credentialsSecret: database.credentials.secretName,
+      values: v.databaseCleanup,
+      pod: v,
+    });
   }
+}
+
+/** Where the server keeps its data (the vendor chart's persistent path). */
+const ICAP_DATA_DIR = '/opt/mdicapsrv/icap_data/var/lib/mdicapsrv';
+
+/**
+ * http_proxy, https_proxy and NO_PROXY. A user and password go into the URL through Kubernetes' $(VAR)
+ * expansion of PROXY_PASSWORD, read from the Secret, so no manifest holds the password.
+ */
+function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdIcapsrvValues['proxy']>): EnvVar[] {
+  const render = Render.of(scope);
+  const password = proxyPassword(scope, settings, proxy);
+  // Written once (a named template in a Helm chart): both URLs carry it.
+  const userinfo = render.sharedText(`${settings.templatePrefix}.proxyUserinfo`, {}, () =>
+    render.ifElse(proxy.username, render.ifElse(password.given, `${proxy.username}:$(PROXY_PASSWORD)@`, `${proxy.username}@`), ''),
+  );
+  const httpsHost = render.coalesce(proxy.https.host, proxy.host);
+  const httpsPort = render.ifElse(proxy.https.port, proxy.https.port, proxy.port);
+  return [
+    ...render.itemsIf(password.given, [{ name: 'PROXY_PASSWORD', valueFrom: password.ref }]),
+    ...render.itemsIf(proxy.enabled, [
+      { name: 'http_proxy', value: `http://${userinfo}${proxy.host}:${render.str(proxy.port)}` },
+      { name: 'https_proxy', value: `http://${userinfo}${httpsHost}:${render.str(httpsPort)}` },
+      { name: 'NO_PROXY', value: proxy.noProxy },
+    ]),
+  ];
 }
 
 /** The `helm test` hook: the ICAP port of the Service accepts connections. */

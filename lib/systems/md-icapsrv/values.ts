@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import {
   commonFields,
+  dnsName,
   extraAnnotations,
   image,
   nodePort,
@@ -13,9 +14,12 @@ import {
   resources,
   rule,
 } from '../../core/schema';
+import { databaseCleanupValues } from '../../constructs/database-cleanup';
+import { configFileValues, configImportValues, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
+import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { opswatSecretValues } from '../../constructs/opswat';
-import { ingressValues, productFields, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
@@ -24,7 +28,7 @@ export const ICAP_IMAGE_TAG = '5.14.1';
 
 const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs: 8443 };
 
-export const mdIcapsrvValues = withStrategyRules(
+export const mdIcapsrvValues = withCompatibilityRules(withStrategyRules(
   z
   .object({
     ...commonFields(),
@@ -50,7 +54,7 @@ export const mdIcapsrvValues = withStrategyRules(
       .object({
         type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
         annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
-        sessionAffinity: z.enum(['None', 'ClientIP']).default('None').describe('Session affinity of the Service.'),
+        ...sessionAffinityFields(),
         nodePorts: z
           .object({
             rest: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
@@ -61,7 +65,7 @@ export const mdIcapsrvValues = withStrategyRules(
           .default({ rest: 0, icap: 0, icaps: 0 }),
       })
       .strict()
-      .default({ type: 'ClusterIP', annotations: {}, sessionAffinity: 'None', nodePorts: { rest: 0, icap: 0, icaps: 0 } }),
+      .default({ type: 'ClusterIP', annotations: {}, sessionAffinity: 'None', sessionAffinityTimeoutSeconds: 10800, nodePorts: { rest: 0, icap: 0, icaps: 0 } }),
     ingress: ingressValues('icap-ingress'),
     tls: z
       .object({
@@ -106,6 +110,56 @@ export const mdIcapsrvValues = withStrategyRules(
       .strict()
       .default({ drainSeconds: 5, shutdownSeconds: 60, sidecar: { enabled: false, image: '', command: [] } }),
     database: databaseValues({ serviceName: 'postgres-mdicapsrv', databaseName: 'metadefender_icapsrv', imageTag: '16.6', inCluster: true, persistence: false }),
+    databaseCleanup: databaseCleanupValues(),
+    olms: olmsValues('mdicapsrv', {}),
+    proxy: proxyValues('mdicapsrv', 3128, 'Percent-encode reserved characters: it is put into the proxy URL.', {
+      noProxy: z.string().max(4096).regex(/^[-A-Za-z0-9.*:/_,]*$/).default('localhost').describe('Hosts not to reach through the proxy, comma-separated (NO_PROXY).'),
+      https: z
+        .object({
+          host: z.union([z.literal(''), z.string().max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/)]).default('').describe('Proxy for HTTPS URLs (https_proxy); empty for the same proxy as HTTP.'),
+          port: z.union([z.literal(0), port()]).default(0).describe('Its port; 0 for proxy.port.'),
+        })
+        .strict()
+        .prefault({}),
+    }).describe('Outbound proxy (http_proxy, https_proxy and NO_PROXY, with the user and password composed into the URL from the Secret).'),
+    trustedCertificates: z
+      .object({
+        certificates: z
+          .array(
+            z
+              .object({
+                secret: dnsName().describe('Secret holding a CA certificate (PEM).'),
+                key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).describe('Key of the certificate in the Secret.'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Private CA certificates the server trusts when it connects to other servers (ICAP_TRUST_CERTS_PATH); each mounted as <secret>-<key>.'),
+        mountPath: z.string().max(253).regex(/^\/[-A-Za-z0-9._/]*$/).default('/trust_certs').describe('Directory the certificates are mounted into.'),
+      })
+      .strict()
+      .prefault({}),
+    configImport: configImportValues(
+      'mdicapsrv',
+      { key: 'settings_export_package.zip', directory: '/opt/opswat' },
+      {
+        targets: z
+          .array(z.string().min(1).max(64).regex(/^[a-z][a-z0-9_]*$/))
+          .min(1)
+          .default(['settings'])
+          .describe('Parts of the export to import (IMPORT_CONF_FILE_TARGET), e.g. settings.'),
+      },
+    ).describe('Import a configuration export at every start (IMPORT_CONF_FILE, IMPORT_CONF_FILE_TARGET, IMPORT_CONFIG_FILE_PASS).'),
+    ignition: ignitionValues('mdicapsrv'),
+    dataRetention: z
+      .object({
+        auditHours: z.number().int().min(1).max(87600).default(168).describe('Hours the configuration (audit) history is kept (AUDIT_DATA_RETENTION).'),
+        historyHours: z.number().int().min(1).max(87600).default(168).describe('Hours the processing history is kept (HISTORY_DATA_RETENTION).'),
+      })
+      .strict()
+      .prefault({}),
+    config: configFileValues('ICAP_CONF_JSON', '"internal/sso_cross_instance_enabled": "true"'),
+    persistence: productPersistenceValues('the server data (/opt/mdicapsrv/icap_data/var/lib/mdicapsrv)'),
     logLevel: z.enum(['debug', 'info', 'warning', 'error']).default('info').describe('Server log level (LOG_LEVEL).'),
     resources: resources({ cpu: '2', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
     readinessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 }, 'readiness (GET /readyz)'),
@@ -113,7 +167,7 @@ export const mdIcapsrvValues = withStrategyRules(
     ...productFields(),
   })
   .strict(),
-);
+));
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValues>;

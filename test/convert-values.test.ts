@@ -1,0 +1,311 @@
+/**
+ * `chart-as-code convert-values`: values of OPSWAT's own charts converted to ours. The vendor charts are
+ * stood in for by test/fixtures/vendor-charts (written from REFERENCE.md; their values.yaml is the vendor
+ * default values). Converting the vendor defaults and rendering ours must give the same workload facts
+ * (image, ports, env, probes, resources, replicas, ingress) as `helm template` of the vendor chart; the
+ * differences that remain are listed here, each with its reason.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { main } from '../lib/cli';
+import { convertVendorValues, UnknownVendorKeysError, VendorChart } from '../lib/convert/vendor-values';
+import { ChartDefinition } from '../lib/core/chart';
+import { mdCoreChart } from '../lib/systems/md-core';
+import { mdIcapsrvChart } from '../lib/systems/md-icapsrv';
+import { helmTemplate, Obj, parseStream, RELEASE, renderSystem } from './support/render';
+
+const FIXTURES = path.join(__dirname, 'fixtures', 'vendor-charts');
+const REPO = path.resolve(__dirname, '..');
+
+const vendors: { chart: VendorChart; dir: string; ours: ChartDefinition; workload: string }[] = [
+  { chart: 'vendor-icap', dir: path.join(FIXTURES, 'icap'), ours: mdIcapsrvChart, workload: 'md-icapsrv' },
+  { chart: 'vendor-mdcore', dir: path.join(FIXTURES, 'mdcore'), ours: mdCoreChart, workload: 'md-core' },
+];
+
+const vendorDefaults = (dir: string) => YAML.parse(fs.readFileSync(path.join(dir, 'values.yaml'), 'utf8'), { version: '1.1' }) as Record<string, unknown>;
+
+/** Every leaf path of a values map that is set (non-null), lists counting as leaves. */
+function setLeaves(v: unknown, at = ''): string[] {
+  if (v === null || v === undefined) return [];
+  if (typeof v !== 'object' || Array.isArray(v)) return [at];
+  const entries = Object.entries(v as Record<string, unknown>);
+  return entries.length === 0 ? [at] : entries.flatMap(([k, x]) => setLeaves(x, at ? `${at}.${k}` : k));
+}
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'convert-'));
+}
+
+const QUANTITY: Record<string, number> = { '': 1, m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9 };
+const quantity = (q: unknown) => {
+  const m = /^([0-9.]+)([A-Za-z]*)$/.exec(String(q));
+  return m ? Number(m[1]) * QUANTITY[m[2]!]! : NaN;
+};
+
+type EnvValue = string | { secretKeyRef: unknown } | { fieldRef: unknown };
+
+/** The workload facts of a rendering: image, ports, env (envFrom ConfigMaps resolved), probes, resources, replicas, ingress. */
+function facts(objects: Obj[], workload: string) {
+  const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === workload)!;
+  const container = deployment.spec.template.spec.containers.find((c: any) => c.name === workload);
+  const env: Record<string, EnvValue> = {};
+  for (const from of container.envFrom ?? []) {
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === from.configMapRef.name)!;
+    Object.assign(env, cm.data ?? {});
+  }
+  for (const e of container.env ?? []) env[e.name] = e.value ?? e.valueFrom;
+  const ports: number[] = (container.ports ?? []).map((p: any) => p.containerPort).sort();
+  const portNumber = (p: number | string) => (typeof p === 'number' ? p : container.ports.find((x: any) => x.name === p).containerPort);
+  const probe = (p: any) =>
+    p && {
+      path: p.httpGet.path,
+      port: portNumber(p.httpGet.port),
+      scheme: p.httpGet.scheme ?? 'HTTP',
+      initialDelaySeconds: p.initialDelaySeconds ?? 0,
+      periodSeconds: p.periodSeconds ?? 10,
+      timeoutSeconds: p.timeoutSeconds ?? 1,
+      // Kubernetes' default when a probe leaves it out.
+      failureThreshold: p.failureThreshold ?? 3,
+    };
+  const numbers = (m: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(m).map(([k, q]) => [k, quantity(q)]));
+  const ingress = objects
+    .filter((o) => o.kind === 'Ingress')
+    .map((i) => ({
+      className: i.spec.ingressClassName,
+      rules: i.spec.rules.map((r: any) => ({
+        host: r.host,
+        paths: r.http.paths.map((p: any) => ({ path: p.path, pathType: p.pathType, service: p.backend.service.name, port: portNumber(p.backend.service.port.number ?? p.backend.service.port.name) })),
+      })),
+      tls: i.spec.tls ?? [],
+    }));
+  return {
+    image: container.image,
+    ports,
+    env,
+    readinessProbe: probe(container.readinessProbe),
+    livenessProbe: probe(container.livenessProbe),
+    requests: numbers(container.resources?.requests),
+    limits: numbers(container.resources?.limits),
+    replicas: deployment.spec.replicas ?? 1,
+    ingress,
+  };
+}
+
+/** JSON settings compare as JSON (the vendor writes them as the user typed them, ours as toJson does). */
+const JSON_VARS = new Set(['CORE_CONF_JSON', 'ICAP_CONF_JSON']);
+
+/**
+ * Env the vendor chart sets that ours sets differently or not at all, and why. Empty vendor values ("")
+ * are "not set" to the products and are left out of the comparison.
+ */
+const ENV_DIFFERENCES: Record<VendorChart, Record<string, string>> = {
+  'vendor-icap': {},
+  'vendor-mdcore': {
+    PROXY: 'the proxy is off: ours leaves PROXY out instead of setting it to false',
+    PROXY_PORT: 'the proxy is off: ours sets PROXY_PORT only with the proxy',
+    OLMS_USE_PROXY: 'OLMS is off: ours sets OLMS_* only with OLMS',
+    MDCORE_CERT_PATH: 'ours mounts the REST certificate at /https_cert (and says so); REST TLS is off here anyway',
+  },
+};
+
+/** Env only ours sets (settings the vendor chart leaves to the image's defaults), so a change here is noticed. */
+const OURS_ONLY: Record<VendorChart, string[]> = {
+  'vendor-icap': [
+    'ENABLE_HEALTHCHECK',
+    'ENABLE_NGINX',
+    'HTTPS_CERT_PATH',
+    'HTTPS_SSL_PROTOCOLS',
+    'ICAPS_CERT_PATH',
+    'ICAPS_SSL_PROTOCOLS',
+    'LOG_LEVEL',
+    'MDICAPSRV_DB_NAME',
+    'NGINXS_CERT_PATH',
+    'NGINXS_SSL_PROTOCOLS',
+  ],
+  'vendor-mdcore': [
+    'ACCEPT_EULA',
+    'CUSTOM_SECRET',
+    'HTTPS_CERT_PATH',
+    'HTTPS_SSL_PROTOCOLS',
+    'REST_PORT',
+    'RETRY_UPGRADE',
+  ],
+};
+
+describe.each(vendors)('$chart: converting the vendor defaults', ({ chart, dir, ours, workload }) => {
+  const vendorValues = vendorDefaults(dir);
+  const conversion = convertVendorValues(chart, vendorValues, { namespace: RELEASE.namespace });
+  const vendorRender = helmTemplate(3, dir, {});
+  if (vendorRender.code !== 0) throw new Error(vendorRender.stderr);
+  const theirs = facts(parseStream(vendorRender.stdout) as Obj[], workload);
+  const mine = facts(renderSystem(ours, conversion.values).objects, workload);
+
+  it('reports every vendor key that is set, once or more, and nothing else', () => {
+    const reported = new Set(conversion.report.map((r) => r.path.replace(/\[.*\]$/, '')));
+    const leaves = setLeaves(vendorValues);
+    expect(leaves.length).toBeGreaterThan(50);
+    for (const leaf of leaves) expect([...reported].some((r) => leaf === r || leaf.startsWith(`${r}.`)), leaf).toBe(true);
+    for (const r of reported) expect(leaves.some((l) => l === r || l.startsWith(`${r}.`)), r).toBe(true);
+  });
+
+  it('gives the same image, ports, replicas, probes and ingress', () => {
+    expect(mine.image).toBe(theirs.image);
+    expect(mine.ports).toEqual(theirs.ports);
+    expect(mine.replicas).toBe(theirs.replicas);
+    expect(mine.readinessProbe).toEqual(theirs.readinessProbe);
+    expect(mine.livenessProbe).toEqual(theirs.livenessProbe);
+    expect(mine.ingress).toEqual(theirs.ingress);
+  });
+
+  it('gives the same resource requests, and the vendor\'s limits where it has them', () => {
+    expect(mine.requests).toEqual(theirs.requests);
+    for (const [k, v] of Object.entries(theirs.limits)) expect(mine.limits[k], `limit ${k}`).toBe(v);
+  });
+
+  it('sets every env var the vendor sets, to the same value or the same Secret key, but for the listed differences', () => {
+    const differences = ENV_DIFFERENCES[chart];
+    const mismatched: string[] = [];
+    for (const [name, value] of Object.entries(theirs.env)) {
+      if (value === '' || name in differences) continue;
+      const same = JSON_VARS.has(name) ? equalJson(mine.env[name], value) : JSON.stringify(mine.env[name]) === JSON.stringify(value);
+      if (!same) mismatched.push(`${name}: vendor ${JSON.stringify(value)}, ours ${JSON.stringify(mine.env[name])}`);
+    }
+    expect(mismatched).toEqual([]);
+    // Each listed difference is real (a stale entry would hide nothing).
+    for (const name of Object.keys(differences)) expect(mine.env[name], name).not.toEqual(theirs.env[name]);
+    expect(Object.keys(mine.env).filter((n) => !(n in theirs.env)).sort()).toEqual(OURS_ONLY[chart]);
+  });
+});
+
+function equalJson(a: unknown, b: unknown): boolean {
+  try {
+    return JSON.stringify(JSON.parse(String(a))) === JSON.stringify(JSON.parse(String(b)));
+  } catch {
+    return false;
+  }
+}
+
+describe('converting set features', () => {
+  it('maps the ingress of both charts to the same routes', () => {
+    for (const { chart, dir, ours, workload } of vendors) {
+      const overrides =
+        chart === 'vendor-icap'
+          ? { icap_ingress: { enabled: true, host: 'icap.example.com', class: 'nginx' } }
+          : { core_ingress: { enabled: true, host: '<APP_NAMESPACE>-mdcore.example.com', class: 'nginx', tls: true, secret: 'core-tls' } };
+      const values = { ...vendorDefaults(dir), ...overrides };
+      const vendorRender = helmTemplate(3, dir, overrides);
+      if (vendorRender.code !== 0) throw new Error(vendorRender.stderr);
+      const converted = convertVendorValues(chart, values, { namespace: RELEASE.namespace }).values;
+      const mine = facts(renderSystem(ours, converted).objects, workload).ingress;
+      expect(mine).toHaveLength(1);
+      expect(mine).toEqual(facts(parseStream(vendorRender.stdout) as Obj[], workload).ingress);
+    }
+  });
+
+  it('moves plain-text secrets into Secrets: our values name them, the report gives the command, never the secret', () => {
+    const values = {
+      ...vendorDefaults(path.join(FIXTURES, 'mdcore')),
+      mdcore_password: 'Admin-PW-1',
+      mdcore_license_key: 'LICENSE-1',
+      env: { ...(vendorDefaults(path.join(FIXTURES, 'mdcore')).env as object), OLMS_HOST_URL: 'olms.example.com', OLMS_TOKEN: 'OLMS-TOKEN-1', OLMS_REST_PORT: '8000', OLMS_SOCKET_PORT: '3000', PROXY: true, PROXY_HOST: 'proxy.internal', PROXY_PWD: 'PROXY-PW-1' },
+    };
+    const c = convertVendorValues('vendor-mdcore', values, { namespace: 'scan' });
+    expect(c.values).toMatchObject({
+      credentials: { existingSecret: 'mdcore-cred' },
+      license: { existingSecret: 'mdcore-license-key' },
+      olms: { enabled: true, hostUrl: 'olms.example.com', restPort: 8000, socketPort: 3000, existingSecret: 'mdcore-olms' },
+      proxy: { enabled: true, host: 'proxy.internal', existingSecret: 'mdcore-proxy' },
+    });
+    const text = JSON.stringify(c);
+    for (const secret of ['Admin-PW-1', 'LICENSE-1', 'OLMS-TOKEN-1', 'PROXY-PW-1']) expect(text).not.toContain(secret);
+    const command = (p: string) => c.report.find((r) => r.path === p)!.command;
+    expect(command('mdcore_password')).toBe("kubectl -n scan create secret generic mdcore-cred --from-literal=user=admin --from-literal=password='<admin password: the value of mdcore_password>'");
+    expect(command('env.OLMS_TOKEN')).toContain('create secret generic mdcore-olms --from-literal=olmsToken=');
+    expect(command('env.PROXY_PWD')).toContain('create secret generic mdcore-proxy --from-literal=proxyPassword=');
+    expect(c.report.find((r) => r.path === 'env.OLMS_TOKEN')!.status).toBe('action');
+  });
+
+  it('splits an ICAP proxy URL, keeping its password out of the values and the report', () => {
+    const values = { ...vendorDefaults(path.join(FIXTURES, 'icap')), proxy: { enabled: true, http_proxy: 'http://svc:S3cret@proxy.internal:3128', https_proxy: 'http://svc:S3cret@proxy.internal:3128', no_proxy: 'localhost,.svc' } };
+    const c = convertVendorValues('vendor-icap', values);
+    expect(c.values.proxy).toEqual({ enabled: true, host: 'proxy.internal', port: 3128, username: 'svc', existingSecret: 'mdicapsrv-proxy', noProxy: 'localhost,.svc' });
+    expect(JSON.stringify(c)).not.toContain('S3cret');
+    expect(c.report.find((r) => r.path === 'proxy.https_proxy')!.note).toContain('the same proxy');
+  });
+
+  it('in place: vendor selectors and database layout, and the vendor\'s database claim', () => {
+    const c = convertVendorValues('vendor-mdcore', vendorDefaults(path.join(FIXTURES, 'mdcore')), { inPlace: true });
+    expect(c.values).toMatchObject({ compatibility: { vendorSelectors: true, vendorDatabaseLayout: true }, database: { inCluster: { persistence: { existingClaim: 'postgres-core' } } } });
+  });
+
+  it('refuses unknown keys with their paths, and values it cannot convert', () => {
+    const bad = { ...vendorDefaults(path.join(FIXTURES, 'icap')), icap_components: { md_icapsrv: { replicas: 1, replica: 2 } }, surprise: { x: 1 } };
+    expect(() => convertVendorValues('vendor-icap', bad)).toThrow(UnknownVendorKeysError);
+    try {
+      convertVendorValues('vendor-icap', bad);
+    } catch (e) {
+      expect((e as UnknownVendorKeysError).paths.sort()).toEqual(['icap_components.md_icapsrv.replica', 'surprise']);
+    }
+    expect(() => convertVendorValues('vendor-mdcore', { MDCORE_REST_PORT: 'eighty' })).toThrow('MDCORE_REST_PORT: expected an integer');
+    // Our schema has the last word on what converts.
+    expect(() => convertVendorValues('vendor-mdcore', { core_components: { 'md-core': { replicas: 500 } } })).toThrow('replicaCount');
+  });
+});
+
+describe('the command line', () => {
+  const run = (argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+    return { code, stdout, stderr };
+  };
+
+  it('writes our values and the report', () => {
+    const dir = tmpDir();
+    const out = path.join(dir, 'values.yaml');
+    const report = path.join(dir, 'report.md');
+    const r = run(['convert-values', '--from', 'vendor-mdcore', path.join(FIXTURES, 'mdcore', 'values.yaml'), '--out', out, '--report', report, '--namespace', 'scan']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\d+ keys set: \d+ mapped, \d+ not needed, \d+ need action/);
+    const values = YAML.parse(fs.readFileSync(out, 'utf8'));
+    expect(values.image).toEqual({ repository: 'opswat/metadefendercore-debian', tag: '5.20.0', pullPolicy: 'IfNotPresent' });
+    const text = fs.readFileSync(report, 'utf8');
+    expect(text).toContain('## Needs action');
+    expect(text).toContain('| `keda.formula` |');
+  });
+
+  it('fails on unknown keys with their path, without a stack trace and without writing anything', () => {
+    const dir = tmpDir();
+    const input = path.join(dir, 'vendor.yaml');
+    fs.writeFileSync(input, 'ACCEPT_EULA: true\nicap_components:\n  md_icapsrv:\n    replicaz: 2\n');
+    const out = path.join(dir, 'values.yaml');
+    const r = run(['convert-values', '--from', 'vendor-icap', input, '--out', out, '--report', path.join(dir, 'report.md')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('icap_components.md_icapsrv.replicaz');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.readdirSync(dir)).toEqual(['vendor.yaml']);
+  });
+
+  it('explains its usage', () => {
+    expect(run(['convert-values', '--from', 'vendor-x', 'f']).code).toBe(2);
+    expect(run(['convert-values', '--from', 'vendor-icap']).stderr).toContain('usage: chart-as-code convert-values');
+    expect(run(['convert-values', '--from', 'vendor-icap', '/nonexistent.yaml']).stderr).toContain('/nonexistent.yaml: no such file');
+  });
+
+  it('runs as a program (tsx), with the exit code of the outcome', () => {
+    const dir = tmpDir();
+    const input = path.join(dir, 'vendor.yaml');
+    fs.writeFileSync(input, 'surprise: 1\n');
+    const tsx = path.join(REPO, 'node_modules', '.bin', 'tsx');
+    const ok = spawnSync(tsx, ['lib/cli/index.ts', 'convert-values', '--from', 'vendor-icap', path.join(FIXTURES, 'icap', 'values.yaml')], { cwd: REPO, encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(YAML.parse(ok.stdout).image.tag).toBe('5.14.1');
+    const bad = spawnSync(tsx, ['lib/cli/index.ts', 'convert-values', '--from', 'vendor-icap', input], { cwd: REPO, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('surprise');
+  });
+});
