@@ -10,7 +10,7 @@
  * from the Services' selectors; nothing is dialled.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { SLOT_LABEL, SLOTS, Slot } from '../../lib/constructs/upgrade';
+import { SLOT_LABEL, SLOTS, Slot } from '../../lib/constructs/strategy';
 import { HELM_MAJORS } from '../../lib/tooling/helm';
 import { ChartProfile, profiles } from './profiles';
 import { chartDirs, cluster, deleteNamespaces, Endpoint, getJson, helmOk, install, Kube, newNamespace, serviceEndpoints, upgrade, waitFor } from './support';
