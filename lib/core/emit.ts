@@ -122,14 +122,25 @@ export class HelmEmitter {
   private map(obj: Record<string, Json>, indent: number): string[] {
     const out: string[] = [];
     const pad = this.pad(indent);
-    for (const [key, value] of Object.entries(obj)) {
+    const entries = Object.entries(obj);
+    for (let i = 0; i < entries.length; i++) {
+      const [key, value] = entries[i]!;
       if (value === undefined) continue;
       const marker = this.render.markerOf(key);
       if (marker) {
         switch (marker.type) {
-          case 'if':
-            out.push(`${pad}{{- if ${this.top(marker.cond)} }}`, ...this.map(value as Record<string, Json>, indent), `${pad}{{- end }}`);
+          case 'if': {
+            out.push(`${pad}{{- if ${this.top(marker.cond)} }}`, ...this.map(value as Record<string, Json>, indent));
+            // `if X` followed by `if not X` reads as if/else.
+            const [nextKey, nextValue] = entries[i + 1] ?? [];
+            const next = nextKey === undefined ? undefined : this.render.markerOf(nextKey);
+            if (next?.type === 'if' && nextValue !== undefined && bare(next.cond) === negation(bare(marker.cond))) {
+              out.push(`${pad}{{- else }}`, ...this.map(nextValue as Record<string, Json>, indent));
+              i++;
+            }
+            out.push(`${pad}{{- end }}`);
             break;
+          }
           case 'merge':
             out.push(`${pad}{{- with ${this.top(marker.expr)} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
             break;
@@ -189,13 +200,19 @@ export class HelmEmitter {
       : Object.keys(value);
     if (keys.length === 0) return undefined;
     const conditions: string[] = [];
+    const present = new Set<string>();
     for (const key of keys) {
       const marker = this.render.markerOf(key);
       if (!marker) return undefined;
-      if (marker.type === 'if') conditions.push(marker.cond);
-      else if (marker.type === 'merge' || marker.type === 'splice' || marker.type === 'range') conditions.push(marker.expr);
+      if (marker.type === 'if') {
+        conditions.push(marker.cond);
+        const content = Array.isArray(value) ? (value as Record<string, Json>[]).find((item) => item && key in item)?.[key] : (value as Record<string, Json>)[key];
+        if (content && typeof content === 'object' && Object.keys(content).length > 0) present.add(bare(marker.cond));
+      } else if (marker.type === 'merge' || marker.type === 'splice' || marker.type === 'range') conditions.push(marker.expr);
       else return undefined;
     }
+    // A part under a condition and another under its negation: one of them is always there (`if X ... if not X`).
+    if ([...present].some((c) => present.has(negation(c)))) return undefined;
     return conditions;
   }
 
@@ -273,6 +290,36 @@ export class HelmEmitter {
     }
     return out;
   }
+}
+
+/** A condition without its outer parentheses. */
+function bare(cond: string): string {
+  const t = cond.trim();
+  return t.startsWith('(') && t.endsWith(')') && balanced(t.slice(1, -1)) ? t.slice(1, -1) : t;
+}
+
+/** Whether every parenthesis in `s` closes in `s` (so `(a) (b)` is not taken for one group). */
+function balanced(s: string): boolean {
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === '"') quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/** The negation of a bare condition as the render context writes it (`eq a b` / `ne a b`, `x` / `not x`). */
+function negation(cond: string): string {
+  if (cond.startsWith('eq ')) return `ne ${cond.slice(3)}`;
+  if (cond.startsWith('ne ')) return `eq ${cond.slice(3)}`;
+  if (cond.startsWith('not ')) return bare(cond.slice(4));
+  return `not ${/^[^\s()]+$/.test(cond) ? cond : `(${cond})`}`;
 }
 
 /** Lines longer than this are wrapped inside their template action. */
