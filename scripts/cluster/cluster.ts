@@ -92,7 +92,18 @@ function serverVersion(kube: Kube): string {
   return v.gitVersion;
 }
 
-function kwokctlConfig(bins: Binaries, dir: string): string {
+/**
+ * How a control plane for real nodes differs from the default one (the pod suite, scripts/node/): no fake
+ * nodes and no kwok-controller, kwokctl options and component flags on top of ours, and the volume
+ * provisioner's own arguments (e.g. `--local <dir> --node <name>`).
+ */
+export interface RealNodesOptions {
+  options: Record<string, unknown>;
+  componentsPatches: { name: string; extraArgs: { key: string; value: string }[] }[];
+  provisionerArgs: string[];
+}
+
+function kwokctlConfig(bins: Binaries, dir: string, realNodes?: RealNodesOptions): string {
   const stages = fs.readFileSync(path.join(CLUSTER_MODULE, 'kwok', 'stages.yaml'), 'utf8');
   const options = {
     runtime: 'binary',
@@ -112,11 +123,13 @@ function kwokctlConfig(bins: Binaries, dir: string): string {
     kwokControllerBinary: bins.kwok,
     cacheDir: path.join(dir, 'cache'),
     quietPull: true,
+    ...(realNodes ? { disable: ['kwok-controller'], ...realNodes.options } : {}),
   };
   const conf = [
     'apiVersion: config.kwok.x-k8s.io/v1alpha1',
     'kind: KwokctlConfiguration',
     `options: ${JSON.stringify(options)}`,
+    ...(realNodes ? [`componentsPatches: ${JSON.stringify(realNodes.componentsPatches)}`] : []),
   ].join('\n');
   return `${conf}\n---\n${stages}`;
 }
@@ -210,9 +223,9 @@ function livePids(dir: string, name: string): { component: string; pid: number }
 }
 
 /** Starts scripts/cluster/provisioner.ts detached (it must outlive up.ts), logging to <dir>/provisioner.log. */
-function startProvisioner(dir: string, kubeconfig: string): number {
+function startProvisioner(dir: string, kubeconfig: string, args: string[]): number {
   const out = fs.openSync(path.join(dir, 'provisioner.log'), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'provisioner.ts'), kubeconfig], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'provisioner.ts'), kubeconfig, ...args], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', out, out],
@@ -271,6 +284,8 @@ export interface UpOptions {
   /** Owning process (its death makes the cluster stale); 0 = lives until down(). Default: this process. */
   owner?: number;
   log?: Log;
+  /** A control plane that real nodes join (see RealNodesOptions); default: NODE_COUNT fake kwok nodes. */
+  realNodes?: RealNodesOptions;
 }
 
 /**
@@ -306,7 +321,8 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
   const state: State = { name, owner: opts.owner ?? process.pid, kubeconfig, kubectl: bins.kubectl, kwokctl: bins.kwokctl };
   fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2));
   const configPath = path.join(dir, 'kwokctl.yaml');
-  fs.writeFileSync(configPath, kwokctlConfig(bins, dir));
+  fs.writeFileSync(configPath, kwokctlConfig(bins, dir, opts.realNodes));
+  const fakeNodes = opts.realNodes ? 0 : NODE_COUNT;
 
   const started = Date.now();
   log(`[cluster] starting ${name}: etcd ${etcdVersion()}, Kubernetes ${kubernetesVersion()}, kwok ${KWOK_VERSION} on 127.0.0.1`);
@@ -320,18 +336,20 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
     );
     if (code !== 0) throw new Error(`kwokctl create cluster exited ${code}`);
     await waitFor('the apiserver to be ready', () => (reachable(kube).ok ? true : undefined), 120_000);
-    kubectlOk(kube, ['apply', '-f', '-'], { input: nodeManifest() });
-    kubectlOk(kube, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=120s'], { timeoutMs: 150_000 });
+    if (fakeNodes > 0) {
+      kubectlOk(kube, ['apply', '-f', '-'], { input: nodeManifest() });
+      kubectlOk(kube, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=120s'], { timeoutMs: 150_000 });
+    }
     // Storage: a default StorageClass and the provisioner that serves it, so claims bind.
     kubectlOk(kube, ['apply', '-f', '-'], { input: JSON.stringify(storageClassManifest()) });
-    startProvisioner(dir, kubeconfig);
+    startProvisioner(dir, kubeconfig, opts.realNodes?.provisionerArgs ?? []);
     // Namespaces are usable once the service-account controllers run: the default ServiceAccount and the
     // kube-root-ca.crt ConfigMap appear in every namespace, and token signing works.
     await waitFor('the default ServiceAccount', () => (kubectl(kube, ['get', 'serviceaccount', 'default', '-n', 'default']).code === 0 ? true : undefined));
     await waitFor('kube-root-ca.crt', () => (kubectl(kube, ['get', 'configmap', 'kube-root-ca.crt', '-n', 'default']).code === 0 ? true : undefined));
     await waitFor('a service-account token', () => (kubectl(kube, ['create', 'token', 'default', '-n', 'default', '--duration=10m']).code === 0 ? true : undefined));
     const nodes = getJson<{ items: unknown[] }>(kube, ['nodes']).items.length;
-    if (nodes !== NODE_COUNT) throw new Error(`expected ${NODE_COUNT} nodes, found ${nodes}`);
+    if (nodes !== fakeNodes) throw new Error(`expected ${fakeNodes} nodes, found ${nodes}`);
   } catch (err) {
     log(`[cluster] start failed: ${err instanceof Error ? err.message : String(err)}\n${componentLogs(dir, name)}`);
     await down(name, log);
@@ -339,7 +357,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
   }
   const startSeconds = Math.round((Date.now() - started) / 1000);
   const version = serverVersion(kube);
-  log(`[cluster] ${name} up in ${startSeconds}s: apiserver ${version}, ${NODE_COUNT} kwok nodes; KUBECONFIG=${kubeconfig}`);
+  log(`[cluster] ${name} up in ${startSeconds}s: apiserver ${version}, ${fakeNodes} kwok nodes; KUBECONFIG=${kubeconfig}`);
   return { ...kube, external: false, serverVersion: version, name, dir, buildSeconds, startSeconds, built };
 }
 

@@ -4,9 +4,12 @@
  * process creates a PersistentVolume for every claim of that class waiting for one (the
  * kube-controller-manager's PV controller marks them with volume.kubernetes.io/storage-provisioner, and
  * binds them once the volume exists). It deletes the volumes it made once their claim is gone
- * (reclaimPolicy Delete). No node mounts anything: the volumes are hostPath stubs.
+ * (reclaimPolicy Delete). With kwok no node mounts anything: the volumes are hostPath stubs. For a real
+ * node (`--local <dir> --node <name>`, the pod suite) each volume is a directory under <dir>, served as a
+ * `local` PersistentVolume of that node: the kubelet mounts it and applies the pod's fsGroup, as it does
+ * for the volumes of a real storage driver; the directory goes with the volume.
  *
- * Run detached by cluster.ts (`tsx provisioner.ts <kubeconfig>`); it talks to the apiserver directly
+ * Run detached by cluster.ts (`tsx provisioner.ts <kubeconfig> [--local <dir> --node <name>]`); it talks to the apiserver directly
  * (HTTPS with the kubeconfig's client certificate, a watch per resource) and exits once the apiserver
  * has been unreachable for a minute.
  */
@@ -110,7 +113,23 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
 
-async function provision(conn: Conn, pvc: Record<string, any>): Promise<void> {
+/** Where volumes live on a real node: a directory per volume under `dir`, on node `node`. */
+interface LocalVolumes {
+  dir: string;
+  node: string;
+}
+
+function volumeSource(pvName: string, local: LocalVolumes | undefined): Record<string, unknown> {
+  if (!local) return { hostPath: { path: `/var/lib/chart-as-code-test/${pvName}`, type: 'DirectoryOrCreate' } };
+  const dir = `${local.dir}/${pvName}`;
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  return {
+    local: { path: dir },
+    nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [local.node] }] }] } },
+  };
+}
+
+async function provision(conn: Conn, pvc: Record<string, any>, local: LocalVolumes | undefined): Promise<void> {
   const ns = pvc.metadata.namespace as string;
   const name = pvc.metadata.name as string;
   const ann = (pvc.metadata.annotations ?? {}) as Record<string, string>;
@@ -128,7 +147,7 @@ async function provision(conn: Conn, pvc: Record<string, any>): Promise<void> {
       persistentVolumeReclaimPolicy: 'Delete',
       storageClassName: pvc.spec.storageClassName,
       claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name, uid: pvc.metadata.uid },
-      hostPath: { path: `/var/lib/chart-as-code-test/${pvName}`, type: 'DirectoryOrCreate' },
+      ...volumeSource(pvName, local),
     },
   };
   const r = await request(conn, 'POST', '/api/v1/persistentvolumes', pv);
@@ -140,7 +159,10 @@ async function reclaim(conn: Conn, pv: Record<string, any>): Promise<void> {
   if (pv.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] !== PROVISIONER) return;
   if (pv.status?.phase !== 'Released' || pv.spec.persistentVolumeReclaimPolicy !== 'Delete' || pv.metadata.deletionTimestamp) return;
   const r = await request(conn, 'DELETE', `/api/v1/persistentvolumes/${pv.metadata.name as string}`);
-  if (r.status === 200 || r.status === 202) log(`deleted released ${pv.metadata.name as string}`);
+  if (r.status === 200 || r.status === 202) {
+    if (pv.spec.local?.path) fs.rmSync(pv.spec.local.path as string, { recursive: true, force: true });
+    log(`deleted released ${pv.metadata.name as string}`);
+  }
 }
 
 async function loop(kind: 'persistentvolumeclaims' | 'persistentvolumes', conn: Conn, handle: (obj: Record<string, any>) => Promise<void>): Promise<never> {
@@ -163,14 +185,21 @@ async function loop(kind: 'persistentvolumeclaims' | 'persistentvolumes', conn: 
 }
 
 if (require.main === module) {
-  const kubeconfig = process.argv[2];
-  if (!kubeconfig) {
-    process.stderr.write('usage: provisioner.ts <kubeconfig>\n');
+  const [kubeconfig, ...rest] = process.argv.slice(2);
+  const flag = (name: string): string | undefined => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
+  const localDir = flag('--local');
+  const node = flag('--node');
+  if (!kubeconfig || (localDir === undefined) !== (node === undefined)) {
+    process.stderr.write('usage: provisioner.ts <kubeconfig> [--local <dir> --node <name>]\n');
     process.exit(2);
   }
+  const local = localDir && node ? { dir: localDir, node } : undefined;
   const conn = connect(kubeconfig);
-  log(`provisioner ${PROVISIONER} watching ${conn.server.origin}`);
-  void loop('persistentvolumeclaims', conn, (pvc) => provision(conn, pvc));
+  log(`provisioner ${PROVISIONER} watching ${conn.server.origin}${local ? `; local volumes of node ${local.node} under ${local.dir}` : ''}`);
+  void loop('persistentvolumeclaims', conn, (pvc) => provision(conn, pvc, local));
   void loop('persistentvolumes', conn, (pv) => reclaim(conn, pv));
   process.on('SIGTERM', () => process.exit(0));
 }
