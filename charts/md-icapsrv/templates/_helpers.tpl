@@ -51,7 +51,7 @@ app.kubernetes.io/version: {{ $.root.Values.image.tag | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
 app.kubernetes.io/part-of: metadefender
 app.kubernetes.io/managed-by: {{ $.root.Release.Service | toJson }}
-helm.sh/chart: md-icapsrv-0.1.0
+helm.sh/chart: md-icapsrv-0.2.0
 {{- with fromJson (include "md-icapsrv.mergeMaps" (list $.root.Values.commonLabels $p.extra)) }}
 {{- toYaml . | nindent 0 }}
 {{- end }}

@@ -52,7 +52,7 @@ app.kubernetes.io/version: {{ $.root.Values.multisite.image.tag | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
 app.kubernetes.io/part-of: onap-multisite
 app.kubernetes.io/managed-by: {{ $.root.Release.Service | toJson }}
-helm.sh/chart: multisite-init-0.1.0
+helm.sh/chart: multisite-init-0.2.0
 {{- with fromJson (include "multisite-init.mergeMaps" (list $.root.Values.commonLabels $p.extra)) }}
 {{- toYaml . | nindent 0 }}
 {{- end }}

@@ -58,7 +58,7 @@ app.kubernetes.io/version: {{ $.root.Values.image.tag | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
 app.kubernetes.io/part-of: service-virtualization
 app.kubernetes.io/managed-by: {{ $.root.Release.Service | toJson }}
-helm.sh/chart: sv-server-0.1.0
+helm.sh/chart: sv-server-0.2.0
 {{- with fromJson (include "sv-server.mergeMaps" (list $.root.Values.commonLabels $p.extra)) }}
 {{- toYaml . | nindent 0 }}
 {{- end }}

@@ -16,11 +16,12 @@ import { SLOT_LABEL } from '../../constructs/strategy';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { KubeObject } from '../../core/manifest';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
 export * from './values';
 
 const CHART = 'md-core';
-const CHART_VERSION = '0.1.0';
+const CHART_VERSION = '0.2.0';
 const COMPONENT = 'core';
 
 /** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
@@ -251,6 +252,13 @@ export const mdCoreChart = defineChart({
   schema: mdCoreComponent.schema,
   metadata: {
     version: mdCoreComponent.chartVersion,
+    changes: [
+      CREDENTIALS_IN_CLUSTER,
+      ...CHANGES_0_2_0,
+      { kind: 'added', description: 'The features of OPSWAT\'s mdcore chart as typed values: OLMS, outbound proxy, configuration import, ignition, health thresholds, TLS settings, storage path, KEDA scaling on scan slots, HPA metrics and behavior; secrets only in Secrets.' },
+      { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },
+      { kind: 'fixed', description: 'Hot backup: the import Job reaches the new live slot through a Service of that slot alone (md-core-blue / md-core-green), never the old slot.' },
+    ],
     appVersion: CORE_IMAGE_TAG,
     description: 'MetaDefender Core: multi-engine file scanning with its database, licence activation and rolling, recreate or blue-green upgrades.',
     kubeVersion: '>=1.30.0-0',

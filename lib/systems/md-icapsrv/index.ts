@@ -14,11 +14,12 @@ import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
 import { KubeObject } from '../../core/manifest';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
 export * from './values';
 
 const CHART = 'md-icapsrv';
-const CHART_VERSION = '0.1.0';
+const CHART_VERSION = '0.2.0';
 const COMPONENT = 'icap-server';
 
 /** Props of MdIcapsrv: exactly the chart's values (all optional, defaults as in values.yaml). */
@@ -291,6 +292,12 @@ export const mdIcapsrvChart = defineChart({
   schema: mdIcapsrvComponent.schema,
   metadata: {
     version: mdIcapsrvComponent.chartVersion,
+    changes: [
+      CREDENTIALS_IN_CLUSTER,
+      ...CHANGES_0_2_0,
+      { kind: 'added', description: 'The features of OPSWAT\'s icap chart as typed values: OLMS, outbound proxy, trusted CA certificates, configuration import, ignition, data retention, database clean-up CronJob, persistence, extra volumes and init containers; secrets only in Secrets.' },
+      { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },
+    ],
     appVersion: ICAP_IMAGE_TAG,
     description: 'MetaDefender ICAP Server: ICAP/ICAPS scanning service with licence activation, licensing clean-up and optional in-cluster Postgres.',
     kubeVersion: '>=1.30.0-0',

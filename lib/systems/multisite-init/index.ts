@@ -12,11 +12,12 @@ import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { MULTISITE_IMAGE_TAG, MultisiteKubeconfig } from '../../constructs/multisite';
 import { podSpecFields } from '../../constructs/pod';
 import { multisiteInitValues, MultisiteInitValues, MultisiteInitValuesInput } from './values';
+import { CHANGES_0_2_0 } from '../changes';
 
 export * from './values';
 
 const CHART = 'multisite-init';
-const CHART_VERSION = '0.1.0';
+const CHART_VERSION = '0.2.0';
 const CONSUMER = 'consumer';
 
 /** Props of MultisiteInit: exactly the chart's values (all optional, defaults as in values.yaml). */
@@ -128,6 +129,7 @@ export const multisiteInitChart = defineChart({
   schema: multisiteInitComponent.schema,
   metadata: {
     version: multisiteInitComponent.chartVersion,
+    changes: CHANGES_0_2_0,
     appVersion: MULTISITE_IMAGE_TAG,
     description: 'ONAP multisite kubeconfig init: writes the central site\'s kubeconfig into a Helm-owned ConfigMap, with patch-only RBAC and a token that does not go stale.',
     kubeVersion: '>=1.30.0-0',

@@ -29,12 +29,13 @@ import { PortCheckTest } from '../../constructs/test-hook';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
 import { SV_IMAGE_TAG, svServerValues, SvServerValues, SvServerValuesInput } from './values';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
 export * from './lifecycle';
 export * from './values';
 
 const CHART = 'sv-server';
-const CHART_VERSION = '0.1.0';
+const CHART_VERSION = '0.2.0';
 const COMPONENT = 'sv-server';
 
 /** The server API port (HTTPS). */
@@ -235,6 +236,7 @@ export const svServerChart = defineChart({
   schema: svServerComponent.schema,
   metadata: {
     version: svServerComponent.chartVersion,
+    changes: [CREDENTIALS_IN_CLUSTER, ...CHANGES_0_2_0],
     appVersion: SV_IMAGE_TAG,
     description: 'Service Virtualization server: API and agents, persistent work and logs, SIGTERM-safe shutdown, in-cluster Postgres or an external Postgres/Oracle database.',
     kubeVersion: '>=1.30.0-0',
