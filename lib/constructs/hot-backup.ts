@@ -8,7 +8,8 @@ import { KubeObject } from '../core/manifest';
 import { quantity } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
-import { Slot, SLOTS } from './strategy';
+import { SLOTS } from './strategy';
+import { UpgradableDeployment } from './upgradable-deployment';
 import { restrictedContainerSecurityContext, secretEnv } from './pod';
 
 /** Values of the hot backup that carries the configuration across a blue-green switch. */
@@ -44,14 +45,13 @@ export interface HotBackupProps {
   /** Service that sends traffic to the live slot; the export reads from it before the upgrade changes anything. */
   readonly service: Val<string>;
   /**
-   * The slots: the one live after the upgrade (the import's target, reached through a Service of that slot
-   * alone, `<name>-<slot>`, since the live Service may still send to the old slot when the import starts),
-   * and the labels that select each slot's pods.
+   * The blue-green Deployments: the import's target is the slot live after the upgrade, reached through a
+   * Service of that slot alone (`<name>-<slot>`), since the live Service may still send to the old slot
+   * when the import starts.
    */
-  readonly slots: { readonly active: Val<string>; readonly selector: (slot: Slot) => Record<string, Val<string>> };
-  /** The REST port: its number and the container port's name. */
+  readonly workload: UpgradableDeployment;
+  /** The REST port. */
   readonly port: Val<number>;
-  readonly portName: string;
   readonly scheme: Val<string>;
   readonly apiKeySecret: Val<string>;
   readonly credentialsSecret: Val<string>;
@@ -151,18 +151,11 @@ export class HotBackup extends Construct {
           ...render.fieldsIf(v.storage.storageClass, { storageClassName: v.storage.storageClass }),
         },
       });
-      for (const slot of SLOTS) {
-        new KubeObject(this, `Service-${slot}`, {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: identity.meta(`${props.name}-${slot}`, component),
-          spec: { type: 'ClusterIP', selector: props.slots.selector(slot), ports: [{ name: props.portName, port: props.port, targetPort: props.portName, protocol: 'TCP' }] },
-        });
-      }
+      for (const slot of SLOTS) props.workload.slotService(this, `Service-${slot}`, `${props.name}-${slot}`, slot);
       // Export from the live slot before anything changes; import once the upgraded release is ready, into
       // the slot that is live now, through its own Service.
       job('export', props.service, 'pre-upgrade', '-5');
-      job('import', identity.name(`${props.name}-${props.slots.active}`), 'post-upgrade', '5');
+      job('import', identity.name(`${props.name}-${props.workload.activeSlot}`), 'post-upgrade', '5');
     });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The product's Deployment(s) per its upgrade strategy: one Deployment for rolling update and recreate, two
- * slot Deployments for blue-green with the main Service on the active slot and a preview Service on the
- * other. The pod template is written once and shared by the Deployments.
+ * slot Deployments for blue-green with the main Service on the active slot and a preview Service (made
+ * here) on the other. The pod template is written once and shared by the Deployments.
  */
 import { Construct } from 'constructs';
 import { KubeObject } from '../core/manifest';
@@ -37,20 +37,23 @@ export interface UpgradableDeploymentProps {
    * carry it. Blue-green slots keep the standard selector. @default the standard selector labels
    */
   readonly selector?: Record<string, Val<string>>;
+  /** Ports of a Service of one slot's pods (the preview Service, a hot backup's): container port names and numbers. */
+  readonly slotPorts: readonly { readonly name: string; readonly port: Val<number> }[];
 }
 
 /**
  * The product's Deployment(s) per the upgrade strategy. With BlueGreen there are two Deployments, one
  * per slot, each with its own image tag and replica count; `serviceSelector` follows the active slot and
- * `previewSelector` the other one, so switching is one value (`strategy.blueGreen.activeSlot`).
+ * the preview Service `<name>-preview` the other one, so switching is one value (`strategy.blueGreen.activeSlot`).
  */
 export class UpgradableDeployment extends Construct {
   /** Selects the pods that serve traffic. */
   public readonly serviceSelector: Record<string, Val<string>>;
-  /** Selects the idle slot's pods (blue-green only). */
-  public readonly previewSelector: Record<string, Val<string>>;
   /** True (a condition) when the strategy is BlueGreen. */
   public readonly blueGreen: Value<boolean>;
+  /** The blue-green slot the main Service sends traffic to. */
+  public readonly activeSlot: Val<string>;
+  private readonly props: UpgradableDeploymentProps;
 
   constructor(scope: Construct, id: string, props: UpgradableDeploymentProps) {
     super(scope, id);
@@ -61,11 +64,12 @@ export class UpgradableDeployment extends Construct {
     const active = strategy.blueGreen.activeSlot;
     const idle = render.ifElse(render.eq(active, 'blue'), 'green', 'blue');
     this.blueGreen = blueGreen;
+    this.activeSlot = active;
+    this.props = props;
     const plainSelector = props.selector ?? selector;
     this.serviceSelector = props.selector
       ? { ...render.fieldsIf(blueGreen, { ...selector, [SLOT_LABEL]: active }), ...render.fieldsIf(render.not(blueGreen), props.selector) }
       : { ...selector, ...render.fieldsIf(blueGreen, { [SLOT_LABEL]: active }) };
-    this.previewSelector = { ...selector, [SLOT_LABEL]: idle };
     const podTemplate = (pods: SlotPods) => render.sharedMap(`${identity.props.templatePrefix}.podTemplate`, { ...pods }, (p) => props.podTemplate(p));
 
     render.when(render.not(blueGreen), () => {
@@ -101,6 +105,24 @@ export class UpgradableDeployment extends Construct {
           },
         });
       }
+      // The idle slot, to test a new version before switching; in-cluster only.
+      this.slotService(this, 'PreviewService', `${props.name}-preview`, idle);
+    });
+  }
+
+  /** A ClusterIP Service of one slot's pods alone, on the slot ports (its spec written once for every such Service). */
+  public slotService(scope: Construct, id: string, name: string, slot: Val<string>): void {
+    const { identity, component, slotPorts } = this.props;
+    const render = Render.of(this);
+    new KubeObject(scope, id, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: identity.meta(name, component),
+      spec: render.sharedMap(`${identity.props.templatePrefix}.slotServiceSpec`, { slot }, (p) => ({
+        type: 'ClusterIP',
+        selector: { ...identity.selector(component), [SLOT_LABEL]: p.slot },
+        ports: slotPorts.map((port) => ({ name: port.name, port: port.port, targetPort: port.name, protocol: 'TCP' })),
+      })),
     });
   }
 }

@@ -737,7 +737,9 @@ export class HelmRender extends Render {
 
   /** A boolean Go expression for a condition (Go's `ternary` wants a real bool). */
   private bool(cond: unknown): string {
-    return `(not (empty ${this.expr(cond)}))`;
+    const e = this.expr(cond);
+    // eq, ne and not always give a bool.
+    return /^\((eq|ne|not) /.test(e) ? e : `(not (empty ${e}))`;
   }
 
   /** Whether `v` holds a token anywhere (a constant otherwise). */

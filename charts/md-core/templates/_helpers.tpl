@@ -604,6 +604,19 @@ spec:
   {{- end }}
 {{- end -}}
 
+{{- define "md-core.slotServiceSpec" -}}
+{{- $p := . -}}
+type: ClusterIP
+selector:
+  {{- include "md-core.selectorLabels" (dict "root" $.root "component" "core") | nindent 2 }}
+  chart-as-code/slot: {{ $p.slot | toJson }}
+ports:
+  - name: rest
+    port: {{ $.root.Values.ports.rest }}
+    targetPort: rest
+    protocol: TCP
+{{- end -}}
+
 {{- define "md-core.hotBackupPod" -}}
 {{- $p := . -}}
 metadata:

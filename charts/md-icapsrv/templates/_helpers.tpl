@@ -725,3 +725,20 @@ spec:
   volumes: []
   {{- end }}
 {{- end -}}
+
+{{- define "md-icapsrv.slotServiceSpec" -}}
+{{- $p := . -}}
+type: ClusterIP
+selector:
+  {{- include "md-icapsrv.selectorLabels" (dict "root" $.root "component" "icap-server") | nindent 2 }}
+  chart-as-code/slot: {{ $p.slot | toJson }}
+ports:
+  - name: rest
+    port: {{ $.root.Values.ports.rest }}
+    targetPort: rest
+    protocol: TCP
+  - name: icap
+    port: {{ $.root.Values.ports.icap }}
+    targetPort: icap
+    protocol: TCP
+{{- end -}}

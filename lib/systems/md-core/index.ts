@@ -12,7 +12,6 @@ import { Autoscaler, DisruptionBudget, RestIngress, servicePort, sessionAffinity
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup } from '../../constructs/hot-backup';
-import { SLOT_LABEL } from '../../constructs/strategy';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { KubeObject } from '../../core/manifest';
@@ -129,6 +128,7 @@ export class MdCore extends Construct {
       autoscaled: render.or(v.autoscaling.enabled, v.keda.enabled),
       imageTag: v.image.tag,
       selector: vendorSelector.selector,
+      slotPorts: [{ name: 'rest', port: v.ports.rest }],
       podTemplate: (pods) =>
         opswatPodTemplate(
           render,
@@ -178,24 +178,14 @@ export class MdCore extends Construct {
         ports: [servicePort(render, 'rest', v.ports.rest, v.service.type, v.service.nodePort)],
       },
     });
-    render.when(workload.blueGreen, () => {
-      // The idle slot, to test a new version before switching; in-cluster only.
-      new KubeObject(this, 'PreviewService', {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: identity.meta('md-core-preview', COMPONENT),
-        spec: { type: 'ClusterIP', selector: workload.previewSelector, ports: [{ name: 'rest', port: v.ports.rest, targetPort: 'rest', protocol: 'TCP' }] },
-      });
-    });
 
     new HotBackup(this, 'HotBackup', {
       identity,
       component: COMPONENT,
       name: 'md-core',
       service: name,
-      slots: { active: v.strategy.blueGreen.activeSlot, selector: (slot) => ({ ...identity.selector(COMPONENT), [SLOT_LABEL]: slot }) },
+      workload,
       port: v.ports.rest,
-      portName: 'rest',
       scheme,
       apiKeySecret: secrets.apiKey.secretName,
       credentialsSecret: secrets.credentials.secretName,

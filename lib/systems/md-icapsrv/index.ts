@@ -119,6 +119,10 @@ export class MdIcapsrv extends Construct {
       autoscaled: v.autoscaling.enabled,
       imageTag: v.image.tag,
       selector: vendorSelector.selector,
+      slotPorts: [
+        { name: 'rest', port: v.ports.rest },
+        { name: 'icap', port: v.ports.icap },
+      ],
       podTemplate: (pods) =>
         opswatPodTemplate(
           render,
@@ -218,22 +222,6 @@ export class MdIcapsrv extends Construct {
           ...render.itemsIf(tls.icaps.enabled, [port('icaps', v.ports.icaps, v.service.nodePorts.icaps)]),
         ],
       },
-    });
-    render.when(workload.blueGreen, () => {
-      // The idle slot, to test a new version before switching; in-cluster only.
-      new KubeObject(this, 'PreviewService', {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: identity.meta('md-icapsrv-preview', COMPONENT),
-        spec: {
-          type: 'ClusterIP',
-          selector: workload.previewSelector,
-          ports: [
-            { name: 'rest', port: v.ports.rest, targetPort: 'rest', protocol: 'TCP' },
-            { name: 'icap', port: v.ports.icap, targetPort: 'icap', protocol: 'TCP' },
-          ],
-        },
-      });
     });
 
     new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'icap-ingress', serviceName: name, portName: 'rest', values: v.ingress });
