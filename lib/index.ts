@@ -6,7 +6,7 @@ export * from './core/schema';
 export * from './core/template';
 export * from './core/chart';
 export * from './core/errors';
-export { KubeObject, KubeObjectProps } from './core/manifest';
+export { KubeObject, KubeObjectProps } from './core/kube-object';
 export * from './core/helm-chart';
 export * from './core/synth';
 export { HelmEmitter } from './core/emit';

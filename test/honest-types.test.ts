@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { defineChart, synthObjects } from '../lib/core/chart';
 import { ChartError } from '../lib/core/errors';
 import { renderChart } from '../lib/core/helm-chart';
-import { KubeObject } from '../lib/core/manifest';
+import { KubeObject } from '../lib/core/kube-object';
 import { Render } from '../lib/core/template';
 
 const root = path.join(__dirname, '..');

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { image, resources } from '../core/schema';
 import { Render, Values } from '../core/template';
 import { Identity } from './identity';

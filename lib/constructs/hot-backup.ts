@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { quantity } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';

@@ -5,7 +5,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 

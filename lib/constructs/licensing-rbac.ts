@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { dnsName } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 
 /** Values of licensing clean-up, shared by every OPSWAT product chart. */
 export const licensingValues = (secretName: string) =>

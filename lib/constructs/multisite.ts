@@ -18,7 +18,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';

@@ -12,7 +12,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { dnsLabel, dnsName, optionalSecretName, port, rule } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';

@@ -7,7 +7,7 @@ import { ManagedSecret } from './secret';
 import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
 import { compatibleSelector } from './vendor-compat';
 import { claimVolume, persistenceValues } from './volume';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 
 export interface DatabaseDefaults {
   /** In-cluster database object name, e.g. "postgres-mdicapsrv". */

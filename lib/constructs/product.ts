@@ -5,7 +5,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { extraPodFields } from './opswat-features';

@@ -5,7 +5,7 @@
  * ones, so every synthesis and every `helm template` of the same values gives the same bytes.
  */
 import { Construct } from 'constructs';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { Render, Val, Value } from '../core/template';
 import { Identity } from './identity';
 

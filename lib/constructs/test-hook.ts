@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { Render, Val } from '../core/template';
 import { Identity } from './identity';
 

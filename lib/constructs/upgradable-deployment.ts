@@ -4,7 +4,7 @@
  * here) on the other. The pod template is written once and shared by the Deployments.
  */
 import { Construct } from 'constructs';
-import { KubeObject } from '../core/manifest';
+import { KubeObject } from '../core/kube-object';
 import { Render, Val, Value } from '../core/template';
 import { Identity } from './identity';
 import { SLOT_LABEL, SLOTS, UpgradeStrategy } from './strategy';

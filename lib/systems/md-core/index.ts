@@ -14,7 +14,7 @@ import { tlsVolume } from '../../constructs/tls';
 import { HotBackup } from '../../constructs/hot-backup';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
-import { KubeObject } from '../../core/manifest';
+import { KubeObject } from '../../core/kube-object';
 import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
 export * from './values';

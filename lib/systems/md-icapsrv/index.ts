@@ -13,7 +13,7 @@ import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
-import { KubeObject } from '../../core/manifest';
+import { KubeObject } from '../../core/kube-object';
 import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
 export * from './values';

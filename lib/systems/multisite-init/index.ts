@@ -5,7 +5,7 @@
  * in a demo consumer that mounts the result (and may run the writer itself as an init container).
  */
 import { Construct } from 'constructs';
-import { KubeObject } from '../../core/manifest';
+import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
 import { Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';

@@ -16,7 +16,7 @@
  * - automountServiceAccountToken: false; the server never calls the Kubernetes API.
  */
 import { Construct } from 'constructs';
-import { KubeObject } from '../../core/manifest';
+import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
 import { Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';

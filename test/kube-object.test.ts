@@ -1,11 +1,11 @@
 /**
- * lib/core/manifest.ts: the direct walk over plain data (apps with only cdk8s' built-in resolvers) gives
+ * lib/core/kube-object.ts: the direct walk over plain data (apps with only cdk8s' built-in resolvers) gives
  * the objects cdk8s' own resolve gives, for every system and for tokens nested in plain data; apps with
  * resolvers of their own still get every value through them.
  */
 import { ApiObject, App, Chart, IResolver, Lazy, ResolutionContext } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { KubeObject } from '../lib/core/manifest';
+import { KubeObject } from '../lib/core/kube-object';
 import { RawChart } from '../lib/core/chart';
 import { systems } from '../lib/systems';
 
