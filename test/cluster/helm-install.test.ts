@@ -12,7 +12,6 @@ import {
   assertHelmTestPasses,
   assertLiveMatchesManifest,
   assertPodReferencesResolve,
-  assertWorkloadsReady,
   chartDirs,
   cluster,
   deleteNamespaces,
@@ -26,6 +25,7 @@ import {
   newNamespace,
   releaseManifest,
   systemNames,
+  waitWorkloadsReady,
 } from './support';
 
 afterAll(deleteNamespaces);
@@ -40,7 +40,7 @@ async function assertInstalled(major: 3 | 4, kube: Kube, ns: string): Promise<K8
     expect((live.get(key(o)) as { status?: { phase?: string } }).status?.phase, key(o)).toBe('Bound');
   }
   const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
-  expect(assertWorkloadsReady(kube, ns, objects)).toHaveLength(workloads.length);
+  expect(await waitWorkloadsReady(kube, ns, objects)).toHaveLength(workloads.length);
   const references = assertPodReferencesResolve(kube, ns);
   if (workloads.length > 0) expect(references).toBeGreaterThan(0);
   expect(await assertHelmTestPasses(major, RELEASE, ns)).not.toEqual([]);

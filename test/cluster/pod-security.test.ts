@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { HELM_MAJORS } from '../../lib/tooling/helm';
 import { profiles } from './profiles';
-import { assertHelmTestPasses, assertWorkloadsReady, chartDirs, cluster, deleteNamespaces, getJson, helmOk, newNamespace, releaseManifest, warningLines } from './support';
+import { assertHelmTestPasses, chartDirs, cluster, deleteNamespaces, getJson, helmOk, newNamespace, releaseManifest, waitWorkloadsReady, warningLines } from './support';
 
 afterAll(deleteNamespaces);
 
@@ -54,7 +54,7 @@ for (const chart of chartDirs()) {
           // Enforcement rejects pods at creation: rolled-out workloads mean every pod was admitted.
           const objects = releaseManifest(major, 'rel', ns);
           const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
-          expect(assertWorkloadsReady(kube, ns, objects)).toHaveLength(workloads.length);
+          expect(await waitWorkloadsReady(kube, ns, objects)).toHaveLength(workloads.length);
           const pods = getJson<{ items: unknown[] }>(kube, ['pods', '-n', ns]).items;
           if (workloads.length > 0) expect(pods.length).toBeGreaterThan(0);
           // The test hook pod is admitted too.

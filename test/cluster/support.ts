@@ -267,6 +267,14 @@ export function assertWorkloadsReady(kube: Kube, ns: string, objects: K8sObject[
   return out;
 }
 
+/**
+ * assertWorkloadsReady, retried for up to `timeoutMs`: `helm install --wait` counts a Deployment ready at
+ * replicas − maxUnavailable ready pods, so a 1-replica Deployment that may lose one pod is "ready" with none.
+ */
+export function waitWorkloadsReady(kube: Kube, ns: string, objects: K8sObject[], timeoutMs = 60_000): Promise<string[]> {
+  return waitFor(`workloads in ${ns} to roll out`, () => assertWorkloadsReady(kube, ns, objects), timeoutMs);
+}
+
 /** Objects of `helm get manifest`. */
 export function releaseManifest(major: HelmMajor, release: string, ns: string): K8sObject[] {
   return parseStream(helmOk(major, ['get', 'manifest', release, '-n', ns]).stdout);
