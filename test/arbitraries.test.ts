@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { mdIcapsrvValues } from '../lib/systems/md-icapsrv/values';
-import { INVALID_KINDS, type InvalidKind, invalidValues, schemaPaths, validValues } from './support/arbitraries';
+import { INVALID_KINDS, type InvalidKind, invalidValues, schemaPaths, validValues } from '../lib/proof/arbitraries';
 
 const schema = mdIcapsrvValues;
 

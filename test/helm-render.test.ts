@@ -7,15 +7,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
-import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systems } from '../lib/systems';
 import { goBinary } from '../lib/tooling/go-build';
 import { HELM_MAJORS, helmBinary, helmName, helmRendererPath, newestHelm } from '../lib/tooling/helm';
-import { invalidValues, validValues, valuesFile } from './support/arbitraries';
-import { cliTemplate, HelmRenderer, Rendered } from './support/helm-render';
-import { assertBatched } from './support/proof';
-import { chartDir, compareRenderings } from './support/render';
+import { assertBatched, cliTemplate, compareRenderings, fc, invalidValues, Rendered, validValues, valuesFile } from '../lib/proof';
+import { HelmRenderer } from './support/helm-render';
+import { chartDir } from './support/render';
 
 const SAMPLE = Number(process.env.HELM_RENDER_SAMPLE ?? 5);
 
@@ -77,7 +75,7 @@ describe.each(systems.map((s) => [s.name, s] as const))('%s: in-process renderin
 
     /** Both renderings of one values file, and how they differ. */
     const compare = async (text: string): Promise<{ inProcess: Rendered; problem: string | undefined }> => {
-      const [cli, inProcess] = await Promise.all([cliTemplate(release, chartDir(system), text), renderer.render(text)]);
+      const [cli, inProcess] = await Promise.all([cliTemplate(helmBinary(release), chartDir(system), text), renderer.render(text)]);
       const problem = disagreement(cli.rendered, inProcess);
       return { inProcess, problem: problem === undefined ? undefined : `values file:\n${text}\n${problem}` };
     };

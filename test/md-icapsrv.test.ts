@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mdIcapsrvChart } from '../lib/systems/md-icapsrv';
-import { validValues } from './support/arbitraries';
+import { validValues } from '../lib/proof/arbitraries';
 import { Obj, RELEASE, renderSystem } from './support/render';
 
 const system = mdIcapsrvChart;

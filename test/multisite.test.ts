@@ -7,7 +7,7 @@ import { Render } from '../lib/core/template';
 import { componentIdentity } from '../lib/constructs/identity';
 import { MULTISITE_MOUNT_PATH, MultisiteKubeconfig, multisiteValues } from '../lib/constructs/multisite';
 import { multisiteInitChart, multisiteInitValues } from '../lib/systems/multisite-init';
-import { validValues } from './support/arbitraries';
+import { validValues } from '../lib/proof/arbitraries';
 import { Obj, RELEASE, renderSystem } from './support/render';
 
 const system = multisiteInitChart;

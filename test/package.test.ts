@@ -2,20 +2,25 @@
  * The library in a platform team's hands (issue 10), outside this repository: `npm pack`, install the
  * tarball into a fresh project with npm (cdk8s, constructs, cdk8s-plus-28, zod, typescript), type-check a
  * strict TypeScript app that composes the constructs (CommonJS and ESM `nodenext`), `npx cdk8s synth` it,
- * write its Helm chart, lint it with helm 3 and 4 and prove it equal to raw synthesis with the exported checks.
+ * write its Helm chart, lint it with helm 3 and 4 and prove it equal to raw synthesis with the exported checks
+ * (chart-as-code/proof under node:test, with helm from the npm packages that ship it and the YAML reader
+ * built with Go from the package's sources into the project's own cache).
  */
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HELM_MAJORS, runHelm } from '../lib/tooling/helm';
+import { HELM_MAJORS, HELM_PACKAGES, runHelm } from '../lib/tooling/helm';
 import { parseStream } from './support/render';
 
 const root = path.resolve(__dirname, '..');
 const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
 /** The versions this repository is tested with, so the project installs what the npm cache already holds. */
 const pinned = (name: string) => `${name}@${lock.packages[`node_modules/${name}`]!.version}`;
+
+/** Random cases per proof in the fresh project (helm CLIs, one process per case and major). */
+const PROOF_RUNS = 20;
 
 let work = '';
 let project = '';
@@ -36,7 +41,18 @@ beforeAll(() => {
   const packed = ok(run('npm', ['pack', '--pack-destination', work, '--json'], root), 'npm pack');
   const tarball = path.join(work, (JSON.parse(packed) as { filename: string }[])[0]!.filename);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'platform', private: true, type: 'commonjs' }));
-  const deps = ['cdk8s', 'constructs', 'cdk8s-plus-28', 'zod', 'typescript', 'tsx', 'fast-check', 'cdk8s-cli', '@types/node'].map(pinned);
+  const deps = [
+    'cdk8s',
+    'constructs',
+    'cdk8s-plus-28',
+    'zod',
+    'typescript',
+    'tsx',
+    'fast-check',
+    'cdk8s-cli',
+    '@types/node',
+    ...Object.values(HELM_PACKAGES),
+  ].map(pinned);
   ok(run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, ...deps]), 'npm install');
   for (const f of fs.readdirSync(path.join(root, 'examples', 'platform-chart'))) fs.copyFileSync(path.join(root, 'examples', 'platform-chart', f), path.join(project, f));
 }, 900_000);
@@ -46,15 +62,19 @@ afterAll(() => {
 });
 
 describe('the packed library, installed into a fresh project', () => {
-  it('holds compiled JavaScript and declarations only: no sources, tests, bench or scripts', () => {
+  it('holds compiled JavaScript, declarations and the Go source of the YAML reader only: no tests, bench or scripts', () => {
     const files = ok(run('npm', ['pack', '--dry-run', '--json'], root), 'npm pack --dry-run');
     const listed = (JSON.parse(files) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     expect(listed).toContain('build/lib/index.js');
     expect(listed).toContain('build/lib/index.d.ts');
-    expect(listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !['package.json', 'README.md'].includes(f))).toEqual([]);
+    expect(listed).toContain('build/lib/proof/index.d.ts');
+    // The YAML reader the proof builds with Go on first use.
+    expect(listed.filter((f) => f.startsWith('tools/')).sort()).toEqual(['tools/yaml2json/go.mod', 'tools/yaml2json/go.sum', 'tools/yaml2json/k8syaml/k8syaml.go', 'tools/yaml2json/main.go']);
+    expect(listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !f.startsWith('tools/yaml2json/') && !['package.json', 'README.md'].includes(f))).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'chart-as-code', 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.private).toBeUndefined();
-    expect(Object.keys(manifest.peerDependencies as object).sort()).toEqual(['cdk8s', 'constructs', 'zod']);
+    expect(Object.keys(manifest.peerDependencies as object).sort()).toEqual(['cdk8s', 'constructs', 'fast-check', 'zod']);
+    expect(manifest.peerDependenciesMeta).toEqual({ 'fast-check': { optional: true } });
   });
 
   it('type-checks a strict app that composes the constructs (CommonJS)', () => {
@@ -65,6 +85,7 @@ describe('the packed library, installed into a fresh project', () => {
     fs.writeFileSync(
       path.join(project, 'esm.mts'),
       `import { defineChart, MdIcapsrv, mdIcapsrvValues, synthObjects } from 'chart-as-code';
+import { expectEquivalent, type EquivalenceOptions } from 'chart-as-code/proof';
 import { z } from 'zod';
 const chart = defineChart({
   name: 'esm',
@@ -72,7 +93,8 @@ const chart = defineChart({
   metadata: { version: '1.0.0', appVersion: '1', description: 'ESM' },
   build: (scope, values) => { new MdIcapsrv(scope, 'icap', values.icap); },
 });
-console.log(synthObjects({ chart }).objects.length);
+const options: EquivalenceOptions = { runs: 1 };
+console.log(synthObjects({ chart }).objects.length, typeof expectEquivalent, options.runs);
 `,
     );
     fs.writeFileSync(
@@ -81,7 +103,9 @@ console.log(synthObjects({ chart }).objects.length);
     );
     ok(run(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.esm.json']), 'tsc (nodenext)');
     const out = ok(run(process.execPath, [path.join(project, 'esm-out', 'esm.mjs')]), 'node esm.mjs');
-    expect(Number(out.trim())).toBeGreaterThan(10);
+    const [objects, proof, runs] = out.trim().split(' ');
+    expect(Number(objects)).toBeGreaterThan(10);
+    expect([proof, runs]).toEqual(['function', '1']);
   });
 
   it('synthesizes with npx cdk8s synth', () => {
@@ -98,5 +122,104 @@ console.log(synthObjects({ chart }).objects.length);
     ok(run('npx', ['tsx', 'write-chart.ts', 'charts']), 'write-chart.ts');
     const lint = runHelm(major, ['lint', '--strict', path.join(project, 'charts', 'scanning-platform')]);
     expect(lint.stdout + lint.stderr).toContain('0 chart(s) failed');
+  });
+
+  it('loads no fast-check from the main entry, and names the package when the proof needs it', () => {
+    const loaded = ok(
+      run(process.execPath, ['-e', "require('chart-as-code'); console.log(Object.keys(require.cache).filter((f) => f.includes('/node_modules/fast-check/')).length)"]),
+      'require chart-as-code',
+    );
+    expect(loaded.trim()).toBe('0');
+    const fastCheck = path.join(project, 'node_modules', 'fast-check');
+    const hidden = path.join(project, 'node_modules', '.fast-check-hidden');
+    fs.renameSync(fastCheck, hidden);
+    try {
+      const r = run(process.execPath, ['-e', "require('chart-as-code/proof')"]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('chart-as-code/proof needs fast-check (an optional peer dependency): npm install --save-dev fast-check');
+    } finally {
+      fs.renameSync(hidden, fastCheck);
+    }
+  });
+
+  it('proves its chart with expectEquivalent and expectSchemaParity under node:test, and catches broken charts', () => {
+    fs.writeFileSync(
+      path.join(project, 'proof.test.ts'),
+      `import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defineChart, KubeObject, Render, rule, text } from 'chart-as-code';
+import { expectEquivalent, expectSchemaParity } from 'chart-as-code/proof';
+import { z } from 'zod';
+import { platformChart } from './chart';
+
+const RUNS = ${PROOF_RUNS};
+
+test('the platform chart renders the same objects with helm as raw synthesis', async () => {
+  const r = await expectEquivalent(platformChart, { runs: RUNS });
+  console.log(\`proof: \${r.runs} random valid values, \${r.renderers.join(', ')}\`);
+});
+
+test('zod and values.schema.json refuse the same values', async () => {
+  const r = await expectSchemaParity(platformChart, { runs: RUNS });
+  console.log(\`proof: \${r.runs} random invalid values, \${r.renderers.join(', ')}\`);
+});
+
+const greeting = z.object({ greeting: z.string().min(1).max(20).default('hi'), replicas: z.number().int().min(0).max(10).default(1) }).strict();
+const metadata = { version: '1.0.0', appVersion: '1', description: 'broken on purpose' };
+
+test('a chart that computes a string from a value in JavaScript fails the equivalence proof', async () => {
+  const shouting = defineChart({
+    name: 'shouting',
+    schema: greeting,
+    metadata,
+    build: (scope, values) => {
+      const namespace = text(Render.of(scope).release.namespace);
+      new KubeObject(scope, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'greeting', namespace }, data: { greeting: text(values.greeting).toUpperCase() } });
+    },
+  });
+  await assert.rejects(expectEquivalent(shouting, { runs: RUNS }), /greeting\\.data\\.greeting: raw "HI" vs helm "hi"/);
+});
+
+test('a rule whose JSON Schema does not say what its zod check says fails the schema-parity proof', async () => {
+  const lenient = defineChart({
+    name: 'lenient',
+    schema: rule(greeting, (v) => v.replicas <= v.greeting.length, { message: 'no more replicas than letters', jsonSchema: {}, counterexample: { greeting: 'a', replicas: 2 } }),
+    metadata,
+    build: () => undefined,
+  });
+  // 1 in 6 random invalid values breaks the rule; this seed's 60 include some.
+  await assert.rejects(expectSchemaParity(lenient, { runs: 60, seed: 1 }), /\\(seed 1: [\\s\\S]*\\nhelm 4\\.1\\.4 accepted the values/);
+});
+`,
+    );
+    ok(run(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']), 'tsc (with proof.test.ts)');
+    // A cache of the project's own: the YAML reader is built there from the package's Go sources, helm extracted there.
+    const r = run(path.join(project, 'node_modules', '.bin', 'tsx'), ['--test', 'proof.test.ts'], project, { CHART_AS_CODE_CACHE: path.join(work, 'cache') });
+    const output = `${r.stdout}\n${r.stderr}`;
+    expect(r.status, output).toBe(0);
+    expect(output).toMatch(/# pass 4\n/);
+    expect(output).toContain(`proof: ${PROOF_RUNS} random valid values, helm 3.17.2, helm 4.1.4`);
+    expect(output).toContain(`proof: ${PROOF_RUNS} random invalid values, helm 3.17.2, helm 4.1.4`);
+    expect(fs.readdirSync(path.join(work, 'cache', 'bin')).filter((f) => f.startsWith('yaml2json-'))).toHaveLength(1);
+  });
+
+  it('names the YAML reader it cannot find', () => {
+    fs.writeFileSync(
+      path.join(project, 'no-reader.ts'),
+      `import { expectEquivalent } from 'chart-as-code/proof';
+import { platformChart } from './chart';
+expectEquivalent(platformChart, { runs: 1 }).then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  },
+);
+`,
+    );
+    const missing = path.join(work, 'no-such-yaml2json');
+    const r = run(path.join(project, 'node_modules', '.bin', 'tsx'), ['no-reader.ts'], project, { CHART_AS_CODE_YAML2JSON: missing, CHART_AS_CODE_CACHE: path.join(work, 'cache') });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`CHART_AS_CODE_YAML2JSON=${missing}: no such file`);
   });
 });

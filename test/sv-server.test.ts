@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseValues, ValuesError } from '../lib/core/schema';
 import { HELM_MAJORS } from '../lib/tooling/helm';
 import { SV_AGENT_PORTS, SV_HOME, SV_RUN_DIR, svServerChart, svServerValues } from '../lib/systems/sv-server';
-import { validValues } from './support/arbitraries';
+import { validValues } from '../lib/proof/arbitraries';
 import { chartDir, helmTemplate, RELEASE, renderSystem } from './support/render';
 
 const system = svServerChart;

@@ -10,9 +10,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { systems } from '../lib/systems';
+import { cliTemplate } from '../lib/proof';
 import { readValuesYaml } from '../lib/tooling/yaml2json';
-import { HELM_MAJORS, helmName, newestHelm } from '../lib/tooling/helm';
-import { cliTemplate } from './support/helm-render';
+import { HELM_MAJORS, helmBinary, helmName, newestHelm } from '../lib/tooling/helm';
 import { chartDir, K8sObject, parseStream } from './support/render';
 
 const root = path.join(__dirname, '..');
@@ -54,7 +54,7 @@ describe('a values file means the same to the app and to helm', () => {
     expect(app.stderr).toMatch(/commonLabels\.env/);
     expect(app.stderr).not.toMatch(/\n\s+at /); // no stack trace
     for (const release of HELM_MAJORS.map(newestHelm)) {
-      const { rendered } = await cliTemplate(release, chartDir(icap), values);
+      const { rendered } = await cliTemplate(helmBinary(release), chartDir(icap), values);
       expect('error' in rendered && rendered.error, helmName(release)).toMatch(/commonLabels.env|\/commonLabels\/env/);
     }
   });
@@ -65,7 +65,7 @@ describe('a values file means the same to the app and to helm', () => {
     expect(app.stderr).toBe('');
     expect(app.status).toBe(0);
     const raw = parseStream(app.manifest ?? '');
-    const helm = await Promise.all(HELM_MAJORS.map((m) => cliTemplate(newestHelm(m), chartDir(icap), values)));
+    const helm = await Promise.all(HELM_MAJORS.map((m) => cliTemplate(helmBinary(newestHelm(m)), chartDir(icap), values)));
     for (const docs of [raw, ...helm.map(({ rendered }) => ('docs' in rendered ? rendered.docs : []))]) {
       expect(deployment(docs).spec.replicas).toBe(2);
       expect(deployment(docs).metadata.labels?.env).toBe('on');

@@ -1,5 +1,5 @@
 /**
- * Builds the repository's small Go tools (tools/yaml2json, tools/helm-render) into .tools/, again only
+ * Builds small Go tools (tools/yaml2json, tools/helm-render) into the directory each caller chooses, again only
  * when a source is newer than the binary.
  */
 import { spawnSync } from 'node:child_process';

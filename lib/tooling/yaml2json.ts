@@ -4,27 +4,63 @@
  * `e9` or `.` as numbers where Kubernetes reads strings. So manifests and values files are read by a tiny Go
  * program built from tools/yaml2json with sigs.k8s.io/yaml, the library Kubernetes and Helm use.
  */
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildGoTool } from './go-build';
+import { cachedBinDir } from './cache';
+import { buildGoTool, goBinary } from './go-build';
 import { repoRoot } from './helm';
 
-export function yaml2jsonBinary(): string {
-  return path.join(repoRoot(), '.tools', 'yaml2json', 'yaml2json');
+/** tools/yaml2json, shipped in the package as Go source. */
+function sourceDir(): string {
+  return path.join(repoRoot(), 'tools', 'yaml2json');
 }
 
-/** Build the parser when its sources are newer than the binary (needs Go; done by `npm run helm:setup`). */
+function sourceFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.go$|(^|\/)go\.(mod|sum)$/.test(f))
+    .sort();
+}
+
+let builtPath: string | undefined;
+
+/**
+ * The parser binary: $CHART_AS_CODE_YAML2JSON if set (a prebuilt tools/yaml2json), else
+ * `<cache>/bin/yaml2json-<hash of its sources>`, built with Go on first use (one per source version, so
+ * checkouts and installed versions never share a stale one). Throws a clear error when neither is possible:
+ * there is no other reader that reads YAML as Kubernetes and Helm do.
+ */
+export function yaml2jsonBinary(): string {
+  const given = process.env.CHART_AS_CODE_YAML2JSON;
+  if (given) {
+    if (!fs.existsSync(given)) throw new Error(`CHART_AS_CODE_YAML2JSON=${given}: no such file`);
+    return given;
+  }
+  return (builtPath ??= buildYaml2json().binary);
+}
+
+/** Build the parser unless it is in the cache (needs Go; `npm run helm:setup` does it up front). */
 export function buildYaml2json(): { binary: string; built: boolean } {
-  const binary = yaml2jsonBinary();
-  const src = path.join(repoRoot(), 'tools', 'yaml2json');
+  const src = sourceDir();
+  const hash = createHash('sha256');
+  for (const f of sourceFiles(src)) hash.update(`${f}\0`).update(fs.readFileSync(path.join(src, f))).update('\0');
+  const binary = path.join(cachedBinDir(), `yaml2json-${hash.digest('hex').slice(0, 16)}`);
+  if (fs.existsSync(binary)) return { binary, built: false };
+  try {
+    goBinary();
+  } catch {
+    throw new Error(
+      `chart-as-code reads YAML as Kubernetes and Helm do with a small Go program (${src}), built once into ${cachedBinDir()}: ` +
+        'install Go (https://go.dev/dl/), or set CHART_AS_CODE_YAML2JSON to a yaml2json binary built from those sources',
+    );
+  }
   return { binary, built: buildGoTool({ moduleDir: src, sourceDirs: [src], binary }) };
 }
 
 function runYaml2json(args: string[], text: string): { ok: true; json: string } | { ok: false; error: string } {
-  const binary = yaml2jsonBinary();
-  if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run helm:setup\``);
-  const r = spawnSync(binary, args, { input: text, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(yaml2jsonBinary(), args, { input: text, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.error) throw r.error;
   if (r.status !== 0) return { ok: false, error: (r.stderr || `yaml2json exited with ${r.status}`).replace(/^yaml2json: /, '').trim() };
   return { ok: true, json: r.stdout };

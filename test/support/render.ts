@@ -1,28 +1,18 @@
 /**
- * Both renderings of a system for the same values, and the object-by-object comparison that is the
- * project's core guarantee.
+ * Both renderings of a system for the same values, synchronously, for the tests that walk the objects (the
+ * proof itself, batched and random: lib/proof).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { synthObjects, ChartDefinition } from '../../lib/core/chart';
+import { ChartDefinition } from '../../lib/core/chart';
 import { renderChart } from '../../lib/core/helm-chart';
-import { manifestsToYaml } from '../../lib/core/yaml';
+import { rawManifestsYaml } from '../../lib/proof/checks';
+import { compareRenderings, K8sObject, parseStream, RELEASE } from '../../lib/proof/compare';
 import { HelmMajor, runHelm } from '../../lib/tooling/helm';
-import { k8sYamlToJson } from '../../lib/tooling/yaml2json';
 
-export type K8sObject = Record<string, unknown> & {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-};
-
-export const RELEASE = { name: 'rel', namespace: 'team-ns' };
-
-/** Parse a multi-document YAML stream the way Kubernetes reads it. */
-export function parseStream(text: string): K8sObject[] {
-  return k8sYamlToJson(text).filter((d): d is K8sObject => d !== null && typeof d === 'object');
-}
+// The comparison ships in the package (chart-as-code/proof); the tests that walk renderings import it from here.
+export { compareRenderings, type K8sObject, normalize, parseStream, RELEASE } from '../../lib/proof/compare';
 
 const chartDirs = new Map<string, string>();
 
@@ -65,70 +55,7 @@ export function helmObjects(major: HelmMajor, system: ChartDefinition, values: u
 
 /** Raw synthesis for the same release, serialized as `npm run synth` writes it and parsed back as Kubernetes reads it. */
 export function rawObjects(system: ChartDefinition, values: unknown): { objects: K8sObject[] } {
-  const { objects } = synthObjects({
-    chart: system,
-    values: values as never,
-    releaseName: RELEASE.name,
-    namespace: RELEASE.namespace,
-    managedBy: 'Helm',
-    includeTests: true,
-  });
-  return { objects: parseStream(manifestsToYaml(objects)) };
-}
-
-/**
- * null, [] and {} under a key mean "not set" to the API server; Helm templates cannot always avoid
- * writing an empty key (e.g. `env:` with all items conditional), so both sides drop them.
- */
-export function normalize(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(normalize);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, child] of Object.entries(v)) {
-      const n = normalize(child);
-      if (n === null || n === undefined) continue;
-      if (Array.isArray(n) && n.length === 0) continue;
-      if (typeof n === 'object' && !Array.isArray(n) && Object.keys(n).length === 0) continue;
-      out[k] = n;
-    }
-    return out;
-  }
-  return v;
-}
-
-function objectKey(o: K8sObject): string {
-  return `${o.apiVersion}/${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
-}
-
-function diff(raw: unknown, helm: unknown, at: string, out: string[]): void {
-  if (out.length > 10) return;
-  if (Array.isArray(raw) && Array.isArray(helm)) {
-    if (raw.length !== helm.length) out.push(`${at}: list of ${raw.length} (raw) vs ${helm.length} (helm)`);
-    for (let i = 0; i < Math.min(raw.length, helm.length); i++) diff(raw[i], helm[i], `${at}[${i}]`, out);
-    return;
-  }
-  if (raw && helm && typeof raw === 'object' && typeof helm === 'object' && !Array.isArray(raw) && !Array.isArray(helm)) {
-    const keys = new Set([...Object.keys(raw), ...Object.keys(helm)]);
-    for (const k of keys) diff((raw as Record<string, unknown>)[k], (helm as Record<string, unknown>)[k], `${at}.${k}`, out);
-    return;
-  }
-  if (raw !== helm) out.push(`${at}: raw ${JSON.stringify(raw)} vs helm ${JSON.stringify(helm)}`);
-}
-
-/** Differences between the two renderings, object by object; empty when they are equal. */
-export function compareRenderings(raw: K8sObject[], helm: K8sObject[]): string[] {
-  const out: string[] = [];
-  const rawByKey = new Map(raw.map((o) => [objectKey(o), normalize(o)]));
-  const helmByKey = new Map(helm.map((o) => [objectKey(o), normalize(o)]));
-  if (rawByKey.size !== raw.length) out.push('raw rendering has duplicate objects');
-  if (helmByKey.size !== helm.length) out.push('helm rendering has duplicate objects');
-  for (const k of rawByKey.keys()) if (!helmByKey.has(k)) out.push(`${k}: only in raw`);
-  for (const k of helmByKey.keys()) if (!rawByKey.has(k)) out.push(`${k}: only in helm`);
-  for (const [k, r] of rawByKey) {
-    const h = helmByKey.get(k);
-    if (h !== undefined) diff(r, h, k, out);
-  }
-  return out;
+  return { objects: parseStream(rawManifestsYaml(system, values)) };
 }
 
 /** Render both ways and return the differences (plus the objects, for further assertions). */

@@ -1,82 +1,17 @@
 /**
- * The equivalence and schema-parity proofs at scale: thousands of random values per chart, checked in
- * batches against the in-process renderers (./helm-render.ts) while raw synthesis runs in JavaScript,
- * with fast-check's generation, seeds and shrinking kept.
+ * What the proofs check for each case: valid values render the same objects both ways; invalid values are
+ * refused by zod and by values.schema.json, each naming the offending path; a values file read as Helm
+ * reads it either renders the same objects both ways or is refused by both.
  */
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import fc from 'fast-check';
-import { parseValues, ValuesError } from '../../lib/core/schema';
-import { ChartDefinition, synthObjects } from '../../lib/core/chart';
-import { manifestsToYaml } from '../../lib/core/yaml';
-import { Rendered, Renderer, Yaml2json } from './helm-render';
-import type { InvalidCase } from './arbitraries';
-import { compareRenderings, K8sObject, RELEASE } from './render';
+import { ChartDefinition, synthObjects } from '../core/chart';
+import { parseValues, ValuesError } from '../core/schema';
+import { manifestsToYaml } from '../core/yaml';
+import { compareRenderings, K8sObject, RELEASE } from './compare';
+import { Rendered, Renderer, Yaml2json } from './renderers';
 
-/** FC_SEED=<n> replays a run; otherwise every property gets a fresh seed, printed with its results. */
-export function proofSeed(): number {
-  return process.env.FC_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.FC_SEED);
-}
-
-export interface BatchedProperty<T> {
-  /** Printed with the seed and the figures. */
-  label: string;
-  arbitrary: fc.Arbitrary<T>;
-  numRuns: number;
-  /** Checks many cases at once: for each, why it fails, or undefined. */
-  check: (cases: T[]) => Promise<(string | undefined)[]>;
-}
-
-/** Cases per batch; two batches are in flight so the renderers work while JavaScript synthesizes. */
-const BATCH = 40;
-
-/**
- * fc.assert for checks that are cheap only in bulk: the cases fast-check would generate for `seed` are
- * sampled up front (fc.sample gives the same sequence) and checked in batches; the first failing case is
- * then replayed through fc.assert (`path`), which shrinks it and reports it with seed and path.
- */
-export async function assertBatched<T>(p: BatchedProperty<T>): Promise<{ seed: number; runs: number }> {
-  const seed = proofSeed();
-  const t0 = performance.now();
-  const cases = fc.sample(p.arbitrary, { seed, numRuns: p.numRuns });
-  const t1 = performance.now();
-  const failures: { index: number; message: string }[] = [];
-  const inFlight: Promise<void>[] = [];
-  try {
-    for (let start = 0; start < cases.length; start += BATCH) {
-      const job = p.check(cases.slice(start, start + BATCH)).then((results) =>
-        results.forEach((message, i) => {
-          if (message !== undefined) failures.push({ index: start + i, message });
-        }),
-      );
-      inFlight.push(job);
-      if (inFlight.length >= 2) await inFlight.shift();
-    }
-    await Promise.all(inFlight);
-  } catch (e) {
-    // A renderer died: report that, not also the other batch's rejection.
-    for (const job of inFlight) job.catch(() => undefined);
-    throw e;
-  }
-  const t2 = performance.now();
-  const rate = Math.round((cases.length * 1000) / Math.max(1, t2 - t1));
-  console.log(
-    `[proof] ${p.label}: ${cases.length} cases, seed ${seed} (FC_SEED=${seed} replays), ${failures.length} failed; ` +
-      `generated in ${((t1 - t0) / 1000).toFixed(1)} s, checked in ${((t2 - t1) / 1000).toFixed(1)} s (${rate}/s)`,
-  );
-  if (failures.length === 0) return { seed, runs: cases.length };
-  const first = failures.sort((a, b) => a.index - b.index)[0]!;
-  await fc.assert(
-    fc.asyncProperty(p.arbitrary, async (value) => {
-      const [message] = await p.check([value]);
-      if (message !== undefined) throw new Error(message);
-    }),
-    { seed, path: String(first.index) },
-  );
-  throw new Error(`${p.label}: case ${first.index} of seed ${seed} failed in its batch but passed alone:\n${first.message}`);
-}
-
-/** Raw synthesis for the release the tests render, as `npm run synth` writes it (YAML text). */
+/** Raw synthesis for RELEASE, as `npm run synth` writes it (YAML text), `helm test` hooks included as in the chart. */
 export function rawManifestsYaml(system: ChartDefinition, values: unknown): string {
   const { objects } = synthObjects({
     chart: system,
@@ -140,7 +75,7 @@ const joinProblems = (what: string, problems: (string | undefined)[]): string | 
 };
 
 /** Valid values: every renderer renders exactly what raw synthesis renders. */
-export function checkValid(system: ChartDefinition, renderers: Renderer[], yaml: Yaml2json) {
+export function checkValid(system: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json) {
   return async (batch: Record<string, unknown>[]): Promise<(string | undefined)[]> => {
     const texts = batch.map((v) => JSON.stringify(v));
     const helm = renderers.map((r) => Promise.all(texts.map((t) => r.render(t))));
@@ -163,12 +98,20 @@ function zodRejection(system: ChartDefinition, values: unknown, path: readonly (
   }
 }
 
+/** Values zod and values.schema.json must refuse, naming `path` (or a parent of it); InvalidCase is one. */
+export interface InvalidValues {
+  readonly values: Record<string, unknown>;
+  readonly path: readonly (string | number)[];
+  /** How they were made invalid, for the failure message. @default "invalid" */
+  readonly kind?: string;
+}
+
 /** Invalid values: zod and every renderer reject them, naming the mutated path. */
-export function checkInvalid(system: ChartDefinition, renderers: Renderer[]) {
-  return async (batch: InvalidCase[]): Promise<(string | undefined)[]> => {
+export function checkInvalid(system: ChartDefinition, renderers: readonly Renderer[]) {
+  return async (batch: readonly InvalidValues[]): Promise<(string | undefined)[]> => {
     const helm = await Promise.all(renderers.map((r) => Promise.all(batch.map((c) => r.render(JSON.stringify(c.values))))));
     return batch.map((c, i) =>
-      joinProblems(`${c.kind} at ${c.path.join('.') || '(root)'}: ${JSON.stringify(c.values)}`, [
+      joinProblems(`${c.kind ?? 'invalid'} at ${c.path.join('.') || '(root)'}: ${JSON.stringify(c.values)}`, [
         zodRejection(system, c.values, c.path),
         ...renderers.map((r, j) => schemaRejectionProblem(r.name, helm[j]![i]!, [c.path])),
       ]),
@@ -191,7 +134,7 @@ export interface FileOutcome {
  * every renderer renders, or is rejected by zod where every renderer's schema check rejects it too, at a
  * path zod names.
  */
-export function checkValuesFile(system: ChartDefinition, renderers: Renderer[], yaml: Yaml2json, jsReading: (text: string) => unknown, outcomes: FileOutcome[]) {
+export function checkValuesFile(system: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json, jsReading: (text: string) => unknown, outcomes: FileOutcome[]) {
   return async (batch: { text: string }[]): Promise<(string | undefined)[]> => {
     const helm = renderers.map((r) => Promise.all(batch.map((f) => r.render(f.text))));
     const read = await Promise.all(batch.map((f) => yaml.values(f.text)));

@@ -7,10 +7,10 @@
  * The generators read zod internals (`_zod.def`), so every access goes through the small typed helpers
  * in the first section; nothing else here touches `_zod`.
  */
-import fc from 'fast-check';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { ruleCounterexamples } from '../../lib/core/schema';
+import { ruleCounterexamples } from '../core/schema';
+import { type Arbitrary, fc, type WeightedArbitrary } from './fast-check';
 
 export type InvalidKind =
   | 'wrong-type'
@@ -55,7 +55,7 @@ export interface SchemaPath {
 
 type Schema = z.ZodType;
 type JsonPath = (string | number)[];
-type Arb<T> = fc.Arbitrary<T>;
+type Arb<T> = Arbitrary<T>;
 
 // ---------------------------------------------------------------------------------------------------
 // zod internals, behind typed helpers
@@ -458,7 +458,7 @@ function numberArb(v: Extract<View, { type: 'number' }>): Arb<number> {
   const maxExcluded = v.hi ? !v.hi.inclusive : false;
   const inRange = (n: number): boolean => (minExcluded ? n > min : n >= min) && (maxExcluded ? n < max : n <= max);
   const special = [min, max, 0, 1, 0.5].filter(inRange);
-  const arbs: fc.WeightedArbitrary<number>[] = [
+  const arbs: WeightedArbitrary<number>[] = [
     // Any double (tiny, long mantissas: exponent notation in templates) now and then.
     { weight: 1, arbitrary: fc.double({ min, max, minExcluded, maxExcluded, noNaN: true, noDefaultInfinity: true }) },
   ];
