@@ -144,7 +144,7 @@ export class HotBackup extends Construct {
       new KubeObject(this, 'Claim', {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
-        metadata: identity.meta(`${props.name}-backup`, component, { annotations: identity.keptOnUninstall() }),
+        metadata: identity.meta(`${props.name}-backup`, component, { keptOnUninstall: true }),
         spec: {
           accessModes: ['ReadWriteOnce'],
           resources: { requests: { storage: v.storage.size } },

@@ -36,10 +36,14 @@ export interface IdentityProps {
 }
 
 export interface MetaOptions {
-  /** Annotations of this object, besides the common ones. */
+  /** Annotations of this object; they win over the common ones. @default none */
   readonly annotations?: Record<string, Val<string>>;
-  /** A map value merged into the annotations (e.g. service.annotations). */
+  /** A map value merged into the annotations, winning over both (e.g. service.annotations). @default none */
   readonly extraAnnotations?: Val<Record<string, string>>;
+  /** Whether the object holds data that outlives the release (KEPT_ON_UNINSTALL). @default false */
+  readonly keptOnUninstall?: boolean;
+  /** The namespace, for an object outside the release's namespace. @default the release's namespace */
+  readonly namespace?: Val<string>;
 }
 
 export class Identity {
@@ -87,26 +91,47 @@ export class Identity {
     );
   }
 
-  /** Annotations of an object: its own, then the user's common ones. */
-  public annotations(opts: MetaOptions = {}): Record<string, Val<string>> {
-    const extra = opts.extraAnnotations
-      ? this.render.mergeMaps(this.props.common.commonAnnotations, opts.extraAnnotations)
-      : this.props.common.commonAnnotations;
-    return this.render.withEntriesOf({ ...(opts.annotations ?? {}) }, extra);
+  /**
+   * Annotations of an object: the user's common ones, then KEPT_ON_UNINSTALL (`keptOnUninstall`), its own
+   * `annotations` and `extraAnnotations`, each winning over those before it.
+   */
+  public annotations(opts: Omit<MetaOptions, 'namespace'> = {}): Record<string, Val<string>> {
+    const own = this.ownAnnotations(opts);
+    const kept = opts.keptOnUninstall ? KEPT_ON_UNINSTALL : undefined;
+    return this.annotationsOf(kept, own);
   }
 
-  /** KEPT_ON_UNINSTALL, written once (a named template in a Helm chart): spread it into an object's annotations. */
-  public keptOnUninstall(): Record<string, Val<string>> {
-    return this.render.sharedMap(`${this.render.chart?.name ?? this.props.name}.keptOnUninstall`, {}, () => ({ ...KEPT_ON_UNINSTALL }));
+  private annotationsOf(kept: Val<boolean> | typeof KEPT_ON_UNINSTALL | undefined, own: Val<Record<string, string>> | undefined): Record<string, Val<string>> {
+    const common = this.props.common.commonAnnotations;
+    if (kept === undefined && own === undefined) return this.render.withEntriesOf({}, common);
+    const keep = typeof kept === 'object' || kept === undefined ? (kept ?? {}) : (this.render.ifElse(kept, KEPT_ON_UNINSTALL as never, {} as never) as Val<Record<string, string>>);
+    return this.render.withEntriesOf({}, this.render.mergeMaps(common, keep, ...(own === undefined ? [] : [own])));
   }
 
-  /** metadata for a namespaced object. */
+  private ownAnnotations(opts: Pick<MetaOptions, 'annotations' | 'extraAnnotations'>): Val<Record<string, string>> | undefined {
+    const given = opts.annotations && Object.keys(opts.annotations).length > 0 ? (opts.annotations as Val<Record<string, string>>) : undefined;
+    if (given && opts.extraAnnotations) return this.render.mergeMaps(given, opts.extraAnnotations);
+    return given ?? opts.extraAnnotations;
+  }
+
+  /**
+   * metadata for a namespaced object: its name, then its namespace, labels and annotations. In a chart
+   * those three are one named template with the component, the object's own annotations and whether it is
+   * kept on uninstall as parameters, so each object's metadata reads as its name and what sets it apart.
+   */
   public meta(base: Val<string>, component: string, opts: MetaOptions = {}) {
+    const name = this.name(base);
+    if (opts.namespace !== undefined) {
+      return { name, namespace: opts.namespace, labels: this.labels(component), annotations: this.annotations(opts) };
+    }
+    const params = { component, annotations: this.ownAnnotations(opts), keptOnUninstall: opts.keptOnUninstall || undefined };
     return {
-      name: this.name(base),
-      namespace: this.render.release.namespace,
-      labels: this.labels(component),
-      annotations: this.annotations(opts),
+      name,
+      ...this.render.sharedMap(`${this.props.templatePrefix}.metadata`, params, (p) => ({
+        namespace: this.render.release.namespace,
+        labels: this.labels(p.component),
+        annotations: this.annotationsOf(p.keptOnUninstall, p.annotations),
+      })),
     };
   }
 }

@@ -53,7 +53,7 @@ export class LicensingRbac extends Construct {
         apiVersion: 'v1',
         kind: 'Secret',
         // The application fills it; keep it on uninstall so a reinstall can still clean up zombie activations.
-        metadata: { ...identity.meta(licensing.secretName, props.component, { annotations: identity.keptOnUninstall() }) },
+        metadata: identity.meta(licensing.secretName, props.component, { keptOnUninstall: true }),
         type: 'Opaque',
       });
       new KubeObject(this, 'Role', {

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
 import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
-import { Identity } from './identity';
+import { Identity, MetaOptions } from './identity';
 import { podSpecFields, PodValues, restrictedContainerSecurity } from './pod';
 
 /** The writer image's tag. */
@@ -197,7 +197,7 @@ export class MultisiteKubeconfig extends Construct {
       render.ifElse(v.serviceAccount.create, identity.name(v.serviceAccount.name), v.serviceAccount.name),
     );
     this.tokenSecretName = identity.name('multisite-init-token');
-    const meta = (base: Val<string>, opts: Parameters<Identity['meta']>[2] = {}) => ({ ...identity.meta(base, this.component, opts), namespace: this.namespace });
+    const meta = (base: Val<string>, opts: MetaOptions = {}) => identity.meta(base, this.component, { ...opts, namespace: this.namespace });
 
     // No data: the writer patches it in, and Helm's three-way merge leaves a key it never rendered alone.
     new KubeObject(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });
@@ -297,18 +297,16 @@ export class MultisiteKubeconfig extends Construct {
     return new KubeObject(this, id, {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: {
-        ...identity.meta('multisite-init', component, {
-          annotations: {
-            // After the install/upgrade has created the ConfigMap, RBAC and token; deleted once it succeeded,
-            // kept on failure for its logs until the next attempt replaces it.
-            'helm.sh/hook': 'post-install,post-upgrade',
-            'helm.sh/hook-weight': render.str(job.hookWeight),
-            'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
-          },
-        }),
+      metadata: identity.meta('multisite-init', component, {
+        annotations: {
+          // After the install/upgrade has created the ConfigMap, RBAC and token; deleted once it succeeded,
+          // kept on failure for its logs until the next attempt replaces it.
+          'helm.sh/hook': 'post-install,post-upgrade',
+          'helm.sh/hook-weight': render.str(job.hookWeight),
+          'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+        },
         namespace: this.namespace,
-      },
+      }),
       spec: {
         backoffLimit: job.backoffLimit,
         activeDeadlineSeconds: job.activeDeadlineSeconds,

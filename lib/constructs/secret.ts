@@ -100,9 +100,11 @@ export class ManagedSecret extends Construct {
       new KubeObject(this, 'Resource', {
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: props.identity.meta(props.name, props.component, {
-          annotations: this.generateSpec ? { ...props.identity.keptOnUninstall(), [GENERATE_ANNOTATION]: this.generateSpec, ...ARGO_BEFORE_GENERATOR } : {},
-        }),
+        metadata: props.identity.meta(
+          props.name,
+          props.component,
+          this.generateSpec ? { keptOnUninstall: true, annotations: { [GENERATE_ANNOTATION]: this.generateSpec, ...ARGO_BEFORE_GENERATOR } } : {},
+        ),
         type: 'Opaque',
         data,
       });

@@ -55,7 +55,7 @@ export function claimVolume(scope: Construct, id: string, props: ClaimVolumeProp
     new KubeObject(scope, id, {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: identity.meta(props.name, props.component, { annotations: identity.keptOnUninstall() }),
+      metadata: identity.meta(props.name, props.component, { keptOnUninstall: true }),
       spec: {
         accessModes: ['ReadWriteOnce'],
         resources: { requests: { storage: p.size } },

@@ -348,15 +348,36 @@ function topLevelParts(expr: string): string[] {
   return parts;
 }
 
-/** An expression over several lines (inside an action, where newlines are spaces): one argument per line. */
-function wrapExpr(expr: string, indent: number): string {
-  if (expr.length + indent <= WRAP_AT) return expr;
+/**
+ * The head of a command (a function with the arguments that name what it does: `include "x.labels"`) and
+ * its other arguments, a dict's as key-value pairs.
+ */
+function commandLines(parts: string[]): { head: string; args: string[][] } {
+  const named = parts[0] === 'include' && parts.length > 2 && parts[1]!.startsWith('"');
+  const head = named ? `${parts[0]} ${parts[1]}` : parts[0]!;
+  const rest = parts.slice(named ? 2 : 1);
+  const paired = parts[0] === 'dict' && rest.length % 2 === 0;
+  const args: string[][] = [];
+  for (let i = 0; i < rest.length; i += paired ? 2 : 1) args.push(paired ? [rest[i]!, rest[i + 1]!] : [rest[i]!]);
+  return { head, args };
+}
+
+/** An argument line: a dict key and its value, or one argument; the last part wrapped when too long. */
+function argumentLine(arg: string[], indent: number): string {
+  const key = arg.length === 2 ? `${arg[0]} ` : '';
+  return key + wrapExpr(arg[arg.length - 1]!, indent, key.length);
+}
+
+/** An expression over several lines (inside an action, where newlines are spaces): one argument (or dict pair) per line. */
+function wrapExpr(expr: string, indent: number, offset = 0): string {
+  if (expr.length + indent + offset <= WRAP_AT) return expr;
   const inner = expr.startsWith('(') && stripParens(expr) !== expr ? stripParens(expr) : undefined;
   const parts = topLevelParts(inner ?? expr);
   if (parts.length < 2) return expr;
   const pad = ' '.repeat(indent + 2);
-  const [head, ...args] = parts;
-  const body = `${head}\n${args.map((a) => pad + wrapExpr(a, indent + 2)).join('\n')}`;
+  const { head, args } = commandLines(parts);
+  if (args.length === 0) return expr;
+  const body = `${head}\n${args.map((a) => pad + argumentLine(a, indent + 2)).join('\n')}`;
   return inner === undefined ? body : `(${body})`;
 }
 
@@ -379,9 +400,11 @@ function wrapLongLine(line: string): string[] {
   const first = stripParens(stages[0]!);
   const parts = topLevelParts(first);
   // Keep a keyword with the function it applies: `if or`, `with coalesce`, `$_ := set`.
-  while (parts.length > 2 && /^(if|with|range|else|:=|\$[A-Za-z0-9_]*)$/.test(parts[0]!) && !parts[1]!.startsWith('(')) parts.splice(0, 2, `${parts[0]} ${parts[1]}`);
+  const keywords: string[] = [];
+  while (parts.length > 2 && /^(if|with|range|else|:=|\$[A-Za-z0-9_]*)$/.test(parts[0]!) && !parts[1]!.startsWith('(')) keywords.push(parts.shift()!);
+  const { head, args } = commandLines(parts);
   const pad = ' '.repeat(indent + 4);
-  const wrapped = parts.map((p, i) => (i === 0 ? p : pad + wrapExpr(p, indent + 4))).join('\n');
+  const wrapped = [[...keywords, head].join(' '), ...args.map((a) => pad + argumentLine(a, indent + 4))].join('\n');
   const rest = stages.slice(1).map((st) => ` | ${st}`).join('');
   return `${line.slice(0, open)}${trimLeft}${wrapped}${rest}${trimRight}${line.slice(close + 2)}`.split('\n');
 }

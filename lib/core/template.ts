@@ -284,7 +284,8 @@ export abstract class Render {
    * A map written once and used in several places: in a Helm chart a named template `name` in
    * `_helpers.tpl` taking `params`, included where the map is used (a whole value, or spread into an
    * object); in raw synthesis `build(params)`. `build` runs once, on the parameters' tokens, so it must
-   * give the same structure whatever their values.
+   * give the same structure whatever their values. A parameter given as `undefined` is left out of the
+   * include, where the template reads it as nil (empty, false), as raw synthesis reads `undefined`.
    */
   abstract sharedMap<P extends Record<string, unknown>, T extends object>(name: string, params: P, build: (params: P) => T): T;
   /**
@@ -712,7 +713,8 @@ export class HelmRender extends Render {
     } else if (defined.params.join() !== keys.join()) {
       throw new Error(`named template ${name} is used with parameters ${keys.join(', ')} and ${defined.params.join(', ')}`);
     }
-    return keys.length === 0 ? '$' : `(dict "root" $ ${keys.map((k) => `${goLiteral(k)} ${this.expr(params[k])}`).join(' ')})`;
+    const given = keys.filter((k) => params[k] !== undefined);
+    return keys.length === 0 ? '$' : `(dict "root" $${given.map((k) => ` ${goLiteral(k)} ${this.expr(params[k])}`).join('')})`;
   }
 
   /** The token a named template's body sees for a parameter: `$p.<name>`, shaped like the argument. */

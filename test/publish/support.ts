@@ -306,9 +306,12 @@ export function templateRendering(chartDir: string, kind: string, env: Record<st
   throw new Error(`no ${kind} rendered by ${chartDir} with default values`);
 }
 
-/** Adds a label to the object's own metadata.labels (a rendered-output change that is safe to upgrade). */
+/**
+ * Adds a label to the object's own metadata.labels (a rendered-output change that is safe to upgrade), in
+ * its template only: the metadata named template's output gets the label after its `labels:` line.
+ */
 export function addObjectLabel(templateFile: string, label: string): void {
-  edit(templateFile, /^( {2}labels:.*\n)/m, `$1    ${label}\n`);
+  edit(templateFile, /^( {2}\{\{- include "[^"]+\.metadata" .*)( \| nindent 2 \}\})$/m, `$1 | replace "labels:" "labels:\\n  ${label}"$2`);
 }
 
 /** Adds a label to a Deployment's spec.selector.matchLabels only (an upgrade Kubernetes rejects). */

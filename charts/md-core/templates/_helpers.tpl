@@ -37,12 +37,6 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- printf "%v%v" $.root.Values.namePrefix $p.base -}}
 {{- end -}}
 
-{{- define "md-core.keptOnUninstall" -}}
-helm.sh/resource-policy: keep
-argocd.argoproj.io/sync-options: Delete=false
-kustomize.toolkit.fluxcd.io/prune: disabled
-{{- end -}}
-
 {{- define "md-core.labels" -}}
 {{- $p := . -}}
 app.kubernetes.io/name: md-core
@@ -54,6 +48,23 @@ app.kubernetes.io/managed-by: {{ $.root.Release.Service | toJson }}
 helm.sh/chart: md-core-0.2.0
 {{- with fromJson (include "md-core.mergeMaps" (list $.root.Values.commonLabels $p.extra)) }}
 {{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{- define "md-core.metadata" -}}
+{{- $p := . -}}
+namespace: {{ $.root.Release.Namespace | toJson }}
+labels: {{- include "md-core.labels" (dict "root" $.root "component" $p.component "extra" (dict)) | nindent 2 }}
+{{- with fromJson
+    (include "md-core.mergeMaps"
+      (list
+        $.root.Values.commonAnnotations
+        (ternary
+          (dict "helm.sh/resource-policy" "keep" "argocd.argoproj.io/sync-options" "Delete=false" "kustomize.toolkit.fluxcd.io/prune" "disabled")
+          (dict)
+          (not (empty $p.keptOnUninstall)))
+        $p.annotations)) }}
+annotations: {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
 
@@ -114,37 +125,32 @@ true
 {{- $d := dict -}}
 {{- $_ := set $d "image" (printf "%v:%v" $.Values.credentialGenerator.image.repository $.Values.credentialGenerator.image.tag) -}}
 {{- $_ := set $d "pullPolicy" $.Values.credentialGenerator.image.pullPolicy -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "resources"
     (toJson (dict "requests" $.Values.credentialGenerator.resources.requests "limits" $.Values.credentialGenerator.resources.limits)) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "secret0"
     (ternary
       (include "md-core.name" (dict "root" $ "base" "mdcore-cred"))
       ""
       (not (empty (and (not $.Values.credentials.existingSecret) (not $.Values.credentials.password))))) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "secret1"
     (ternary
       (include "md-core.name" (dict "root" $ "base" "mdcore-api-key"))
       ""
       (not (empty (and (not $.Values.apiKey.existingSecret) (not $.Values.apiKey.value))))) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "secret2"
     (ternary
       (include "md-core.name" (dict "root" $ "base" "mdcore-postgres-cred"))
       ""
       (not (empty (and (not $.Values.database.existingSecret) (not $.Values.database.password))))) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "pod"
     (toJson (list $.Values.imagePullSecrets $.Values.nodeSelector $.Values.tolerations $.Values.affinity $.Values.priorityClassName)) -}}
@@ -258,8 +264,7 @@ certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJso
 {{- $_ := set $d "MDCORE_QUEUE_THRESHOLD" (toJson $.Values.healthCheck.queueThreshold) -}}
 {{- $_ := set $d "MDCORE_MINIMUM_NUMBER_AV" (toJson $.Values.healthCheck.minimumAvEngines) -}}
 {{- $_ := set $d "MDCORE_REQUIRED_ENGINES" $.Values.healthCheck.requiredEngines -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "MDCORE_REQUIRED_ENGINES_THRESHOLD"
     (ternary (toJson $.Values.healthCheck.requiredEnginesThreshold) "" (not (empty $.Values.healthCheck.requiredEnginesThreshold))) -}}

@@ -37,12 +37,6 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- printf "%v%v" $.root.Values.namePrefix $p.base -}}
 {{- end -}}
 
-{{- define "md-icapsrv.keptOnUninstall" -}}
-helm.sh/resource-policy: keep
-argocd.argoproj.io/sync-options: Delete=false
-kustomize.toolkit.fluxcd.io/prune: disabled
-{{- end -}}
-
 {{- define "md-icapsrv.labels" -}}
 {{- $p := . -}}
 app.kubernetes.io/name: md-icapsrv
@@ -54,6 +48,23 @@ app.kubernetes.io/managed-by: {{ $.root.Release.Service | toJson }}
 helm.sh/chart: md-icapsrv-0.2.0
 {{- with fromJson (include "md-icapsrv.mergeMaps" (list $.root.Values.commonLabels $p.extra)) }}
 {{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{- define "md-icapsrv.metadata" -}}
+{{- $p := . -}}
+namespace: {{ $.root.Release.Namespace | toJson }}
+labels: {{- include "md-icapsrv.labels" (dict "root" $.root "component" $p.component "extra" (dict)) | nindent 2 }}
+{{- with fromJson
+    (include "md-icapsrv.mergeMaps"
+      (list
+        $.root.Values.commonAnnotations
+        (ternary
+          (dict "helm.sh/resource-policy" "keep" "argocd.argoproj.io/sync-options" "Delete=false" "kustomize.toolkit.fluxcd.io/prune" "disabled")
+          (dict)
+          (not (empty $p.keptOnUninstall)))
+        $p.annotations)) }}
+annotations: {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
 
@@ -114,37 +125,32 @@ true
 {{- $d := dict -}}
 {{- $_ := set $d "image" (printf "%v:%v" $.Values.credentialGenerator.image.repository $.Values.credentialGenerator.image.tag) -}}
 {{- $_ := set $d "pullPolicy" $.Values.credentialGenerator.image.pullPolicy -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "resources"
     (toJson (dict "requests" $.Values.credentialGenerator.resources.requests "limits" $.Values.credentialGenerator.resources.limits)) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "secret0"
     (ternary
       (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-cred"))
       ""
       (not (empty (and (not $.Values.credentials.existingSecret) (not $.Values.credentials.password))))) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "secret1"
     (ternary
       (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-api-key"))
       ""
       (not (empty (and (not $.Values.apiKey.existingSecret) (not $.Values.apiKey.value))))) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "secret2"
     (ternary
       (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-postgres-cred"))
       ""
       (not (empty (and (not $.Values.database.existingSecret) (not $.Values.database.password))))) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "pod"
     (toJson (list $.Values.imagePullSecrets $.Values.nodeSelector $.Values.tolerations $.Values.affinity $.Values.priorityClassName)) -}}

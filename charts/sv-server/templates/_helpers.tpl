@@ -44,12 +44,6 @@ app.kubernetes.io/instance: {{ $.root.Release.Name | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
 {{- end -}}
 
-{{- define "sv-server.keptOnUninstall" -}}
-helm.sh/resource-policy: keep
-argocd.argoproj.io/sync-options: Delete=false
-kustomize.toolkit.fluxcd.io/prune: disabled
-{{- end -}}
-
 {{- define "sv-server.labels" -}}
 {{- $p := . -}}
 app.kubernetes.io/name: sv-server
@@ -61,6 +55,23 @@ app.kubernetes.io/managed-by: {{ $.root.Release.Service | toJson }}
 helm.sh/chart: sv-server-0.2.0
 {{- with fromJson (include "sv-server.mergeMaps" (list $.root.Values.commonLabels $p.extra)) }}
 {{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{- define "sv-server.metadata" -}}
+{{- $p := . -}}
+namespace: {{ $.root.Release.Namespace | toJson }}
+labels: {{- include "sv-server.labels" (dict "root" $.root "component" $p.component "extra" (dict)) | nindent 2 }}
+{{- with fromJson
+    (include "sv-server.mergeMaps"
+      (list
+        $.root.Values.commonAnnotations
+        (ternary
+          (dict "helm.sh/resource-policy" "keep" "argocd.argoproj.io/sync-options" "Delete=false" "kustomize.toolkit.fluxcd.io/prune" "disabled")
+          (dict)
+          (not (empty $p.keptOnUninstall)))
+        $p.annotations)) }}
+annotations: {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
 
@@ -110,29 +121,25 @@ true
 {{- $d := dict -}}
 {{- $_ := set $d "image" (printf "%v:%v" $.Values.credentialGenerator.image.repository $.Values.credentialGenerator.image.tag) -}}
 {{- $_ := set $d "pullPolicy" $.Values.credentialGenerator.image.pullPolicy -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "resources"
     (toJson (dict "requests" $.Values.credentialGenerator.resources.requests "limits" $.Values.credentialGenerator.resources.limits)) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "secret0"
     (ternary
       (include "sv-server.name" (dict "root" $ "base" "sv-server-cred"))
       ""
       (not (empty (and (not $.Values.credentials.existingSecret) (not $.Values.credentials.password))))) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "secret1"
     (ternary
       (include "sv-server.name" (dict "root" $ "base" "sv-postgres-db-cred"))
       ""
       (not (empty (and (not $.Values.database.existingSecret) (not $.Values.database.password))))) -}}
-{{- $_ :=
-    set
+{{- $_ := set
     $d
     "pod"
     (toJson (list $.Values.imagePullSecrets $.Values.nodeSelector $.Values.tolerations $.Values.affinity $.Values.priorityClassName)) -}}

@@ -54,7 +54,7 @@ export class MultisiteInit extends Construct {
       new KubeObject(this, 'Consumer', {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: { ...identity.meta('multisite-consumer', CONSUMER), namespace: kubeconfig.namespace },
+        metadata: identity.meta('multisite-consumer', CONSUMER, { namespace: kubeconfig.namespace }),
         spec: {
           replicas: 1,
           selector: { matchLabels: identity.selector(CONSUMER) },
@@ -99,10 +99,10 @@ export class MultisiteInitTest extends Construct {
     new KubeObject(this, 'Pod', {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: {
-        ...identity.meta('multisite-init-test', 'test', { annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' } }),
+      metadata: identity.meta('multisite-init-test', 'test', {
+        annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' },
         namespace,
-      },
+      }),
       spec: {
         restartPolicy: 'Never',
         automountServiceAccountToken: false,
