@@ -11,4 +11,5 @@ export const CREDENTIALS_IN_CLUSTER: Change = {
 export const CHANGES_0_2_0: readonly Change[] = [
   { kind: 'changed', description: 'Readable templates: shared parts as named templates, Kubernetes field order, files named by kind and role, no line over 200 characters.' },
   { kind: 'changed', description: 'Upgrading from 0.1.0 with --reuse-values misses the values added since; use --reset-then-reuse-values.' },
+  { kind: 'changed', description: "An object's own annotations (Helm hooks, resource policy, sync waves, service.annotations) win over commonAnnotations." },
 ];
