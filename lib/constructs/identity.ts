@@ -96,16 +96,15 @@ export class Identity {
    * `annotations` and `extraAnnotations`, each winning over those before it.
    */
   public annotations(opts: Omit<MetaOptions, 'namespace'> = {}): Record<string, Val<string>> {
-    const own = this.ownAnnotations(opts);
-    const kept = opts.keptOnUninstall ? KEPT_ON_UNINSTALL : undefined;
-    return this.annotationsOf(kept, own);
+    return this.annotationsOf(opts.keptOnUninstall, this.ownAnnotations(opts));
   }
 
-  private annotationsOf(kept: Val<boolean> | typeof KEPT_ON_UNINSTALL | undefined, own: Val<Record<string, string>> | undefined): Record<string, Val<string>> {
+  private annotationsOf(keptOnUninstall: Val<boolean> | undefined, own: Val<Record<string, string>> | undefined): Record<string, Val<string>> {
     const common = this.props.common.commonAnnotations;
-    if (kept === undefined && own === undefined) return this.render.withEntriesOf({}, common);
-    const keep = typeof kept === 'object' || kept === undefined ? (kept ?? {}) : (this.render.ifElse(kept, KEPT_ON_UNINSTALL as never, {} as never) as Val<Record<string, string>>);
-    return this.render.withEntriesOf({}, this.render.mergeMaps(common, keep, ...(own === undefined ? [] : [own])));
+    if (!keptOnUninstall && own === undefined) return this.render.withEntriesOf({}, common);
+    // ifElse on maps: in a chart a `ternary` of two dicts, as the parameter is only known there.
+    const kept = this.render.ifElse(keptOnUninstall ?? false, KEPT_ON_UNINSTALL as never, {} as never) as Val<Record<string, string>>;
+    return this.render.withEntriesOf({}, this.render.mergeMaps(common, kept, ...(own === undefined ? [] : [own])));
   }
 
   private ownAnnotations(opts: Pick<MetaOptions, 'annotations' | 'extraAnnotations'>): Val<Record<string, string>> | undefined {
