@@ -58,6 +58,34 @@ describe('KubeObject.toJson', () => {
     ]);
   });
 
+  it("keeps what cdk8s' metadata API adds (labels, annotations, finalizers, owners, any field) and the chart's namespace", () => {
+    const plainChart = (app: App) => new Chart(app, 'c', { namespace: 'ns' });
+    const text = synthesized(
+      undefined,
+      (chart) => {
+        new KubeObject(chart, 'bare', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bare' } });
+        const o = new KubeObject(chart, 'm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm', annotations: { own: 'o' } } });
+        o.metadata.addLabel('l', '1');
+        o.metadata.addAnnotation('a', '2');
+        o.metadata.addFinalizers('example.com/f');
+        o.metadata.addOwnerReference({ apiVersion: 'v1', kind: 'ConfigMap', name: 'bare', uid: 'u' });
+        o.metadata.add('generateName', 'g-');
+      },
+      plainChart,
+    );
+    const [bare, m] = JSON.parse(text) as { metadata: Record<string, unknown> }[];
+    expect(bare!.metadata).toEqual({ name: 'bare', namespace: 'ns' });
+    expect(m!.metadata).toEqual({
+      name: 'm',
+      namespace: 'ns',
+      generateName: 'g-',
+      labels: { l: '1' },
+      annotations: { a: '2', own: 'o' },
+      finalizers: ['example.com/f'],
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'bare', uid: 'u' }],
+    });
+  });
+
   it('passes every value through resolvers of the app', () => {
     const upper: IResolver = {
       resolve: (context: ResolutionContext) => {

@@ -67,6 +67,36 @@ export interface KubeObjectProps {
   readonly [field: string]: unknown;
 }
 
+/** cdk8s' metadata fields as version 2.x keeps them (private there). */
+interface CdkMetadataFields {
+  readonly name?: unknown;
+  readonly namespace?: unknown;
+  readonly labels?: object;
+  readonly annotations?: object;
+  readonly finalizers?: unknown[];
+  readonly ownerReferences?: unknown[];
+  readonly _additionalAttributes?: object;
+}
+
+function isEmptyMap(v: object | undefined): boolean {
+  if (v === undefined) return false;
+  for (const _ in v) return false;
+  return true;
+}
+
+/**
+ * What `metadata.toJson()` gives when cdk8s holds only a plain name and namespace (no chart labels, nothing
+ * added through its metadata API), without its resolve and sanitize passes over the whole definition (a
+ * large share of synthesis); undefined otherwise, or when cdk8s keeps its metadata differently.
+ */
+function plainNameAndNamespace(metadata: unknown): Record<string, unknown> | undefined {
+  const m = metadata as CdkMetadataFields;
+  if (typeof m.name !== 'string' || (m.namespace !== undefined && typeof m.namespace !== 'string')) return undefined;
+  if (!isEmptyMap(m.labels) || !isEmptyMap(m.annotations) || m.finalizers?.length !== 0 || m.ownerReferences?.length !== 0) return undefined;
+  if (m._additionalAttributes === undefined || Object.keys(m._additionalAttributes).some((k) => k !== 'name' && k !== 'namespace' && k !== 'labels')) return undefined;
+  return m.namespace === undefined ? { name: m.name } : { name: m.name, namespace: m.namespace };
+}
+
 export class KubeObject extends ApiObject {
   private readonly body: KubeObjectProps;
 
@@ -83,12 +113,16 @@ export class KubeObject extends ApiObject {
   }
 
   public override toJson(): any {
-    const base = this.metadata.toJson() as Record<string, unknown>;
+    const plainResolvers = onlyBuiltInResolvers(this);
+    const base = ((plainResolvers && plainNameAndNamespace(this.metadata)) || this.metadata.toJson()) as Record<string, unknown>;
     const own = (this.body.metadata ?? {}) as Record<string, unknown>;
     const metadata: Record<string, unknown> = { ...base, ...own, name: base.name, namespace: base.namespace };
-    if (base.labels) metadata.labels = { ...(base.labels as object), ...((own.labels as object | undefined) ?? {}) };
+    // Labels and annotations added through cdk8s' metadata API (or the chart's labels) join the object's own.
+    for (const field of ['labels', 'annotations'] as const) {
+      if (base[field]) metadata[field] = { ...(base[field] as object), ...((own[field] as object | undefined) ?? {}) };
+    }
     const whole = { ...this.body, metadata };
-    const json = (onlyBuiltInResolvers(this) ? resolvePlainData(whole, this) : sanitize(resolve([], whole, this), false)) as Record<string, unknown>;
+    const json = (plainResolvers ? resolvePlainData(whole, this) : sanitize(resolve([], whole, this), false)) as Record<string, unknown>;
     json.metadata = Object.fromEntries(
       Object.entries(json.metadata as Record<string, unknown>)
         .map(([k, x]) => [k, sanitize(x, true)] as const)

@@ -217,16 +217,27 @@ function copyValues<T>(v: T): T {
  * wrong value. The same input again gives a copy of the same result without parsing it again.
  */
 export function parseValues<S extends z.ZodType>(system: string, schema: S, input: unknown): z.output<S> {
+  // Values this function gave for this schema (a chart's values, handed on to its system) are parsed already.
+  if (input !== null && typeof input === 'object' && parsedBy.get(input) === schema) return input as z.output<S>;
   const key = jsonKey(input ?? {});
   const memo = parsedValues.get(schema) ?? new Map<string, unknown>();
-  if (key !== undefined && memo.has(key)) return copyValues(memo.get(key)) as z.output<S>;
+  if (key !== undefined && memo.has(key)) return parsedOutput(schema, copyValues(memo.get(key) as z.output<S>));
   const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
   if (!result.success) throw ValuesError.fromZod(system, result.error);
-  if (key === undefined) return result.data;
-  if (memo.size >= PARSED_VALUES_KEPT) memo.delete(memo.keys().next().value!);
-  memo.set(key, copyValues(result.data));
-  parsedValues.set(schema, memo);
-  return result.data;
+  if (key !== undefined) {
+    if (memo.size >= PARSED_VALUES_KEPT) memo.delete(memo.keys().next().value!);
+    memo.set(key, copyValues(result.data));
+    parsedValues.set(schema, memo);
+  }
+  return parsedOutput(schema, result.data);
+}
+
+/** Which schema gave each values object parseValues returned. */
+const parsedBy = new WeakMap<object, z.ZodType>();
+
+function parsedOutput<T>(schema: z.ZodType, values: T): T {
+  if (values !== null && typeof values === 'object') parsedBy.set(values, schema);
+  return values;
 }
 
 /** values.schema.json for a values schema. */
