@@ -24,18 +24,21 @@ function countedSchema() {
 }
 
 describe('parseValues', () => {
-  it('validates the same values once, and gives every caller its own copy', () => {
+  it('validates the same values once, and gives every caller the same values, frozen so none can change them', () => {
     const { schema, runs } = countedSchema();
     const first = parseValues('x', schema, { replicas: 2, labels: { a: 'b' } });
     const afterFirst = runs();
     expect(afterFirst).toBeGreaterThan(0);
-    first.labels.a = 'changed by one chart';
-    first.list.push(9);
+    expect(() => {
+      first.labels.a = 'changed by one chart';
+    }).toThrow(TypeError);
+    expect(() => first.list.push(9)).toThrow(TypeError);
     const second = parseValues('x', schema, { replicas: 2, labels: { a: 'b' } });
     expect(runs()).toBe(afterFirst);
     expect(second).toEqual({ replicas: 2, labels: { a: 'b' }, list: [] });
-    second.labels.a = 'changed by another';
-    expect(parseValues('x', schema, { replicas: 2, labels: { a: 'b' } })).toEqual({ replicas: 2, labels: { a: 'b' }, list: [] });
+    // Handed on (a chart's values to its system), they are not parsed again.
+    expect(parseValues('x', schema, second)).toBe(second);
+    expect(runs()).toBe(afterFirst);
     expect(parseValues('x', schema, { replicas: 3 })).toEqual({ replicas: 3, labels: {}, list: [] });
     expect(runs()).toBeGreaterThan(afterFirst);
   });

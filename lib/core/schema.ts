@@ -181,8 +181,8 @@ export function coalesceValues(defaults: unknown, user: unknown): unknown {
 /**
  * Values already parsed, per schema, by the JSON text of the input: N instances of a chart with the same
  * values (one per tenant namespace, say) are validated once, where zod's validation of the whole values
- * tree is the largest single cost of synthesizing a chart. Every caller gets its own copy. At most
- * PARSED_VALUES_KEPT inputs are kept per schema.
+ * tree is the largest single cost of synthesizing a chart. Every caller gets the same frozen values (maps
+ * and lists), so none can change another's. At most PARSED_VALUES_KEPT inputs are kept per schema.
  */
 const parsedValues = new WeakMap<z.ZodType, Map<string, unknown>>();
 const PARSED_VALUES_KEPT = 64;
@@ -203,30 +203,28 @@ function isPlainData(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** A copy of the maps and lists of parsed values (anything else, e.g. a class instance a transform made, is shared). */
-function copyValues<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(copyValues) as T;
-  if (v === null || typeof v !== 'object' || !isPlainData(v)) return v;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(v)) out[key] = copyValues((v as Record<string, unknown>)[key]);
-  return out as T;
+/** The maps and lists of parsed values frozen, in place (anything else, e.g. a class instance a transform made, is left alone). */
+function freezeValues<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v) || !(Array.isArray(v) || isPlainData(v))) return v;
+  for (const child of Object.values(v)) freezeValues(child);
+  return Object.freeze(v);
 }
 
 /**
  * Parse values (coalesced over the schema's defaults like Helm does) or throw a ValuesError naming each
- * wrong value. The same input again gives a copy of the same result without parsing it again.
+ * wrong value. The same input again gives the same frozen result without parsing it again.
  */
 export function parseValues<S extends z.ZodType>(system: string, schema: S, input: unknown): z.output<S> {
   // Values this function gave for this schema (a chart's values, handed on to its system) are parsed already.
   if (input !== null && typeof input === 'object' && parsedBy.get(input) === schema) return input as z.output<S>;
   const key = jsonKey(input ?? {});
   const memo = parsedValues.get(schema) ?? new Map<string, unknown>();
-  if (key !== undefined && memo.has(key)) return parsedOutput(schema, copyValues(memo.get(key) as z.output<S>));
+  if (key !== undefined && memo.has(key)) return memo.get(key) as z.output<S>;
   const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
   if (!result.success) throw ValuesError.fromZod(system, result.error);
   if (key !== undefined) {
     if (memo.size >= PARSED_VALUES_KEPT) memo.delete(memo.keys().next().value!);
-    memo.set(key, copyValues(result.data));
+    memo.set(key, parsedOutput(schema, freezeValues(result.data)));
     parsedValues.set(schema, memo);
   }
   return parsedOutput(schema, result.data);
