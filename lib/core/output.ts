@@ -5,15 +5,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Replace directory `target` with exactly `files` (relative path -> content), atomically per directory. */
-export function replaceDirectory(target: string, files: Map<string, string>): void {
+/**
+ * Replace directory `target` with exactly `files` (relative path and content, e.g. a Map), atomically per
+ * directory; each file is written as the iterable gives it, so a generator never holds them all.
+ */
+export function replaceDirectory(target: string, files: Iterable<readonly [string, string]>): void {
   const parent = path.dirname(path.resolve(target));
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.new-`));
   try {
+    const made = new Set([staging]);
     for (const [rel, content] of files) {
       const file = path.join(staging, rel);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const dir = path.dirname(file);
+      if (!made.has(dir)) fs.mkdirSync(dir, { recursive: true });
+      made.add(dir);
       fs.writeFileSync(file, content);
     }
     const old = `${staging}.old`;

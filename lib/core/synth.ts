@@ -98,16 +98,21 @@ function synthOne(source: ChartSource, options: SynthOptions): [string, string] 
  * prefixes every file name with an index then: use `App.synth()` for such apps).
  */
 export function synthChartFiles(charts: Iterable<ChartSource>, options: SynthOptions = {}): Map<string, string> {
-  const files = new Map<string, string>();
+  return new Map(chartFiles(charts, options));
+}
+
+/** `synthChartFiles` one chart at a time: each file name and YAML as soon as its chart is synthesized. */
+function* chartFiles(charts: Iterable<ChartSource>, options: SynthOptions): Generator<[string, string]> {
+  const files = new Set<string>();
   const ids = new Set<string>();
   for (const source of charts) {
     if (ids.has(source.id)) throw new Error(`two charts have the id "${source.id}"`);
     ids.add(source.id);
     const [file, yaml] = synthOne(source, options);
     if (files.has(file)) throw new Error(`chart "${source.id}": another chart is also written to ${file}`);
-    files.set(file, yaml);
+    files.add(file);
+    yield [file, yaml];
   }
-  return files;
 }
 
 /**
@@ -116,9 +121,10 @@ export function synthChartFiles(charts: Iterable<ChartSource>, options: SynthOpt
  * cdk8s App with `App.synth()` grows quadratically (2000 md-icapsrv instances: see bench/README.md).
  *
  * `outdir` ends up holding exactly one `<id>.k8s.yaml` per chart: the files and objects `App.synth()` writes,
- * with the Kubernetes-safe quoting of `npm run synth` (or byte for byte cdk8s' with `yaml: 'cdk8s'`). Every chart is synthesized before anything is written, and the directory is swapped in whole
- * (`replaceDirectory`), so an error (bad values, a bug) leaves `outdir` as it was; unlike `App.synth()`,
- * files of charts no longer given are removed.
+ * with the Kubernetes-safe quoting of `npm run synth` (or byte for byte cdk8s' with `yaml: 'cdk8s'`). Each
+ * file is written to a staging directory as soon as its chart is synthesized (no chart's YAML is kept in
+ * memory), and the directory is swapped in whole at the end (`replaceDirectory`), so an error (bad values,
+ * a bug) leaves `outdir` as it was; unlike `App.synth()`, files of charts no longer given are removed.
  *
  * ```ts
  * synthesizeCharts(
@@ -130,9 +136,15 @@ export function synthChartFiles(charts: Iterable<ChartSource>, options: SynthOpt
  * @returns the file names written, in the order of `charts`
  */
 export function synthesizeCharts(charts: Iterable<ChartSource>, outdir: string, options: SynthOptions = {}): string[] {
-  const files = synthChartFiles(charts, options);
-  replaceDirectory(path.resolve(outdir), files);
-  return [...files.keys()];
+  const written: string[] = [];
+  function* files(): Generator<[string, string]> {
+    for (const entry of chartFiles(charts, options)) {
+      written.push(entry[0]);
+      yield entry;
+    }
+  }
+  replaceDirectory(path.resolve(outdir), files());
+  return written;
 }
 
 function* chartInstances<S extends z.ZodType>(instances: Iterable<ChartInstance<S>>): Generator<ChartFactory> {
