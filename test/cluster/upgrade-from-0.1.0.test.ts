@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GENERATE_ANNOTATION } from '../../lib/constructs/secret';
 import { HELM_MAJORS } from '../../lib/tooling/helm';
 import { profiles } from './profiles';
 import {
@@ -60,6 +61,9 @@ for (const chart of chartDirs()) {
         const after = releaseManifest(major, RELEASE, ns);
         expect(after.map(key)).toEqual(expect.arrayContaining(before));
         const carried = withoutCarriedOver(after);
+        // Every generated Secret that 0.1.0 already had carries its 0.1.0 values over.
+        const generatedBefore = after.filter((o) => o.kind === 'Secret' && before.includes(key(o)) && GENERATE_ANNOTATION in ((o.metadata as { annotations?: object }).annotations ?? {}));
+        expect([...carried.values.keys()].sort()).toEqual(generatedBefore.map(key).sort());
         const live = assertLiveMatchesManifest(kube, ns, carried.manifest);
         for (const [secret, values] of carried.values) {
           const data = (live.get(secret) as { data?: Record<string, string> }).data ?? {};
