@@ -71,7 +71,7 @@ function concurrentPods(initial: Pod[], events: { type: string; object: Pod }[],
 /** What differs between the two vendor charts' migrations. */
 interface Migration {
   readonly from: VendorChart;
-  /** The stand-in's directory under test/fixtures/vendor-charts, and its chart version in the history. */
+  /** The stand-in's directory under test/fixtures/vendor-charts, and its `<name>-<version>` in the release history. */
   readonly vendorDir: string;
   readonly vendorChart: string;
   readonly ours: string;
@@ -121,6 +121,7 @@ async function migrate(helm: Majors, m: Migration, hooks: { beforeInstall?: (ns:
   install(helm.install, path.join(REPO, 'test', 'fixtures', 'vendor-charts', m.vendorDir), RELEASE, ns, [m.set]);
   hooks.afterInstall?.(ns);
   const secretsBefore = Object.fromEntries(m.secrets.map((n) => [n, getJson<{ data?: Record<string, string> }>(kube, ['secret', n, '-n', ns]).data]));
+  for (const name of m.secrets) expect(Object.keys(secretsBefore[name] ?? {}), `${name} holds data to keep`).not.toHaveLength(0);
   expect(getJson<{ spec: { selector: unknown } }>(kube, ['deployment', m.product, '-n', ns]).spec.selector).toEqual({ matchLabels: { app: m.product } });
 
   // The documented steps.
