@@ -9,8 +9,8 @@
  * environment in CI, without a code change. The file is read as Helm reads values files, so the same
  * values file gives the same objects from both outputs.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readInputFile } from '../lib/core/input';
 import { replaceDirectory, runMain } from '../lib/core/output';
 import { synthChartFiles } from '../lib/core/synth';
 import { readValuesYaml } from '../lib/tooling/yaml2json';
@@ -20,13 +20,7 @@ import { stackCharts, StackOverrides } from './stack';
 function readOverrides(): StackOverrides {
   const file = process.env.STACK_VALUES;
   if (!file) return {};
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw Object.assign(new Error(`STACK_VALUES=${file}: ${(e as Error).message}`), { name: 'ValuesError' });
-  }
-  return readValuesYaml(text, file) as StackOverrides;
+  return readValuesYaml(readInputFile(file, { what: `STACK_VALUES=${file}` }), file) as StackOverrides;
 }
 
 runMain(() => {

@@ -33,13 +33,13 @@ export function replaceDirectory(target: string, files: Iterable<readonly [strin
   }
 }
 
-/** Run a command-line entry point: user mistakes (ValuesError, ChartError) print their message and exit 1, without a stack trace. */
+/** Run a command-line entry point: user mistakes (ValuesError, ChartError, InputError) print their message and exit 1, without a stack trace. */
 export function runMain(main: () => void | Promise<void>): void {
   Promise.resolve()
     .then(main)
     .catch((e: unknown) => {
       const err = e as Error;
-      if (err && (err.name === 'ValuesError' || err.name === 'ChartError')) {
+      if (err && (err.name === 'ValuesError' || err.name === 'ChartError' || err.name === 'InputError')) {
         process.stderr.write(`error: ${err.message}\n`);
       } else {
         process.stderr.write(`error: ${err?.stack ?? String(e)}\n`);
