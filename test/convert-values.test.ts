@@ -225,7 +225,7 @@ describe('converting set features', () => {
     // The credentials go to the Secrets the values name, with the keys our pods read.
     expect(c.secrets).toHaveLength(4);
     expect(c.secrets).toEqual(expect.arrayContaining([
-      { name: 'mdcore-cred', entries: [{ key: 'user', value: 'admin', from: 'mdcore_password', secret: false }, { key: 'password', value: 'Admin-PW-1', from: 'mdcore_password', secret: true }] },
+      { name: 'mdcore-cred', entries: [{ key: 'user', value: 'admin', from: 'mdcore_user', secret: false }, { key: 'password', value: 'Admin-PW-1', from: 'mdcore_password', secret: true }] },
       { name: 'mdcore-license-key', entries: [{ key: 'value', value: 'LICENSE-1', from: 'mdcore_license_key', secret: true }] },
       { name: 'mdcore-olms', entries: [{ key: 'olmsToken', value: 'OLMS-TOKEN-1', from: 'env.OLMS_TOKEN', secret: true }] },
       { name: 'mdcore-proxy', entries: [{ key: 'proxyPassword', value: 'PROXY-PW-1', from: 'env.PROXY_PWD', secret: true }] },

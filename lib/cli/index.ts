@@ -194,7 +194,8 @@ function readVendorValues(file: string): unknown {
 function convert(args: Args, io: Io): void {
   checkOutputs(args);
   const conversion = convertVendorValues(args.from, readVendorValues(args.file), { namespace: args.namespace, inPlace: args.inPlace, secretsFile: args.secretsOut });
-  const values = `# ${conversion.target} values converted from ${path.basename(args.file)} (${args.from}) by chart-as-code convert-values.\n${YAML.stringify(conversion.values)}`;
+  // YAML 1.1 as Helm reads values: a string such as "yes" or "0x1F" is quoted, so it stays a string.
+  const values = `# ${conversion.target} values converted from ${path.basename(args.file)} (${args.from}) by chart-as-code convert-values.\n${YAML.stringify(conversion.values, { version: '1.1' })}`;
   const inPlace = args.inPlace ? { valuesFile: args.out ?? 'values.yaml' } : undefined;
   const writeSecrets = args.secretsOut !== undefined && conversion.secrets.length > 0;
   writeAll([

@@ -275,7 +275,7 @@ const whenOn =
  * In place, the vendor chart's own Secret already holds it. `extraData` are plain keys the same Secret
  * needs (the user name next to a password).
  */
-function secretValue(opts: { secret: string; key: string; existingSecret: string; extraData?: (ctx: Context) => Record<string, string>; what: string; vendorSecretExists: boolean }): Rule {
+function secretValue(opts: { secret: string; key: string; existingSecret: string; extraData?: (ctx: Context) => SecretEntry[]; what: string; vendorSecretExists: boolean }): Rule {
   return (k) => {
     if (k.value === '' || k.value === null) {
       k.notNeeded('empty: not set');
@@ -285,8 +285,7 @@ function secretValue(opts: { secret: string; key: string; existingSecret: string
     k.ctx.set(opts.existingSecret, opts.secret);
     const act = (note: string) => k.action(`plain-text ${opts.what}: ${note}; our values name the Secret (${opts.existingSecret}). Delete it from the vendor values file.`, { to: [opts.existingSecret], secret: true });
     if (opts.vendorSecretExists && k.ctx.opts.inPlace) return act(`replacing the vendor release in place, its Secret ${opts.secret} key "${opts.key}" already holds it (not written again)`);
-    const plain = Object.entries(opts.extraData?.(k.ctx) ?? {}).map(([key, value]): SecretEntry => ({ key, value, from: k.path, secret: false }));
-    k.ctx.addSecret(opts.secret, [...plain, { key: opts.key, value: String(k.value), from: k.path, secret: true }]);
+    k.ctx.addSecret(opts.secret, [...(opts.extraData?.(k.ctx) ?? []), { key: opts.key, value: String(k.value), from: k.path, secret: true }]);
     act(destination(k.ctx, opts.secret, opts.key));
   };
 }
@@ -334,16 +333,19 @@ function envList(defaults: Map[], why: string, literal: (k: Key, name: string) =
   return (k) => {
     if (!Array.isArray(k.value)) throw new VendorValueError(k.path, 'expected a list');
     const extra: Map[] = [];
+    const literals: string[] = [];
     for (const item of k.value as Json[]) {
       if (!isMap(item)) throw new VendorValueError(k.path, 'expected a list of objects');
       const name = String(item.name);
       const handler = special[name];
       if (handler) handler(makeKey(`${k.path}[${name}]`, item, k.ctx, false));
       else if (defaults.some((d) => equal(d, item))) continue;
-      else if (item.valueFrom === undefined) literal(makeKey(`${k.path}[${name}]`, item.value ?? '', k.ctx, secretLooking(name)), name);
-      else extra.push(item);
+      else if (item.valueFrom === undefined) {
+        literal(makeKey(`${k.path}[${name}]`, item.value ?? '', k.ctx, secretLooking(name)), name);
+        literals.push(`${k.path}[${name}]`);
+      } else extra.push(item);
     }
-    if (extra.length === 0) return k.notNeeded(why);
+    if (extra.length === 0) return k.notNeeded(literals.length > 0 ? `${why}; its items with a value are listed on their own (${literals.join(', ')})` : why);
     k.ctx.addEnv(extra);
     k.mapped(['extraEnv'], k.value, `items beyond the vendor's defaults: ${extra.map((i) => String(i.name)).join(', ')}`);
   };
@@ -386,7 +388,7 @@ function credentialRules(prefix: string, userKey: string, passwordKey: string, a
       secret: `${prefix}-cred`,
       key: 'password',
       existingSecret: 'credentials.existingSecret',
-      extraData: (ctx) => ({ user: String(ctx.get(userKey) ?? 'admin') }),
+      extraData: (ctx) => [{ key: 'user', value: String(ctx.get(userKey) ?? 'admin'), from: userKey, secret: false }],
       what: 'admin password',
       vendorSecretExists: true,
     }),
@@ -398,7 +400,7 @@ function credentialRules(prefix: string, userKey: string, passwordKey: string, a
       secret: `${prefix}-postgres-cred`,
       key: 'password',
       existingSecret: 'database.existingSecret',
-      extraData: (ctx) => ({ user: String(ctx.get('db_user') ?? 'postgres') }),
+      extraData: (ctx) => [{ key: 'user', value: String(ctx.get('db_user') ?? 'postgres'), from: 'db_user', secret: false }],
       what: 'database password',
       vendorSecretExists: true,
     }),
@@ -1044,7 +1046,8 @@ export function stepText(step: Step): string {
 export function secretsManifest(c: Conversion): string {
   const namespace = isNamespace(c.namespace) ? { namespace: c.namespace } : {};
   return c.secrets
-    .map((sec) => YAML.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: sec.name, ...namespace }, type: 'Opaque', stringData: Object.fromEntries(sec.entries.map((e) => [e.key, e.value])) }))
+    // YAML 1.1 as kubectl reads it: "yes", "on" or "0x1F" stay strings (quoted).
+    .map((sec) => YAML.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: sec.name, ...namespace }, type: 'Opaque', stringData: Object.fromEntries(sec.entries.map((e) => [e.key, e.value])) }, { version: '1.1' }))
     .join('---\n');
 }
 
