@@ -85,14 +85,19 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
   return { ...flags, from: flags.from as VendorChart, file: positional[0]!, inPlace };
 }
 
-/** The (device, inode) of an existing path, following symlinks. */
-function identity(file: string): string | undefined {
+/** stat (lstat with `link`) of an output path; undefined when it does not exist, OutputError when it cannot be looked at. */
+function statOutput(flag: string, file: string, link = false): fs.Stats | undefined {
   try {
-    const st = fs.statSync(file);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
+    return (link ? fs.lstatSync : fs.statSync)(file, { throwIfNoEntry: false });
+  } catch (e) {
+    throw new OutputError(`${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+/** The (device, inode) of an existing path, following symlinks. */
+function identity(flag: string, file: string): string | undefined {
+  const st = statOutput(flag, file);
+  return st && `${st.dev}:${st.ino}`;
 }
 
 /**
@@ -104,10 +109,11 @@ function checkOutputs(args: Args): void {
   const seen = [{ flag: 'the input', file: args.file }];
   for (const o of outputs) {
     const dir = path.dirname(path.resolve(o.file));
-    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`${o.flag} ${o.file}: no such directory ${dir}`);
-    if (fs.statSync(o.file, { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`${o.flag} ${o.file}: is a directory`);
-    if (o.flag === '--secrets-out' && fs.lstatSync(o.file, { throwIfNoEntry: false })) throw new OutputError(`${o.flag} ${o.file}: exists; a secrets file is never overwritten (remove it first)`);
-    const same = seen.find((s) => path.resolve(s.file) === path.resolve(o.file) || (identity(s.file) !== undefined && identity(s.file) === identity(o.file)));
+    if (!statOutput(o.flag, dir)?.isDirectory()) throw new OutputError(`${o.flag} ${o.file}: no such directory ${dir}`);
+    if (statOutput(o.flag, o.file)?.isDirectory()) throw new OutputError(`${o.flag} ${o.file}: is a directory`);
+    if (o.flag === '--secrets-out' && statOutput(o.flag, o.file, true)) throw new OutputError(`${o.flag} ${o.file}: exists; a secrets file is never overwritten (remove it first)`);
+    const id = identity(o.flag, o.file);
+    const same = seen.find((s) => path.resolve(s.file) === path.resolve(o.file) || (id !== undefined && identity(s.flag, s.file) === id));
     if (same) throw new OutputError(`${o.flag} ${o.file}: the same file as ${same.flag === 'the input' ? 'the input' : `${same.flag} ${same.file}`}`);
     seen.push(o);
   }
@@ -181,7 +187,8 @@ function packageVersion(): string {
 /** The vendor values file as JSON: YAML 1.1 as Helm reads it, aliases bounded. */
 function readVendorValues(file: string): unknown {
   const doc = YAML.parseDocument(readInputFile(file, { what: file }), { version: '1.1' });
-  if (doc.errors.length > 0) throw new InputError(`${file}: not valid YAML: ${doc.errors[0]!.message}`);
+  // The first line only: the rest quotes the file, which may hold a credential.
+  if (doc.errors.length > 0) throw new InputError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   try {
     return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
   } catch (e) {

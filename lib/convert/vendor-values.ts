@@ -156,6 +156,8 @@ class Context {
 interface Key {
   readonly path: string;
   readonly value: Json;
+  /** The value for messages: masked when the key holds a secret. */
+  readonly shown: string;
   readonly ctx: Context;
   /** Reports the key as mapped; with one target (a string) also sets it to `value`, with a list the rule has set them. */
   mapped(to: string | string[], value?: Json, note?: string): void;
@@ -176,7 +178,7 @@ function masked(value: Json): Json {
 }
 
 function shown(value: Json, secret: boolean): string {
-  if (secret && (typeof value === 'string' || typeof value === 'number') && value !== '') return String(maskOne(value));
+  if (secret && value !== '' && value !== null) return typeof value === 'object' ? '(secret)' : String(maskOne(value));
   // A URL may carry a password (a proxy URL): show the user only.
   const text = redactText(JSON.stringify(masked(value)) ?? 'null');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -188,6 +190,7 @@ function makeKey(path: string, value: Json, ctx: Context, secretRule: boolean): 
   return {
     path,
     value,
+    shown: shown(value, secretRule),
     ctx,
     mapped(to, v = value, note = '') {
       if (typeof to === 'string') ctx.set(to, v);
@@ -208,20 +211,20 @@ function makeKey(path: string, value: Json, ctx: Context, secretRule: boolean): 
 
 function int(k: Key): number {
   const n = typeof k.value === 'string' && /^-?[0-9]+$/.test(k.value.trim()) ? Number(k.value) : k.value;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new VendorValueError(k.path, `expected an integer, got ${JSON.stringify(k.value)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new VendorValueError(k.path, `expected an integer, got ${k.shown}`);
   return n;
 }
 
 function bool(k: Key): boolean {
   if (typeof k.value === 'boolean') return k.value;
   if (k.value === 'true' || k.value === 'false') return k.value === 'true';
-  throw new VendorValueError(k.path, `expected true or false, got ${JSON.stringify(k.value)}`);
+  throw new VendorValueError(k.path, `expected true or false, got ${k.shown}`);
 }
 
 function str(k: Key): string {
   if (typeof k.value === 'string') return k.value;
   if (typeof k.value === 'number' || typeof k.value === 'boolean') return String(k.value);
-  throw new VendorValueError(k.path, `expected a string, got ${JSON.stringify(k.value)}`);
+  throw new VendorValueError(k.path, `expected a string, got ${k.shown}`);
 }
 
 /** "repo/name:tag" into repository and tag. */
@@ -822,7 +825,9 @@ function coreRules(): Record<string, Rule> {
       k.ctx.set('configImport.enabled', true);
       k.ctx.set('configImport.directory', path.slice(0, slash) || '/');
       k.ctx.set('configImport.source.key', path.slice(slash + 1));
-      k.action('ours mounts the export from a ConfigMap or Secret: create one holding the file and set configImport.source.name (and source.kind Secret for a Secret)', {
+      // The ConfigMap the command below creates: our schema needs a source while the import is on.
+      k.ctx.set('configImport.source.name', 'mdcore-config-import');
+      k.action('ours mounts the export from a ConfigMap or Secret: create the ConfigMap mdcore-config-import holding the file (or name yours in configImport.source.name, with source.kind Secret for a Secret)', {
         to: ['configImport.enabled', 'configImport.directory', 'configImport.source.key', 'configImport.source.name'],
         command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'configmap', 'mdcore-config-import', `--from-file=${path.slice(slash + 1)}=<the exported .zip>`]),
       });
@@ -929,7 +934,7 @@ function parseJson(k: Key): Json {
   try {
     return JSON.parse(str(k));
   } catch {
-    throw new VendorValueError(k.path, `not valid JSON: ${JSON.stringify(k.value)}`);
+    throw new VendorValueError(k.path, `not valid JSON: ${k.shown}`);
   }
 }
 
