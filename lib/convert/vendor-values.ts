@@ -38,7 +38,7 @@ export interface KeyReport {
 export interface SecretEntry {
   readonly key: string;
   readonly value: string;
-  /** The vendor key it came from. */
+  /** The vendor key it came from (for a literal in a container copied as it is, its path in our values). */
   readonly from: string;
   /** A credential (put into a file, never on a command line), or a plain setting such as the user name. */
   readonly secret: boolean;
@@ -104,11 +104,12 @@ export function isNamespace(ns: string): boolean {
 }
 
 /**
- * Names (env vars, keys of a map) whose literal values look like credentials. Names of Secrets
- * (certSecret, existingSecret, apiKeySecretKey) and a secretKeyRef's `key` and `name` are references, not secrets.
+ * Names (env vars, keys of a map) whose literal values look like credentials. Names of Secrets and keys in
+ * them (certSecret, existingSecret, apiKeySecretKey, secretName, a volume's `secret`, a secretKeyRef's `key`
+ * and `name`) are references, not secrets.
  */
-export function secretLooking(name: string): boolean {
-  if (/^[a-z][A-Za-z]*Secret(Name|Key|s)?$|^(key|name)$/.test(name)) return false;
+function secretLooking(name: string): boolean {
+  if (/^(key|name|secret)$|Name$|^[a-z][A-Za-z]*Secret(Key|s)?$/.test(name)) return false;
   return /PASS|PWD|TOKEN|SECRET|KEY|CREDENTIAL|PRIVATE|AUTH/i.test(name);
 }
 
@@ -293,6 +294,24 @@ function secretValue(opts: { secret: string; key: string; existingSecret: string
   };
 }
 
+/** The Secret of the env credentials that are not settings of ours (read back by extraEnv and copied containers). */
+const extraEnvSecret = (prefix: string) => `${prefix}-extra-env`;
+
+/**
+ * `v` with the literal value of every secret-looking env item (`{name: DB_PASSWORD, value}` in a container
+ * copied from the vendor values) moved into `secret` and read back with a secretKeyRef.
+ */
+function sealEnvLiterals(ctx: Context, secret: string, v: Json, at: string): Json {
+  if (Array.isArray(v)) {
+    return v.map((item, i) => {
+      if (!(isMap(item) && typeof item.name === 'string' && secretLooking(item.name) && item.value !== undefined && item.valueFrom === undefined)) return sealEnvLiterals(ctx, secret, item, `${at}[${i}]`);
+      ctx.addSecret(secret, [{ key: item.name, value: String(item.value), from: `${at}[${i}]`, secret: true }]);
+      return { name: item.name, valueFrom: { secretKeyRef: { name: secret, key: item.name } } };
+    });
+  }
+  return isMap(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sealEnvLiterals(ctx, secret, x, at ? `${at}.${k}` : k)])) : v;
+}
+
 /** Where a credential goes, for the report: the secrets file, or the command of "Secrets to create". */
 function destination(ctx: Context, secret: string, key: string): string {
   return `${ctx.opts.secretsFile ? 'written to' : 'goes to'} Secret ${secret} key "${key}" (${ctx.opts.secretsFile ?? 'see "Secrets to create"'})`;
@@ -321,7 +340,7 @@ function literalEnv(prefix: string, rules: Record<string, Rule>, credentials: Re
       k.ctx.addEnv([{ name, value: str(k) }]);
       return k.mapped(['extraEnv']);
     }
-    const secret = `${prefix}-extra-env`;
+    const secret = extraEnvSecret(prefix);
     k.ctx.addSecret(secret, [{ key: name, value: str(k), from: k.path, secret: true }]);
     k.ctx.addEnv([{ name, valueFrom: { secretKeyRef: { name: secret, key: name } } }]);
     k.action(`a secret-looking env var: ${destination(k.ctx, secret, name)}; extraEnv reads it from there`, { to: ['extraEnv'], secret: true });
@@ -990,13 +1009,15 @@ export function convertVendorValues(chart: VendorChart, vendor: unknown, options
     ctx.set('compatibility.vendorSelectors', true);
     ctx.set('compatibility.vendorDatabaseLayout', true);
   }
+  // Env items copied as they are (extra init containers) may still hold a literal credential.
+  const values = sealEnvLiterals(ctx, extraEnvSecret(chart === 'vendor-icap' ? 'mdicapsrv' : 'mdcore'), ctx.values, '') as Map;
 
   const target = chart === 'vendor-icap' ? 'md-icapsrv' : 'md-core';
   // Our schema has the last word: a converted value it refuses is reported with the vendor key behind it.
   const schema: ZodType = chart === 'vendor-icap' ? mdIcapsrvValues : mdCoreValues;
-  parseValues(target, schema, ctx.values);
+  parseValues(target, schema, values);
   const secrets = [...ctx.secrets].map(([name, entries]) => ({ name, entries }));
-  return { chart, target, values: ctx.values, report: ctx.report, secrets, namespace: opts.namespace, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}) };
+  return { chart, target, values, report: ctx.report, secrets, namespace: opts.namespace, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}) };
 }
 
 /** One command of the in-place replacement: the tool and its arguments. */

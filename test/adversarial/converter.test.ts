@@ -60,6 +60,7 @@ const SECRETS = {
   envToken: 'env-token-9Z',
   envPassword: 'env-pw-yes',
   listPassword: 'list-pw-Q',
+  initPassword: 'init-container-pw',
 } as const;
 
 function mdcoreWithSecrets(): Record<string, any> {
@@ -107,6 +108,8 @@ function icapWithSecrets(): Record<string, any> {
       md_icapsrv: {
         ...icap,
         import_configuration: { ...icap.import_configuration, enabled: true, importConfigMap: 'export', importConfigFilePass: SECRETS.importPassword },
+        // A container copied as it is, with a literal credential in its env.
+        initContainers: [...icap.initContainers, { name: 'migrate', image: 'busybox:1.36', env: [{ name: 'DB_PASSWORD', value: SECRETS.initPassword }] }],
         // The tester's case: a literal in the container's env list, e.g. the admin password.
         env: [...icap.env.filter((e: { name: string }) => e.name !== 'MD_PWD'), { name: 'MD_PWD', value: SECRETS.admin }, { name: 'EXTRA_SECRET', value: SECRETS.listPassword }],
       },
@@ -122,7 +125,7 @@ const CASES: { chart: VendorChart; values: () => Record<string, any>; ours: Char
     chart: 'vendor-icap',
     values: icapWithSecrets,
     ours: mdIcapsrvChart,
-    secrets: ['admin', 'apiKey', 'license', 'dbPassword', 'olmsToken', 'proxy', 'importPassword', 'envPassword', 'listPassword'],
+    secrets: ['admin', 'apiKey', 'license', 'dbPassword', 'olmsToken', 'proxy', 'importPassword', 'envPassword', 'listPassword', 'initPassword'],
     stored: { proxy: encodeURIComponent(SECRETS.proxy) },
   },
 ];
