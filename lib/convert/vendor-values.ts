@@ -1,8 +1,9 @@
 /**
  * Values of OPSWAT's own `icap` and `mdcore` charts converted to this project's md-icapsrv and md-core
  * values, with a report of every vendor key that is set: mapped (to which of our keys), not needed (why),
- * or needing action (what to do, e.g. the kubectl command that puts a plain-text password into a Secret;
- * our values then name that Secret as existingSecret and never carry the password).
+ * or needing action (what to do). Credentials (plain-text passwords, keys, tokens, secret-looking env
+ * literals) go into `Conversion.secrets`, the Secrets our values name as existingSecret: never into our
+ * values or the report, which shows them masked.
  *
  * Every key the vendor charts define has a rule below; a key without one is refused with its path
  * (UnknownVendorKeysError), so nothing a user set is silently dropped.
@@ -317,12 +318,19 @@ function destination(ctx: Context, secret: string, key: string): string {
   return `${ctx.opts.secretsFile ? 'written to' : 'goes to'} Secret ${secret} key "${key}" (${ctx.opts.secretsFile ?? 'see "Secrets to create"'})`;
 }
 
-/** The database container's env vars of its credentials, by the vendor key holding each. */
-const DATABASE_ENV = { POSTGRES_USER: 'db_user', POSTGRES_PASSWORD: 'db_password' };
-
-/** The env vars our chart sets from the product's credentials, by the vendor key holding each credential. */
-function credentialEnv(userKey: string, passwordKey: string, apiKeyKey: string, licenseKey: string): Record<string, string> {
-  return { MD_USER: userKey, MD_PWD: passwordKey, APIKEY: apiKeyKey, LICENSE_KEY: licenseKey, DB_USER: 'db_user', DB_PWD: 'db_password' };
+/**
+ * The credential rules of a product whose vendor keys are `<prefix>_user`, `<prefix>_password`, ..., and the
+ * converters of literal env values of its container (MD_PWD, APIKEY, ... are those credentials) and of its
+ * database container (POSTGRES_USER and POSTGRES_PASSWORD are the database's).
+ */
+function credentialsOf(prefix: string) {
+  const [user, password, apiKey, license] = ['user', 'password', 'api_key', 'license_key'].map((k) => `${prefix}_${k}`) as [string, string, string, string];
+  const credentials = credentialRules(prefix, user, password, apiKey, license);
+  return {
+    credentials,
+    literal: literalEnv(prefix, credentials, { MD_USER: user, MD_PWD: password, APIKEY: apiKey, LICENSE_KEY: license, DB_USER: 'db_user', DB_PWD: 'db_password' }),
+    databaseLiteral: literalEnv(prefix, credentials, { POSTGRES_USER: 'db_user', POSTGRES_PASSWORD: 'db_password' }),
+  };
 }
 
 /**
@@ -560,10 +568,7 @@ function icapEnvList(): Map[] {
 }
 
 function icapRules(): Record<string, Rule> {
-  const keys = ['mdicapsrv_user', 'mdicapsrv_password', 'mdicapsrv_api_key', 'mdicapsrv_license_key'] as const;
-  const credentials = credentialRules('mdicapsrv', ...keys);
-  const literal = literalEnv('mdicapsrv', credentials, credentialEnv(...keys));
-  const databaseLiteral = literalEnv('mdicapsrv', credentials, DATABASE_ENV);
+  const { credentials, literal, databaseLiteral } = credentialsOf('mdicapsrv');
   const tls = (ep: string): Record<string, Rule> => ({
     [`${ICAP}.tls.${ep}.enabled`]: toBool(`tls.${ep}.enabled`),
     [`${ICAP}.tls.${ep}.certSecret`]: toStr(`tls.${ep}.certSecret`),
@@ -743,10 +748,7 @@ function coreEnvList(): Map[] {
 }
 
 function coreRules(): Record<string, Rule> {
-  const keys = ['mdcore_user', 'mdcore_password', 'mdcore_api_key', 'mdcore_license_key'] as const;
-  const credentials = credentialRules('mdcore', ...keys);
-  const literal = literalEnv('mdcore', credentials, credentialEnv(...keys));
-  const databaseLiteral = literalEnv('mdcore', credentials, DATABASE_ENV);
+  const { credentials, literal, databaseLiteral } = credentialsOf('mdcore');
   const mdhub = (k: Key) => (k.ctx.get('ENABLED_MODULES') ? k.action('the MDHub module is not deployed by this chart; run it separately') : k.notNeeded('the MDHub module is off (ENABLED_MODULES empty); this chart does not deploy it'));
   const env = (name: string) => `env.${name}`;
   const proxyOn = (rule: Rule) => whenOn(env('PROXY'), 'the proxy', rule);
