@@ -213,8 +213,9 @@ function convert(args: Args, io: Io): void {
   if (!args.out) io.stdout(values);
   const count = (s: string) => conversion.report.filter((r) => r.status === s).length;
   const keys = conversion.secrets.reduce((n, s) => n + s.entries.filter((e) => e.secret).length, 0);
+  const credentials = `${keys} credential${keys === 1 ? '' : 's'}`;
   const secrets =
-    keys === 0 ? (args.secretsOut ? `; no credentials, ${args.secretsOut} not written` : '') : writeSecrets ? `; ${keys} credentials written to ${args.secretsOut}` : `; ${keys} credentials not written: give --secrets-out, or create the Secrets as the report says`;
+    keys === 0 ? (args.secretsOut ? `; no credentials, ${args.secretsOut} not written` : '') : writeSecrets ? `; ${credentials} written to ${args.secretsOut}` : `; ${credentials} not written: give --secrets-out, or create the Secrets as the report says`;
   io.stderr(`${args.file}: ${conversion.report.length} keys set: ${count('mapped')} mapped, ${count('not needed')} not needed, ${count('action')} need action${args.report ? ` (see ${args.report})` : ''}${secrets}\n`);
 }
 

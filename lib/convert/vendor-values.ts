@@ -1072,6 +1072,7 @@ export function stepText(step: Step): string {
 
 /** The Secrets as one YAML stream of v1 Secrets (stringData), for `kubectl apply -f`: holds the credentials in clear. */
 export function secretsManifest(c: Conversion): string {
+  // Without --namespace (the placeholder), kubectl's current namespace, as for the report's commands.
   const namespace = isNamespace(c.namespace) ? { namespace: c.namespace } : {};
   return c.secrets
     // YAML 1.1 as kubectl reads it: "yes", "on" or "0x1F" stay strings (quoted).

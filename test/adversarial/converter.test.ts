@@ -191,6 +191,17 @@ describe('vendor credentials go into a 0600 Secrets file and nowhere else', () =
     expect(report).toContain('- Secret `mdcore-extra-env` key `SERVICE_TOKEN` ← `env.SERVICE_TOKEN` (secret, 12 characters)');
   });
 
+  it('--secrets-out without credentials writes no file; in place, credentials the vendor Secrets hold are not written again', () => {
+    const dir = tmpDir();
+    const none = run(['convert-values', '--from', 'vendor-mdcore', path.join(FIXTURES, 'mdcore', 'values.yaml'), '--secrets-out', path.join(dir, 's.yaml')]);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain(`no credentials, ${path.join(dir, 's.yaml')} not written`);
+    expect(listing(dir)).toEqual([]);
+    const c = convertVendorValues('vendor-mdcore', mdcoreWithSecrets(), { inPlace: true, namespace: 'md' });
+    expect(c.secrets.map((s) => s.name).sort()).toEqual(['mdcore-cert-passphrase', 'mdcore-config-import', 'mdcore-extra-env', 'mdcore-olms', 'mdcore-proxy']);
+    expect(c.values).toMatchObject({ credentials: { existingSecret: 'mdcore-cred' }, apiKey: { existingSecret: 'mdcore-api-key' }, license: { existingSecret: 'mdcore-license-key' } });
+  });
+
   it('random credentials, shell metacharacters and YAML look-alikes included, never reach the values or report, and round-trip through the Secrets file', () => {
     const secret = fc.string({ unit: fc.constantFrom(...'aZ09 \'"`$;|&()<>\\\n#*?~!{}[]:,-yesnoON'.split('')), minLength: 1, maxLength: 24 }).filter((s) => s.trim().length >= 6);
     fc.assert(
@@ -339,6 +350,7 @@ describe('output paths', () => {
     fs.mkdirSync(path.join(dir, 'sub'));
     fs.writeFileSync(path.join(dir, 'old-secrets.yaml'), 'keep');
     fs.symlinkSync(input, path.join(dir, 'link-to-input.yaml'));
+    fs.symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
     const cases: [string[], string][] = [
       [['--out', path.join(dir, 'sub')], `--out ${path.join(dir, 'sub')}: is a directory`],
       [['--report', path.join(dir, 'nope', 'r.md')], `--report ${path.join(dir, 'nope', 'r.md')}: no such directory ${path.join(dir, 'nope')}`],
@@ -347,6 +359,8 @@ describe('output paths', () => {
       [['--out', input], `--out ${input}: the same file as the input`],
       [['--report', path.join(dir, 'link-to-input.yaml')], 'the same file as the input'],
       [['--secrets-out', path.join(dir, 'old-secrets.yaml')], 'exists; a secrets file is never overwritten'],
+      // A symlink planted where the secrets go (even dangling) would send them elsewhere.
+      [['--secrets-out', path.join(dir, 'dangling')], 'exists; a secrets file is never overwritten'],
       [['--out', path.join(dir, 'v.yaml'), '--out', path.join(dir, 'w.yaml')], '--out given twice'],
     ];
     for (const [flags, message] of cases) {
@@ -356,7 +370,8 @@ describe('output paths', () => {
       expect(r.stderr).toContain(message);
       expect(r.stdout).toBe('');
     }
-    expect(listing(dir)).toEqual(['link-to-input.yaml', 'old-secrets.yaml', 'sub', 'vendor.yaml']);
+    expect(listing(dir)).toEqual(['dangling', 'link-to-input.yaml', 'old-secrets.yaml', 'sub', 'vendor.yaml']);
+    expect(fs.existsSync(path.join(dir, 'nowhere'))).toBe(false);
     expect(fs.readFileSync(path.join(dir, 'old-secrets.yaml'), 'utf8')).toBe('keep');
   });
 
