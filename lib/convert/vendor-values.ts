@@ -105,12 +105,12 @@ export function isNamespace(ns: string): boolean {
 }
 
 /**
- * Names (env vars, keys of a map) whose literal values look like credentials. Names of Secrets and keys in
- * them (certSecret, existingSecret, apiKeySecretKey, secretName, a volume's `secret`, a secretKeyRef's `key`
- * and `name`) are references, not secrets.
+ * Names (env vars, keys of a map) whose literal values look like credentials. Names of Secrets, keys and
+ * paths in them (certSecret, existingSecret, apiKeySecretKey, secretName, certSecretSubPath, a volume's
+ * `secret`, a secretKeyRef's `key` and `name`) are references, not secrets.
  */
 function secretLooking(name: string): boolean {
-  if (/^(key|name|secret)$|Name$|^[a-z][A-Za-z]*Secret(Key|s)?$/.test(name)) return false;
+  if (/^(key|name|secret)$|Name$|Path$|^[a-z][A-Za-z]*Secret(Key|s)?$/.test(name)) return false;
   return /PASS|PWD|TOKEN|SECRET|KEY|CREDENTIAL|PRIVATE|AUTH/i.test(name);
 }
 
