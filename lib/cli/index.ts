@@ -226,7 +226,14 @@ interface Io {
 
 /** Runs the command line; returns the exit code. Errors are one line each, without a stack trace. */
 export function main(argv: string[], io: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }): number {
-  const oneLine = (s: string) => s.replace(/\s*\n\s*/g, '; ');
+  // Multi-line messages (a list of schema issues) joined into one line: "invalid values for md-core: a: ...; b: ...".
+  const oneLine = (s: string) =>
+    s
+      .split('\n')
+      .map((l) => l.trim().replace(/^- /, ''))
+      .filter(Boolean)
+      .join('; ')
+      .replace(/:; /g, ': ');
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv);

@@ -244,6 +244,15 @@ describe('vendor credentials go into a 0600 Secrets file and nowhere else', () =
     expect(r.stderr).not.toContain('hidden-Secret-3');
   });
 
+  it('a value our schema refuses is named in one line, with the issues joined', () => {
+    const dir = tmpDir();
+    const input = path.join(dir, 'vendor.yaml');
+    fs.writeFileSync(input, 'core_components:\n  md-core:\n    replicas: 500\n');
+    const r = run(['convert-values', '--from', 'vendor-mdcore', input]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`chart-as-code: ${input}: invalid values for md-core: replicaCount: Too big: expected number to be <=100\n`);
+  });
+
   it('a YAML syntax error does not quote the file (which may hold a credential)', () => {
     const dir = tmpDir();
     const input = path.join(dir, 'vendor.yaml');
