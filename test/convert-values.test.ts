@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { main } from '../lib/cli';
-import { convertVendorValues, UnknownVendorKeysError, VendorChart } from '../lib/convert/vendor-values';
+import { convertVendorValues, reportMarkdown, secretCommands, UnknownVendorKeysError, VendorChart } from '../lib/convert/vendor-values';
 import { ChartDefinition } from '../lib/core/chart';
 import { mdCoreChart } from '../lib/systems/md-core';
 import { mdIcapsrvChart } from '../lib/systems/md-icapsrv';
@@ -220,12 +220,17 @@ describe('converting set features', () => {
       olms: { enabled: true, hostUrl: 'olms.example.com', restPort: 8000, socketPort: 3000, existingSecret: 'mdcore-olms' },
       proxy: { enabled: true, host: 'proxy.internal', existingSecret: 'mdcore-proxy' },
     });
-    const text = JSON.stringify(c);
+    const text = JSON.stringify(c.values) + reportMarkdown(c, 'v.yaml');
     for (const secret of ['Admin-PW-1', 'LICENSE-1', 'OLMS-TOKEN-1', 'PROXY-PW-1']) expect(text).not.toContain(secret);
-    const command = (p: string) => c.report.find((r) => r.path === p)!.command;
-    expect(command('mdcore_password')).toBe("kubectl -n scan create secret generic mdcore-cred --from-literal=user=admin --from-literal=password='<admin password: the value of mdcore_password>'");
-    expect(command('env.OLMS_TOKEN')).toContain('create secret generic mdcore-olms --from-literal=olmsToken=');
-    expect(command('env.PROXY_PWD')).toContain('create secret generic mdcore-proxy --from-literal=proxyPassword=');
+    // The credentials go to the Secrets the values name, with the keys our pods read.
+    expect(c.secrets).toHaveLength(4);
+    expect(c.secrets).toEqual(expect.arrayContaining([
+      { name: 'mdcore-cred', entries: [{ key: 'user', value: 'admin', from: 'mdcore_user', secret: false }, { key: 'password', value: 'Admin-PW-1', from: 'mdcore_password', secret: true }] },
+      { name: 'mdcore-license-key', entries: [{ key: 'value', value: 'LICENSE-1', from: 'mdcore_license_key', secret: true }] },
+      { name: 'mdcore-olms', entries: [{ key: 'olmsToken', value: 'OLMS-TOKEN-1', from: 'env.OLMS_TOKEN', secret: true }] },
+      { name: 'mdcore-proxy', entries: [{ key: 'proxyPassword', value: 'PROXY-PW-1', from: 'env.PROXY_PWD', secret: true }] },
+    ]));
+    expect(secretCommands(c).find((x) => x.includes('mdcore-cred '))).toBe("kubectl -n scan create secret generic mdcore-cred --from-literal=user=admin '--from-file=password=<file holding mdcore_password>'");
     expect(c.report.find((r) => r.path === 'env.OLMS_TOKEN')!.status).toBe('action');
   });
 
@@ -233,7 +238,8 @@ describe('converting set features', () => {
     const values = { ...vendorDefaults(path.join(FIXTURES, 'icap')), proxy: { enabled: true, http_proxy: 'http://svc:S3cret@proxy.internal:3128', https_proxy: 'http://svc:S3cret@proxy.internal:3128', no_proxy: 'localhost,.svc' } };
     const c = convertVendorValues('vendor-icap', values);
     expect(c.values.proxy).toEqual({ enabled: true, host: 'proxy.internal', port: 3128, username: 'svc', existingSecret: 'mdicapsrv-proxy', noProxy: 'localhost,.svc' });
-    expect(JSON.stringify(c)).not.toContain('S3cret');
+    expect(JSON.stringify(c.values) + reportMarkdown(c, 'v.yaml')).not.toContain('S3cret');
+    expect(c.secrets).toContainEqual({ name: 'mdicapsrv-proxy', entries: [{ key: 'proxyPassword', value: 'S3cret', from: 'proxy.http_proxy', secret: true }] });
     expect(c.report.find((r) => r.path === 'proxy.https_proxy')!.note).toContain('the same proxy');
   });
 
@@ -292,7 +298,8 @@ describe('the command line', () => {
 
   it('explains its usage', () => {
     expect(run(['convert-values', '--from', 'vendor-x', 'f']).code).toBe(2);
-    expect(run(['convert-values', '--from', 'vendor-icap']).stderr).toContain('usage: chart-as-code convert-values');
+    expect(run(['convert-values', '--from', 'vendor-icap']).stderr).toBe('chart-as-code: give exactly one values file (see chart-as-code --help)\n');
+    expect(run(['convert-values', '--help']).stdout).toContain('usage: chart-as-code convert-values');
     expect(run(['convert-values', '--from', 'vendor-icap', '/nonexistent.yaml']).stderr).toContain('/nonexistent.yaml: no such file');
   });
 

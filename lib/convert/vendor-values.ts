@@ -1,14 +1,17 @@
 /**
  * Values of OPSWAT's own `icap` and `mdcore` charts converted to this project's md-icapsrv and md-core
  * values, with a report of every vendor key that is set: mapped (to which of our keys), not needed (why),
- * or needing action (what to do, e.g. the kubectl command that puts a plain-text password into a Secret;
- * our values then name that Secret as existingSecret and never carry the password).
+ * or needing action (what to do). Credentials (plain-text passwords, keys, tokens, secret-looking env
+ * literals) go into `Conversion.secrets`, the Secrets our values name as existingSecret: never into our
+ * values or the report, which shows them masked.
  *
  * Every key the vendor charts define has a rule below; a key without one is refused with its path
  * (UnknownVendorKeysError), so nothing a user set is silently dropped.
  */
+import YAML from 'yaml';
 import { ZodType } from 'zod';
 import { SETTINGS_KEYS } from '../constructs/opswat-features';
+import { redactText } from '../core/redact';
 import { parseValues } from '../core/schema';
 import { mdCoreValues } from '../systems/md-core/values';
 import { mdIcapsrvValues } from '../systems/md-icapsrv/values';
@@ -32,6 +35,22 @@ export interface KeyReport {
   readonly command?: string;
 }
 
+/** One key of a Secret the converter fills from the vendor values. */
+export interface SecretEntry {
+  readonly key: string;
+  readonly value: string;
+  /** The vendor key it came from (for a literal in a container copied as it is, its path in our values). */
+  readonly from: string;
+  /** A credential (put into a file, never on a command line), or a plain setting such as the user name. */
+  readonly secret: boolean;
+}
+
+/** A Secret our values name as existingSecret, with the keys the pods read from it. */
+export interface ConvertedSecret {
+  readonly name: string;
+  readonly entries: readonly SecretEntry[];
+}
+
 export interface ConvertOptions {
   /** Namespace for the commands in the report and for `<APP_NAMESPACE>` in host names. @default "<namespace>" */
   readonly namespace?: string;
@@ -41,6 +60,8 @@ export interface ConvertOptions {
    * as existingSecret wherever the vendor values carried a secret. @default false (a fresh install)
    */
   readonly inPlace?: boolean;
+  /** The file the Secrets are written to (named in the report); without it the report says how to create them. */
+  readonly secretsFile?: string;
 }
 
 export interface Conversion {
@@ -49,12 +70,18 @@ export interface Conversion {
   readonly target: 'md-icapsrv' | 'md-core';
   readonly values: Record<string, unknown>;
   readonly report: readonly KeyReport[];
+  /** The credentials of the vendor values, for the Secrets our values name (never in `values` or `report`). */
+  readonly secrets: readonly ConvertedSecret[];
+  /** The namespace of the report's commands (`<namespace>` when not given). */
+  readonly namespace: string;
+  /** ConvertOptions.secretsFile. */
+  readonly secretsFile?: string;
 }
 
 /** Vendor keys no rule knows, by path. */
 export class UnknownVendorKeysError extends Error {
   constructor(public readonly paths: string[]) {
-    super(`unknown keys for this vendor chart (nothing was written):\n${paths.map((p) => `  - ${p}`).join('\n')}`);
+    super(`unknown keys for this vendor chart (nothing was written): ${paths.join(', ')}`);
     this.name = 'UnknownVendorKeysError';
   }
 }
@@ -72,15 +99,47 @@ type Map = Record<string, Json>;
 const isMap = (v: Json): v is Map => v !== null && typeof v === 'object' && !Array.isArray(v);
 const equal = (a: Json, b: Json): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/** A Kubernetes namespace: a DNS-1123 label. */
+export function isNamespace(ns: string): boolean {
+  return ns.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns);
+}
+
+/**
+ * Names (env vars, keys of a map) whose literal values look like credentials. Names of Secrets, keys and
+ * paths in them (certSecret, existingSecret, apiKeySecretKey, secretName, certSecretSubPath, a volume's
+ * `secret`, a secretKeyRef's `key` and `name`) are references, not secrets.
+ */
+function secretLooking(name: string): boolean {
+  if (/^(key|name|secret)$|Name$|Path$|^[a-z][A-Za-z]*Secret(Key|s)?$/.test(name)) return false;
+  return /PASS|PWD|TOKEN|SECRET|KEY|CREDENTIAL|PRIVATE|AUTH/i.test(name);
+}
+
 /** What a rule sees and does. */
 class Context {
   readonly values: Map = {};
   readonly report: KeyReport[] = [];
+  readonly secrets = new globalThis.Map<string, SecretEntry[]>();
 
   constructor(
     readonly vendor: Map,
-    readonly opts: Required<ConvertOptions>,
+    readonly opts: { namespace: string; inPlace: boolean; secretsFile?: string },
   ) {}
+
+  /** Adds keys to the Secret `name`; two vendor keys giving one key different values are refused. */
+  addSecret(name: string, entries: SecretEntry[]): void {
+    const have = this.secrets.get(name) ?? [];
+    for (const e of entries) {
+      const same = have.find((h) => h.key === e.key);
+      if (same && same.value !== e.value) throw new VendorValueError(e.from, `${same.from} gives the Secret ${name} key "${e.key}" another value; keep one of them`);
+      if (!same) have.push(e);
+    }
+    this.secrets.set(name, have);
+  }
+
+  /** Appends items to our extraEnv (both the vendor's env map and its env lists add to it). */
+  addEnv(items: Map[]): void {
+    this.set('extraEnv', [...((this.values.extraEnv as Map[] | undefined) ?? []), ...items]);
+  }
 
   get(path: string): Json {
     let cur: Json = this.vendor;
@@ -99,6 +158,8 @@ class Context {
 interface Key {
   readonly path: string;
   readonly value: Json;
+  /** The value for messages: masked when the key holds a secret. */
+  readonly shown: string;
   readonly ctx: Context;
   /** Reports the key as mapped; with one target (a string) also sets it to `value`, with a list the rule has set them. */
   mapped(to: string | string[], value?: Json, note?: string): void;
@@ -108,10 +169,20 @@ interface Key {
 
 type Rule = (key: Key) => void;
 
+const maskOne = (value: Json): Json => (typeof value === 'string' || typeof value === 'number' ? `(secret, ${String(value).length} characters)` : value);
+
+/** `value` with the literals of secret-looking keys and env entries (`{name: X_PASSWORD, value: ...}`) masked. */
+function masked(value: Json): Json {
+  if (Array.isArray(value)) return value.map(masked);
+  if (!isMap(value)) return value;
+  const secretEntry = typeof value.name === 'string' && secretLooking(value.name);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, (secretEntry && k === 'value') || secretLooking(k) ? maskOne(masked(v)) : masked(v)]));
+}
+
 function shown(value: Json, secret: boolean): string {
-  if (secret && typeof value === 'string' && value !== '') return `(secret, ${value.length} characters)`;
+  if (secret && value !== '' && value !== null) return typeof value === 'object' ? '(secret)' : String(maskOne(value));
   // A URL may carry a password (a proxy URL): show the user only.
-  const text = JSON.stringify(value).replace(/(:\/\/[^:/@"]*):[^@"]*@/g, '$1:***@');
+  const text = redactText(JSON.stringify(masked(value)) ?? 'null');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -121,6 +192,7 @@ function makeKey(path: string, value: Json, ctx: Context, secretRule: boolean): 
   return {
     path,
     value,
+    shown: shown(value, secretRule),
     ctx,
     mapped(to, v = value, note = '') {
       if (typeof to === 'string') ctx.set(to, v);
@@ -141,20 +213,20 @@ function makeKey(path: string, value: Json, ctx: Context, secretRule: boolean): 
 
 function int(k: Key): number {
   const n = typeof k.value === 'string' && /^-?[0-9]+$/.test(k.value.trim()) ? Number(k.value) : k.value;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new VendorValueError(k.path, `expected an integer, got ${JSON.stringify(k.value)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new VendorValueError(k.path, `expected an integer, got ${k.shown}`);
   return n;
 }
 
 function bool(k: Key): boolean {
   if (typeof k.value === 'boolean') return k.value;
   if (k.value === 'true' || k.value === 'false') return k.value === 'true';
-  throw new VendorValueError(k.path, `expected true or false, got ${JSON.stringify(k.value)}`);
+  throw new VendorValueError(k.path, `expected true or false, got ${k.shown}`);
 }
 
 function str(k: Key): string {
   if (typeof k.value === 'string') return k.value;
   if (typeof k.value === 'number' || typeof k.value === 'boolean') return String(k.value);
-  throw new VendorValueError(k.path, `expected a string, got ${JSON.stringify(k.value)}`);
+  throw new VendorValueError(k.path, `expected a string, got ${k.shown}`);
 }
 
 /** "repo/name:tag" into repository and tag. */
@@ -203,10 +275,12 @@ const whenOn =
   };
 
 /**
- * A plain-text secret in the vendor values: our values name the Secret (existingSecret) and the report
- * gives the command that creates it. In place, the vendor chart's own Secret already holds it.
+ * A plain-text secret in the vendor values: it goes into the Secret our values name (existingSecret),
+ * written to the secrets file or created by the report's command, never into our values or the report.
+ * In place, the vendor chart's own Secret already holds it. `extraData` are plain keys the same Secret
+ * needs (the user name next to a password).
  */
-function secretValue(opts: { secret: string; key: string; existingSecret: string; extraLiterals?: (ctx: Context) => string[]; what: string; vendorSecretExists: boolean }): Rule {
+function secretValue(opts: { secret: string; key: string; existingSecret: string; extraData?: (ctx: Context) => SecretEntry[]; what: string; vendorSecretExists: boolean }): Rule {
   return (k) => {
     if (k.value === '' || k.value === null) {
       k.notNeeded('empty: not set');
@@ -214,30 +288,96 @@ function secretValue(opts: { secret: string; key: string; existingSecret: string
     }
     if (typeof k.value !== 'string' && typeof k.value !== 'number') throw new VendorValueError(k.path, 'expected a string');
     k.ctx.set(opts.existingSecret, opts.secret);
-    const literals = [...(opts.extraLiterals?.(k.ctx) ?? []), `--from-literal=${opts.key}='<${opts.what}: the value of ${k.path}>'`];
-    const inPlace = opts.vendorSecretExists ? ` Replacing the vendor release in place: its Secret ${opts.secret} already holds it (key "${opts.key}"); skip the command.` : '';
-    k.action(`plain-text ${opts.what}: put it into the Secret ${opts.secret} (key "${opts.key}"), then delete it from the values file; our values name the Secret (${opts.existingSecret}).${inPlace}`, {
-      to: [opts.existingSecret],
-      command: `kubectl -n ${k.ctx.opts.namespace} create secret generic ${opts.secret} ${literals.join(' ')}`,
-      secret: true,
-    });
+    const act = (note: string) => k.action(`plain-text ${opts.what}: ${note}; our values name the Secret (${opts.existingSecret}). Delete it from the vendor values file.`, { to: [opts.existingSecret], secret: true });
+    if (opts.vendorSecretExists && k.ctx.opts.inPlace) return act(`replacing the vendor release in place, its Secret ${opts.secret} key "${opts.key}" already holds it (not written again)`);
+    k.ctx.addSecret(opts.secret, [...(opts.extraData?.(k.ctx) ?? []), { key: opts.key, value: String(k.value), from: k.path, secret: true }]);
+    act(destination(k.ctx, opts.secret, opts.key));
   };
 }
 
-/** A list that is the vendor's default (e.g. the pod env its templates need) is not needed; extra items map to `target`. */
-function defaultListOr(defaults: Map[], target: string, why: string, itemName: (item: Map) => string, special: Record<string, Rule> = {}): Rule {
+/** The Secret of the env credentials that are not settings of ours (read back by extraEnv and copied containers). */
+const extraEnvSecret = (prefix: string) => `${prefix}-extra-env`;
+
+/**
+ * `v` with the literal value of every secret-looking env item (`{name: DB_PASSWORD, value}` in a container
+ * copied from the vendor values) moved into `secret` and read back with a secretKeyRef.
+ */
+function sealEnvLiterals(ctx: Context, secret: string, v: Json, at: string): Json {
+  if (Array.isArray(v)) {
+    return v.map((item, i) => {
+      if (!(isMap(item) && typeof item.name === 'string' && secretLooking(item.name) && item.value !== undefined && item.valueFrom === undefined)) return sealEnvLiterals(ctx, secret, item, `${at}[${i}]`);
+      ctx.addSecret(secret, [{ key: item.name, value: String(item.value), from: `${at}[${i}]`, secret: true }]);
+      return { name: item.name, valueFrom: { secretKeyRef: { name: secret, key: item.name } } };
+    });
+  }
+  return isMap(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sealEnvLiterals(ctx, secret, x, at ? `${at}.${k}` : k)])) : v;
+}
+
+/** Where a credential goes, for the report: the secrets file, or the command of "Secrets to create". */
+function destination(ctx: Context, secret: string, key: string): string {
+  return `${ctx.opts.secretsFile ? 'written to' : 'goes to'} Secret ${secret} key "${key}" (${ctx.opts.secretsFile ?? 'see "Secrets to create"'})`;
+}
+
+/**
+ * The credential rules of a product whose vendor keys are `<prefix>_user`, `<prefix>_password`, ..., and the
+ * converters of literal env values of its container (MD_PWD, APIKEY, ... are those credentials) and of its
+ * database container (POSTGRES_USER and POSTGRES_PASSWORD are the database's).
+ */
+function credentialsOf(prefix: string) {
+  const [user, password, apiKey, license] = ['user', 'password', 'api_key', 'license_key'].map((k) => `${prefix}_${k}`) as [string, string, string, string];
+  const credentials = credentialRules(prefix, user, password, apiKey, license);
+  return {
+    credentials,
+    literal: literalEnv(prefix, credentials, { MD_USER: user, MD_PWD: password, APIKEY: apiKey, LICENSE_KEY: license, DB_USER: 'db_user', DB_PWD: 'db_password' }),
+    databaseLiteral: literalEnv(prefix, credentials, { POSTGRES_USER: 'db_user', POSTGRES_PASSWORD: 'db_password' }),
+  };
+}
+
+/**
+ * An env var with a literal value (the vendor's env map, or an item of a container's env list): a
+ * credential the chart sets itself (MD_PWD, APIKEY, ...) is converted as that credential's vendor key; any
+ * other secret-looking one goes into the Secret `<prefix>-extra-env`, which extraEnv reads with a
+ * secretKeyRef; the rest stay literals in extraEnv.
+ */
+function literalEnv(prefix: string, rules: Record<string, Rule>, credentials: Record<string, string>): (k: Key, name: string) => void {
+  return (k, name) => {
+    if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) throw new VendorValueError(k.path, `not an environment variable name: ${JSON.stringify(name)}`);
+    const credential = credentials[name];
+    if (credential) return rules[credential]!(k);
+    if (!secretLooking(name)) {
+      k.ctx.addEnv([{ name, value: str(k) }]);
+      return k.mapped(['extraEnv']);
+    }
+    const secret = extraEnvSecret(prefix);
+    k.ctx.addSecret(secret, [{ key: name, value: str(k), from: k.path, secret: true }]);
+    k.ctx.addEnv([{ name, valueFrom: { secretKeyRef: { name: secret, key: name } } }]);
+    k.action(`a secret-looking env var: ${destination(k.ctx, secret, name)}; extraEnv reads it from there`, { to: ['extraEnv'], secret: true });
+  };
+}
+
+/**
+ * A container's env list: the vendor's default items (the env its templates need) are not needed; an item
+ * with a literal value goes through `literal` (reported as `<list>[<name>]`), other extra items to extraEnv.
+ */
+function envList(defaults: Map[], why: string, literal: (k: Key, name: string) => void, special: Record<string, Rule> = {}): Rule {
   return (k) => {
     if (!Array.isArray(k.value)) throw new VendorValueError(k.path, 'expected a list');
     const extra: Map[] = [];
-    for (const item of k.value as Map[]) {
+    const literals: string[] = [];
+    for (const item of k.value as Json[]) {
       if (!isMap(item)) throw new VendorValueError(k.path, 'expected a list of objects');
-      const name = itemName(item);
+      const name = String(item.name);
       const handler = special[name];
       if (handler) handler(makeKey(`${k.path}[${name}]`, item, k.ctx, false));
-      else if (!defaults.some((d) => equal(d, item))) extra.push(item);
+      else if (defaults.some((d) => equal(d, item))) continue;
+      else if (item.valueFrom === undefined) {
+        literal(makeKey(`${k.path}[${name}]`, item.value ?? '', k.ctx, secretLooking(name)), name);
+        literals.push(`${k.path}[${name}]`);
+      } else extra.push(item);
     }
-    if (extra.length === 0) k.notNeeded(why);
-    else k.mapped(target, extra, `items beyond the vendor's defaults: ${extra.map(itemName).join(', ')}`);
+    if (extra.length === 0) return k.notNeeded(literals.length > 0 ? `${why}; its items with a value are listed on their own (${literals.join(', ')})` : why);
+    k.ctx.addEnv(extra);
+    k.mapped(['extraEnv'], k.value, `items beyond the vendor's defaults: ${extra.map((i) => String(i.name)).join(', ')}`);
   };
 }
 
@@ -263,7 +403,7 @@ function licenseRule(secret: string): Rule {
   return (k) => {
     if (k.value === '' || k.value === null || (typeof k.value === 'string' && PLACEHOLDER.test(k.value))) {
       k.action(`no licence key set: the pods wait for the Secret ${secret} (key "value").`, {
-        command: `kubectl -n ${k.ctx.opts.namespace} create secret generic ${secret} --from-literal=value='<licence key>'`,
+        command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'secret', 'generic', secret, '--from-file=value=<file holding the licence key>']),
       });
       return;
     }
@@ -278,7 +418,7 @@ function credentialRules(prefix: string, userKey: string, passwordKey: string, a
       secret: `${prefix}-cred`,
       key: 'password',
       existingSecret: 'credentials.existingSecret',
-      extraLiterals: (ctx) => [`--from-literal=user=${String(ctx.get(userKey) ?? 'admin')}`],
+      extraData: (ctx) => [{ key: 'user', value: String(ctx.get(userKey) ?? 'admin'), from: userKey, secret: false }],
       what: 'admin password',
       vendorSecretExists: true,
     }),
@@ -290,7 +430,7 @@ function credentialRules(prefix: string, userKey: string, passwordKey: string, a
       secret: `${prefix}-postgres-cred`,
       key: 'password',
       existingSecret: 'database.existingSecret',
-      extraLiterals: (ctx) => [`--from-literal=user=${String(ctx.get('db_user') ?? 'postgres')}`],
+      extraData: (ctx) => [{ key: 'user', value: String(ctx.get('db_user') ?? 'postgres'), from: 'db_user', secret: false }],
       what: 'database password',
       vendorSecretExists: true,
     }),
@@ -428,6 +568,7 @@ function icapEnvList(): Map[] {
 }
 
 function icapRules(): Record<string, Rule> {
+  const { credentials, literal, databaseLiteral } = credentialsOf('mdicapsrv');
   const tls = (ep: string): Record<string, Rule> => ({
     [`${ICAP}.tls.${ep}.enabled`]: toBool(`tls.${ep}.enabled`),
     [`${ICAP}.tls.${ep}.certSecret`]: toStr(`tls.${ep}.certSecret`),
@@ -463,7 +604,7 @@ function icapRules(): Record<string, Rule> {
   const importOn = (rule: Rule) => whenOn(`${ICAP}.import_configuration.enabled`, 'configuration import', rule);
   return {
     ACCEPT_EULA: toBool('acceptEula'),
-    ...credentialRules('mdicapsrv', 'mdicapsrv_user', 'mdicapsrv_password', 'mdicapsrv_api_key', 'mdicapsrv_license_key'),
+    ...credentials,
     db_name: toStr('database.name'),
     mdicapsrv_private_user: (k) =>
       k.action('the private database user goes into the ignition JSON: create a Secret with key IGNITION_JSON holding the ignition entries your ICAP version documents for it and set ignition.existingSecret (or ignition.values)', { to: ['ignition.existingSecret'] }),
@@ -490,25 +631,20 @@ function icapRules(): Record<string, Rule> {
       k.ctx.set('database.inCluster.image.tag', tag);
       k.mapped(['database.inCluster.image.repository', 'database.inCluster.image.tag']);
     },
-    'postgres_mdicapsrv.env': defaultListOr(
+    'postgres_mdicapsrv.env': envList(
       [
         { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'mdicapsrv-postgres-cred', key: 'password' } } },
         { name: 'POSTGRES_USER', valueFrom: { secretKeyRef: { name: 'mdicapsrv-postgres-cred', key: 'user' } } },
       ],
-      'extraEnv',
       'ours reads POSTGRES_USER and POSTGRES_PASSWORD from the same Secret',
-      (i) => String(i.name),
+      databaseLiteral,
     ),
     'postgres_mdicapsrv.ports.rest': toInt('database.port'),
     'postgres_mdicapsrv.service_type': fixed('ClusterIP', 'ours is ClusterIP too', 'ours exposes the database as ClusterIP only'),
     'postgres_mdicapsrv.customPodDefinitions': (k) => k.action('ours schedules the database with the product\'s nodeSelector, tolerations and affinity; set those'),
     icap_docker_repo: notNeeded('part of image.repository (see icap_components.md_icapsrv.image)'),
     'env.ICAP_CONF_JSON': (k) => k.mapped('config', parseJsonObject(k)),
-    'env.*': (k) => {
-      const env = (k.ctx.values.extraEnv as Map[] | undefined) ?? [];
-      k.ctx.set('extraEnv', [...env, { name: k.path.slice(4), value: str(k) }]);
-      k.mapped('extraEnv');
-    },
+    'env.*': (k) => literal(k, k.path.slice('env.'.length)),
     icap_container_persistent: toBool('persistence.enabled'),
     'storage_configs.enabled': toBool('database.inCluster.persistence.enabled'),
     'storage_configs.accessModes': fixed(['ReadWriteOnce'], 'ours claims ReadWriteOnce', 'ours claims ReadWriteOnce; for another mode create the claim and set database.inCluster.persistence.existingClaim'),
@@ -532,7 +668,7 @@ function icapRules(): Record<string, Rule> {
     [`${ICAP}.custom_repo`]: notNeeded('part of image.repository (see image)'),
     [`${ICAP}.image`]: imageRule('icap_docker_repo', `${ICAP}.custom_repo`),
     [`${ICAP}.replicas`]: toInt('replicaCount'),
-    [`${ICAP}.env`]: defaultListOr(icapEnvList(), 'extraEnv', 'ours sets the same env from the same Secrets and pod fields', (i) => String(i.name), {
+    [`${ICAP}.env`]: envList(icapEnvList(), 'ours sets the same env from the same Secrets and pod fields', literal, {
       LICENSING_CLEANUP: (k) => k.mapped('licensing.cleanup', (k.value as Map).value === 'true'),
     }),
     [`${ICAP}.service_account_name`]: fixed('mdicapsrv-service-account', 'ours is named mdicapsrv-service-account too', 'ours names its ServiceAccount mdicapsrv-service-account'),
@@ -612,6 +748,7 @@ function coreEnvList(): Map[] {
 }
 
 function coreRules(): Record<string, Rule> {
+  const { credentials, literal, databaseLiteral } = credentialsOf('mdcore');
   const mdhub = (k: Key) => (k.ctx.get('ENABLED_MODULES') ? k.action('the MDHub module is not deployed by this chart; run it separately') : k.notNeeded('the MDHub module is off (ENABLED_MODULES empty); this chart does not deploy it'));
   const env = (name: string) => `env.${name}`;
   const proxyOn = (rule: Rule) => whenOn(env('PROXY'), 'the proxy', rule);
@@ -629,7 +766,7 @@ function coreRules(): Record<string, Rule> {
     throw new VendorValueError(path, `unknown claim ${JSON.stringify(pvc.name)} (expected postgres-core or md-core-storage)`);
   };
   return {
-    ...credentialRules('mdcore', 'mdcore_user', 'mdcore_password', 'mdcore_api_key', 'mdcore_license_key'),
+    ...credentials,
     MDCORE_REST_PORT: toInt('ports.rest'),
     MDCORE_DB_MODE: fixed('4', 'ours sets MDCORE_DB_MODE 4', 'ours runs with MDCORE_DB_MODE 4'),
     MDCORE_DB_TYPE: fixed('remote', 'ours sets MDCORE_DB_TYPE remote', 'ours runs with MDCORE_DB_TYPE remote'),
@@ -709,18 +846,16 @@ function coreRules(): Record<string, Rule> {
       k.ctx.set('configImport.enabled', true);
       k.ctx.set('configImport.directory', path.slice(0, slash) || '/');
       k.ctx.set('configImport.source.key', path.slice(slash + 1));
-      k.action('ours mounts the export from a ConfigMap or Secret: create one holding the file and set configImport.source.name (and source.kind Secret for a Secret)', {
+      // The ConfigMap the command below creates: our schema needs a source while the import is on.
+      k.ctx.set('configImport.source.name', 'mdcore-config-import');
+      k.action('ours mounts the export from a ConfigMap or Secret: create the ConfigMap mdcore-config-import holding the file (or name yours in configImport.source.name, with source.kind Secret for a Secret)', {
         to: ['configImport.enabled', 'configImport.directory', 'configImport.source.key', 'configImport.source.name'],
-        command: `kubectl -n ${k.ctx.opts.namespace} create configmap mdcore-config-import --from-file=${path.slice(slash + 1)}=<the exported .zip>`,
+        command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'configmap', 'mdcore-config-import', `--from-file=${path.slice(slash + 1)}=<the exported .zip>`]),
       });
     },
     [env('MDCORE_CONFIG_IMPORT_PASSWORD')]: secretValue({ secret: 'mdcore-config-import', key: SETTINGS_KEYS.configImportPassword, existingSecret: 'configImport.existingSecret', what: 'configuration import password', vendorSecretExists: false }),
     [env('MDCORE_IMPORT_FORCE_UPDATE_YARA')]: (k) => (k.value === '' ? k.notNeeded('empty: the default') : k.mapped('configImport.forceUpdateYara', bool(k))),
-    'env.*': (k) => {
-      const extra = (k.ctx.values.extraEnv as Map[] | undefined) ?? [];
-      k.ctx.set('extraEnv', [...extra, { name: k.path.slice(4), value: str(k) }]);
-      k.mapped('extraEnv');
-    },
+    'env.*': (k) => literal(k, k.path.slice('env.'.length)),
     'keda.enabled': toBool('keda.enabled'),
     'keda.deployment': fixed('md-core', 'ours scales md-core', 'ours scales its md-core Deployment'),
     'keda.minReplicas': toInt('keda.minReplicas'),
@@ -748,14 +883,13 @@ function coreRules(): Record<string, Rule> {
       k.ctx.set('database.inCluster.image.tag', tag);
       k.mapped(['database.inCluster.image.repository', 'database.inCluster.image.tag']);
     },
-    [`${CORE_DB}.env`]: defaultListOr(
+    [`${CORE_DB}.env`]: envList(
       [
         { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'mdcore-postgres-cred', key: 'password' } } },
         { name: 'POSTGRES_USER', valueFrom: { secretKeyRef: { name: 'mdcore-postgres-cred', key: 'user' } } },
       ],
-      'extraEnv',
       'ours reads POSTGRES_USER and POSTGRES_PASSWORD from the same Secret',
-      (i) => String(i.name),
+      databaseLiteral,
     ),
     [`${CORE_DB}.ports`]: (k) => k.mapped('database.port', ((k.value as Map[])[0]?.port as number | undefined) ?? 5432),
     [`${CORE_DB}.is_db`]: notNeeded('ours knows which component is the database'),
@@ -769,7 +903,7 @@ function coreRules(): Record<string, Rule> {
     [`${CORE}.name`]: fixed('md-core', 'ours is named md-core too', 'ours names the Deployment and Service md-core (namePrefix adds a prefix)'),
     [`${CORE}.image`]: imageRule('core_docker_repo', undefined),
     [`${CORE}.replicas`]: toInt('replicaCount'),
-    [`${CORE}.env`]: defaultListOr(coreEnvList(), 'extraEnv', 'ours sets the same env from the same Secrets and pod fields', (i) => String(i.name), {
+    [`${CORE}.env`]: envList(coreEnvList(), 'ours sets the same env from the same Secrets and pod fields', literal, {
       IGNITION_JSON: (k) => {
         const ref = ((k.value as Map).valueFrom as Map | undefined)?.secretKeyRef as Map | undefined;
         if (!ref) throw new VendorValueError(k.path, 'expected IGNITION_JSON from a secretKeyRef');
@@ -821,7 +955,7 @@ function parseJson(k: Key): Json {
   try {
     return JSON.parse(str(k));
   } catch {
-    throw new VendorValueError(k.path, `not valid JSON: ${JSON.stringify(k.value)}`);
+    throw new VendorValueError(k.path, `not valid JSON: ${k.shown}`);
   }
 }
 
@@ -844,7 +978,8 @@ function matches(pattern: string[], path: string[]): boolean {
 
 export function convertVendorValues(chart: VendorChart, vendor: unknown, options: ConvertOptions = {}): Conversion {
   if (!isMap(vendor)) throw new VendorValueError('(root)', 'expected a map of values');
-  const opts = { namespace: options.namespace ?? '<namespace>', inPlace: options.inPlace ?? false };
+  if (options.namespace !== undefined && !isNamespace(options.namespace)) throw new VendorValueError('namespace', `${JSON.stringify(options.namespace)} is not a Kubernetes namespace (lower-case letters, digits and '-', at most 63)`);
+  const opts = { namespace: options.namespace ?? '<namespace>', inPlace: options.inPlace ?? false, secretsFile: options.secretsFile };
   const rules = Object.entries(chart === 'vendor-icap' ? icapRules() : coreRules()).map(([p, rule]) => ({ pattern: p.split('.'), rule }));
   // Exact paths before wildcards (env.ICAP_CONF_JSON before env.*).
   rules.sort((a, b) => Number(a.pattern.includes('*')) - Number(b.pattern.includes('*')));
@@ -869,18 +1004,22 @@ export function convertVendorValues(chart: VendorChart, vendor: unknown, options
   if (unknown.length > 0) throw new UnknownVendorKeysError(unknown);
   for (const leaf of leaves) {
     const path = leaf.path.join('.');
-    leaf.rule(makeKey(path, leaf.value, ctx, SECRET_PATH.test(leaf.path[leaf.path.length - 1]!)));
+    const name = leaf.path[leaf.path.length - 1]!;
+    leaf.rule(makeKey(path, leaf.value, ctx, SECRET_PATH.test(name) || (leaf.path[0] === 'env' && secretLooking(name))));
   }
   if (opts.inPlace) {
     ctx.set('compatibility.vendorSelectors', true);
     ctx.set('compatibility.vendorDatabaseLayout', true);
   }
+  // Env items copied as they are (extra init containers) may still hold a literal credential.
+  const values = sealEnvLiterals(ctx, extraEnvSecret(chart === 'vendor-icap' ? 'mdicapsrv' : 'mdcore'), ctx.values, '') as Map;
 
   const target = chart === 'vendor-icap' ? 'md-icapsrv' : 'md-core';
   // Our schema has the last word: a converted value it refuses is reported with the vendor key behind it.
   const schema: ZodType = chart === 'vendor-icap' ? mdIcapsrvValues : mdCoreValues;
-  parseValues(target, schema, ctx.values);
-  return { chart, target, values: ctx.values, report: ctx.report };
+  parseValues(target, schema, values);
+  const secrets = [...ctx.secrets].map(([name, entries]) => ({ name, entries }));
+  return { chart, target, values, report: ctx.report, secrets, namespace: opts.namespace, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}) };
 }
 
 /** One command of the in-place replacement: the tool and its arguments. */
@@ -921,16 +1060,56 @@ export function inPlaceSteps(chart: VendorChart, opts: { release: string; namesp
   ];
 }
 
+/** Words as a POSIX shell command line: each quoted unless it is plainly safe (no `<`, `>`, `;`, `$`, spaces...). */
+export function shellWords(words: readonly string[]): string {
+  return words.map((w) => (/^[-\w./:=@,]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(' ');
+}
+
 /** A step as a shell command line. */
 export function stepText(step: Step): string {
-  const quote = (a: string) => (/^[-\w./:=<>@,]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
-  return [step.tool, ...step.args.map(quote)].join(' ');
+  return shellWords([step.tool, ...step.args]);
+}
+
+/** The Secrets as one YAML stream of v1 Secrets (stringData), for `kubectl apply -f`: holds the credentials in clear. */
+export function secretsManifest(c: Conversion): string {
+  // Without --namespace (the placeholder), kubectl's current namespace, as for the report's commands.
+  const namespace = isNamespace(c.namespace) ? { namespace: c.namespace } : {};
+  return c.secrets
+    // YAML 1.1 as kubectl reads it: "yes", "on" or "0x1F" stay strings (quoted).
+    .map((sec) => YAML.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: sec.name, ...namespace }, type: 'Opaque', stringData: Object.fromEntries(sec.entries.map((e) => [e.key, e.value])) }, { version: '1.1' }))
+    .join('---\n');
+}
+
+/** The command creating each Secret, each credential read from a file (`<file holding ...>`), never given on the command line. */
+export function secretCommands(c: Conversion): string[] {
+  return c.secrets.map((sec) =>
+    shellWords(['kubectl', '-n', c.namespace, 'create', 'secret', 'generic', sec.name, ...sec.entries.map((e) => (e.secret ? `--from-file=${e.key}=<file holding ${e.from}>` : `--from-literal=${e.key}=${e.value}`))]),
+  );
 }
 
 const STATUS_ORDER: Record<KeyStatus, number> = { action: 0, mapped: 1, 'not needed': 2 };
 
+/** Which Secret keys hold which vendor key, and the command that creates them (values masked, never shown). */
+function secretsSection(c: Conversion): string[] {
+  const commands = c.secretsFile ? [shellWords(['kubectl', '-n', c.namespace, 'apply', '-f', c.secretsFile])] : secretCommands(c);
+  return [
+    c.secretsFile ? '## Secrets written' : '## Secrets to create',
+    '',
+    c.secretsFile
+      ? `${c.secretsFile} (mode 0600) holds these Secrets in clear: apply it before installing, then delete it.`
+      : 'Before installing, create these Secrets; put each credential into a file first (no shell history, no process list):',
+    '',
+    ...c.secrets.flatMap((sec) => sec.entries.map((e) => `- Secret \`${sec.name}\` key \`${e.key}\` ← \`${e.from}\` ${shown(e.value, e.secret)}`)),
+    '',
+    '```console',
+    ...commands,
+    '```',
+    '',
+  ];
+}
+
 /** The report as Markdown: actions first, then mapped keys, then keys not needed. */
-export function reportMarkdown(c: Conversion, source: string, inPlace?: { namespace: string; valuesFile: string }): string {
+export function reportMarkdown(c: Conversion, source: string, inPlace?: { valuesFile: string }): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const count = (s: KeyStatus) => c.report.filter((r) => r.status === s).length;
   const rows = [...c.report].sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.path.localeCompare(b.path));
@@ -948,13 +1127,14 @@ export function reportMarkdown(c: Conversion, source: string, inPlace?: { namesp
           '',
         ]
       : []),
+    ...(c.secrets.length > 0 ? secretsSection(c) : []),
     ...(inPlace
       ? [
           '## Replacing the running release in place',
           '',
           'After the actions above, in this order (one licence activation per pod at any time: the rollout has maxSurge 0):',
           '',
-          ...inPlaceSteps(c.chart, { release: '<release>', ...inPlace }).flatMap((st, i) => [`${i + 1}. ${st.why}:`, '', '   ```console', `   ${stepText(st)}`, '   ```', '']),
+          ...inPlaceSteps(c.chart, { release: '<release>', namespace: c.namespace, ...inPlace }).flatMap((st, i) => [`${i + 1}. ${st.why}:`, '', '   ```console', `   ${stepText(st)}`, '   ```', '']),
         ]
       : []),
     '## Every key',

@@ -1,11 +1,15 @@
 /**
  * Command-line plumbing shared by scripts/publish/*: user errors, argument parsing, the entry-point runner.
  */
+import { redactText } from '../core/redact';
 
-/** A mistake the user can fix (bad option, failed check, unreachable repository): printed without a stack trace. */
+/**
+ * A mistake the user can fix (bad option, failed check, unreachable repository): printed without a stack
+ * trace, and with URL credentials masked (messages quote --against, targets and helm's output).
+ */
 export class PublishError extends Error {
   constructor(message: string) {
-    super(message);
+    super(redactText(message));
     this.name = 'PublishError';
   }
 }
@@ -79,6 +83,11 @@ export const consoleOutput: Output = {
   error: (line) => process.stderr.write(`${line}\n`),
 };
 
+/** `out` with URL credentials masked in every line: helm's messages quote the URLs they were given. */
+export function redacting(out: Output): Output {
+  return { info: (line) => out.info(redactText(line)), error: (line) => out.error(redactText(line)) };
+}
+
 /**
  * Runs a command's main function: exit code 0 on success, 1 on PublishError (message only) and 2 on any
  * other error (with stack, as that is a bug).
@@ -92,7 +101,7 @@ export function runCli(main: () => Promise<void> | void): void {
         process.stderr.write(`error: ${(e as Error).message}\n`);
         process.exit(1);
       }
-      process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.stderr.write(`internal error: ${redactText((e as Error)?.stack ?? String(e))}\n`);
       process.exit(2);
     });
 }

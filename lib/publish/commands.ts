@@ -11,7 +11,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HelmMajor, repoRoot } from '../tooling/helm';
-import { consoleOutput, OptionSpec, optionValue, Output, ParsedArgs, parseArgs, PublishError } from './cli';
+import { redactText } from '../core/redact';
+import { consoleOutput, OptionSpec, optionValue, Output, ParsedArgs, parseArgs, PublishError, redacting } from './cli';
 import { helmContext, HelmContext, RegistryOptions, SignOptions, validateSignOptions } from './helm';
 import { checkCandidates, failOnProblems, findCharts, packageCharts, pushChart, withTempDir, writeRepository } from './pipeline';
 import { DirectorySource, OciSource, PublishedSource, sourceFor } from './sources';
@@ -117,7 +118,7 @@ function common(args: ParsedArgs, env: CommandEnv, usage: string, allowSign: boo
 
 /** `npm run package`. */
 export async function packageCommand(argv: string[], env: CommandEnv = {}): Promise<void> {
-  const out = env.out ?? consoleOutput;
+  const out = redacting(env.out ?? consoleOutput);
   const args = parseArgs(argv, spec(['out', 'url', 'against']), PACKAGE_USAGE);
   if (args.positional.length > 0) throw new PublishError(`unexpected argument ${args.positional[0]}\n${PACKAGE_USAGE}`);
   const c = common(args, env, PACKAGE_USAGE, true);
@@ -126,7 +127,9 @@ export async function packageCommand(argv: string[], env: CommandEnv = {}): Prom
   const outDir = path.resolve(root, outOpt ?? DEFAULT_OUT);
   if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new PublishError(`--out ${outDir} is not a folder`);
   const url = optionValue(args, 'url');
-  if (url !== undefined && !/^https?:\/\/[^/]/i.test(url)) throw new PublishError(`--url must be an http(s) URL, not ${url}`);
+  if (url !== undefined && !/^https?:\/\/[^/]/i.test(url)) throw new PublishError(`--url must be an http(s) URL, not ${redactText(url)}`);
+  // The URL is written into index.yaml, which is published: credentials there would be public.
+  if (url !== undefined && redactText(url) !== url) throw new PublishError(`--url ${redactText(url)}: must not hold a password (it is written into the published index.yaml)`);
   const against = optionValue(args, 'against');
   const localIndex = path.join(outDir, 'index.yaml');
   const source: PublishedSource | undefined =
@@ -180,11 +183,11 @@ export async function packageCommand(argv: string[], env: CommandEnv = {}): Prom
 
 /** `npm run publish:oci`. */
 export async function ociCommand(argv: string[], env: CommandEnv = {}): Promise<void> {
-  const out = env.out ?? consoleOutput;
+  const out = redacting(env.out ?? consoleOutput);
   const args = parseArgs(argv, spec([]), OCI_USAGE);
   if (args.positional.length !== 1) throw new PublishError(`expected exactly one oci://<host>/<path> target\n${OCI_USAGE}`);
   const target = args.positional[0]!.replace(/\/+$/, '');
-  if (!/^oci:\/\/[^/]+/.test(target)) throw new PublishError(`the target must look like oci://<host>[:port]/<path>, not ${target}`);
+  if (!/^oci:\/\/[^/]+/.test(target)) throw new PublishError(`the target must look like oci://<host>[:port]/<path>, not ${redactText(target)}`);
   const c = common(args, env, OCI_USAGE, true);
   const source = new OciSource(target, c.ctx, c.registry);
   await withTempDir('chart-publish-oci-', async (staging) => {
@@ -220,7 +223,7 @@ export async function ociCommand(argv: string[], env: CommandEnv = {}): Promise<
 
 /** `npm run publish:check`. */
 export async function checkCommand(argv: string[], env: CommandEnv = {}): Promise<void> {
-  const out = env.out ?? consoleOutput;
+  const out = redacting(env.out ?? consoleOutput);
   const args = parseArgs(argv, spec(['against']), CHECK_USAGE);
   if (args.positional.length > 0) throw new PublishError(`unexpected argument ${args.positional[0]}\n${CHECK_USAGE}`);
   const c = common(args, env, CHECK_USAGE, false);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { redactText as redact } from '../core/redact';
 import { PublishError } from './cli';
 import { HelmContext, helm, registryFlags, RegistryOptions } from './helm';
 import { parseSemVer } from './semver';
@@ -85,16 +86,6 @@ async function httpGet(url: string): Promise<{ status: number; body: Buffer }> {
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
 abstract class IndexedSource implements PublishedSource {
   private index: Promise<{ text?: string; entries: Map<string, IndexEntry[]> }> | undefined;
   abstract readonly where: string;
@@ -151,34 +142,38 @@ export class DirectorySource extends IndexedSource {
       if (r.status === 200) return r.body;
       throw new PublishError(`${this.where} lists ${redact(url)}, which is neither in ${this.dir} nor downloadable (HTTP ${r.status})`);
     }
-    throw new PublishError(`${this.where} lists ${url}, but ${local} is missing; pass --against <repository URL> to compare with the real repository`);
+    throw new PublishError(`${this.where} lists ${redact(url)}, but ${local} is missing; pass --against <repository URL> to compare with the real repository`);
   }
 }
 
 /** An HTTP(S) chart repository: <base>/index.yaml and the package URLs it lists. */
 export class HttpSource extends IndexedSource {
+  /** For messages: the index URL without its password. */
   readonly where: string;
+  /** The index URL with its credentials, only ever fetched. */
+  private readonly url: string;
   constructor(base: string) {
     super();
-    this.where = base.endsWith('/index.yaml') ? base : `${base.replace(/\/+$/, '')}/index.yaml`;
+    this.url = base.endsWith('/index.yaml') ? base : `${base.replace(/\/+$/, '')}/index.yaml`;
+    this.where = redact(this.url);
   }
 
   protected async loadIndex(): Promise<string | undefined> {
-    const r = await httpGet(this.where);
+    const r = await httpGet(this.url);
     // Not "nothing published": a mistyped URL would otherwise produce an index without the real
     // repository's entries, which would replace it on upload.
     if (r.status === 404) {
-      throw new PublishError(`${redact(this.where)} not found (HTTP 404); check the URL, or leave out --against for a first publication`);
+      throw new PublishError(`${this.where} not found (HTTP 404); check the URL, or leave out --against for a first publication`);
     }
-    if (r.status !== 200) throw new PublishError(`cannot read ${redact(this.where)}: HTTP ${r.status}`);
+    if (r.status !== 200) throw new PublishError(`cannot read ${this.where}: HTTP ${r.status}`);
     return r.body.toString('utf8');
   }
 
   protected async download(url: string): Promise<Buffer> {
-    const resolved = new URL(url, this.where).toString();
+    const resolved = new URL(url, this.url).toString();
     // Relative package URLs inherit the index URL's credentials.
     const withAuth = new URL(resolved);
-    const base = new URL(this.where);
+    const base = new URL(this.url);
     if (withAuth.origin === base.origin && !withAuth.username && base.username) {
       withAuth.username = base.username;
       withAuth.password = base.password;
@@ -201,17 +196,19 @@ export function ociErrorText(stderr: string): string {
 
 /** Charts in an OCI registry under oci://host[:port]/path/<chart>, read with helm. */
 export class OciSource implements PublishedSource {
+  /** For messages: the base without a password. */
   readonly where: string;
   constructor(
     readonly base: string,
     private readonly ctx: HelmContext,
     private readonly registry: RegistryOptions = {},
   ) {
-    this.where = base.replace(/\/+$/, '');
+    this.where = redact(base.replace(/\/+$/, ''));
   }
 
+  /** The reference helm is given (credentials kept): never print it unredacted. */
   ref(chart: string): string {
-    return `${this.where}/${chart}`;
+    return `${this.base.replace(/\/+$/, '')}/${chart}`;
   }
 
   /** `helm show chart` of a version (or the latest); undefined when the registry does not have it. */
@@ -224,7 +221,7 @@ export class OciSource implements PublishedSource {
       return v === undefined ? undefined : String(v);
     }
     if (OCI_NOT_FOUND.test(r.stderr) && !HTTP_TO_HTTPS.test(r.stderr)) return undefined;
-    throw new PublishError(`cannot read ${this.ref(chart)}${version ? ` version ${version}` : ''} (helm ${this.ctx.major}): ${ociErrorText(r.stderr)}`);
+    throw new PublishError(`cannot read ${this.where}/${chart}${version ? ` version ${version}` : ''} (helm ${this.ctx.major}): ${ociErrorText(r.stderr)}`);
   }
 
   async publishedVersions(chart: string, candidate: string): Promise<string[]> {
@@ -238,9 +235,9 @@ export class OciSource implements PublishedSource {
   async fetch(chart: string, version: string, destDir: string): Promise<string> {
     const dir = fs.mkdtempSync(path.join(destDir, 'pull-'));
     const r = helm(this.ctx, ['pull', this.ref(chart), '--version', version, '--destination', dir, ...registryFlags(this.registry)]);
-    if (r.code !== 0) throw new PublishError(`cannot pull ${this.ref(chart)} ${version}: ${ociErrorText(r.stderr)}`);
+    if (r.code !== 0) throw new PublishError(`cannot pull ${this.where}/${chart} ${version}: ${ociErrorText(r.stderr)}`);
     const tgz = fs.readdirSync(dir).find((f) => f.endsWith('.tgz'));
-    if (!tgz) throw new PublishError(`helm pull ${this.ref(chart)} ${version} produced no package`);
+    if (!tgz) throw new PublishError(`helm pull ${this.where}/${chart} ${version} produced no package`);
     return path.join(dir, tgz);
   }
 
@@ -255,7 +252,7 @@ export function sourceFor(against: string, ctx: HelmContext, registry: RegistryO
   if (/^https?:\/\//i.test(against)) return new HttpSource(against);
   const dir = against.endsWith('index.yaml') ? path.dirname(against) : against;
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new PublishError(`--against ${against}: not an oci:// or http(s):// URL and not a folder`);
+    throw new PublishError(`--against ${redact(against)}: not an oci:// or http(s):// URL and not a folder`);
   }
   return new DirectorySource(path.resolve(dir));
 }
