@@ -31,9 +31,10 @@ runMain(() => {
   const files = synthChartFiles(stackCharts({ overrides }));
   // dist/ of versions before the marker holds only manifests: replaced, where any other directory is refused.
   const previousOutput = onlyFilesEndingWith('.k8s.yaml');
-  replaceDirectory(dist, files, { previousOutput });
   // The cdk8s CLI lists (and validation plugins read) its own output directory: give it the same files.
+  // First, since the CLI emptied it anyway: a refusal of either leaves dist/ as it was.
   const cliOut = process.env.CDK8S_OUTDIR;
   if (cliOut && path.resolve(cliOut) !== dist) replaceDirectory(cliOut, files, { previousOutput });
+  replaceDirectory(dist, files, { previousOutput });
   for (const f of files.keys()) process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(dist, f))}\n`);
 });

@@ -100,14 +100,20 @@ function assertReplaceable(target: string, options: ReplaceDirectoryOptions): vo
   );
 }
 
-/** A leftover of an interrupted run is removed or restored only if it is ours: empty or marked. */
-function assertLeftover(dir: string): void {
+/** A leftover of an interrupted run is removed or restored only if it is ours: empty, marked, or previous output. */
+function assertLeftover(dir: string, options: ReplaceDirectoryOptions): void {
   const st = lstat(dir)!;
   if (st.isDirectory() && !st.isSymbolicLink()) {
     const entries = fs.readdirSync(dir);
-    if (entries.length === 0 || entries.includes(OUTPUT_MARKER)) return;
+    if (entries.length === 0 || entries.includes(OUTPUT_MARKER) || options.previousOutput?.(dir)) return;
   }
   throw new OutputError(`${show(dir)} is in the way: chart-as-code keeps its unfinished output there, but did not write it; remove or rename it`);
+}
+
+/** Remove an output directory of ours with its marker last, so that a kill midway leaves it recognisable. */
+function removeOutput(dir: string): void {
+  for (const e of fs.readdirSync(dir)) if (e !== OUTPUT_MARKER) fs.rmSync(path.join(dir, e), { recursive: true });
+  fs.rmSync(dir, { recursive: true });
 }
 
 /** Paths next to `target` that a write uses. */
@@ -123,13 +129,13 @@ function siblings(target: string) {
 function recover(target: string, options: ReplaceDirectoryOptions): void {
   const { staging, old } = siblings(target);
   if (lstat(old)) {
-    assertLeftover(old);
-    if (lstat(target)) fs.rmSync(old, { recursive: true });
+    assertLeftover(old, options);
+    if (lstat(target)) removeOutput(old);
     else fs.renameSync(old, target);
   }
   if (lstat(staging)) {
-    assertLeftover(staging);
-    fs.rmSync(staging, { recursive: true });
+    assertLeftover(staging, options);
+    removeOutput(staging);
   }
   const name = path.basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const legacy = new RegExp(`^\\.${name}\\.new-[A-Za-z0-9]{6}(\\.old)?$`);
@@ -223,10 +229,10 @@ function writeStaging(staging: string, files: Iterable<readonly [string, string]
 /** Swap the complete staging directory in for `target`. */
 function swap(target: string, staging: string, old: string): void {
   if (!lstat(target)) return fs.renameSync(staging, target);
-  if (exchangeDirectories(staging, target)) return fs.rmSync(staging, { recursive: true }); // staging now holds the old output
+  if (exchangeDirectories(staging, target)) return removeOutput(staging); // staging now holds the old output
   fs.renameSync(target, old);
   fs.renameSync(staging, target);
-  fs.rmSync(old, { recursive: true });
+  removeOutput(old);
 }
 
 /**
