@@ -169,10 +169,14 @@ export function renderChart(def: ChartDefinition): Map<string, string> {
   return files;
 }
 
-/** Whether `dir` holds only charts written by chart-as-code before it wrote the marker. */
+/**
+ * Whether `dir` holds only charts written by chart-as-code before it wrote the marker, and that version's
+ * staging and backup folders of single charts (`.<chart>.new-XXXXXX[.old]`, left by an interrupted run).
+ */
 function generatedChartsOnly(dir: string): boolean {
   return fs.readdirSync(dir, { withFileTypes: true }).every((e) => {
     if (!e.isDirectory()) return false;
+    if (/^\..+\.new-[A-Za-z0-9]{6}(\.old)?$/.test(e.name)) return true;
     try {
       return fs.readFileSync(path.join(dir, e.name, 'Chart.yaml'), 'utf8').startsWith(header);
     } catch {
