@@ -179,6 +179,31 @@ describe('a directory chart-as-code did not write is never replaced', () => {
     expect(snapshot(parent)).toEqual(before);
   });
 
+  it('a read-only parent: one clear error, the old output as it was', (ctx) => {
+    const { parent, target } = place();
+    replaceDirectory(target, files('old'));
+    const before = snapshot(parent);
+    // chmod stops others; root only the immutable attribute does (where chattr is).
+    fs.chmodSync(parent, 0o555);
+    const immutable = process.getuid?.() === 0 && spawnSync('chattr', ['+i', parent]).status === 0;
+    try {
+      const probe = path.join(parent, 'probe');
+      let writable = true;
+      try {
+        fs.writeFileSync(probe, '');
+        fs.rmSync(probe);
+      } catch {
+        writable = false;
+      }
+      if (writable) ctx.skip();
+      expect(() => replaceDirectory(target, files('new'))).toThrow(/^cannot write .*out: (EACCES|EPERM): [^\n]*$/);
+    } finally {
+      if (immutable) spawnSync('chattr', ['-i', parent]);
+      fs.chmodSync(parent, 0o755);
+    }
+    expect(snapshot(parent)).toEqual(before);
+  });
+
   it('a file name leaving the output directory is refused before anything is swapped', () => {
     const { parent, target } = place();
     replaceDirectory(target, files('old'));
