@@ -4,7 +4,8 @@
  * - Ownership: a directory is replaced only if it does not exist, is empty, holds the marker file
  *   `.chart-as-code-output` that every output directory gets, or (output of versions before the marker)
  *   holds only what the caller's `previousOutput` recognises. `/`, the home directory, the current
- *   directory and its parents, symbolic links and files are refused. A refusal is one line and changes nothing.
+ *   directory and its parents, symbolic links and files are refused. A refusal is one line and changes
+ *   nothing (beyond finishing the clean-up of a killed run, below).
  * - All or nothing: the new content is written to `.<name>.cac-new` next to the target, then swapped in.
  *   On Linux with the small Go helper tools/rename-exchange (built into the cache on first use, needs Go)
  *   the swap is one renameat2(RENAME_EXCHANGE): at every instant the target is the complete old or the
@@ -69,7 +70,7 @@ function lstat(p: string): fs.Stats | undefined {
   }
 }
 
-/** Refuse targets no output may replace, whatever they hold. `target` has a resolved parent. */
+/** Refuse targets no output may replace, whatever they hold (`target` is absolute). */
 function refuseSpecial(target: string): void {
   const real = (p: string) => {
     try {
