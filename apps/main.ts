@@ -2,8 +2,9 @@
  * The cdk8s app (`npx cdk8s synth`, `npm run synth`): raw manifests of the whole stack in dist/.
  *
  * The cdk8s CLI empties its output directory before running the app, so cdk8s.yaml points it at a
- * scratch directory and this app swaps the finished manifests into dist/ itself: on any error dist/
- * keeps its previous content.
+ * scratch directory and this app swaps the finished manifests into dist/ itself (`replaceDirectory`): on
+ * any error dist/ keeps its previous content. CHART_AS_CODE_DIST=<dir> writes there instead; a directory
+ * chart-as-code did not write is refused.
  *
  * STACK_VALUES=<file.yaml> overrides values per system ({ md-icapsrv: { replicaCount: 3 } }), e.g. per
  * environment in CI, without a code change. The file is read as Helm reads values files, so the same
@@ -11,7 +12,7 @@
  */
 import * as path from 'node:path';
 import { readInputFile } from '../lib/core/input';
-import { replaceDirectory, runMain } from '../lib/core/output';
+import { onlyFilesEndingWith, replaceDirectory, runMain } from '../lib/core/output';
 import { synthChartFiles } from '../lib/core/synth';
 import { readValuesYaml } from '../lib/tooling/yaml2json';
 import { stackCharts, StackOverrides } from './stack';
@@ -28,9 +29,12 @@ runMain(() => {
   const overrides = readOverrides();
   // Each chart synthesized on its own (linear in the number of charts) with Kubernetes-safe quoting.
   const files = synthChartFiles(stackCharts({ overrides }));
-  replaceDirectory(dist, files);
+  // dist/ of versions before the marker holds only manifests: replaced, where any other directory is refused.
+  const previousOutput = onlyFilesEndingWith('.k8s.yaml');
   // The cdk8s CLI lists (and validation plugins read) its own output directory: give it the same files.
+  // First, since the CLI emptied it anyway: a refusal of either leaves dist/ as it was.
   const cliOut = process.env.CDK8S_OUTDIR;
-  if (cliOut && path.resolve(cliOut) !== dist) replaceDirectory(cliOut, files);
+  if (cliOut && path.resolve(cliOut) !== dist) replaceDirectory(cliOut, files, { previousOutput });
+  replaceDirectory(dist, files, { previousOutput });
   for (const f of files.keys()) process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(dist, f))}\n`);
 });

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ValuesError } from '../lib/core/schema';
 import { ChartDefinition } from '../lib/core/chart';
 import { writeCharts } from '../lib/core/helm-chart';
+import { OUTPUT_MARKER } from '../lib/core/output';
 import { mdIcapsrvChart, MdIcapsrv } from '../lib/systems/md-icapsrv';
 import { systems } from '../lib/systems';
 
@@ -103,6 +104,6 @@ describe('npm run charts', () => {
     };
     expect(() => writeCharts([...systems, broken], out)).toThrow(/broken on purpose/);
     expect(snapshot(out)).toEqual(before);
-    expect(fs.readdirSync(out).sort()).toEqual(systems.map((s) => s.name).sort());
+    expect(fs.readdirSync(out).sort()).toEqual([OUTPUT_MARKER, ...systems.map((s) => s.name)].sort());
   });
 });

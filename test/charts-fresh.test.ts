@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderChart } from '../lib/core/helm-chart';
+import { OUTPUT_MARKER } from '../lib/core/output';
 import { systems } from '../lib/systems';
 
 const root = path.join(__dirname, '..', 'charts');
@@ -15,8 +16,8 @@ function listFiles(dir: string, base = dir): string[] {
 }
 
 describe('committed charts', () => {
-  it('has one chart directory per system and nothing else', () => {
-    expect(fs.readdirSync(root).sort()).toEqual(systems.map((s) => s.name).sort());
+  it('has one chart directory per system, the output marker, and nothing else', () => {
+    expect(fs.readdirSync(root).sort()).toEqual([OUTPUT_MARKER, ...systems.map((s) => s.name)].sort());
   });
 
   it.each(systems.map((s) => [s.name, s] as const))('%s is up to date (run `npm run charts`)', (name, system) => {

@@ -62,15 +62,22 @@ afterAll(() => {
 });
 
 describe('the packed library, installed into a fresh project', () => {
-  it('holds compiled JavaScript, declarations and the Go source of the YAML reader only: no tests, bench or scripts', () => {
+  it('holds compiled JavaScript, declarations and the Go sources of the YAML reader and the directory swap only: no tests, bench or scripts', () => {
     const files = ok(run('npm', ['pack', '--dry-run', '--json'], root), 'npm pack --dry-run');
     const listed = (JSON.parse(files) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     expect(listed).toContain('build/lib/index.js');
     expect(listed).toContain('build/lib/index.d.ts');
     expect(listed).toContain('build/lib/proof/index.d.ts');
-    // The YAML reader the proof builds with Go on first use.
-    expect(listed.filter((f) => f.startsWith('tools/')).sort()).toEqual(['tools/yaml2json/go.mod', 'tools/yaml2json/go.sum', 'tools/yaml2json/k8syaml/k8syaml.go', 'tools/yaml2json/main.go']);
-    expect(listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !f.startsWith('tools/yaml2json/') && !['package.json', 'README.md'].includes(f))).toEqual([]);
+    // The YAML reader the proof builds with Go on first use, and the one-step swap of output directories.
+    expect(listed.filter((f) => f.startsWith('tools/')).sort()).toEqual([
+      'tools/rename-exchange/go.mod',
+      'tools/rename-exchange/main.go',
+      'tools/yaml2json/go.mod',
+      'tools/yaml2json/go.sum',
+      'tools/yaml2json/k8syaml/k8syaml.go',
+      'tools/yaml2json/main.go',
+    ]);
+    expect(listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !f.startsWith('tools/') && !['package.json', 'README.md'].includes(f))).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'chart-as-code', 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.private).toBeUndefined();
     expect(Object.keys(manifest.peerDependencies as object).sort()).toEqual(['cdk8s', 'constructs', 'fast-check', 'zod']);

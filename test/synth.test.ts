@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ApiObject, App, Chart, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OUTPUT_MARKER } from '../lib/core/output';
 import { ChartSource, synthChartFiles, synthesizeCharts, synthInstances, chartInstance, ChartInstance } from '../lib/core/synth';
 import { ChartDefinition } from '../lib/core/chart';
 import { manifestsToYaml } from '../lib/core/yaml';
@@ -21,8 +22,9 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let dirs = 0;
 const newDir = () => path.join(tmp, `out-${dirs++}`);
 
+/** The files of `dir` but the output marker (which App.synth() does not write). */
 function readDir(dir: string): Record<string, string> {
-  return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+  return Object.fromEntries(fs.readdirSync(dir).filter((f) => f !== OUTPUT_MARKER).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
 }
 
 /** One App holding every chart. */
@@ -90,6 +92,7 @@ describe('synthesizeCharts', () => {
     expect(written).toEqual(instances.map((t) => `${t.id}.k8s.yaml`));
     expect(readDir(outdir)).toEqual(expected);
     expect(Object.keys(expected)).toHaveLength(6);
+    expect(fs.readdirSync(outdir)).toContain(OUTPUT_MARKER);
   });
 
   it('with yaml: "cdk8s", writes the files App.synth() writes for every system, plain cdk8s and cdk8s-plus charts mixed', () => {

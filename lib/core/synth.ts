@@ -13,7 +13,7 @@
 import * as path from 'node:path';
 import { App, Chart, ChartProps, IResolver, Names, Yaml } from 'cdk8s';
 import { z } from 'zod';
-import { replaceDirectory } from './output';
+import { onlyFilesEndingWith, replaceDirectory } from './output';
 import { assertUniqueNames, RawChart, RawChartProps } from './chart';
 import { manifestsToYaml } from './yaml';
 
@@ -121,10 +121,12 @@ function* chartFiles(charts: Iterable<ChartSource>, options: SynthOptions): Gene
  * cdk8s App with `App.synth()` grows quadratically (2000 md-icapsrv instances: see bench/README.md).
  *
  * `outdir` ends up holding exactly one `<id>.k8s.yaml` per chart: the files and objects `App.synth()` writes,
- * with the Kubernetes-safe quoting of `npm run synth` (or byte for byte cdk8s' with `yaml: 'cdk8s'`). Each
- * file is written to a staging directory as soon as its chart is synthesized (no chart's YAML is kept in
- * memory), and the directory is swapped in whole at the end (`replaceDirectory`), so an error (bad values,
- * a bug) leaves `outdir` as it was; unlike `App.synth()`, files of charts no longer given are removed.
+ * with the Kubernetes-safe quoting of `npm run synth` (or byte for byte cdk8s' with `yaml: 'cdk8s'`), and
+ * the marker `.chart-as-code-output`. Each file is written to a staging directory as soon as its chart is
+ * synthesized (no chart's YAML is kept in memory), and the directory is swapped in whole at the end
+ * (`replaceDirectory`), so an error (bad values, a bug) leaves `outdir` as it was; unlike `App.synth()`,
+ * files of charts no longer given are removed. `outdir` must be new, empty, or written by chart-as-code
+ * (the marker, or only `*<outputFileExtension>` files): any other directory is refused (`OutputError`).
  *
  * ```ts
  * synthesizeCharts(
@@ -143,7 +145,7 @@ export function synthesizeCharts(charts: Iterable<ChartSource>, outdir: string, 
       yield entry;
     }
   }
-  replaceDirectory(path.resolve(outdir), files());
+  replaceDirectory(path.resolve(outdir), files(), { previousOutput: onlyFilesEndingWith(options.outputFileExtension ?? '.k8s.yaml') });
   return written;
 }
 

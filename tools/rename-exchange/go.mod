@@ -1,0 +1,3 @@
+module chart-as-code/tools/rename-exchange
+
+go 1.22
