@@ -75,7 +75,10 @@ fill() {
       return 1
     fi
     patch=''; report=''
-    for item in $(printf '%s' "$spec" | tr ',' ' '); do
+    # Split by the shell itself: a failing tr here would silently make the list empty.
+    items=$spec,
+    while [ -n "$items" ]; do
+      item=\${items%%,*}; items=\${items#*,}
       key=\${item%%:*}; rest=\${item#*:}; charset=\${rest%%:*}; length=\${rest#*:}
       case $charset in alphanumeric) alphabet='A-Za-z0-9';; numeric) alphabet='0-9';; *) echo "$name: unknown charset $charset for $key" >&2; return 1;; esac
       if kept=$(present "$key"); then
