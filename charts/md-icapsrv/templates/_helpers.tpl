@@ -154,7 +154,7 @@ true
     $d
     "pod"
     (toJson (list $.Values.imagePullSecrets $.Values.nodeSelector $.Values.tolerations $.Values.affinity $.Values.priorityClassName)) -}}
-{{- $_ := set $d "script" "c4bee75386f66f3b711cb245ca8272560ca83708644b01779d4ceee340583f7c" -}}
+{{- $_ := set $d "script" "03ba372d8a91f3571167e7973bbfdcc7732278f65390b676e6e84231a275fc31" -}}
 {{- toJson $d | sha256sum | trunc 8 -}}
 {{- end -}}
 
