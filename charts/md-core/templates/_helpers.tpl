@@ -32,6 +32,21 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 {{- end -}}
 
+{{/*
+Fails, naming the path, when two items of .list have the same name (an env name given twice: Kubernetes
+would keep only the last); prints nothing otherwise. A rule of the values schema that values.schema.json
+(JSON Schema draft-07) cannot state, so the template checks it, as zod does for raw synthesis.
+*/}}
+{{- define "md-core.uniqueNames" -}}
+{{- $seen := dict -}}
+{{- range $i, $item := .list -}}
+{{- if hasKey $seen $item.name -}}
+{{- fail (printf "values don't meet the schema: %s.%d.name: %s is given twice (also at %s.%v.name)" $.path $i $item.name $.path (get $seen $item.name)) -}}
+{{- end -}}
+{{- $_ := set $seen $item.name $i -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "md-core.name" -}}
 {{- $p := . -}}
 {{- printf "%v%v" $.root.Values.namePrefix $p.base -}}
@@ -489,7 +504,7 @@ spec:
                   (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
               key: certPassphrase
         {{- end }}
-        {{- with $.root.Values.extraEnv }}
+        {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraEnv "path" "extraEnv"))) $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       ports:

@@ -13,7 +13,7 @@ import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup } from '../../constructs/hot-backup';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
-import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
+import { CORE_IMAGE_TAG, MDCORE_SECRET_ENV, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { KubeObject } from '../../core/kube-object';
 import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
@@ -102,7 +102,7 @@ export class MdCore extends Construct {
 
     const scheme = render.ifElse(v.tls.https.enabled, 'HTTPS', 'HTTP');
     const settings = new SettingsSecret(this, identity, COMPONENT, 'mdcore-settings');
-    const configImported = configImport(this, settings, v.configImport, 'MDCORE_CONFIG_IMPORT_PASSWORD');
+    const configImported = configImport(this, settings, v.configImport, MDCORE_SECRET_ENV.configImportPassword);
     const passphrase = v.tls.certPassphrase;
     const featureEnv = [
       ...olmsEnv(this, settings, v.olms),
@@ -112,7 +112,7 @@ export class MdCore extends Construct {
       ...render.itemsIf(render.and(v.configImport.enabled, v.configImport.forceUpdateYara), [{ name: 'MDCORE_IMPORT_FORCE_UPDATE_YARA', value: 'true' }]),
       ...configImported.env,
       ...render.itemsIf(render.or(passphrase.value, passphrase.existingSecret), [
-        { name: 'MDCORE_CERT_PASSPHRASE', valueFrom: settings.ref(SETTINGS_KEYS.certPassphrase, { value: passphrase.value, enabled: true, existingSecret: passphrase.existingSecret }) },
+        { name: MDCORE_SECRET_ENV.certPassphrase, valueFrom: settings.ref(SETTINGS_KEYS.certPassphrase, { value: passphrase.value, enabled: true, existingSecret: passphrase.existingSecret }) },
       ]),
     ];
     settings.build('Settings');
@@ -225,7 +225,7 @@ function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdCo
       { name: 'PROXY_USER', value: proxy.username },
       { name: 'PROXY_EXCLUSION', value: proxy.exclusions },
     ]),
-    ...render.itemsIf(password.given, [{ name: 'PROXY_PWD', valueFrom: password.ref }]),
+    ...render.itemsIf(password.given, [{ name: MDCORE_SECRET_ENV.proxyPassword, valueFrom: password.ref }]),
   ];
 }
 
