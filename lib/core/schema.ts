@@ -154,9 +154,14 @@ export const extraEnv = (secretEnv: Readonly<Record<string, string>>) => {
     .describe(`Extra environment variables for the main container (name with value or valueFrom); each name once, none of ${managed.join(', ')}.`);
 };
 
+/** The first name that an earlier item has too. */
 function repeatedName(items: readonly { name: string }[]): string | undefined {
   const seen = new Set<string>();
-  return items.find((i) => seen.has(i.name) || !seen.add(i.name))?.name;
+  for (const { name } of items) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
 }
 
 /** Fields every chart of this library has at its root. */
