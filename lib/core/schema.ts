@@ -34,7 +34,8 @@ export function rule<T extends z.ZodType>(
   const error = typeof message === 'string' ? message : (issue: { input: unknown }) => message(issue.input as z.output<T>);
   const checked = schema.refine(check, { error, path: opts.path });
   const previous = (z.globalRegistry.get(schema)?.allOf as JsonSchemaFragment[] | undefined) ?? [];
-  const refined = (jsonSchema === CHECKED_BY_TEMPLATE ? checked : checked.meta({ allOf: [...previous, jsonSchema] })) as unknown as T;
+  const allOf = jsonSchema === CHECKED_BY_TEMPLATE ? previous : [...previous, jsonSchema];
+  const refined = (allOf.length > 0 ? checked.meta({ allOf }) : checked) as unknown as T;
   ruleCounterexampleLists.set(refined, [...(ruleCounterexampleLists.get(schema) ?? []), opts.counterexample]);
   return refined;
 }
