@@ -171,7 +171,7 @@ describe('the generator script (real sh and kubectl, stand-in API)', () => {
 
   it('never changes a key that exists, and a second run changes nothing (no PATCH at all)', async () => {
     await fresh();
-    api.put('given', { annotations, data: { password: b64('the-users-password') } });
+    api.put('given', { annotations, data: { password: b64('the-users-own-password-24') } });
     api.put('empty', { annotations });
     expect((await run(['given', 'empty'])).code).toBe(0);
     const first = api.get('empty')!.data!.password;
@@ -180,7 +180,7 @@ describe('the generator script (real sh and kubectl, stand-in API)', () => {
     const again = await run(['given', 'empty']);
     expect(again.code, again.stderr).toBe(0);
     expect(api.get('empty')!.data!.password).toBe(first);
-    expect(unb64(api.get('given')!.data!.password!)).toBe('the-users-password');
+    expect(unb64(api.get('given')!.data!.password!)).toBe('the-users-own-password-24');
     expect(api.requests.filter((q) => q.method === 'PATCH').length).toBe(patchesBefore);
     expect(again.stdout).toContain('empty: kept password;');
   });
@@ -188,21 +188,21 @@ describe('the generator script (real sh and kubectl, stand-in API)', () => {
   it('puts back a value an upgrade carried over from an older chart version, and removes the carrier', async () => {
     await fresh();
     api.put('migrated', { annotations, data: { 'previous.password': b64('from-0.1.0') } });
-    api.put('both', { annotations, data: { password: b64('live'), 'previous.password': b64('older') } });
+    api.put('both', { annotations, data: { password: b64('the-live-password-of-24ch'), 'previous.password': b64('older') } });
     const r = await run(['migrated', 'both']);
     expect(r.code, r.stderr).toBe(0);
     expect(api.get('migrated')!.data).toEqual({ password: b64('from-0.1.0') });
-    expect(api.get('both')!.data).toEqual({ password: b64('live') });
+    expect(api.get('both')!.data).toEqual({ password: b64('the-live-password-of-24ch') });
     expect(r.stdout).toContain('migrated: restored password from the previous chart version;');
   });
 
   it('re-reads instead of overwriting when another writer got there first', async () => {
     await fresh();
     api.put('raced', { annotations });
-    api.beforeNextPatch('raced', () => api.put('raced', { annotations, data: { password: b64('written-concurrently') } }));
+    api.beforeNextPatch('raced', () => api.put('raced', { annotations, data: { password: b64('written-concurrently-by-another') } }));
     const r = await run(['raced']);
     expect(r.code, r.stderr).toBe(0);
-    expect(unb64(api.get('raced')!.data!.password!)).toBe('written-concurrently');
+    expect(unb64(api.get('raced')!.data!.password!)).toBe('written-concurrently-by-another');
     expect(api.requests.filter((q) => q.method === 'PATCH').map((q) => q.status)).toEqual([409]);
   });
 

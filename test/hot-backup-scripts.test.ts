@@ -1,10 +1,12 @@
 /**
  * The hot-backup Jobs' scripts, run for real under sh with curl against a stand-in MetaDefender REST API
- * on 127.0.0.1: the export lands atomically with its marker, the import waits for it and posts it back.
+ * on 127.0.0.1: the export lands atomically with its marker, the import waits for it and posts it back;
+ * the credentials come from the files of the Secret volume.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +22,10 @@ interface Received {
 
 let server: http.Server;
 let port = 0;
+/** The same API over TLS, with a self-signed certificate for 127.0.0.1 (the product serves its own). */
+let tlsServer: https.Server;
+let tlsPort = 0;
+let certFile = '';
 let ready = true;
 const imports: Received[] = [];
 
@@ -27,35 +33,59 @@ function authorized(req: http.IncomingMessage): boolean {
   return req.headers.apikey === 'the-key' && req.headers.password === 'the-password';
 }
 
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url === '/readyz') {
-        res.writeHead(ready ? 200 : 503).end();
-      } else if (!authorized(req)) {
-        res.writeHead(401).end();
-      } else if (req.method === 'GET' && req.url === '/admin/export/v2') {
-        res.writeHead(200, { 'Content-Type': 'application/zip' }).end(CONFIG);
-      } else if (req.method === 'POST' && req.url === '/admin/import/v2') {
-        imports.push({ body: Buffer.concat(chunks), contentType: req.headers['content-type'] });
-        res.writeHead(200).end('{}');
-      } else {
-        res.writeHead(404).end();
-      }
-    });
+function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    if (req.url === '/readyz') {
+      res.writeHead(ready ? 200 : 503).end();
+    } else if (!authorized(req)) {
+      res.writeHead(401).end();
+    } else if (req.method === 'GET' && req.url === '/admin/export/v2') {
+      res.writeHead(200, { 'Content-Type': 'application/zip' }).end(CONFIG);
+    } else if (req.method === 'POST' && req.url === '/admin/import/v2') {
+      imports.push({ body: Buffer.concat(chunks), contentType: req.headers['content-type'] });
+      res.writeHead(200).end('{}');
+    } else {
+      res.writeHead(404).end();
+    }
   });
+}
+
+/** A self-signed certificate for 127.0.0.1: its key and the file of the certificate. */
+function selfSigned(): { key: string; certFile: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  return { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), certFile: path.join(dir, 'cert.pem') };
+}
+
+beforeAll(async () => {
+  server = http.createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
+  const tls = selfSigned();
+  certFile = tls.certFile;
+  tlsServer = https.createServer({ key: tls.key, cert: fs.readFileSync(certFile) }, handle);
+  await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+  tlsPort = (tlsServer.address() as AddressInfo).port;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => Promise.all([server, tlsServer].map((s) => new Promise<void>((resolve) => s.close(() => resolve())))));
 
-function run(script: string, opts: { apiKey?: string; waitSeconds?: number } = {}): Promise<{ code: number | null; output: string }> {
+/** The Secret volume's files, as the Jobs' pods mount them. */
+function secretsDir(apiKey: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-secrets-'));
+  fs.writeFileSync(path.join(dir, 'apikey'), apiKey);
+  fs.writeFileSync(path.join(dir, 'password'), 'the-password');
+  return dir;
+}
+
+function run(script: string, opts: { waitSeconds?: number; tls?: string } = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
+    const scheme = opts.tls === undefined ? { SCHEME: 'http', PORT: String(port), CURL_TLS: '--cacert /nonexistent/ca.crt' } : { SCHEME: 'https', PORT: String(tlsPort), CURL_TLS: opts.tls };
     const child = spawn('sh', ['-c', script], {
-      env: { PATH: process.env.PATH ?? '', SCHEME: 'http', TARGET: '127.0.0.1', PORT: String(port), APIKEY: opts.apiKey ?? 'the-key', PASSWORD: 'the-password', WAIT_SECONDS: String(opts.waitSeconds ?? 30) },
+      env: { PATH: process.env.PATH ?? '', TARGET: '127.0.0.1', ...scheme, WAIT_SECONDS: String(opts.waitSeconds ?? 30) },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -73,7 +103,7 @@ const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'backup-'));
 describe('hot backup scripts', () => {
   it('export writes the configuration and its marker; import waits for the marker, posts it, and clears it', async () => {
     const dir = tempDir();
-    const scripts = hotBackupScripts(dir);
+    const scripts = hotBackupScripts(dir, secretsDir('the-key'));
     imports.length = 0;
     // The import starts first, as it may in raw mode: it must wait for the export.
     const importRun = run(scripts.import);
@@ -92,7 +122,7 @@ describe('hot backup scripts', () => {
 
   it('fails the export on a wrong API key and leaves no marker behind', async () => {
     const dir = tempDir();
-    const r = await run(hotBackupScripts(dir).export, { apiKey: 'wrong' });
+    const r = await run(hotBackupScripts(dir, secretsDir('wrong')).export);
     expect(r.code).not.toBe(0);
     expect(fs.readdirSync(dir).filter((f) => f !== 'config.zip.part')).toEqual([]);
   });
@@ -101,7 +131,7 @@ describe('hot backup scripts', () => {
     ready = false;
     try {
       const started = Date.now();
-      const r = await run(hotBackupScripts(tempDir()).export, { waitSeconds: 5 });
+      const r = await run(hotBackupScripts(tempDir(), secretsDir('the-key')).export, { waitSeconds: 5 });
       expect(r.code).toBe(1);
       expect(r.output).toContain('not ready');
       expect(Date.now() - started).toBeLessThan(20_000);
@@ -111,8 +141,31 @@ describe('hot backup scripts', () => {
   });
 
   it('gives up on an import with no export to import', async () => {
-    const r = await run(hotBackupScripts(tempDir()).import, { waitSeconds: 5 });
+    const r = await run(hotBackupScripts(tempDir(), secretsDir('the-key')).import, { waitSeconds: 5 });
     expect(r.code).toBe(1);
     expect(r.output).toContain('no export to import');
+  });
+});
+
+describe('hot backup over TLS', () => {
+  it('verifies the certificate against the given CA file (the product\'s own certificate by default)', async () => {
+    const dir = tempDir();
+    const r = await run(hotBackupScripts(dir, secretsDir('the-key')).export, { tls: `--cacert ${certFile}` });
+    expect(r.code, r.output).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'config.zip'))).toEqual(CONFIG);
+  });
+
+  it('refuses a certificate it cannot verify: never gets past the readiness wait, sends no credential', async () => {
+    const dir = tempDir();
+    const other = selfSigned().certFile;
+    const r = await run(hotBackupScripts(dir, secretsDir('the-key')).export, { tls: `--cacert ${other}`, waitSeconds: 5 });
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('not ready');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('skips verification only when told to (hotBackup.tls.insecureSkipVerify)', async () => {
+    const r = await run(hotBackupScripts(tempDir(), secretsDir('the-key')).export, { tls: '--insecure' });
+    expect(r.code, r.output).toBe(0);
   });
 });

@@ -132,13 +132,32 @@ describe('blue-green with hot backup', () => {
     expect(script(importJob)).toMatch(/until \[ -f \/backup\/export.done \]/);
   });
 
-  it('takes the API key and password from the Secrets, never from values', () => {
+  it('takes the API key and password from the Secrets as files (never env, arguments or values)', () => {
     for (const job of [exportJob, importJob]) {
-      const env = container(job).env;
-      expect(env.find((e: Obj) => e.name === 'APIKEY').valueFrom.secretKeyRef).toEqual({ name: 'mdcore-api-key', key: 'value' });
-      expect(env.find((e: Obj) => e.name === 'PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'mdcore-cred', key: 'password' });
-      expect(job.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe('md-core-backup');
+      const [claim, credentials] = job.spec.template.spec.volumes;
+      expect(claim.persistentVolumeClaim.claimName).toBe('md-core-backup');
+      expect(credentials.projected).toEqual({
+        defaultMode: 0o440,
+        sources: [
+          { secret: { name: 'mdcore-api-key', items: [{ key: 'value', path: 'apikey' }] } },
+          { secret: { name: 'mdcore-cred', items: [{ key: 'password', path: 'password' }] } },
+        ],
+      });
+      expect(container(job).volumeMounts).toContainEqual({ name: 'credentials', mountPath: '/secrets', readOnly: true });
+      expect(container(job).env.filter((e: Obj) => e.valueFrom)).toEqual([]);
     }
+  });
+
+  it('verifies the REST certificate over HTTPS: the certificate itself, a CA given, or not at all when told', () => {
+    const tls = (values: { tls?: object; hotBackup?: object }) => {
+      const job = render(core, { strategy: { type: 'BlueGreen' }, hotBackup: { enabled: true, ...values.hotBackup }, tls: values.tls }).get('Job', 'md-core-config-export');
+      return { curl: container(job).env.find((e: Obj) => e.name === 'CURL_TLS').value, ca: job.spec.template.spec.volumes.find((v: Obj) => v.name === 'ca')?.secret };
+    };
+    const https = { https: { enabled: true } };
+    expect(tls({})).toEqual({ curl: '--cacert /tls/ca.crt', ca: undefined });
+    expect(tls({ tls: https })).toEqual({ curl: '--cacert /tls/ca.crt', ca: { secretName: 'mdcore-https-tls-cert', items: [{ key: 'mdcore-https.crt', path: 'ca.crt' }] } });
+    expect(tls({ tls: https, hotBackup: { tls: { caSecret: 'corp-ca' } } }).ca).toEqual({ secretName: 'corp-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] });
+    expect(tls({ tls: https, hotBackup: { tls: { insecureSkipVerify: true } } })).toEqual({ curl: '--insecure', ca: undefined });
   });
 
   it('exports from the live Service and imports into the new active slot through a Service of that slot alone', () => {

@@ -36,13 +36,28 @@ export const CREDENTIAL_GENERATOR_IMAGE = { repository: 'alpine/k8s', tag: '1.33
  * the value an upgrade carried over from an older chart version (`previous.<key>`), or a new random one.
  * The patch is a merge patch conditioned on that resourceVersion, so a concurrent writer makes it re-read
  * rather than overwrite. A Secret without the annotation is not one this chart generates: it is left
- * alone and the script exits non-zero. Values are never printed.
+ * alone and the script exits non-zero. Values are never printed, and never passed as an argument (any
+ * process could read them in /proc/<pid>/cmdline): the patch goes to kubectl on its stdin.
+ *
+ * Every value it writes or keeps is checked, because a bad one would be kept forever: a new value must
+ * have the full length from its charset (a failing /dev/urandom, tr or head gives a short or empty one;
+ * dash has no pipefail, so the length is the check), else the script stops before writing anything more.
+ * An empty value (as an older generator wrote when its random source failed) counts as missing. A kept one
+ * shorter than its declared length is refused, not replaced: the generator only runs for keys not given
+ * in the values, so it was truncated or hand-edited, and the product may already use it; a person decides
+ * (delete the key to have it generated, or give it in the values). Its charset is not checked: a
+ * value a person set may hold any character.
  */
 export const CREDENTIAL_GENERATOR_SCRIPT = `set -eu
 wait_seconds=\${WAIT_SECONDS:-120}
 err=$(mktemp)
+trap 'rm -f "$err"' EXIT
 fields='{.metadata.resourceVersion}{"\\n"}{.metadata.annotations.${GENERATE_ANNOTATION}}{"\\n"}{.data}'
 value_of() { for kv in $data; do case $kv in "$1="*) printf '%s' "\${kv#*=}"; return 0;; esac; done; return 1; }
+# The value of a key, decoded; fails when the key is missing or empty.
+present() { stored=$(value_of "$1") && [ -n "$stored" ] && printf '%s' "$stored" | base64 -d; }
+# Whether a new value $1 has exactly $3 characters, all from the tr-style set $2.
+whole() { [ "\${#1}" -eq "$3" ] && case $1 in *[!$2]*) return 1;; esac; }
 random() { LC_ALL=C tr -dc "$1" </dev/urandom | head -c "$2"; }
 fill() {
   name=$1; waited=0; conflicts=0
@@ -60,28 +75,40 @@ fill() {
       return 1
     fi
     patch=''; report=''
-    for item in $(printf '%s' "$spec" | tr ',' ' '); do
+    # Split by the shell itself: a failing tr here would silently make the list empty.
+    items=$spec,
+    while [ -n "$items" ]; do
+      item=\${items%%,*}; items=\${items#*,}
       key=\${item%%:*}; rest=\${item#*:}; charset=\${rest%%:*}; length=\${rest#*:}
       case $charset in alphanumeric) alphabet='A-Za-z0-9';; numeric) alphabet='0-9';; *) echo "$name: unknown charset $charset for $key" >&2; return 1;; esac
-      if value_of "$key" >/dev/null; then
+      if kept=$(present "$key"); then
+        if [ "\${#kept}" -lt "$length" ]; then
+          echo "$name: refused: $key is shorter than $length characters; delete the key to have it generated, or give it in the values" >&2
+          return 1
+        fi
         report="$report kept $key;"
-      elif previous=$(value_of "${PREVIOUS_KEY_PREFIX}$key"); then
-        patch="$patch\\"$key\\":\\"$previous\\","; report="$report restored $key from the previous chart version;"
+      elif present "${PREVIOUS_KEY_PREFIX}$key" >/dev/null; then
+        patch="$patch\\"$key\\":\\"$(value_of "${PREVIOUS_KEY_PREFIX}$key")\\","; report="$report restored $key from the previous chart version;"
       else
-        patch="$patch\\"$key\\":\\"$(random "$alphabet" "$length" | base64 | tr -d '\\n')\\","; report="$report generated $key;"
+        value=$(random "$alphabet" "$length") || value=''
+        if ! whole "$value" "$alphabet" "$length" || ! encoded=$(printf '%s' "$value" | base64 | tr -d '\\n'); then
+          echo "$name: could not generate $key: the random source gave no $length characters of $charset; nothing written" >&2
+          exit 1
+        fi
+        patch="$patch\\"$key\\":\\"$encoded\\","; report="$report generated $key;"
       fi
       if value_of "${PREVIOUS_KEY_PREFIX}$key" >/dev/null; then patch="$patch\\"${PREVIOUS_KEY_PREFIX}$key\\":null,"; fi
     done
     if [ -z "$patch" ]; then echo "$name:$report"; return 0; fi
     body="{\\"metadata\\":{\\"resourceVersion\\":\\"$rv\\"},\\"data\\":{\${patch%,}}}"
-    if kubectl patch secret "$name" --type merge -p "$body" >/dev/null 2>"$err"; then echo "$name:$report"; return 0; fi
+    # On stdin (printf is built in): the values never reach a process's arguments.
+    if printf '%s' "$body" | kubectl patch secret "$name" --type merge --patch-file /dev/stdin >/dev/null 2>"$err"; then echo "$name:$report"; return 0; fi
     if grep -q Conflict "$err" && [ "$conflicts" -lt 10 ]; then conflicts=$((conflicts + 1)); continue; fi
     echo "$name: $(cat "$err")" >&2; return 1
   done
 }
 status=0
 for name in "$@"; do fill "$name" || status=1; done
-rm -f "$err"
 exit $status
 `;
 

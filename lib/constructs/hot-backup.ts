@@ -2,19 +2,22 @@
  * Blue-green with hot backup: the Jobs that carry the configuration from the live slot to the new one
  * (export before the switch, import once the new slot is ready) and the claim between them.
  */
+import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { quantity } from '../core/schema';
+import { optionalSecretName, quantity } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 import { SLOTS } from './strategy';
 import { UpgradableDeployment } from './upgradable-deployment';
-import { restrictedContainerSecurityContext, secretEnv } from './pod';
+import { restrictedContainerSecurityContext } from './pod';
+import { TlsEndpoint } from './tls';
 
 /** Values of the hot backup that carries the configuration across a blue-green switch. */
 export const hotBackupValues = () => {
-  const defaults = { enabled: false, image: 'curlimages/curl:8.11.1', storage: { size: '1Gi', storageClass: '' }, waitSeconds: 600 };
+  const tls = { insecureSkipVerify: false, caSecret: '', caSecretKey: 'ca.crt' };
+  const defaults = { enabled: false, image: 'curlimages/curl:8.11.1', storage: { size: '1Gi', storageClass: '' }, waitSeconds: 600, tls };
   return z
     .object({
       enabled: z
@@ -30,6 +33,19 @@ export const hotBackupValues = () => {
         .strict()
         .default(defaults.storage),
       waitSeconds: z.number().int().min(10).max(7200).default(600).describe('How long a Job waits for the product to be ready (and the import for the export).'),
+      tls: z
+        .object({
+          insecureSkipVerify: z
+            .boolean()
+            .default(false)
+            .describe("Don't verify the REST certificate when the product serves HTTPS (tls.https.enabled). Off: the Jobs verify it, and it must name the Services they call (md-core, md-core-blue, md-core-green)."),
+          caSecret: optionalSecretName()
+            .default('')
+            .describe('Secret with the CA certificate (PEM) the REST certificate is verified against; empty: the REST certificate itself (tls.https.certSecret) is trusted.'),
+          caSecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(tls.caSecretKey).describe('Key of the CA certificate in caSecret.'),
+        })
+        .strict()
+        .default(tls),
     })
     .strict()
     .default(defaults);
@@ -53,6 +69,8 @@ export interface HotBackupProps {
   /** The REST port. */
   readonly port: Val<number>;
   readonly scheme: Val<string>;
+  /** The REST endpoint's TLS: when on, the Jobs verify its certificate (trusting it, or hotBackup.tls.caSecret). */
+  readonly tls: TlsEndpoint;
   readonly apiKeySecret: Val<string>;
   readonly credentialsSecret: Val<string>;
   readonly values: HotBackupValues;
@@ -60,26 +78,38 @@ export interface HotBackupProps {
   readonly enabled: unknown;
 }
 
-/** The export and import scripts: POSIX sh, waits bounded by $WAIT_SECONDS, the file written atomically. */
-export function hotBackupScripts(dir = '/backup') {
-  const waitReady = [
+/** Where the Jobs' pods mount the product's API key and admin password (files "apikey" and "password"). */
+export const HOT_BACKUP_SECRETS_DIR = '/secrets';
+/** Where they mount the certificate the REST certificate is verified against. */
+const CA_FILE = '/tls/ca.crt';
+
+/**
+ * The export and import scripts: POSIX sh, waits bounded by $WAIT_SECONDS, the file written atomically.
+ * The credentials reach curl on its stdin (`-H @-`), read from files by `cat` and the printf builtin, so
+ * no process's arguments or environment hold them (any process may read /proc/<pid>/cmdline).
+ * $CURL_TLS is curl's TLS option ("--cacert <file>" or "--insecure"), split into words on purpose.
+ */
+export function hotBackupScripts(dir = '/backup', secrets = HOT_BACKUP_SECRETS_DIR) {
+  const prelude = [
+    'set -eu',
     'url="$SCHEME://$TARGET:$PORT"',
-    `i=0; until curl -fsk -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done`,
+    `headers() { printf 'apikey: %s\\npassword: %s\\n' "$(cat ${secrets}/apikey)" "$(cat ${secrets}/password)"; }`,
   ];
+  const waitReady = `i=0; until curl -fs $CURL_TLS -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done`;
   return {
     export: [
-      'set -eu',
-      ...waitReady,
-      `curl -fsk -H "apikey: $APIKEY" -H "password: $PASSWORD" -o ${dir}/config.zip.part "$url/admin/export/v2"`,
+      ...prelude,
+      waitReady,
+      `headers | curl -fs $CURL_TLS -H @- -o ${dir}/config.zip.part "$url/admin/export/v2"`,
       `mv ${dir}/config.zip.part ${dir}/config.zip`,
       `date -u > ${dir}/export.done`,
       'echo "exported the configuration of $url"',
     ].join('\n'),
     import: [
-      'set -eu',
+      ...prelude,
       `i=0; until [ -f ${dir}/export.done ]; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "no export to import"; exit 1; }; sleep 5; done`,
-      ...waitReady,
-      `curl -fsk -X POST -H "Content-Type: application/octet-stream" -H "apikey: $APIKEY" -H "password: $PASSWORD" --data-binary @${dir}/config.zip "$url/admin/import/v2"`,
+      waitReady,
+      `headers | curl -fs $CURL_TLS -X POST -H "Content-Type: application/octet-stream" -H @- --data-binary @${dir}/config.zip "$url/admin/import/v2"`,
       `rm -f ${dir}/export.done`,
       'echo "imported the configuration into $url"',
     ].join('\n'),
@@ -98,6 +128,7 @@ export class HotBackup extends Construct {
     const { identity, component, values: v } = props;
     const claim = identity.name(`${props.name}-backup`);
     const scripts = hotBackupScripts();
+    const verify = render.and(props.tls.enabled, render.not(v.tls.insecureSkipVerify));
 
     // One pod for both Jobs, written once: they differ in the container's name, script and target.
     const pod = (which: 'export' | 'import', target: Val<string>) =>
@@ -119,15 +150,40 @@ export class HotBackup extends Construct {
                 { name: 'TARGET', value: p.target },
                 { name: 'PORT', value: render.str(props.port) },
                 { name: 'WAIT_SECONDS', value: render.str(v.waitSeconds) },
-                secretEnv('APIKEY', props.apiKeySecret, 'value'),
-                secretEnv('PASSWORD', props.credentialsSecret, 'password'),
+                { name: 'CURL_TLS', value: render.ifElse(v.tls.insecureSkipVerify, '--insecure', `--cacert ${CA_FILE}`) },
               ],
               resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
               securityContext: restrictedContainerSecurityContext(render, true),
-              volumeMounts: [{ name: 'backup', mountPath: '/backup' }],
+              volumeMounts: [
+                { name: 'backup', mountPath: '/backup' },
+                { name: 'credentials', mountPath: HOT_BACKUP_SECRETS_DIR, readOnly: true },
+                ...render.itemsIf(verify, [{ name: 'ca', mountPath: path.dirname(CA_FILE), readOnly: true }]),
+              ],
             },
           ],
-          volumes: [{ name: 'backup', persistentVolumeClaim: { claimName: claim } }],
+          volumes: [
+            { name: 'backup', persistentVolumeClaim: { claimName: claim } },
+            {
+              name: 'credentials',
+              projected: {
+                // Readable by the pod's group (fsGroup) only.
+                defaultMode: 0o440,
+                sources: [
+                  { secret: { name: props.apiKeySecret, items: [{ key: 'value', path: 'apikey' }] } },
+                  { secret: { name: props.credentialsSecret, items: [{ key: 'password', path: 'password' }] } },
+                ],
+              },
+            },
+            ...render.itemsIf(verify, [
+              {
+                name: 'ca',
+                secret: {
+                  secretName: render.coalesce(v.tls.caSecret, props.tls.certSecret),
+                  items: [{ key: render.ifElse(v.tls.caSecret, v.tls.caSecretKey, props.tls.certSecretKey), path: path.basename(CA_FILE) }],
+                },
+              },
+            ]),
+          ],
         },
       }));
     const job = (which: 'export' | 'import', target: Val<string>, hook: string, weight: string) =>

@@ -195,6 +195,9 @@ interface OlmsSettings {
 /** OLMS values as construct code sees them; `connectionType` where the product has it (md-core). */
 export type OlmsValues = Values<OlmsSettings> & { readonly connectionType?: Val<string> };
 
+/** The env the features take from the settings Secret (or the user's), by what it holds. */
+export const FEATURE_SECRET_ENV = { olmsToken: 'OLMS_TOKEN', olmsProxyPassword: 'OLMS_PROXY_PASSWORD', ignition: 'IGNITION_JSON' } as const;
+
 /** OLMS env: settings as values, token and proxy password from the settings Secret (or the user's). */
 export function olmsEnv(scope: Construct, settings: SettingsSecret, olms: OlmsValues): EnvVar[] {
   const render = Render.of(scope);
@@ -209,7 +212,7 @@ export function olmsEnv(scope: Construct, settings: SettingsSecret, olms: OlmsVa
       { name: 'OLMS_RULE', value: olms.rule },
       { name: 'OLMS_COMMENT', value: olms.comment },
       ...(olms.connectionType === undefined ? [] : [{ name: 'OLMS_CONNECTION_TYPE', value: olms.connectionType }]),
-      { name: 'OLMS_TOKEN', valueFrom: token },
+      { name: FEATURE_SECRET_ENV.olmsToken, valueFrom: token },
       { name: 'OLMS_USE_PROXY', value: render.str(olms.proxy.enabled) },
     ]),
     ...render.itemsIf(proxyOn, [
@@ -219,7 +222,7 @@ export function olmsEnv(scope: Construct, settings: SettingsSecret, olms: OlmsVa
     ]),
     ...render.itemsIf(render.and(proxyOn, olms.proxy.username), [
       { name: 'OLMS_PROXY_USERNAME', value: olms.proxy.username },
-      { name: 'OLMS_PROXY_PASSWORD', valueFrom: proxyPassword },
+      { name: FEATURE_SECRET_ENV.olmsProxyPassword, valueFrom: proxyPassword },
     ]),
   ];
 }
@@ -304,7 +307,7 @@ export function ignitionEnv(scope: Construct, settings: SettingsSecret, ignition
     existingSecret: ignition.existingSecret,
     existingKey: ignition.existingSecretKey,
   });
-  return render.itemsIf(render.or(ignition.values, ignition.existingSecret), [{ name: 'IGNITION_JSON', valueFrom: ref }]);
+  return render.itemsIf(render.or(ignition.values, ignition.existingSecret), [{ name: FEATURE_SECRET_ENV.ignition, valueFrom: ref }]);
 }
 
 // ---------------------------------------------------------------------------------------------------

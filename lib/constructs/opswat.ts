@@ -18,6 +18,9 @@ import { ManagedSecret } from './secret';
 import { SLOT_LABEL } from './strategy';
 import { SlotPods } from './upgradable-deployment';
 
+/** The env every OPSWAT product container takes from its Secrets, by what it holds (extraEnv may not name one). */
+export const OPSWAT_SECRET_ENV = { user: 'MD_USER', password: 'MD_PWD', apiKey: 'APIKEY', license: 'LICENSE_KEY', dbUser: 'DB_USER', dbPassword: 'DB_PWD' } as const;
+
 /** Values of the product's secrets; `prefix` is the product's secret prefix ("mdicapsrv", "mdcore"). */
 export const opswatSecretValues = (prefix: string) => ({
   credentials: z
@@ -92,10 +95,10 @@ export class OpswatSecrets extends Construct {
   /** MD_USER, MD_PWD, APIKEY and LICENSE_KEY from the Secrets. */
   public env(): EnvVar[] {
     return [
-      secretEnv('MD_USER', this.credentials.secretName, 'user'),
-      secretEnv('MD_PWD', this.credentials.secretName, 'password'),
-      secretEnv('APIKEY', this.apiKey.secretName, 'value'),
-      secretEnv('LICENSE_KEY', this.license.secretName, 'value'),
+      secretEnv(OPSWAT_SECRET_ENV.user, this.credentials.secretName, 'user'),
+      secretEnv(OPSWAT_SECRET_ENV.password, this.credentials.secretName, 'password'),
+      secretEnv(OPSWAT_SECRET_ENV.apiKey, this.apiKey.secretName, 'value'),
+      secretEnv(OPSWAT_SECRET_ENV.license, this.license.secretName, 'value'),
     ];
   }
 }
@@ -174,10 +177,10 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
           envFrom: [{ configMapRef: { name: props.configMapName } }],
           env: [
             ...props.secrets.env(),
-            secretEnv('DB_USER', props.database.credentials.secretName, 'user'),
-            secretEnv('DB_PWD', props.database.credentials.secretName, 'password'),
+            secretEnv(OPSWAT_SECRET_ENV.dbUser, props.database.credentials.secretName, 'user'),
+            secretEnv(OPSWAT_SECRET_ENV.dbPassword, props.database.credentials.secretName, 'password'),
             ...props.env,
-            ...render.itemsOf(v.extraEnv),
+            ...render.itemsOfUniqueNames(v.extraEnv),
           ],
           ports: props.ports,
           ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),

@@ -80,16 +80,17 @@ export const disruptionBudgetValues = () =>
 
 /**
  * Values every MetaDefender product chart has at its root, besides its own: its ServiceAccount, pod
- * scheduling and security (non-root uid 1000, restricted profile), extra env, volumes, mounts and init
- * containers, autoscaling, disruption budget, the `helm test` image and the vendor-chart compatibility.
+ * scheduling and security (non-root uid 1000, restricted profile), extra env (none of `secretEnv`, the
+ * env its container takes from Secrets), volumes, mounts and init containers, autoscaling, disruption
+ * budget, the `helm test` image and the vendor-chart compatibility.
  */
-export const productFields = () => ({
+export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
   serviceAccount: z
     .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
     .strict()
     .default({ annotations: {} }),
   ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
-  extraEnv: extraEnv(),
+  extraEnv: extraEnv(secretEnv),
   ...extraPodFields(),
   autoscaling: autoscalingValues(),
   podDisruptionBudget: disruptionBudgetValues(),

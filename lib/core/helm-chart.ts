@@ -156,7 +156,7 @@ export function renderChart(def: ChartDefinition): Map<string, string> {
     }
   }
 
-  let helpers = goHelpers(def.name);
+  let helpers = goHelpers(def.name, render.helpers);
   for (const t of render.namedTemplates.values()) helpers += `\n${emitter.definition(t)}`;
   files.set('templates/_helpers.tpl', helpers);
   if (def.metadata.notes) files.set('templates/NOTES.txt', def.metadata.notes);

@@ -8,19 +8,34 @@ import { z } from 'zod';
 export type JsonSchemaFragment = Record<string, unknown>;
 
 /**
+ * Stands for the JSON Schema of a rule that JSON Schema draft-07 cannot state, which the chart's templates
+ * enforce instead where they use the value (e.g. names unique in a list: `Render.itemsOfUniqueNames`).
+ */
+export const CHECKED_BY_TEMPLATE = Symbol('checked by the chart templates');
+
+/**
  * A zod refinement together with the JSON Schema that enforces the same rule in Helm.
  * zod's JSON Schema export drops refinements; `.meta()` keys are merged into the exported node, and
  * every rule of a node goes into its `allOf`, so several rules on one object all reach the schema.
  * JSON Schema draft-07 cannot compare two fields: a rule that needs that must be designed away
- * (derive the value instead, e.g. `Render.add`).
+ * (derive the value instead, e.g. `Render.add`), or be CHECKED_BY_TEMPLATE.
  */
 export function rule<T extends z.ZodType>(
   schema: T,
   check: (value: z.output<T>) => boolean,
-  opts: { message: string; path?: (string | number)[]; jsonSchema: JsonSchemaFragment; counterexample: Partial<z.input<T>> },
+  opts: {
+    message: string | ((value: z.output<T>) => string);
+    path?: (string | number)[];
+    jsonSchema: JsonSchemaFragment | typeof CHECKED_BY_TEMPLATE;
+    counterexample: Partial<z.input<T>>;
+  },
 ): T {
+  const { message, jsonSchema } = opts;
+  const error = typeof message === 'string' ? message : (issue: { input: unknown }) => message(issue.input as z.output<T>);
+  const checked = schema.refine(check, { error, path: opts.path });
   const previous = (z.globalRegistry.get(schema)?.allOf as JsonSchemaFragment[] | undefined) ?? [];
-  const refined = schema.refine(check, { message: opts.message, path: opts.path }).meta({ allOf: [...previous, opts.jsonSchema] }) as unknown as T;
+  const allOf = jsonSchema === CHECKED_BY_TEMPLATE ? previous : [...previous, jsonSchema];
+  const refined = (allOf.length > 0 ? checked.meta({ allOf }) : checked) as unknown as T;
   ruleCounterexampleLists.set(refined, [...(ruleCounterexampleLists.get(schema) ?? []), opts.counterexample]);
   return refined;
 }
@@ -114,19 +129,41 @@ export const probe = (d: ProbeDefaults, what: string) =>
     .strict()
     .default({ enabled: true, ...d });
 
-export const extraEnv = () =>
-  z
-    .array(
-      z
-        .object({
-          name: envName(),
-          value: z.string().optional(),
-          valueFrom: k8sObject().optional(),
-        })
-        .strict(),
-    )
+/**
+ * Extra env of a container: each name at most once, and never one the chart sets from a Secret
+ * (`secretEnv`: what → env name, the table the container's env is built from). Extra env comes after the
+ * chart's, so such a name would silently replace the managed credential.
+ */
+export const extraEnv = (secretEnv: Readonly<Record<string, string>>) => {
+  const managed = [...new Set(Object.values(secretEnv))].sort();
+  if (managed.length === 0) throw new Error('extraEnv: no env set from a Secret to reserve');
+  const name = rule(envName(), (n) => !managed.includes(n), {
+    message: `set by the chart from a Secret (${managed.join(', ')}): use the value that feeds it`,
+    jsonSchema: { not: { enum: managed } },
+    counterexample: managed[0]!,
+  });
+  const list = z.array(z.object({ name, value: z.string().optional(), valueFrom: k8sObject().optional() }).strict());
+  return rule(list, (env) => repeatedName(env) === undefined, {
+    message: (env) => `${repeatedName(env)} is given twice: Kubernetes would keep only the last`,
+    jsonSchema: CHECKED_BY_TEMPLATE,
+    counterexample: [
+      { name: 'GIVEN_TWICE', value: '1' },
+      { name: 'GIVEN_TWICE', value: '2' },
+    ],
+  })
     .default([])
-    .describe('Extra environment variables for the main container (name with value or valueFrom).');
+    .describe(`Extra environment variables for the main container (name with value or valueFrom); each name once, none of ${managed.join(', ')}.`);
+};
+
+/** The first name that an earlier item has too. */
+function repeatedName(items: readonly { name: string }[]): string | undefined {
+  const seen = new Set<string>();
+  for (const { name } of items) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
 
 /** Fields every chart of this library has at its root. */
 export const commonFields = () => ({

@@ -19,6 +19,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 import { ChartError } from './errors';
+import type { OptionalHelper } from './helpers-tpl';
 import { parseValues } from './schema';
 
 /** Where a release lands; in Helm these are `.Release.*`, in raw mode they are given. */
@@ -243,6 +244,12 @@ export abstract class Render {
   abstract itemsIf<T>(cond: unknown, items: T[]): T[];
   /** The items of a list value, to spread into a list. */
   abstract itemsOf<T>(list: Val<readonly T[]>): T[];
+  /**
+   * The items of a list value of the values whose items' names must all differ (env: Kubernetes keeps
+   * only the last of a repeated name). zod refuses a repeat before raw synthesis; JSON Schema draft-07
+   * cannot say it, so a Helm chart checks it where it spreads the list, failing with the item's path.
+   */
+  abstract itemsOfUniqueNames<T extends { name: string }>(list: Val<readonly T[]>): T[];
   /** A list built by mapping each element of a list value (a `range` in Helm). */
   abstract each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[];
   /** `base` with the entries of a map value added (keys must not collide with base's own). */
@@ -335,6 +342,9 @@ export class RawRender extends Render {
   itemsOf<T>(list: Val<readonly T[]>): T[] {
     return [...(plain(list) ?? [])];
   }
+  itemsOfUniqueNames<T extends { name: string }>(list: Val<readonly T[]>): T[] {
+    return this.itemsOf(list);
+  }
   each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[] {
     return (plain(list) ?? []).map((e) => fn(e as Values<E>));
   }
@@ -425,6 +435,8 @@ export class HelmRender extends Render {
   private readonly markers: Marker[] = [];
   private readonly conditions = new WeakMap<ApiObject, string[]>();
   public readonly namedTemplates = new Map<string, NamedTemplate>();
+  /** The optional helpers of `_helpers.tpl` (helpers-tpl.ts) the templates call. */
+  public readonly helpers = new Set<OptionalHelper>();
   /** The values expression each mirrored object stands for. */
   private readonly mirrors = new WeakMap<object, string>();
   private rangeVars = 0;
@@ -587,6 +599,16 @@ export class HelmRender extends Render {
 
   itemsOf<T>(list: Val<readonly T[]>): T[] {
     return [{ [this.marker({ type: 'splice', expr: this.expr(list) })]: true } as unknown as T];
+  }
+
+  itemsOfUniqueNames<T extends { name: string }>(list: Val<readonly T[]>): T[] {
+    const info = this.tokenInfo(list);
+    if (!info?.expr.startsWith('$.Values.')) throw new Error('itemsOfUniqueNames() needs a list of the values');
+    this.helpers.add('uniqueNames');
+    // The helper prints nothing or fails: `and` then gives the list itself, untouched.
+    const path = info.expr.slice('$.Values.'.length);
+    const checked = `(and (not (include "${this.chartName}.uniqueNames" (dict "list" ${info.expr} "path" ${goLiteral(path)}))) ${info.expr})`;
+    return this.itemsOf(this.token(checked, 'list', info.element) as unknown as Value<readonly T[]>);
   }
 
   each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[] {

@@ -32,6 +32,21 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 {{- end -}}
 
+{{/*
+Fails, naming the path, when two items of .list have the same name (an env name given twice: Kubernetes
+would keep only the last); prints nothing otherwise. A rule of the values schema that values.schema.json
+(JSON Schema draft-07) cannot state, so the template checks it, as zod does for raw synthesis.
+*/}}
+{{- define "md-core.uniqueNames" -}}
+{{- $seen := dict -}}
+{{- range $i, $item := .list -}}
+{{- if hasKey $seen $item.name -}}
+{{- fail (printf "values don't meet the schema: %s.%d.name: %s is given twice (also at %s.%v.name)" $.path $i $item.name $.path (get $seen $item.name)) -}}
+{{- end -}}
+{{- $_ := set $seen $item.name $i -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "md-core.name" -}}
 {{- $p := . -}}
 {{- printf "%v%v" $.root.Values.namePrefix $p.base -}}
@@ -154,7 +169,7 @@ true
     $d
     "pod"
     (toJson (list $.Values.imagePullSecrets $.Values.nodeSelector $.Values.tolerations $.Values.affinity $.Values.priorityClassName)) -}}
-{{- $_ := set $d "script" "c4bee75386f66f3b711cb245ca8272560ca83708644b01779d4ceee340583f7c" -}}
+{{- $_ := set $d "script" "03ba372d8a91f3571167e7973bbfdcc7732278f65390b676e6e84231a275fc31" -}}
 {{- toJson $d | sha256sum | trunc 8 -}}
 {{- end -}}
 
@@ -489,7 +504,7 @@ spec:
                   (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
               key: certPassphrase
         {{- end }}
-        {{- with $.root.Values.extraEnv }}
+        {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraEnv "path" "extraEnv"))) $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       ports:
@@ -647,8 +662,9 @@ spec:
         - |-
           set -eu
           url="$SCHEME://$TARGET:$PORT"
-          i=0; until curl -fsk -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done
-          curl -fsk -H "apikey: $APIKEY" -H "password: $PASSWORD" -o /backup/config.zip.part "$url/admin/export/v2"
+          headers() { printf 'apikey: %s\npassword: %s\n' "$(cat /secrets/apikey)" "$(cat /secrets/password)"; }
+          i=0; until curl -fs $CURL_TLS -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done
+          headers | curl -fs $CURL_TLS -H @- -o /backup/config.zip.part "$url/admin/export/v2"
           mv /backup/config.zip.part /backup/config.zip
           date -u > /backup/export.done
           echo "exported the configuration of $url"
@@ -659,10 +675,11 @@ spec:
         - "-c"
         - |-
           set -eu
-          i=0; until [ -f /backup/export.done ]; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "no export to import"; exit 1; }; sleep 5; done
           url="$SCHEME://$TARGET:$PORT"
-          i=0; until curl -fsk -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done
-          curl -fsk -X POST -H "Content-Type: application/octet-stream" -H "apikey: $APIKEY" -H "password: $PASSWORD" --data-binary @/backup/config.zip "$url/admin/import/v2"
+          headers() { printf 'apikey: %s\npassword: %s\n' "$(cat /secrets/apikey)" "$(cat /secrets/password)"; }
+          i=0; until [ -f /backup/export.done ]; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "no export to import"; exit 1; }; sleep 5; done
+          i=0; until curl -fs $CURL_TLS -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done
+          headers | curl -fs $CURL_TLS -X POST -H "Content-Type: application/octet-stream" -H @- --data-binary @/backup/config.zip "$url/admin/import/v2"
           rm -f /backup/export.done
           echo "imported the configuration into $url"
       {{- end }}
@@ -675,20 +692,8 @@ spec:
           value: {{ (toJson $.root.Values.ports.rest) | toJson }}
         - name: WAIT_SECONDS
           value: {{ (toJson $.root.Values.hotBackup.waitSeconds) | toJson }}
-        - name: APIKEY
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.apiKey.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-api-key")) | toJson }}
-              key: value
-        - name: PASSWORD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.credentials.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-cred")) | toJson }}
-              key: password
+        - name: CURL_TLS
+          value: {{ (ternary "--insecure" "--cacert /tls/ca.crt" (not (empty $.root.Values.hotBackup.tls.insecureSkipVerify))) | toJson }}
       resources:
         requests:
           cpu: 10m
@@ -700,10 +705,47 @@ spec:
       volumeMounts:
         - name: backup
           mountPath: /backup
+        - name: credentials
+          mountPath: /secrets
+          readOnly: true
+        {{- if and $.root.Values.tls.https.enabled (not $.root.Values.hotBackup.tls.insecureSkipVerify) }}
+        - name: ca
+          mountPath: /tls
+          readOnly: true
+        {{- end }}
   volumes:
     - name: backup
       persistentVolumeClaim:
         claimName: {{ include "md-core.name" (dict "root" $.root "base" "md-core-backup") }}
+    - name: credentials
+      projected:
+        defaultMode: 288
+        sources:
+          - secret:
+              name: {{ coalesce
+                  $.root.Values.apiKey.existingSecret
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-api-key")) | toJson }}
+              items:
+                - key: value
+                  path: apikey
+          - secret:
+              name: {{ coalesce
+                  $.root.Values.credentials.existingSecret
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-cred")) | toJson }}
+              items:
+                - key: password
+                  path: password
+    {{- if and $.root.Values.tls.https.enabled (not $.root.Values.hotBackup.tls.insecureSkipVerify) }}
+    - name: ca
+      secret:
+        secretName: {{ (coalesce $.root.Values.hotBackup.tls.caSecret $.root.Values.tls.https.certSecret) | toJson }}
+        items:
+          - key: {{ ternary
+              $.root.Values.hotBackup.tls.caSecretKey
+              $.root.Values.tls.https.certSecretKey
+              (not (empty $.root.Values.hotBackup.tls.caSecret)) | toJson }}
+            path: ca.crt
+    {{- end }}
 {{- end -}}
 
 {{- define "md-core.slotTrigger" -}}

@@ -32,6 +32,21 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 {{- end -}}
 
+{{/*
+Fails, naming the path, when two items of .list have the same name (an env name given twice: Kubernetes
+would keep only the last); prints nothing otherwise. A rule of the values schema that values.schema.json
+(JSON Schema draft-07) cannot state, so the template checks it, as zod does for raw synthesis.
+*/}}
+{{- define "md-icapsrv.uniqueNames" -}}
+{{- $seen := dict -}}
+{{- range $i, $item := .list -}}
+{{- if hasKey $seen $item.name -}}
+{{- fail (printf "values don't meet the schema: %s.%d.name: %s is given twice (also at %s.%v.name)" $.path $i $item.name $.path (get $seen $item.name)) -}}
+{{- end -}}
+{{- $_ := set $seen $item.name $i -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "md-icapsrv.name" -}}
 {{- $p := . -}}
 {{- printf "%v%v" $.root.Values.namePrefix $p.base -}}
@@ -154,7 +169,7 @@ true
     $d
     "pod"
     (toJson (list $.Values.imagePullSecrets $.Values.nodeSelector $.Values.tolerations $.Values.affinity $.Values.priorityClassName)) -}}
-{{- $_ := set $d "script" "c4bee75386f66f3b711cb245ca8272560ca83708644b01779d4ceee340583f7c" -}}
+{{- $_ := set $d "script" "03ba372d8a91f3571167e7973bbfdcc7732278f65390b676e6e84231a275fc31" -}}
 {{- toJson $d | sha256sum | trunc 8 -}}
 {{- end -}}
 
@@ -482,7 +497,7 @@ spec:
                   (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
               key: configImportPassword
         {{- end }}
-        {{- with $.root.Values.extraEnv }}
+        {{- with and (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraEnv "path" "extraEnv"))) $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       ports:

@@ -13,7 +13,7 @@ import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup } from '../../constructs/hot-backup';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
-import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
+import { CORE_IMAGE_TAG, MDCORE_SECRET_ENV, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { KubeObject } from '../../core/kube-object';
 import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
@@ -102,7 +102,7 @@ export class MdCore extends Construct {
 
     const scheme = render.ifElse(v.tls.https.enabled, 'HTTPS', 'HTTP');
     const settings = new SettingsSecret(this, identity, COMPONENT, 'mdcore-settings');
-    const configImported = configImport(this, settings, v.configImport, 'MDCORE_CONFIG_IMPORT_PASSWORD');
+    const configImported = configImport(this, settings, v.configImport, MDCORE_SECRET_ENV.configImportPassword);
     const passphrase = v.tls.certPassphrase;
     const featureEnv = [
       ...olmsEnv(this, settings, v.olms),
@@ -112,7 +112,7 @@ export class MdCore extends Construct {
       ...render.itemsIf(render.and(v.configImport.enabled, v.configImport.forceUpdateYara), [{ name: 'MDCORE_IMPORT_FORCE_UPDATE_YARA', value: 'true' }]),
       ...configImported.env,
       ...render.itemsIf(render.or(passphrase.value, passphrase.existingSecret), [
-        { name: 'MDCORE_CERT_PASSPHRASE', valueFrom: settings.ref(SETTINGS_KEYS.certPassphrase, { value: passphrase.value, enabled: true, existingSecret: passphrase.existingSecret }) },
+        { name: MDCORE_SECRET_ENV.certPassphrase, valueFrom: settings.ref(SETTINGS_KEYS.certPassphrase, { value: passphrase.value, enabled: true, existingSecret: passphrase.existingSecret }) },
       ]),
     ];
     settings.build('Settings');
@@ -187,6 +187,7 @@ export class MdCore extends Construct {
       workload,
       port: v.ports.rest,
       scheme,
+      tls: v.tls.https,
       apiKeySecret: secrets.apiKey.secretName,
       credentialsSecret: secrets.credentials.secretName,
       values: v.hotBackup,
@@ -224,7 +225,7 @@ function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdCo
       { name: 'PROXY_USER', value: proxy.username },
       { name: 'PROXY_EXCLUSION', value: proxy.exclusions },
     ]),
-    ...render.itemsIf(password.given, [{ name: 'PROXY_PWD', valueFrom: password.ref }]),
+    ...render.itemsIf(password.given, [{ name: MDCORE_SECRET_ENV.proxyPassword, valueFrom: password.ref }]),
   ];
 }
 
@@ -248,6 +249,7 @@ export const mdCoreChart = defineChart({
       { kind: 'added', description: 'The features of OPSWAT\'s mdcore chart as typed values: OLMS, outbound proxy, configuration import, ignition, health thresholds, TLS settings, storage path, KEDA scaling on scan slots, HPA metrics and behavior; secrets only in Secrets.' },
       { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },
       { kind: 'fixed', description: 'Hot backup: the import Job reaches the new live slot through a Service of that slot alone (md-core-blue / md-core-green), never the old slot.' },
+      { kind: 'security', description: 'Hot backup: the API key and password reach curl on its stdin from a Secret volume, never in its arguments or env; over HTTPS the REST certificate is verified (hotBackup.tls: the certificate itself, a CA Secret, or insecureSkipVerify).' },
     ],
     appVersion: CORE_IMAGE_TAG,
     description: 'MetaDefender Core: multi-engine file scanning with its database, licence activation and rolling, recreate or blue-green upgrades.',
@@ -272,7 +274,10 @@ export const mdCoreChart = defineChart({
   the switch. Roll back by switching \`activeSlot\` back.
 - **BlueGreen with hot backup** (\`hotBackup.enabled\`): a pre-upgrade Job exports the configuration of
   the live slot (\`GET /admin/export/v2\`) to a claim, a post-upgrade Job imports it into the new live slot
-  once ready (\`POST /admin/import/v2\`); API key and password come from the Secrets.
+  once ready (\`POST /admin/import/v2\`); API key and password come from the Secrets, as files handed to curl
+  on its stdin. Over HTTPS the Jobs verify the REST certificate: by default it is trusted itself
+  (\`tls.https.certSecret\`), or the CA in \`hotBackup.tls.caSecret\`; it must name the Services the Jobs call
+  (\`md-core\`, \`md-core-blue\`, \`md-core-green\`), else set \`hotBackup.tls.insecureSkipVerify\`.
 
 Set \`upgrade.upgradeDb=true\` (and \`upgrade.fromDbName\`) when the new version must migrate the database.`,
     notes: `MetaDefender Core {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.

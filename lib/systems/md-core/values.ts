@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import { commonFields, extraAnnotations, image, nodePort, optionalSecretName, port, probe, resources, rule } from '../../core/schema';
 import { kedaValues } from '../../constructs/keda';
-import { configFileValues, configImportValues, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
+import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { licensingValues } from '../../constructs/licensing-rbac';
-import { opswatSecretValues } from '../../constructs/opswat';
+import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
 import { ingressValues, productFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
@@ -16,6 +16,15 @@ import { hotBackupValues } from '../../constructs/hot-backup';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 
 export const CORE_IMAGE_TAG = '5.20.0';
+
+/** The env the Core container takes from Secrets, by what it holds: index.ts sets each by this name. */
+export const MDCORE_SECRET_ENV = {
+  ...OPSWAT_SECRET_ENV,
+  ...FEATURE_SECRET_ENV,
+  proxyPassword: 'PROXY_PWD',
+  configImportPassword: 'MDCORE_CONFIG_IMPORT_PASSWORD',
+  certPassphrase: 'MDCORE_CERT_PASSPHRASE',
+} as const;
 
 const upgradeDefaults = { fromDbName: 'metadefender_core', upgradeDb: false, migrateHistory: false, retryUpgrade: 0 };
 
@@ -135,7 +144,7 @@ const root = withStrategyRules(
       resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
       livenessProbe: probe({ initialDelaySeconds: 90, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz); left out while upgrade.migrateHistory runs'),
-      ...productFields(),
+      ...productFields(MDCORE_SECRET_ENV),
     })
     .strict(),
 );

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
 import { Render, Val, Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
-import { opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
+import { OPSWAT_SECRET_ENV, opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
 import { DatabaseCleanup } from '../../constructs/database-cleanup';
 import { configImport, ignitionEnv, olmsEnv, productDataVolume, proxyPassword, SettingsSecret } from '../../constructs/opswat-features';
 import { EnvVar, fieldEnv } from '../../constructs/pod';
@@ -12,7 +12,7 @@ import { Autoscaler, DisruptionBudget, RestIngress, servicePort, sessionAffinity
 import { PortCheckTest } from '../../constructs/test-hook';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
-import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
+import { ICAP_IMAGE_TAG, MDICAPSRV_SECRET_ENV, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
 import { KubeObject } from '../../core/kube-object';
 import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
@@ -100,7 +100,7 @@ export class MdIcapsrv extends Construct {
 
     const settings = new SettingsSecret(this, identity, COMPONENT, 'mdicapsrv-settings');
     const featureEnv = [...olmsEnv(this, settings, v.olms), ...proxyEnv(this, settings, v.proxy), ...ignitionEnv(this, settings, v.ignition)];
-    const configImported = configImport(this, settings, v.configImport, 'IMPORT_CONFIG_FILE_PASS');
+    const configImported = configImport(this, settings, v.configImport, MDICAPSRV_SECRET_ENV.configImportPassword);
     settings.build('Settings');
     const trusted = v.trustedCertificates;
     const productData = productDataVolume(this, identity, COMPONENT, 'md-icapsrv-data', v.persistence, ICAP_DATA_DIR);
@@ -189,7 +189,7 @@ export class MdIcapsrv extends Construct {
                 imagePullPolicy: v.image.pullPolicy,
                 ...render.fieldsIf(v.deactivation.sidecar.command, { command: v.deactivation.sidecar.command }),
                 envFrom: [{ configMapRef: { name: configMapName } }],
-                env: [...secrets.env().filter((e) => e.name === 'APIKEY' || e.name === 'LICENSE_KEY'), fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name')],
+                env: [...secrets.env().filter((e) => e.name === OPSWAT_SECRET_ENV.apiKey || e.name === OPSWAT_SECRET_ENV.license), fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name')],
                 resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
                 securityContext: v.securityContext,
               },
@@ -252,12 +252,12 @@ function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdIc
   const password = proxyPassword(scope, settings, proxy);
   // Written once (a named template in a Helm chart): both URLs carry it.
   const userinfo = render.sharedText(`${settings.templatePrefix}.proxyUserinfo`, {}, () =>
-    render.ifElse(proxy.username, render.ifElse(password.given, `${proxy.username}:$(PROXY_PASSWORD)@`, `${proxy.username}@`), ''),
+    render.ifElse(proxy.username, render.ifElse(password.given, `${proxy.username}:$(${MDICAPSRV_SECRET_ENV.proxyPassword})@`, `${proxy.username}@`), ''),
   );
   const httpsHost = render.coalesce(proxy.https.host, proxy.host);
   const httpsPort = render.ifElse(proxy.https.port, proxy.https.port, proxy.port);
   return [
-    ...render.itemsIf(password.given, [{ name: 'PROXY_PASSWORD', valueFrom: password.ref }]),
+    ...render.itemsIf(password.given, [{ name: MDICAPSRV_SECRET_ENV.proxyPassword, valueFrom: password.ref }]),
     ...render.itemsIf(proxy.enabled, [
       { name: 'http_proxy', value: `http://${userinfo}${proxy.host}:${render.str(proxy.port)}` },
       { name: 'https_proxy', value: `http://${userinfo}${httpsHost}:${render.str(httpsPort)}` },

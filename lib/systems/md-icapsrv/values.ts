@@ -15,10 +15,10 @@ import {
   rule,
 } from '../../core/schema';
 import { databaseCleanupValues } from '../../constructs/database-cleanup';
-import { configFileValues, configImportValues, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
+import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { licensingValues } from '../../constructs/licensing-rbac';
-import { opswatSecretValues } from '../../constructs/opswat';
+import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
 import { ingressValues, productFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
@@ -27,6 +27,9 @@ import { databaseValues } from '../../constructs/postgres';
 export const ICAP_IMAGE_TAG = '5.14.1';
 
 const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs: 8443 };
+
+/** The env the server container takes from Secrets, by what it holds: index.ts sets each by this name. */
+export const MDICAPSRV_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...FEATURE_SECRET_ENV, proxyPassword: 'PROXY_PASSWORD', configImportPassword: 'IMPORT_CONFIG_FILE_PASS' } as const;
 
 export const mdIcapsrvValues = withCompatibilityRules(withStrategyRules(
   z
@@ -164,7 +167,7 @@ export const mdIcapsrvValues = withCompatibilityRules(withStrategyRules(
     resources: resources({ cpu: '2', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
     readinessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 }, 'readiness (GET /readyz)'),
     livenessProbe: probe({ initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz)'),
-    ...productFields(),
+    ...productFields(MDICAPSRV_SECRET_ENV),
   })
   .strict(),
 ));

@@ -28,7 +28,7 @@ import { CredentialGenerator } from '../../constructs/credentials';
 import { PortCheckTest } from '../../constructs/test-hook';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
-import { SV_IMAGE_TAG, svServerValues, SvServerValues, SvServerValuesInput } from './values';
+import { SV_IMAGE_TAG, SV_SECRET_ENV, svServerValues, SvServerValues, SvServerValuesInput } from './values';
 import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
 
 export * from './lifecycle';
@@ -166,17 +166,17 @@ export class SvServer extends Construct {
                   { name: 'MONO_TLS_PROVIDER', value: 'legacy' },
                   { name: 'SV_HOSTNAME', value: render.coalesce(v.hostname, `${name}.${render.release.namespace}.svc`) },
                   { name: 'SV_SERVER_AGENT_PORTS', value: `${SV_AGENT_PORTS[0]}-${SV_AGENT_PORTS[SV_AGENT_PORTS.length - 1]}` },
-                  secretEnv('SV_USER', credentials.secretName, 'user'),
-                  secretEnv('SV_PASSWORD', credentials.secretName, 'password'),
+                  secretEnv(SV_SECRET_ENV.user, credentials.secretName, 'user'),
+                  secretEnv(SV_SECRET_ENV.password, credentials.secretName, 'password'),
                   { name: 'SV_DB_TYPE', value: v.database.type },
                   { name: 'SV_DB_DATASOURCE', value: dataSource },
                   { name: 'SV_DB_NAME', value: v.database.name },
-                  secretEnv('SV_DB_USERNAME', database.credentials.secretName, 'user'),
-                  secretEnv('SV_DB_PASSWORD', database.credentials.secretName, 'password'),
+                  secretEnv(SV_SECRET_ENV.dbUser, database.credentials.secretName, 'user'),
+                  secretEnv(SV_SECRET_ENV.dbPassword, database.credentials.secretName, 'password'),
                   ...render.itemsIf(v.database.waitForReady, [{ name: 'SV_DB_WAIT_FOR', value: `${database.host}:${dbPort}` }]),
                   { name: SV_LIFECYCLE_ENV.lockWaitSeconds.name, value: render.str(lifecycle.lockWaitSeconds) },
                   { name: SV_LIFECYCLE_ENV.stopTimeoutSeconds.name, value: render.str(lifecycle.stopTimeoutSeconds) },
-                  ...render.itemsOf(v.extraEnv),
+                  ...render.itemsOfUniqueNames(v.extraEnv),
                 ],
                 ports: [
                   { name: 'api', containerPort: SV_API_PORT, protocol: 'TCP' },

@@ -32,6 +32,9 @@ const securityExtras = (managed: readonly string[], what: string, defaults: Reco
 
 const persistence = (enabledDescription: string, size: string) => persistenceValues({ enabled: true, size, enabledDescription });
 
+/** The env the server container takes from Secrets, by what it holds: index.ts sets each by this name. */
+export const SV_SECRET_ENV = { user: 'SV_USER', password: 'SV_PASSWORD', dbUser: 'SV_DB_USERNAME', dbPassword: 'SV_DB_PASSWORD' } as const;
+
 export const svServerValues = z
   .object({
     ...commonFields(),
@@ -123,7 +126,7 @@ export const svServerValues = z
     ...podValues({}, {}),
     podSecurityContext: securityExtras(POD_SECURITY_MANAGED, 'pod', { seccompProfile: { type: 'RuntimeDefault' } }),
     securityContext: securityExtras(CONTAINER_SECURITY_MANAGED, 'server container', { allowPrivilegeEscalation: false }),
-    extraEnv: extraEnv(),
+    extraEnv: extraEnv(SV_SECRET_ENV),
     tests: z
       .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
       .strict()
