@@ -8,12 +8,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { synthObjects } from '../lib/core/chart';
+import * as kplus from 'cdk8s-plus-28';
+import { z } from 'zod';
+import { defineChart, synthObjects } from '../lib/core/chart';
 import { manifestsToYaml } from '../lib/core/yaml';
 import { expectEquivalent } from '../lib/proof';
 import { HELM_MAJORS, runHelm } from '../lib/tooling/helm';
 import { platformChart } from '../examples/platform-chart/chart';
-import { chartDir, compareRenderings, K8sObject, parseStream } from './support/render';
+import { chartDir, compareRenderings, helmObjects, K8sObject, parseStream, rawObjects, RELEASE } from './support/render';
 
 const NAMESPACE = 'scanning';
 /** Two teams' releases; the products' own names are not release-scoped, so the second has its namePrefix. */
@@ -93,4 +95,28 @@ describe('two releases of a chart with cdk8s-plus objects in one namespace', () 
     const r = await expectEquivalent(platformChart, { runs: 5, helm: [4], values: [{ web: { enabled: false } }, RELEASES[1].values], log: () => undefined });
     expect(r.renderers).toHaveLength(1);
   }, 600_000);
+});
+
+describe('a bare cdk8s-plus Deployment in a chart (no names, no labels given)', () => {
+  const bare = defineChart({
+    name: 'bare',
+    schema: z.object({}).strict(),
+    metadata: { version: '1.0.0', appVersion: '1', description: 'One cdk8s-plus Deployment, exposed' },
+    build: (scope) => {
+      new kplus.Deployment(scope, 'api', { containers: [{ image: 'nginx:1.27', portNumber: 8080, securityContext: { user: 101 } }] }).exposeViaService();
+    },
+  });
+  const both = ['team-a', 'team-b'].flatMap((releaseName) => tag(releaseName, synthObjects({ chart: bare, releaseName, namespace: NAMESPACE }).objects as K8sObject[]));
+
+  it('gets release-scoped names and selectors, and its Service the release label', () => {
+    expect(crossings(both)).toEqual([]);
+    expect(both.map(({ obj }) => `${obj.kind}/${obj.metadata.name}`)).toEqual(['Deployment/team-a-api', 'Service/team-a-api-service', 'Deployment/team-b-api', 'Service/team-b-api-service']);
+    for (const { release, obj } of both.filter(({ obj }) => obj.kind === 'Service')) expect(obj.metadata.labels).toEqual({ 'app.kubernetes.io/instance': release });
+  });
+
+  it.each(HELM_MAJORS.map((m) => [m] as const))('renders the same through helm %i (objects without a namespace installed in the release\'s)', (major) => {
+    // cdk8s-plus gives no namespace (the raw chart's is its default); `helm install -n` puts such objects in the release's.
+    const helm = helmObjects(major, bare, {}).map((o) => ({ ...o, metadata: { namespace: RELEASE.namespace, ...o.metadata } }));
+    expect(compareRenderings(rawObjects(bare, {}).objects, helm)).toEqual([]);
+  });
 });

@@ -22,8 +22,6 @@ export const CDK8S_ADDRESS_LABEL = 'cdk8s.io/metadata.addr';
 /** Construct ids cdk8s leaves out of generated names (an L2's ApiObject is its `Resource` child). */
 const HIDDEN_IDS = new Set(['Resource', 'Default']);
 
-/** Kinds whose pods a Service from `exposeViaService()` selects: their labels go onto that Service. */
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
 
 /**
  * Rewrites `cdk8s.io/metadata.addr` values of ReleaseScopedCharts' objects as they are resolved: the one
@@ -49,7 +47,7 @@ function pathBelow(chart: Chart, obj: ApiObject): string {
 
 /**
  * A cdk8s Chart whose cdk8s-plus objects are scoped to the release of its render context (see the file
- * comment). Subclasses attach the render context before building, and call `scopeToRelease()` after.
+ * comment): attach its render context before building in it (`Render.attach`), call `scopeToRelease()` after.
  */
 export class ReleaseScopedChart extends Chart {
   /** Whether `chart` is one (rather than a plain cdk8s Chart next to it in the App). */
@@ -81,15 +79,17 @@ export class ReleaseScopedChart extends Chart {
   }
 
   /**
-   * Gives each Service a workload exposed (`exposeViaService()`, `exposeViaIngress()`) the workload's labels,
-   * or the release's `app.kubernetes.io/instance` if the workload has none. Call it once the chart is built.
+   * Gives each Service a Deployment exposed (`exposeViaService()`, `exposeViaIngress()`) and no labels of its
+   * own the Deployment's labels, or the release's `app.kubernetes.io/instance` if it has none. Call it once
+   * the chart is built.
    */
   public scopeToRelease(): void {
     const instance = { 'app.kubernetes.io/instance': text(Render.of(this).release.name) };
     for (const service of this.node.findAll().filter(ApiObject.isApiObject)) {
       if (service.kind !== 'Service') continue;
       const workload = service.node.scope?.node.scope?.node.tryFindChild('Resource');
-      if (!ApiObject.isApiObject(workload) || !WORKLOAD_KINDS.has(workload.kind)) continue;
+      // cdk8s-plus makes the Service a child of the Deployment it exposes (the only workload that can).
+      if (!ApiObject.isApiObject(workload) || workload.kind !== 'Deployment') continue;
       const own = (service.metadata.toJson() as { labels?: Record<string, string> }).labels;
       if (own && Object.keys(own).length > 0) continue;
       const labels = (workload.metadata.toJson() as { labels?: Record<string, string> }).labels ?? instance;
