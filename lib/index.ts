@@ -12,6 +12,7 @@ export * from './core/synth';
 export { HelmEmitter } from './core/emit';
 export { valuesYaml, valuesTable, chartReadme } from './core/docs';
 export * from './core/output';
+export { InputError, MAX_INPUT_BYTES, readValuesFile, type ReadInputOptions } from './core/input';
 export * from './constructs/identity';
 export * from './constructs/handles';
 export * from './constructs/credentials';

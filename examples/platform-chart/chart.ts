@@ -1,8 +1,9 @@
 /**
- * A platform team's own chart: its web front-end (a cdk8s-plus Deployment) next to MetaDefender ICAP
- * Server and Core, each product under its own key of the values. One definition gives the raw manifests
- * (main.ts) and a real Helm chart with values.yaml and values.schema.json (write-chart.ts), proven equal
- * by chart.test.ts.
+ * A platform team's own chart: its web front-end (a cdk8s-plus Deployment and the Service it exposes) next
+ * to MetaDefender ICAP Server and Core, each product under its own key of the values. One definition gives
+ * the raw manifests (main.ts) and a real Helm chart with values.yaml and values.schema.json (write-chart.ts),
+ * proven equal, and two releases of it in one namespace proven apart, by test/composition.test.ts and
+ * test/release-scope.test.ts of the chart-as-code repository.
  */
 import { ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -34,13 +35,13 @@ export const platformChart = defineChart({
     new MdCore(scope, 'core', values.core);
 
     render.when(values.web.enabled, () => {
-      // Release-scoped name and the standard labels and selector, as the products' own objects have.
+      // Release-scoped name and the standard labels, as the products' own objects have; the chart scopes
+      // cdk8s-plus' own pod selector, and the names it generates, to the release.
       const web = componentIdentity(scope, { name: 'web', version: values.web.image });
       const labels = web.labels('frontend') as ApiObjectMetadata['labels'];
       const deployment = new kplus.Deployment(scope, 'web', {
         metadata: { name: text(web.scopedName('web')), namespace: text(render.release.namespace), labels },
         podMetadata: { labels },
-        select: false,
         replicas: 2,
         containers: [
           {
@@ -56,7 +57,7 @@ export const platformChart = defineChart({
           },
         ],
       });
-      deployment.select(kplus.LabelSelector.of({ labels: web.selector('frontend') as Record<string, string> }));
+      deployment.exposeViaService();
 
       // Only the front-end may reach ICAP (named ports follow the values).
       new KubeObject(scope, 'icap-from-web', {

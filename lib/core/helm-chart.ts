@@ -13,6 +13,7 @@ import { chartReadme, valuesYaml } from './docs';
 import { HelmEmitter } from './emit';
 import { goHelpers } from './helpers-tpl';
 import { replaceDirectory } from './output';
+import { ReleaseScopedChart } from './release-scope';
 import { valuesJsonSchema } from './schema';
 import { HelmRender, Render } from './template';
 
@@ -138,7 +139,7 @@ function chartYaml(def: ChartDefinition): Record<string, unknown> {
 export function renderChart(def: ChartDefinition): Map<string, string> {
   const files = new Map<string, string>();
   const app = new App({ outdir: '/nonexistent' });
-  const chart = new Chart(app, def.name, { disableResourceNameHashes: true });
+  const chart = new ReleaseScopedChart(app, def.name);
   const render = new HelmRender({ name: def.name, version: def.metadata.version }, chart);
   Render.attach(chart, render);
   const values = render.rootValues(def.schema);
@@ -146,6 +147,7 @@ export function renderChart(def: ChartDefinition): Map<string, string> {
   const built = new Set(chart.node.children.map((c) => c.node.id));
   def.tests?.(chart, values);
   const tests = new Set(chart.node.children.map((c) => c.node.id).filter((id) => !built.has(id)));
+  chart.scopeToRelease();
 
   const emitter = new HelmEmitter(render);
   for (const [obj, file] of templateFiles(chart, tests)) {
