@@ -33,7 +33,7 @@ export interface Project {
 export interface LoadedCharts {
   module: string;
   definitions: ChartDefinition[];
-  /** Chart name -> "metadata.version of defineChart in <file>": where to bump a version. */
+  /** Chart name -> "in <file> (metadata.version of defineChart({ name: '<chart>' }))": where to bump a version. */
   versionSources: Map<string, string>;
 }
 
@@ -141,7 +141,21 @@ export function loadCharts(root: string, modulePath: string): LoadedCharts {
   const versionSources = new Map<string, string>();
   for (const d of names.values()) {
     const where = path.relative(process.cwd(), definingFile(d, file)) || file;
-    versionSources.set(d.name, `metadata.version of defineChart({ name: '${d.name}' }) in ${where}`);
+    versionSources.set(d.name, `in ${where} (metadata.version of defineChart({ name: '${d.name}' }))`);
   }
   return { module: file, definitions: [...names.values()], versionSources };
+}
+
+/**
+ * Where each chart's version is set, from the project's chart module (package.json "chart-as-code".charts),
+ * for the messages of commands that package chart folders (`npm run package` of this repository, whose
+ * charts/ are generated from lib/systems); undefined when there is no module or it cannot be loaded.
+ */
+export function projectVersionSources(root = process.cwd()): Map<string, string> | undefined {
+  try {
+    const { config } = readProject(root);
+    return config.charts === undefined ? undefined : loadCharts(root, config.charts).versionSources;
+  } catch {
+    return undefined;
+  }
 }

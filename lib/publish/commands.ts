@@ -74,7 +74,7 @@ export interface CommandEnv {
   root?: string;
   /** Chart folders to package instead of --charts (the CLI renders them from the chart module). */
   chartDirs?: string[];
-  /** Where each chart's version is set, for messages (chart name -> "metadata.version of defineChart in <file>"). */
+  /** Where each chart's version is set, for messages (chart name -> "in <file> (metadata.version of defineChart(...))"). */
   versionSources?: ReadonlyMap<string, string>;
 }
 

@@ -87,7 +87,7 @@ export interface CheckOptions {
   /** Scratch folder for downloaded packages. */
   workDir: string;
   out: Output;
-  /** Where each chart's version is set (chart name -> "metadata.version of defineChart in <file>"); default Chart.yaml. */
+  /** Where each chart's version is set (chart name -> "in <file> (metadata.version of defineChart(...))"); default "in Chart.yaml". */
   versionSources?: ReadonlyMap<string, string>;
 }
 

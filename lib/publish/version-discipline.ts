@@ -127,8 +127,8 @@ export interface DisciplineInput {
   allowOlder?: boolean;
   releaseNamespace?: string;
   /**
-   * Where the version is set, for messages: the source of truth, e.g. "metadata.version of defineChart in
-   * src/charts.ts". @default "Chart.yaml" (a chart folder written by hand)
+   * Where the version is set, for messages ("bump the version <versionSource>"): the source of truth, e.g.
+   * "in src/charts.ts (metadata.version of defineChart({ name: 'web' }))". @default "in Chart.yaml"
    */
   versionSource?: string;
 }
@@ -137,9 +137,9 @@ export interface DisciplineInput {
 export function versionDiscipline(input: DisciplineInput): DisciplineResult {
   const { chart, version } = input;
   const where = input.where ? ` at ${input.where}` : '';
-  const source = input.versionSource ?? 'Chart.yaml';
+  const source = input.versionSource ?? 'in Chart.yaml';
   if (!parseSemVer(version)) {
-    return { chart, version, status: 'changed-without-bump', problems: [`${chart}: version ${JSON.stringify(version)} is not a semantic version (set it in ${source})`] };
+    return { chart, version, status: 'changed-without-bump', problems: [`${chart}: version ${JSON.stringify(version)} is not a semantic version (set it ${source})`] };
   }
   const plan = planVersion(version, input.published);
   switch (plan.kind) {
@@ -156,7 +156,7 @@ export function versionDiscipline(input: DisciplineInput): DisciplineResult {
             status: 'older',
             previous: plan.previous,
             problems: [
-              `${chart}: version ${version} is not published${where} but is older than the latest published version ${plan.latest}; bump the version in ${source} above ${plan.latest} (or pass --allow-older for a maintenance release)`,
+              `${chart}: version ${version} is not published${where} but is older than the latest published version ${plan.latest}; bump the version ${source} above ${plan.latest} (or pass --allow-older for a maintenance release)`,
             ],
           };
     case 'published': {
@@ -170,7 +170,7 @@ export function versionDiscipline(input: DisciplineInput): DisciplineResult {
         status: 'changed-without-bump',
         diff,
         problems: [
-          `${chart}: content changed but version ${version} is already published${where}; bump the version in ${source}` +
+          `${chart}: content changed but version ${version} is already published${where}; bump the version ${source}` +
             ` (latest published: ${latest}). ${describeContentDiff(diff)}`,
         ],
       };
