@@ -18,8 +18,8 @@ function cli(args: string[], cwd = root) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A tiny chart module: one ConfigMap whose greeting is a value. */
-function chartSource(version: string, greeting: string): string {
+/** A tiny chart module: a ConfigMap whose greeting is a value, and a Deployment selecting pods by `selector`. */
+function chartSource(version: string, greeting: string, selector = 'tiny'): string {
   return `import { z } from 'zod';
 import { defineChart, KubeObject, Render, text } from '../lib/index';
 
@@ -30,6 +30,13 @@ export const tiny = defineChart({
   build: (scope, values) => {
     const namespace = text(Render.of(scope).release.namespace);
     new KubeObject(scope, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tiny', namespace }, data: { greeting: text(values.greeting) } });
+    const labels = { app: '${selector}' };
+    new KubeObject(scope, 'web', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'tiny', namespace },
+      spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+    });
   },
 });
 `;
@@ -77,6 +84,9 @@ describe('chart-as-code CLI', () => {
     expect(synth).toMatchObject({ code: 0, stderr: '' });
     expect(synth.stdout).toContain('dist/tiny.k8s.yaml');
     expect(fs.readFileSync(path.join(project, 'dist', 'tiny.k8s.yaml'), 'utf8')).toMatch(/namespace: web[\s\S]*greeting: hello/);
+    fs.writeFileSync(path.join(project, 'prod.yaml'), 'greeting: howdy\n');
+    expect(cli(['synth', '--values', 'prod.yaml', '--out', 'prod'], project)).toMatchObject({ code: 0, stderr: '' });
+    expect(fs.readFileSync(path.join(project, 'prod', 'tiny.k8s.yaml'), 'utf8')).toContain('greeting: howdy');
     const charts = cli(['charts'], project);
     expect(charts).toMatchObject({ code: 0, stderr: '' });
     expect(charts.stdout).toMatch(/wrote .*helm\/tiny\/ \(\d+ files\)/);
@@ -120,6 +130,12 @@ describe('chart-as-code CLI', () => {
     expect(withValues.stdout).toContain('tiny: no difference');
     // The code now equals the latest published version.
     expect(cli(['diff'], project).code).toBe(0);
+    // Upgrade safety: a new version that changes the Deployment's (immutable) selector is blocked.
+    fs.writeFileSync(path.join(project, 'charts.ts'), chartSource('1.2.0', 'hi', 'tiny-web'));
+    const blocked = cli(['check'], project);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stdout).toContain('tiny 1.2.0: new version (upgrade from 1.1.0 BLOCKED)');
+    expect(blocked.stderr).toMatch(/tiny 1\.1\.0 -> 1\.2\.0: helm upgrade would fail or not apply: Deployment default\/tiny.*selector/);
     expect(cli(['diff', '--from', '9.9.9'], project)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: tiny 9\.9\.9 is not published at .*\n$/) });
   });
 });
