@@ -304,9 +304,13 @@ function isUserError(e: unknown): boolean {
  */
 export async function run(argv: string[], out: Output = consoleOutput): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h') {
+  if (command === undefined) {
+    out.error(COMMANDS_USAGE);
+    return 2;
+  }
+  if (command === '--help' || command === '-h') {
     out.info(COMMANDS_USAGE);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
   if (command === '--version') {
     out.info(packageVersion());
