@@ -8,6 +8,7 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { ChartError } from './errors';
+import { checkObjectLimits } from './limits';
 import { coalesceValues } from './schema';
 import { RawRender, release, Render, Values } from './template';
 
@@ -141,5 +142,7 @@ export function synthObjects<S extends z.ZodType>(props: RawChartProps<S>): { ob
   const app = new App({ outdir: '/nonexistent' });
   const chart = new RawChart(app, props.chart.name, props);
   assertUniqueNames(chart);
-  return { objects: chart.toJson() as Record<string, unknown>[], render: chart.render };
+  const objects = chart.toJson() as Record<string, unknown>[];
+  for (const obj of objects) checkObjectLimits(obj, `chart "${props.chart.name}"`);
+  return { objects, render: chart.render };
 }

@@ -40,11 +40,13 @@ export function ruleCounterexample(schema: z.ZodType): unknown {
   return ruleCounterexamples(schema)[0];
 }
 
-const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const QUANTITY = '^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+|[KMGTPE]i|[mkMGTPE])?$';
-const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
-const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+export const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+/** Kubernetes' qualified-name lengths, checked apart from the syntax: an optional prefix of at most 253, a name of at most 63. */
+export const LABEL_KEY_LENGTHS = '^([^/]{1,253}/)?[^/]{1,63}$';
 const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
 const RESERVED_LABEL_PREFIX = '^(app\\.kubernetes\\.io|helm\\.sh|chart-as-code)/';
 
@@ -59,8 +61,13 @@ export const nodePort = () => z.number().int().min(30000).max(32767);
 export const quantity = () => z.union([z.string().regex(new RegExp(QUANTITY)), z.number().nonnegative()]);
 export const envName = () => z.string().min(1).max(253).regex(new RegExp(ENV_NAME));
 
+/** A label key as Kubernetes checks it (nodeSelector keys are node labels). */
+const qualifiedName = () => z.string().max(317).regex(new RegExp(LABEL_KEY)).regex(new RegExp(LABEL_KEY_LENGTHS));
+/** A label value as Kubernetes checks it. */
+export const labelValue = () => z.string().max(63).regex(new RegExp(LABEL_VALUE));
+
 const labelKey = () =>
-  rule(z.string().max(317).regex(new RegExp(LABEL_KEY)), (k) => !new RegExp(RESERVED_LABEL_PREFIX).test(k), {
+  rule(qualifiedName(), (k) => !new RegExp(RESERVED_LABEL_PREFIX).test(k), {
     message: 'app.kubernetes.io/*, helm.sh/* and chart-as-code/* keys are set by the chart',
     jsonSchema: { not: { pattern: RESERVED_LABEL_PREFIX } },
     counterexample: 'helm.sh/chart',
@@ -68,13 +75,31 @@ const labelKey = () =>
 
 /** Extra labels: valid keys and values, never one of the chart's own `app.kubernetes.io/*` or `helm.sh/*` labels. */
 export const extraLabels = () =>
-  z.record(labelKey(), z.string().max(63).regex(new RegExp(LABEL_VALUE))).default({});
+  z.record(labelKey(), labelValue()).default({});
 
-/** Extra annotations: any string values; never one of the chart's own `helm.sh/*` annotations. */
-export const extraAnnotations = () => z.record(labelKey(), z.string()).default({});
+/** Node labels pods must run on: label keys and values, as the API server checks a pod's nodeSelector. */
+export const nodeSelector = () => z.record(qualifiedName(), labelValue()).default({});
+
+/**
+ * Kubernetes refuses an object whose annotations (keys and values, in bytes) total more than 256 KiB. One
+ * map can be checked against it here; the sum over the maps an object combines is checked where they meet
+ * (Render.checkAnnotations), in raw synthesis and in the chart alike.
+ */
+export const MAX_ANNOTATIONS_BYTES = 262144;
+
+/**
+ * Extra annotations: valid keys, any string values; never one of the chart's own `helm.sh/*` annotations.
+ * A value is bounded by the per-object total (JSON Schema counts characters, not bytes: the exact byte
+ * total is the template's check), so a 10 MB value is refused with its path before anything is built.
+ */
+export const extraAnnotations = () => z.record(labelKey(), z.string().max(MAX_ANNOTATIONS_BYTES)).default({});
 
 /** Free-form Kubernetes fragments (affinity, security contexts, ...), passed through as given. */
-export const k8sObject = () => z.record(z.string(), z.unknown());
+export const k8sObject = () =>
+  z.record(
+    rule(z.string(), (k) => k !== '__proto__', { message: UNHOLDABLE_KEY_MESSAGE, jsonSchema: { not: { const: '__proto__' } }, counterexample: '__proto__' }),
+    z.unknown(),
+  );
 
 export const resources = (requests: Record<string, string>, limits: Record<string, string>) =>
   z
@@ -131,7 +156,8 @@ export const extraEnv = () =>
 /** Fields every chart of this library has at its root. */
 export const commonFields = () => ({
   namePrefix: z
-    .union([z.literal(''), z.string().max(20).regex(/^[a-z0-9]([-a-z0-9]*[-a-z0-9])?$/)])
+    // A letter first: Service names are DNS-1035 labels, which cannot start with a digit.
+    .union([z.literal(''), z.string().max(20).regex(/^[a-z][-a-z0-9]*$/)])
     .default('')
     .describe('Prefix for every object name, so two releases can share a namespace (e.g. "team-a-").'),
   commonLabels: extraLabels().describe('Labels added to every object.'),
@@ -164,6 +190,37 @@ function isMap(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * `__proto__` is an ordinary key to Helm (a strict object's schema refuses it as unknown, a free map keeps
+ * it), but JavaScript code that copies values (`out[key] = v`, spreads into new objects) turns it into the
+ * copy's prototype and drops it: raw synthesis would read a different values file than Helm does. JSON.parse
+ * keeps it as an own key, so it is found here and refused, in values files and values given in code alike.
+ * (`constructor` and `prototype` are ordinary own keys in JavaScript too: strict objects refuse them in both,
+ * free maps keep them in both.)
+ */
+const UNHOLDABLE_KEY = '__proto__';
+
+/** The path (`image.__proto__`, `tolerations[0].__proto__`) of the first `__proto__` key in `v`, if any. */
+export function unholdableKeyPath(v: unknown, path = ''): string | undefined {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const found = unholdableKeyPath(v[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (isMap(v)) {
+    for (const key of Object.keys(v)) {
+      const here = path === '' ? key : `${path}.${key}`;
+      if (key === UNHOLDABLE_KEY) return here;
+      const found = unholdableKeyPath(v[key], here);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** The message for a `__proto__` key. */
+export const UNHOLDABLE_KEY_MESSAGE = `"${UNHOLDABLE_KEY}" is not accepted as a key: JavaScript would drop it where Helm reads it`;
+
+/**
  * User values over defaults the way Helm coalesces them: maps merge key by key, anything else (lists,
  * scalars) replaces, and a null deletes the key. Raw synthesis uses the same rule, so a partial
  * `resources.requests` or `podSecurityContext` means the same in both outputs.
@@ -173,7 +230,8 @@ export function coalesceValues(defaults: unknown, user: unknown): unknown {
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(user)) {
     if (value === null) delete out[key];
-    else out[key] = coalesceValues(defaults[key], value);
+    // An own data property even for `__proto__`, so parseValues still sees (and refuses) it.
+    else Object.defineProperty(out, key, { value: coalesceValues(Object.hasOwn(defaults, key) ? defaults[key] : undefined, value), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -220,6 +278,8 @@ export function parseValues<S extends z.ZodType>(system: string, schema: S, inpu
   const key = jsonKey(input ?? {});
   const memo = parsedValues.get(schema) ?? new Map<string, unknown>();
   if (key !== undefined && memo.has(key)) return memo.get(key) as z.output<S>;
+  const unholdable = unholdableKeyPath(input);
+  if (unholdable !== undefined) throw new ValuesError(system, [{ path: unholdable, message: UNHOLDABLE_KEY_MESSAGE }]);
   const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
   if (!result.success) throw ValuesError.fromZod(system, result.error);
   if (key !== undefined) {
