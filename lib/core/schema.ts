@@ -61,8 +61,16 @@ export const nodePort = () => z.number().int().min(30000).max(32767);
 export const quantity = () => z.union([z.string().regex(new RegExp(QUANTITY)), z.number().nonnegative()]);
 export const envName = () => z.string().min(1).max(253).regex(new RegExp(ENV_NAME));
 
-/** A label key as Kubernetes checks it (nodeSelector keys are node labels). */
-const qualifiedName = () => z.string().max(317).regex(new RegExp(LABEL_KEY)).regex(new RegExp(LABEL_KEY_LENGTHS));
+/**
+ * A label key as Kubernetes checks it (nodeSelector keys are node labels). The lengths are a rule, not a
+ * second `.regex()`: zod exports two patterns as an `allOf`, which a later rule's `allOf` would replace.
+ */
+const qualifiedName = () =>
+  rule(z.string().max(317).regex(new RegExp(LABEL_KEY)), (k) => new RegExp(LABEL_KEY_LENGTHS).test(k), {
+    message: 'a key is an optional prefix of at most 253 characters, "/", and a name of at most 63',
+    jsonSchema: { pattern: LABEL_KEY_LENGTHS },
+    counterexample: `example.com/${'a'.repeat(64)}`,
+  });
 /** A label value as Kubernetes checks it. */
 export const labelValue = () => z.string().max(63).regex(new RegExp(LABEL_VALUE));
 
