@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { ChartError } from './errors';
 import { checkObjectLimits } from './limits';
-import { coalesceValues } from './schema';
+import { assertHoldableValues, coalesceValues } from './schema';
 import { RawRender, release, Render, Values } from './template';
 
 export interface Maintainer {
@@ -115,6 +115,8 @@ export class RawChart<S extends z.ZodType> extends Chart {
     const definition = props.chart;
     this.render = new RawRender(release(props.releaseName ?? definition.name, namespace, props.managedBy ?? 'cdk8s'), { name: definition.name, version: definition.metadata.version });
     Render.attach(this, this.render);
+    // Checked before coalescing, whose recursion a deeply nested input would overflow.
+    for (const given of [props.values, props.overrides]) assertHoldableValues(definition.name, given);
     const values = this.render.values(definition.name, definition.schema, coalesceValues(props.values ?? {}, props.overrides ?? {}));
     definition.build(this, values);
     if (props.includeTests) definition.tests?.(this, values);

@@ -207,26 +207,45 @@ function isMap(v: unknown): v is Record<string, unknown> {
  */
 const UNHOLDABLE_KEY = '__proto__';
 
-/** The path (`image.__proto__`, `tolerations[0].__proto__`) of the first `__proto__` key in `v`, if any. */
-export function unholdableKeyPath(v: unknown, path = ''): string | undefined {
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const found = unholdableKeyPath(v[i], `${path}[${i}]`);
-      if (found) return found;
-    }
-  } else if (isMap(v)) {
-    for (const key of Object.keys(v)) {
-      const here = path === '' ? key : `${path}.${key}`;
-      if (key === UNHOLDABLE_KEY) return here;
-      const found = unholdableKeyPath(v[key], here);
-      if (found) return found;
-    }
+/** The message for a `__proto__` key. */
+export const UNHOLDABLE_KEY_MESSAGE = `"${UNHOLDABLE_KEY}" is not accepted as a key: JavaScript would drop it where Helm reads it`;
+
+/**
+ * How deep values may nest. Helm's YAML reader allows 10000 levels; JavaScript's recursive walks (JSON
+ * text, zod, coalescing) overflow the stack a few thousand levels down, with a bare RangeError. The deepest
+ * values here (affinity terms) nest about ten levels.
+ */
+export const MAX_VALUES_DEPTH = 100;
+
+/**
+ * The first thing in `input` that values cannot hold here: a `__proto__` key, or nesting deeper than
+ * MAX_VALUES_DEPTH; with its path (`image.__proto__`, `tolerations[0]`). Walked without recursion, so any
+ * depth is reported rather than overflowing the stack.
+ */
+export function unholdableValue(input: unknown): { path: string; message: string } | undefined {
+  interface Node { v: unknown; key: string | number; parent: Node | undefined; depth: number }
+  const pathOf = (n: Node | undefined): string => {
+    const parts: string[] = [];
+    for (let x = n; x?.parent; x = x.parent) parts.push(typeof x.key === 'number' ? `[${x.key}]` : x.parent.parent ? `.${x.key}` : x.key);
+    return parts.reverse().join('');
+  };
+  const stack: Node[] = [{ v: input, key: '', parent: undefined, depth: 0 }];
+  for (let n = stack.pop(); n; n = stack.pop()) {
+    const v = n.v;
+    if (v === null || typeof v !== 'object') continue;
+    if (n.depth >= MAX_VALUES_DEPTH) return { path: pathOf(n), message: `nested more than ${MAX_VALUES_DEPTH} levels deep` };
+    const children: Node[] = Array.isArray(v) ? v.map((x, i) => ({ v: x, key: i, parent: n, depth: n.depth + 1 })) : Object.keys(v).map((k) => ({ v: (v as Record<string, unknown>)[k], key: k, parent: n, depth: n.depth + 1 }));
+    for (const c of children) if (c.key === UNHOLDABLE_KEY) return { path: pathOf(c), message: UNHOLDABLE_KEY_MESSAGE };
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
   return undefined;
 }
 
-/** The message for a `__proto__` key. */
-export const UNHOLDABLE_KEY_MESSAGE = `"${UNHOLDABLE_KEY}" is not accepted as a key: JavaScript would drop it where Helm reads it`;
+/** Throws a ValuesError for what unholdableValue finds. */
+export function assertHoldableValues(system: string, input: unknown): void {
+  const found = unholdableValue(input);
+  if (found) throw new ValuesError(system, [found]);
+}
 
 /**
  * User values over defaults the way Helm coalesces them: maps merge key by key, anything else (lists,
@@ -238,7 +257,7 @@ export function coalesceValues(defaults: unknown, user: unknown): unknown {
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(user)) {
     if (value === null) delete out[key];
-    // An own data property even for `__proto__`, so parseValues still sees (and refuses) it.
+    // An own data property even for `__proto__` (never the copy's prototype), so parseValues still refuses it.
     else Object.defineProperty(out, key, { value: coalesceValues(Object.hasOwn(defaults, key) ? defaults[key] : undefined, value), enumerable: true, writable: true, configurable: true });
   }
   return out;
@@ -283,11 +302,10 @@ function freezeValues<T>(v: T): T {
 export function parseValues<S extends z.ZodType>(system: string, schema: S, input: unknown): z.output<S> {
   // Values this function gave for this schema (a chart's values, handed on to its system) are parsed already.
   if (input !== null && typeof input === 'object' && parsedBy.get(input) === schema) return input as z.output<S>;
+  assertHoldableValues(system, input);
   const key = jsonKey(input ?? {});
   const memo = parsedValues.get(schema) ?? new Map<string, unknown>();
   if (key !== undefined && memo.has(key)) return memo.get(key) as z.output<S>;
-  const unholdable = unholdableKeyPath(input);
-  if (unholdable !== undefined) throw new ValuesError(system, [{ path: unholdable, message: UNHOLDABLE_KEY_MESSAGE }]);
   const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
   if (!result.success) throw ValuesError.fromZod(system, result.error);
   if (key !== undefined) {

@@ -90,6 +90,24 @@ describe('STACK_VALUES that cannot be read in bounded time and memory', () => {
   it('a missing file is refused', () => {
     expectRefused(synth(path.join(scratch, 'nope.yaml')), 'no such file');
   });
+
+  it('200 aliases of a 2 MB string (400 MB once expanded) are refused before anything copies them', () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `    k${i}: *big`).join('\n');
+    const file = valuesFile('aliases.yaml', `md-icapsrv:\n  commonAnnotations:\n    seed: &big "${'a'.repeat(2_000_000)}"\n${keys}\n`);
+    const r = synth(file);
+    expectRefused(r, `${file}: reads as more than 67108864 bytes of values once its aliases are expanded`);
+    expect(r.seconds).toBeLessThan(60);
+  });
+
+  it('a million empty documents are refused, not parsed one by one', () => {
+    expectRefused(synth(valuesFile('docs.yaml', '---\n'.repeat(1_000_000))), '1000001 YAML documents');
+  });
+
+  it('values nested 9000 levels deep (YAML allows 10000) are refused with their path, not a stack overflow', () => {
+    const r = synth(valuesFile('deep.yaml', `md-icapsrv:\n  affinity: ${'{a: '.repeat(9000)}1${'}'.repeat(9000)}\n`));
+    // The map at level 100 (the root is level 0) is the one holding a 101st level.
+    expectRefused(r, `- affinity${'.a'.repeat(99)}: nested more than 100 levels deep`, 2);
+  });
 });
 
 /** 180 aliases of one 200 KiB string: a 36 MB annotations map from a file of 200 KiB. */
@@ -187,6 +205,12 @@ describe('values given in code', () => {
   it('an override with __proto__ survives coalescing to be refused', () => {
     const overrides = JSON.parse('{"image": {"__proto__": {"repository": "evil"}}}');
     expect(refusal(() => synthObjects({ chart: mdIcapsrvChart, values: { acceptEula: true }, overrides }))).toContain('image.__proto__');
+  });
+
+  it('values nested deeper than 100 levels are refused with their path, before anything recurses into them', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(refusal(() => synthObjects({ chart: mdIcapsrvChart, values: { affinity: { x: deep } } }))).toContain(`- affinity.x${'[0]'.repeat(98)}: nested more than 100 levels deep`);
   });
 
   it('an object literal whose __proto__ is an own key (computed) is refused too', () => {
