@@ -17,6 +17,7 @@ import { parseValues, ValuesError } from '../../lib/core/schema';
 import { synthChartFiles } from '../../lib/core/synth';
 import { manifestsToYaml } from '../../lib/core/yaml';
 import { fc } from '../../lib/proof';
+import { systems } from '../../lib/systems';
 import { mdIcapsrvChart, mdIcapsrvValues } from '../../lib/systems/md-icapsrv';
 import { HELM_MAJORS, newestHelm } from '../../lib/tooling/helm';
 import { HelmRenderer } from '../support/helm-render';
@@ -266,6 +267,14 @@ describe("a user's own construct: a ChartError naming the object and the field",
 const K8S = {
   labelValue: (s: string) => s.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(s),
   subdomain: (s: string) => s.length >= 1 && s.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(s),
+  /** IsQualifiedName: an optional DNS subdomain prefix and "/", then a name of at most 63. */
+  qualifiedName(s: string): boolean {
+    const parts = s.split('/');
+    if (parts.length > 2) return false;
+    const name = parts[parts.length - 1]!;
+    const prefixOk = parts.length === 1 || K8S.subdomain(parts[0]!);
+    return prefixOk && name.length >= 1 && name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+  },
 };
 
 /** Strings around the rules: valid ones near the length bounds, and ones with a character or an end wrong. */
@@ -307,6 +316,17 @@ describe('label values and Secret names: zod accepts exactly what Kubernetes acc
     );
   });
 
+  it('commonLabels keys (the chart keeps app.kubernetes.io/, helm.sh/ and chart-as-code/ keys for itself)', async () => {
+    const keys = fc.oneof(
+      nearRule('az09-._/', [1, 63, 64]),
+      fc.tuple(nearRule('az09-.', [1, 253, 254]), nearRule('aZ09-_.', [1, 63, 64])).map(([prefix, name]) => `${prefix}/${name}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(keys, async (k) => agree({ commonLabels: { [k]: 'x' } }, K8S.qualifiedName(k) && !/^(app\.kubernetes\.io|helm\.sh|chart-as-code)\//.test(k))),
+      { numRuns: 150 },
+    );
+  });
+
   it('license.existingSecret names', async () => {
     await fc.assert(
       fc.asyncProperty(nearRule('az09-.A_', [1, 63, 253, 254]), async (s) =>
@@ -315,6 +335,12 @@ describe('label values and Secret names: zod accepts exactly what Kubernetes acc
       ),
       { numRuns: 150 },
     );
+  });
+
+  it.each(systems.map((s) => [s.name, s] as const))('%s: the longest namePrefix and release name give names Kubernetes accepts', (_name, system) => {
+    // synthObjects checks every object's metadata against Kubernetes' rules (lib/core/limits.ts).
+    const { objects } = synthObjects({ chart: system, values: { namePrefix: `${'a'.repeat(19)}-` }, releaseName: 'r'.repeat(53), includeTests: true });
+    expect(objects.every((o) => (o.metadata as { name: string }).name.startsWith('a'.repeat(19)))).toBe(true);
   });
 
   it('every name a valid namePrefix gives is one Kubernetes accepts for its kind', () => {
