@@ -275,11 +275,18 @@ const PARSED_VALUES_KEPT = 64;
 /** The input as JSON text, or undefined when JSON would lose something parsing may see (NaN, a function, a class instance, undefined in a list). */
 function jsonKey(input: unknown): string | undefined {
   let faithful = true;
-  const text = JSON.stringify(input, function (this: unknown, _key: string, v: unknown) {
-    if (v === undefined ? Array.isArray(this) : typeof v === 'function' || typeof v === 'bigint' || typeof v === 'symbol' || (typeof v === 'number' && !Number.isFinite(v))) faithful = false;
-    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isPlainData(v)) faithful = false;
-    return v;
-  });
+  let text: string;
+  try {
+    text = JSON.stringify(input, function (this: unknown, _key: string, v: unknown) {
+      if (v === undefined ? Array.isArray(this) : typeof v === 'function' || typeof v === 'bigint' || typeof v === 'symbol' || (typeof v === 'number' && !Number.isFinite(v))) faithful = false;
+      else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isPlainData(v)) faithful = false;
+      return v;
+    });
+  } catch (e) {
+    // Nested too deep for JSON.stringify: assertHoldableValues reports where.
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
   return faithful ? text : undefined;
 }
 
@@ -302,10 +309,11 @@ function freezeValues<T>(v: T): T {
 export function parseValues<S extends z.ZodType>(system: string, schema: S, input: unknown): z.output<S> {
   // Values this function gave for this schema (a chart's values, handed on to its system) are parsed already.
   if (input !== null && typeof input === 'object' && parsedBy.get(input) === schema) return input as z.output<S>;
-  assertHoldableValues(system, input);
   const key = jsonKey(input ?? {});
   const memo = parsedValues.get(schema) ?? new Map<string, unknown>();
+  // A remembered input passed the check below when it was first parsed (its JSON text keeps `__proto__` keys).
   if (key !== undefined && memo.has(key)) return memo.get(key) as z.output<S>;
+  assertHoldableValues(system, input);
   const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
   if (!result.success) throw ValuesError.fromZod(system, result.error);
   if (key !== undefined) {

@@ -211,7 +211,9 @@ describe('values given in code', () => {
   it('values nested deeper than 100 levels are refused with their path, before anything recurses into them', () => {
     let deep: unknown = 'leaf';
     for (let i = 0; i < 100_000; i++) deep = [deep];
-    expect(refusal(() => synthObjects({ chart: mdIcapsrvChart, values: { affinity: { x: deep } } }))).toContain(`- affinity.x${'[0]'.repeat(98)}: nested more than 100 levels deep`);
+    const message = `- affinity.x${'[0]'.repeat(98)}: nested more than 100 levels deep`;
+    expect(refusal(() => synthObjects({ chart: mdIcapsrvChart, values: { affinity: { x: deep } } }))).toContain(message);
+    expect(refusal(() => parseValues('md-icapsrv', mdIcapsrvValues, { affinity: { x: deep } }))).toContain(message);
   });
 
   it('an object literal whose __proto__ is an own key (computed) is refused too', () => {
