@@ -55,7 +55,7 @@ describe('every synthesis path', () => {
   });
 
   it('app.synth() writes what synthInstances writes, byte for byte, and the same on every run', () => {
-    const instance = { chart: platformChart, namespace: 'scanning', releaseName: 'team-a', values: { web: { image: 'nginx:1.27.3' } } };
+    const instance = { chart: platformChart, namespace: 'scanning', releaseName: 'team-a', values: { web: { image: { tag: '1.27.3' } } } };
     const viaApp = () => {
       const outdir = tmp('app-');
       const app = new App({ outdir });

@@ -7,7 +7,7 @@
  */
 import { ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { componentIdentity, defineChart, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
+import { componentIdentity, defineChart, KubeObject, labelValue, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
 import { z } from 'zod';
 
 export const platformValues = z
@@ -15,7 +15,15 @@ export const platformValues = z
     web: z
       .object({
         enabled: z.boolean().default(true).describe('Run the web front-end.'),
-        image: z.string().min(1).default('nginx:1.27').describe('Image of the web front-end.'),
+        // Repository and tag apart: the tag is also the app.kubernetes.io/version label, and a label value
+        // cannot hold the ":" of "nginx:1.27".
+        image: z
+          .object({
+            repository: z.string().min(1).default('nginx').describe('Image repository of the web front-end.'),
+            tag: labelValue().min(1).default('1.27').describe('Image tag of the web front-end (its version label).'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({})
@@ -37,7 +45,7 @@ export const platformChart = defineChart({
     render.when(values.web.enabled, () => {
       // Release-scoped name and the standard labels, as the products' own objects have; the chart scopes
       // cdk8s-plus' own pod selector, and the names it generates, to the release.
-      const web = componentIdentity(scope, { name: 'web', version: values.web.image });
+      const web = componentIdentity(scope, { name: 'web', version: values.web.image.tag });
       const labels = web.labels('frontend') as ApiObjectMetadata['labels'];
       const deployment = new kplus.Deployment(scope, 'web', {
         metadata: { name: text(web.scopedName('web')), namespace: text(render.release.namespace), labels },
@@ -46,7 +54,7 @@ export const platformChart = defineChart({
         containers: [
           {
             name: 'web',
-            image: text(values.web.image),
+            image: text(`${values.web.image.repository}:${values.web.image.tag}`),
             portNumber: 8080,
             securityContext: { user: 101, group: 101, readOnlyRootFilesystem: false },
             envVariables: {

@@ -11,7 +11,7 @@ const app = new App();
 new RawChart(app, 'scanning-platform', {
   chart: platformChart,
   namespace: 'scanning',
-  values: { web: { image: 'nginx:1.27.3' } },
+  values: { web: { image: { tag: '1.27.3' } } },
   overrides: file ? readValuesFile(file) : undefined,
 });
 app.synth();

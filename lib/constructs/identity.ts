@@ -101,10 +101,11 @@ export class Identity {
 
   private annotationsOf(keptOnUninstall: Val<boolean> | undefined, own: Val<Record<string, string>> | undefined): Record<string, Val<string>> {
     const common = this.props.common.commonAnnotations;
-    if (!keptOnUninstall && own === undefined) return this.render.withEntriesOf({}, common);
+    if (!keptOnUninstall && own === undefined) return this.render.withEntriesOf({}, this.render.checkAnnotations(common, 'commonAnnotations'));
     // ifElse on maps: in a chart a `ternary` of two dicts, as the parameter is only known there.
     const kept = this.render.ifElse(keptOnUninstall ?? false, KEPT_ON_UNINSTALL as never, {} as never) as Val<Record<string, string>>;
-    return this.render.withEntriesOf({}, this.render.mergeMaps(common, kept, ...(own === undefined ? [] : [own])));
+    const merged = this.render.mergeMaps(common, kept, ...(own === undefined ? [] : [own]));
+    return this.render.withEntriesOf({}, this.render.checkAnnotations(merged, "commonAnnotations and the object's own annotations"));
   }
 
   private ownAnnotations(opts: Pick<MetaOptions, 'annotations' | 'extraAnnotations'>): Val<Record<string, string>> | undefined {

@@ -313,7 +313,7 @@ export class MultisiteKubeconfig extends Construct {
         template: {
           metadata: {
             labels: props.podLabels ? identity.labels(component, props.podLabels) : identity.labels(component),
-            ...(props.podAnnotations ? render.fieldsIf(props.podAnnotations, { annotations: props.podAnnotations }) : {}),
+            ...(props.podAnnotations ? render.fieldsIf(props.podAnnotations, { annotations: render.checkAnnotations(props.podAnnotations, 'podAnnotations') }) : {}),
           },
           spec: {
             restartPolicy: 'Never',

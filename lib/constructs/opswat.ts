@@ -159,7 +159,8 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
   return {
     metadata: {
       labels: { ...identity.labels(props.component, v.podLabels), ...props.podLabels, ...render.fieldsIf(pods.slot, { [SLOT_LABEL]: pods.slot }) },
-      annotations: render.withEntriesOf({ 'chart-as-code/config-checksum': props.configChecksum }, v.podAnnotations),
+      // The checksum counts towards the pod's annotation limit too: checked together.
+      annotations: render.withEntriesOf({}, render.checkAnnotations(render.mergeMaps({ 'chart-as-code/config-checksum': props.configChecksum } as Val<Record<string, string>>, v.podAnnotations), 'podAnnotations')),
     },
     spec: {
       serviceAccountName: props.serviceAccountName,

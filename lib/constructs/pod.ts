@@ -15,7 +15,7 @@
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
 import { z } from 'zod';
-import { extraAnnotations, extraLabels, k8sObject, ProbeDefaults, probe } from '../core/schema';
+import { extraAnnotations, extraLabels, k8sObject, nodeSelector, ProbeDefaults, probe } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 
@@ -66,7 +66,7 @@ export const podValues = (podSecurityContext: Record<string, unknown>, securityC
   podAnnotations: extraAnnotations().describe('Annotations of the pods.'),
   podLabels: extraLabels().describe('Extra labels of the pods (not used in selectors).'),
   imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),
-  nodeSelector: z.record(z.string(), z.string()).default({}).describe('Node labels the pods must run on.'),
+  nodeSelector: nodeSelector().describe('Node labels the pods must run on.'),
   tolerations: z.array(k8sObject()).default([]).describe('Tolerations of the pods.'),
   affinity: k8sObject().default({}).describe('Affinity rules of the pods.'),
   priorityClassName: z.string().default('').describe('Priority class of the pods; empty for the cluster default.'),

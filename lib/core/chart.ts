@@ -8,8 +8,9 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { ChartError } from './errors';
+import { checkObjectLimits } from './limits';
 import { ReleaseScopedChart } from './release-scope';
-import { coalesceValues } from './schema';
+import { assertHoldableValues, coalesceValues } from './schema';
 import { RawRender, release, Render, Values } from './template';
 
 export interface Maintainer {
@@ -119,6 +120,8 @@ export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
     const definition = props.chart;
     this.render = new RawRender(release(props.releaseName ?? definition.name, namespace, props.managedBy ?? 'cdk8s'), { name: definition.name, version: definition.metadata.version });
     Render.attach(this, this.render);
+    // Checked before coalescing, whose recursion a deeply nested input would overflow.
+    for (const given of [props.values, props.overrides]) assertHoldableValues(definition.name, given);
     const values = this.render.values(definition.name, definition.schema, coalesceValues(props.values ?? {}, props.overrides ?? {}));
     definition.build(this, values);
     if (props.includeTests) definition.tests?.(this, values);
@@ -154,5 +157,7 @@ export function synthObjects<S extends z.ZodType>(props: RawChartProps<S>): { ob
   const app = new App({ outdir: '/nonexistent' });
   const chart = new RawChart(app, props.chart.name, props);
   assertUniqueNames(chart);
-  return { objects: chart.toJson() as Record<string, unknown>[], render: chart.render };
+  const objects = chart.toJson() as Record<string, unknown>[];
+  for (const obj of objects) checkObjectLimits(obj, `chart "${props.chart.name}"`);
+  return { objects, render: chart.render };
 }

@@ -12,4 +12,9 @@ export const CHANGES_0_2_0: readonly Change[] = [
   { kind: 'changed', description: 'Readable templates: shared parts as named templates, Kubernetes field order, files named by kind and role, no line over 200 characters.' },
   { kind: 'changed', description: 'Upgrading from 0.1.0 with --reuse-values misses the values added since; use --reset-then-reuse-values.' },
   { kind: 'changed', description: "An object's own annotations (Helm hooks, resource policy, sync waves, service.annotations) win over commonAnnotations." },
+  {
+    kind: 'fixed',
+    description:
+      "Values Kubernetes would refuse fail at render time, naming the value: label keys (name over 63, prefix over 253), nodeSelector keys and values, annotations of an object over 256 KiB in total, a namePrefix starting with a digit (Service names start with a letter), and __proto__ keys in free-form maps.",
+  },
 ];

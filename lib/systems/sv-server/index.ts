@@ -144,7 +144,7 @@ export class SvServer extends Construct {
         template: {
           metadata: {
             labels: identity.labels(COMPONENT, v.podLabels),
-            ...render.fieldsIf(v.podAnnotations, { annotations: v.podAnnotations }),
+            ...render.fieldsIf(v.podAnnotations, { annotations: render.checkAnnotations(v.podAnnotations, 'podAnnotations') }),
           },
           spec: {
             serviceAccountName,
