@@ -35,7 +35,7 @@ export const handCases: Record<string, NamedCase[]> = {
     { name: 'external database', values: { database: { host: 'db.example.internal', port: 6432, inCluster: { enabled: false }, waitForReady: false } } },
     { name: 'in-cluster database on a new claim', values: { database: { inCluster: { persistence: { enabled: true, size: '20Gi', storageClass: 'fast' } } } } },
     { name: 'in-cluster database on an existing claim', values: { database: { inCluster: { persistence: { enabled: true, existingClaim: 'pg-data' } } } } },
-    { name: 'deactivation sidecar', values: { deactivation: { drainSeconds: 10, shutdownSeconds: 90, sidecar: { enabled: true, image: 'example/deactivate:1', command: ['/deactivate'] } } } },
+    { name: 'deactivation sidecar', values: { deactivation: { drainSeconds: 10, shutdownSeconds: 90, sidecar: { enabled: true, image: 'example/deactivate:1.0.0', command: ['/deactivate'] } } } },
     { name: 'NodePort with fixed ports', values: { service: { type: 'NodePort', nodePorts: { rest: 30048, icap: 31344, icaps: 31345 } }, tls: { icaps: { enabled: true } } } },
     { name: 'LoadBalancer with annotations', values: { service: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }, sessionAffinity: 'ClientIP' } } },
     {

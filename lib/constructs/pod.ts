@@ -59,6 +59,14 @@ export function restrictedContainerSecurityContext(render: Render, readOnlyRootF
   );
 }
 
+/**
+ * The image a container runs: `repository:tag`, with `@digest` when one is given. The tag stays for people
+ * reading the manifest; the runtime pulls by the digest, which the registry cannot move.
+ */
+export function imageRef(render: Render, image: { readonly repository: Val<string>; readonly digest: Val<string> }, tag: Val<string>): string {
+  return `${image.repository}:${tag}${render.ifElse(image.digest, '@', '')}${image.digest}`;
+}
+
 /** Scheduling and pod-level values shared by all product workloads. */
 export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
   podSecurityContext: k8sObject().default(podSecurityContext).describe('Pod security context.'),

@@ -4,7 +4,7 @@ import { image, k8sObject, optionalSecretName, port, resources, rule } from '../
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
-import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
+import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
 import { compatibleSelector } from './vendor-compat';
 import { claimVolume, persistenceValues } from './volume';
 import { KubeObject } from '../core/kube-object';
@@ -32,7 +32,7 @@ const HOST_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?
 function inClusterDefaults(d: DatabaseDefaults) {
   return {
     enabled: d.inCluster,
-    image: { repository: 'postgres', tag: d.imageTag, pullPolicy: 'IfNotPresent' as const },
+    image: { repository: 'postgres', tag: d.imageTag, digest: '', pullPolicy: 'IfNotPresent' as const },
     resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
     persistence: { enabled: d.persistence, size: '10Gi', storageClass: '', existingClaim: '' },
     podSecurityContext: restrictedPodSecurity(999),
@@ -212,7 +212,7 @@ export class PostgresDatabase extends Construct {
               containers: [
                 {
                   name: 'postgres',
-                  image: `${inCluster.image.repository}:${inCluster.image.tag}`,
+                  image: imageRef(render, inCluster.image, inCluster.image.tag),
                   imagePullPolicy: inCluster.image.pullPolicy,
                   env: [
                     { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
@@ -271,7 +271,7 @@ export class PostgresDatabase extends Construct {
   public waitContainer(database: DatabaseValues, hostEnv = 'DB_HOST', portEnv = 'DB_PORT') {
     return {
       name: 'wait-for-database',
-      image: `${database.inCluster.image.repository}:${database.inCluster.image.tag}`,
+      image: imageRef(Render.of(this), database.inCluster.image, database.inCluster.image.tag),
       imagePullPolicy: database.inCluster.image.pullPolicy,
       command: ['sh', '-c', `until pg_isready -h "$${hostEnv}" -p "$${portEnv}"; do echo waiting for database; sleep 2; done`],
       env: [

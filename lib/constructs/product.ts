@@ -5,6 +5,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
+import { testValues } from './test-hook';
 import { KubeObject } from '../core/kube-object';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
@@ -93,10 +94,7 @@ export const productFields = () => ({
   ...extraPodFields(),
   autoscaling: autoscalingValues(),
   podDisruptionBudget: disruptionBudgetValues(),
-  tests: z
-    .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
-    .strict()
-    .default({ image: 'busybox:1.36' }),
+  tests: testValues('nc'),
   compatibility: compatibilityValues(),
 });
 

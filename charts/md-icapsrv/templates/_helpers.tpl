@@ -123,7 +123,15 @@ true
 
 {{- define "md-icapsrv.mdicapsrv-credentials.jobHash" -}}
 {{- $d := dict -}}
-{{- $_ := set $d "image" (printf "%v:%v" $.Values.credentialGenerator.image.repository $.Values.credentialGenerator.image.tag) -}}
+{{- $_ := set
+    $d
+    "image"
+    (printf
+      "%v:%v%v%v"
+      $.Values.credentialGenerator.image.repository
+      $.Values.credentialGenerator.image.tag
+      (ternary "@" "" (not (empty $.Values.credentialGenerator.image.digest)))
+      $.Values.credentialGenerator.image.digest) -}}
 {{- $_ := set $d "pullPolicy" $.Values.credentialGenerator.image.pullPolicy -}}
 {{- $_ := set
     $d
@@ -295,7 +303,12 @@ spec:
   initContainers:
     {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
-      image: {{ (printf "%v:%v" $.root.Values.database.inCluster.image.repository $.root.Values.database.inCluster.image.tag) | toJson }}
+      image: {{ printf
+          "%v:%v%v%v"
+          $.root.Values.database.inCluster.image.repository
+          $.root.Values.database.inCluster.image.tag
+          (ternary "@" "" (not (empty $.root.Values.database.inCluster.image.digest)))
+          $.root.Values.database.inCluster.image.digest | toJson }}
       imagePullPolicy: {{ $.root.Values.database.inCluster.image.pullPolicy }}
       command:
         - sh
@@ -326,7 +339,12 @@ spec:
   {{- end }}
   containers:
     - name: md-icapsrv
-      image: {{ (printf "%v:%v" $.root.Values.image.repository $p.imageTag) | toJson }}
+      image: {{ printf
+          "%v:%v%v%v"
+          $.root.Values.image.repository
+          $p.imageTag
+          (ternary "@" "" (not (empty $p.imageDigest)))
+          $p.imageDigest | toJson }}
       imagePullPolicy: {{ $.root.Values.image.pullPolicy }}
       envFrom:
         - configMapRef:

@@ -119,7 +119,15 @@ true
 
 {{- define "sv-server.sv-server-credentials.jobHash" -}}
 {{- $d := dict -}}
-{{- $_ := set $d "image" (printf "%v:%v" $.Values.credentialGenerator.image.repository $.Values.credentialGenerator.image.tag) -}}
+{{- $_ := set
+    $d
+    "image"
+    (printf
+      "%v:%v%v%v"
+      $.Values.credentialGenerator.image.repository
+      $.Values.credentialGenerator.image.tag
+      (ternary "@" "" (not (empty $.Values.credentialGenerator.image.digest)))
+      $.Values.credentialGenerator.image.digest) -}}
 {{- $_ := set $d "pullPolicy" $.Values.credentialGenerator.image.pullPolicy -}}
 {{- $_ := set
     $d

@@ -127,6 +127,7 @@ export class MdCore extends Construct {
       replicas: v.replicaCount,
       autoscaled: render.or(v.autoscaling.enabled, v.keda.enabled),
       imageTag: v.image.tag,
+      imageDigest: v.image.digest,
       selector: vendorSelector.selector,
       slotPorts: [{ name: 'rest', port: v.ports.rest }],
       podTemplate: (pods) =>

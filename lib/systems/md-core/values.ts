@@ -131,7 +131,7 @@ const root = withStrategyRules(
       activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
       licensing: licensingValues('mdcore-licensing'),
       deactivation: z.object({ ...shutdownFields(120) }).strict().default({ drainSeconds: 5, shutdownSeconds: 120 }),
-      database: databaseValues({ serviceName: 'postgres-core', databaseName: 'metadefender_core', imageTag: '14', inCluster: true, persistence: true }),
+      database: databaseValues({ serviceName: 'postgres-core', databaseName: 'metadefender_core', imageTag: '14.20', inCluster: true, persistence: true }),
       resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
       livenessProbe: probe({ initialDelaySeconds: 90, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz); left out while upgrade.migrateHistory runs'),

@@ -118,6 +118,7 @@ export class MdIcapsrv extends Construct {
       replicas: v.replicaCount,
       autoscaled: v.autoscaling.enabled,
       imageTag: v.image.tag,
+      imageDigest: v.image.digest,
       selector: vendorSelector.selector,
       slotPorts: [
         { name: 'rest', port: v.ports.rest },

@@ -8,6 +8,7 @@ import {
   dnsName,
   extraAnnotations,
   image,
+  imageReference,
   nodePort,
   port,
   probe,
@@ -91,7 +92,7 @@ export const mdIcapsrvValues = withCompatibilityRules(withStrategyRules(
           z
             .object({
               enabled: z.boolean().default(false).describe('Run a deactivation sidecar (older releases) beside the server.'),
-              image: z.string().max(255).default('').describe('Sidecar image (repository:tag); required when enabled.'),
+              image: z.union([z.literal(''), imageReference()]).default('').describe('Sidecar image (repository:tag with a full version, optionally @sha256:<digest>); required when enabled.'),
               command: z.array(z.string()).default([]).describe('Sidecar command; the image default when empty.'),
             })
             .strict(),

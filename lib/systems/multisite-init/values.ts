@@ -3,14 +3,15 @@
  * values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
-import { commonFields, resources } from '../../core/schema';
+import { commonFields, imageReference, resources } from '../../core/schema';
+import { TEST_IMAGE, testValues } from '../../constructs/test-hook';
 import { MULTISITE_MOUNT_PATH, multisiteJobValues, multisiteValues } from '../../constructs/multisite';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
 
 const consumerDefaults = {
   enabled: false,
   runWriter: false,
-  image: 'busybox:1.36',
+  image: TEST_IMAGE,
   mountPath: MULTISITE_MOUNT_PATH,
   resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
 };
@@ -27,7 +28,7 @@ export const multisiteInitValues = z
           .boolean()
           .default(false)
           .describe('Also run the writer as an init container of the consumer (the init-container mode): each consumer start writes a fresh kubeconfig.'),
-        image: z.string().min(1).max(255).default(consumerDefaults.image).describe('Image of the demo consumer (needs sh).'),
+        image: imageReference().default(consumerDefaults.image).describe('Image of the demo consumer (needs sh).'),
         mountPath: z
           .string()
           .max(253)
@@ -39,10 +40,7 @@ export const multisiteInitValues = z
       .strict()
       .default(consumerDefaults),
     ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(true)),
-    tests: z
-      .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs sh and grep).') })
-      .strict()
-      .default({ image: 'busybox:1.36' }),
+    tests: testValues('sh and grep'),
   })
   .strict();
 

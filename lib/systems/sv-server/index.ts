@@ -20,7 +20,7 @@ import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
 import { Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
-import { podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
+import { imageRef, podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle } from '../../constructs/handles';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
@@ -156,7 +156,7 @@ export class SvServer extends Construct {
             containers: [
               {
                 name: 'sv-server',
-                image: `${v.image.repository}:${v.image.tag}`,
+                image: imageRef(render, v.image, v.image.tag),
                 imagePullPolicy: v.image.pullPolicy,
                 // bash, not the image's sh: see ./lifecycle.ts.
                 command: ['/bin/bash', '-c'],

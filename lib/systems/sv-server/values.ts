@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { commonFields, extraAnnotations, extraEnv, image, optionalSecretName, probe, resources, rule } from '../../core/schema';
+import { testValues } from '../../constructs/test-hook';
 import { credentialGeneratorValues } from '../../constructs/credentials';
 import { podValues } from '../../constructs/pod';
 import { databaseValuesWithEngine } from '../../constructs/postgres';
@@ -124,10 +125,7 @@ export const svServerValues = z
     podSecurityContext: securityExtras(POD_SECURITY_MANAGED, 'pod', { seccompProfile: { type: 'RuntimeDefault' } }),
     securityContext: securityExtras(CONTAINER_SECURITY_MANAGED, 'server container', { allowPrivilegeEscalation: false }),
     extraEnv: extraEnv(),
-    tests: z
-      .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
-      .strict()
-      .default({ image: 'busybox:1.36' }),
+    tests: testValues('nc'),
   })
   .strict();
 
