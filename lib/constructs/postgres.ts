@@ -8,6 +8,7 @@ import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity, restri
 import { compatibleSelector } from './vendor-compat';
 import { claimVolume, persistenceValues } from './volume';
 import { KubeObject } from '../core/kube-object';
+import { IngressPolicy, networkPolicyValues } from './network-policy';
 
 export interface DatabaseDefaults {
   /** In-cluster database object name, e.g. "postgres-mdicapsrv". */
@@ -37,6 +38,7 @@ function inClusterDefaults(d: DatabaseDefaults) {
     persistence: { enabled: d.persistence, size: '10Gi', storageClass: '', existingClaim: '' },
     podSecurityContext: restrictedPodSecurity(999),
     securityContext: restrictedContainerSecurity(true),
+    networkPolicy: { enabled: true, from: [] },
   };
 }
 
@@ -66,6 +68,7 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
         }),
         podSecurityContext: k8sObject().default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
         securityContext: k8sObject().default(inCluster.securityContext).describe('Container security context.'),
+        networkPolicy: networkPolicyValues({ enabled: true, what: `${d.serviceName}: only this product's pods in this release (and \`from\`) may connect`, restricted: true }),
       })
       .strict()
       .default(inCluster),
@@ -252,6 +255,15 @@ export class PostgresDatabase extends Construct {
             },
           },
         },
+      });
+      new IngressPolicy(this, 'NetworkPolicy', {
+        identity,
+        name: workloadName,
+        component: COMPONENT,
+        podSelector: identity.selector(COMPONENT),
+        ports: ['postgres'],
+        values: inCluster.networkPolicy,
+        restricted: true,
       });
       new KubeObject(this, 'Service', {
         apiVersion: 'v1',

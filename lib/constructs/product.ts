@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
 import { testValues } from './test-hook';
+import { productNetworkPolicyValues } from './network-policy';
 import { KubeObject } from '../core/kube-object';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
@@ -95,6 +96,7 @@ export const productFields = () => ({
   autoscaling: autoscalingValues(),
   podDisruptionBudget: disruptionBudgetValues(),
   tests: testValues('nc'),
+  networkPolicy: productNetworkPolicyValues(),
   compatibility: compatibilityValues(),
 });
 

@@ -100,6 +100,11 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
 {{- end }}
 {{- end -}}
 
+{{- define "md-core.productSelectorLabels" -}}
+app.kubernetes.io/name: md-core
+app.kubernetes.io/instance: {{ $.Release.Name | toJson }}
+{{- end -}}
+
 {{- define "md-core.mdcore-credentials.secrets" -}}
 {{- if and (not $.Values.credentials.existingSecret) (not $.Values.credentials.password) }}
 - {{ include "md-core.name" (dict "root" $ "base" "mdcore-cred") }}

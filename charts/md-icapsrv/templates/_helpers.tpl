@@ -100,6 +100,11 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
 {{- end }}
 {{- end -}}
 
+{{- define "md-icapsrv.productSelectorLabels" -}}
+app.kubernetes.io/name: md-icapsrv
+app.kubernetes.io/instance: {{ $.Release.Name | toJson }}
+{{- end -}}
+
 {{- define "md-icapsrv.mdicapsrv-credentials.secrets" -}}
 {{- if and (not $.Values.credentials.existingSecret) (not $.Values.credentials.password) }}
 - {{ include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-cred") }}

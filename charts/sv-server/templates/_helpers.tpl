@@ -100,6 +100,11 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
 {{- end }}
 {{- end -}}
 
+{{- define "sv-server.productSelectorLabels" -}}
+app.kubernetes.io/name: sv-server
+app.kubernetes.io/instance: {{ $.Release.Name | toJson }}
+{{- end -}}
+
 {{- define "sv-server.sv-server-credentials.secrets" -}}
 {{- if and (not $.Values.credentials.existingSecret) (not $.Values.credentials.password) }}
 - {{ include "sv-server.name" (dict "root" $ "base" "sv-server-cred") }}

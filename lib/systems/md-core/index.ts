@@ -10,6 +10,7 @@ import { compatibleSelector } from '../../constructs/vendor-compat';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
 import { Autoscaler, DisruptionBudget, RestIngress, servicePort, sessionAffinitySpec } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
+import { IngressPolicy } from '../../constructs/network-policy';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup } from '../../constructs/hot-backup';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
@@ -197,6 +198,7 @@ export class MdCore extends Construct {
     new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'core-ingress', serviceName: name, portName: 'rest', values: v.ingress });
     new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-core', values: v.autoscaling });
     new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-core', values: v.podDisruptionBudget });
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'md-core', component: COMPONENT, podSelector: identity.selector(COMPONENT), ports: ['rest'], values: v.networkPolicy, restricted: false });
     new ScanSlotScaler(this, 'Keda', {
       identity,
       component: COMPONENT,

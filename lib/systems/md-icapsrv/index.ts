@@ -10,6 +10,7 @@ import { compatibleSelector } from '../../constructs/vendor-compat';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
 import { Autoscaler, DisruptionBudget, RestIngress, servicePort, sessionAffinitySpec } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
+import { IngressPolicy } from '../../constructs/network-policy';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
@@ -228,6 +229,16 @@ export class MdIcapsrv extends Construct {
     new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'icap-ingress', serviceName: name, portName: 'rest', values: v.ingress });
     new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-icapsrv', values: v.autoscaling });
     new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-icapsrv', values: v.podDisruptionBudget });
+    new IngressPolicy(this, 'NetworkPolicy', {
+      identity,
+      name: 'md-icapsrv',
+      component: COMPONENT,
+      podSelector: identity.selector(COMPONENT),
+      // Named ports: one the pods do not have (nginx off, say) opens nothing.
+      ports: ['rest', 'icap', 'icaps', 'nginx', 'nginxs'],
+      values: v.networkPolicy,
+      restricted: false,
+    });
     new DatabaseCleanup(this, 'DatabaseCleanup', {
       identity,
       component: COMPONENT,

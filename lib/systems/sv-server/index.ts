@@ -26,6 +26,7 @@ import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
 import { CredentialGenerator } from '../../constructs/credentials';
 import { PortCheckTest } from '../../constructs/test-hook';
+import { IngressPolicy } from '../../constructs/network-policy';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
 import { SV_IMAGE_TAG, svServerValues, SvServerValues, SvServerValuesInput } from './values';
@@ -86,6 +87,7 @@ export class SvServer extends Construct {
       ports: Object.fromEntries([['api', SV_API_PORT], ...SV_AGENT_PORTS.map((p) => [`agent-${p}`, p])]),
       selector,
     };
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'sv-server', component: COMPONENT, podSelector: selector, ports: Object.keys(this.service.ports), values: v.networkPolicy, restricted: false });
     this.secrets = { credentials: secretHandle(credentials, ['user', 'password']), database: secretHandle(database.credentials, ['user', 'password']) };
     new CredentialGenerator(this, 'CredentialGenerator', {
       identity,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { commonFields, extraAnnotations, extraEnv, image, optionalSecretName, probe, resources, rule } from '../../core/schema';
 import { testValues } from '../../constructs/test-hook';
+import { productNetworkPolicyValues } from '../../constructs/network-policy';
 import { credentialGeneratorValues } from '../../constructs/credentials';
 import { podValues } from '../../constructs/pod';
 import { databaseValuesWithEngine } from '../../constructs/postgres';
@@ -126,6 +127,7 @@ export const svServerValues = z
     securityContext: securityExtras(CONTAINER_SECURITY_MANAGED, 'server container', { allowPrivilegeEscalation: false }),
     extraEnv: extraEnv(),
     tests: testValues('nc'),
+    networkPolicy: productNetworkPolicyValues(),
   })
   .strict();
 
