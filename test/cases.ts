@@ -121,10 +121,10 @@ export const handCases: Record<string, NamedCase[]> = {
       values: {
         extraVolumes: [{ name: 'scratch', emptyDir: { sizeLimit: '1Gi' } }, { name: 'rules', configMap: { name: 'icap-rules' } }],
         extraVolumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'rules', mountPath: '/rules', readOnly: true }],
-        extraInitContainers: [{ name: 'fetch-rules', image: 'busybox:1.36', command: ['sh', '-c', 'true'] }],
+        extraInitContainers: [{ name: 'fetch-rules', image: 'busybox:1.36', command: ['sh', '-c', 'true'], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
       },
     },
-    { name: 'extra init container without the database wait', values: { database: { waitForReady: false }, extraInitContainers: [{ name: 'warm-up', image: 'busybox:1.36' }] } },
+    { name: 'extra init container without the database wait', values: { database: { waitForReady: false }, extraInitContainers: [{ name: 'warm-up', image: 'busybox:1.36', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] } },
     { name: 'ClientIP session affinity with a timeout', values: { service: { sessionAffinity: 'ClientIP', sessionAffinityTimeoutSeconds: 600 } } },
     {
       name: 'autoscaling on custom metrics with behavior',
@@ -193,7 +193,7 @@ export const handCases: Record<string, NamedCase[]> = {
     { name: 'HPA with behavior, ClientIP affinity and service annotations', values: { autoscaling: { enabled: true, behavior: { scaleUp: { stabilizationWindowSeconds: 60 } } }, service: { sessionAffinity: 'ClientIP', annotations: { 'example.com/lb': 'internal' } } } },
     {
       name: 'extra volumes, mounts and init containers',
-      values: { extraVolumes: [{ name: 'cache', emptyDir: {} }], extraVolumeMounts: [{ name: 'cache', mountPath: '/cache' }], extraInitContainers: [{ name: 'prepare', image: 'busybox:1.36' }] },
+      values: { extraVolumes: [{ name: 'cache', emptyDir: {} }], extraVolumeMounts: [{ name: 'cache', mountPath: '/cache' }], extraInitContainers: [{ name: 'prepare', image: 'busybox:1.36', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] },
     },
     {
       name: 'vendor selectors and database layout on the vendor claim',

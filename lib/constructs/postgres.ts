@@ -9,6 +9,7 @@ import { compatibleSelector } from './vendor-compat';
 import { claimVolume, persistenceValues } from './volume';
 import { KubeObject } from '../core/kube-object';
 import { IngressPolicy, networkPolicyValues } from './network-policy';
+import { containerContext, podContext } from './pod-security';
 
 export interface DatabaseDefaults {
   /** In-cluster database object name, e.g. "postgres-mdicapsrv". */
@@ -91,6 +92,9 @@ function hostRule<T extends z.ZodType<{ host: string; inCluster: { enabled: bool
     },
   });
 }
+
+/** Where a product's database values reach the in-cluster database's pod (see pod-security.ts). */
+export const databasePodSecurity = [podContext(['database', 'inCluster', 'podSecurityContext']), containerContext(['database', 'inCluster', 'securityContext'])];
 
 /** Values of a product's database: an in-cluster Postgres (one switch) or an external one. */
 export const databaseValues = (d: DatabaseDefaults) =>

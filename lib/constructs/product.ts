@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
 import { testValues } from './test-hook';
 import { productNetworkPolicyValues } from './network-policy';
+import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
+import { databasePodSecurity } from './postgres';
 import { KubeObject } from '../core/kube-object';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
@@ -85,6 +87,15 @@ export const disruptionBudgetValues = () =>
  * scheduling and security (non-root uid 1000, restricted profile), extra env, volumes, mounts and init
  * containers, autoscaling, disruption budget, the `helm test` image and the vendor-chart compatibility.
  */
+/** Where a product's values (productFields and its database) reach its pods (see pod-security.ts). */
+export const productPodSecurity = [
+  podContext(['podSecurityContext']),
+  containerContext(['securityContext']),
+  volumeList(['extraVolumes']),
+  containerList(['extraInitContainers']),
+  ...databasePodSecurity,
+];
+
 export const productFields = () => ({
   serviceAccount: z
     .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
@@ -97,6 +108,7 @@ export const productFields = () => ({
   podDisruptionBudget: disruptionBudgetValues(),
   tests: testValues('nc'),
   networkPolicy: productNetworkPolicyValues(),
+  podSecurityLevel: podSecurityLevelValue('restricted', 'Every pod of the chart meets restricted as shipped.'),
   compatibility: compatibilityValues(),
 });
 

@@ -7,10 +7,11 @@ import { commonFields, extraAnnotations, image, nodePort, optionalSecretName, po
 import { kedaValues } from '../../constructs/keda';
 import { configFileValues, configImportValues, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
+import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
-import { ingressValues, productFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { hotBackupValues } from '../../constructs/hot-backup';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
@@ -171,13 +172,16 @@ const kedaNotWithHpa = rule(hotBackupNeedsBlueGreen, (v) => !v.keda.enabled || !
   jsonSchema: { ...kedaOn, then: { properties: { autoscaling: { properties: { enabled: { const: false } } } } } },
 });
 
-export const mdCoreValues = withCompatibilityRules(
+export const mdCoreValues = withPodSecurity(
+  withCompatibilityRules(
   rule(kedaNotWithHpa, (v) => !v.keda.enabled || v.strategy.type !== 'BlueGreen', {
     message: 'keda scales the md-core Deployment, which BlueGreen replaces by two slots: set each slot\'s replicas instead',
     path: ['keda', 'enabled'],
     counterexample: { keda: { enabled: true }, strategy: { type: 'BlueGreen' } } as never,
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
+  ),
+  productPodSecurity,
 );
 
 /** Values as a user writes them (every key optional): the props type of the MdCore construct. */

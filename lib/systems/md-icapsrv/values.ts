@@ -18,9 +18,10 @@ import {
 import { databaseCleanupValues } from '../../constructs/database-cleanup';
 import { configFileValues, configImportValues, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
+import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { opswatSecretValues } from '../../constructs/opswat';
-import { ingressValues, productFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
@@ -29,7 +30,7 @@ export const ICAP_IMAGE_TAG = '5.14.1';
 
 const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs: 8443 };
 
-export const mdIcapsrvValues = withCompatibilityRules(withStrategyRules(
+export const mdIcapsrvValues = withPodSecurity(withCompatibilityRules(withStrategyRules(
   z
   .object({
     ...commonFields(),
@@ -168,7 +169,7 @@ export const mdIcapsrvValues = withCompatibilityRules(withStrategyRules(
     ...productFields(),
   })
   .strict(),
-));
+)), productPodSecurity);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValues>;
