@@ -130,7 +130,8 @@ export const volumeList = (path: string[]): PodSecurityPlace => ({
   what: 'volumes: no hostPath; restricted allows only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected and secret',
   require: {
     baseline: { items: { not: { required: ['hostPath'] } } },
-    restricted: { items: { propertyNames: { enum: ['name', ...RESTRICTED_VOLUME_TYPES] } } },
+    // additionalProperties rather than propertyNames: helm's validators name the volume then, not some other path.
+    restricted: { items: { properties: Object.fromEntries(['name', ...RESTRICTED_VOLUME_TYPES].map((k) => [k, {}])), additionalProperties: false } },
   },
   breaks: { baseline: [{ name: 'host', hostPath: { path: '/' } }], restricted: [{ name: 'nfs', nfs: { server: 'nfs.example.com', path: '/' } }] },
 });
@@ -194,6 +195,8 @@ function setAt(path: readonly string[], value: unknown): Record<string, unknown>
   return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
 }
 
+const has = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+
 function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -210,7 +213,7 @@ export function matches(schema: JsonSchemaFragment, value: unknown): boolean {
     enum?: unknown[];
     properties?: Record<string, JsonSchemaFragment>;
     required?: string[];
-    propertyNames?: JsonSchemaFragment;
+    additionalProperties?: false;
     items?: JsonSchemaFragment;
     contains?: JsonSchemaFragment;
   };
@@ -219,9 +222,9 @@ export function matches(schema: JsonSchemaFragment, value: unknown): boolean {
   if ('const' in s && value !== s.const) return false;
   if (s.enum && !s.enum.includes(value)) return false;
   if (isMap(value)) {
-    if (s.required && !s.required.every((k) => k in value)) return false;
-    if (s.properties && !Object.entries(s.properties).every(([k, f]) => !(k in value) || matches(f, value[k]))) return false;
-    if (s.propertyNames && !Object.keys(value).every((k) => matches(s.propertyNames!, k))) return false;
+    if (s.required && !s.required.every((k) => has(value, k))) return false;
+    if (s.properties && !Object.entries(s.properties).every(([k, f]) => !has(value, k) || matches(f, value[k]))) return false;
+    if (s.additionalProperties === false && !Object.keys(value).every((k) => has(s.properties ?? {}, k))) return false;
   }
   if (Array.isArray(value)) {
     if (s.items && !value.every((x) => matches(s.items!, x))) return false;
