@@ -16,7 +16,7 @@ import { HotBackup } from '../../constructs/hot-backup';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { CORE_IMAGE_TAG, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { KubeObject } from '../../core/kube-object';
-import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
 
 export * from './values';
 
@@ -247,10 +247,12 @@ export const mdCoreChart = defineChart({
     version: mdCoreComponent.chartVersion,
     changes: [
       CREDENTIALS_IN_CLUSTER,
+      DATABASE_NETWORK_POLICY,
       ...CHANGES_0_2_0,
       { kind: 'added', description: 'The features of OPSWAT\'s mdcore chart as typed values: OLMS, outbound proxy, configuration import, ignition, health thresholds, TLS settings, storage path, KEDA scaling on scan slots, HPA metrics and behavior; secrets only in Secrets.' },
       { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },
       { kind: 'fixed', description: 'Hot backup: the import Job reaches the new live slot through a Service of that slot alone (md-core-blue / md-core-green), never the old slot.' },
+      { kind: 'changed', description: 'The in-cluster database image postgres:14, a tag that moves to each new 14.x, is pinned to postgres:14.20.' },
     ],
     appVersion: CORE_IMAGE_TAG,
     description: 'MetaDefender Core: multi-engine file scanning with its database, licence activation and rolling, recreate or blue-green upgrades.',

@@ -15,7 +15,7 @@ import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { ICAP_IMAGE_TAG, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
 import { KubeObject } from '../../core/kube-object';
-import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
 
 export * from './values';
 
@@ -294,6 +294,7 @@ export const mdIcapsrvChart = defineChart({
     version: mdIcapsrvComponent.chartVersion,
     changes: [
       CREDENTIALS_IN_CLUSTER,
+      DATABASE_NETWORK_POLICY,
       ...CHANGES_0_2_0,
       { kind: 'added', description: 'The features of OPSWAT\'s icap chart as typed values: OLMS, outbound proxy, trusted CA certificates, configuration import, ignition, data retention, database clean-up CronJob, persistence, extra volumes and init containers; secrets only in Secrets.' },
       { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },

@@ -30,7 +30,7 @@ import { IngressPolicy } from '../../constructs/network-policy';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
 import { SV_IMAGE_TAG, svServerValues, SvServerValues, SvServerValuesInput } from './values';
-import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
 
 export * from './lifecycle';
 export * from './values';
@@ -238,7 +238,7 @@ export const svServerChart = defineChart({
   schema: svServerComponent.schema,
   metadata: {
     version: svServerComponent.chartVersion,
-    changes: [CREDENTIALS_IN_CLUSTER, ...CHANGES_0_2_0],
+    changes: [CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY, ...CHANGES_0_2_0],
     appVersion: SV_IMAGE_TAG,
     description: 'Service Virtualization server: API and agents, persistent work and logs, SIGTERM-safe shutdown, in-cluster Postgres or an external Postgres/Oracle database.',
     kubeVersion: '>=1.30.0-0',
