@@ -21,10 +21,10 @@ const peer = () =>
     .strict();
 
 /**
- * `networkPolicy` values. `restricted`: with no `from`, only the product's own pods are admitted (a
- * database); otherwise no `from` admits every source on the ports, which are then the only ones open.
+ * `networkPolicy` values. `openWhenFromEmpty`: no `from` admits every source on the ports, which are then
+ * the only ones open (a product's clients); otherwise only the product's own pods are (a database).
  */
-export const networkPolicyValues = (opts: { enabled: boolean; what: string; restricted: boolean }) =>
+export const networkPolicyValues = (opts: { enabled: boolean; what: string; openWhenFromEmpty: boolean }) =>
   z
     .object({
       enabled: z.boolean().default(opts.enabled).describe(`A NetworkPolicy for ${opts.what}.`),
@@ -32,9 +32,9 @@ export const networkPolicyValues = (opts: { enabled: boolean; what: string; rest
         .array(peer())
         .default([])
         .describe(
-          opts.restricted
-            ? 'Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.'
-            : 'Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.',
+          opts.openWhenFromEmpty
+            ? 'Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.'
+            : 'Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.',
         ),
     })
     .strict()
@@ -53,7 +53,7 @@ export interface IngressPolicyProps {
   readonly ports: Val<string | number>[];
   readonly values: NetworkPolicyValues;
   /** See networkPolicyValues. */
-  readonly restricted: boolean;
+  readonly openWhenFromEmpty: boolean;
 }
 
 export class IngressPolicy extends Construct {
@@ -72,7 +72,7 @@ export class IngressPolicy extends Construct {
           policyTypes: ['Ingress'],
           ingress: [
             {
-              ...(props.restricted ? { from } : render.fieldsIf(v.from, { from })),
+              ...(props.openWhenFromEmpty ? render.fieldsIf(v.from, { from }) : { from }),
               ports: props.ports.map((port) => ({ port, protocol: 'TCP' })),
             },
           ],
@@ -84,4 +84,4 @@ export class IngressPolicy extends Construct {
 
 /** `networkPolicy` of a product's own pods: off by default (products serve clients anywhere in the cluster). */
 export const productNetworkPolicyValues = () =>
-  networkPolicyValues({ enabled: false, what: "the product's pods: only its ports are open, to `from` (and this release's own pods) or to all when `from` is empty", restricted: false });
+  networkPolicyValues({ enabled: false, what: "the product's pods: only its ports are open, to `from` (and this release's own pods) or to all when `from` is empty", openWhenFromEmpty: true });

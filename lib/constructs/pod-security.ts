@@ -150,12 +150,12 @@ export const containerList = (path: string[]): PodSecurityPlace => ({
   },
 });
 
-/** A value that must be `value` from `level` up (e.g. the SV server's runAsRoot, false under restricted). */
-export const requiredSetting = (path: string[], level: Enforced, value: string | number | boolean, what: string): PodSecurityPlace => ({
+/** A switch that must be `value` under `level` and stricter (e.g. the SV server's runAsRoot, false under restricted). */
+export const requiredSetting = (path: string[], level: Enforced, value: boolean, what: string): PodSecurityPlace => ({
   path,
   what,
-  require: { baseline: level === 'baseline' ? { const: value } : {}, restricted: level === 'restricted' ? { const: value } : {} },
-  breaks: { baseline: level === 'baseline' ? !value : undefined, restricted: typeof value === 'boolean' ? !value : undefined },
+  require: { baseline: level === 'baseline' ? { const: value } : {}, restricted: { const: value } },
+  breaks: { baseline: !value, restricted: !value },
 });
 
 const LEVELS_ENFORCING: Record<Enforced, PodSecurityLevel[]> = { baseline: ['baseline', 'restricted'], restricted: ['restricted'] };
@@ -205,7 +205,7 @@ function isMap(v: unknown): v is Record<string, unknown> {
  * Whether `value` meets a fragment, by JSON Schema's rules for the keywords the fragments above use
  * (object keywords ignore non-objects, list keywords ignore non-lists), so zod refuses what Helm refuses.
  */
-export function matches(schema: JsonSchemaFragment, value: unknown): boolean {
+function matches(schema: JsonSchemaFragment, value: unknown): boolean {
   const s = schema as {
     allOf?: JsonSchemaFragment[];
     not?: JsonSchemaFragment;

@@ -69,7 +69,7 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
         }),
         podSecurityContext: k8sObject().default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
         securityContext: k8sObject().default(inCluster.securityContext).describe('Container security context.'),
-        networkPolicy: networkPolicyValues({ enabled: true, what: `${d.serviceName}: only this product's pods in this release (and \`from\`) may connect`, restricted: true }),
+        networkPolicy: networkPolicyValues({ enabled: true, what: `${d.serviceName}: only this product's pods in this release (and \`from\`) may connect`, openWhenFromEmpty: false }),
       })
       .strict()
       .default(inCluster),
@@ -267,7 +267,7 @@ export class PostgresDatabase extends Construct {
         podSelector: identity.selector(COMPONENT),
         ports: ['postgres'],
         values: inCluster.networkPolicy,
-        restricted: true,
+        openWhenFromEmpty: false,
       });
       new KubeObject(this, 'Service', {
         apiVersion: 'v1',

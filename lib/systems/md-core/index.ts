@@ -198,7 +198,7 @@ export class MdCore extends Construct {
     new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'core-ingress', serviceName: name, portName: 'rest', values: v.ingress });
     new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-core', values: v.autoscaling });
     new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-core', values: v.podDisruptionBudget });
-    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'md-core', component: COMPONENT, podSelector: identity.selector(COMPONENT), ports: ['rest'], values: v.networkPolicy, restricted: false });
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'md-core', component: COMPONENT, podSelector: identity.selector(COMPONENT), ports: ['rest'], values: v.networkPolicy, openWhenFromEmpty: true });
     new ScanSlotScaler(this, 'Keda', {
       identity,
       component: COMPONENT,

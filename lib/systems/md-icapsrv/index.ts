@@ -237,7 +237,7 @@ export class MdIcapsrv extends Construct {
       // Named ports: one the pods do not have (nginx off, say) opens nothing.
       ports: ['rest', 'icap', 'icaps', 'nginx', 'nginxs'],
       values: v.networkPolicy,
-      restricted: false,
+      openWhenFromEmpty: true,
     });
     new DatabaseCleanup(this, 'DatabaseCleanup', {
       identity,

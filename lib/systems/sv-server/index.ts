@@ -87,7 +87,7 @@ export class SvServer extends Construct {
       ports: Object.fromEntries([['api', SV_API_PORT], ...SV_AGENT_PORTS.map((p) => [`agent-${p}`, p])]),
       selector,
     };
-    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'sv-server', component: COMPONENT, podSelector: selector, ports: Object.keys(this.service.ports), values: v.networkPolicy, restricted: false });
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'sv-server', component: COMPONENT, podSelector: selector, ports: Object.keys(this.service.ports), values: v.networkPolicy, openWhenFromEmpty: true });
     this.secrets = { credentials: secretHandle(credentials, ['user', 'password']), database: secretHandle(database.credentials, ['user', 'password']) };
     new CredentialGenerator(this, 'CredentialGenerator', {
       identity,
