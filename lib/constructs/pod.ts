@@ -9,7 +9,7 @@
  * - resource requests/limits: always set, from the vendor's sizing, never cdk8s-plus' generic ones.
  * - startup probe on the first port: not used; the vendor's readiness/liveness timings already allow
  *   for slow starts, and a TCP probe would pass before the app is ready.
- * - imagePullPolicy Always: replaced by IfNotPresent, because tags are pinned.
+ * - imagePullPolicy Always: replaced by IfNotPresent, because tags are full versions (image.digest pins for good).
  * - automountServiceAccountToken false: kept, except where the pod talks to the API (licensing clean-up).
  * - hashed names and the cdk8s.io/metadata.addr selector: replaced by product names and
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
