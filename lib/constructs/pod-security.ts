@@ -181,7 +181,7 @@ export function withPodSecurity<T extends z.ZodType<{ podSecurityLevel: PodSecur
       if (Object.keys(fragment).length === 0) continue;
       const levels = LEVELS_ENFORCING[level];
       out = rule(out, (v) => !levels.includes(v.podSecurityLevel) || matches(fragment, at(v, place.path)), {
-        message: `breaks Pod Security "${level}" (podSecurityLevel): ${place.what}`,
+        message: `breaks Pod Security ${level} (podSecurityLevel: ${level === 'baseline' ? 'privileged' : 'baseline'} allows it, on purpose only): ${place.what}`,
         path: [...place.path],
         counterexample: { podSecurityLevel: level, ...setAt(place.path, place.breaks[level]) } as never,
         jsonSchema: { if: { properties: { podSecurityLevel: { enum: levels } }, required: ['podSecurityLevel'] }, then: nested(place.path, fragment) },
