@@ -287,6 +287,7 @@ describe.each(systems.map((s) => [s.name, s] as const))('%s', (name, system) => 
         [[...path, 'digest'], 'sha256:abc'],
         [[...path, 'digest'], `md5:${'0'.repeat(32)}`],
         [['tests', 'image'], 'busybox:latest'],
+        ...(system.name.startsWith('md-') ? ([[['strategy', 'blueGreen', 'green', 'imageTag'], 'latest']] as const) : []),
         [['tests', 'image'], 'busybox'],
         [['tests', 'image'], `busybox@${DIGEST.slice(0, 20)}`],
       ] as const;
