@@ -73,6 +73,17 @@ export class Identity {
     }));
   }
 
+  /**
+   * Labels every pod of this product in this release carries, whatever its component: the peer a
+   * NetworkPolicy admits (another release, or another product in the same chart, differs in one of them).
+   */
+  public productSelector(): Record<string, Val<string>> {
+    return this.render.sharedMap(`${this.props.templatePrefix}.productSelectorLabels`, {}, () => ({
+      'app.kubernetes.io/name': this.props.name,
+      'app.kubernetes.io/instance': this.render.release.name,
+    }));
+  }
+
   /** All labels of a component's objects: the standard ones, the common labels and `extra` (e.g. podLabels). */
   public labels(component: string, extra: Val<Record<string, string>> = {}): Record<string, Val<string>> {
     return this.render.sharedMap(`${this.props.templatePrefix}.labels`, { component, extra }, (p) =>

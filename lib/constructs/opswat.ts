@@ -9,7 +9,7 @@ import { optionalSecretName } from '../core/schema';
 import { CredentialGenerator, CredentialGeneratorValues, credentialGeneratorValues } from './credentials';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
-import { EnvVar, httpProbe, podSpecFields, PodValues, ProbeValues, secretEnv } from './pod';
+import { EnvVar, httpProbe, imageRef, podSpecFields, PodValues, ProbeValues, secretEnv } from './pod';
 import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
 import { productServiceAccount } from './product';
@@ -173,7 +173,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       containers: [
         {
           name: props.containerName,
-          image: `${v.image.repository}:${pods.imageTag}`,
+          image: imageRef(render, { repository: v.image.repository, digest: pods.imageDigest }, pods.imageTag),
           imagePullPolicy: v.image.pullPolicy,
           envFrom: [{ configMapRef: { name: props.configMapName } }],
           env: [

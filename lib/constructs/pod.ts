@@ -9,7 +9,7 @@
  * - resource requests/limits: always set, from the vendor's sizing, never cdk8s-plus' generic ones.
  * - startup probe on the first port: not used; the vendor's readiness/liveness timings already allow
  *   for slow starts, and a TCP probe would pass before the app is ready.
- * - imagePullPolicy Always: replaced by IfNotPresent, because tags are pinned.
+ * - imagePullPolicy Always: replaced by IfNotPresent, because tags are full versions (image.digest pins for good).
  * - automountServiceAccountToken false: kept, except where the pod talks to the API (licensing clean-up).
  * - hashed names and the cdk8s.io/metadata.addr selector: replaced by product names and
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
@@ -57,6 +57,14 @@ export function restrictedContainerSecurityContext(render: Render, readOnlyRootF
   return render.sharedMap(`${render.chart?.name ?? 'chart'}.restrictedSecurityContext`, { readOnlyRootFilesystem }, (p) =>
     restrictedContainerSecurity(p.readOnlyRootFilesystem),
   );
+}
+
+/**
+ * The image a container runs: `repository:tag`, with `@digest` when one is given. The tag stays for people
+ * reading the manifest; the runtime pulls by the digest, which the registry cannot move.
+ */
+export function imageRef(render: Render, image: { readonly repository: Val<string>; readonly digest: Val<string> }, tag: Val<string>): string {
+  return `${image.repository}:${tag}${render.ifElse(image.digest, '@', '')}${image.digest}`;
 }
 
 /** Scheduling and pod-level values shared by all product workloads. */

@@ -59,6 +59,12 @@ export interface ChartDefinition<S extends z.ZodType = z.ZodType> {
   tests?(scope: Construct, values: Values<z.output<S>>): void;
 }
 
+/** The Pod Security level a chart's pods meet with default values (its `podSecurityLevel` value), if it declares one. */
+export function declaredPodSecurityLevel(def: ChartDefinition): string | undefined {
+  const level = (def.schema.parse({}) as { podSecurityLevel?: unknown }).podSecurityLevel;
+  return typeof level === 'string' ? level : undefined;
+}
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 

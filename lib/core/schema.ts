@@ -133,15 +133,40 @@ export const resources = (requests: Record<string, string>, limits: Record<strin
     .strict()
     .default({ requests, limits });
 
+/**
+ * A tag that names one release: at least major.minor (PostgreSQL's and the SV server's own full versions
+ * have two parts, so three would refuse the vendors' tags), optionally a suffix (`-alpine`, `-1`). Refused:
+ * `latest`, `stable`, a bare major (`14`), which move to new images under the same name. A major.minor that
+ * a vendor also re-tags (`busybox:1.36`) cannot be told apart: `digest` is the pin that cannot move.
+ */
+const PINNED_TAG = 'v?[0-9]+\\.[0-9]+([._-][A-Za-z0-9]+)*';
+const DIGEST = 'sha256:[a-f0-9]{64}';
+const REPOSITORY = '[a-z0-9]+([._/:-][a-z0-9]+)*';
+
+export const imageTag = () =>
+  z.string().min(1).max(63).regex(new RegExp(`^${PINNED_TAG}$`), 'a full version (e.g. 14.20 or 5.14.1), never latest or a bare major');
+
+/** An image given as one string, pinned: `repository:tag` with a full version, optionally `@sha256:<digest>`. */
+export const imageReference = () =>
+  z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(new RegExp(`^${REPOSITORY}:${PINNED_TAG}(@${DIGEST})?$`), 'repository:tag with a full version (e.g. busybox:1.36.1), optionally @sha256:<digest>');
+
 export const image = (repository: string, tag: string) =>
   z
     .object({
-      repository: z.string().min(1).max(255).regex(/^[a-z0-9]+([._/:-][a-z0-9]+)*$/).default(repository).describe('Image repository.'),
-      tag: z.string().min(1).max(63).regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/).default(tag).describe('Image tag; the chart appVersion.'),
-      pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Image pull policy. Tags are pinned, so IfNotPresent.'),
+      repository: z.string().min(1).max(255).regex(new RegExp(`^${REPOSITORY}$`)).default(repository).describe('Image repository.'),
+      tag: imageTag().default(tag).describe('Image tag, a full version (latest or a bare major is refused); the chart appVersion.'),
+      digest: z
+        .union([z.literal(''), z.string().regex(new RegExp(`^${DIGEST}$`))])
+        .default('')
+        .describe('Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.'),
+      pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.'),
     })
     .strict()
-    .default({ repository, tag, pullPolicy: 'IfNotPresent' });
+    .default({ repository, tag, digest: '', pullPolicy: 'IfNotPresent' });
 
 export interface ProbeDefaults {
   initialDelaySeconds: number;

@@ -138,6 +138,11 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
 {{- end }}
 {{- end -}}
 
+{{- define "md-icapsrv.productSelectorLabels" -}}
+app.kubernetes.io/name: md-icapsrv
+app.kubernetes.io/instance: {{ $.Release.Name | toJson }}
+{{- end -}}
+
 {{- define "md-icapsrv.mdicapsrv-credentials.secrets" -}}
 {{- if and (not $.Values.credentials.existingSecret) (not $.Values.credentials.password) }}
 - {{ include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-cred") }}
@@ -161,7 +166,15 @@ true
 
 {{- define "md-icapsrv.mdicapsrv-credentials.jobHash" -}}
 {{- $d := dict -}}
-{{- $_ := set $d "image" (printf "%v:%v" $.Values.credentialGenerator.image.repository $.Values.credentialGenerator.image.tag) -}}
+{{- $_ := set
+    $d
+    "image"
+    (printf
+      "%v:%v%v%v"
+      $.Values.credentialGenerator.image.repository
+      $.Values.credentialGenerator.image.tag
+      (ternary "@" "" (not (empty $.Values.credentialGenerator.image.digest)))
+      $.Values.credentialGenerator.image.digest) -}}
 {{- $_ := set $d "pullPolicy" $.Values.credentialGenerator.image.pullPolicy -}}
 {{- $_ := set
     $d
@@ -337,7 +350,12 @@ spec:
   initContainers:
     {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
-      image: {{ (printf "%v:%v" $.root.Values.database.inCluster.image.repository $.root.Values.database.inCluster.image.tag) | toJson }}
+      image: {{ printf
+          "%v:%v%v%v"
+          $.root.Values.database.inCluster.image.repository
+          $.root.Values.database.inCluster.image.tag
+          (ternary "@" "" (not (empty $.root.Values.database.inCluster.image.digest)))
+          $.root.Values.database.inCluster.image.digest | toJson }}
       imagePullPolicy: {{ $.root.Values.database.inCluster.image.pullPolicy }}
       command:
         - sh
@@ -368,7 +386,12 @@ spec:
   {{- end }}
   containers:
     - name: md-icapsrv
-      image: {{ (printf "%v:%v" $.root.Values.image.repository $p.imageTag) | toJson }}
+      image: {{ printf
+          "%v:%v%v%v"
+          $.root.Values.image.repository
+          $p.imageTag
+          (ternary "@" "" (not (empty $p.imageDigest)))
+          $p.imageDigest | toJson }}
       imagePullPolicy: {{ $.root.Values.image.pullPolicy }}
       envFrom:
         - configMapRef:

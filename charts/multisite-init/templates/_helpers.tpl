@@ -94,7 +94,12 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
 
 {{- define "multisite-init.writerContainer" -}}
 - name: multisite-init
-  image: {{ (printf "%v:%v" $.Values.multisite.image.repository $.Values.multisite.image.tag) | toJson }}
+  image: {{ printf
+      "%v:%v%v%v"
+      $.Values.multisite.image.repository
+      $.Values.multisite.image.tag
+      (ternary "@" "" (not (empty $.Values.multisite.image.digest)))
+      $.Values.multisite.image.digest | toJson }}
   imagePullPolicy: {{ $.Values.multisite.image.pullPolicy }}
   args:
     - "--namespace"

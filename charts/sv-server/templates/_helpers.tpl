@@ -138,6 +138,11 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
 {{- end }}
 {{- end -}}
 
+{{- define "sv-server.productSelectorLabels" -}}
+app.kubernetes.io/name: sv-server
+app.kubernetes.io/instance: {{ $.Release.Name | toJson }}
+{{- end -}}
+
 {{- define "sv-server.sv-server-credentials.secrets" -}}
 {{- if and (not $.Values.credentials.existingSecret) (not $.Values.credentials.password) }}
 - {{ include "sv-server.name" (dict "root" $ "base" "sv-server-cred") }}
@@ -157,7 +162,15 @@ true
 
 {{- define "sv-server.sv-server-credentials.jobHash" -}}
 {{- $d := dict -}}
-{{- $_ := set $d "image" (printf "%v:%v" $.Values.credentialGenerator.image.repository $.Values.credentialGenerator.image.tag) -}}
+{{- $_ := set
+    $d
+    "image"
+    (printf
+      "%v:%v%v%v"
+      $.Values.credentialGenerator.image.repository
+      $.Values.credentialGenerator.image.tag
+      (ternary "@" "" (not (empty $.Values.credentialGenerator.image.digest)))
+      $.Values.credentialGenerator.image.digest) -}}
 {{- $_ := set $d "pullPolicy" $.Values.credentialGenerator.image.pullPolicy -}}
 {{- $_ := set
     $d
