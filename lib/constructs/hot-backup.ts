@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
 import { imageReference, optionalSecretName, quantity } from '../core/schema';
+import { shellScript } from '../core/shell-script';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 import { SLOTS } from './strategy';
@@ -84,36 +85,17 @@ export const HOT_BACKUP_SECRETS_DIR = '/secrets';
 const CA_FILE = '/tls/ca.crt';
 
 /**
- * The export and import scripts: POSIX sh, waits bounded by $WAIT_SECONDS, the file written atomically.
+ * The export and import scripts (hot-backup-export.sh, hot-backup-import.sh): POSIX sh, waits bounded by $WAIT_SECONDS, the file written atomically.
  * The credentials reach curl on its stdin (`-H @-`), read from files by `cat` and the printf builtin, so
  * no process's arguments or environment hold them (any process may read /proc/<pid>/cmdline).
  * $CURL_TLS is curl's TLS option ("--cacert <file>" or "--insecure"), split into words on purpose.
  */
 export function hotBackupScripts(dir = '/backup', secrets = HOT_BACKUP_SECRETS_DIR) {
-  const prelude = [
-    'set -eu',
-    'url="$SCHEME://$TARGET:$PORT"',
-    `headers() { printf 'apikey: %s\\npassword: %s\\n' "$(cat ${secrets}/apikey)" "$(cat ${secrets}/password)"; }`,
-  ];
-  const waitReady = `i=0; until curl -fs $CURL_TLS -o /dev/null "$url/readyz"; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "$url not ready"; exit 1; }; sleep 5; done`;
-  return {
-    export: [
-      ...prelude,
-      waitReady,
-      `headers | curl -fs $CURL_TLS -H @- -o ${dir}/config.zip.part "$url/admin/export/v2"`,
-      `mv ${dir}/config.zip.part ${dir}/config.zip`,
-      `date -u > ${dir}/export.done`,
-      'echo "exported the configuration of $url"',
-    ].join('\n'),
-    import: [
-      ...prelude,
-      `i=0; until [ -f ${dir}/export.done ]; do i=$((i+5)); [ "$i" -ge "$WAIT_SECONDS" ] && { echo "no export to import"; exit 1; }; sleep 5; done`,
-      waitReady,
-      `headers | curl -fs $CURL_TLS -X POST -H "Content-Type: application/octet-stream" -H @- --data-binary @${dir}/config.zip "$url/admin/import/v2"`,
-      `rm -f ${dir}/export.done`,
-      'echo "imported the configuration into $url"',
-    ].join('\n'),
-  };
+  // The files hold the pod's paths (/backup, /secrets); the tests run them against temporary directories.
+  // The chart has always embedded them without a final newline.
+  const script = (file: string) =>
+    shellScript(__dirname, file, { '/backup/': `${dir}/`, [`${HOT_BACKUP_SECRETS_DIR}/`]: `${secrets}/` }).replace(/\n$/, '');
+  return { export: script('hot-backup-export.sh'), import: script('hot-backup-import.sh') };
 }
 
 /**

@@ -37,6 +37,27 @@ function isBlockText(s: string): boolean {
   return s.includes('\n') && !s.startsWith(' ') && !/\n\n+$/.test(s) && !s.includes('\r') && !/[ \t]\n/.test(s) && !s.includes('\t');
 }
 
+/**
+ * The one-line comment over a named template in `_helpers.tpl`: how to call it (its parameters go in a dict
+ * with the chart's root context) and what it gives.
+ */
+export function usageComment(t: NamedTemplate): string {
+  const arg = t.params.length === 0 ? '$' : `(dict "root" $${t.params.map((k) => ` ${JSON.stringify(k)} <${k}>`).join('')})`;
+  const call = `include ${JSON.stringify(t.name)} ${arg}`;
+  const b = t.body;
+  const [usage, gives] =
+    'map' in b
+      ? [`${call} | nindent <n>`, 'YAML mapping fields']
+      : 'list' in b
+        ? [`${call} | nindent <n>`, 'YAML list items']
+        : 'text' in b
+          ? [call, 'a string']
+          : 'condition' in b
+            ? [`if ${call}`, '"true" when the condition holds, else empty']
+            : [call, `a sha256 checksum (hex${b.length === undefined ? '' : `, first ${b.length} characters`}) of its inputs`];
+  return `{{/* Usage: {{ ${usage} }} - ${gives} */}}`;
+}
+
 export class HelmEmitter {
   /** How the chart's root context is written where output goes: `$`, or `$.root` inside a named template with parameters. */
   private root = '$';
@@ -66,7 +87,7 @@ export class HelmEmitter {
         const hash = t.body.length === undefined ? 'toJson $d | sha256sum' : `toJson $d | sha256sum | trunc ${t.body.length}`;
         lines = ['{{- $d := dict -}}', ...t.body.checksum.map(([k, e]) => `{{- $_ := set $d ${JSON.stringify(k)} ${this.x(e)} -}}`), `{{- ${hash} -}}`];
       }
-      return `{{- define ${JSON.stringify(t.name)} -}}\n${lines.flatMap(wrapLongLine).join('\n')}\n{{- end -}}\n`;
+      return `${usageComment(t)}\n{{- define ${JSON.stringify(t.name)} -}}\n${lines.flatMap(wrapLongLine).join('\n')}\n{{- end -}}\n`;
     } finally {
       this.root = '$';
     }

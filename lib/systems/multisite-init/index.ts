@@ -7,6 +7,7 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
+import { shellScript } from '../../core/shell-script';
 import { Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { MULTISITE_IMAGE_TAG, MultisiteKubeconfig } from '../../constructs/multisite';
@@ -26,12 +27,8 @@ export type MultisiteInitProps = MultisiteInitValuesInput | Values<MultisiteInit
 /** What the MultisiteInit component is, in its own chart or composed into another. */
 export const multisiteInitComponent: ComponentSpec<typeof multisiteInitValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', schema: multisiteInitValues, version: (v) => v.multisite.image.tag };
 
-// Waits for the kubeconfig, then idles; exits at once on SIGTERM (sh as PID 1 would otherwise ignore it).
-const CONSUMER_SCRIPT = `trap 'exit 0' TERM
-until [ -s "$KUBECONFIG" ]; do echo "waiting for $KUBECONFIG"; sleep 5 & wait $!; done
-echo "kubeconfig present at $KUBECONFIG"
-while :; do sleep 3600 & wait $!; done
-`;
+// consumer.sh: waits for the kubeconfig, then idles; exits at once on SIGTERM (sh as PID 1 would otherwise ignore it).
+const CONSUMER_SCRIPT = shellScript(__dirname, 'consumer.sh');
 
 /** The writer as a hook Job, and the optional demo consumer. */
 export class MultisiteInit extends Construct {
