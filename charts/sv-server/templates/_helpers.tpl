@@ -25,6 +25,7 @@ The annotations map (list 0) as JSON, or a failure when its keys and values tota
 limit per object, which the API server would refuse: JSON Schema cannot sum, so the chart checks here.
 The message is raw synthesis's (Render.checkAnnotations); list 1 names the values the map comes from.
 */}}
+{{/* Usage: {{ fromJson (include "sv-server.checkAnnotations" (list <map> "<values it comes from>")) }} - the map, as JSON */}}
 {{- define "sv-server.checkAnnotations" -}}
 {{- $total := 0 -}}
 {{- range $k, $v := index . 0 -}}
