@@ -28,7 +28,9 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/pprof"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -305,6 +307,16 @@ func validateGeneric(metadata json.RawMessage) []fieldError {
 }
 
 func main() {
+	if file := os.Getenv("KUBE_VALIDATE_CPUPROFILE"); file != "" {
+		f, err := os.Create(file)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	switch {
 	case len(os.Args) == 1:
 		input, err := io.ReadAll(os.Stdin)
@@ -333,9 +345,31 @@ func validateAll(input []byte) ([]result, error) {
 	}
 	results := make([]result, len(objects))
 	for i, o := range objects {
-		results[i] = validate(i, o)
+		results[i] = validateWithin(i, o, objectTimeout)
 	}
 	return results, nil
+}
+
+// objectTimeout bounds the work on one object: Kubernetes' own decoding can take minutes on a pathological
+// value (a resource quantity such as ".5e-62676722794" scales a decimal by its exponent), and one such
+// object must not stall the proof. The goroutine left behind finishes or dies with the process.
+const objectTimeout = 10 * time.Second
+
+func validateWithin(index int, data []byte, limit time.Duration) result {
+	done := make(chan result, 1)
+	go func() { done <- validate(index, data) }()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(limit):
+		var h head
+		_ = json.Unmarshal(data, &h)
+		var name struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(h.Metadata, &name)
+		return result{Index: index, Kind: h.Kind, Name: name.Name, Errors: []fieldError{{"", fmt.Sprintf("not validated within %s: Kubernetes' own decoding and validation of this object runs that long (e.g. a resource quantity with a huge exponent)", limit)}}}
+	}
 }
 
 // serveLines answers each line of stdin, a JSON array of objects, with one line: the array of their results.
