@@ -62,15 +62,24 @@ afterAll(() => {
 });
 
 describe('the packed library, installed into a fresh project', () => {
-  it('holds compiled JavaScript, declarations and the Go source of the YAML reader only: no tests, bench or scripts', () => {
+  it('holds compiled JavaScript, declarations and the Go sources of the YAML reader and the validator only: no tests, bench or scripts', () => {
     const files = ok(run('npm', ['pack', '--dry-run', '--json'], root), 'npm pack --dry-run');
     const listed = (JSON.parse(files) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     expect(listed).toContain('build/lib/index.js');
     expect(listed).toContain('build/lib/index.d.ts');
     expect(listed).toContain('build/lib/proof/index.d.ts');
-    // The YAML reader the proof builds with Go on first use.
-    expect(listed.filter((f) => f.startsWith('tools/')).sort()).toEqual(['tools/yaml2json/go.mod', 'tools/yaml2json/go.sum', 'tools/yaml2json/k8syaml/k8syaml.go', 'tools/yaml2json/main.go']);
-    expect(listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !f.startsWith('tools/yaml2json/') && !['package.json', 'README.md'].includes(f))).toEqual([]);
+    // The YAML reader and the validator (one modfile per Kubernetes version) the proof builds with Go on first use.
+    const validator = fs
+      .readdirSync(path.join(root, 'tools', 'kube-validate'))
+      .filter((f) => /\.go$|^go\.mod$|^k8s-\d+\.\d+\.(mod|sum)$/.test(f))
+      .map((f) => `tools/kube-validate/${f}`);
+    expect(validator.length).toBeGreaterThanOrEqual(6);
+    expect(listed.filter((f) => f.startsWith('tools/')).sort()).toEqual(
+      ['tools/yaml2json/go.mod', 'tools/yaml2json/go.sum', 'tools/yaml2json/k8syaml/k8syaml.go', 'tools/yaml2json/main.go', ...validator].sort(),
+    );
+    expect(
+      listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !/^tools\/(yaml2json|kube-validate)\//.test(f) && !['package.json', 'README.md'].includes(f)),
+    ).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'chart-as-code', 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.private).toBeUndefined();
     expect(Object.keys(manifest.peerDependencies as object).sort()).toEqual(['cdk8s', 'constructs', 'fast-check', 'zod']);
@@ -201,6 +210,11 @@ test('a rule whose JSON Schema does not say what its zod check says fails the sc
     expect(output).toContain(`proof: ${PROOF_RUNS} random valid values, helm 3.17.2, helm 4.1.4`);
     expect(output).toContain(`proof: ${PROOF_RUNS} random invalid values, helm 3.17.2, helm 4.1.4`);
     expect(fs.readdirSync(path.join(work, 'cache', 'bin')).filter((f) => f.startsWith('yaml2json-'))).toHaveLength(1);
+    // The validator, built from the package's Go sources for each Kubernetes version (expectEquivalent validates).
+    expect(fs.readdirSync(path.join(work, 'cache', 'bin')).filter((f) => f.startsWith('kube-validate-')).map((f) => f.replace(/-[0-9a-f]{16}$/, ''))).toEqual([
+      'kube-validate-1.30',
+      'kube-validate-1.37',
+    ]);
   });
 
   it('names the YAML reader it cannot find', () => {
