@@ -6,7 +6,7 @@
  */
 import { ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { componentIdentity, defineChart, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
+import { componentIdentity, defineChart, image, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
 import { z } from 'zod';
 
 export const platformValues = z
@@ -14,7 +14,7 @@ export const platformValues = z
     web: z
       .object({
         enabled: z.boolean().default(true).describe('Run the web front-end.'),
-        image: z.string().min(1).default('nginx:1.27').describe('Image of the web front-end.'),
+        image: image('nginx', '1.27').describe('Image of the web front-end; its tag is also its app.kubernetes.io/version label.'),
       })
       .strict()
       .prefault({})
@@ -35,7 +35,7 @@ export const platformChart = defineChart({
 
     render.when(values.web.enabled, () => {
       // Release-scoped name and the standard labels and selector, as the products' own objects have.
-      const web = componentIdentity(scope, { name: 'web', version: values.web.image });
+      const web = componentIdentity(scope, { name: 'web', version: values.web.image.tag });
       const labels = web.labels('frontend') as ApiObjectMetadata['labels'];
       const deployment = new kplus.Deployment(scope, 'web', {
         metadata: { name: text(web.scopedName('web')), namespace: text(render.release.namespace), labels },
@@ -45,7 +45,7 @@ export const platformChart = defineChart({
         containers: [
           {
             name: 'web',
-            image: text(values.web.image),
+            image: text(`${values.web.image.repository}:${values.web.image.tag}`),
             portNumber: 8080,
             securityContext: { user: 101, group: 101, readOnlyRootFilesystem: false },
             envVariables: {

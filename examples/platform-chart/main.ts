@@ -4,5 +4,5 @@ import { RawChart } from 'chart-as-code';
 import { platformChart } from './chart';
 
 const app = new App();
-new RawChart(app, 'scanning-platform', { chart: platformChart, namespace: 'scanning', values: { web: { image: 'nginx:1.27.3' } } });
+new RawChart(app, 'scanning-platform', { chart: platformChart, namespace: 'scanning', values: { web: { image: { tag: '1.27.3' } } } });
 app.synth();
