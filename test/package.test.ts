@@ -62,24 +62,33 @@ afterAll(() => {
 });
 
 describe('the packed library, installed into a fresh project', () => {
-  it('holds compiled JavaScript, declarations and the Go sources of the YAML reader and the directory swap only: no tests, bench or scripts', () => {
+  it('holds compiled JavaScript, declarations, the shell scripts and the Go sources of the YAML reader, the directory swap and the validator only: no tests, bench or scripts', () => {
     const files = ok(run('npm', ['pack', '--dry-run', '--json'], root), 'npm pack --dry-run');
     const listed = (JSON.parse(files) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     expect(listed).toContain('build/lib/index.js');
     expect(listed).toContain('build/lib/index.d.ts');
     expect(listed).toContain('build/lib/proof/index.d.ts');
-    // The YAML reader the proof builds with Go on first use, and the one-step swap of output directories.
-    expect(listed.filter((f) => f.startsWith('tools/')).sort()).toEqual([
-      'tools/rename-exchange/go.mod',
-      'tools/rename-exchange/main.go',
-      'tools/yaml2json/go.mod',
-      'tools/yaml2json/go.sum',
-      'tools/yaml2json/k8syaml/k8syaml.go',
-      'tools/yaml2json/main.go',
-    ]);
+    // The Go tools built on first use: the YAML reader, the one-step swap of output directories, and the
+    // validator (one modfile per Kubernetes version).
+    const validator = fs
+      .readdirSync(path.join(root, 'tools', 'kube-validate'))
+      .filter((f) => /\.go$|^go\.mod$|^k8s-\d+\.\d+\.(mod|sum)$/.test(f))
+      .map((f) => `tools/kube-validate/${f}`);
+    expect(validator.length).toBeGreaterThanOrEqual(6);
+    expect(listed.filter((f) => f.startsWith('tools/')).sort()).toEqual(
+      [
+        'tools/rename-exchange/go.mod',
+        'tools/rename-exchange/main.go',
+        'tools/yaml2json/go.mod',
+        'tools/yaml2json/go.sum',
+        'tools/yaml2json/k8syaml/k8syaml.go',
+        'tools/yaml2json/main.go',
+        ...validator,
+      ].sort(),
+    );
     // The shell scripts the constructs embed, read at synthesis from lib/ (lib/core/shell-script.ts).
     expect(listed).toContain('lib/constructs/credentials-generate.sh');
-    expect(listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !/^lib\/.*\.sh$/.test(f) && !f.startsWith('tools/') && !['package.json', 'README.md'].includes(f))).toEqual([]);
+    expect(listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !/^lib\/.*\.sh$/.test(f) && !f.startsWith('tools/') && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f))).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'chart-as-code', 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.private).toBeUndefined();
     expect(Object.keys(manifest.peerDependencies as object).sort()).toEqual(['cdk8s', 'constructs', 'fast-check', 'zod']);
@@ -188,7 +197,11 @@ import { platformChart } from './chart';
 const RUNS = ${PROOF_RUNS};
 
 test('the platform chart renders the same objects with helm as raw synthesis', async () => {
-  const r = await expectEquivalent(platformChart, { runs: RUNS });
+  // Its defaults validated for Kubernetes; random values not (the products' schemas still admit values
+  // Kubernetes refuses: test/equivalence.test.ts RANDOM_UNVALIDATED).
+  const validated = await expectEquivalent(platformChart, { runs: 0 });
+  console.log(\`proof: defaults valid for Kubernetes \${validated.kubernetes?.join(', ')}\`);
+  const r = await expectEquivalent(platformChart, { runs: RUNS, validate: false });
   console.log(\`proof: \${r.runs} random valid values, \${r.renderers.join(', ')}\`);
 });
 
@@ -231,9 +244,15 @@ test('a rule whose JSON Schema does not say what its zod check says fails the sc
     const output = `${r.stdout}\n${r.stderr}`;
     expect(r.status, output).toBe(0);
     expect(output).toMatch(/# pass 4\n/);
+    expect(output).toContain('proof: defaults valid for Kubernetes 1.30, 1.37');
     expect(output).toContain(`proof: ${PROOF_RUNS} random valid values, helm 3.17.2, helm 4.1.4`);
     expect(output).toContain(`proof: ${PROOF_RUNS} random invalid values, helm 3.17.2, helm 4.1.4`);
     expect(fs.readdirSync(path.join(work, 'cache', 'bin')).filter((f) => f.startsWith('yaml2json-'))).toHaveLength(1);
+    // The validator, built from the package's Go sources for each Kubernetes version (expectEquivalent validates).
+    expect(fs.readdirSync(path.join(work, 'cache', 'bin')).filter((f) => f.startsWith('kube-validate-')).map((f) => f.replace(/-[0-9a-f]{16}$/, ''))).toEqual([
+      'kube-validate-1.30',
+      'kube-validate-1.37',
+    ]);
   });
 
   it('names the YAML reader it cannot find', () => {

@@ -7,7 +7,7 @@
  */
 import { ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { componentIdentity, defineChart, KubeObject, labelValue, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
+import { componentIdentity, defineChart, image, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
 import { z } from 'zod';
 
 export const platformValues = z
@@ -15,15 +15,7 @@ export const platformValues = z
     web: z
       .object({
         enabled: z.boolean().default(true).describe('Run the web front-end.'),
-        // Repository and tag apart: the tag is also the app.kubernetes.io/version label, and a label value
-        // cannot hold the ":" of "nginx:1.27".
-        image: z
-          .object({
-            repository: z.string().min(1).default('nginx').describe('Image repository of the web front-end.'),
-            tag: labelValue().min(1).default('1.27').describe('Image tag of the web front-end (its version label).'),
-          })
-          .strict()
-          .prefault({}),
+        image: image('nginx', '1.27').describe('Image of the web front-end; its tag is also its app.kubernetes.io/version label.'),
       })
       .strict()
       .prefault({})

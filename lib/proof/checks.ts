@@ -1,5 +1,6 @@
 /**
- * What the proofs check for each case: valid values render the same objects both ways; invalid values are
+ * What the proofs check for each case: valid values render the same objects both ways, each of them valid
+ * for the Kubernetes API (offline validation, when a validator is given); invalid values are
  * refused by zod and by values.schema.json, each naming the offending path; a values file read as Helm
  * reads it either renders the same objects both ways or is refused by both.
  */
@@ -10,6 +11,7 @@ import { parseValues, ValuesError } from '../core/schema';
 import { manifestsToYaml } from '../core/yaml';
 import { compareRenderings, K8sObject, RELEASE } from './compare';
 import { Rendered, Renderer, Yaml2json } from './renderers';
+import { formatValidationErrors, KubeValidator, ObjectValidationError } from './validate';
 
 /** Raw synthesis for RELEASE, as `npm run synth` writes it (YAML text), `helm test` hooks included as in the chart. */
 export function rawManifestsYaml(system: ChartDefinition, values: unknown): string {
@@ -74,14 +76,69 @@ const joinProblems = (what: string, problems: (string | undefined)[]): string | 
   return found.length > 0 ? `${what}\n${found.join('\n')}` : undefined;
 };
 
-/** Valid values: every renderer renders exactly what raw synthesis renders. */
-export function checkValid(system: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json) {
+/**
+ * For each case: which objects of raw synthesis and of each renderer the Kubernetes API refuses (one
+ * validator request per version for the whole batch), or undefined. A rule a renderer breaks as raw
+ * synthesis does is named once, for raw synthesis.
+ */
+export async function validationProblems(
+  validator: KubeValidator,
+  names: readonly string[],
+  raw: readonly (K8sObject[] | Error)[],
+  rendered: readonly (readonly Rendered[])[],
+): Promise<(string | undefined)[]> {
+  const sets: { case: number; who: string; objects: K8sObject[]; errors: ObjectValidationError[] }[] = [];
+  raw.forEach((r, i) => {
+    if (!(r instanceof Error)) sets.push({ case: i, who: 'raw synthesis', objects: r, errors: [] });
+  });
+  rendered.forEach((per, j) =>
+    per.forEach((r, i) => {
+      if ('docs' in r) sets.push({ case: i, who: names[j]!, objects: r.docs, errors: [] });
+    }),
+  );
+  const owner: { set: number; offset: number }[] = [];
+  sets.forEach((s, k) => {
+    const offset = owner.length;
+    s.objects.forEach(() => owner.push({ set: k, offset }));
+  });
+  for (const e of await validator.validate(sets.flatMap((s) => s.objects))) {
+    const o = owner[e.index]!;
+    sets[o.set]!.errors.push({ ...e, index: e.index - o.offset });
+  }
+  return raw.map((_, i) => {
+    const seen = new Set<string>();
+    const parts: string[] = [];
+    for (const s of sets) {
+      if (s.case !== i) continue;
+      const lines = formatValidationErrors(s.errors).filter((l) => !seen.has(l));
+      lines.forEach((l) => seen.add(l));
+      if (lines.length > 0) parts.push(`${s.who} renders objects the Kubernetes API refuses:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+    }
+    return parts.length > 0 ? parts.join('\n') : undefined;
+  });
+}
+
+/**
+ * Valid values: every renderer renders exactly what raw synthesis renders and, with a validator, every
+ * object of both is valid for the Kubernetes API of each of its versions.
+ */
+export function checkValid(system: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json, validator?: KubeValidator) {
   return async (batch: Record<string, unknown>[]): Promise<(string | undefined)[]> => {
     const texts = batch.map((v) => JSON.stringify(v));
     const helm = renderers.map((r) => Promise.all(texts.map((t) => r.render(t))));
     const raw = await rawBatch(system, yaml, batch);
     const rendered = await Promise.all(helm);
-    return batch.map((_, i) => joinProblems(`values ${texts[i]}`, renderers.map((r, j) => renderingProblem(r.name, raw[i]!, rendered[j]![i]!))));
+    const invalid = validator
+      ? await validationProblems(
+          validator,
+          renderers.map((r) => r.name),
+          raw,
+          rendered,
+        )
+      : [];
+    return batch.map((_, i) =>
+      joinProblems(`values ${texts[i]}`, [...renderers.map((r, j) => renderingProblem(r.name, raw[i]!, rendered[j]![i]!)), invalid[i]]),
+    );
   };
 }
 

@@ -2,13 +2,16 @@
  * chart-as-code/proof: prove a chart in your own test suite, as this repository proves its own.
  *
  * - `expectEquivalent(chart)`: for random valid values (and yours), `helm template` renders exactly the
- *   objects raw synthesis renders, object by object, with every helm major found.
+ *   objects raw synthesis renders, object by object, with every helm major found; and every object of
+ *   both is valid for the Kubernetes API of the oldest and newest supported versions (`validateObjects`,
+ *   offline: the API server's own validation code, built from k8s.io/kubernetes; `validate: false` skips it).
  * - `expectSchemaParity(chart)`: random invalid values are refused both by the zod schema and by the
  *   chart's values.schema.json in helm, each naming the offending path.
  *
  * Both are async and throw an Error with the failing values, what differs and the seed that replays the
  * run, so they work under any test runner (vitest, jest, node:test). They need fast-check (an optional
- * peer dependency), helm 3 and/or 4 (GET_HELM) and Go once, to build the YAML reader (tools/yaml2json).
+ * peer dependency), helm 3 and/or 4 (GET_HELM) and Go once, to build the YAML reader (tools/yaml2json) and
+ * the validator (tools/kube-validate, one per Kubernetes version; a first build takes minutes).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,12 +23,15 @@ import { invalidValues, validValues } from './arbitraries';
 import { assertBatched } from './batched';
 import { checkInvalid, checkValid, InvalidValues } from './checks';
 import { cliRenderer, Renderer, Yaml2json } from './renderers';
+import { KubeValidator, ValidationOptions } from './validate';
 
 export * from './arbitraries';
 export * from './batched';
 export * from './checks';
 export * from './compare';
 export * from './renderers';
+export * from './validate';
+export { kubeValidateVersions, buildKubeValidate } from '../tooling/kube-validate';
 export { LineServer } from './lines';
 export { fc } from './fast-check';
 export { GET_HELM, type HelmMajor } from '../tooling/helm';
@@ -53,6 +59,12 @@ export interface ProofOptions {
 export interface EquivalenceOptions extends ProofOptions {
   /** Hand-written values checked before the random ones, e.g. one per optional part; the defaults (`{}`) always are. */
   readonly values?: readonly Record<string, unknown>[];
+  /**
+   * Also check every object of every case, raw and rendered by helm, against the Kubernetes API's own
+   * validation (validateObjects): `false` skips it, `{ kubernetes: ['1.30'] }` picks the versions.
+   * @default every version validated offline (the oldest and newest supported)
+   */
+  readonly validate?: false | ValidationOptions;
 }
 
 export interface SchemaParityOptions extends ProofOptions {
@@ -66,6 +78,8 @@ export interface ProofResult {
   readonly seed: number;
   /** The renderers the chart was proven with, e.g. ["helm 3.17.2", "helm 4.1.4"]. */
   readonly renderers: readonly string[];
+  /** The Kubernetes versions whose validation every object passed (expectEquivalent), e.g. ["1.30", "1.37"]. */
+  readonly kubernetes?: readonly string[];
 }
 
 /** The helm binaries of `helm` (majors resolved, paths checked), or of every major found. */
@@ -122,7 +136,9 @@ function runsOf(opts: ProofOptions): number {
  * Proves that the chart's Helm chart renders, with every helm given (default: every major found), exactly
  * the objects raw synthesis renders for the same values: the defaults, `values`, and `runs` random valid
  * values. Both renderings are read as Kubernetes reads YAML and compared object by object (null, [] and
- * {} count as unset). Throws an Error naming the values, the differences and the seed.
+ * {} count as unset), and every object of both is validated as the Kubernetes API server of each version
+ * would on create (`validate`). Throws an Error naming the values, the differences or the refused objects
+ * (kind, name, field and rule) and the seed.
  *
  * ```ts
  * it('renders the same with helm', () => expectEquivalent(platformChart, { runs: 100 }), 300_000);
@@ -133,20 +149,23 @@ export async function expectEquivalent(chart: ChartDefinition, opts: Equivalence
   return withRenderers(chart, opts, async (renderers) => {
     const names = renderers.map((r) => r.name);
     const yaml = new Yaml2json();
+    let validator: KubeValidator | undefined;
     try {
-      const check = checkValid(chart, renderers, yaml);
-      expectNoProblems(`${chart.name}: helm template differs from raw synthesis`, await check([{}, ...(opts.values ?? [])]));
+      validator = opts.validate === false ? undefined : new KubeValidator(opts.validate);
+      const check = checkValid(chart, renderers, yaml, validator);
+      const validated = validator ? ` or renders objects Kubernetes ${validator.versions.join(' and ')} refuses` : '';
+      expectNoProblems(`${chart.name}: helm template differs from raw synthesis${validated}`, await check([{}, ...(opts.values ?? [])]));
       const { seed } = await assertBatched({
-        label: `${chart.name}: raw synthesis vs helm template (${names.join(', ')}), random valid values`,
+        label: `${chart.name}: raw synthesis vs helm template (${names.join(', ')})${validator ? `, validated for Kubernetes ${validator.versions.join(', ')}` : ''}, random valid values`,
         arbitrary: validValues(chart.schema),
         numRuns: runs,
         check,
         seed: opts.seed,
         log: opts.log,
       });
-      return { runs, seed, renderers: names };
+      return { runs, seed, renderers: names, ...(validator ? { kubernetes: validator.versions } : {}) };
     } finally {
-      await yaml.close();
+      await Promise.all([yaml.close(), validator?.close()]);
     }
   });
 }
