@@ -191,4 +191,5 @@ export const mdCoreValues = withCompatibilityRules(
 
 /** Values as a user writes them (every key optional): the props type of the MdCore construct. */
 export type MdCoreValuesInput = z.input<typeof mdCoreValues>;
-export type MdCoreValues = z.output<typeof mdCoreValues>;
+// The values a chart gets (defaults applied), each field documented: values.generated.ts, from mdCoreValues by `npm run types`.
+export type { MdCoreValues } from './values.generated';

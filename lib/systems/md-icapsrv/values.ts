@@ -174,5 +174,5 @@ export const mdIcapsrvValues = withCompatibilityRules(withStrategyRules(
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValues>;
-/** Values with every default applied. */
-export type MdIcapsrvValues = z.output<typeof mdIcapsrvValues>;
+// The values a chart gets (defaults applied), each field documented: values.generated.ts, from mdIcapsrvValues by `npm run types`.
+export type { MdIcapsrvValues } from './values.generated';

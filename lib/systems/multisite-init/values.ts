@@ -48,5 +48,5 @@ export const multisiteInitValues = z
 
 /** Values as a user writes them (every key optional): the props type of the MultisiteInit construct. */
 export type MultisiteInitValuesInput = z.input<typeof multisiteInitValues>;
-/** Values with every default applied. */
-export type MultisiteInitValues = z.output<typeof multisiteInitValues>;
+// The values a chart gets (defaults applied), each field documented: values.generated.ts, from multisiteInitValues by `npm run types`.
+export type { MultisiteInitValues } from './values.generated';

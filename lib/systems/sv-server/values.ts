@@ -136,5 +136,5 @@ export const svServerValues = z
 
 /** Values as a user writes them (every key optional): the props type of the SvServer construct. */
 export type SvServerValuesInput = z.input<typeof svServerValues>;
-/** Values with every default applied. */
-export type SvServerValues = z.output<typeof svServerValues>;
+// The values a chart gets (defaults applied), each field documented: values.generated.ts, from svServerValues by `npm run types`.
+export type { SvServerValues } from './values.generated';
