@@ -29,12 +29,18 @@ describe('hovering a value in chart code', () => {
     const dir = fs.mkdtempSync(path.join(root, 'examples', '.hover-'));
     try {
       const file = path.join(dir, 'chart.ts');
-      const code = `import { MdIcapsrv, type MdIcapsrvValues, type Values } from 'chart-as-code';
-import { Construct } from 'constructs';
-export function build(scope: Construct, values: Values<MdIcapsrvValues>): void {
-  void values.replicaCount;
-  new MdIcapsrv(scope, 'icap', values);
-}
+      // A platform team's chart with ICAP under its own key, as in README "Write your own chart".
+      const code = `import { defineChart, MdIcapsrv, mdIcapsrvValues } from 'chart-as-code';
+import { z } from 'zod';
+export const chart = defineChart({
+  name: 'hover',
+  schema: z.object({ icap: mdIcapsrvValues.prefault({ acceptEula: true }) }).strict(),
+  metadata: { version: '1.0.0', appVersion: '1', description: 'x' },
+  build: (scope, values) => {
+    void values.icap.replicaCount;
+    new MdIcapsrv(scope, 'icap', values.icap);
+  },
+});
 `;
       fs.writeFileSync(file, code);
       const options: ts.CompilerOptions = {

@@ -3,6 +3,7 @@
  * values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
+import type { MultisiteInitValues } from './values.generated';
 import { commonFields, resources } from '../../core/schema';
 import { MULTISITE_MOUNT_PATH, multisiteJobValues, multisiteValues } from '../../constructs/multisite';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
@@ -15,7 +16,8 @@ const consumerDefaults = {
   resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
 };
 
-export const multisiteInitValues = z
+/** The schema as zod types it; chart code uses multisiteInitValues, the same schema typed with the documented interfaces. */
+export const multisiteInitValuesSchema = z
   .object({
     ...commonFields(),
     multisite: multisiteValues(),
@@ -47,6 +49,9 @@ export const multisiteInitValues = z
   .strict();
 
 /** Values as a user writes them (every key optional): the props type of the MultisiteInit construct. */
-export type MultisiteInitValuesInput = z.input<typeof multisiteInitValues>;
+export type MultisiteInitValuesInput = z.input<typeof multisiteInitValuesSchema>;
+
+/** The values schema, typed with the documented interfaces (values.generated.ts), so a chart's values hover with each field's description and default. */
+export const multisiteInitValues: z.ZodType<MultisiteInitValues, MultisiteInitValuesInput> = multisiteInitValuesSchema;
 // The values a chart gets (defaults applied), each field documented: values.generated.ts, from multisiteInitValues by `npm run types`.
-export type { MultisiteInitValues } from './values.generated';
+export type { MultisiteInitValues };

@@ -3,6 +3,7 @@
  * values.yaml, values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
+import type { SvServerValues } from './values.generated';
 import { commonFields, extraAnnotations, extraEnv, image, optionalSecretName, probe, resources, rule } from '../../core/schema';
 import { credentialGeneratorValues } from '../../constructs/credentials';
 import { podValues } from '../../constructs/pod';
@@ -35,7 +36,8 @@ const persistence = (enabledDescription: string, size: string) => persistenceVal
 /** The env the server container takes from Secrets, by what it holds: index.ts sets each by this name. */
 export const SV_SECRET_ENV = { user: 'SV_USER', password: 'SV_PASSWORD', dbUser: 'SV_DB_USERNAME', dbPassword: 'SV_DB_PASSWORD' } as const;
 
-export const svServerValues = z
+/** The schema as zod types it; chart code uses svServerValues, the same schema typed with the documented interfaces. */
+export const svServerValuesSchema = z
   .object({
     ...commonFields(),
     image: image('virtualization/sv-server', SV_IMAGE_TAG),
@@ -135,6 +137,9 @@ export const svServerValues = z
   .strict();
 
 /** Values as a user writes them (every key optional): the props type of the SvServer construct. */
-export type SvServerValuesInput = z.input<typeof svServerValues>;
+export type SvServerValuesInput = z.input<typeof svServerValuesSchema>;
+
+/** The values schema, typed with the documented interfaces (values.generated.ts), so a chart's values hover with each field's description and default. */
+export const svServerValues: z.ZodType<SvServerValues, SvServerValuesInput> = svServerValuesSchema;
 // The values a chart gets (defaults applied), each field documented: values.generated.ts, from svServerValues by `npm run types`.
-export type { SvServerValues } from './values.generated';
+export type { SvServerValues };
