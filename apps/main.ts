@@ -11,17 +11,16 @@
  * values file gives the same objects from both outputs.
  */
 import * as path from 'node:path';
-import { readInputFile } from '../lib/core/input';
+import { readValuesFile } from '../lib/core/input';
 import { onlyFilesEndingWith, replaceDirectory, runMain } from '../lib/core/output';
 import { synthChartFiles } from '../lib/core/synth';
-import { readValuesYaml } from '../lib/tooling/yaml2json';
 import { stackCharts, StackOverrides } from './stack';
 
 /** STACK_VALUES read exactly as `helm -f` reads a values file (YAML 1.1: `env: on` is a boolean there too). */
 function readOverrides(): StackOverrides {
   const file = process.env.STACK_VALUES;
   if (!file) return {};
-  return readValuesYaml(readInputFile(file, { what: `STACK_VALUES=${file}` }), file) as StackOverrides;
+  return readValuesFile(file, { what: `STACK_VALUES=${file}` }) as StackOverrides;
 }
 
 runMain(() => {

@@ -123,9 +123,15 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
+/**
+ * Every count is bounded: a mistyped `--sizes 1e9` would otherwise run for days and fill memory before
+ * saying anything. 50000 is ten times the largest default, far past any size the README reports.
+ */
+const MAX_COUNT = 50_000;
+
 function positive(v: string, what: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) fail(`${what}: expected a positive integer, not ${v}`);
+  if (!Number.isInteger(n) || n <= 0 || n > MAX_COUNT) fail(`${what}: expected an integer from 1 to ${MAX_COUNT}, not ${v}`);
   return n;
 }
 

@@ -11,10 +11,11 @@
 export { defineChart, RawChart, synthObjects, type ChartDefinition, type ChartMetadata, type Maintainer, type RawChartProps } from './core/chart';
 export { synthInstances, synthesizeCharts, chartInstance, type ChartInstance, type ChartSource, type ChartSpec, type ChartFactory, type SynthOptions } from './core/synth';
 export { writeCharts } from './core/helm-chart';
+export { readValuesFile, type ReadInputOptions } from './core/input';
 
 // Writing construct code against values.
 export { Render, text, type Val, type Value, type Values, type ReleaseInfo } from './core/template';
-export { rule } from './core/schema';
+export { rule, labelValue } from './core/schema';
 export { KubeObject, type KubeObjectProps } from './core/kube-object';
 export { componentIdentity, type ComponentIdentityOptions, type Identity } from './constructs/identity';
 export type { ServiceHandle, SecretHandle, WorkloadHandle } from './constructs/handles';
@@ -24,6 +25,7 @@ export { ManagedSecret, type ManagedSecretProps, type SecretKeySpec, type Genera
 export { ChartError } from './core/errors';
 export { ValuesError } from './core/schema';
 export { OutputError } from './core/output';
+export { InputError } from './core/input';
 
 // The products: constructs, their values schemas and types, their props and their charts.
 export { MdIcapsrv, mdIcapsrvChart, type MdIcapsrvProps } from './systems/md-icapsrv';

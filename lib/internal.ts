@@ -20,6 +20,8 @@ export * from './constructs/secret';
 export * from './constructs/licensing-rbac';
 export * from './constructs/postgres';
 export * from './constructs/pod';
+export * from './constructs/pod-security';
+export * from './constructs/network-policy';
 export * from './systems/md-icapsrv';
 export * from './systems/md-core';
 export * from './constructs/opswat';

@@ -1,14 +1,10 @@
 /**
- * `npm run charts [outDir]`: writes charts/<chart>/ for every system, all or nothing.
+ * `npm run charts [outDir]`: writes charts/<chart>/ for every system, all or nothing. A thin call of
+ * `chart-as-code charts` (lib/cli), which finds the systems through "chart-as-code" in package.json.
  */
-import * as path from 'node:path';
-import { writeCharts } from '../lib/core/helm-chart';
-import { runMain } from '../lib/core/output';
-import { systems } from '../lib/systems';
+import { run } from '../lib/cli';
 
-runMain(() => {
-  const out = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'charts'));
-  for (const { name, files } of writeCharts(systems, out)) {
-    process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(out, name)) || '.'}/ (${files} files)\n`);
-  }
+const out = process.argv[2];
+void run(['charts', ...(out === undefined ? [] : ['--out', out])]).then((code) => {
+  process.exitCode = code;
 });

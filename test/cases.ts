@@ -7,6 +7,57 @@ export interface NamedCase {
   readonly values: Record<string, unknown>;
 }
 
+/** A digest to pin images by in the cases (any sha256 will do: nothing is pulled). */
+export const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+/** NetworkPolicy peers a user adds: a backup tool in the namespace, Prometheus in its own, an address range. */
+export const EXTRA_PEERS = [
+  { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'pg-backup' } } },
+  { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['prometheus'] }] } },
+  { ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.1.0/24'] } },
+];
+const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+
+/** Cases of the posture features (NetworkPolicies, digests, Pod Security levels) every OPSWAT product has. */
+const opswatPostureCases = (slotTag: string): NamedCase[] => [
+  { name: 'database NetworkPolicy with extra peers', values: { database: { inCluster: { networkPolicy: { from: EXTRA_PEERS } } } } },
+  { name: 'database NetworkPolicy off', values: { database: { inCluster: { networkPolicy: { enabled: false } } } } },
+  { name: 'product NetworkPolicy, every source on its ports', values: { networkPolicy: { enabled: true } } },
+  { name: 'product NetworkPolicy from given peers, blue-green', values: { networkPolicy: { enabled: true, from: EXTRA_PEERS.slice(0, 2) }, strategy: { type: 'BlueGreen' } } },
+  {
+    name: 'every image pinned by digest, a slot on its own tag',
+    values: {
+      image: { digest: DIGEST },
+      database: { inCluster: { image: { digest: DIGEST } } },
+      credentialGenerator: { image: { digest: DIGEST } },
+      tests: { image: `busybox:1.36.1@${DIGEST}` },
+      extraInitContainers: [{ name: 'pinned', image: `busybox:1.36.1@${DIGEST}`, securityContext: RESTRICTED_CONTAINER }],
+      strategy: { type: 'BlueGreen', blueGreen: { green: { imageTag: slotTag, replicas: 1 } } },
+    },
+  },
+  {
+    name: 'Pod Security lowered to baseline: capabilities and a root database',
+    values: {
+      podSecurityLevel: 'baseline',
+      securityContext: { capabilities: { drop: ['ALL'], add: ['CHOWN', 'SETUID'] }, allowPrivilegeEscalation: true },
+      database: { inCluster: { podSecurityContext: { runAsNonRoot: false, runAsUser: 0 } } },
+      extraVolumes: [{ name: 'nfs', nfs: { server: 'nfs.example.com', path: '/exports' } }],
+      extraVolumeMounts: [{ name: 'nfs', mountPath: '/nfs' }],
+      extraInitContainers: [{ name: 'plain', image: 'busybox:1.36.1' }],
+    },
+  },
+  {
+    name: 'Pod Security lowered to privileged: privileged, SYS_ADMIN, hostPath /',
+    values: {
+      podSecurityLevel: 'privileged',
+      securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN'] } },
+      podSecurityContext: { seccompProfile: { type: 'Unconfined' } },
+      extraVolumes: [{ name: 'host', hostPath: { path: '/' } }],
+      extraVolumeMounts: [{ name: 'host', mountPath: '/host' }],
+      extraInitContainers: [{ name: 'debug', image: 'busybox:1.36.1', ports: [{ containerPort: 8080, hostPort: 8080 }], securityContext: { privileged: true } }],
+    },
+  },
+];
+
 export const handCases: Record<string, NamedCase[]> = {
   'md-icapsrv': [
     {
@@ -35,7 +86,7 @@ export const handCases: Record<string, NamedCase[]> = {
     { name: 'external database', values: { database: { host: 'db.example.internal', port: 6432, inCluster: { enabled: false }, waitForReady: false } } },
     { name: 'in-cluster database on a new claim', values: { database: { inCluster: { persistence: { enabled: true, size: '20Gi', storageClass: 'fast' } } } } },
     { name: 'in-cluster database on an existing claim', values: { database: { inCluster: { persistence: { enabled: true, existingClaim: 'pg-data' } } } } },
-    { name: 'deactivation sidecar', values: { deactivation: { drainSeconds: 10, shutdownSeconds: 90, sidecar: { enabled: true, image: 'example/deactivate:1', command: ['/deactivate'] } } } },
+    { name: 'deactivation sidecar', values: { deactivation: { drainSeconds: 10, shutdownSeconds: 90, sidecar: { enabled: true, image: 'example/deactivate:1.0.0', command: ['/deactivate'] } } } },
     { name: 'NodePort with fixed ports', values: { service: { type: 'NodePort', nodePorts: { rest: 30048, icap: 31344, icaps: 31345 } }, tls: { icaps: { enabled: true } } } },
     { name: 'LoadBalancer with annotations', values: { service: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }, sessionAffinity: 'ClientIP' } } },
     {
@@ -121,10 +172,10 @@ export const handCases: Record<string, NamedCase[]> = {
       values: {
         extraVolumes: [{ name: 'scratch', emptyDir: { sizeLimit: '1Gi' } }, { name: 'rules', configMap: { name: 'icap-rules' } }],
         extraVolumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'rules', mountPath: '/rules', readOnly: true }],
-        extraInitContainers: [{ name: 'fetch-rules', image: 'busybox:1.36', command: ['sh', '-c', 'true'] }],
+        extraInitContainers: [{ name: 'fetch-rules', image: 'busybox:1.36', command: ['sh', '-c', 'true'], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
       },
     },
-    { name: 'extra init container without the database wait', values: { database: { waitForReady: false }, extraInitContainers: [{ name: 'warm-up', image: 'busybox:1.36' }] } },
+    { name: 'extra init container without the database wait', values: { database: { waitForReady: false }, extraInitContainers: [{ name: 'warm-up', image: 'busybox:1.36', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] } },
     { name: 'ClientIP session affinity with a timeout', values: { service: { sessionAffinity: 'ClientIP', sessionAffinityTimeoutSeconds: 600 } } },
     {
       name: 'autoscaling on custom metrics with behavior',
@@ -141,6 +192,11 @@ export const handCases: Record<string, NamedCase[]> = {
     { name: 'database clean-up against an external database', values: { database: { host: 'pg.example.internal', inCluster: { enabled: false } }, databaseCleanup: { enabled: true, schedule: '@daily', sql: 'SELECT 1;' } } },
     { name: 'vendor selectors and database layout (migrated release)', values: { compatibility: { vendorSelectors: true, vendorDatabaseLayout: true }, database: { inCluster: { persistence: { enabled: true, existingClaim: 'pg-data' } } } } },
     { name: 'vendor selectors with blue-green', values: { compatibility: { vendorSelectors: true }, strategy: { type: 'BlueGreen' } } },
+    ...opswatPostureCases('5.15.0'),
+    {
+      name: 'database NetworkPolicy admits the clean-up CronJob, vendor selectors',
+      values: { databaseCleanup: { enabled: true, sql: 'SELECT 1;' }, compatibility: { vendorSelectors: true }, database: { inCluster: { networkPolicy: { from: EXTRA_PEERS.slice(2) } } } },
+    },
   ],
   'md-core': [
     { name: 'rolling update with surge', values: { replicaCount: 3, strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } } },
@@ -164,6 +220,11 @@ export const handCases: Record<string, NamedCase[]> = {
     { name: 'NodePort', values: { service: { type: 'NodePort', nodePort: 30808 } } },
     { name: 'existing secrets and given licence', values: { credentials: { existingSecret: 'c' }, apiKey: { existingSecret: 'k' }, license: { key: 'KEY' } } },
     { name: 'licensing clean-up off', values: { licensing: { cleanup: false } } },
+    ...opswatPostureCases('5.21.0'),
+    {
+      name: 'database NetworkPolicy with hot backup between slots',
+      values: { strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } }, hotBackup: { enabled: true, image: `curlimages/curl:8.11.1@${DIGEST}` }, networkPolicy: { enabled: true } },
+    },
     { name: 'prefix and scheduling', values: { namePrefix: 'eu-', nodeSelector: { pool: 'scan' }, tolerations: [{ key: 'scan', operator: 'Exists' }], extraEnv: [{ name: 'X', value: '1' }] } },
     {
       name: 'health check thresholds and licence comment',
@@ -193,7 +254,7 @@ export const handCases: Record<string, NamedCase[]> = {
     { name: 'HPA with behavior, ClientIP affinity and service annotations', values: { autoscaling: { enabled: true, behavior: { scaleUp: { stabilizationWindowSeconds: 60 } } }, service: { sessionAffinity: 'ClientIP', annotations: { 'example.com/lb': 'internal' } } } },
     {
       name: 'extra volumes, mounts and init containers',
-      values: { extraVolumes: [{ name: 'cache', emptyDir: {} }], extraVolumeMounts: [{ name: 'cache', mountPath: '/cache' }], extraInitContainers: [{ name: 'prepare', image: 'busybox:1.36' }] },
+      values: { extraVolumes: [{ name: 'cache', emptyDir: {} }], extraVolumeMounts: [{ name: 'cache', mountPath: '/cache' }], extraInitContainers: [{ name: 'prepare', image: 'busybox:1.36', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] },
     },
     {
       name: 'vendor selectors and database layout on the vendor claim',
@@ -237,6 +298,19 @@ export const handCases: Record<string, NamedCase[]> = {
       },
     },
     { name: 'image and resources', values: { image: { repository: 'registry.example.com/virtualization/sv-server', tag: '24.2', pullPolicy: 'Always' }, resources: { limits: { memory: '8Gi' } } } },
+    { name: 'restricted Pod Security with the non-root image', values: { podSecurityLevel: 'restricted', runAsRoot: false } },
+    { name: 'Pod Security lowered to privileged', values: { podSecurityLevel: 'privileged', securityContext: { privileged: true }, podSecurityContext: { seccompProfile: { type: 'Unconfined' } } } },
+    {
+      name: 'NetworkPolicies with peers, images pinned by digest',
+      values: {
+        networkPolicy: { enabled: true, from: EXTRA_PEERS },
+        database: { inCluster: { networkPolicy: { from: EXTRA_PEERS.slice(0, 1) }, image: { digest: DIGEST } } },
+        image: { digest: DIGEST },
+        credentialGenerator: { image: { digest: DIGEST } },
+        tests: { image: `busybox:1.36.1@${DIGEST}` },
+      },
+    },
+    { name: 'database NetworkPolicy off', values: { database: { inCluster: { networkPolicy: { enabled: false } } } } },
   ],
   'multisite-init': [
     { name: 'custom arguments', values: { multisite: { location: 'edge-1', user: 'user01', configMap: 'kubeconfigs', key: 'central.yaml' } } },
@@ -263,6 +337,16 @@ export const handCases: Record<string, NamedCase[]> = {
         podSecurityContext: { runAsUser: 1001, fsGroup: 1001 },
         securityContext: { readOnlyRootFilesystem: true },
         consumer: { enabled: true, runWriter: true },
+      },
+    },
+    {
+      name: 'images pinned by digest, Pod Security lowered to privileged',
+      values: {
+        multisite: { image: { digest: DIGEST }, securityContext: { privileged: true } },
+        consumer: { enabled: true, image: `busybox:1.36.1@${DIGEST}` },
+        tests: { image: `busybox:1.36.1@${DIGEST}` },
+        podSecurityLevel: 'privileged',
+        podSecurityContext: { seccompProfile: { type: 'Unconfined' } },
       },
     },
   ],

@@ -240,7 +240,7 @@ describe('md-icapsrv options', () => {
   });
 
   it('adds the deactivation sidecar and lengthens the grace period with the shutdown budget', () => {
-    const d = render({ deactivation: { shutdownSeconds: 120, sidecar: { enabled: true, image: 'example/deactivate:1' } } }).get('Deployment', 'md-icapsrv');
+    const d = render({ deactivation: { shutdownSeconds: 120, sidecar: { enabled: true, image: 'example/deactivate:1.0.0' } } }).get('Deployment', 'md-icapsrv');
     expect(d.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['md-icapsrv', 'deactivation']);
     expect(d.spec.template.spec.terminationGracePeriodSeconds).toBe(125);
   });

@@ -131,6 +131,30 @@ console.log(synthObjects({ chart }).objects.length, typeof expectEquivalent, opt
     expect(lint.stdout + lint.stderr).toContain('0 chart(s) failed');
   });
 
+  it('is the whole tool: npx chart-as-code synth, charts, package and check on the project\'s own chart module', () => {
+    const cli = (args: string[]) => run('npx', ['chart-as-code', ...args]);
+    expect(ok(cli(['--version']), 'chart-as-code --version').trim()).toMatch(/^\d+\.\d+\.\d+/);
+    // The .ts chart module is loaded with the project's tsx; the charts import the package by its name.
+    ok(cli(['synth', '--charts', 'chart.ts', '--out', 'cli-dist']), 'chart-as-code synth');
+    expect(fs.existsSync(path.join(project, 'cli-dist', 'scanning-platform.k8s.yaml'))).toBe(true);
+    ok(cli(['charts', '--charts', 'chart.ts', '--out', 'cli-charts']), 'chart-as-code charts');
+    expect(fs.existsSync(path.join(project, 'cli-charts', 'scanning-platform', 'values.schema.json'))).toBe(true);
+    expect(ok(cli(['package', '--charts', 'chart.ts', '--out', 'cli-packages']), 'chart-as-code package')).toContain('scanning-platform 1.0.0: new chart');
+    // An unbumped change is refused, naming the file that defines the chart.
+    const source = fs.readFileSync(path.join(project, 'chart.ts'), 'utf8');
+    try {
+      fs.writeFileSync(path.join(project, 'chart.ts'), source.replace("replicas: 2,", 'replicas: 3,'));
+      const refused = cli(['check', '--charts', 'chart.ts', '--against', 'cli-packages']);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain("bump the version in chart.ts (metadata.version of defineChart({ name: 'scanning-platform' }))");
+      const diff = cli(['diff', '--charts', 'chart.ts', '--against', 'cli-packages']);
+      expect(diff.status).toBe(1);
+      expect(diff.stdout).toMatch(/~ Deployment default\/release-web\n\s+spec\.replicas: 2 -> 3\n/);
+    } finally {
+      fs.writeFileSync(path.join(project, 'chart.ts'), source);
+    }
+  });
+
   it('loads no fast-check from the main entry, and names the package when the proof needs it', () => {
     const loaded = ok(
       run(process.execPath, ['-e', "require('chart-as-code'); console.log(Object.keys(require.cache).filter((f) => f.includes('/node_modules/fast-check/')).length)"]),

@@ -30,6 +30,7 @@ describe('sv-server with defaults', () => {
         'Deployment/sv-postgres-db',
         'Deployment/sv-server',
         'Job/sv-server-credentials',
+        'NetworkPolicy/sv-postgres-db',
         'PersistentVolumeClaim/sv-postgres-db',
         'PersistentVolumeClaim/sv-server-logs',
         'PersistentVolumeClaim/sv-server-work',

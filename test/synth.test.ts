@@ -64,11 +64,14 @@ function tenants(n: number): ChartInstance<ChartDefinition['schema']>[] {
   }));
 }
 
-/** Plain cdk8s and cdk8s-plus charts: hashed object names, a non-DNS chart id, explicit dependencies. */
+/**
+ * Plain cdk8s and cdk8s-plus charts: hashed object names, a non-DNS chart id (upper case: its objects'
+ * names, lowercased, are still ones Kubernetes accepts, which synthesis checks), explicit dependencies.
+ */
 function plainCharts(): ChartSource[] {
   return [
     {
-      id: 'Plain_Chart.One',
+      id: 'Plain-Chart-One',
       namespace: 'plain',
       labels: { team: 'a' },
       build: (chart) => {
@@ -103,7 +106,7 @@ describe('synthesizeCharts', () => {
     const expected = appSynth(sources());
     expect(synthChartFiles(sources(), { yaml: 'cdk8s' })).toEqual(new Map(Object.entries(expected)));
     expect(Object.keys(expected)).toContain('empty.k8s.yaml');
-    expect(Object.keys(expected).some((f) => /^plain_chart\.one-[0-9a-f]{8}\.k8s\.yaml$/.test(f))).toBe(true);
+    expect(Object.keys(expected).some((f) => /^plain-chart-one-[0-9a-f]{8}\.k8s\.yaml$/.test(f))).toBe(true);
   });
 
   it('by default, writes what apps/main.ts writes: App.synth()\'s files and objects, Kubernetes-safe quoting', () => {

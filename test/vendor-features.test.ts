@@ -322,7 +322,7 @@ describe('pods, Services and HPA (both products)', () => {
     const r = icap({
       extraVolumes: [{ name: 'scratch', emptyDir: {} }],
       extraVolumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
-      extraInitContainers: [{ name: 'fetch', image: 'busybox:1.36' }],
+      extraInitContainers: [{ name: 'fetch', image: 'busybox:1.36', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
       tls: { https: { enabled: true } },
     });
     const pod = r.get('Deployment', 'md-icapsrv').spec.template.spec;

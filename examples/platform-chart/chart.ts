@@ -1,12 +1,13 @@
 /**
- * A platform team's own chart: its web front-end (a cdk8s-plus Deployment) next to MetaDefender ICAP
- * Server and Core, each product under its own key of the values. One definition gives the raw manifests
- * (main.ts) and a real Helm chart with values.yaml and values.schema.json (write-chart.ts), proven equal
- * by chart.test.ts.
+ * A platform team's own chart: its web front-end (a cdk8s-plus Deployment and the Service it exposes) next
+ * to MetaDefender ICAP Server and Core, each product under its own key of the values. One definition gives
+ * the raw manifests (main.ts) and a real Helm chart with values.yaml and values.schema.json (write-chart.ts),
+ * proven equal, and two releases of it in one namespace proven apart, by test/composition.test.ts and
+ * test/release-scope.test.ts of the chart-as-code repository.
  */
 import { ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { componentIdentity, defineChart, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
+import { componentIdentity, defineChart, KubeObject, labelValue, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
 import { z } from 'zod';
 
 export const platformValues = z
@@ -14,7 +15,15 @@ export const platformValues = z
     web: z
       .object({
         enabled: z.boolean().default(true).describe('Run the web front-end.'),
-        image: z.string().min(1).default('nginx:1.27').describe('Image of the web front-end.'),
+        // Repository and tag apart: the tag is also the app.kubernetes.io/version label, and a label value
+        // cannot hold the ":" of "nginx:1.27".
+        image: z
+          .object({
+            repository: z.string().min(1).default('nginx').describe('Image repository of the web front-end.'),
+            tag: labelValue().min(1).default('1.27').describe('Image tag of the web front-end (its version label).'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({})
@@ -34,18 +43,18 @@ export const platformChart = defineChart({
     new MdCore(scope, 'core', values.core);
 
     render.when(values.web.enabled, () => {
-      // Release-scoped name and the standard labels and selector, as the products' own objects have.
-      const web = componentIdentity(scope, { name: 'web', version: values.web.image });
+      // Release-scoped name and the standard labels, as the products' own objects have; the chart scopes
+      // cdk8s-plus' own pod selector, and the names it generates, to the release.
+      const web = componentIdentity(scope, { name: 'web', version: values.web.image.tag });
       const labels = web.labels('frontend') as ApiObjectMetadata['labels'];
       const deployment = new kplus.Deployment(scope, 'web', {
         metadata: { name: text(web.scopedName('web')), namespace: text(render.release.namespace), labels },
         podMetadata: { labels },
-        select: false,
         replicas: 2,
         containers: [
           {
             name: 'web',
-            image: text(values.web.image),
+            image: text(`${values.web.image.repository}:${values.web.image.tag}`),
             portNumber: 8080,
             securityContext: { user: 101, group: 101, readOnlyRootFilesystem: false },
             envVariables: {
@@ -56,7 +65,7 @@ export const platformChart = defineChart({
           },
         ],
       });
-      deployment.select(kplus.LabelSelector.of({ labels: web.selector('frontend') as Record<string, string> }));
+      deployment.exposeViaService();
 
       // Only the front-end may reach ICAP (named ports follow the values).
       new KubeObject(scope, 'icap-from-web', {

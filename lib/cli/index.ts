@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * The chart-as-code command line (`npx chart-as-code <command>`; in this repository
- * `npx tsx lib/cli/index.ts <command>`). See USAGE.
+ * `npx tsx lib/cli/index.ts <command>`). See COMMANDS_USAGE and USAGES (lib/cli/commands.ts).
  *
- * Converts a values file of OPSWAT's own chart to this project's values (to --out, else stdout), writes a
+ * synth, charts, package, publish, check and diff work on the charts of a chart module (lib/cli/project.ts).
+ *
+ * convert-values converts a values file of OPSWAT's own chart to this project's values (to --out, else stdout), writes a
  * report of every vendor key that is set (to --report) and the vendor's credentials as Secrets (to
  * --secrets-out, mode 0600). Every failure is one line naming the file or flag, exit 1 (2 for a usage
  * mistake), and leaves no file behind.
@@ -14,7 +16,26 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { InputError, readInputFile } from '../core/input';
 import { ValuesError } from '../core/schema';
+import { consoleOutput, Output, PublishError } from '../publish/cli';
+import { checkCli, chartsCommand, diffCommand, DIFFERENT, packageCli, publishCli, synthCommand, UsageError as CommandUsageError, USAGES } from './commands';
+import { readProject } from './project';
 import { convertVendorValues, isNamespace, reportMarkdown, secretsManifest, UnknownVendorKeysError, VENDOR_CHARTS, VendorChart, VendorValueError } from '../convert/vendor-values';
+
+export const COMMANDS_USAGE = `usage: chart-as-code <command> [options]     (chart-as-code <command> --help for its options)
+
+  synth            raw Kubernetes manifests of every chart          (dist/<chart>.k8s.yaml)
+  charts           one Helm chart per chart                         (charts/<chart>/)
+  package          check, then add new versions to a chart repository folder (packages/)
+  publish          check, then push new versions to an OCI registry
+  check            version discipline and upgrade safety against the published versions
+  diff             object-level difference of the rendered output: published version -> current code
+  convert-values   a values file of OPSWAT's charts -> ours
+
+The charts are found in a chart module: --charts <module>, or "chart-as-code": {"charts": "src/charts.ts"}
+in ./package.json (also "dist" and "out": the folders of synth and charts). A .ts module needs tsx installed.
+
+  -h, --help       this text
+  --version        the version of chart-as-code`;
 
 const USAGE = `usage: chart-as-code convert-values --from ${VENDOR_CHARTS.join('|')} <file> [--out values.yaml] [--report report.md]
                                       [--secrets-out secrets.yaml] [--namespace <ns>] [--in-place]
@@ -259,4 +280,70 @@ export function main(argv: string[], io: Io = { stdout: (s) => process.stdout.wr
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+type ProjectCommand = (argv: string[], project: ReturnType<typeof readProject>, out: Output) => unknown;
+
+const PROJECT_COMMANDS: Record<string, ProjectCommand> = {
+  synth: synthCommand,
+  charts: chartsCommand,
+  package: packageCli,
+  publish: publishCli,
+  check: checkCli,
+  diff: diffCommand,
+};
+
+/** The user's mistakes (and failed checks) print their message; anything else is a bug, still one line. */
+function isUserError(e: unknown): boolean {
+  const name = (e as Error)?.name;
+  return e instanceof PublishError || name === 'PublishError' || name === 'ValuesError' || name === 'ChartError' || name === 'InputError';
+}
+
+/**
+ * Runs every command; resolves to the exit code. synth, charts, package, publish, check: 0 done, 1 error
+ * or failed check, 2 usage mistake or internal error. diff: 0 equal, 1 different, 2 any error. Every error
+ * is one line ("error: ..."); CHART_AS_CODE_DEBUG=1 adds the stack of an internal error.
+ */
+export async function run(argv: string[], out: Output = consoleOutput): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    out.error(COMMANDS_USAGE);
+    return 2;
+  }
+  if (command === '--help' || command === '-h') {
+    out.info(COMMANDS_USAGE);
+    return 0;
+  }
+  if (command === '--version') {
+    out.info(packageVersion());
+    return 0;
+  }
+  const handler = PROJECT_COMMANDS[command];
+  if (!handler) return main(argv);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out.info(USAGES[command]!);
+    return 0;
+  }
+  const errorCode = command === 'diff' ? 2 : 1;
+  try {
+    const result = await handler(rest, readProject(), out);
+    return result === DIFFERENT ? 1 : 0;
+  } catch (e) {
+    const message = ((e as Error)?.message ?? String(e)).split('\n').filter((l) => l.trim() !== '');
+    // The publishing commands' option errors carry their usage on the next lines: a usage mistake too.
+    if (e instanceof CommandUsageError || (isUserError(e) && message[1]?.startsWith('usage:'))) {
+      out.error(`error: ${message[0]} (see chart-as-code ${command} --help)`);
+      return 2;
+    }
+    if (isUserError(e)) {
+      out.error(`error: ${message[0] ?? ''}`);
+      return errorCode;
+    }
+    out.error(`internal error: ${process.env.CHART_AS_CODE_DEBUG ? (e as Error)?.stack : message[0]}`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  void run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

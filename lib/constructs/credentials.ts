@@ -23,7 +23,7 @@ import { KubeObject } from '../core/kube-object';
 import { image, resources } from '../core/schema';
 import { Render, Values } from '../core/template';
 import { Identity } from './identity';
-import { PodValues, restrictedContainerSecurityContext, schedulingFields } from './pod';
+import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields } from './pod';
 import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE, GENERATE_ANNOTATION, ManagedSecret, PREVIOUS_KEY_PREFIX } from './secret';
 
 /** The generator's default image: anything with sh, kubectl, tr, head and base64 will do. */
@@ -121,7 +121,7 @@ const SCRIPT_DIGEST = createHash('sha256').update(CREDENTIAL_GENERATOR_SCRIPT).d
 /** Values of the generator Job. */
 export const credentialGeneratorValues = () => {
   const d = {
-    image: { ...CREDENTIAL_GENERATOR_IMAGE, pullPolicy: 'IfNotPresent' as const },
+    image: { ...CREDENTIAL_GENERATOR_IMAGE, digest: '', pullPolicy: 'IfNotPresent' as const },
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
   };
   return z
@@ -163,10 +163,10 @@ export class CredentialGenerator extends Construct {
     const needed = render.sharedCondition(`${prefix}.needed`, () => render.or(...props.secrets.map((s) => s.needsGenerator)));
     const name = identity.name(props.name);
     const meta = (base: string, annotations: Record<string, string>) => identity.meta(base, COMPONENT, { annotations });
-    const imageRef = `${v.image.repository}:${v.image.tag}`;
+    const image = imageRef(render, v.image, v.image.tag);
     const hash = render.checksum(
       {
-        image: imageRef,
+        image,
         pullPolicy: v.image.pullPolicy,
         resources: render.json(v.resources),
         ...Object.fromEntries(props.secrets.map((s, i) => [`secret${i}`, render.ifElse(s.needsGenerator, s.ownName, '')])),
@@ -222,7 +222,7 @@ export class CredentialGenerator extends Construct {
               containers: [
                 {
                   name: 'generate',
-                  image: imageRef,
+                  image,
                   imagePullPolicy: v.image.pullPolicy,
                   command: ['sh', '-c', CREDENTIAL_GENERATOR_SCRIPT, 'credential-generator'],
                   args: names,

@@ -12,7 +12,7 @@ import { KubeObject } from '../core/kube-object';
 import { rule } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
-import { PodValues, restrictedContainerSecurityContext, schedulingFields, secretEnv } from './pod';
+import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields, secretEnv } from './pod';
 import { DatabaseValues } from './postgres';
 
 /** One cron field: `*`, a value or a range, with an optional step; comma-separated lists of those. */
@@ -109,7 +109,7 @@ export class DatabaseCleanup extends Construct {
                   containers: [
                     {
                       name: 'cleanup',
-                      image: `${db.inCluster.image.repository}:${db.inCluster.image.tag}`,
+                      image: imageRef(render, db.inCluster.image, db.inCluster.image.tag),
                       imagePullPolicy: db.inCluster.image.pullPolicy,
                       command: ['psql', '-v', 'ON_ERROR_STOP=1', '-f', '/etc/db-cleanup/cleanup.sql'],
                       env: [

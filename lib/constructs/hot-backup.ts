@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { optionalSecretName, quantity } from '../core/schema';
+import { imageReference, optionalSecretName, quantity } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 import { SLOTS } from './strategy';
@@ -24,7 +24,7 @@ export const hotBackupValues = () => {
         .boolean()
         .default(false)
         .describe('Export the configuration from the live slot before a switch (pre-upgrade Job) and import it into the new one once ready (post-upgrade Job).'),
-      image: z.string().min(1).max(255).default(defaults.image).describe('Image of the export/import Jobs (needs sh and curl).'),
+      image: imageReference().default(defaults.image).describe('Image of the export/import Jobs (needs sh and curl).'),
       storage: z
         .object({
           size: quantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),

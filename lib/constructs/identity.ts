@@ -73,6 +73,17 @@ export class Identity {
     }));
   }
 
+  /**
+   * Labels every pod of this product in this release carries, whatever its component: the peer a
+   * NetworkPolicy admits (another release, or another product in the same chart, differs in one of them).
+   */
+  public productSelector(): Record<string, Val<string>> {
+    return this.render.sharedMap(`${this.props.templatePrefix}.productSelectorLabels`, {}, () => ({
+      'app.kubernetes.io/name': this.props.name,
+      'app.kubernetes.io/instance': this.render.release.name,
+    }));
+  }
+
   /** All labels of a component's objects: the standard ones, the common labels and `extra` (e.g. podLabels). */
   public labels(component: string, extra: Val<Record<string, string>> = {}): Record<string, Val<string>> {
     return this.render.sharedMap(`${this.props.templatePrefix}.labels`, { component, extra }, (p) =>
@@ -101,10 +112,11 @@ export class Identity {
 
   private annotationsOf(keptOnUninstall: Val<boolean> | undefined, own: Val<Record<string, string>> | undefined): Record<string, Val<string>> {
     const common = this.props.common.commonAnnotations;
-    if (!keptOnUninstall && own === undefined) return this.render.withEntriesOf({}, common);
+    if (!keptOnUninstall && own === undefined) return this.render.withEntriesOf({}, this.render.checkAnnotations(common, 'commonAnnotations'));
     // ifElse on maps: in a chart a `ternary` of two dicts, as the parameter is only known there.
     const kept = this.render.ifElse(keptOnUninstall ?? false, KEPT_ON_UNINSTALL as never, {} as never) as Val<Record<string, string>>;
-    return this.render.withEntriesOf({}, this.render.mergeMaps(common, kept, ...(own === undefined ? [] : [own])));
+    const merged = this.render.mergeMaps(common, kept, ...(own === undefined ? [] : [own]));
+    return this.render.withEntriesOf({}, this.render.checkAnnotations(merged, "commonAnnotations and the object's own annotations"));
   }
 
   private ownAnnotations(opts: Pick<MetaOptions, 'annotations' | 'extraAnnotations'>): Val<Record<string, string>> | undefined {

@@ -22,7 +22,7 @@ import { KubeObject } from '../core/kube-object';
 import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity, MetaOptions } from './identity';
-import { podSpecFields, PodValues, restrictedContainerSecurity } from './pod';
+import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity } from './pod';
 
 /** The writer image's tag. */
 export const MULTISITE_IMAGE_TAG = '1.0.0';
@@ -49,7 +49,7 @@ export const multisiteValues = () => {
     key: 'kubeconfig',
     longLivedToken: true,
     serviceAccount: serviceAccountDefaults,
-    image: { repository: 'onap/org.onap.dcaegen2.deployments.multisite-init-container', tag: MULTISITE_IMAGE_TAG, pullPolicy: 'IfNotPresent' as const },
+    image: { repository: 'onap/org.onap.dcaegen2.deployments.multisite-init-container', tag: MULTISITE_IMAGE_TAG, digest: '', pullPolicy: 'IfNotPresent' as const },
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
     securityContext,
   };
@@ -240,7 +240,7 @@ export class MultisiteKubeconfig extends Construct {
     return Render.of(this).sharedList(`${this.identity.props.templatePrefix}.writerContainer`, {}, () => [
       {
         name: 'multisite-init',
-        image: `${v.image.repository}:${v.image.tag}`,
+        image: imageRef(Render.of(this), v.image, v.image.tag),
         imagePullPolicy: v.image.pullPolicy,
         args: ['--namespace', this.namespace, '--location', v.location, '--user', v.user, '--configmap', this.configMapName, '--key', v.key],
         resources: v.resources,
@@ -313,7 +313,7 @@ export class MultisiteKubeconfig extends Construct {
         template: {
           metadata: {
             labels: props.podLabels ? identity.labels(component, props.podLabels) : identity.labels(component),
-            ...(props.podAnnotations ? render.fieldsIf(props.podAnnotations, { annotations: props.podAnnotations }) : {}),
+            ...(props.podAnnotations ? render.fieldsIf(props.podAnnotations, { annotations: render.checkAnnotations(props.podAnnotations, 'podAnnotations') }) : {}),
           },
           spec: {
             restartPolicy: 'Never',

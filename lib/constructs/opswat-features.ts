@@ -13,7 +13,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { dnsLabel, dnsName, optionalSecretName, port, rule } from '../core/schema';
+import { dnsLabel, dnsName, imageReference, optionalSecretName, port, rule } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 import { EnvVar } from './pod';
@@ -406,7 +406,7 @@ export const extraPodFields = () => ({
     .default([])
     .describe('Extra volume mounts of the product container.'),
   extraInitContainers: z
-    .array(passThrough({ name: dnsLabel(), image: z.string().min(1).max(255) }))
+    .array(passThrough({ name: dnsLabel(), image: imageReference() }))
     .default([])
     .describe('Init containers run after the wait for the database (Kubernetes container objects).'),
 });

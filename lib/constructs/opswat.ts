@@ -9,7 +9,7 @@ import { optionalSecretName } from '../core/schema';
 import { CredentialGenerator, CredentialGeneratorValues, credentialGeneratorValues } from './credentials';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
-import { EnvVar, httpProbe, podSpecFields, PodValues, ProbeValues, secretEnv } from './pod';
+import { EnvVar, httpProbe, imageRef, podSpecFields, PodValues, ProbeValues, secretEnv } from './pod';
 import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
 import { productServiceAccount } from './product';
@@ -159,7 +159,8 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
   return {
     metadata: {
       labels: { ...identity.labels(props.component, v.podLabels), ...props.podLabels, ...render.fieldsIf(pods.slot, { [SLOT_LABEL]: pods.slot }) },
-      annotations: render.withEntriesOf({ 'chart-as-code/config-checksum': props.configChecksum }, v.podAnnotations),
+      // The checksum counts towards the pod's annotation limit too: checked together.
+      annotations: render.withEntriesOf({}, render.checkAnnotations(render.mergeMaps({ 'chart-as-code/config-checksum': props.configChecksum } as Val<Record<string, string>>, v.podAnnotations), 'podAnnotations')),
     },
     spec: {
       serviceAccountName: props.serviceAccountName,
@@ -172,7 +173,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       containers: [
         {
           name: props.containerName,
-          image: `${v.image.repository}:${pods.imageTag}`,
+          image: imageRef(render, { repository: v.image.repository, digest: pods.imageDigest }, pods.imageTag),
           imagePullPolicy: v.image.pullPolicy,
           envFrom: [{ configMapRef: { name: props.configMapName } }],
           env: [

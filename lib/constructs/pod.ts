@@ -9,13 +9,13 @@
  * - resource requests/limits: always set, from the vendor's sizing, never cdk8s-plus' generic ones.
  * - startup probe on the first port: not used; the vendor's readiness/liveness timings already allow
  *   for slow starts, and a TCP probe would pass before the app is ready.
- * - imagePullPolicy Always: replaced by IfNotPresent, because tags are pinned.
+ * - imagePullPolicy Always: replaced by IfNotPresent, because tags are full versions (image.digest pins for good).
  * - automountServiceAccountToken false: kept, except where the pod talks to the API (licensing clean-up).
  * - hashed names and the cdk8s.io/metadata.addr selector: replaced by product names and
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
 import { z } from 'zod';
-import { extraAnnotations, extraLabels, k8sObject, ProbeDefaults, probe } from '../core/schema';
+import { extraAnnotations, extraLabels, k8sObject, nodeSelector, ProbeDefaults, probe } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 
@@ -59,6 +59,14 @@ export function restrictedContainerSecurityContext(render: Render, readOnlyRootF
   );
 }
 
+/**
+ * The image a container runs: `repository:tag`, with `@digest` when one is given. The tag stays for people
+ * reading the manifest; the runtime pulls by the digest, which the registry cannot move.
+ */
+export function imageRef(render: Render, image: { readonly repository: Val<string>; readonly digest: Val<string> }, tag: Val<string>): string {
+  return `${image.repository}:${tag}${render.ifElse(image.digest, '@', '')}${image.digest}`;
+}
+
 /** Scheduling and pod-level values shared by all product workloads. */
 export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
   podSecurityContext: k8sObject().default(podSecurityContext).describe('Pod security context.'),
@@ -66,7 +74,7 @@ export const podValues = (podSecurityContext: Record<string, unknown>, securityC
   podAnnotations: extraAnnotations().describe('Annotations of the pods.'),
   podLabels: extraLabels().describe('Extra labels of the pods (not used in selectors).'),
   imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),
-  nodeSelector: z.record(z.string(), z.string()).default({}).describe('Node labels the pods must run on.'),
+  nodeSelector: nodeSelector().describe('Node labels the pods must run on.'),
   tolerations: z.array(k8sObject()).default([]).describe('Tolerations of the pods.'),
   affinity: k8sObject().default({}).describe('Affinity rules of the pods.'),
   priorityClassName: z.string().default('').describe('Priority class of the pods; empty for the cluster default.'),

@@ -4,10 +4,12 @@ import { image, k8sObject, optionalSecretName, port, resources, rule } from '../
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
-import { podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
+import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
 import { compatibleSelector } from './vendor-compat';
 import { claimVolume, persistenceValues } from './volume';
 import { KubeObject } from '../core/kube-object';
+import { IngressPolicy, networkPolicyValues } from './network-policy';
+import { containerContext, podContext } from './pod-security';
 
 export interface DatabaseDefaults {
   /** In-cluster database object name, e.g. "postgres-mdicapsrv". */
@@ -32,11 +34,12 @@ const HOST_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?
 function inClusterDefaults(d: DatabaseDefaults) {
   return {
     enabled: d.inCluster,
-    image: { repository: 'postgres', tag: d.imageTag, pullPolicy: 'IfNotPresent' as const },
+    image: { repository: 'postgres', tag: d.imageTag, digest: '', pullPolicy: 'IfNotPresent' as const },
     resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
     persistence: { enabled: d.persistence, size: '10Gi', storageClass: '', existingClaim: '' },
     podSecurityContext: restrictedPodSecurity(999),
     securityContext: restrictedContainerSecurity(true),
+    networkPolicy: { enabled: true, from: [] },
   };
 }
 
@@ -66,6 +69,7 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
         }),
         podSecurityContext: k8sObject().default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
         securityContext: k8sObject().default(inCluster.securityContext).describe('Container security context.'),
+        networkPolicy: networkPolicyValues({ enabled: true, what: `${d.serviceName}: only this product's pods in this release (and \`from\`) may connect`, openWhenFromEmpty: false }),
       })
       .strict()
       .default(inCluster),
@@ -88,6 +92,9 @@ function hostRule<T extends z.ZodType<{ host: string; inCluster: { enabled: bool
     },
   });
 }
+
+/** Where a product's database values reach the in-cluster database's pod (see pod-security.ts). */
+export const databasePodSecurity = [podContext(['database', 'inCluster', 'podSecurityContext']), containerContext(['database', 'inCluster', 'securityContext'])];
 
 /** Values of a product's database: an in-cluster Postgres (one switch) or an external one. */
 export const databaseValues = (d: DatabaseDefaults) =>
@@ -212,7 +219,7 @@ export class PostgresDatabase extends Construct {
               containers: [
                 {
                   name: 'postgres',
-                  image: `${inCluster.image.repository}:${inCluster.image.tag}`,
+                  image: imageRef(render, inCluster.image, inCluster.image.tag),
                   imagePullPolicy: inCluster.image.pullPolicy,
                   env: [
                     { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
@@ -253,6 +260,15 @@ export class PostgresDatabase extends Construct {
           },
         },
       });
+      new IngressPolicy(this, 'NetworkPolicy', {
+        identity,
+        name: workloadName,
+        component: COMPONENT,
+        podSelector: identity.selector(COMPONENT),
+        ports: ['postgres'],
+        values: inCluster.networkPolicy,
+        openWhenFromEmpty: false,
+      });
       new KubeObject(this, 'Service', {
         apiVersion: 'v1',
         kind: 'Service',
@@ -271,7 +287,7 @@ export class PostgresDatabase extends Construct {
   public waitContainer(database: DatabaseValues, hostEnv = 'DB_HOST', portEnv = 'DB_PORT') {
     return {
       name: 'wait-for-database',
-      image: `${database.inCluster.image.repository}:${database.inCluster.image.tag}`,
+      image: imageRef(Render.of(this), database.inCluster.image, database.inCluster.image.tag),
       imagePullPolicy: database.inCluster.image.pullPolicy,
       command: ['sh', '-c', `until pg_isready -h "$${hostEnv}" -p "$${portEnv}"; do echo waiting for database; sleep 2; done`],
       env: [

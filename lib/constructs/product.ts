@@ -5,6 +5,10 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
+import { testValues } from './test-hook';
+import { productNetworkPolicyValues } from './network-policy';
+import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
+import { databasePodSecurity } from './postgres';
 import { KubeObject } from '../core/kube-object';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
@@ -78,6 +82,15 @@ export const disruptionBudgetValues = () =>
     .strict()
     .default({ enabled: false, maxUnavailable: 1 });
 
+/** Where a product's values (productFields and its database) reach its pods (see pod-security.ts). */
+export const productPodSecurity = [
+  podContext(['podSecurityContext']),
+  containerContext(['securityContext']),
+  volumeList(['extraVolumes']),
+  containerList(['extraInitContainers']),
+  ...databasePodSecurity,
+];
+
 /**
  * Values every MetaDefender product chart has at its root, besides its own: its ServiceAccount, pod
  * scheduling and security (non-root uid 1000, restricted profile), extra env (none of `secretEnv`, the
@@ -94,10 +107,9 @@ export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
   ...extraPodFields(),
   autoscaling: autoscalingValues(),
   podDisruptionBudget: disruptionBudgetValues(),
-  tests: z
-    .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
-    .strict()
-    .default({ image: 'busybox:1.36' }),
+  tests: testValues('nc'),
+  networkPolicy: productNetworkPolicyValues(),
+  podSecurityLevel: podSecurityLevelValue('restricted', 'Every pod of the chart meets restricted as shipped.'),
   compatibility: compatibilityValues(),
 });
 

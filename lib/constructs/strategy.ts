@@ -4,7 +4,7 @@
  * values (readiness for rolling and blue-green, no autoscaler on two slots).
  */
 import { z } from 'zod';
-import { rule } from '../core/schema';
+import { imageTag, rule } from '../core/schema';
 import { Values } from '../core/template';
 
 const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
@@ -19,9 +19,9 @@ const slotValues = (replicas: number) =>
   z
     .object({
       imageTag: z
-        .union([z.literal(''), z.string().max(63).regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/)])
+        .union([z.literal(''), imageTag()])
         .default('')
-        .describe('Image tag of this slot; empty for image.tag.'),
+        .describe('Image tag of this slot, a full version; empty for image.tag (and image.digest).'),
       replicas: z.number().int().min(0).max(100).default(replicas).describe('Pods of this slot; scale the idle slot to 0 after a switch.'),
     })
     .strict()

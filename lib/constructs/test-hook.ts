@@ -1,7 +1,19 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../core/kube-object';
 import { Render, Val } from '../core/template';
+import { z } from 'zod';
+import { imageReference } from '../core/schema';
 import { Identity } from './identity';
+
+/** The default image of a chart's `helm test` pod (busybox has sh, nc and grep). */
+export const TEST_IMAGE = 'busybox:1.36.1';
+
+/** `tests` values of a chart: the image of its `helm test` pod and what that image needs. */
+export const testValues = (needs: string) =>
+  z
+    .object({ image: imageReference().default(TEST_IMAGE).describe(`Image of the \`helm test\` pod (needs ${needs}).`) })
+    .strict()
+    .default({ image: TEST_IMAGE });
 
 export interface PortCheckTestProps {
   readonly identity: Identity;

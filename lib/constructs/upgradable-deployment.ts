@@ -13,6 +13,8 @@ import { SLOT_LABEL, SLOTS, UpgradeStrategy } from './strategy';
 export interface SlotPods {
   /** The image tag this Deployment runs. */
   readonly imageTag: Val<string>;
+  /** The image digest pinning it: image.digest where it runs image.tag, none for a slot with its own tag. */
+  readonly imageDigest: Val<string>;
   /** The blue-green slot ("blue", "green"), or empty for the only Deployment; pods carry it as SLOT_LABEL. */
   readonly slot: Val<string>;
 }
@@ -27,8 +29,9 @@ export interface UpgradableDeploymentProps {
   readonly replicas: Val<number>;
   /** An autoscaler owns the replica count: leave `replicas` out. */
   readonly autoscaled: Val<boolean>;
-  /** The default image tag (image.tag). */
+  /** The default image tag (image.tag) and digest (image.digest, may be empty). */
   readonly imageTag: Val<string>;
+  readonly imageDigest: Val<string>;
   /** Builds the pod template; written once, shared by the Deployments (a named template in a Helm chart). */
   readonly podTemplate: (slot: SlotPods) => Record<string, unknown>;
   /**
@@ -84,7 +87,7 @@ export class UpgradableDeployment extends Construct {
             type: strategy.type,
             ...render.fieldsIf(render.eq(strategy.type, 'RollingUpdate'), { rollingUpdate: strategy.rollingUpdate }),
           },
-          template: podTemplate({ imageTag: props.imageTag, slot: '' }),
+          template: podTemplate({ imageTag: props.imageTag, imageDigest: props.imageDigest, slot: '' }),
         },
       });
     });
@@ -101,7 +104,12 @@ export class UpgradableDeployment extends Construct {
             selector: { matchLabels: slotSelector },
             // Within a slot, updates still roll (the slot may be live when its tag changes).
             strategy: { type: 'RollingUpdate', rollingUpdate: strategy.rollingUpdate },
-            template: podTemplate({ imageTag: render.coalesce(strategy.blueGreen[slot].imageTag, props.imageTag), slot }),
+            template: podTemplate({
+              imageTag: render.coalesce(strategy.blueGreen[slot].imageTag, props.imageTag),
+              // A slot's own tag is another image: image.digest pins image.tag only.
+              imageDigest: render.ifElse(strategy.blueGreen[slot].imageTag, '', props.imageDigest),
+              slot,
+            }),
           },
         });
       }

@@ -8,7 +8,9 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { ChartError } from './errors';
-import { coalesceValues } from './schema';
+import { checkObjectLimits } from './limits';
+import { ReleaseScopedChart } from './release-scope';
+import { assertHoldableValues, coalesceValues } from './schema';
 import { RawRender, release, Render, Values } from './template';
 
 export interface Maintainer {
@@ -55,6 +57,12 @@ export interface ChartDefinition<S extends z.ZodType = z.ZodType> {
   build(scope: Construct, values: Values<z.output<S>>): void;
   /** Builds the `helm test` hook objects (chart only, unless raw synthesis asks for them). @default none */
   tests?(scope: Construct, values: Values<z.output<S>>): void;
+}
+
+/** The Pod Security level a chart's pods meet with default values (its `podSecurityLevel` value), if it declares one. */
+export function declaredPodSecurityLevel(def: ChartDefinition): string | undefined {
+  const level = (def.schema.parse({}) as { podSecurityLevel?: unknown }).podSecurityLevel;
+  return typeof level === 'string' ? level : undefined;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -104,19 +112,27 @@ export interface RawChartProps<S extends z.ZodType> {
   readonly includeTests?: boolean;
 }
 
-/** A cdk8s Chart holding one chart definition, rendered concretely (raw manifests). */
-export class RawChart<S extends z.ZodType> extends Chart {
+/**
+ * A cdk8s Chart holding one chart definition, rendered concretely (raw manifests). Its cdk8s-plus objects
+ * are scoped to the release (ReleaseScopedChart), and it refuses two objects of one name when the App
+ * synthesizes it, so `app.synth()` / `npx cdk8s synth` check what `synthInstances` and `writeCharts` check.
+ */
+export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
   public readonly render: RawRender;
 
   constructor(scope: Construct, id: string, props: RawChartProps<S>) {
     const namespace = props.namespace ?? 'default';
-    super(scope, id, { namespace, disableResourceNameHashes: true });
+    super(scope, id, { namespace });
     const definition = props.chart;
     this.render = new RawRender(release(props.releaseName ?? definition.name, namespace, props.managedBy ?? 'cdk8s'), { name: definition.name, version: definition.metadata.version });
     Render.attach(this, this.render);
+    // Checked before coalescing, whose recursion a deeply nested input would overflow.
+    for (const given of [props.values, props.overrides]) assertHoldableValues(definition.name, given);
     const values = this.render.values(definition.name, definition.schema, coalesceValues(props.values ?? {}, props.overrides ?? {}));
     definition.build(this, values);
     if (props.includeTests) definition.tests?.(this, values);
+    this.scopeToRelease();
+    this.node.addValidation({ validate: () => nameCollisions(this) });
   }
 }
 
@@ -125,15 +141,21 @@ export class RawChart<S extends z.ZodType> extends Chart {
  * same names would overwrite each other in the cluster. Throws a ChartError naming both constructs.
  */
 export function assertUniqueNames(chart: Chart): void {
+  const [first] = nameCollisions(chart);
+  if (first) throw new ChartError(first);
+}
+
+/** Each pair of objects in `chart` with one kind, namespace and name, as a message naming both and the fix. */
+function nameCollisions(chart: Chart): string[] {
   const seen = new Map<string, string>();
+  const collisions: string[] = [];
   for (const obj of chart.node.findAll().filter(ApiObject.isApiObject)) {
     const key = `${obj.apiVersion} ${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.name}`;
     const other = seen.get(key);
-    if (other) {
-      throw new ChartError(`two objects are the same ${key}: ${other} and ${obj.node.path}; give each instance its own namePrefix (or object names)`);
-    }
-    seen.set(key, obj.node.path);
+    if (other) collisions.push(`two objects are the same ${key}: ${other} and ${obj.node.path}; give each instance its own namePrefix (or object names)`);
+    else seen.set(key, obj.node.path);
   }
+  return collisions;
 }
 
 /** Synthesize one chart's raw objects (JSON), without writing files. */
@@ -141,5 +163,7 @@ export function synthObjects<S extends z.ZodType>(props: RawChartProps<S>): { ob
   const app = new App({ outdir: '/nonexistent' });
   const chart = new RawChart(app, props.chart.name, props);
   assertUniqueNames(chart);
-  return { objects: chart.toJson() as Record<string, unknown>[], render: chart.render };
+  const objects = chart.toJson() as Record<string, unknown>[];
+  for (const obj of objects) checkObjectLimits(obj, `chart "${props.chart.name}"`);
+  return { objects, render: chart.render };
 }

@@ -4,6 +4,7 @@
  * every refusal one line that names the file.
  */
 import * as fs from 'node:fs';
+import { readValuesYaml } from '../tooling/yaml2json';
 
 /** A user's input is not acceptable (missing, not a regular file, too large): reported without a stack trace. */
 export class InputError extends Error {
@@ -56,4 +57,13 @@ export function readInputFile(file: string, options: ReadInputOptions = {}): str
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * A values file read as `helm -f` reads it: a bounded read (readInputFile), then Helm's own YAML reader
+ * (YAML 1.1 scalars: `enabled: off` is false there, where the `yaml` package keeps the string "off" and zod
+ * refuses it). For RawChart's `overrides`, e.g. one file per environment.
+ */
+export function readValuesFile(file: string, options: ReadInputOptions = {}): Record<string, unknown> {
+  return readValuesYaml(readInputFile(file, options), options.what ?? file);
 }

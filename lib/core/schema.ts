@@ -55,11 +55,13 @@ export function ruleCounterexample(schema: z.ZodType): unknown {
   return ruleCounterexamples(schema)[0];
 }
 
-const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const QUANTITY = '^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+|[KMGTPE]i|[mkMGTPE])?$';
-const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
-const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+export const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+/** Kubernetes' qualified-name lengths, checked apart from the syntax: an optional prefix of at most 253, a name of at most 63. */
+export const LABEL_KEY_LENGTHS = '^([^/]{1,253}/)?[^/]{1,63}$';
 const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
 const RESERVED_LABEL_PREFIX = '^(app\\.kubernetes\\.io|helm\\.sh|chart-as-code)/';
 
@@ -74,8 +76,21 @@ export const nodePort = () => z.number().int().min(30000).max(32767);
 export const quantity = () => z.union([z.string().regex(new RegExp(QUANTITY)), z.number().nonnegative()]);
 export const envName = () => z.string().min(1).max(253).regex(new RegExp(ENV_NAME));
 
+/**
+ * A label key as Kubernetes checks it (nodeSelector keys are node labels). The lengths are a rule, not a
+ * second `.regex()`: zod exports two patterns as an `allOf`, which a later rule's `allOf` would replace.
+ */
+const qualifiedName = () =>
+  rule(z.string().max(317).regex(new RegExp(LABEL_KEY)), (k) => new RegExp(LABEL_KEY_LENGTHS).test(k), {
+    message: 'a key is an optional prefix of at most 253 characters, "/", and a name of at most 63',
+    jsonSchema: { pattern: LABEL_KEY_LENGTHS },
+    counterexample: `example.com/${'a'.repeat(64)}`,
+  });
+/** A label value as Kubernetes checks it. */
+export const labelValue = () => z.string().max(63).regex(new RegExp(LABEL_VALUE));
+
 const labelKey = () =>
-  rule(z.string().max(317).regex(new RegExp(LABEL_KEY)), (k) => !new RegExp(RESERVED_LABEL_PREFIX).test(k), {
+  rule(qualifiedName(), (k) => !new RegExp(RESERVED_LABEL_PREFIX).test(k), {
     message: 'app.kubernetes.io/*, helm.sh/* and chart-as-code/* keys are set by the chart',
     jsonSchema: { not: { pattern: RESERVED_LABEL_PREFIX } },
     counterexample: 'helm.sh/chart',
@@ -83,13 +98,31 @@ const labelKey = () =>
 
 /** Extra labels: valid keys and values, never one of the chart's own `app.kubernetes.io/*` or `helm.sh/*` labels. */
 export const extraLabels = () =>
-  z.record(labelKey(), z.string().max(63).regex(new RegExp(LABEL_VALUE))).default({});
+  z.record(labelKey(), labelValue()).default({});
 
-/** Extra annotations: any string values; never one of the chart's own `helm.sh/*` annotations. */
-export const extraAnnotations = () => z.record(labelKey(), z.string()).default({});
+/** Node labels pods must run on: label keys and values, as the API server checks a pod's nodeSelector. */
+export const nodeSelector = () => z.record(qualifiedName(), labelValue()).default({});
+
+/**
+ * Kubernetes refuses an object whose annotations (keys and values, in bytes) total more than 256 KiB. One
+ * map can be checked against it here; the sum over the maps an object combines is checked where they meet
+ * (Render.checkAnnotations), in raw synthesis and in the chart alike.
+ */
+export const MAX_ANNOTATIONS_BYTES = 262144;
+
+/**
+ * Extra annotations: valid keys, any string values; never one of the chart's own `helm.sh/*` annotations.
+ * A value is bounded by the per-object total (JSON Schema counts characters, not bytes: the exact byte
+ * total is the template's check), so a 10 MB value is refused with its path before anything is built.
+ */
+export const extraAnnotations = () => z.record(labelKey(), z.string().max(MAX_ANNOTATIONS_BYTES)).default({});
 
 /** Free-form Kubernetes fragments (affinity, security contexts, ...), passed through as given. */
-export const k8sObject = () => z.record(z.string(), z.unknown());
+export const k8sObject = () =>
+  z.record(
+    rule(z.string(), (k) => k !== '__proto__', { message: UNHOLDABLE_KEY_MESSAGE, jsonSchema: { not: { const: '__proto__' } }, counterexample: '__proto__' }),
+    z.unknown(),
+  );
 
 export const resources = (requests: Record<string, string>, limits: Record<string, string>) =>
   z
@@ -100,15 +133,40 @@ export const resources = (requests: Record<string, string>, limits: Record<strin
     .strict()
     .default({ requests, limits });
 
+/**
+ * A tag that names one release: at least major.minor (PostgreSQL's and the SV server's own full versions
+ * have two parts, so three would refuse the vendors' tags), optionally a suffix (`-alpine`, `-1`). Refused:
+ * `latest`, `stable`, a bare major (`14`), which move to new images under the same name. A major.minor that
+ * a vendor also re-tags (`busybox:1.36`) cannot be told apart: `digest` is the pin that cannot move.
+ */
+const PINNED_TAG = 'v?[0-9]+\\.[0-9]+([._-][A-Za-z0-9]+)*';
+const DIGEST = 'sha256:[a-f0-9]{64}';
+const REPOSITORY = '[a-z0-9]+([._/:-][a-z0-9]+)*';
+
+export const imageTag = () =>
+  z.string().min(1).max(63).regex(new RegExp(`^${PINNED_TAG}$`), 'a full version (e.g. 14.20 or 5.14.1), never latest or a bare major');
+
+/** An image given as one string, pinned: `repository:tag` with a full version, optionally `@sha256:<digest>`. */
+export const imageReference = () =>
+  z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(new RegExp(`^${REPOSITORY}:${PINNED_TAG}(@${DIGEST})?$`), 'repository:tag with a full version (e.g. busybox:1.36.1), optionally @sha256:<digest>');
+
 export const image = (repository: string, tag: string) =>
   z
     .object({
-      repository: z.string().min(1).max(255).regex(/^[a-z0-9]+([._/:-][a-z0-9]+)*$/).default(repository).describe('Image repository.'),
-      tag: z.string().min(1).max(63).regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/).default(tag).describe('Image tag; the chart appVersion.'),
-      pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Image pull policy. Tags are pinned, so IfNotPresent.'),
+      repository: z.string().min(1).max(255).regex(new RegExp(`^${REPOSITORY}$`)).default(repository).describe('Image repository.'),
+      tag: imageTag().default(tag).describe('Image tag, a full version (latest or a bare major is refused); the chart appVersion.'),
+      digest: z
+        .union([z.literal(''), z.string().regex(new RegExp(`^${DIGEST}$`))])
+        .default('')
+        .describe('Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.'),
+      pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.'),
     })
     .strict()
-    .default({ repository, tag, pullPolicy: 'IfNotPresent' });
+    .default({ repository, tag, digest: '', pullPolicy: 'IfNotPresent' });
 
 export interface ProbeDefaults {
   initialDelaySeconds: number;
@@ -168,7 +226,8 @@ function repeatedName(items: readonly { name: string }[]): string | undefined {
 /** Fields every chart of this library has at its root. */
 export const commonFields = () => ({
   namePrefix: z
-    .union([z.literal(''), z.string().max(20).regex(/^[a-z0-9]([-a-z0-9]*[-a-z0-9])?$/)])
+    // A letter first: Service names are DNS-1035 labels, which cannot start with a digit.
+    .union([z.literal(''), z.string().max(20).regex(/^[a-z][-a-z0-9]*$/)])
     .default('')
     .describe('Prefix for every object name, so two releases can share a namespace (e.g. "team-a-").'),
   commonLabels: extraLabels().describe('Labels added to every object.'),
@@ -201,6 +260,56 @@ function isMap(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * `__proto__` is an ordinary key to Helm (a strict object's schema refuses it as unknown, a free map keeps
+ * it), but JavaScript code that copies values (`out[key] = v`, spreads into new objects) turns it into the
+ * copy's prototype and drops it: raw synthesis would read a different values file than Helm does. JSON.parse
+ * keeps it as an own key, so it is found here and refused, in values files and values given in code alike.
+ * (`constructor` and `prototype` are ordinary own keys in JavaScript too: strict objects refuse them in both,
+ * free maps keep them in both.)
+ */
+const UNHOLDABLE_KEY = '__proto__';
+
+/** The message for a `__proto__` key. */
+export const UNHOLDABLE_KEY_MESSAGE = `"${UNHOLDABLE_KEY}" is not accepted as a key: JavaScript would drop it where Helm reads it`;
+
+/**
+ * How deep values may nest. Helm's YAML reader allows 10000 levels; JavaScript's recursive walks (JSON
+ * text, zod, coalescing) overflow the stack a few thousand levels down, with a bare RangeError. The deepest
+ * values here (affinity terms) nest about ten levels.
+ */
+export const MAX_VALUES_DEPTH = 100;
+
+/**
+ * The first thing in `input` that values cannot hold here: a `__proto__` key, or nesting deeper than
+ * MAX_VALUES_DEPTH; with its path (`image.__proto__`, `tolerations[0]`). Walked without recursion, so any
+ * depth is reported rather than overflowing the stack.
+ */
+export function unholdableValue(input: unknown): { path: string; message: string } | undefined {
+  interface Node { v: unknown; key: string | number; parent: Node | undefined; depth: number }
+  const pathOf = (n: Node | undefined): string => {
+    const parts: string[] = [];
+    for (let x = n; x?.parent; x = x.parent) parts.push(typeof x.key === 'number' ? `[${x.key}]` : x.parent.parent ? `.${x.key}` : x.key);
+    return parts.reverse().join('');
+  };
+  const stack: Node[] = [{ v: input, key: '', parent: undefined, depth: 0 }];
+  for (let n = stack.pop(); n; n = stack.pop()) {
+    const v = n.v;
+    if (v === null || typeof v !== 'object') continue;
+    if (n.depth >= MAX_VALUES_DEPTH) return { path: pathOf(n), message: `nested more than ${MAX_VALUES_DEPTH} levels deep` };
+    const children: Node[] = Array.isArray(v) ? v.map((x, i) => ({ v: x, key: i, parent: n, depth: n.depth + 1 })) : Object.keys(v).map((k) => ({ v: (v as Record<string, unknown>)[k], key: k, parent: n, depth: n.depth + 1 }));
+    for (const c of children) if (c.key === UNHOLDABLE_KEY) return { path: pathOf(c), message: UNHOLDABLE_KEY_MESSAGE };
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  return undefined;
+}
+
+/** Throws a ValuesError for what unholdableValue finds. */
+export function assertHoldableValues(system: string, input: unknown): void {
+  const found = unholdableValue(input);
+  if (found) throw new ValuesError(system, [found]);
+}
+
+/**
  * User values over defaults the way Helm coalesces them: maps merge key by key, anything else (lists,
  * scalars) replaces, and a null deletes the key. Raw synthesis uses the same rule, so a partial
  * `resources.requests` or `podSecurityContext` means the same in both outputs.
@@ -210,7 +319,8 @@ export function coalesceValues(defaults: unknown, user: unknown): unknown {
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(user)) {
     if (value === null) delete out[key];
-    else out[key] = coalesceValues(defaults[key], value);
+    // An own data property even for `__proto__` (never the copy's prototype), so parseValues still refuses it.
+    else Object.defineProperty(out, key, { value: coalesceValues(Object.hasOwn(defaults, key) ? defaults[key] : undefined, value), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -227,11 +337,18 @@ const PARSED_VALUES_KEPT = 64;
 /** The input as JSON text, or undefined when JSON would lose something parsing may see (NaN, a function, a class instance, undefined in a list). */
 function jsonKey(input: unknown): string | undefined {
   let faithful = true;
-  const text = JSON.stringify(input, function (this: unknown, _key: string, v: unknown) {
-    if (v === undefined ? Array.isArray(this) : typeof v === 'function' || typeof v === 'bigint' || typeof v === 'symbol' || (typeof v === 'number' && !Number.isFinite(v))) faithful = false;
-    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isPlainData(v)) faithful = false;
-    return v;
-  });
+  let text: string;
+  try {
+    text = JSON.stringify(input, function (this: unknown, _key: string, v: unknown) {
+      if (v === undefined ? Array.isArray(this) : typeof v === 'function' || typeof v === 'bigint' || typeof v === 'symbol' || (typeof v === 'number' && !Number.isFinite(v))) faithful = false;
+      else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isPlainData(v)) faithful = false;
+      return v;
+    });
+  } catch (e) {
+    // Nested too deep for JSON.stringify: assertHoldableValues reports where.
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
   return faithful ? text : undefined;
 }
 
@@ -256,7 +373,9 @@ export function parseValues<S extends z.ZodType>(system: string, schema: S, inpu
   if (input !== null && typeof input === 'object' && parsedBy.get(input) === schema) return input as z.output<S>;
   const key = jsonKey(input ?? {});
   const memo = parsedValues.get(schema) ?? new Map<string, unknown>();
+  // A remembered input passed the check below when it was first parsed (its JSON text keeps `__proto__` keys).
   if (key !== undefined && memo.has(key)) return memo.get(key) as z.output<S>;
+  assertHoldableValues(system, input);
   const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
   if (!result.success) throw ValuesError.fromZod(system, result.error);
   if (key !== undefined) {

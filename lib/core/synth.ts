@@ -15,6 +15,7 @@ import { App, Chart, ChartProps, IResolver, Names, Yaml } from 'cdk8s';
 import { z } from 'zod';
 import { onlyFilesEndingWith, replaceDirectory } from './output';
 import { assertUniqueNames, RawChart, RawChartProps } from './chart';
+import { checkObjectLimits } from './limits';
 import { manifestsToYaml } from './yaml';
 
 /** A chart to synthesize: a plain cdk8s Chart made from these props, then `build` adds its constructs. */
@@ -79,6 +80,7 @@ function synthOne(source: ChartSource, options: SynthOptions): [string, string] 
   // Dependency resolution, validation and ordering of this chart alone: what App.synth() does per chart.
   assertUniqueNames(chart);
   const objects = chart.toJson();
+  for (const obj of objects) checkObjectLimits(obj as Record<string, unknown>, where);
   // cdk8s records nested charts and cross-chart dependencies as dependencies of the chart; App.synth()
   // then writes every file of the App under an index prefix (0000-...), which one chart alone cannot know.
   if (chart.node.dependencies.length > 0) {

@@ -20,7 +20,7 @@ import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 import { ChartError } from './errors';
 import type { OptionalHelper } from './helpers-tpl';
-import { parseValues } from './schema';
+import { MAX_ANNOTATIONS_BYTES, parseValues } from './schema';
 
 /** Where a release lands; in Helm these are `.Release.*`, in raw mode they are given. */
 export interface ReleaseInfo {
@@ -316,6 +316,12 @@ export abstract class Render {
   abstract sharedList<P extends Record<string, unknown>, T>(name: string, params: P, build: (params: P) => T[]): T[];
   /** A condition written once (a long one, used by several objects), as `sharedMap`: use it only as a condition. */
   abstract sharedCondition(name: string, build: () => unknown): Value<boolean>;
+  /**
+   * An object's whole annotations map, refused when its keys and values total more than Kubernetes' 256 KiB
+   * (the API server would refuse the object): JSON Schema cannot sum, so a Helm chart checks it in a named
+   * template that `fail`s, and raw synthesis here, with the same message naming `from` (the values it holds).
+   */
+  abstract checkAnnotations(map: Val<Record<string, string>>, from: string): Value<Record<string, string>>;
   /** A name unique to the release, as `helm create` makes them: `<release>-<base>`, at most 63 characters. */
   abstract releaseScopedName(base: Val<string>): Value<string>;
 }
@@ -415,9 +421,25 @@ export class RawRender extends Render {
   sharedCondition(_name: string, build: () => unknown): Value<boolean> {
     return constant(goTruthy(build()));
   }
+  checkAnnotations(map: Val<Record<string, string>>, from: string): Value<Record<string, string>> {
+    checkAnnotationsSize(plain(map), from);
+    return map as Value<Record<string, string>>;
+  }
   releaseScopedName(base: Val<string>): Value<string> {
     return constant(`${plain(this.release.name)}-${plain(base)}`.slice(0, 63).replace(/-+$/, ''));
   }
+}
+
+/** The message of Render.checkAnnotations, word for word the chart's `fail` (helpers-tpl.ts). */
+export function annotationsTooLarge(total: number, from: string): string {
+  return `annotations total ${total} bytes (from ${from}), over Kubernetes' limit of ${MAX_ANNOTATIONS_BYTES} bytes of keys and values per object`;
+}
+
+/** Throws a ChartError when the keys and values of `map` total more than MAX_ANNOTATIONS_BYTES bytes (UTF-8, as Kubernetes counts). */
+function checkAnnotationsSize(map: Record<string, unknown> | undefined, from: string): void {
+  let total = 0;
+  for (const [k, v] of Object.entries(map ?? {})) total += Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 0);
+  if (total > MAX_ANNOTATIONS_BYTES) throw new ChartError(annotationsTooLarge(total, from));
 }
 
 /** In raw mode a Value<T> is the T itself. */
@@ -759,6 +781,14 @@ export class HelmRender extends Render {
     if (Array.isArray(arg)) return this.token(expr, 'list');
     if (arg !== null && typeof arg === 'object') return this.token(expr, 'map');
     return this.token(expr, 'scalar', undefined, typeof arg === 'number' ? 'number' : typeof arg === 'boolean' ? 'boolean' : 'string', typeof arg !== 'string');
+  }
+
+  checkAnnotations(map: Val<Record<string, string>>, from: string): Value<Record<string, string>> {
+    if (!this.isSymbolic(map)) {
+      checkAnnotationsSize(map as Record<string, string>, from);
+      return map as Value<Record<string, string>>;
+    }
+    return this.token(`(fromJson (include "${this.chartName}.checkAnnotations" (list ${this.expr(map)} ${goLiteral(from)})))`, 'map') as unknown as Value<Record<string, string>>;
   }
 
   releaseScopedName(base: Val<string>): Value<string> {

@@ -13,6 +13,8 @@
  * sigs.k8s.io/yaml itself.
  */
 
+import { ChartError } from './errors';
+
 /** Plain (unquoted) strings: a letter first, then letters, digits, `.`, `_`, `/`, `-`. */
 const PLAIN_CHAR = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
@@ -213,6 +215,20 @@ function findUnwritable(v: unknown, path: string, ancestors: Set<object>): { pat
 }
 
 /**
+ * The API server refuses a request body over 3 MiB, so no object above it can be applied; refusing it
+ * here also keeps one huge value (a 36 MB annotation or ConfigMap entry given in code) from growing into
+ * a manifest over JavaScript's longest string, which failed with a bare RangeError. Counted in UTF-16
+ * units, which never exceed the UTF-8 bytes of the same text.
+ */
+const MAX_OBJECT_CHARS = 3 * 1024 * 1024;
+
+/** `Kind name` of an object, for messages. */
+function describe(obj: unknown): string {
+  const o = (obj ?? {}) as { kind?: unknown; metadata?: { name?: unknown } };
+  return `${String(o.kind)} ${String(o.metadata?.name).slice(0, 80)}`;
+}
+
+/**
  * One YAML document per object, separated by `---`: every string Kubernetes would read as something else
  * quoted, multi-line strings as literal blocks where that reads back the same. What `JSON.stringify` can
  * write comes back as JSON.parse would give it; anything else (NaN, Infinity, functions, class instances,
@@ -225,6 +241,7 @@ export function manifestsToYaml(objects: readonly unknown[]): string {
   const out: string[] = [];
   for (let i = 0; i < objects.length; i++) {
     if (i > 0) out.push('---\n');
+    const start = out.length;
     try {
       document(out, objects[i]);
     } catch (e) {
@@ -234,6 +251,15 @@ export function manifestsToYaml(objects: readonly unknown[]): string {
       if (!found) throw e;
       throw new Error(`can't write object ${i + 1} as YAML: ${found.reason} at ${found.path || 'the top'}`);
     }
+    let size = 0;
+    for (let j = start; j < out.length; j++) size += out[j]!.length;
+    if (size > MAX_OBJECT_CHARS) throw new ChartError(`object ${i + 1} (${describe(objects[i])}) is ${size} characters of YAML, over the ${MAX_OBJECT_CHARS} bytes the Kubernetes API server accepts in one request`);
   }
-  return out.join('');
+  try {
+    return out.join('');
+  } catch (e) {
+    // Many objects within the bound can still make more text than one JavaScript string holds (about 512 MiB).
+    if (e instanceof RangeError) throw new ChartError(`${objects.length} objects are more YAML than one file can hold here (${e.message}): split them over several charts`);
+    throw e;
+  }
 }

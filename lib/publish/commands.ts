@@ -72,6 +72,10 @@ export interface CommandEnv {
   out?: Output;
   /** Base for relative paths and defaults (default: the repository root). */
   root?: string;
+  /** Chart folders to package instead of --charts (the CLI renders them from the chart module). */
+  chartDirs?: string[];
+  /** Where each chart's version is set, for messages (chart name -> "in <file> (metadata.version of defineChart(...))"). */
+  versionSources?: ReadonlyMap<string, string>;
 }
 
 function existingFile(file: string, option: string): string {
@@ -108,7 +112,7 @@ function common(args: ParsedArgs, env: CommandEnv, usage: string, allowSign: boo
   }
   return {
     ctx,
-    chartDirs: findCharts(chartsDir),
+    chartDirs: env.chartDirs ?? findCharts(chartsDir),
     valuesFiles: (args.values.get('values') ?? []).map((f) => existingFile(f, '--values')),
     allowOlder: args.flags.has('allow-older'),
     registry,
@@ -146,7 +150,7 @@ export async function packageCommand(argv: string[], env: CommandEnv = {}): Prom
       out.info(`packaging ${c.chartDirs.length} chart(s) with helm ${c.ctx.major}${c.sign ? `, signed with "${c.sign.key}"` : ''}`);
       out.info(source ? `published versions: ${source.where}` : 'published versions: none yet (no index.yaml)');
       const candidates = packageCharts(c.ctx, c.chartDirs, pkgDir, c.sign);
-      const verdicts = await checkCandidates(candidates, { ctx: c.ctx, source, valuesFiles: c.valuesFiles, allowOlder: c.allowOlder, workDir: work, out });
+      const verdicts = await checkCandidates(candidates, { ctx: c.ctx, source, valuesFiles: c.valuesFiles, allowOlder: c.allowOlder, workDir: work, out, versionSources: env.versionSources });
       failOnProblems(verdicts, out, `nothing was written to ${outDir}`);
       for (const v of verdicts) {
         if (v.publish) continue;
@@ -198,7 +202,7 @@ export async function ociCommand(argv: string[], env: CommandEnv = {}): Promise<
     out.info(`packaging ${c.chartDirs.length} chart(s) with helm ${c.ctx.major}${c.sign ? `, signed with "${c.sign.key}"` : ''}`);
     out.info(`published versions: ${target}`);
     const candidates = packageCharts(c.ctx, c.chartDirs, pkgDir, c.sign);
-    const verdicts = await checkCandidates(candidates, { ctx: c.ctx, source, valuesFiles: c.valuesFiles, allowOlder: c.allowOlder, workDir: work, out });
+    const verdicts = await checkCandidates(candidates, { ctx: c.ctx, source, valuesFiles: c.valuesFiles, allowOlder: c.allowOlder, workDir: work, out, versionSources: env.versionSources });
     failOnProblems(verdicts, out, `nothing was pushed to ${target}`);
     const toPush = verdicts.filter((v) => v.publish);
     if (toPush.length === 0) {
@@ -241,7 +245,7 @@ export async function checkCommand(argv: string[], env: CommandEnv = {}): Promis
     fs.mkdirSync(work);
     out.info(source ? `published versions: ${source.where}` : 'published versions: none given (--against); checking metadata only');
     const candidates = packageCharts(c.ctx, c.chartDirs, staging);
-    const verdicts = await checkCandidates(candidates, { ctx: c.ctx, source, valuesFiles: c.valuesFiles, allowOlder: c.allowOlder, workDir: work, out });
+    const verdicts = await checkCandidates(candidates, { ctx: c.ctx, source, valuesFiles: c.valuesFiles, allowOlder: c.allowOlder, workDir: work, out, versionSources: env.versionSources });
     failOnProblems(verdicts, out, 'fix them before publishing');
     out.info('all checks passed');
   });

@@ -87,6 +87,8 @@ export interface CheckOptions {
   /** Scratch folder for downloaded packages. */
   workDir: string;
   out: Output;
+  /** Where each chart's version is set (chart name -> "in <file> (metadata.version of defineChart(...))"); default "in Chart.yaml". */
+  versionSources?: ReadonlyMap<string, string>;
 }
 
 export interface Verdict {
@@ -160,6 +162,7 @@ export async function checkCandidates(candidates: Candidate[], opts: CheckOption
       where: opts.source?.where,
       allowOlder: opts.allowOlder,
       releaseNamespace: CHECK_RELEASE.namespace,
+      versionSource: opts.versionSources?.get(c.name),
     });
     problems.push(...discipline.problems);
     let violations: Violation[] = [];

@@ -126,14 +126,20 @@ export interface DisciplineInput {
   /** Accept a new version lower than the latest published one (maintenance branches). */
   allowOlder?: boolean;
   releaseNamespace?: string;
+  /**
+   * Where the version is set, for messages ("bump the version <versionSource>"): the source of truth, e.g.
+   * "in src/charts.ts (metadata.version of defineChart({ name: 'web' }))". @default "in Chart.yaml"
+   */
+  versionSource?: string;
 }
 
 /** Checks that `version` may be published given what is already published. */
 export function versionDiscipline(input: DisciplineInput): DisciplineResult {
   const { chart, version } = input;
   const where = input.where ? ` at ${input.where}` : '';
+  const source = input.versionSource ?? 'in Chart.yaml';
   if (!parseSemVer(version)) {
-    return { chart, version, status: 'changed-without-bump', problems: [`${chart}: version ${JSON.stringify(version)} in Chart.yaml is not a semantic version`] };
+    return { chart, version, status: 'changed-without-bump', problems: [`${chart}: version ${JSON.stringify(version)} is not a semantic version (set it ${source})`] };
   }
   const plan = planVersion(version, input.published);
   switch (plan.kind) {
@@ -150,7 +156,7 @@ export function versionDiscipline(input: DisciplineInput): DisciplineResult {
             status: 'older',
             previous: plan.previous,
             problems: [
-              `${chart}: version ${version} is not published${where} but is older than the latest published version ${plan.latest}; bump the version in Chart.yaml above ${plan.latest} (or pass --allow-older for a maintenance release)`,
+              `${chart}: version ${version} is not published${where} but is older than the latest published version ${plan.latest}; bump the version ${source} above ${plan.latest} (or pass --allow-older for a maintenance release)`,
             ],
           };
     case 'published': {
@@ -164,7 +170,7 @@ export function versionDiscipline(input: DisciplineInput): DisciplineResult {
         status: 'changed-without-bump',
         diff,
         problems: [
-          `${chart}: content changed but version ${version} is already published${where}; bump the version in Chart.yaml` +
+          `${chart}: content changed but version ${version} is already published${where}; bump the version ${source}` +
             ` (latest published: ${latest}). ${describeContentDiff(diff)}`,
         ],
       };

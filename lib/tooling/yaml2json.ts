@@ -59,8 +59,16 @@ export function buildYaml2json(): { binary: string; built: boolean } {
   return { binary, built: buildGoTool({ moduleDir: src, sourceDirs: [src], binary }) };
 }
 
-function runYaml2json(args: string[], text: string): { ok: true; json: string } | { ok: false; error: string } {
-  const r = spawnSync(yaml2jsonBinary(), args, { input: text, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+/**
+ * The most JSON a values file may read as. YAML aliases repeat a node without repeating its text, so a file
+ * within MAX_INPUT_BYTES can stand for gigabytes: tools/yaml2json refuses more than 64 MiB of expanded
+ * keys and scalars (MaxValuesBytes), and JSON's escapes may add to that, so this is a backstop.
+ */
+export const MAX_VALUES_JSON_BYTES = 128 * 1024 * 1024;
+
+function runYaml2json(args: string[], text: string, maxBuffer = 256 * 1024 * 1024): { ok: true; json: string } | { ok: false; error: string } {
+  const r = spawnSync(yaml2jsonBinary(), args, { input: text, encoding: 'utf8', maxBuffer });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOBUFS') return { ok: false, error: `reads as more than ${maxBuffer} bytes of JSON` };
   if (r.error) throw r.error;
   if (r.status !== 0) return { ok: false, error: (r.stderr || `yaml2json exited with ${r.status}`).replace(/^yaml2json: /, '').trim() };
   return { ok: true, json: r.stdout };
@@ -75,7 +83,7 @@ export function k8sYamlToJson(text: string): unknown[] {
 
 /** A values file read exactly as `helm -f` reads it (YAML 1.1 scalars: `on` is true, `0x1F` is 31). */
 export function readValuesYaml(text: string, source: string): Record<string, unknown> {
-  const r = runYaml2json(['--values'], text);
+  const r = runYaml2json(['--values'], text, MAX_VALUES_JSON_BYTES);
   if (!r.ok) throw Object.assign(new Error(`${source}: ${r.error}`), { name: 'ValuesError' });
   return JSON.parse(r.json) as Record<string, unknown>;
 }

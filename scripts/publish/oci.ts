@@ -1,5 +1,7 @@
 /** `npm run publish:oci`: see lib/publish/commands.ts and docs/publishing.md. */
+import { projectVersionSources } from '../../lib/cli/project';
 import { runCli } from '../../lib/publish/cli';
 import { ociCommand } from '../../lib/publish/commands';
 
-runCli(() => ociCommand(process.argv.slice(2)));
+// Messages name the defineChart that sets each version (charts/ is generated from lib/systems).
+runCli(() => ociCommand(process.argv.slice(2), { versionSources: projectVersionSources() }));

@@ -1,5 +1,7 @@
 /** `npm run package`: see lib/publish/commands.ts and docs/publishing.md. */
+import { projectVersionSources } from '../../lib/cli/project';
 import { runCli } from '../../lib/publish/cli';
 import { packageCommand } from '../../lib/publish/commands';
 
-runCli(() => packageCommand(process.argv.slice(2)));
+// Messages name the defineChart that sets each version (charts/ is generated from lib/systems).
+runCli(() => packageCommand(process.argv.slice(2), { versionSources: projectVersionSources() }));

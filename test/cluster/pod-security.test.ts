@@ -4,8 +4,12 @@
  * profile says how) with every optional part on: the apiserver admits every pod, including the test
  * hook, and helm's output carries no warning. A chart whose defaults are documented not to meet
  * `restricted` (profile.restricted) is installed that way with the values under which it does, and its
- * defaults must still meet `baseline`.
+ * defaults must still meet `baseline`. The level of the defaults is the one the chart declares (Chart.yaml
+ * annotation chart-as-code/pod-security-level, the podSecurityLevel default).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HELM_MAJORS } from '../../lib/tooling/helm';
 import { profiles } from './profiles';
@@ -33,6 +37,10 @@ for (const chart of chartDirs()) {
         { name: profile.restricted.set.join(','), level: 'restricted', set: profile.restricted.set, prepare: prepareDefaults },
       ]
     : [{ name: 'default values', level: 'restricted', set: [], prepare: prepareDefaults }];
+  it(`${chart.name} declares the level its defaults are installed under`, () => {
+    const meta = YAML.parse(fs.readFileSync(path.join(chart.dir, 'Chart.yaml'), 'utf8')) as { annotations: Record<string, string> };
+    expect(meta.annotations['chart-as-code/pod-security-level']).toBe(variants[0]!.level);
+  });
   const optional = profile?.optional;
   if (optional) {
     variants.push({

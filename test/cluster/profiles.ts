@@ -121,7 +121,7 @@ export const profiles: Record<string, ChartProfile> = {
   },
   'sv-server': {
     restricted: {
-      set: ['runAsRoot=false'],
+      set: ['runAsRoot=false', 'podSecurityLevel=restricted'],
       why: 'runAsRoot: true (default) is the vendor\'s documented setup (values.yaml, README "Security"); runAsRoot=false is the non-root mode for newer images',
     },
   },

@@ -1,6 +1,6 @@
 /**
  * Restricted Pod Security on a real node: in a namespace that enforces `restricted`, md-icapsrv (its
- * defaults) and sv-server (runAsRoot=false, its documented non-root mode) are admitted, and each running
+ * defaults) and sv-server (runAsRoot=false, its documented non-root mode, with podSecurityLevel=restricted) are admitted, and each running
  * container is what the profile promises, seen from inside by the kernel: not root (the uid its security
  * context names), no_new_privs set, a seccomp filter, no effective capability, and a read-only root
  * filesystem wherever readOnlyRootFilesystem is set.
@@ -25,7 +25,7 @@ function status(ns: string, pod: string, container: string): Record<string, stri
 
 describe.each([
   { chart: 'md-icapsrv', set: [] as string[] },
-  { chart: 'sv-server', set: ['runAsRoot=false'] },
+  { chart: 'sv-server', set: ['runAsRoot=false', 'podSecurityLevel=restricted'] },
 ])('$chart $set', ({ chart, set }) => {
   it('is admitted under enforce=restricted and every container runs non-root, no_new_privs, seccomp, no capabilities, read-only root where set', () => {
     const dir = chartDirs().find((c) => c.name === chart)!.dir;

@@ -10,12 +10,13 @@ import { compatibleSelector } from '../../constructs/vendor-compat';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
 import { Autoscaler, DisruptionBudget, RestIngress, servicePort, sessionAffinitySpec } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
+import { IngressPolicy } from '../../constructs/network-policy';
 import { tlsVolume } from '../../constructs/tls';
 import { HotBackup } from '../../constructs/hot-backup';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { CORE_IMAGE_TAG, MDCORE_SECRET_ENV, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { KubeObject } from '../../core/kube-object';
-import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
 
 export * from './values';
 
@@ -127,6 +128,7 @@ export class MdCore extends Construct {
       replicas: v.replicaCount,
       autoscaled: render.or(v.autoscaling.enabled, v.keda.enabled),
       imageTag: v.image.tag,
+      imageDigest: v.image.digest,
       selector: vendorSelector.selector,
       slotPorts: [{ name: 'rest', port: v.ports.rest }],
       podTemplate: (pods) =>
@@ -197,6 +199,7 @@ export class MdCore extends Construct {
     new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'core-ingress', serviceName: name, portName: 'rest', values: v.ingress });
     new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-core', values: v.autoscaling });
     new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-core', values: v.podDisruptionBudget });
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'md-core', component: COMPONENT, podSelector: identity.selector(COMPONENT), ports: ['rest'], values: v.networkPolicy, openWhenFromEmpty: true });
     new ScanSlotScaler(this, 'Keda', {
       identity,
       component: COMPONENT,
@@ -245,11 +248,13 @@ export const mdCoreChart = defineChart({
     version: mdCoreComponent.chartVersion,
     changes: [
       CREDENTIALS_IN_CLUSTER,
+      DATABASE_NETWORK_POLICY,
       ...CHANGES_0_2_0,
       { kind: 'added', description: 'The features of OPSWAT\'s mdcore chart as typed values: OLMS, outbound proxy, configuration import, ignition, health thresholds, TLS settings, storage path, KEDA scaling on scan slots, HPA metrics and behavior; secrets only in Secrets.' },
       { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },
       { kind: 'fixed', description: 'Hot backup: the import Job reaches the new live slot through a Service of that slot alone (md-core-blue / md-core-green), never the old slot.' },
       { kind: 'security', description: 'Hot backup: the API key and password reach curl on its stdin from a Secret volume, never in its arguments or env; over HTTPS the REST certificate is verified (hotBackup.tls: the certificate itself, a CA Secret, or insecureSkipVerify).' },
+      { kind: 'changed', description: 'The in-cluster database image postgres:14, a tag that moves to each new 14.x, is pinned to postgres:14.20.' },
     ],
     appVersion: CORE_IMAGE_TAG,
     description: 'MetaDefender Core: multi-engine file scanning with its database, licence activation and rolling, recreate or blue-green upgrades.',

@@ -148,6 +148,12 @@ export interface MdCoreValues {
   autoscaling: MdCoreValuesAutoscaling;
   podDisruptionBudget: MdCoreValuesPodDisruptionBudget;
   tests: MdCoreValuesTests;
+  networkPolicy: MdCoreValuesNetworkPolicy;
+  /**
+   * Pod Security Standard the pods meet: label the namespace pod-security.kubernetes.io/enforce=<this level>. Values that break it are refused; lower it (baseline, privileged) only on purpose. Every pod of the chart meets restricted as shipped.
+   * @default "restricted"
+   */
+  podSecurityLevel: "restricted" | "baseline" | "privileged";
   compatibility: MdCoreValuesCompatibility;
 }
 
@@ -164,10 +170,29 @@ export interface MdCoreValuesCompatibility {
   vendorDatabaseLayout: boolean;
 }
 
+export interface MdCoreValuesNetworkPolicy {
+  /**
+   * A NetworkPolicy for the product's pods: only its ports are open, to `from` (and this release's own pods) or to all when `from` is empty.
+   * @default false
+   */
+  enabled: boolean;
+  /**
+   * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
+   * @default []
+   */
+  from: MdCoreValuesNetworkPolicyFromItem[];
+}
+
+export interface MdCoreValuesNetworkPolicyFromItem {
+  podSelector?: { [key: string]: unknown } | undefined;
+  namespaceSelector?: { [key: string]: unknown } | undefined;
+  ipBlock?: { [key: string]: unknown } | undefined;
+}
+
 export interface MdCoreValuesTests {
   /**
    * Image of the `helm test` pod (needs nc).
-   * @default "busybox:1.36"
+   * @default "busybox:1.36.1"
    */
   image: string;
 }
@@ -391,6 +416,26 @@ export interface MdCoreValuesDatabaseInCluster {
    * @default {"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true,"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}
    */
   securityContext: { [key: string]: unknown };
+  networkPolicy: MdCoreValuesDatabaseInClusterNetworkPolicy;
+}
+
+export interface MdCoreValuesDatabaseInClusterNetworkPolicy {
+  /**
+   * A NetworkPolicy for postgres-core: only this product's pods in this release (and `from`) may connect.
+   * @default true
+   */
+  enabled: boolean;
+  /**
+   * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
+   * @default []
+   */
+  from: MdCoreValuesDatabaseInClusterNetworkPolicyFromItem[];
+}
+
+export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItem {
+  podSelector?: { [key: string]: unknown } | undefined;
+  namespaceSelector?: { [key: string]: unknown } | undefined;
+  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdCoreValuesDatabaseInClusterPersistence {
@@ -436,12 +481,17 @@ export interface MdCoreValuesDatabaseInClusterImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
-   * @default "14"
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
+   * @default "14.20"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
@@ -504,12 +554,17 @@ export interface MdCoreValuesCredentialGeneratorImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "1.33.4"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
@@ -1094,7 +1149,7 @@ export interface MdCoreValuesStrategyBlueGreen {
 
 export interface MdCoreValuesStrategyBlueGreenGreen {
   /**
-   * Image tag of this slot; empty for image.tag.
+   * Image tag of this slot, a full version; empty for image.tag (and image.digest).
    * @default ""
    */
   imageTag: "" | string;
@@ -1107,7 +1162,7 @@ export interface MdCoreValuesStrategyBlueGreenGreen {
 
 export interface MdCoreValuesStrategyBlueGreenBlue {
   /**
-   * Image tag of this slot; empty for image.tag.
+   * Image tag of this slot, a full version; empty for image.tag (and image.digest).
    * @default ""
    */
   imageTag: "" | string;
@@ -1138,12 +1193,17 @@ export interface MdCoreValuesImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "5.20.0"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";

@@ -8,10 +8,11 @@ import { commonFields, extraAnnotations, image, nodePort, optionalSecretName, po
 import { kedaValues } from '../../constructs/keda';
 import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
+import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
-import { ingressValues, productFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { hotBackupValues } from '../../constructs/hot-backup';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
@@ -141,7 +142,7 @@ const root = withStrategyRules(
       activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
       licensing: licensingValues('mdcore-licensing'),
       deactivation: z.object({ ...shutdownFields(120) }).strict().default({ drainSeconds: 5, shutdownSeconds: 120 }),
-      database: databaseValues({ serviceName: 'postgres-core', databaseName: 'metadefender_core', imageTag: '14', inCluster: true, persistence: true }),
+      database: databaseValues({ serviceName: 'postgres-core', databaseName: 'metadefender_core', imageTag: '14.20', inCluster: true, persistence: true }),
       resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
       livenessProbe: probe({ initialDelaySeconds: 90, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz); left out while upgrade.migrateHistory runs'),
@@ -182,13 +183,16 @@ const kedaNotWithHpa = rule(hotBackupNeedsBlueGreen, (v) => !v.keda.enabled || !
 });
 
 /** The schema as zod types it; chart code uses mdCoreValues, the same schema typed with the documented interfaces. */
-export const mdCoreValuesSchema = withCompatibilityRules(
+export const mdCoreValuesSchema = withPodSecurity(
+  withCompatibilityRules(
   rule(kedaNotWithHpa, (v) => !v.keda.enabled || v.strategy.type !== 'BlueGreen', {
     message: 'keda scales the md-core Deployment, which BlueGreen replaces by two slots: set each slot\'s replicas instead',
     path: ['keda', 'enabled'],
     counterexample: { keda: { enabled: true }, strategy: { type: 'BlueGreen' } } as never,
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
+  ),
+  productPodSecurity,
 );
 
 /** Values as a user writes them (every key optional): the props type of the MdCore construct. */

@@ -10,11 +10,12 @@ import { compatibleSelector } from '../../constructs/vendor-compat';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from '../../constructs/handles';
 import { Autoscaler, DisruptionBudget, RestIngress, servicePort, sessionAffinitySpec } from '../../constructs/product';
 import { PortCheckTest } from '../../constructs/test-hook';
+import { IngressPolicy } from '../../constructs/network-policy';
 import { tlsVolume } from '../../constructs/tls';
 import { UpgradableDeployment } from '../../constructs/upgradable-deployment';
 import { ICAP_IMAGE_TAG, MDICAPSRV_SECRET_ENV, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
 import { KubeObject } from '../../core/kube-object';
-import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
 
 export * from './values';
 
@@ -118,6 +119,7 @@ export class MdIcapsrv extends Construct {
       replicas: v.replicaCount,
       autoscaled: v.autoscaling.enabled,
       imageTag: v.image.tag,
+      imageDigest: v.image.digest,
       selector: vendorSelector.selector,
       slotPorts: [
         { name: 'rest', port: v.ports.rest },
@@ -227,6 +229,16 @@ export class MdIcapsrv extends Construct {
     new RestIngress(this, 'Ingress', { identity, component: COMPONENT, name: 'icap-ingress', serviceName: name, portName: 'rest', values: v.ingress });
     new Autoscaler(this, 'Autoscaler', { identity, component: COMPONENT, name: 'md-icapsrv', values: v.autoscaling });
     new DisruptionBudget(this, 'DisruptionBudget', { identity, component: COMPONENT, name: 'md-icapsrv', values: v.podDisruptionBudget });
+    new IngressPolicy(this, 'NetworkPolicy', {
+      identity,
+      name: 'md-icapsrv',
+      component: COMPONENT,
+      podSelector: identity.selector(COMPONENT),
+      // Named ports: one the pods do not have (nginx off, say) opens nothing.
+      ports: ['rest', 'icap', 'icaps', 'nginx', 'nginxs'],
+      values: v.networkPolicy,
+      openWhenFromEmpty: true,
+    });
     new DatabaseCleanup(this, 'DatabaseCleanup', {
       identity,
       component: COMPONENT,
@@ -282,6 +294,7 @@ export const mdIcapsrvChart = defineChart({
     version: mdIcapsrvComponent.chartVersion,
     changes: [
       CREDENTIALS_IN_CLUSTER,
+      DATABASE_NETWORK_POLICY,
       ...CHANGES_0_2_0,
       { kind: 'added', description: 'The features of OPSWAT\'s icap chart as typed values: OLMS, outbound proxy, trusted CA certificates, configuration import, ignition, data retention, database clean-up CronJob, persistence, extra volumes and init containers; secrets only in Secrets.' },
       { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },

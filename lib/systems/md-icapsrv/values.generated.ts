@@ -143,6 +143,12 @@ export interface MdIcapsrvValues {
   autoscaling: MdIcapsrvValuesAutoscaling;
   podDisruptionBudget: MdIcapsrvValuesPodDisruptionBudget;
   tests: MdIcapsrvValuesTests;
+  networkPolicy: MdIcapsrvValuesNetworkPolicy;
+  /**
+   * Pod Security Standard the pods meet: label the namespace pod-security.kubernetes.io/enforce=<this level>. Values that break it are refused; lower it (baseline, privileged) only on purpose. Every pod of the chart meets restricted as shipped.
+   * @default "restricted"
+   */
+  podSecurityLevel: "restricted" | "baseline" | "privileged";
   compatibility: MdIcapsrvValuesCompatibility;
 }
 
@@ -159,10 +165,29 @@ export interface MdIcapsrvValuesCompatibility {
   vendorDatabaseLayout: boolean;
 }
 
+export interface MdIcapsrvValuesNetworkPolicy {
+  /**
+   * A NetworkPolicy for the product's pods: only its ports are open, to `from` (and this release's own pods) or to all when `from` is empty.
+   * @default false
+   */
+  enabled: boolean;
+  /**
+   * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
+   * @default []
+   */
+  from: MdIcapsrvValuesNetworkPolicyFromItem[];
+}
+
+export interface MdIcapsrvValuesNetworkPolicyFromItem {
+  podSelector?: { [key: string]: unknown } | undefined;
+  namespaceSelector?: { [key: string]: unknown } | undefined;
+  ipBlock?: { [key: string]: unknown } | undefined;
+}
+
 export interface MdIcapsrvValuesTests {
   /**
    * Image of the `helm test` pod (needs nc).
-   * @default "busybox:1.36"
+   * @default "busybox:1.36.1"
    */
   image: string;
 }
@@ -669,6 +694,26 @@ export interface MdIcapsrvValuesDatabaseInCluster {
    * @default {"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true,"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}
    */
   securityContext: { [key: string]: unknown };
+  networkPolicy: MdIcapsrvValuesDatabaseInClusterNetworkPolicy;
+}
+
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicy {
+  /**
+   * A NetworkPolicy for postgres-mdicapsrv: only this product's pods in this release (and `from`) may connect.
+   * @default true
+   */
+  enabled: boolean;
+  /**
+   * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
+   * @default []
+   */
+  from: MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItem[];
+}
+
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItem {
+  podSelector?: { [key: string]: unknown } | undefined;
+  namespaceSelector?: { [key: string]: unknown } | undefined;
+  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdIcapsrvValuesDatabaseInClusterPersistence {
@@ -714,12 +759,17 @@ export interface MdIcapsrvValuesDatabaseInClusterImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "16.6"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
@@ -746,10 +796,10 @@ export interface MdIcapsrvValuesDeactivationSidecar {
    */
   enabled: boolean;
   /**
-   * Sidecar image (repository:tag); required when enabled.
+   * Sidecar image (repository:tag with a full version, optionally @sha256:<digest>); required when enabled.
    * @default ""
    */
-  image: string;
+  image: "" | string;
   /**
    * Sidecar command; the image default when empty.
    * @default []
@@ -801,12 +851,17 @@ export interface MdIcapsrvValuesCredentialGeneratorImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "1.33.4"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
@@ -1110,7 +1165,7 @@ export interface MdIcapsrvValuesStrategyBlueGreen {
 
 export interface MdIcapsrvValuesStrategyBlueGreenGreen {
   /**
-   * Image tag of this slot; empty for image.tag.
+   * Image tag of this slot, a full version; empty for image.tag (and image.digest).
    * @default ""
    */
   imageTag: "" | string;
@@ -1123,7 +1178,7 @@ export interface MdIcapsrvValuesStrategyBlueGreenGreen {
 
 export interface MdIcapsrvValuesStrategyBlueGreenBlue {
   /**
-   * Image tag of this slot; empty for image.tag.
+   * Image tag of this slot, a full version; empty for image.tag (and image.digest).
    * @default ""
    */
   imageTag: "" | string;
@@ -1154,12 +1209,17 @@ export interface MdIcapsrvValuesImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "5.14.1"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";

@@ -9,6 +9,7 @@ import {
   dnsName,
   extraAnnotations,
   image,
+  imageReference,
   nodePort,
   port,
   probe,
@@ -18,9 +19,10 @@ import {
 import { databaseCleanupValues } from '../../constructs/database-cleanup';
 import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
+import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
-import { ingressValues, productFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
@@ -33,7 +35,7 @@ const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs
 export const MDICAPSRV_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...FEATURE_SECRET_ENV, proxyPassword: 'PROXY_PASSWORD', configImportPassword: 'IMPORT_CONFIG_FILE_PASS' } as const;
 
 /** The schema as zod types it; chart code uses mdIcapsrvValues, the same schema typed with the documented interfaces. */
-export const mdIcapsrvValuesSchema = withCompatibilityRules(withStrategyRules(
+export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(withStrategyRules(
   z
   .object({
     ...commonFields(),
@@ -96,7 +98,7 @@ export const mdIcapsrvValuesSchema = withCompatibilityRules(withStrategyRules(
           z
             .object({
               enabled: z.boolean().default(false).describe('Run a deactivation sidecar (older releases) beside the server.'),
-              image: z.string().max(255).default('').describe('Sidecar image (repository:tag); required when enabled.'),
+              image: z.union([z.literal(''), imageReference()]).default('').describe('Sidecar image (repository:tag with a full version, optionally @sha256:<digest>); required when enabled.'),
               command: z.array(z.string()).default([]).describe('Sidecar command; the image default when empty.'),
             })
             .strict(),
@@ -172,7 +174,7 @@ export const mdIcapsrvValuesSchema = withCompatibilityRules(withStrategyRules(
     ...productFields(MDICAPSRV_SECRET_ENV),
   })
   .strict(),
-));
+)), productPodSecurity);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;

@@ -61,7 +61,7 @@ export class MultisiteInit extends Construct {
           template: {
             metadata: {
               labels: identity.labels(CONSUMER, v.podLabels),
-              ...render.fieldsIf(v.podAnnotations, { annotations: v.podAnnotations }),
+              ...render.fieldsIf(v.podAnnotations, { annotations: render.checkAnnotations(v.podAnnotations, 'podAnnotations') }),
             },
             spec: {
               // The writer's token reaches only its own container, through its own volume.

@@ -69,12 +69,17 @@ export interface MultisiteInitValues {
    */
   priorityClassName: string;
   tests: MultisiteInitValuesTests;
+  /**
+   * Pod Security Standard the pods meet: label the namespace pod-security.kubernetes.io/enforce=<this level>. Values that break it are refused; lower it (baseline, privileged) only on purpose. Every pod of the chart meets restricted as shipped.
+   * @default "restricted"
+   */
+  podSecurityLevel: "restricted" | "baseline" | "privileged";
 }
 
 export interface MultisiteInitValuesTests {
   /**
    * Image of the `helm test` pod (needs sh and grep).
-   * @default "busybox:1.36"
+   * @default "busybox:1.36.1"
    */
   image: string;
 }
@@ -96,7 +101,7 @@ export interface MultisiteInitValuesConsumer {
   runWriter: boolean;
   /**
    * Image of the demo consumer (needs sh).
-   * @default "busybox:1.36"
+   * @default "busybox:1.36.1"
    */
   image: string;
   /**
@@ -204,12 +209,17 @@ export interface MultisiteInitValuesMultisiteImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "1.0.0"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";

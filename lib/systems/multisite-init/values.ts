@@ -4,49 +4,52 @@
  */
 import { z } from 'zod';
 import type { MultisiteInitValues } from './values.generated';
-import { commonFields, resources } from '../../core/schema';
+import { commonFields, imageReference, resources } from '../../core/schema';
+import { TEST_IMAGE, testValues } from '../../constructs/test-hook';
+import { containerContext, podContext, podSecurityLevelValue, withPodSecurity } from '../../constructs/pod-security';
 import { MULTISITE_MOUNT_PATH, multisiteJobValues, multisiteValues } from '../../constructs/multisite';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
 
 const consumerDefaults = {
   enabled: false,
   runWriter: false,
-  image: 'busybox:1.36',
+  image: TEST_IMAGE,
   mountPath: MULTISITE_MOUNT_PATH,
   resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
 };
 
 /** The schema as zod types it; chart code uses multisiteInitValues, the same schema typed with the documented interfaces. */
-export const multisiteInitValuesSchema = z
-  .object({
-    ...commonFields(),
-    multisite: multisiteValues(),
-    job: multisiteJobValues(),
-    consumer: z
-      .object({
-        enabled: z.boolean().default(false).describe('Deploy multisite-consumer, a demo workload that mounts the kubeconfig read-only and is Ready once it is there.'),
-        runWriter: z
-          .boolean()
-          .default(false)
-          .describe('Also run the writer as an init container of the consumer (the init-container mode): each consumer start writes a fresh kubeconfig.'),
-        image: z.string().min(1).max(255).default(consumerDefaults.image).describe('Image of the demo consumer (needs sh).'),
-        mountPath: z
-          .string()
-          .max(253)
-          .regex(/^(\/[A-Za-z0-9._-]+)+$/)
-          .default(MULTISITE_MOUNT_PATH)
-          .describe('Directory the kubeconfig ConfigMap is mounted at; KUBECONFIG is <mountPath>/<multisite.key>.'),
-        resources: resources(consumerDefaults.resources.requests, consumerDefaults.resources.limits),
-      })
-      .strict()
-      .default(consumerDefaults),
-    ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(true)),
-    tests: z
-      .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs sh and grep).') })
-      .strict()
-      .default({ image: 'busybox:1.36' }),
-  })
-  .strict();
+export const multisiteInitValuesSchema = withPodSecurity(
+  z
+    .object({
+      ...commonFields(),
+      multisite: multisiteValues(),
+      job: multisiteJobValues(),
+      consumer: z
+        .object({
+          enabled: z.boolean().default(false).describe('Deploy multisite-consumer, a demo workload that mounts the kubeconfig read-only and is Ready once it is there.'),
+          runWriter: z
+            .boolean()
+            .default(false)
+            .describe('Also run the writer as an init container of the consumer (the init-container mode): each consumer start writes a fresh kubeconfig.'),
+          image: imageReference().default(consumerDefaults.image).describe('Image of the demo consumer (needs sh).'),
+          mountPath: z
+            .string()
+            .max(253)
+            .regex(/^(\/[A-Za-z0-9._-]+)+$/)
+            .default(MULTISITE_MOUNT_PATH)
+            .describe('Directory the kubeconfig ConfigMap is mounted at; KUBECONFIG is <mountPath>/<multisite.key>.'),
+          resources: resources(consumerDefaults.resources.requests, consumerDefaults.resources.limits),
+        })
+        .strict()
+        .default(consumerDefaults),
+      ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(true)),
+      tests: testValues('sh and grep'),
+      podSecurityLevel: podSecurityLevelValue('restricted', 'Every pod of the chart meets restricted as shipped.'),
+    })
+    .strict(),
+  [podContext(['podSecurityContext']), containerContext(['securityContext']), containerContext(['multisite', 'securityContext'])],
+);
 
 /** Values as a user writes them (every key optional): the props type of the MultisiteInit construct. */
 export type MultisiteInitValuesInput = z.input<typeof multisiteInitValuesSchema>;

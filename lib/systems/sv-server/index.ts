@@ -20,16 +20,17 @@ import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
 import { Value, Values } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
-import { podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
+import { imageRef, podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle } from '../../constructs/handles';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
 import { CredentialGenerator } from '../../constructs/credentials';
 import { PortCheckTest } from '../../constructs/test-hook';
+import { IngressPolicy } from '../../constructs/network-policy';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
 import { SV_IMAGE_TAG, SV_SECRET_ENV, svServerValues, SvServerValues, SvServerValuesInput } from './values';
-import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER } from '../changes';
+import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
 
 export * from './lifecycle';
 export * from './values';
@@ -86,6 +87,7 @@ export class SvServer extends Construct {
       ports: Object.fromEntries([['api', SV_API_PORT], ...SV_AGENT_PORTS.map((p) => [`agent-${p}`, p])]),
       selector,
     };
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'sv-server', component: COMPONENT, podSelector: selector, ports: Object.keys(this.service.ports), values: v.networkPolicy, openWhenFromEmpty: true });
     this.secrets = { credentials: secretHandle(credentials, ['user', 'password']), database: secretHandle(database.credentials, ['user', 'password']) };
     new CredentialGenerator(this, 'CredentialGenerator', {
       identity,
@@ -144,7 +146,7 @@ export class SvServer extends Construct {
         template: {
           metadata: {
             labels: identity.labels(COMPONENT, v.podLabels),
-            ...render.fieldsIf(v.podAnnotations, { annotations: v.podAnnotations }),
+            ...render.fieldsIf(v.podAnnotations, { annotations: render.checkAnnotations(v.podAnnotations, 'podAnnotations') }),
           },
           spec: {
             serviceAccountName,
@@ -156,7 +158,7 @@ export class SvServer extends Construct {
             containers: [
               {
                 name: 'sv-server',
-                image: `${v.image.repository}:${v.image.tag}`,
+                image: imageRef(render, v.image, v.image.tag),
                 imagePullPolicy: v.image.pullPolicy,
                 // bash, not the image's sh: see ./lifecycle.ts.
                 command: ['/bin/bash', '-c'],
@@ -236,7 +238,7 @@ export const svServerChart = defineChart({
   schema: svServerComponent.schema,
   metadata: {
     version: svServerComponent.chartVersion,
-    changes: [CREDENTIALS_IN_CLUSTER, ...CHANGES_0_2_0],
+    changes: [CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY, ...CHANGES_0_2_0],
     appVersion: SV_IMAGE_TAG,
     description: 'Service Virtualization server: API and agents, persistent work and logs, SIGTERM-safe shutdown, in-cluster Postgres or an external Postgres/Oracle database.',
     kubeVersion: '>=1.30.0-0',

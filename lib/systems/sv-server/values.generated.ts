@@ -94,12 +94,37 @@ export interface SvServerValues {
    */
   extraEnv: SvServerValuesExtraEnvItem[];
   tests: SvServerValuesTests;
+  networkPolicy: SvServerValuesNetworkPolicy;
+  /**
+   * Pod Security Standard the pods meet: label the namespace pod-security.kubernetes.io/enforce=<this level>. Values that break it are refused; lower it (baseline, privileged) only on purpose. baseline as shipped: the server runs as root (runAsRoot), which restricted refuses and baseline allows; with runAsRoot: false every pod meets restricted.
+   * @default "baseline"
+   */
+  podSecurityLevel: "restricted" | "baseline" | "privileged";
+}
+
+export interface SvServerValuesNetworkPolicy {
+  /**
+   * A NetworkPolicy for the product's pods: only its ports are open, to `from` (and this release's own pods) or to all when `from` is empty.
+   * @default false
+   */
+  enabled: boolean;
+  /**
+   * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
+   * @default []
+   */
+  from: SvServerValuesNetworkPolicyFromItem[];
+}
+
+export interface SvServerValuesNetworkPolicyFromItem {
+  podSelector?: { [key: string]: unknown } | undefined;
+  namespaceSelector?: { [key: string]: unknown } | undefined;
+  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface SvServerValuesTests {
   /**
    * Image of the `helm test` pod (needs nc).
-   * @default "busybox:1.36"
+   * @default "busybox:1.36.1"
    */
   image: string;
 }
@@ -369,6 +394,26 @@ export interface SvServerValuesDatabaseInCluster {
    * @default {"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true,"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}
    */
   securityContext: { [key: string]: unknown };
+  networkPolicy: SvServerValuesDatabaseInClusterNetworkPolicy;
+}
+
+export interface SvServerValuesDatabaseInClusterNetworkPolicy {
+  /**
+   * A NetworkPolicy for sv-postgres-db-service: only this product's pods in this release (and `from`) may connect.
+   * @default true
+   */
+  enabled: boolean;
+  /**
+   * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
+   * @default []
+   */
+  from: SvServerValuesDatabaseInClusterNetworkPolicyFromItem[];
+}
+
+export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItem {
+  podSelector?: { [key: string]: unknown } | undefined;
+  namespaceSelector?: { [key: string]: unknown } | undefined;
+  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface SvServerValuesDatabaseInClusterPersistence {
@@ -414,12 +459,17 @@ export interface SvServerValuesDatabaseInClusterImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "16.6"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
@@ -451,12 +501,17 @@ export interface SvServerValuesCredentialGeneratorImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "1.33.4"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
@@ -487,12 +542,17 @@ export interface SvServerValuesImage {
    */
   repository: string;
   /**
-   * Image tag; the chart appVersion.
+   * Image tag, a full version (latest or a bare major is refused); the chart appVersion.
    * @default "24.4"
    */
   tag: string;
   /**
-   * Image pull policy. Tags are pinned, so IfNotPresent.
+   * Image digest (sha256:<64 hex>): the image runs as repository:tag@digest, which the registry cannot move; empty for the tag alone.
+   * @default ""
+   */
+  digest: "" | string;
+  /**
+   * Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";

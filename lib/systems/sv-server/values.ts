@@ -5,9 +5,12 @@
 import { z } from 'zod';
 import type { SvServerValues } from './values.generated';
 import { commonFields, extraAnnotations, extraEnv, image, optionalSecretName, probe, resources, rule } from '../../core/schema';
+import { testValues } from '../../constructs/test-hook';
+import { productNetworkPolicyValues } from '../../constructs/network-policy';
 import { credentialGeneratorValues } from '../../constructs/credentials';
 import { podValues } from '../../constructs/pod';
-import { databaseValuesWithEngine } from '../../constructs/postgres';
+import { databasePodSecurity, databaseValuesWithEngine } from '../../constructs/postgres';
+import { containerContext, podContext, podSecurityLevelValue, requiredSetting, withPodSecurity } from '../../constructs/pod-security';
 import { persistenceValues } from '../../constructs/volume';
 
 /** The server image tag: the chart's appVersion. */
@@ -37,104 +40,114 @@ const persistence = (enabledDescription: string, size: string) => persistenceVal
 export const SV_SECRET_ENV = { user: 'SV_USER', password: 'SV_PASSWORD', dbUser: 'SV_DB_USERNAME', dbPassword: 'SV_DB_PASSWORD' } as const;
 
 /** The schema as zod types it; chart code uses svServerValues, the same schema typed with the documented interfaces. */
-export const svServerValuesSchema = z
-  .object({
-    ...commonFields(),
-    image: image('virtualization/sv-server', SV_IMAGE_TAG),
-    hostname: z
-      .string()
-      .max(253)
-      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
-      .default('')
-      .describe('Host name clients reach the server and its agents by (SV_HOSTNAME); empty for the Service, <name>.<namespace>.svc.'),
-    credentials: z
-      .object({
-        user: z.string().min(1).max(64).default('admin').describe('Server user (SV_USER).'),
-        password: z.string().max(256).default('').describe('Server password (SV_PASSWORD); when empty, generated once in the cluster by the credential generator Job and never changed.'),
-        existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of sv-server-cred.'),
-      })
-      .strict()
-      .default({ user: 'admin', password: '', existingSecret: '' }),
-    credentialGenerator: credentialGeneratorValues(),
-    database: databaseValuesWithEngine({
-      serviceName: 'sv-postgres-db-service',
-      databaseName: 'postgres',
-      imageTag: '16.6',
-      inCluster: true,
-      persistence: true,
-      waitForReadyDescription: 'Have the server wait until the database port accepts connections before it starts (SV_DB_WAIT_FOR).',
-    }),
-    persistence: z
-      .object({
-        work: persistence('Keep the work directory (configuration, agents, virtual services) on a PersistentVolumeClaim; otherwise an emptyDir, lost with the pod.', '10Gi'),
-        logs: persistence('Keep the logs on a PersistentVolumeClaim, so those of a crashed pod can still be read; otherwise an emptyDir, lost with the pod.', '5Gi'),
-      })
-      .strict()
-      .default({
-        work: { enabled: true, size: '10Gi', storageClass: '', existingClaim: '' },
-        logs: { enabled: true, size: '5Gi', storageClass: '', existingClaim: '' },
+export const svServerValuesSchema = withPodSecurity(
+  z
+    .object({
+      ...commonFields(),
+      image: image('virtualization/sv-server', SV_IMAGE_TAG),
+      hostname: z
+        .string()
+        .max(253)
+        .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
+        .default('')
+        .describe('Host name clients reach the server and its agents by (SV_HOSTNAME); empty for the Service, <name>.<namespace>.svc.'),
+      credentials: z
+        .object({
+          user: z.string().min(1).max(64).default('admin').describe('Server user (SV_USER).'),
+          password: z.string().max(256).default('').describe('Server password (SV_PASSWORD); when empty, generated once in the cluster by the credential generator Job and never changed.'),
+          existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of sv-server-cred.'),
+        })
+        .strict()
+        .default({ user: 'admin', password: '', existingSecret: '' }),
+      credentialGenerator: credentialGeneratorValues(),
+      database: databaseValuesWithEngine({
+        serviceName: 'sv-postgres-db-service',
+        databaseName: 'postgres',
+        imageTag: '16.6',
+        inCluster: true,
+        persistence: true,
+        waitForReadyDescription: 'Have the server wait until the database port accepts connections before it starts (SV_DB_WAIT_FOR).',
       }),
-    lifecycle: z
-      .object({
-        lockWaitSeconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(600)
-          .default(60)
-          .describe('On start, seconds to wait while another server holds work/lock before taking the lock over (a pod killed without SIGTERM leaves it behind).'),
-        stopTimeoutSeconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(3600)
-          .default(100)
-          .describe('preStop: seconds to wait for the server to exit after SIGTERM before Kubernetes signals the container.'),
-        graceMarginSeconds: z
-          .number()
-          .int()
-          .min(5)
-          .max(600)
-          .default(20)
-          .describe('Seconds on top of stopTimeoutSeconds for the rest of the shutdown; the two make terminationGracePeriodSeconds, so it always outlasts the preStop wait.'),
-      })
-      .strict()
-      .default({ lockWaitSeconds: 60, stopTimeoutSeconds: 100, graceMarginSeconds: 20 }),
-    service: z
-      .object({
-        type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
-        annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
-        nodePortBase: z
-          .union([z.literal(0), z.number().int().min(30000).max(32757)])
-          .default(0)
-          .describe('NodePort/LoadBalancer: the API gets this node port and agents 7000-7009 the next ten; 0 lets Kubernetes choose.'),
-      })
-      .strict()
-      .default({ type: 'ClusterIP', annotations: {}, nodePortBase: 0 }),
-    resources: resources({ cpu: '1', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
-    startupProbe: probe({ initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 }, 'startup (TCP on the API port; covers the lock wait and the first start)'),
-    readinessProbe: probe({ initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }, 'readiness (TCP on the API port)'),
-    livenessProbe: probe({ initialDelaySeconds: 0, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (TCP on the API port)'),
-    serviceAccount: z
-      .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount sv-server (the server does not call the API; no token is mounted).') })
-      .strict()
-      .default({ annotations: {} }),
-    runAsRoot: z
-      .boolean()
-      .default(true)
-      .describe(
-        'Run as root (uid 0), as the vendor documents, so files the server creates on volumes stay writable. false for newer images that run as sv-server: uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped.',
+      persistence: z
+        .object({
+          work: persistence('Keep the work directory (configuration, agents, virtual services) on a PersistentVolumeClaim; otherwise an emptyDir, lost with the pod.', '10Gi'),
+          logs: persistence('Keep the logs on a PersistentVolumeClaim, so those of a crashed pod can still be read; otherwise an emptyDir, lost with the pod.', '5Gi'),
+        })
+        .strict()
+        .default({
+          work: { enabled: true, size: '10Gi', storageClass: '', existingClaim: '' },
+          logs: { enabled: true, size: '5Gi', storageClass: '', existingClaim: '' },
+        }),
+      lifecycle: z
+        .object({
+          lockWaitSeconds: z
+            .number()
+            .int()
+            .min(0)
+            .max(600)
+            .default(60)
+            .describe('On start, seconds to wait while another server holds work/lock before taking the lock over (a pod killed without SIGTERM leaves it behind).'),
+          stopTimeoutSeconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(3600)
+            .default(100)
+            .describe('preStop: seconds to wait for the server to exit after SIGTERM before Kubernetes signals the container.'),
+          graceMarginSeconds: z
+            .number()
+            .int()
+            .min(5)
+            .max(600)
+            .default(20)
+            .describe('Seconds on top of stopTimeoutSeconds for the rest of the shutdown; the two make terminationGracePeriodSeconds, so it always outlasts the preStop wait.'),
+        })
+        .strict()
+        .default({ lockWaitSeconds: 60, stopTimeoutSeconds: 100, graceMarginSeconds: 20 }),
+      service: z
+        .object({
+          type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
+          annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
+          nodePortBase: z
+            .union([z.literal(0), z.number().int().min(30000).max(32757)])
+            .default(0)
+            .describe('NodePort/LoadBalancer: the API gets this node port and agents 7000-7009 the next ten; 0 lets Kubernetes choose.'),
+        })
+        .strict()
+        .default({ type: 'ClusterIP', annotations: {}, nodePortBase: 0 }),
+      resources: resources({ cpu: '1', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
+      startupProbe: probe({ initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 }, 'startup (TCP on the API port; covers the lock wait and the first start)'),
+      readinessProbe: probe({ initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }, 'readiness (TCP on the API port)'),
+      livenessProbe: probe({ initialDelaySeconds: 0, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (TCP on the API port)'),
+      serviceAccount: z
+        .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount sv-server (the server does not call the API; no token is mounted).') })
+        .strict()
+        .default({ annotations: {} }),
+      runAsRoot: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Run as root (uid 0), as the vendor documents, so files the server creates on volumes stay writable. false for newer images that run as sv-server: uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped.',
+        ),
+      ...podValues({}, {}),
+      podSecurityContext: securityExtras(POD_SECURITY_MANAGED, 'pod', { seccompProfile: { type: 'RuntimeDefault' } }),
+      securityContext: securityExtras(CONTAINER_SECURITY_MANAGED, 'server container', { allowPrivilegeEscalation: false }),
+      extraEnv: extraEnv(SV_SECRET_ENV),
+      tests: testValues('nc'),
+      networkPolicy: productNetworkPolicyValues(),
+      podSecurityLevel: podSecurityLevelValue(
+        'baseline',
+        'baseline as shipped: the server runs as root (runAsRoot), which restricted refuses and baseline allows; with runAsRoot: false every pod meets restricted.',
       ),
-    ...podValues({}, {}),
-    podSecurityContext: securityExtras(POD_SECURITY_MANAGED, 'pod', { seccompProfile: { type: 'RuntimeDefault' } }),
-    securityContext: securityExtras(CONTAINER_SECURITY_MANAGED, 'server container', { allowPrivilegeEscalation: false }),
-    extraEnv: extraEnv(SV_SECRET_ENV),
-    tests: z
-      .object({ image: z.string().min(1).max(255).default('busybox:1.36').describe('Image of the `helm test` pod (needs nc).') })
-      .strict()
-      .default({ image: 'busybox:1.36' }),
-  })
-  .strict();
+    })
+    .strict(),
+  [
+    podContext(['podSecurityContext'], POD_SECURITY_MANAGED),
+    containerContext(['securityContext'], CONTAINER_SECURITY_MANAGED),
+    requiredSetting(['runAsRoot'], 'restricted', false, 'runAsRoot: restricted refuses a root server (runAsNonRoot); set runAsRoot: false (a newer image) or podSecurityLevel: baseline'),
+    ...databasePodSecurity,
+  ],
+);
 
 /** Values as a user writes them (every key optional): the props type of the SvServer construct. */
 export type SvServerValuesInput = z.input<typeof svServerValuesSchema>;

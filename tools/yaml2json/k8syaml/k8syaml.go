@@ -43,8 +43,14 @@ func Values(in []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(parts) > MaxValuesDocuments {
+		return nil, fmt.Errorf("%d YAML documents: a values file is one document (at most %d separators are read)", len(parts), MaxValuesDocuments-1)
+	}
 	var found []map[string]any
 	for _, doc := range parts {
+		if err := boundedSize(doc); err != nil {
+			return nil, err
+		}
 		var top any
 		if err := yaml.Unmarshal(doc, &top); err != nil {
 			return nil, err
@@ -80,6 +86,50 @@ func Values(in []byte) (map[string]any, error) {
 // distinctKeys refuses a document where two different keys of one map become the same JSON key (`on`
 // and "true" both become "true"): Helm keeps one of their values at random (Go map order), so such a
 // file has no single meaning.
+// MaxValuesDocuments bounds the documents of a values file: each costs a parse, even an empty one.
+const MaxValuesDocuments = 100
+
+// MaxValuesBytes bounds the text of a values document once its aliases are expanded. An alias repeats a
+// node without repeating its text, and go-yaml bounds the number of aliases, not their size: 200 aliases
+// of a 2 MB string read as 400 MB, which sigs.k8s.io/yaml copies several times over (gigabytes).
+const MaxValuesBytes = 64 << 20
+
+// boundedSize refuses a document whose keys and scalars total more than MaxValuesBytes. go-yaml's own
+// decoding shares the text of an aliased string, so it is counted here before anything copies it.
+func boundedSize(doc []byte) error {
+	var root any
+	if err := goyaml.Unmarshal(doc, &root); err != nil {
+		return err
+	}
+	total := 0
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch t := v.(type) {
+		case map[any]any:
+			for k, x := range t {
+				if !walk(k) || !walk(x) {
+					return false
+				}
+			}
+		case []any:
+			for _, x := range t {
+				if !walk(x) {
+					return false
+				}
+			}
+		case string:
+			total += len(t)
+		default:
+			total += 8
+		}
+		return total <= MaxValuesBytes
+	}
+	if !walk(root) {
+		return fmt.Errorf("reads as more than %d bytes of values once its aliases are expanded", MaxValuesBytes)
+	}
+	return nil
+}
+
 func distinctKeys(doc []byte) error {
 	var root goyaml.MapSlice
 	if err := goyaml.Unmarshal(doc, &root); err != nil {
