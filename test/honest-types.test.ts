@@ -70,6 +70,16 @@ describe('branching on or computing with a value does not compile', () => {
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(new RegExp(`chart\\.ts\\(${r.line(body.trim().slice(0, 20))},\\d+\\): error ${code}`));
   });
+
+  // TypeScript's own message for `if (value)` cannot be changed ("did you mean to call it instead?"); doing
+  // what it suggests, or calling the value any other way, is an error that names the Render call to use.
+  it('calling a value, as TypeScript suggests for an if, names render.when / render.ifElse', () => {
+    const body = '    if (values.tls.enabled()) console.log("tls");';
+    const r = typecheck(body);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(new RegExp(`chart\\.ts\\(${r.line(body.trim().slice(0, 20))},\\d+\\): error TS2684`));
+    expect(r.out).toContain('"use render.when(value, …) or render.ifElse(…) instead of if/?:/&&, render.add/eq/str instead of +/===/`${}`"');
+  });
 });
 
 describe('what TypeScript cannot catch stops helm-mode synthesis', () => {

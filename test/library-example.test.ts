@@ -23,8 +23,11 @@ describe('library use', () => {
 
   it('builds typed declarations for the package entry point', () => {
     const dts = fs.readFileSync(path.join(root, 'build', 'lib', 'index.d.ts'), 'utf8');
-    expect(dts).toContain("export * from './systems/md-icapsrv'");
+    expect(dts).toContain("export { MdIcapsrv, mdIcapsrvChart, type MdIcapsrvProps } from './systems/md-icapsrv'");
     expect(fs.existsSync(path.join(root, 'build', 'lib', 'systems', 'md-icapsrv', 'values.d.ts'))).toBe(true);
+    // The engine is a subpath of its own (chart-as-code/internal), documented interfaces next to the schemas.
+    expect(fs.readFileSync(path.join(root, 'build', 'lib', 'internal.d.ts'), 'utf8')).toContain("export { HelmEmitter } from './core/emit'");
+    expect(fs.readFileSync(path.join(root, 'build', 'lib', 'systems', 'md-icapsrv', 'values.generated.d.ts'), 'utf8')).toContain('@default 1');
   });
 
   it('shows the example in the README verbatim', () => {

@@ -46,9 +46,21 @@ declare const VALUE: unique symbol;
  * Render's `when`, `fieldsIf`, `ifElse`, `add`, `eq`, ... A string value may be interpolated into a string.
  */
 export interface Value<T> {
-  (): never;
+  /**
+   * A value is not a function; TypeScript's "did you mean to call it?" on `if (value)` means: use
+   * `render.when(value, …)` or `render.ifElse(value, …)` instead. Calling it says so.
+   */
+  (this: UseRenderInstead): never;
   readonly [VALUE]: T;
+  /** Not a property: its name is what TypeScript shows where a value is misused. */
+  readonly 'use render.when(value, …) or render.ifElse(…) instead of if/?:/&&, render.add/eq/str instead of +/===/`${}`': never;
 }
+
+/**
+ * What TypeScript names where construct code branches on or computes with a value: the Render call to use.
+ * In a Helm chart a value is a template expression, so `if`, `? :`, `&&`, `+` and `===` cannot see it.
+ */
+export type UseRenderInstead = 'use render.when(value, …) or render.ifElse(…) instead of if/?:/&&, render.add/eq/str instead of +/===/`${}`';
 
 /** What Render accepts: a constant or a value. */
 export type Val<T> = T | Value<T>;

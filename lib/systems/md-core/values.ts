@@ -3,6 +3,7 @@
  * values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
+import type { MdCoreValues } from './values.generated';
 import { commonFields, extraAnnotations, image, nodePort, optionalSecretName, port, probe, resources, rule } from '../../core/schema';
 import { kedaValues } from '../../constructs/keda';
 import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
@@ -181,7 +182,8 @@ const kedaNotWithHpa = rule(hotBackupNeedsBlueGreen, (v) => !v.keda.enabled || !
   jsonSchema: { ...kedaOn, then: { properties: { autoscaling: { properties: { enabled: { const: false } } } } } },
 });
 
-export const mdCoreValues = withPodSecurity(
+/** The schema as zod types it; chart code uses mdCoreValues, the same schema typed with the documented interfaces. */
+export const mdCoreValuesSchema = withPodSecurity(
   withCompatibilityRules(
   rule(kedaNotWithHpa, (v) => !v.keda.enabled || v.strategy.type !== 'BlueGreen', {
     message: 'keda scales the md-core Deployment, which BlueGreen replaces by two slots: set each slot\'s replicas instead',
@@ -194,5 +196,9 @@ export const mdCoreValues = withPodSecurity(
 );
 
 /** Values as a user writes them (every key optional): the props type of the MdCore construct. */
-export type MdCoreValuesInput = z.input<typeof mdCoreValues>;
-export type MdCoreValues = z.output<typeof mdCoreValues>;
+export type MdCoreValuesInput = z.input<typeof mdCoreValuesSchema>;
+
+/** The values schema, typed with the documented interfaces (values.generated.ts), so a chart's values hover with each field's description and default. */
+export const mdCoreValues: z.ZodType<MdCoreValues, MdCoreValuesInput> = mdCoreValuesSchema;
+// The values a chart gets (defaults applied), each field documented: values.generated.ts, from mdCoreValues by `npm run types`.
+export type { MdCoreValues };

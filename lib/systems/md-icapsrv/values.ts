@@ -3,6 +3,7 @@
  * values.yaml, values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
+import type { MdIcapsrvValues } from './values.generated';
 import {
   commonFields,
   dnsName,
@@ -33,7 +34,8 @@ const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs
 /** The env the server container takes from Secrets, by what it holds: index.ts sets each by this name. */
 export const MDICAPSRV_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...FEATURE_SECRET_ENV, proxyPassword: 'PROXY_PASSWORD', configImportPassword: 'IMPORT_CONFIG_FILE_PASS' } as const;
 
-export const mdIcapsrvValues = withPodSecurity(withCompatibilityRules(withStrategyRules(
+/** The schema as zod types it; chart code uses mdIcapsrvValues, the same schema typed with the documented interfaces. */
+export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(withStrategyRules(
   z
   .object({
     ...commonFields(),
@@ -175,6 +177,9 @@ export const mdIcapsrvValues = withPodSecurity(withCompatibilityRules(withStrate
 )), productPodSecurity);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
-export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValues>;
-/** Values with every default applied. */
-export type MdIcapsrvValues = z.output<typeof mdIcapsrvValues>;
+export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;
+
+/** The values schema, typed with the documented interfaces (values.generated.ts), so a chart's values hover with each field's description and default. */
+export const mdIcapsrvValues: z.ZodType<MdIcapsrvValues, MdIcapsrvValuesInput> = mdIcapsrvValuesSchema;
+// The values a chart gets (defaults applied), each field documented: values.generated.ts, from mdIcapsrvValues by `npm run types`.
+export type { MdIcapsrvValues };

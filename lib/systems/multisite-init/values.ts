@@ -3,6 +3,7 @@
  * values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
+import type { MultisiteInitValues } from './values.generated';
 import { commonFields, imageReference, resources } from '../../core/schema';
 import { TEST_IMAGE, testValues } from '../../constructs/test-hook';
 import { containerContext, podContext, podSecurityLevelValue, withPodSecurity } from '../../constructs/pod-security';
@@ -17,7 +18,8 @@ const consumerDefaults = {
   resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
 };
 
-export const multisiteInitValues = withPodSecurity(
+/** The schema as zod types it; chart code uses multisiteInitValues, the same schema typed with the documented interfaces. */
+export const multisiteInitValuesSchema = withPodSecurity(
   z
     .object({
       ...commonFields(),
@@ -50,6 +52,9 @@ export const multisiteInitValues = withPodSecurity(
 );
 
 /** Values as a user writes them (every key optional): the props type of the MultisiteInit construct. */
-export type MultisiteInitValuesInput = z.input<typeof multisiteInitValues>;
-/** Values with every default applied. */
-export type MultisiteInitValues = z.output<typeof multisiteInitValues>;
+export type MultisiteInitValuesInput = z.input<typeof multisiteInitValuesSchema>;
+
+/** The values schema, typed with the documented interfaces (values.generated.ts), so a chart's values hover with each field's description and default. */
+export const multisiteInitValues: z.ZodType<MultisiteInitValues, MultisiteInitValuesInput> = multisiteInitValuesSchema;
+// The values a chart gets (defaults applied), each field documented: values.generated.ts, from multisiteInitValues by `npm run types`.
+export type { MultisiteInitValues };

@@ -3,6 +3,7 @@
  * values.yaml, values.schema.json and the chart README's values table.
  */
 import { z } from 'zod';
+import type { SvServerValues } from './values.generated';
 import { commonFields, extraAnnotations, extraEnv, image, optionalSecretName, probe, resources, rule } from '../../core/schema';
 import { testValues } from '../../constructs/test-hook';
 import { productNetworkPolicyValues } from '../../constructs/network-policy';
@@ -38,7 +39,8 @@ const persistence = (enabledDescription: string, size: string) => persistenceVal
 /** The env the server container takes from Secrets, by what it holds: index.ts sets each by this name. */
 export const SV_SECRET_ENV = { user: 'SV_USER', password: 'SV_PASSWORD', dbUser: 'SV_DB_USERNAME', dbPassword: 'SV_DB_PASSWORD' } as const;
 
-export const svServerValues = withPodSecurity(
+/** The schema as zod types it; chart code uses svServerValues, the same schema typed with the documented interfaces. */
+export const svServerValuesSchema = withPodSecurity(
   z
     .object({
       ...commonFields(),
@@ -148,6 +150,9 @@ export const svServerValues = withPodSecurity(
 );
 
 /** Values as a user writes them (every key optional): the props type of the SvServer construct. */
-export type SvServerValuesInput = z.input<typeof svServerValues>;
-/** Values with every default applied. */
-export type SvServerValues = z.output<typeof svServerValues>;
+export type SvServerValuesInput = z.input<typeof svServerValuesSchema>;
+
+/** The values schema, typed with the documented interfaces (values.generated.ts), so a chart's values hover with each field's description and default. */
+export const svServerValues: z.ZodType<SvServerValues, SvServerValuesInput> = svServerValuesSchema;
+// The values a chart gets (defaults applied), each field documented: values.generated.ts, from svServerValues by `npm run types`.
+export type { SvServerValues };
