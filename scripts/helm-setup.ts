@@ -33,7 +33,17 @@ import {
   repoRoot,
 } from '../lib/tooling/helm';
 import { buildKubeValidate, kubeValidateRelease, kubeValidateVersions } from '../lib/tooling/kube-validate';
+import { helmLdflags as libHelmLdflags } from '../lib/tooling/helm-render';
 import { buildYaml2json } from '../lib/tooling/yaml2json';
+
+/** helm's Makefile -X flags (lib/tooling/helm-render.ts), its failures reported as setup errors. */
+function helmLdflags(release: HelmRelease, goModule: string): string {
+  try {
+    return libHelmLdflags(release, goModule);
+  } catch (e) {
+    throw new SetupError((e as Error).message);
+  }
+}
 
 class SetupError extends Error {}
 
@@ -60,24 +70,6 @@ function go(args: string[], opts: { cwd: string; env?: Record<string, string>; i
   });
   if (r.error || r.status !== 0) throw new SetupError(`go ${args.join(' ')} failed${r.stderr ? `:\n${r.stderr}` : ''}`);
   return r.stdout ?? '';
-}
-
-/**
- * The -X flags of helm's own Makefile: the version `helm version` reports and, for helm 3, the Kubernetes
- * version `helm template` assumes (that of the k8s.io/client-go in helm's go.mod; helm 4 reads it from the
- * build info by itself). Without them helm 3 assumes Kubernetes 1.20 and refuses kubeVersion ">=1.30".
- */
-function helmLdflags(release: HelmRelease, goModule: string): string {
-  const mod = `${goModule}@v${release.version}`;
-  const info = JSON.parse(go(['mod', 'download', '-json', mod], { cwd: os.tmpdir() })) as { GoMod: string };
-  const clientGo = /^\s*k8s\.io\/client-go\s+v0\.(\d+)\./m.exec(fs.readFileSync(info.GoMod, 'utf8'));
-  if (!clientGo) throw new SetupError(`${mod}: no k8s.io/client-go in its go.mod`);
-  const pkg = goModule;
-  const flags = [`-X ${pkg}/internal/version.version=v${release.version}`];
-  if (release.major === 3) {
-    for (const p of [`${pkg}/pkg/chartutil`, `${pkg}/pkg/lint/rules`]) flags.push(`-X ${p}.k8sVersionMajor=1`, `-X ${p}.k8sVersionMinor=${clientGo[1]}`);
-  }
-  return flags.join(' ');
 }
 
 /** `go install` of a helm CLI into the cache, unless it is there. */

@@ -1,17 +1,18 @@
 /**
  * The library in a platform team's hands (issue 10), outside this repository: `npm pack`, install the
  * tarball into a fresh project with npm (cdk8s, constructs, cdk8s-plus-28, zod, typescript), type-check a
- * strict TypeScript app that composes the constructs (CommonJS and ESM `nodenext`), `npx cdk8s synth` it,
- * write its Helm chart, lint it with helm 3 and 4 and prove it equal to raw synthesis with the exported checks
- * (chart-as-code/proof under node:test, with helm from the npm packages that ship it and the YAML reader
- * built with Go from the package's sources into the project's own cache).
+ * strict TypeScript app that composes the constructs (CommonJS and ESM `nodenext`) with the TypeScript this
+ * repository pins (5.9) and the newest major (7), `npx cdk8s synth` it, write its Helm chart, lint it with
+ * helm 3 and 4 and prove it equal to raw synthesis with the exported checks (chart-as-code/proof under
+ * node:test, with the in-process renderers and the YAML reader built with Go from the package's sources into
+ * the project's own cache, and with helm CLIs from the npm packages that ship them).
  */
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HELM_MAJORS, HELM_PACKAGES, runHelm } from '../lib/tooling/helm';
+import { HELM_MAJORS, HELM_PACKAGES, helmName, newestHelm, runHelm } from '../lib/tooling/helm';
 import { parseStream } from './support/render';
 
 const root = path.resolve(__dirname, '..');
@@ -19,11 +20,26 @@ const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'u
 /** The versions this repository is tested with, so the project installs what the npm cache already holds. */
 const pinned = (name: string) => `${name}@${lock.packages[`node_modules/${name}`]!.version}`;
 
-/** Random cases per proof in the fresh project (helm CLIs, one process per case and major). */
-const PROOF_RUNS = 20;
+/** Random cases per proof in the fresh project: in-process renderers (the default), and helm CLIs (one process per case and major). */
+const PROOF_RUNS = 100;
+const CLI_PROOF_RUNS = 20;
+
+/**
+ * The consumer project's TypeScript: the version this repository pins (installed in the project) and the
+ * newest major (TypeScript 7, the native compiler: it removed `moduleResolution: node10`), installed next to
+ * it and run on the same project.
+ */
+const TYPESCRIPTS = [lock.packages['node_modules/typescript']!.version, '7.0.2'] as const;
+/** The in-process renderers' names, as the proof logs them. */
+const IN_PROCESS = HELM_MAJORS.map((m) => `in-process ${helmName(newestHelm(m))}`).join(', ');
 
 let work = '';
 let project = '';
+
+/** The tsc of a TypeScript version: the project's own (the pinned one), or one installed beside the project. */
+function tsc(version: string): string {
+  return version === TYPESCRIPTS[0] ? path.join(project, 'node_modules', '.bin', 'tsc') : path.join(work, `typescript-${version}`, 'node_modules', '.bin', 'tsc');
+}
 
 function run(cmd: string, args: string[], cwd = project, env: Record<string, string> = {}): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 });
@@ -54,6 +70,12 @@ beforeAll(() => {
     ...Object.values(HELM_PACKAGES),
   ].map(pinned);
   ok(run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, ...deps]), 'npm install');
+  for (const version of TYPESCRIPTS.slice(1)) {
+    const dir = path.join(work, `typescript-${version}`);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `typescript-${version}`, private: true }));
+    ok(run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `typescript@${version}`], dir), `npm install typescript@${version}`);
+  }
   for (const f of fs.readdirSync(path.join(root, 'examples', 'platform-chart'))) fs.copyFileSync(path.join(root, 'examples', 'platform-chart', f), path.join(project, f));
 }, 900_000);
 
@@ -62,14 +84,14 @@ afterAll(() => {
 });
 
 describe('the packed library, installed into a fresh project', () => {
-  it('holds compiled JavaScript, declarations, the shell scripts and the Go sources of the YAML reader, the directory swap and the validator only: no tests, bench or scripts', () => {
+  it('holds compiled JavaScript, declarations, the shell scripts, the Go sources of its tools, the example and the documents its README links to: no tests, bench or scripts', () => {
     const files = ok(run('npm', ['pack', '--dry-run', '--json'], root), 'npm pack --dry-run');
     const listed = (JSON.parse(files) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     expect(listed).toContain('build/lib/index.js');
     expect(listed).toContain('build/lib/index.d.ts');
     expect(listed).toContain('build/lib/proof/index.d.ts');
-    // The Go tools built on first use: the YAML reader, the one-step swap of output directories, and the
-    // validator (one modfile per Kubernetes version).
+    // The Go tools built on first use: the YAML reader, the in-process renderers, the one-step swap of output
+    // directories, and the validator (one modfile per Kubernetes version).
     const validator = fs
       .readdirSync(path.join(root, 'tools', 'kube-validate'))
       .filter((f) => /\.go$|^go\.mod$|^k8s-\d+\.\d+\.(mod|sum)$/.test(f))
@@ -77,6 +99,15 @@ describe('the packed library, installed into a fresh project', () => {
     expect(validator.length).toBeGreaterThanOrEqual(6);
     expect(listed.filter((f) => f.startsWith('tools/')).sort()).toEqual(
       [
+        'tools/helm-render/go.mod',
+        'tools/helm-render/go.sum',
+        'tools/helm-render/helm3/go.mod',
+        'tools/helm-render/helm3/go.sum',
+        'tools/helm-render/helm3/main.go',
+        'tools/helm-render/helm4/go.mod',
+        'tools/helm-render/helm4/go.sum',
+        'tools/helm-render/helm4/main.go',
+        'tools/helm-render/serve.go',
         'tools/rename-exchange/go.mod',
         'tools/rename-exchange/main.go',
         'tools/yaml2json/go.mod',
@@ -88,18 +119,41 @@ describe('the packed library, installed into a fresh project', () => {
     );
     // The shell scripts the constructs embed, read at synthesis from lib/ (lib/core/shell-script.ts).
     expect(listed).toContain('lib/constructs/credentials-generate.sh');
-    expect(listed.filter((f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !/^lib\/.*\.sh$/.test(f) && !f.startsWith('tools/') && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f))).toEqual([]);
+    expect(listed.filter((f) => f.startsWith('examples/')).sort()).toEqual([
+      'examples/platform-app.ts',
+      'examples/platform-chart/cdk8s.yaml',
+      'examples/platform-chart/chart.ts',
+      'examples/platform-chart/main.ts',
+      'examples/platform-chart/tsconfig.json',
+      'examples/platform-chart/write-chart.ts',
+    ]);
+    const documents = (f: string) => /^(charts\/[^/]+\/README\.md|docs\/[^/]+\.md|bench\/(README|latest)\.md|cluster\/README\.md)$/.test(f);
+    expect(
+      listed.filter(
+        (f) => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f) && !/^lib\/.*\.sh$/.test(f) && !/^(tools|examples)\//.test(f) && !documents(f) && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f),
+      ),
+    ).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'chart-as-code', 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.private).toBeUndefined();
     expect(Object.keys(manifest.peerDependencies as object).sort()).toEqual(['cdk8s', 'constructs', 'fast-check', 'zod']);
     expect(manifest.peerDependenciesMeta).toEqual({ 'fast-check': { optional: true } });
   });
 
-  it('type-checks a strict app that composes the constructs (CommonJS)', () => {
-    ok(run(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']), 'tsc (commonjs)');
+  it('links from its README only to files it holds', () => {
+    const installed = path.join(project, 'node_modules', 'chart-as-code');
+    const readme = fs.readFileSync(path.join(installed, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
+    expect(links.length).toBeGreaterThan(5);
+    expect(links.filter((l) => !fs.existsSync(path.join(installed, l)))).toEqual([]);
   });
 
-  it('type-checks and runs from an ESM project (module nodenext)', () => {
+  it.each(TYPESCRIPTS.map((v) => [v] as const))('type-checks the shipped example, a strict app that composes the constructs (CommonJS), with TypeScript %s', (version) => {
+    expect(ok(run(tsc(version), ['-v']), `tsc ${version} -v`)).toContain(`Version ${version}`);
+    // The example's own tsconfig.json, as shipped (copied into the project).
+    ok(run(tsc(version), ['-p', 'tsconfig.json']), `tsc ${version} (commonjs)`);
+  });
+
+  it.each(TYPESCRIPTS.map((v) => [v] as const))('type-checks and runs from an ESM project (module nodenext) with TypeScript %s', (version) => {
     fs.writeFileSync(
       path.join(project, 'esm.mts'),
       `import { defineChart, MdIcapsrv, mdIcapsrvValues, synthObjects } from 'chart-as-code';
@@ -119,8 +173,9 @@ console.log(synthObjects({ chart }).objects.length, typeof expectEquivalent, opt
       path.join(project, 'tsconfig.esm.json'),
       JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, outDir: 'esm-out', skipLibCheck: false, types: ['node'] }, files: ['esm.mts'] }),
     );
-    ok(run(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.esm.json']), 'tsc (nodenext)');
-    const out = ok(run(process.execPath, [path.join(project, 'esm-out', 'esm.mjs')]), 'node esm.mjs');
+    const outDir = `esm-out-${version}`;
+    ok(run(tsc(version), ['-p', 'tsconfig.esm.json', '--outDir', outDir]), `tsc ${version} (nodenext)`);
+    const out = ok(run(process.execPath, [path.join(project, outDir, 'esm.mjs')]), 'node esm.mjs');
     const [objects, proof, runs] = out.trim().split(' ');
     expect(Number(objects)).toBeGreaterThan(10);
     expect([proof, runs]).toEqual(['function', '1']);
@@ -184,7 +239,7 @@ console.log(synthObjects({ chart }).objects.length, typeof expectEquivalent, opt
     }
   });
 
-  it('proves its chart with expectEquivalent and expectSchemaParity under node:test, and catches broken charts', () => {
+  it('proves its chart with expectEquivalent and expectSchemaParity under node:test with the in-process renderers it builds, and catches broken charts', () => {
     fs.writeFileSync(
       path.join(project, 'proof.test.ts'),
       `import assert from 'node:assert/strict';
@@ -194,19 +249,21 @@ import { expectEquivalent, expectSchemaParity } from 'chart-as-code/proof';
 import { z } from 'zod';
 import { platformChart } from './chart';
 
-const RUNS = ${PROOF_RUNS};
+// PROOF_CLI=1: the helm CLIs, one process per case (what the proof falls back to without Go).
+const inProcess = process.env.PROOF_CLI !== '1';
+const RUNS = Number(process.env.PROOF_RUNS ?? 20);
 
 test('the platform chart renders the same objects with helm as raw synthesis', async () => {
   // Its defaults validated for Kubernetes; random values not (the products' schemas still admit values
   // Kubernetes refuses: test/equivalence.test.ts RANDOM_UNVALIDATED).
-  const validated = await expectEquivalent(platformChart, { runs: 0 });
+  const validated = await expectEquivalent(platformChart, { runs: 0, inProcess });
   console.log(\`proof: defaults valid for Kubernetes \${validated.kubernetes?.join(', ')}\`);
-  const r = await expectEquivalent(platformChart, { runs: RUNS, validate: false });
+  const r = await expectEquivalent(platformChart, { runs: RUNS, validate: false, inProcess });
   console.log(\`proof: \${r.runs} random valid values, \${r.renderers.join(', ')}\`);
 });
 
 test('zod and values.schema.json refuse the same values', async () => {
-  const r = await expectSchemaParity(platformChart, { runs: RUNS });
+  const r = await expectSchemaParity(platformChart, { runs: RUNS, inProcess });
   console.log(\`proof: \${r.runs} random invalid values, \${r.renderers.join(', ')}\`);
 });
 
@@ -223,7 +280,7 @@ test('a chart that computes a string from a value in JavaScript fails the equiva
       new KubeObject(scope, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'greeting', namespace }, data: { greeting: text(values.greeting).toUpperCase() } });
     },
   });
-  await assert.rejects(expectEquivalent(shouting, { runs: RUNS }), /greeting\\.data\\.greeting: raw "HI" vs helm "hi"/);
+  await assert.rejects(expectEquivalent(shouting, { runs: RUNS, inProcess }), /greeting\\.data\\.greeting: raw "HI" vs helm "hi"/);
 });
 
 test('a rule whose JSON Schema does not say what its zod check says fails the schema-parity proof', async () => {
@@ -234,25 +291,51 @@ test('a rule whose JSON Schema does not say what its zod check says fails the sc
     build: () => undefined,
   });
   // 1 in 6 random invalid values breaks the rule; this seed's 60 include some.
-  await assert.rejects(expectSchemaParity(lenient, { runs: 60, seed: 1 }), /\\(seed 1: [\\s\\S]*\\nhelm 4\\.1\\.4 accepted the values/);
+  await assert.rejects(expectSchemaParity(lenient, { runs: 60, seed: 1, inProcess }), /\\(seed 1: [\\s\\S]*\\n(in-process )?helm 4\\.\\d+\\.\\d+ accepted the values/);
 });
 `,
     );
-    ok(run(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']), 'tsc (with proof.test.ts)');
-    // A cache of the project's own: the YAML reader is built there from the package's Go sources, helm extracted there.
-    const r = run(path.join(project, 'node_modules', '.bin', 'tsx'), ['--test', 'proof.test.ts'], project, { CHART_AS_CODE_CACHE: path.join(work, 'cache') });
+    for (const version of TYPESCRIPTS) ok(run(tsc(version), ['-p', 'tsconfig.json']), `tsc ${version} (with proof.test.ts)`);
+    // A cache of the project's own: the YAML reader and the renderers are built there from the package's Go sources.
+    const started = Date.now();
+    const r = run(path.join(project, 'node_modules', '.bin', 'tsx'), ['--test', 'proof.test.ts'], project, {
+      CHART_AS_CODE_CACHE: path.join(work, 'cache'),
+      PROOF_RUNS: String(PROOF_RUNS),
+    });
     const output = `${r.stdout}\n${r.stderr}`;
     expect(r.status, output).toBe(0);
     expect(output).toMatch(/# pass 4\n/);
     expect(output).toContain('proof: defaults valid for Kubernetes 1.30, 1.37');
-    expect(output).toContain(`proof: ${PROOF_RUNS} random valid values, helm 3.17.2, helm 4.1.4`);
-    expect(output).toContain(`proof: ${PROOF_RUNS} random invalid values, helm 3.17.2, helm 4.1.4`);
-    expect(fs.readdirSync(path.join(work, 'cache', 'bin')).filter((f) => f.startsWith('yaml2json-'))).toHaveLength(1);
+    expect(output).toContain(`proof: ${PROOF_RUNS} random valid values, ${IN_PROCESS}`);
+    expect(output).toContain(`proof: ${PROOF_RUNS} random invalid values, ${IN_PROCESS}`);
+    // The log line names the renderers it proved with.
+    expect(output).toContain(`[proof] scanning-platform: raw synthesis vs helm template (${IN_PROCESS}), random valid values: ${PROOF_RUNS} cases`);
+    expect(output).toMatch(/\[proof\] built the in-process renderer of helm 3\.\d+\.\d+ in \d+ s \(once\)/);
+    const bin = fs.readdirSync(path.join(work, 'cache', 'bin'));
     // The validator, built from the package's Go sources for each Kubernetes version (expectEquivalent validates).
     expect(fs.readdirSync(path.join(work, 'cache', 'bin')).filter((f) => f.startsWith('kube-validate-')).map((f) => f.replace(/-[0-9a-f]{16}$/, ''))).toEqual([
       'kube-validate-1.30',
       'kube-validate-1.37',
     ]);
+    expect(bin.filter((f) => f.startsWith('yaml2json-'))).toHaveLength(1);
+    expect(bin.filter((f) => f.startsWith('helm-render-')).sort()).toEqual(HELM_MAJORS.map((m) => expect.stringMatching(new RegExp(`^helm-render-v${newestHelm(m).version.replace(/\./g, '\\.')}-[0-9a-f]{16}$`))));
+    console.log(`in-process proof, renderers built (cold cache): ${((Date.now() - started) / 1000).toFixed(0)} s\n${output.split('\n').filter((l) => l.includes('[proof]')).join('\n')}`);
+  });
+
+  it('falls back to the helm CLIs when told to (as without Go), naming them and why in the log line', () => {
+    const r = run(path.join(project, 'node_modules', '.bin', 'tsx'), ['--test', 'proof.test.ts'], project, {
+      CHART_AS_CODE_CACHE: path.join(work, 'cache'),
+      PROOF_CLI: '1',
+      PROOF_RUNS: String(CLI_PROOF_RUNS),
+    });
+    const output = `${r.stdout}\n${r.stderr}`;
+    expect(r.status, output).toBe(0);
+    expect(output).toMatch(/# pass 4\n/);
+    expect(output).toContain(`proof: ${CLI_PROOF_RUNS} random valid values, helm 3.17.2, helm 4.1.4`);
+    expect(output).toContain(
+      `[proof] scanning-platform: raw synthesis vs helm template (helm 3.17.2, helm 4.1.4; helm CLIs, one process per case: inProcess: false), random valid values: ${CLI_PROOF_RUNS} cases`,
+    );
+    console.log(output.split('\n').filter((l) => l.includes('[proof]')).join('\n'));
   });
 
   it('names the YAML reader it cannot find', () => {

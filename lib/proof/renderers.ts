@@ -1,12 +1,13 @@
 /**
- * Helm's rendering of values files, as the proof compares it with raw synthesis: the `helm template` CLI
- * of a helm binary, or any other Renderer (this repository passes in-process renderers built from helm's
- * Go modules, proven equal to their CLI). YAML is read as Kubernetes and Helm read it (tools/yaml2json).
+ * Helm's rendering of values files, as the proof compares it with raw synthesis: the in-process renderers
+ * built from helm's Go modules (tools/helm-render, proven equal to their CLI by test/helm-render.test.ts),
+ * the `helm template` CLI of a helm binary, or any other Renderer. YAML is read as Kubernetes and Helm read
+ * it (tools/yaml2json).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HelmResult, helmVersionOf, runHelmAsync } from '../tooling/helm';
+import { HelmRelease, HelmResult, helmEnv, helmName, helmVersionOf, runHelmAsync } from '../tooling/helm';
 import { yaml2jsonBinary } from '../tooling/yaml2json';
 import { K8sObject, parseStream, RELEASE } from './compare';
 import { LineServer } from './lines';
@@ -104,5 +105,43 @@ export class Yaml2json {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+}
+
+/**
+ * An in-process renderer (tools/helm-render, see ../tooling/helm-render.ts): one process that loads `chart`
+ * once and renders each values file as `helm template` of `release` does. close() it when done.
+ */
+export class InProcessRenderer implements Renderer {
+  private readonly server: LineServer<{ values: string }, Rendered>;
+  private readonly valuesFile = scratchValuesFile();
+
+  constructor(
+    readonly release: HelmRelease,
+    binary: string,
+    chart: string,
+  ) {
+    if (!fs.existsSync(binary)) throw new Error(`${binary} is missing`);
+    this.server = new LineServer(
+      `helm-render ${release.version}`,
+      binary,
+      ['--chart', chart, '--name', RELEASE.name, '--namespace', RELEASE.namespace, '--values-file', this.valuesFile],
+      helmEnv(),
+    );
+  }
+
+  /** "in-process helm 4.3.2" */
+  get name(): string {
+    return `in-process ${helmName(this.release)}`;
+  }
+
+  async render(valuesText: string): Promise<Rendered> {
+    const r = await this.server.request({ values: valuesText });
+    return 'error' in r ? { error: errorText(r.error, this.valuesFile) } : r;
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+    fs.rmSync(path.dirname(this.valuesFile), { recursive: true, force: true });
   }
 }

@@ -193,8 +193,9 @@ function layerHelm(major: HelmMajor): string | undefined {
 function resolveHelm(major: HelmMajor): string | undefined {
   const onPath = pathHelm();
   if (onPath && parseHelmVersion(onPath.version)?.[0] === major) return onPath.path;
-  // The newest releases are known (and built) in this repository only, not in an installed package.
-  if (fs.existsSync(helmRenderModule(major))) {
+  // The newest releases' CLIs are built in this repository only (helm:setup), not for an installed package
+  // (which ships tools/helm-render, but builds only the in-process renderers from it).
+  if (fs.existsSync(path.join(repoRoot(), 'scripts', 'helm-setup.ts'))) {
     const newest = helmReleasePath(newestHelm(major));
     if (fs.existsSync(newest)) return newest;
   }
