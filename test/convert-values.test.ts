@@ -256,6 +256,17 @@ describe('converting set features', () => {
     expect(closed.values).toMatchObject({ extraInitContainers: [confined] });
   });
 
+  it('reads `helm get values` output (maps with sorted keys) as the values file it came from', () => {
+    const sorted = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+    for (const [chart, dir] of [['vendor-icap', 'icap'], ['vendor-mdcore', 'mdcore']] as const) {
+      const values = vendorDefaults(path.join(FIXTURES, dir));
+      const asHelmPrintsThem = convertVendorValues(chart, sorted(values) as typeof values, { inPlace: true, namespace: 'ns' });
+      expect(asHelmPrintsThem.values).toEqual(convertVendorValues(chart, values, { inPlace: true, namespace: 'ns' }).values);
+      expect(asHelmPrintsThem.values).not.toHaveProperty('extraEnv');
+    }
+  });
+
   it('in place: vendor selectors and database layout, and the vendor\'s database claim', () => {
     const c = convertVendorValues('vendor-mdcore', vendorDefaults(path.join(FIXTURES, 'mdcore')), { inPlace: true });
     expect(c.values).toMatchObject({ compatibility: { vendorSelectors: true, vendorDatabaseLayout: true }, database: { inCluster: { persistence: { existingClaim: 'postgres-core' } } } });

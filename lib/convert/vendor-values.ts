@@ -97,7 +97,14 @@ export class VendorValueError extends Error {
 type Json = unknown;
 type Map = Record<string, Json>;
 const isMap = (v: Json): v is Map => v !== null && typeof v === 'object' && !Array.isArray(v);
-const equal = (a: Json, b: Json): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Deep equality regardless of key order: `helm get values` prints maps with sorted keys. */
+const equal = (a: Json, b: Json): boolean => JSON.stringify(sortedKeys(a)) === JSON.stringify(sortedKeys(b));
+
+function sortedKeys(v: Json): Json {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (!isMap(v)) return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys(v[k]!)]));
+}
 
 /** A Kubernetes namespace: a DNS-1123 label. */
 export function isNamespace(ns: string): boolean {
