@@ -20,7 +20,7 @@ export interface SecretHandle {
   readonly keys: readonly string[];
 }
 
-/** The product's pods: the Deployment (the plain one; blue-green slots add -blue/-green), its ServiceAccount, and the labels of all its pods. */
+/** The product's pods: the Deployment (the single one; blue-green slots add -blue/-green), its ServiceAccount, and the labels of all its pods. */
 export interface WorkloadHandle {
   readonly name: Value<string>;
   readonly serviceAccountName: Val<string>;

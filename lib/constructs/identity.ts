@@ -55,8 +55,8 @@ export class Identity {
   /** An object's name: the product's name behind the release's namePrefix. */
   public name(base: Val<string>): Value<string> {
     // Printed as it is when the base is a fixed name: the result then always reads back as a string.
-    const plain = typeof base === 'string' && /^[a-z][-a-z0-9]*[a-z]$/.test(base);
-    return this.render.sharedText(`${this.props.templatePrefix}.name`, { base }, (p) => `${this.props.common.namePrefix}${p.base}`, { plain });
+    const printsAsIs = typeof base === 'string' && /^[a-z][-a-z0-9]*[a-z]$/.test(base);
+    return this.render.sharedText(`${this.props.templatePrefix}.name`, { base }, (p) => `${this.props.common.namePrefix}${p.base}`, { printsAsIs });
   }
 
   /** A name unique to the release (`<release>-<base>`, as `helm create` names objects), behind the namePrefix. */
@@ -155,7 +155,7 @@ export interface ComponentSpec<S extends z.ZodType> {
   readonly partOf: string;
   /** Its values. */
   readonly schema: S;
-  /** The version of its own chart: the `helm.sh/chart` label where no chart renders it (a plain cdk8s Chart). */
+  /** The version of its own chart: the `helm.sh/chart` label where no chart renders it (a cdk8s Chart of its own, not a RawChart). */
   readonly chartVersion: string;
   /** The image tag that is its version (`app.kubernetes.io/version`). */
   readonly version: (values: Values<z.output<S>>) => Val<string>;

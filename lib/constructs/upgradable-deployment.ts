@@ -69,7 +69,7 @@ export class UpgradableDeployment extends Construct {
     this.blueGreen = blueGreen;
     this.activeSlot = active;
     this.props = props;
-    const plainSelector = props.selector ?? selector;
+    const singleSelector = props.selector ?? selector;
     this.serviceSelector = props.selector
       ? { ...render.fieldsIf(blueGreen, { ...selector, [SLOT_LABEL]: active }), ...render.fieldsIf(render.not(blueGreen), props.selector) }
       : { ...selector, ...render.fieldsIf(blueGreen, { [SLOT_LABEL]: active }) };
@@ -82,7 +82,7 @@ export class UpgradableDeployment extends Construct {
         metadata: identity.meta(props.name, component),
         spec: {
           ...render.fieldsIf(render.not(props.autoscaled), { replicas: props.replicas }),
-          selector: { matchLabels: plainSelector },
+          selector: { matchLabels: singleSelector },
           strategy: {
             type: strategy.type,
             ...render.fieldsIf(render.eq(strategy.type, 'RollingUpdate'), { rollingUpdate: strategy.rollingUpdate }),

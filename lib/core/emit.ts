@@ -3,18 +3,19 @@
  *
  * Only block-style YAML is produced, so indentation is always known and `nindent` can be used for
  * values that are whole maps or lists. Scalars that come from values are written with `toJson`, which
- * quotes strings and prints numbers exactly (plain `{{ .Values.x }}` would print 1e+06 for a float),
- * except where printing them as they are reads back the same (booleans, small integers, plain enums,
+ * quotes strings and prints numbers exactly (`{{ .Values.x }}` alone would print 1e+06 for a float),
+ * except where printing them as they are reads back the same (booleans, small integers, enums of simple words,
  * names), which reads better.
  */
 import YAML from 'yaml';
 import { HelmRender, Json, NamedTemplate } from './template';
 
-const PLAIN_RE = /^[A-Za-z0-9_/.][A-Za-z0-9 _/.:@=+-]*$/;
+/** What YAML may write as a plain (unquoted) scalar, as far as this emitter writes one. */
+const PLAIN_SCALAR_RE = /^[A-Za-z0-9_/.][A-Za-z0-9 _/.:@=+-]*$/;
 
 /** A static string as a YAML scalar: plain when it reads back as the same string in YAML 1.1 and 1.2. */
 function staticScalar(s: string): string {
-  if (PLAIN_RE.test(s) && !s.endsWith(' ') && !s.endsWith(':') && !s.includes(': ') && !s.includes(' #')) {
+  if (PLAIN_SCALAR_RE.test(s) && !s.endsWith(' ') && !s.endsWith(':') && !s.includes(': ') && !s.includes(' #')) {
     const v11 = YAML.parse(s, { version: '1.1' }) as unknown;
     const v12 = YAML.parse(s, { version: '1.2' }) as unknown;
     if (v11 === s && v12 === s) return s;
@@ -112,7 +113,7 @@ export class HelmEmitter {
 
   private scalarExpr(v: string): string {
     const token = this.render.tokenInfo(v);
-    if (token?.plain) return `{{ ${this.actionBody(token.expr)} }}`;
+    if (token?.printsAsIs) return `{{ ${this.actionBody(token.expr)} }}`;
     return `{{ ${this.withRoot(this.render.expr(v))} | toJson }}`;
   }
 

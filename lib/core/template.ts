@@ -3,7 +3,7 @@
  *
  * The same construct code runs in two modes:
  * - `raw`: values are concrete; the context evaluates conditions and expressions in JavaScript, so the
- *   construct tree holds plain Kubernetes objects that cdk8s synthesizes as usual.
+ *   construct tree holds concrete Kubernetes objects that cdk8s synthesizes as usual.
  * - `helm`: values are *tokens* (short marker strings that stand for a Go template expression such as
  *   `$.Values.image.tag`). Conditions and expressions become template markers, and the Helm emitter turns
  *   the object tree into `templates/*.yaml` with `{{ }}`.
@@ -114,7 +114,7 @@ export interface TokenInfo {
   /** What a scalar is, where known: a number or boolean must not be put into a string. */
   readonly kind?: 'string' | 'number' | 'boolean' | 'other';
   /** Printed as it is, without `toJson`, reads back as the same value (bounded integers, booleans, safe enums, names). */
-  readonly plain?: boolean;
+  readonly printsAsIs?: boolean;
   /** For list-valued tokens: the element schema, so `each` can build element tokens. */
   readonly element?: z.ZodType;
 }
@@ -185,9 +185,9 @@ const YAML_WORDS = /^(y|n|yes|no|on|off|true|false|null|nan|inf)$/i;
 
 /**
  * Whether a values leaf printed as it is (no `toJson`) always reads back as the same value: booleans,
- * integers below 1e6 (Go prints larger floats as 1e+06), enums of plain words.
+ * integers below 1e6 (Go prints larger floats as 1e+06), enums of simple words.
  */
-function printsPlain(schema: z.ZodType): boolean {
+function leafPrintsAsIs(schema: z.ZodType): boolean {
   const type = schemaType(schema);
   if (type === 'boolean') return true;
   if (type === 'number') {
@@ -218,7 +218,8 @@ export abstract class Render {
   }
 
   /**
-   * The context of the nearest ancestor that has one. A construct used in a plain cdk8s Chart gets a raw
+   * The context of the nearest ancestor that has one. A construct used in a cdk8s Chart of its own (not a
+   * RawChart) gets a raw
    * context for that chart: release name = the chart's id, namespace = the chart's (or "default").
    */
   public static of(scope: IConstruct): Render {
@@ -235,7 +236,7 @@ export abstract class Render {
   abstract readonly mode: 'raw' | 'helm';
   /** Release name, namespace and managing tool. */
   abstract readonly release: ReleaseInfo;
-  /** The chart being rendered; undefined for constructs used in a plain cdk8s Chart. */
+  /** The chart being rendered; undefined for constructs used in a cdk8s Chart of their own (not a RawChart). */
   abstract readonly chart: ChartRef | undefined;
 
   /**
@@ -308,10 +309,10 @@ export abstract class Render {
    */
   abstract sharedMap<P extends Record<string, unknown>, T extends object>(name: string, params: P, build: (params: P) => T): T;
   /**
-   * Text written once and used in several places (a name, say), as `sharedMap`. `plain`: it always reads
-   * back as a string when printed without quotes, so the chart prints it as it is.
+   * Text written once and used in several places (a name, say), as `sharedMap`. `printsAsIs`: it always
+   * reads back as a string when printed without quotes, so the chart prints it as it is.
    */
-  abstract sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => Val<string>, opts?: { plain?: boolean }): Value<string>;
+  abstract sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => Val<string>, opts?: { printsAsIs?: boolean }): Value<string>;
   /** A list written once and used in several places (spliced into lists), as `sharedMap`. */
   abstract sharedList<P extends Record<string, unknown>, T>(name: string, params: P, build: (params: P) => T[]): T[];
   /** A condition written once (a long one, used by several objects), as `sharedMap`: use it only as a condition. */
@@ -327,7 +328,7 @@ export abstract class Render {
 }
 
 /**
- * Concrete evaluation. Values are plain JavaScript values typed as Value<T>; this class is where they
+ * Concrete evaluation. Values are the JavaScript values themselves, typed as Value<T>; this class is where they
  * are used as what they are.
  */
 export class RawRender extends Render {
@@ -358,25 +359,25 @@ export class RawRender extends Render {
     return goTruthy(cond) ? items : [];
   }
   itemsOf<T>(list: Val<readonly T[]>): T[] {
-    return [...(plain(list) ?? [])];
+    return [...(concrete(list) ?? [])];
   }
   itemsOfUniqueNames<T extends { name: string }>(list: Val<readonly T[]>): T[] {
     return this.itemsOf(list);
   }
   each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[] {
-    return (plain(list) ?? []).map((e) => fn(e as Values<E>));
+    return (concrete(list) ?? []).map((e) => fn(e as Values<E>));
   }
   withEntriesOf<T extends object>(base: T, map: Val<Record<string, unknown>> | undefined): T {
-    return { ...base, ...(plain(map) ?? {}) };
+    return { ...base, ...(concrete(map) ?? {}) };
   }
   mergeMaps(...maps: Val<Record<string, string>>[]): Value<Record<string, string>> {
-    return constant(Object.assign({}, ...maps.map(plain)) as Record<string, string>);
+    return constant(Object.assign({}, ...maps.map(concrete)) as Record<string, string>);
   }
   ifElse<T extends string | number | boolean>(cond: unknown, a: Val<T>, b: Val<T>): Value<T> {
     return (goTruthy(cond) ? a : b) as Value<T>;
   }
   coalesce(...values: Val<string>[]): Value<string> {
-    return constant(values.map(plain).find(goTruthy) ?? '');
+    return constant(values.map(concrete).find(goTruthy) ?? '');
   }
   not(cond: unknown): Value<boolean> {
     return constant(!goTruthy(cond));
@@ -388,16 +389,16 @@ export class RawRender extends Render {
     return constant(conds.some(goTruthy));
   }
   eq(a: Val<string>, b: Val<string>): Value<boolean> {
-    return constant(plain(a) === plain(b));
+    return constant(concrete(a) === concrete(b));
   }
   add(...values: Val<number>[]): Value<number> {
-    return constant(values.map(plain).reduce((x, y) => x + y, 0));
+    return constant(values.map(concrete).reduce((x, y) => x + y, 0));
   }
   str(v: Val<number | boolean>): Value<string> {
-    return constant(JSON.stringify(plain(v)));
+    return constant(JSON.stringify(concrete(v)));
   }
   b64(v: Val<string>): Value<string> {
-    return constant(Buffer.from(plain(v) ?? '', 'utf8').toString('base64'));
+    return constant(Buffer.from(concrete(v) ?? '', 'utf8').toString('base64'));
   }
   json(v: unknown): Value<string> {
     return constant(goJson(v));
@@ -422,11 +423,11 @@ export class RawRender extends Render {
     return constant(goTruthy(build()));
   }
   checkAnnotations(map: Val<Record<string, string>>, from: string): Value<Record<string, string>> {
-    checkAnnotationsSize(plain(map), from);
+    checkAnnotationsSize(concrete(map), from);
     return map as Value<Record<string, string>>;
   }
   releaseScopedName(base: Val<string>): Value<string> {
-    return constant(`${plain(this.release.name)}-${plain(base)}`.slice(0, 63).replace(/-+$/, ''));
+    return constant(`${concrete(this.release.name)}-${concrete(base)}`.slice(0, 63).replace(/-+$/, ''));
   }
 }
 
@@ -443,7 +444,7 @@ function checkAnnotationsSize(map: Record<string, unknown> | undefined, from: st
 }
 
 /** In raw mode a Value<T> is the T itself. */
-function plain<T>(v: Val<T>): T {
+function concrete<T>(v: Val<T>): T {
   return v as T;
 }
 
@@ -489,14 +490,14 @@ export class HelmRender extends Render {
   }
 
   /** A fresh token standing for `expr`. */
-  public token(expr: string, shape: TokenInfo['shape'] = 'scalar', element?: z.ZodType, kind: TokenInfo['kind'] = 'other', plain = false): string {
-    this.tokens.push({ expr, shape, element, kind, plain });
+  public token(expr: string, shape: TokenInfo['shape'] = 'scalar', element?: z.ZodType, kind: TokenInfo['kind'] = 'other', printsAsIs = false): string {
+    this.tokens.push({ expr, shape, element, kind, printsAsIs });
     return `\u27e6${this.tokens.length - 1}\u27e7`;
   }
 
   /** A scalar token of a known kind, typed as the value it stands for. */
-  private value<T>(expr: string, kind: TokenInfo['kind'], plain = kind === 'boolean'): Value<T> {
-    return this.token(expr, 'scalar', undefined, kind, plain) as unknown as Value<T>;
+  private value<T>(expr: string, kind: TokenInfo['kind'], printsAsIs = kind === 'boolean'): Value<T> {
+    return this.token(expr, 'scalar', undefined, kind, printsAsIs) as unknown as Value<T>;
   }
 
   /** The token behind a whole-token string, if it is one. */
@@ -605,7 +606,7 @@ export class HelmRender extends Render {
       return this.token(expr, 'list', (inner as z.ZodArray<z.ZodType>).element);
     }
     if (type === 'record') return this.token(expr, 'map');
-    return this.token(expr, 'scalar', undefined, LEAF_KINDS[type] ?? 'other', printsPlain(inner));
+    return this.token(expr, 'scalar', undefined, LEAF_KINDS[type] ?? 'other', leafPrintsAsIs(inner));
   }
 
   when(cond: unknown, body: () => void): void {
@@ -742,9 +743,9 @@ export class HelmRender extends Render {
     return { [this.marker({ type: 'include', template: name, args })]: true } as unknown as T;
   }
 
-  sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => Val<string>, opts: { plain?: boolean } = {}): Value<string> {
+  sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => Val<string>, opts: { printsAsIs?: boolean } = {}): Value<string> {
     const args = this.defineShared(name, params, (tokens) => ({ text: this.expr(build(tokens)) }));
-    return this.value(`(include "${name}" ${args})`, 'string', opts.plain ?? false);
+    return this.value(`(include "${name}" ${args})`, 'string', opts.printsAsIs ?? false);
   }
 
   sharedList<P extends Record<string, unknown>, T>(name: string, params: P, build: (params: P) => T[]): T[] {
@@ -777,7 +778,7 @@ export class HelmRender extends Render {
   private paramToken(key: string, arg: unknown): string {
     const expr = `$p.${key}`;
     const info = this.tokenInfo(arg);
-    if (info) return this.token(expr, info.shape, info.element, info.kind, info.plain);
+    if (info) return this.token(expr, info.shape, info.element, info.kind, info.printsAsIs);
     if (Array.isArray(arg)) return this.token(expr, 'list');
     if (arg !== null && typeof arg === 'object') return this.token(expr, 'map');
     return this.token(expr, 'scalar', undefined, typeof arg === 'number' ? 'number' : typeof arg === 'boolean' ? 'boolean' : 'string', typeof arg !== 'string');
