@@ -14,7 +14,7 @@ export { writeCharts } from './core/helm-chart';
 export { readValuesFile, type ReadInputOptions } from './core/input';
 
 // Writing construct code against values.
-export { Render, text, type Val, type Value, type Values, type ReleaseInfo } from './core/template';
+export { Render, text, type ValueOrConstant, type Value, type ValueTree, type ReleaseInfo } from './core/template';
 export { image, rule, labelValue } from './core/schema';
 export { KubeObject, type KubeObjectProps } from './core/kube-object';
 export { componentIdentity, type ComponentIdentityOptions, type Identity } from './constructs/identity';

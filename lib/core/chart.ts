@@ -11,7 +11,7 @@ import { ChartError } from './errors';
 import { checkObjectLimits } from './limits';
 import { ReleaseScopedChart } from './release-scope';
 import { assertHoldableValues, coalesceValues } from './schema';
-import { RawRender, release, Render, Values } from './template';
+import { RawRender, release, Render, ValueTree } from './template';
 
 export interface Maintainer {
   readonly name: string;
@@ -54,9 +54,9 @@ export interface ChartDefinition<S extends z.ZodType = z.ZodType> {
    * Builds the chart's objects under `scope`. `values` are checked and defaulted (raw synthesis) or
    * stand for the chart's values (Helm chart): pass them, or a part of them, to the constructs.
    */
-  build(scope: Construct, values: Values<z.output<S>>): void;
+  build(scope: Construct, values: ValueTree<z.output<S>>): void;
   /** Builds the `helm test` hook objects (chart only, unless raw synthesis asks for them). @default none */
-  tests?(scope: Construct, values: Values<z.output<S>>): void;
+  tests?(scope: Construct, values: ValueTree<z.output<S>>): void;
 }
 
 /** The Pod Security level a chart's pods meet with default values (its `podSecurityLevel` value), if it declares one. */

@@ -5,7 +5,7 @@
  */
 import { ApiObject, App, ImplicitTokenResolver, JsonPatch, LazyResolver, NumberStringUnionResolver, resolve } from 'cdk8s';
 import { Construct } from 'constructs';
-import { text, Val } from './template';
+import { text, ValueOrConstant } from './template';
 
 /** An object literal (or `Object.create(null)`): what a map of a Kubernetes object is. */
 function isObjectLiteral(v: unknown): v is Record<string, unknown> {
@@ -60,10 +60,10 @@ export interface KubeObjectProps {
   readonly apiVersion: string;
   readonly kind: string;
   readonly metadata?: {
-    readonly name?: Val<string>;
-    readonly namespace?: Val<string>;
-    readonly labels?: Record<string, Val<string>>;
-    readonly annotations?: Record<string, Val<string>>;
+    readonly name?: ValueOrConstant<string>;
+    readonly namespace?: ValueOrConstant<string>;
+    readonly labels?: Record<string, ValueOrConstant<string>>;
+    readonly annotations?: Record<string, ValueOrConstant<string>>;
   };
   readonly [field: string]: unknown;
 }

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
-import { Render, Val, Value, Values } from '../../core/template';
+import { Render, ValueOrConstant, Value, ValueTree } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
 import { ScanSlotScaler } from '../../constructs/keda';
@@ -25,7 +25,7 @@ const CHART_VERSION = '0.2.0';
 const COMPONENT = 'core';
 
 /** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdCoreProps = MdCoreValuesInput | Values<MdCoreValues>;
+export type MdCoreProps = MdCoreValuesInput | ValueTree<MdCoreValues>;
 
 /** What the MdCore component is, in its own chart or composed into another. */
 export const mdCoreComponent: ComponentSpec<typeof mdCoreValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdCoreValues, version: (v) => v.image.tag };
@@ -64,7 +64,7 @@ export class MdCore extends Construct {
     });
 
     const configMapName = identity.name('mdcore-env');
-    const envData: Record<string, Val<string>> = {
+    const envData: Record<string, ValueOrConstant<string>> = {
       ACCEPT_EULA: render.str(v.acceptEula),
       ACTIVATION_SERVER: v.activationServer,
       REST_PORT: render.str(v.ports.rest),
@@ -217,7 +217,7 @@ export class MdCore extends Construct {
 const CERT_DIR = '/https_cert';
 
 /** PROXY, PROXY_HOST, PROXY_PORT, PROXY_USER, PROXY_PWD (from the Secret) and PROXY_EXCLUSION. */
-function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdCoreValues['proxy']>): EnvVar[] {
+function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: ValueTree<MdCoreValues['proxy']>): EnvVar[] {
   const render = Render.of(scope);
   const password = proxyPassword(scope, settings, proxy);
   return [

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
 import { shellScript } from '../../core/shell-script';
-import { Values } from '../../core/template';
+import { ValueTree } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { MULTISITE_IMAGE_TAG, MultisiteKubeconfig } from '../../constructs/multisite';
 import { podSpecFields } from '../../constructs/pod';
@@ -22,7 +22,7 @@ const CHART_VERSION = '0.2.0';
 const CONSUMER = 'consumer';
 
 /** Props of MultisiteInit: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MultisiteInitProps = MultisiteInitValuesInput | Values<MultisiteInitValues>;
+export type MultisiteInitProps = MultisiteInitValuesInput | ValueTree<MultisiteInitValues>;
 
 /** What the MultisiteInit component is, in its own chart or composed into another. */
 export const multisiteInitComponent: ComponentSpec<typeof multisiteInitValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', schema: multisiteInitValues, version: (v) => v.multisite.image.tag };

@@ -18,7 +18,7 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
-import { Value, Values } from '../../core/template';
+import { Value, ValueTree } from '../../core/template';
 import { ComponentSpec, openSystem } from '../../constructs/identity';
 import { imageRef, podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle } from '../../constructs/handles';
@@ -45,7 +45,7 @@ export const SV_API_PORT = 6085;
 export const SV_AGENT_PORTS: readonly number[] = Array.from({ length: 10 }, (_, i) => 7000 + i);
 
 /** Props of SvServer: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type SvServerProps = SvServerValuesInput | Values<SvServerValues>;
+export type SvServerProps = SvServerValuesInput | ValueTree<SvServerValues>;
 
 /** What the SvServer component is, in its own chart or composed into another. */
 export const svServerComponent: ComponentSpec<typeof svServerValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', schema: svServerValues, version: (v) => v.image.tag };
