@@ -8,9 +8,9 @@
  */
 
 // Defining, synthesizing and writing charts.
-export { defineChart, RawChart, synthObjects, type ChartDefinition, type ChartMetadata, type Maintainer, type RawChartProps } from './core/chart';
-export { synthInstances, synthesizeCharts, chartInstance, type ChartInstance, type ChartSource, type ChartSpec, type ChartFactory, type SynthOptions } from './core/synth';
-export { writeCharts } from './core/helm-chart';
+export { defineChart, RawChart, type ChartDefinition, type ChartMetadata, type Maintainer, type RawChartProps } from './core/chart';
+export { synthManifests, type ChartInstance, type ChartSource, type ChartSpec, type SynthOptions } from './core/synth';
+export { writeHelmCharts } from './core/helm-chart';
 export { readValuesFile, type ReadInputOptions } from './core/input';
 
 // Writing construct code against values.

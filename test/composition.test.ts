@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { defineChart, synthObjects } from '../lib/core/chart';
-import { renderChart } from '../lib/core/helm-chart';
+import { renderHelmChart } from '../lib/core/helm-chart';
 import { MdIcapsrv, mdIcapsrvValues } from '../lib/systems/md-icapsrv';
 import { HELM_MAJORS, runHelm } from '../lib/tooling/helm';
 import { platformChart } from '../examples/platform-chart/chart';
@@ -27,7 +27,7 @@ function writeChart(files: Map<string, string>): string {
 }
 
 describe('a platform chart composing ICAP, Core and its own web front-end (examples/platform-chart)', () => {
-  const files = renderChart(platformChart);
+  const files = renderHelmChart(platformChart);
   const dir = writeChart(files);
 
   it('is the example the README shows, verbatim', () => {

@@ -1,6 +1,6 @@
 /**
  * A chart, defined once: its values schema, its metadata and the constructs it builds. From one
- * definition come the raw manifests (a RawChart in any cdk8s app) and the Helm chart (renderChart), both
+ * definition come the raw manifests (a RawChart in any cdk8s app) and the Helm chart (renderHelmChart), both
  * from the same construct code. A chart may build one product, or several products and a platform
  * team's own objects, each under its own key of the values.
  */
@@ -71,7 +71,7 @@ const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0
 /**
  * A chart: its name, values schema, metadata and how it builds its objects, checked once here. The result
  * renders as raw manifests (`new RawChart(app, id, { chart })`, `synthObjects`) and as a Helm chart
- * (`renderChart`, `writeCharts`), and proves itself with `expectEquivalent`.
+ * (`renderHelmChart`, `writeHelmCharts`), and proves itself with `expectEquivalent`.
  *
  * ```ts
  * const platform = defineChart({
@@ -115,7 +115,7 @@ export interface RawChartProps<S extends z.ZodType> {
 /**
  * A cdk8s Chart holding one chart definition, rendered concretely (raw manifests). Its cdk8s-plus objects
  * are scoped to the release (ReleaseScopedChart), and it refuses two objects of one name when the App
- * synthesizes it, so `app.synth()` / `npx cdk8s synth` check what `synthInstances` and `writeCharts` check.
+ * synthesizes it, so `app.synth()` / `npx cdk8s synth` check what `synthManifests` and `writeHelmCharts` check.
  */
 export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
   public readonly render: RawRender;
