@@ -17,7 +17,7 @@ export { readValuesFile, type ReadInputOptions } from './core/input';
 export { Render, text, type ValueOrConstant, type Value, type ValueTree, type ReleaseInfo } from './core/template';
 export { image, rule, labelValue } from './core/schema';
 export { KubeObject, type KubeObjectProps } from './core/kube-object';
-export { componentIdentity, type ComponentIdentityOptions, type Identity } from './constructs/identity';
+export { productIdentity, type ProductIdentityOptions, type Identity } from './constructs/identity';
 export type { ServiceHandle, SecretHandle, WorkloadHandle } from './constructs/handles';
 export { ManagedSecret, type ManagedSecretProps, type SecretKeySpec, type GeneratedKey } from './constructs/secret';
 

@@ -1,5 +1,5 @@
 /**
- * Names, labels and metadata for every object of a system: product names behind the optional
+ * Names, labels and metadata for every object of a product: product names behind the optional
  * namePrefix, standard app.kubernetes.io/* labels (a named template in charts), the release namespace
  * on every namespaced object, and the user's common labels and annotations.
  */
@@ -18,11 +18,11 @@ export const KEPT_ON_UNINSTALL = {
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 } as const;
 
-/** The root values every system has (see commonFields in core/schema). */
+/** The root values every product has (see commonFields in core/schema). */
 export type CommonValues = ValueTree<{ namePrefix: string; commonLabels: Record<string, string>; commonAnnotations: Record<string, string> }>;
 
 export interface IdentityProps {
-  /** `app.kubernetes.io/name`: the component, e.g. "md-icapsrv", whichever chart it is part of. */
+  /** `app.kubernetes.io/name`: the product, e.g. "md-icapsrv", whichever chart it is part of. */
   readonly name: string;
   /** `app.kubernetes.io/part-of`. */
   readonly partOf: string;
@@ -64,7 +64,7 @@ export class Identity {
     return this.render.releaseScopedName(this.name(base));
   }
 
-  /** Labels that select a component's pods; never change them on a live release (selectors are immutable). */
+  /** Labels that select the pods of one component of the product; never change them on a live release (selectors are immutable). */
   public selector(component: string): Record<string, ValueOrConstant<string>> {
     return this.render.sharedMap(`${this.props.templatePrefix}.selectorLabels`, { component }, (p) => ({
       'app.kubernetes.io/name': this.props.name,
@@ -147,8 +147,8 @@ export class Identity {
   }
 }
 
-/** What a component (a product's constructs) is, wherever it is rendered. */
-export interface ComponentSpec<S extends z.ZodType> {
+/** What a product is, wherever it is rendered: its name, what it is part of, its values, its versions. */
+export interface ProductInfo<S extends z.ZodType> {
   /** `app.kubernetes.io/name`, e.g. "md-icapsrv". */
   readonly name: string;
   /** `app.kubernetes.io/part-of`. */
@@ -161,8 +161,8 @@ export interface ComponentSpec<S extends z.ZodType> {
   readonly version: (values: ValueTree<z.output<S>>) => ValueOrConstant<string>;
 }
 
-export interface ComponentIdentityOptions {
-  /** `app.kubernetes.io/name` of the objects, e.g. "web". */
+export interface ProductIdentityOptions {
+  /** `app.kubernetes.io/name` of the objects: the product, e.g. "web". */
   readonly name: string;
   /** `app.kubernetes.io/part-of`. @default the chart's name */
   readonly partOf?: string;
@@ -173,16 +173,17 @@ export interface ComponentIdentityOptions {
 }
 
 /**
- * The Identity for a platform team's own objects in a chart: standard `app.kubernetes.io/*` labels and
- * selectors from named templates (as the products' objects have), `helm.sh/chart`, and release-scoped
- * names with `scopedName()`, so two releases in one namespace never collide.
+ * The Identity of a platform team's own product in a chart (its `app.kubernetes.io/name`, e.g. a web
+ * front-end): standard `app.kubernetes.io/*` labels and selectors per component from named templates (as
+ * the library's products' objects have), `helm.sh/chart`, and release-scoped names with `scopedName()`, so
+ * two releases in one namespace never collide.
  *
  * ```ts
- * const web = componentIdentity(scope, { name: 'web', version: values.web.image.tag });
+ * const web = productIdentity(scope, { name: 'web', version: values.web.image.tag });
  * new kplus.Deployment(scope, 'web', { metadata: { name: text(web.scopedName('web')), labels: ... } });
  * ```
  */
-export function componentIdentity(scope: Construct, opts: ComponentIdentityOptions): Identity {
+export function productIdentity(scope: Construct, opts: ProductIdentityOptions): Identity {
   const render = Render.of(scope);
   const chart = render.chart ?? { name: opts.name, version: '0.0.0' };
   const place = pathInChart(scope);
@@ -212,20 +213,20 @@ export function chartLabel(name: string, version: string): string {
 }
 
 /**
- * What every system construct starts with: the render context, its values (checked and defaulted in raw
+ * What every product construct starts with: the render context, its values (checked and defaulted in raw
  * mode; in helm mode the chart's values at the place the construct was given them, e.g. `values.icap`)
- * and the identity that names and labels its objects. Several components may share one chart: each
+ * and the identity that names and labels its objects. Several products may share one chart: each
  * names its templates after where its values are, so they never mix.
  */
-export function openSystem<S extends z.ZodType>(scope: Construct, component: ComponentSpec<S>, props: unknown) {
+export function openProduct<S extends z.ZodType>(scope: Construct, product: ProductInfo<S>, props: unknown) {
   const render = Render.of(scope);
-  const v = render.values(component.name, component.schema, props);
-  const chart = render.chart ?? { name: component.name, version: component.chartVersion };
+  const v = render.values(product.name, product.schema, props);
+  const chart = render.chart ?? { name: product.name, version: product.chartVersion };
   const place = render.valuesPath(props) ?? pathInChart(scope);
   const identity = new Identity(render, {
-    name: component.name,
-    partOf: component.partOf,
-    version: component.version(v),
+    name: product.name,
+    partOf: product.partOf,
+    version: product.version(v),
     chartLabel: chartLabel(chart.name, chart.version),
     templatePrefix: place ? `${chart.name}.${place}` : chart.name,
     common: v as unknown as CommonValues,

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
 import { Render, ValueOrConstant, Value, ValueTree } from '../../core/template';
-import { ComponentSpec, openSystem } from '../../constructs/identity';
+import { ProductInfo, openProduct } from '../../constructs/identity';
 import { OPSWAT_SECRET_ENV, opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
 import { DatabaseCleanup } from '../../constructs/database-cleanup';
 import { configImport, ignitionEnv, olmsEnv, productDataVolume, proxyPassword, SettingsSecret } from '../../constructs/opswat-features';
@@ -27,7 +27,7 @@ const COMPONENT = 'icap-server';
 export type MdIcapsrvProps = MdIcapsrvValuesInput | ValueTree<MdIcapsrvValues>;
 
 /** What the MdIcapsrv component is, in its own chart or composed into another. */
-export const mdIcapsrvComponent: ComponentSpec<typeof mdIcapsrvValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdIcapsrvValues, version: (v) => v.image.tag };
+export const mdIcapsrvInfo: ProductInfo<typeof mdIcapsrvValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdIcapsrvValues, version: (v) => v.image.tag };
 
 /**
  * MetaDefender ICAP Server: Deployment and Service `md-icapsrv`, ConfigMap `mdicapsrv-env`, optional
@@ -50,7 +50,7 @@ export class MdIcapsrv extends Construct {
 
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, mdIcapsrvComponent, props);
+    const { render, v, identity } = openProduct(this, mdIcapsrvInfo, props);
     const name = identity.name('md-icapsrv');
     this.serviceName = name;
     const tls = v.tls;
@@ -282,16 +282,16 @@ function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: ValueTree<M
 export class MdIcapsrvTest extends Construct {
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const { v, identity } = openSystem(this, mdIcapsrvComponent, props);
+    const { v, identity } = openProduct(this, mdIcapsrvInfo, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'md-icapsrv-test', host: identity.name('md-icapsrv'), port: v.ports.icap, image: v.tests.image });
   }
 }
 
 export const mdIcapsrvChart = defineChart({
-  name: mdIcapsrvComponent.name,
-  schema: mdIcapsrvComponent.schema,
+  name: mdIcapsrvInfo.name,
+  schema: mdIcapsrvInfo.schema,
   metadata: {
-    version: mdIcapsrvComponent.chartVersion,
+    version: mdIcapsrvInfo.chartVersion,
     changes: [
       CREDENTIALS_IN_CLUSTER,
       DATABASE_NETWORK_POLICY,
