@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'cdk8s';
+import { App, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { z } from 'zod';
@@ -50,7 +50,7 @@ const PATHS: [string, (chart: typeof collidingChart, outdir: string) => void][] 
 describe('every synthesis path', () => {
   it.each(PATHS)('%s refuses two objects of one name, naming both and the fix, and writes nothing', (_, synth) => {
     const outdir = path.join(tmp('paths-'), 'out');
-    expect(() => synth(collidingChart, outdir)).toThrow(/two objects are the same v1 Secret default\/mdicapsrv-cred: two-icaps\/eu\/.* and two-icaps\/us\/.*; give each instance its own namePrefix/);
+    expect(() => synth(collidingChart, outdir)).toThrow(/two objects are the same v1 Secret default\/mdicapsrv-cred: two-icaps\/eu\/.* and two-icaps\/us\/.*; give each use of a product its own namePrefix/);
     expect(fs.existsSync(outdir) ? fs.readdirSync(outdir) : []).toEqual([]);
   });
 
@@ -68,6 +68,15 @@ describe('every synthesis path', () => {
     const first = viaApp();
     expect(first).toBe(fs.readFileSync(path.join(outdir, 'scanning-platform.k8s.yaml'), 'utf8'));
     expect(viaApp()).toBe(first);
+  });
+
+  it('Testing.synth() of a RawChart (objects in a test, as README says) gives the objects synthManifests writes', () => {
+    const instance = { chart: platformChart, namespace: 'scanning', releaseName: 'team-a', values: { web: { enabled: false } } };
+    const outdir = tmp('testing-');
+    const [file] = synthManifests([instance], outdir);
+    const objects = Testing.synth(new RawChart(Testing.app(), 'test', instance));
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Deployment/md-icapsrv');
+    expect(objects).toEqual(parseStream(fs.readFileSync(path.join(outdir, file!), 'utf8')));
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import { ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { productIdentity, defineChart, image, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
+import { defineChart, image, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, productIdentity, Render, text } from 'chart-as-code';
 import { z } from 'zod';
 
 export const platformValues = z

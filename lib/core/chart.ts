@@ -137,7 +137,7 @@ export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
 }
 
 /**
- * Every object's kind, namespace and name must be unique in one chart: two instances of a product with the
+ * Every object's kind, namespace and name must be unique in one chart: two uses of a product with the
  * same names would overwrite each other in the cluster. Throws a ChartError naming both constructs.
  */
 export function assertUniqueNames(chart: Chart): void {
@@ -152,7 +152,7 @@ function nameCollisions(chart: Chart): string[] {
   for (const obj of chart.node.findAll().filter(ApiObject.isApiObject)) {
     const key = `${obj.apiVersion} ${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.name}`;
     const other = seen.get(key);
-    if (other) collisions.push(`two objects are the same ${key}: ${other} and ${obj.node.path}; give each instance its own namePrefix (or object names)`);
+    if (other) collisions.push(`two objects are the same ${key}: ${other} and ${obj.node.path}; give each use of a product its own namePrefix (or each object its own name)`);
     else seen.set(key, obj.node.path);
   }
   return collisions;

@@ -25,8 +25,8 @@ import { manifestsToYaml } from './yaml';
 export interface ChartSpec extends ChartProps {
   /** The chart's construct id, unique among the charts; its file is `<id>.k8s.yaml` (cdk8s' own naming). */
   readonly id: string;
-  /** Add the chart's constructs. */
-  build(chart: Chart): void;
+  /** Add the chart's constructs under `scope`, the cdk8s Chart made from these props. */
+  build(scope: Chart): void;
 }
 
 /**
