@@ -40,7 +40,7 @@ const sv: SvServerValuesInput = {};
 const multisite: MultisiteInitValuesInput = {};
 
 /** Every system of the stack as an instance of its chart, one dist/<name>.k8s.yaml each. */
-export function stackCharts(opts: StackOptions = {}): ChartInstance[] {
+export function stackInstances(opts: StackOptions = {}): ChartInstance[] {
   const namespace = opts.namespace ?? 'metadefender';
   const overrides = opts.overrides ?? {};
   const charts = [
@@ -57,5 +57,5 @@ export function stackCharts(opts: StackOptions = {}): ChartInstance[] {
 
 /** Add every system of the stack to an existing cdk8s App (for apps that compose it with their own charts). */
 export function buildStack(app: App, opts: StackOptions = {}): void {
-  for (const instance of stackCharts(opts)) new RawChart(app, instance.chart.name, instance);
+  for (const instance of stackInstances(opts)) new RawChart(app, instance.chart.name, instance);
 }

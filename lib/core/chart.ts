@@ -1,6 +1,6 @@
 /**
  * A chart, defined once: its values schema, its metadata and the constructs it builds. From one
- * definition come the raw manifests (a RawChart in any cdk8s app) and the Helm chart (renderHelmChart), both
+ * definition come the raw manifests (a RawChart in any cdk8s app) and the Helm chart (writeHelmCharts), both
  * from the same construct code. A chart may build one product, or several products and a platform
  * team's own objects, each under its own key of the values.
  */
@@ -70,7 +70,7 @@ const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0
 
 /**
  * A chart: its name, values schema, metadata and how it builds its objects, checked once here. The result
- * renders as raw manifests (`new RawChart(app, id, { chart })`, `synthObjects`) and as a Helm chart
+ * renders as raw manifests (`new RawChart(app, id, { chart })`, `synthManifests`) and as a Helm chart
  * (`renderHelmChart`, `writeHelmCharts`), and proves itself with `expectEquivalent`.
  *
  * ```ts
@@ -158,7 +158,7 @@ function nameCollisions(chart: Chart): string[] {
   return collisions;
 }
 
-/** Synthesize one chart's raw objects (JSON), without writing files. */
+/** One instance's raw objects (JSON), without writing files: what the proof and the Helm chart's image list read. */
 export function synthObjects<S extends z.ZodType>(props: RawChartProps<S>): { objects: Record<string, unknown>[]; render: RawRender } {
   const app = new App({ outdir: '/nonexistent' });
   const chart = new RawChart(app, props.chart.name, props);
