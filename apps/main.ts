@@ -13,8 +13,8 @@
 import * as path from 'node:path';
 import { readValuesFile } from '../lib/core/input';
 import { onlyFilesEndingWith, replaceDirectory, runMain } from '../lib/core/output';
-import { synthChartFiles } from '../lib/core/synth';
-import { stackCharts, StackOverrides } from './stack';
+import { synthManifestFiles } from '../lib/core/synth';
+import { stackInstances, StackOverrides } from './stack';
 
 /** STACK_VALUES read exactly as `helm -f` reads a values file (YAML 1.1: `env: on` is a boolean there too). */
 function readOverrides(): StackOverrides {
@@ -27,7 +27,7 @@ runMain(() => {
   const dist = path.resolve(process.env.CHART_AS_CODE_DIST ?? path.join(__dirname, '..', 'dist'));
   const overrides = readOverrides();
   // Each chart synthesized on its own (linear in the number of charts) with Kubernetes-safe quoting.
-  const files = synthChartFiles(stackCharts({ overrides }));
+  const files = synthManifestFiles(stackInstances({ overrides }));
   // dist/ of versions before the marker holds only manifests: replaced, where any other directory is refused.
   const previousOutput = onlyFilesEndingWith('.k8s.yaml');
   // The cdk8s CLI lists (and validation plugins read) its own output directory: give it the same files.

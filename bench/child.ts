@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     // "distinct", every tenant has values of its own (an annotation naming it), so no two charts share
     // parsed values.
     case 'scale-lib': {
-      const { synthInstances } = await import('../lib/core/synth');
+      const { synthManifests } = await import('../lib/core/synth');
       const { mdIcapsrvChart } = await import('../lib/systems/md-icapsrv');
       const distinct = args[2] === 'distinct';
       function* tenants() {
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
           yield { id: `tenant-${i}`, chart: mdIcapsrvChart, namespace: `tenant-${i}`, values };
         }
       }
-      const time = timed(() => synthInstances(tenants(), outdir));
+      const time = timed(() => synthManifests(tenants(), outdir));
       return report({ ...time, ...outputStats(outdir) }, load);
     }
 
@@ -146,10 +146,10 @@ async function main(): Promise<void> {
 
     // Every Helm chart, as `npm run charts` writes them.
     case 'charts': {
-      const { writeCharts } = await import('../lib/core/helm-chart');
+      const { writeHelmCharts } = await import('../lib/core/helm-chart');
       const { systems } = await import('../lib/systems');
       const t0 = performance.now();
-      const written = writeCharts(systems, args[0]!);
+      const written = writeHelmCharts(systems, args[0]!);
       const ms = performance.now() - t0;
       return report({ ms, charts: written.length, files: written.reduce((a, w) => a + w.files, 0) }, load);
     }

@@ -352,7 +352,7 @@ function benchApp(o: Options): AppResults {
 }
 
 interface ChartsResults {
-  writeCharts: Stats;
+  writeHelmCharts: Stats;
   writeChartsRss: Stats;
   npmRunCharts: Stats;
   packaging: Stats | null;
@@ -366,9 +366,9 @@ function helmInstalled(): boolean {
   return ['3', '4'].some((m) => fs.existsSync(path.join(ROOT, '.tools', `helm-v${m}`, 'helm'))) || spawnSync('helm', ['version'], { encoding: 'utf8' }).status === 0;
 }
 
-/** writeCharts into a scratch directory, `npm run charts`, and `npm run package` of those charts. */
+/** writeHelmCharts into a scratch directory, `npm run charts`, and `npm run package` of those charts. */
 function benchCharts(o: Options): ChartsResults {
-  log('charts: writeCharts (in process), npm run charts, npm run package');
+  log('charts: writeHelmCharts (in process), npm run charts, npm run package');
   const inProcess: ChildResult[] = [];
   const npmCharts: Measured[] = [];
   const packaging: Measured[] = [];
@@ -376,7 +376,7 @@ function benchCharts(o: Options): ChartsResults {
   for (let i = 0; i < o.runs; i++) {
     const dir = freshDir('charts');
     const r = child('charts', [path.join(dir, 'charts')]);
-    progress('writeCharts', r);
+    progress('writeHelmCharts', r);
     inProcess.push(r);
     const e2e = command('npm', ['run', '--silent', 'charts', '--', path.join(dir, 'charts-npm')]);
     progress('npm run charts', e2e);
@@ -388,7 +388,7 @@ function benchCharts(o: Options): ChartsResults {
     }
   }
   return {
-    writeCharts: ms(inProcess),
+    writeHelmCharts: ms(inProcess),
     writeChartsRss: rss(inProcess)!,
     npmRunCharts: ms(npmCharts),
     packaging: canPackage ? ms(packaging) : null,
@@ -473,7 +473,7 @@ interface ScaleResults {
 }
 
 /**
- * N md-icapsrv instances, chart and namespace tenant-<i> each: the library's synthInstances (one App per
+ * N md-icapsrv instances, chart and namespace tenant-<i> each: the library's synthManifests (one App per
  * chart), plain cdk8s-plus with one App per chart and `app.synth()` each (the fair baseline), and plain
  * cdk8s-plus with one App holding every chart and one App.synth() (quadratic). Runs are interleaved by
  * round, so a burst of load from elsewhere lands on one run of each N.
@@ -498,8 +498,8 @@ function benchScale(o: Options): ScaleResults {
     log(` round ${round + 1}/${rounds}`);
     for (const n of o.sizes) {
       if (round >= o.runs) continue;
-      measure(lib, 'scale-lib', n, 'synthInstances');
-      measure(libDistinct, 'scale-lib', n, 'synthInstances, distinct values', ['distinct']);
+      measure(lib, 'scale-lib', n, 'synthManifests');
+      measure(libDistinct, 'scale-lib', n, 'synthManifests, distinct values', ['distinct']);
       if (n <= o.fairMax) measure(fair, 'scale-plain-apps', n, 'cdk8s-plus, one App per chart');
     }
     if (round < o.plainRuns) for (const n of o.sizes.filter((s) => s <= o.plainMax)) measure(plain, 'scale-plain', n, 'cdk8s-plus, one App for all');
@@ -593,7 +593,7 @@ function targets(r: Results): Target[] {
     add('`npm run synth`, empty tsx cache (median)', '< 2 s', r.app.emptyTsxCache.median / 1000, (v) => v < 2, s);
     add('`npx cdk8s synth` of the app, whole command (median)', '< 3 s', r.app.cdk8sCli.median / 1000, (v) => v < 3, s);
   }
-  if (r.charts) add('every chart: writeCharts (median)', '< 2 s', r.charts.writeCharts.median / 1000, (v) => v < 2, s);
+  if (r.charts) add('every chart: writeHelmCharts (median)', '< 2 s', r.charts.writeHelmCharts.median / 1000, (v) => v < 2, s);
   return out;
 }
 
@@ -627,12 +627,12 @@ function spreads(r: Results): { what: string; spreadPct: number; n: number }[] {
   add('the app without npm', r.app?.app);
   add('npm run synth, empty tsx cache', r.app?.emptyTsxCache);
   add('npx cdk8s synth', r.app?.cdk8sCli);
-  add('writeCharts', r.charts?.writeCharts);
+  add('writeHelmCharts', r.charts?.writeHelmCharts);
   add('npm run charts', r.charts?.npmRunCharts);
   add('npm run package', r.charts?.packaging);
   for (const row of r.scale?.rows ?? []) {
-    add(`synthInstances N=${row.n}`, row.lib);
-    add(`synthInstances, distinct values N=${row.n}`, row.libDistinct);
+    add(`synthManifests N=${row.n}`, row.lib);
+    add(`synthManifests, distinct values N=${row.n}`, row.libDistinct);
     add(`cdk8s-plus one App per chart N=${row.n}`, row.fair);
     add(`cdk8s-plus one App for all N=${row.n}`, row.plain);
   }
@@ -673,7 +673,7 @@ function markdown(r: Results): string {
         'Every tenant has the default values, except in the column "distinct values", where each has an annotation of its own, so no two charts share parsed values.',
     );
     L.push('');
-    L.push('| N | chart-as-code (`synthInstances`) | cdk8s-plus, one App per chart | ÷ ours | cdk8s-plus, one App for all | ÷ ours | chart-as-code, distinct values | one App per chart ÷ this |');
+    L.push('| N | chart-as-code (`synthManifests`) | cdk8s-plus, one App per chart | ÷ ours | cdk8s-plus, one App for all | ÷ ours | chart-as-code, distinct values | one App per chart ÷ this |');
     L.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const cell = (wall: Stats | undefined, cpuSt: Stats | undefined, rssSt: Stats | undefined) => (wall ? `${sec(wall)} (${range(wall)}); CPU ${sec(cpuSt!)}; ${mb(rssSt)}` : 'not run');
     const times = (v: number | undefined) => (v === undefined ? '–' : `${v.toFixed(1)}×`);
@@ -686,7 +686,7 @@ function markdown(r: Results): string {
     const first = s.rows[0];
     const withPlain = s.rows.find((x) => x.plainObjectsPerChart !== undefined);
     L.push(
-      `Runs: ${first?.lib.n ?? 0} per N for \`synthInstances\` and one App per chart, ${s.rows.find((x) => x.plain)?.plain?.n ?? 0} for one App for all. Process RSS after loading the modules, before any work: ${s.baselineRssMB.lib.toFixed(0)} MB (library), ${s.baselineRssMB.plain.toFixed(0)} MB (cdk8s-plus).` +
+      `Runs: ${first?.lib.n ?? 0} per N for \`synthManifests\` and one App per chart, ${s.rows.find((x) => x.plain)?.plain?.n ?? 0} for one App for all. Process RSS after loading the modules, before any work: ${s.baselineRssMB.lib.toFixed(0)} MB (library), ${s.baselineRssMB.plain.toFixed(0)} MB (cdk8s-plus).` +
         (first ? ` Per instance: ${first.objectsPerChart} objects, ${(first.bytesPerChart / 1024).toFixed(1)} KiB of YAML (library)` : '') +
         (withPlain ? `; ${withPlain.plainObjectsPerChart} objects, ${(withPlain.plainBytesPerChart! / 1024).toFixed(1)} KiB (cdk8s-plus baseline, its own defaults included).` : '.'),
     );
@@ -731,7 +731,7 @@ function markdown(r: Results): string {
       L.push(`| \`npx cdk8s synth\` (the cdk8s CLI running cdk8s.yaml's app) | ${withCpu(a.cdk8sCli, a.cdk8sCliCpu)} | ${range(a.cdk8sCli)} s | ${mb(a.cdk8sCliRss)} | ${a.cdk8sCli.n} |`);
     }
     if (r.charts) {
-      L.push(`| \`writeCharts\`: all ${r.charts.charts} charts (${r.charts.files} files), in process | ${sec(r.charts.writeCharts)} | ${range(r.charts.writeCharts)} s | ${mb(r.charts.writeChartsRss)} | ${r.charts.writeCharts.n} |`);
+      L.push(`| \`writeHelmCharts\`: all ${r.charts.charts} charts (${r.charts.files} files), in process | ${sec(r.charts.writeHelmCharts)} | ${range(r.charts.writeHelmCharts)} s | ${mb(r.charts.writeChartsRss)} | ${r.charts.writeHelmCharts.n} |`);
       L.push(`| \`npm run charts\`, whole command | ${sec(r.charts.npmRunCharts)} | ${range(r.charts.npmRunCharts)} s | | ${r.charts.npmRunCharts.n} |`);
       if (r.charts.packaging) L.push(`| \`npm run package\` of those charts (helm package + checks + index.yaml) | ${sec(r.charts.packaging)} | ${range(r.charts.packaging)} s | ${mb(r.charts.packagingRss)} | ${r.charts.packaging.n} |`);
       else L.push(`| \`npm run package\` | not measured: ${r.charts.note} | | | |`);

@@ -1,6 +1,6 @@
 /**
  * One behaviour on every path a chart is synthesized by: `new RawChart(app)` + `app.synth()` (what
- * `npx cdk8s synth` runs), `synthInstances` and `writeCharts` refuse the same colliding names and write
+ * `npx cdk8s synth` runs), `synthManifests` and `writeHelmCharts` refuse the same colliding names and write
  * nothing then, and write the same objects; and a platform team's values file per environment
  * (examples/platform-chart/main.ts, VALUES) is read as `helm -f` reads it.
  */
@@ -8,13 +8,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'cdk8s';
+import { App, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { defineChart, RawChart } from '../lib/core/chart';
-import { writeCharts } from '../lib/core/helm-chart';
-import { synthInstances } from '../lib/core/synth';
+import { writeHelmCharts } from '../lib/core/helm-chart';
+import { synthManifests } from '../lib/core/synth';
 import { MdIcapsrv, mdIcapsrvValues } from '../lib/systems/md-icapsrv';
 import { HELM_MAJORS, runHelm } from '../lib/tooling/helm';
 import { platformChart } from '../examples/platform-chart/chart';
@@ -43,18 +43,18 @@ const PATHS: [string, (chart: typeof collidingChart, outdir: string) => void][] 
       app.synth();
     },
   ],
-  ['synthInstances', (chart, outdir) => synthInstances([{ chart }], outdir)],
-  ['writeCharts', (chart, outdir) => writeCharts([chart], outdir)],
+  ['synthManifests', (chart, outdir) => synthManifests([{ chart }], outdir)],
+  ['writeHelmCharts', (chart, outdir) => writeHelmCharts([chart], outdir)],
 ];
 
 describe('every synthesis path', () => {
   it.each(PATHS)('%s refuses two objects of one name, naming both and the fix, and writes nothing', (_, synth) => {
     const outdir = path.join(tmp('paths-'), 'out');
-    expect(() => synth(collidingChart, outdir)).toThrow(/two objects are the same v1 Secret default\/mdicapsrv-cred: two-icaps\/eu\/.* and two-icaps\/us\/.*; give each instance its own namePrefix/);
+    expect(() => synth(collidingChart, outdir)).toThrow(/two objects are the same v1 Secret default\/mdicapsrv-cred: two-icaps\/eu\/.* and two-icaps\/us\/.*; give each use of a product its own namePrefix/);
     expect(fs.existsSync(outdir) ? fs.readdirSync(outdir) : []).toEqual([]);
   });
 
-  it('app.synth() writes what synthInstances writes, byte for byte, and the same on every run', () => {
+  it('app.synth() writes what synthManifests writes, byte for byte, and the same on every run', () => {
     const instance = { chart: platformChart, namespace: 'scanning', releaseName: 'team-a', values: { web: { image: { tag: '1.27.3' } } } };
     const viaApp = () => {
       const outdir = tmp('app-');
@@ -64,10 +64,19 @@ describe('every synthesis path', () => {
       return fs.readFileSync(path.join(outdir, 'scanning-platform.k8s.yaml'), 'utf8');
     };
     const outdir = tmp('instances-');
-    synthInstances([instance], outdir, { yaml: 'cdk8s' });
+    synthManifests([instance], outdir, { yaml: 'cdk8s' });
     const first = viaApp();
     expect(first).toBe(fs.readFileSync(path.join(outdir, 'scanning-platform.k8s.yaml'), 'utf8'));
     expect(viaApp()).toBe(first);
+  });
+
+  it('Testing.synth() of a RawChart (objects in a test, as README says) gives the objects synthManifests writes', () => {
+    const instance = { chart: platformChart, namespace: 'scanning', releaseName: 'team-a', values: { web: { enabled: false } } };
+    const outdir = tmp('testing-');
+    const [file] = synthManifests([instance], outdir);
+    const objects = Testing.synth(new RawChart(Testing.app(), 'test', instance));
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Deployment/md-icapsrv');
+    expect(objects).toEqual(parseStream(fs.readFileSync(path.join(outdir, file!), 'utf8')));
   });
 });
 

@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChartDefinition } from '../core/chart';
-import { writeCharts } from '../core/helm-chart';
+import { writeHelmCharts } from '../core/helm-chart';
 import { readInputFile } from '../core/input';
-import { chartInstance, synthesizeCharts } from '../core/synth';
+import { synthManifests } from '../core/synth';
 import { readValuesYaml } from '../tooling/yaml2json';
 import { HelmMajor } from '../tooling/helm';
 import { OptionSpec, optionValue, Output, ParsedArgs, parseArgs, PublishError } from '../publish/cli';
@@ -145,10 +145,9 @@ export function synthCommand(argv: string[], project: Project, out: Output): voi
   const dist = path.resolve(project.root, optionValue(args, 'out') ?? project.config.dist ?? 'dist');
   const namespace = optionValue(args, 'namespace');
   const releaseName = optionValue(args, 'release');
-  const written = synthesizeCharts(
-    defs.map((chart) =>
-      chartInstance({ chart, namespace, releaseName, overrides: overrides.reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {}) }),
-    ),
+  const values = overrides.reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {});
+  const written = synthManifests(
+    defs.map((chart) => ({ chart, namespace, releaseName, overrides: values })),
     dist,
   );
   for (const f of written) out.info(`wrote ${rel(path.join(dist, f))}`);
@@ -171,7 +170,7 @@ export function chartsCommand(argv: string[], project: Project, out: Output): vo
   if (args.positional.length > 0) throw new UsageError(`unexpected argument ${args.positional[0]}`);
   const charts = load(project, args);
   const outDir = path.resolve(project.root, optionValue(args, 'out') ?? project.config.out ?? 'charts');
-  for (const { name, files } of writeCharts(selected(charts, args), outDir)) out.info(`wrote ${rel(path.join(outDir, name))}/ (${files} files)`);
+  for (const { name, files } of writeHelmCharts(selected(charts, args), outDir)) out.info(`wrote ${rel(path.join(outDir, name))}/ (${files} files)`);
 }
 
 /** Runs `fn` with the chart folders rendered from the chart module (or none, for --charts <dir>). */
@@ -183,7 +182,7 @@ async function withRenderedCharts(project: Project, argv: string[], fn: (argv: s
   const charts = loadCharts(project.root, module);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chart-as-code-charts-'));
   try {
-    writeCharts(charts.definitions, dir);
+    writeHelmCharts(charts.definitions, dir);
     const rest = argv.filter((a, i) => !(a.startsWith('--charts') || argv[i - 1] === '--charts'));
     await fn(rest, { chartDirs: charts.definitions.map((d) => path.join(dir, d.name)), versionSources: charts.versionSources });
   } finally {
@@ -240,7 +239,7 @@ export async function diffCommand(argv: string[], project: Project, out: Output)
   let different = false;
   try {
     const chartsDir = path.join(work, 'charts');
-    if (to === undefined) writeCharts(defs, chartsDir);
+    if (to === undefined) writeHelmCharts(defs, chartsDir);
     const published = async (name: string, version: string): Promise<Side> => {
       const versions = await source!.publishedVersions(name, version);
       if (!versions.includes(version)) throw new PublishError(`${name} ${version} is not published at ${source!.where} (published: ${sortVersionsDesc(versions).join(', ') || 'none'})`);

@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
 import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
-import { Render, Val, Value, Values } from '../core/template';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity, MetaOptions } from './identity';
 import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity } from './pod';
 
@@ -95,7 +95,7 @@ export const multisiteValues = () => {
     .default(d);
 };
 
-export type MultisiteValues = Values<z.output<ReturnType<typeof multisiteValues>>>;
+export type MultisiteValues = ValueTree<z.output<ReturnType<typeof multisiteValues>>>;
 
 /** Values of the writer's standalone Job. */
 export const multisiteJobValues = () =>
@@ -109,7 +109,7 @@ export const multisiteJobValues = () =>
     .strict()
     .default({ enabled: true, hookWeight: 0, backoffLimit: 6, activeDeadlineSeconds: 300 });
 
-export type MultisiteJobValues = Values<z.output<ReturnType<typeof multisiteJobValues>>>;
+export type MultisiteJobValues = ValueTree<z.output<ReturnType<typeof multisiteJobValues>>>;
 
 export interface MultisiteKubeconfigProps {
   readonly identity: Identity;
@@ -130,9 +130,9 @@ export interface MultisiteJobProps {
   /** Scheduling, pull secrets and pod security context of the Job's pod. */
   readonly pod: PodValues;
   /** Extra labels of the Job's pod (never in selectors). @default {} */
-  readonly podLabels?: Val<Record<string, string>>;
+  readonly podLabels?: ValueOrConstant<Record<string, string>>;
   /** Annotations of the Job's pod. @default {} */
-  readonly podAnnotations?: Val<Record<string, string>>;
+  readonly podAnnotations?: ValueOrConstant<Record<string, string>>;
 }
 
 /** Where the kubeconfig is: the ConfigMap, its namespace and the key. */
@@ -144,7 +144,7 @@ export interface KubeconfigLocation {
 
 export interface KubeconfigMountOptions {
   /** Directory the ConfigMap is mounted at; the kubeconfig is `<mountPath>/<key>`. @default MULTISITE_MOUNT_PATH */
-  readonly mountPath?: Val<string>;
+  readonly mountPath?: ValueOrConstant<string>;
   /** Name of the pod volume. @default "multisite-kubeconfig" */
   readonly volumeName?: string;
 }
@@ -197,7 +197,7 @@ export class MultisiteKubeconfig extends Construct {
       render.ifElse(v.serviceAccount.create, identity.name(v.serviceAccount.name), v.serviceAccount.name),
     );
     this.tokenSecretName = identity.name('multisite-init-token');
-    const meta = (base: Val<string>, opts: MetaOptions = {}) => identity.meta(base, this.component, { ...opts, namespace: this.namespace });
+    const meta = (base: ValueOrConstant<string>, opts: MetaOptions = {}) => identity.meta(base, this.component, { ...opts, namespace: this.namespace });
 
     // No data: the writer patches it in, and Helm's three-way merge leaves a key it never rendered alone.
     new KubeObject(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });

@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
 import { dnsLabel, dnsName, imageReference, optionalSecretName, port, rule } from '../core/schema';
-import { Render, Val, Values } from '../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { EnvVar } from './pod';
 import { claimVolume, persistenceValues } from './volume';
@@ -65,9 +65,9 @@ const secretText = (prefix: string, key: string, what: string) =>
  * reference (`ref`), and `build` creates the Secret with the keys that are given, if any.
  */
 export class SettingsSecret {
-  private readonly entries: { key: string; value: Val<string>; given: unknown }[] = [];
+  private readonly entries: { key: string; value: ValueOrConstant<string>; given: unknown }[] = [];
   private readonly render: Render;
-  public readonly name: Val<string>;
+  public readonly name: ValueOrConstant<string>;
   /** Prefix of the product's named templates, for the features' own. */
   public readonly templatePrefix: string;
 
@@ -83,7 +83,7 @@ export class SettingsSecret {
   }
 
   /** A secretKeyRef to `key`: of the user's `existingSecret` when set, else of this Secret, which then holds `value` while `enabled`. */
-  public ref(key: string, opts: { value: Val<string>; enabled: unknown; existingSecret: Val<string>; existingKey?: Val<string> }) {
+  public ref(key: string, opts: { value: ValueOrConstant<string>; enabled: unknown; existingSecret: ValueOrConstant<string>; existingKey?: ValueOrConstant<string> }) {
     const r = this.render;
     // A named template in a Helm chart: the condition guards both the key and the whole Secret.
     const given = r.sharedCondition(`${this.templatePrefix}.settings.${key}`, () => r.and(opts.enabled, opts.value, r.not(opts.existingSecret)));
@@ -193,7 +193,7 @@ interface OlmsSettings {
 }
 
 /** OLMS values as construct code sees them; `connectionType` where the product has it (md-core). */
-export type OlmsValues = Values<OlmsSettings> & { readonly connectionType?: Val<string> };
+export type OlmsValues = ValueTree<OlmsSettings> & { readonly connectionType?: ValueOrConstant<string> };
 
 /** The env the features take from the settings Secret (or the user's), by what it holds. */
 export const FEATURE_SECRET_ENV = { olmsToken: 'OLMS_TOKEN', olmsProxyPassword: 'OLMS_PROXY_PASSWORD', ignition: 'IGNITION_JSON' } as const;
@@ -264,7 +264,7 @@ interface ProxyCommon {
 }
 
 /** The proxy password's reference (given, or the user's Secret) and whether there is one. */
-export function proxyPassword(scope: Construct, settings: SettingsSecret, proxy: Values<ProxyCommon>) {
+export function proxyPassword(scope: Construct, settings: SettingsSecret, proxy: ValueTree<ProxyCommon>) {
   const render = Render.of(scope);
   return {
     ref: settings.ref(SETTINGS_KEYS.proxyPassword, { value: proxy.password, enabled: proxy.enabled, existingSecret: proxy.existingSecret }),
@@ -296,7 +296,7 @@ export const ignitionValues = (prefix: string) =>
     .strict()
     .prefault({});
 
-export type IgnitionValues = Values<z.output<ReturnType<typeof ignitionValues>>>;
+export type IgnitionValues = ValueTree<z.output<ReturnType<typeof ignitionValues>>>;
 
 /** IGNITION_JSON from the settings Secret (given entries) or the user's Secret, when there is one. */
 export function ignitionEnv(scope: Construct, settings: SettingsSecret, ignition: IgnitionValues): EnvVar[] {
@@ -355,7 +355,7 @@ interface ConfigImportCommon {
 }
 
 /** The mounted export: its path, volume and mount, and its password env (under `passwordEnv`). */
-export function configImport(scope: Construct, settings: SettingsSecret, ci: Values<ConfigImportCommon>, passwordEnv: string) {
+export function configImport(scope: Construct, settings: SettingsSecret, ci: ValueTree<ConfigImportCommon>, passwordEnv: string) {
   const render = Render.of(scope);
   const password = settings.ref(SETTINGS_KEYS.configImportPassword, { value: ci.password, enabled: ci.enabled, existingSecret: ci.existingSecret });
   const path = `${ci.directory}/${ci.source.key}`;
@@ -386,7 +386,7 @@ export const productPersistenceValues = (what: string) =>
   });
 
 /** The claim (created, or existing) mounted at `mountPath`, only while persistence is on. */
-export function productDataVolume(scope: Construct, identity: Identity, component: string, name: string, persistence: Values<z.output<ReturnType<typeof productPersistenceValues>>>, mountPath: Val<string>) {
+export function productDataVolume(scope: Construct, identity: Identity, component: string, name: string, persistence: ValueTree<z.output<ReturnType<typeof productPersistenceValues>>>, mountPath: ValueOrConstant<string>) {
   const render = Render.of(scope);
   const volumes = claimVolume(scope, 'DataClaim', { identity, name, component, persistence, volumeName: 'product-data' });
   return {
@@ -411,4 +411,4 @@ export const extraPodFields = () => ({
     .describe('Init containers run after the wait for the database (Kubernetes container objects).'),
 });
 
-export type ExtraPodValues = Values<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;
+export type ExtraPodValues = ValueTree<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;

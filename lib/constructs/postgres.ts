@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { image, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
-import { Render, Val, Value, Values } from '../core/template';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
 import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
@@ -137,7 +137,7 @@ export const databaseValuesWithEngine = (d: DatabaseDefaults) =>
     },
   ).default({ type: 'postgresql' as DatabaseEngine, ...databaseDefaults(d) });
 
-export type DatabaseValues = Values<z.output<ReturnType<typeof databaseValues>>>;
+export type DatabaseValues = ValueTree<z.output<ReturnType<typeof databaseValues>>>;
 
 export interface PostgresDatabaseProps {
   readonly identity: Identity;
@@ -171,7 +171,7 @@ const COMPONENT = 'database';
 export class PostgresDatabase extends Construct {
   /** Host the product connects to. */
   public readonly host: Value<string>;
-  public readonly port: Val<number>;
+  public readonly port: ValueOrConstant<number>;
   public readonly credentials: ManagedSecret;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {

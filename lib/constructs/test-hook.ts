@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val } from '../core/template';
+import { Render, ValueOrConstant } from '../core/template';
 import { z } from 'zod';
 import { imageReference } from '../core/schema';
 import { Identity } from './identity';
@@ -20,10 +20,10 @@ export interface PortCheckTestProps {
   /** Product name of the test Pod ("md-core-test"). */
   readonly name: string;
   /** Service host and port that must accept connections. */
-  readonly host: Val<string>;
-  readonly port: Val<number>;
+  readonly host: ValueOrConstant<string>;
+  readonly port: ValueOrConstant<number>;
   /** An image with `nc` (busybox). */
-  readonly image: Val<string>;
+  readonly image: ValueOrConstant<string>;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { dnsName } from '../core/schema';
-import { Val, Values } from '../core/template';
+import { ValueOrConstant, ValueTree } from '../core/template';
 
 const tlsProtocols = z.array(z.enum(['TLSv1.3', 'TLSv1.2', 'TLSv1.1', 'TLSv1', 'SSLv3'])).min(1);
 
@@ -34,10 +34,10 @@ export const tlsEndpointValues = (prefix: string, endpoint: string, what: string
 export const tlsFileMode = () =>
   z.number().int().min(0).max(0o777).default(0o440).describe("Mode of the mounted TLS files (0440: readable by the pod's group, never world-readable).");
 
-export type TlsEndpoint = Values<z.output<ReturnType<typeof tlsEndpointValues>>>;
+export type TlsEndpoint = ValueTree<z.output<ReturnType<typeof tlsEndpointValues>>>;
 
 /** A projected volume with the endpoint's certificate and key as "<prefix>-<endpoint>.crt/.key". */
-export function tlsVolume(prefix: string, endpoint: string, tls: TlsEndpoint, mode: Val<number>) {
+export function tlsVolume(prefix: string, endpoint: string, tls: TlsEndpoint, mode: ValueOrConstant<number>) {
   return {
     name: `${endpoint}-tls`,
     projected: {

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChartDefinition } from '../core/chart';
-import { renderChart } from '../core/helm-chart';
+import { renderHelmChart } from '../core/helm-chart';
 import { availableHelms, GET_HELM, HELM_MAJORS, HelmMajor, HelmRelease, helmBinary, helmName, helmVersionOf } from '../tooling/helm';
 import { cachedHelmRendererPath, ensureHelmRenderer, goAvailable } from '../tooling/helm-render';
 import { invalidValues, validValues } from './arbitraries';
@@ -57,7 +57,7 @@ export interface ProofOptions {
    */
   readonly inProcess?: boolean;
   /**
-   * Renderers of your own to use instead; each must render this chart (its renderChart files) for RELEASE.
+   * Renderers of your own to use instead; each must render this chart (its renderHelmChart files) for RELEASE.
    * The caller closes them. @default in-process renderers or helm CLIs (`helm`, `inProcess`)
    */
   readonly renderers?: readonly Renderer[];
@@ -162,7 +162,7 @@ async function withRenderers<T>(chart: ChartDefinition, opts: ProofOptions, proo
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `chart-as-code-proof-${chart.name}-`));
   const opened: InProcessRenderer[] = [];
   try {
-    for (const [file, content] of renderChart(chart)) {
+    for (const [file, content] of renderHelmChart(chart)) {
       fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
       fs.writeFileSync(path.join(dir, file), content);
     }

@@ -14,7 +14,7 @@ import { synthObjects } from '../../lib/core/chart';
 import { KubeObject } from '../../lib/core/kube-object';
 import { MAX_INPUT_BYTES } from '../../lib/core/input';
 import { parseValues, ValuesError } from '../../lib/core/schema';
-import { synthChartFiles } from '../../lib/core/synth';
+import { synthManifestFiles } from '../../lib/core/synth';
 import { manifestsToYaml } from '../../lib/core/yaml';
 import { fc } from '../../lib/proof';
 import { systems } from '../../lib/systems';
@@ -224,7 +224,7 @@ describe('values given in code', () => {
 /** A chart of a user's own objects, synthesized as `npm run synth` does. */
 function ownChart(objects: Record<string, unknown>[]) {
   return () =>
-    synthChartFiles([
+    synthManifestFiles([
       {
         id: 'own',
         build: (chart: Chart) => objects.forEach((o, i) => new KubeObject(chart, `o${i}`, o as never)),

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
-import { Render, Val, Value, Values } from '../../core/template';
-import { ComponentSpec, openSystem } from '../../constructs/identity';
+import { Render, ValueOrConstant, Value, ValueTree } from '../../core/template';
+import { ProductInfo, openProduct } from '../../constructs/identity';
 import { opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
 import { ScanSlotScaler } from '../../constructs/keda';
 import { configImport, ignitionEnv, olmsEnv, productDataVolume, proxyPassword, SETTINGS_KEYS, SettingsSecret } from '../../constructs/opswat-features';
@@ -25,10 +25,10 @@ const CHART_VERSION = '0.2.0';
 const COMPONENT = 'core';
 
 /** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdCoreProps = MdCoreValuesInput | Values<MdCoreValues>;
+export type MdCoreProps = MdCoreValuesInput | ValueTree<MdCoreValues>;
 
 /** What the MdCore component is, in its own chart or composed into another. */
-export const mdCoreComponent: ComponentSpec<typeof mdCoreValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdCoreValues, version: (v) => v.image.tag };
+export const mdCoreInfo: ProductInfo<typeof mdCoreValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdCoreValues, version: (v) => v.image.tag };
 
 /**
  * MetaDefender Core: Deployment `md-core` (or blue/green slots), Service `md-core`, ConfigMap
@@ -51,7 +51,7 @@ export class MdCore extends Construct {
 
   constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, mdCoreComponent, props);
+    const { render, v, identity } = openProduct(this, mdCoreInfo, props);
     const name = identity.name('md-core');
     this.serviceName = name;
 
@@ -64,7 +64,7 @@ export class MdCore extends Construct {
     });
 
     const configMapName = identity.name('mdcore-env');
-    const envData: Record<string, Val<string>> = {
+    const envData: Record<string, ValueOrConstant<string>> = {
       ACCEPT_EULA: render.str(v.acceptEula),
       ACTIVATION_SERVER: v.activationServer,
       REST_PORT: render.str(v.ports.rest),
@@ -217,7 +217,7 @@ export class MdCore extends Construct {
 const CERT_DIR = '/https_cert';
 
 /** PROXY, PROXY_HOST, PROXY_PORT, PROXY_USER, PROXY_PWD (from the Secret) and PROXY_EXCLUSION. */
-function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdCoreValues['proxy']>): EnvVar[] {
+function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: ValueTree<MdCoreValues['proxy']>): EnvVar[] {
   const render = Render.of(scope);
   const password = proxyPassword(scope, settings, proxy);
   return [
@@ -236,16 +236,16 @@ function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdCo
 export class MdCoreTest extends Construct {
   constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
     super(scope, id);
-    const { v, identity } = openSystem(this, mdCoreComponent, props);
+    const { v, identity } = openProduct(this, mdCoreInfo, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'md-core-test', host: identity.name('md-core'), port: v.ports.rest, image: v.tests.image });
   }
 }
 
 export const mdCoreChart = defineChart({
-  name: mdCoreComponent.name,
-  schema: mdCoreComponent.schema,
+  name: mdCoreInfo.name,
+  schema: mdCoreInfo.schema,
   metadata: {
-    version: mdCoreComponent.chartVersion,
+    version: mdCoreInfo.chartVersion,
     changes: [
       CREDENTIALS_IN_CLUSTER,
       DATABASE_NETWORK_POLICY,

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { defineChart } from '../../core/chart';
-import { Render, Val, Value, Values } from '../../core/template';
-import { ComponentSpec, openSystem } from '../../constructs/identity';
+import { Render, ValueOrConstant, Value, ValueTree } from '../../core/template';
+import { ProductInfo, openProduct } from '../../constructs/identity';
 import { OPSWAT_SECRET_ENV, opswatProductBase, opswatPodTemplate } from '../../constructs/opswat';
 import { DatabaseCleanup } from '../../constructs/database-cleanup';
 import { configImport, ignitionEnv, olmsEnv, productDataVolume, proxyPassword, SettingsSecret } from '../../constructs/opswat-features';
@@ -24,10 +24,10 @@ const CHART_VERSION = '0.2.0';
 const COMPONENT = 'icap-server';
 
 /** Props of MdIcapsrv: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdIcapsrvProps = MdIcapsrvValuesInput | Values<MdIcapsrvValues>;
+export type MdIcapsrvProps = MdIcapsrvValuesInput | ValueTree<MdIcapsrvValues>;
 
 /** What the MdIcapsrv component is, in its own chart or composed into another. */
-export const mdIcapsrvComponent: ComponentSpec<typeof mdIcapsrvValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdIcapsrvValues, version: (v) => v.image.tag };
+export const mdIcapsrvInfo: ProductInfo<typeof mdIcapsrvValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdIcapsrvValues, version: (v) => v.image.tag };
 
 /**
  * MetaDefender ICAP Server: Deployment and Service `md-icapsrv`, ConfigMap `mdicapsrv-env`, optional
@@ -50,7 +50,7 @@ export class MdIcapsrv extends Construct {
 
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, mdIcapsrvComponent, props);
+    const { render, v, identity } = openProduct(this, mdIcapsrvInfo, props);
     const name = identity.name('md-icapsrv');
     this.serviceName = name;
     const tls = v.tls;
@@ -65,7 +65,7 @@ export class MdIcapsrv extends Construct {
 
     const certDir = { https: '/https_cert', icaps: '/icaps_cert', nginxs: '/nginxs_cert' } as const;
     const configMapName = identity.name('mdicapsrv-env');
-    const envData: Record<string, Val<string>> = {
+    const envData: Record<string, ValueOrConstant<string>> = {
       ACCEPT_EULA: render.str(v.acceptEula),
       ACTIVATION_SERVER: v.activationServer,
       REST_PORT: render.str(v.ports.rest),
@@ -201,7 +201,7 @@ export class MdIcapsrv extends Construct {
         ),
     });
 
-    const port = (portName: string, number: Val<number>, nodePort: Val<number>) => servicePort(render, portName, number, v.service.type, nodePort);
+    const port = (portName: string, number: ValueOrConstant<number>, nodePort: ValueOrConstant<number>) => servicePort(render, portName, number, v.service.type, nodePort);
     this.service = { name, ports: { rest: v.ports.rest, icap: v.ports.icap, icaps: v.ports.icaps }, selector: workload.serviceSelector };
     this.secrets = {
       credentials: secretHandle(secrets.credentials, ['user', 'password']),
@@ -259,7 +259,7 @@ const ICAP_DATA_DIR = '/opt/mdicapsrv/icap_data/var/lib/mdicapsrv';
  * http_proxy, https_proxy and NO_PROXY. A user and password go into the URL through Kubernetes' $(VAR)
  * expansion of PROXY_PASSWORD, read from the Secret, so no manifest holds the password.
  */
-function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdIcapsrvValues['proxy']>): EnvVar[] {
+function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: ValueTree<MdIcapsrvValues['proxy']>): EnvVar[] {
   const render = Render.of(scope);
   const password = proxyPassword(scope, settings, proxy);
   // Written once (a named template in a Helm chart): both URLs carry it.
@@ -282,16 +282,16 @@ function proxyEnv(scope: Construct, settings: SettingsSecret, proxy: Values<MdIc
 export class MdIcapsrvTest extends Construct {
   constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
     super(scope, id);
-    const { v, identity } = openSystem(this, mdIcapsrvComponent, props);
+    const { v, identity } = openProduct(this, mdIcapsrvInfo, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'md-icapsrv-test', host: identity.name('md-icapsrv'), port: v.ports.icap, image: v.tests.image });
   }
 }
 
 export const mdIcapsrvChart = defineChart({
-  name: mdIcapsrvComponent.name,
-  schema: mdIcapsrvComponent.schema,
+  name: mdIcapsrvInfo.name,
+  schema: mdIcapsrvInfo.schema,
   metadata: {
-    version: mdIcapsrvComponent.chartVersion,
+    version: mdIcapsrvInfo.chartVersion,
     changes: [
       CREDENTIALS_IN_CLUSTER,
       DATABASE_NETWORK_POLICY,

@@ -18,8 +18,8 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
-import { Value, Values } from '../../core/template';
-import { ComponentSpec, openSystem } from '../../constructs/identity';
+import { Value, ValueTree } from '../../core/template';
+import { ProductInfo, openProduct } from '../../constructs/identity';
 import { imageRef, podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle } from '../../constructs/handles';
 import { PostgresDatabase } from '../../constructs/postgres';
@@ -45,10 +45,10 @@ export const SV_API_PORT = 6085;
 export const SV_AGENT_PORTS: readonly number[] = Array.from({ length: 10 }, (_, i) => 7000 + i);
 
 /** Props of SvServer: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type SvServerProps = SvServerValuesInput | Values<SvServerValues>;
+export type SvServerProps = SvServerValuesInput | ValueTree<SvServerValues>;
 
 /** What the SvServer component is, in its own chart or composed into another. */
-export const svServerComponent: ComponentSpec<typeof svServerValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', schema: svServerValues, version: (v) => v.image.tag };
+export const svServerInfo: ProductInfo<typeof svServerValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', schema: svServerValues, version: (v) => v.image.tag };
 
 /** The Service SV clients and agents connect to, with the API port and the agent ports. */
 export class SvServer extends Construct {
@@ -62,7 +62,7 @@ export class SvServer extends Construct {
 
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, svServerComponent, props);
+    const { render, v, identity } = openProduct(this, svServerInfo, props);
     const name = identity.name('sv-server');
     this.serviceName = name;
     const selector = identity.selector(COMPONENT);
@@ -228,16 +228,16 @@ export class SvServer extends Construct {
 export class SvServerTest extends Construct {
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
-    const { v, identity } = openSystem(this, svServerComponent, props);
+    const { v, identity } = openProduct(this, svServerInfo, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'sv-server-test', host: identity.name('sv-server'), port: SV_API_PORT, image: v.tests.image });
   }
 }
 
 export const svServerChart = defineChart({
-  name: svServerComponent.name,
-  schema: svServerComponent.schema,
+  name: svServerInfo.name,
+  schema: svServerInfo.schema,
   metadata: {
-    version: svServerComponent.chartVersion,
+    version: svServerInfo.chartVersion,
     changes: [CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY, ...CHANGES_0_2_0],
     appVersion: SV_IMAGE_TAG,
     description: 'Service Virtualization server: API and agents, persistent work and logs, SIGTERM-safe shutdown, in-cluster Postgres or an external Postgres/Oracle database.',
