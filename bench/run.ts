@@ -725,7 +725,7 @@ function markdown(r: Results): string {
     if (r.app) {
       const a = r.app;
       const withCpu = (wall: Stats, cpuSt: Stats | null) => `${sec(wall)}${cpuSt ? ` (CPU ${sec(cpuSt)})` : ''}`;
-      L.push(`| \`npm run synth\` (apps/main.ts, ${a.files.length} charts), whole command | ${withCpu(a.npmRunSynth, a.npmRunSynthCpu)} | ${range(a.npmRunSynth)} s | ${mb(a.npmRunSynthRss)} | ${a.npmRunSynth.n} |`);
+      L.push(`| \`npm run synth\` (chart-as-code synth of apps/stack.ts, ${a.files.length} charts), whole command | ${withCpu(a.npmRunSynth, a.npmRunSynthCpu)} | ${range(a.npmRunSynth)} s | ${mb(a.npmRunSynthRss)} | ${a.npmRunSynth.n} |`);
       L.push(`| the command it runs, \`${a.appCommand}\`, without npm | ${withCpu(a.app, a.appCpu)} | ${range(a.app)} s | ${mb(a.appRss)} | ${a.app.n} |`);
       L.push(`| \`npm run synth\`, empty tsx compile cache (first run after a change) | ${sec(a.emptyTsxCache)} | ${range(a.emptyTsxCache)} s | | ${a.emptyTsxCache.n} |`);
       L.push(`| \`npx cdk8s synth\` (the cdk8s CLI running cdk8s.yaml's app) | ${withCpu(a.cdk8sCli, a.cdk8sCliCpu)} | ${range(a.cdk8sCli)} s | ${mb(a.cdk8sCliRss)} | ${a.cdk8sCli.n} |`);
