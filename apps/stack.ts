@@ -2,9 +2,18 @@
  * The stack this repository deploys: which systems, in which namespace, with which values.
  * Values are typed from each system's zod schema, so a typo fails the type check, and a wrong value
  * fails synthesis with its path, before anything is written.
+ *
+ * `npm run synth` and `npx cdk8s synth` are `chart-as-code synth --charts apps/stack.ts` (package.json,
+ * cdk8s.yaml): the command line writes `instances()` to dist/, all or nothing (CHART_AS_CODE_DIST=<dir> or
+ * `--out <dir>` writes there instead; a directory chart-as-code did not write is refused).
+ *
+ * STACK_VALUES=<file.yaml> overrides values per system ({ md-icapsrv: { replicaCount: 3 } }), e.g. per
+ * environment in CI, without a code change. The file is read as Helm reads values files, so the same
+ * values file gives the same objects from both outputs.
  */
 import { App } from 'cdk8s';
 import { RawChart } from '../lib/core/chart';
+import { readValuesFile } from '../lib/core/input';
 import { ValuesError } from '../lib/core/schema';
 import { ChartInstance } from '../lib/core/synth';
 import { mdCoreChart, MdCoreValuesInput } from '../lib/systems/md-core';
@@ -58,4 +67,16 @@ export function stackInstances(opts: StackOptions = {}): ChartInstance[] {
 /** Add every system of the stack to an existing cdk8s App (for apps that compose it with their own charts). */
 export function buildStack(app: App, opts: StackOptions = {}): void {
   for (const instance of stackInstances(opts)) new RawChart(app, instance.chart.name, instance);
+}
+
+/** STACK_VALUES read exactly as `helm -f` reads a values file (YAML 1.1: `env: on` is a boolean there too). */
+function stackValues(): StackOverrides {
+  const file = process.env.STACK_VALUES;
+  if (!file) return {};
+  return readValuesFile(file, { what: `STACK_VALUES=${file}` }) as StackOverrides;
+}
+
+/** What `chart-as-code synth --charts apps/stack.ts` writes: every system, with STACK_VALUES laid over the stack's values. */
+export function instances(): ChartInstance[] {
+  return stackInstances({ overrides: stackValues() });
 }

@@ -14,7 +14,7 @@ import type { ChildResult } from './child';
 
 const ROOT = path.join(__dirname, '..');
 const CHILD = path.join(__dirname, 'child.ts');
-const SECTIONS = ['app', 'charts', 'equivalence', 'scale', 'writer'] as const;
+const SECTIONS = ['app', 'charts', 'equivalence', 'proof', 'scale', 'writer'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [options]
@@ -25,9 +25,10 @@ const USAGE = `usage: npm run bench -- [options]
   --plain-max <n>      largest N for plain cdk8s with one App holding every chart (default 1000)
   --writer-charts <n>  md-icapsrv charts whose objects the writer benchmark writes (default 100)
   --helm-renders <n>   helm template calls per helm version (default 30)
+  --proof-runs <n>     random valid and as many invalid values of the platform example's proof (default 50)
   --only <a,b>         sections: ${SECTIONS.join(', ')} (default all)
   --note <text>        what else the machine was doing, for bench/latest.md (default: only what /proc shows)
-  --quick              smoke run: --runs 2 --plain-runs 1 --sizes 100,1000 --fair-max 1000 --plain-max 1000 --writer-charts 30 --helm-renders 5
+  --quick              smoke run: --runs 2 --plain-runs 1 --sizes 100,1000 --fair-max 1000 --plain-max 1000 --writer-charts 30 --helm-renders 5 --proof-runs 10
   --out <file>         JSON results (default bench/results/latest.json)`;
 
 interface Options {
@@ -39,6 +40,7 @@ interface Options {
   plainMax: number;
   writerCharts: number;
   helmRenders: number;
+  proofRuns: number;
   only: Set<Section>;
   note: string;
   out: string;
@@ -56,6 +58,7 @@ function parseOptions(argv: string[]): Options {
     plainMax: 1000,
     writerCharts: 100,
     helmRenders: 30,
+    proofRuns: 50,
     only: new Set(SECTIONS),
     note: '',
     out: path.join(__dirname, 'results', 'latest.json'),
@@ -92,6 +95,9 @@ function parseOptions(argv: string[]): Options {
       case '--helm-renders':
         o.helmRenders = positive(value(), arg);
         break;
+      case '--proof-runs':
+        o.proofRuns = positive(value(), arg);
+        break;
       case '--only':
         o.only = new Set(
           value()
@@ -103,7 +109,7 @@ function parseOptions(argv: string[]): Options {
         );
         break;
       case '--quick':
-        Object.assign(o, { runs: 2, appRuns: 2, plainRuns: 1, sizes: [100, 1000], fairMax: 1000, plainMax: 1000, writerCharts: 30, helmRenders: 5 });
+        Object.assign(o, { runs: 2, appRuns: 2, plainRuns: 1, sizes: [100, 1000], fairMax: 1000, plainMax: 1000, writerCharts: 30, helmRenders: 5, proofRuns: 10 });
         break;
       case '--note':
         o.note = value();
@@ -439,6 +445,59 @@ function benchEquivalence(o: Options): EquivalenceResults {
   };
 }
 
+interface ProofMode {
+  renderers: string[];
+  casesPerSecond: Stats;
+  ms: Stats;
+  cpuMs: Stats;
+  validMs: Stats;
+  invalidMs: Stats;
+}
+interface ProofResults {
+  /** Random valid values, and as many invalid ones, per proof. */
+  runs: number;
+  /** Non-blank, non-comment lines of examples/platform-chart/*.ts: the team's own code. */
+  userLines: { file: string; lines: number }[];
+  inProcess: ProofMode;
+  cli: ProofMode;
+}
+
+/** Lines of code of a TypeScript file that are neither blank nor comments. */
+function codeLines(file: string): number {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('//') && !l.startsWith('/*') && !l.startsWith('*')).length;
+}
+
+/**
+ * The README platform example's proof as a team runs it (examples/platform-chart, expectEquivalent and
+ * expectSchemaParity, helm 3 and 4, same seed): with the in-process renderers and with the helm CLIs, in turn.
+ */
+function benchProof(o: Options): ProofResults {
+  const dir = path.join(ROOT, 'examples', 'platform-chart');
+  const userLines = fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort().map((file) => ({ file, lines: codeLines(path.join(dir, file)) }));
+  log(`proof: the platform example (${userLines.reduce((a, f) => a + f.lines, 0)} lines of code), ${o.proofRuns} valid + ${o.proofRuns} invalid values, in-process renderers and helm CLIs in turn`);
+  const modes = { inProcess: [] as ChildResult[], cli: [] as ChildResult[] };
+  for (let i = 0; i < Math.min(o.runs, 3); i++) {
+    for (const [mode, arg] of [['inProcess', 'in-process'], ['cli', 'cli']] as const) {
+      const r = child('proof', [String(o.proofRuns), arg], 60);
+      progress(`proof, ${arg}`, r);
+      modes[mode].push(r);
+    }
+  }
+  const summary = (runs: ChildResult[]): ProofMode => ({
+    renderers: runs[0]!.renderers as string[],
+    casesPerSecond: stats(runs.map((r) => (r.cases as number) / (r.ms / 1000))),
+    ms: stats(runs.map((r) => r.ms)),
+    cpuMs: stats(runs.map((r) => r.cpuMs!)),
+    validMs: stats(runs.map((r) => r.validMs as number)),
+    invalidMs: stats(runs.map((r) => r.invalidMs as number)),
+  });
+  return { runs: o.proofRuns, userLines, inProcess: summary(modes.inProcess), cli: summary(modes.cli) };
+}
+
 interface ScaleRow {
   n: number;
   lib: Stats;
@@ -609,6 +668,7 @@ interface Results {
   app?: AppResults;
   charts?: ChartsResults;
   equivalence?: EquivalenceResults;
+  proof?: ProofResults;
   scale?: ScaleResults;
   writer?: WriterResults;
   noise?: { medianSpreadPct: number; worst: { what: string; spreadPct: number } };
@@ -637,6 +697,8 @@ function spreads(r: Results): { what: string; spreadPct: number; n: number }[] {
     add(`cdk8s-plus one App for all N=${row.n}`, row.plain);
   }
   for (const [way, st] of Object.entries(r.writer?.usPerChart ?? {})) add(`writer benchmark: ${way}`, st);
+  add('proof, in-process renderers', r.proof?.inProcess.ms);
+  add('proof, helm CLIs', r.proof?.cli.ms);
   return out;
 }
 
@@ -725,7 +787,7 @@ function markdown(r: Results): string {
     if (r.app) {
       const a = r.app;
       const withCpu = (wall: Stats, cpuSt: Stats | null) => `${sec(wall)}${cpuSt ? ` (CPU ${sec(cpuSt)})` : ''}`;
-      L.push(`| \`npm run synth\` (apps/main.ts, ${a.files.length} charts), whole command | ${withCpu(a.npmRunSynth, a.npmRunSynthCpu)} | ${range(a.npmRunSynth)} s | ${mb(a.npmRunSynthRss)} | ${a.npmRunSynth.n} |`);
+      L.push(`| \`npm run synth\` (chart-as-code synth of apps/stack.ts, ${a.files.length} charts), whole command | ${withCpu(a.npmRunSynth, a.npmRunSynthCpu)} | ${range(a.npmRunSynth)} s | ${mb(a.npmRunSynthRss)} | ${a.npmRunSynth.n} |`);
       L.push(`| the command it runs, \`${a.appCommand}\`, without npm | ${withCpu(a.app, a.appCpu)} | ${range(a.app)} s | ${mb(a.appRss)} | ${a.app.n} |`);
       L.push(`| \`npm run synth\`, empty tsx compile cache (first run after a change) | ${sec(a.emptyTsxCache)} | ${range(a.emptyTsxCache)} s | | ${a.emptyTsxCache.n} |`);
       L.push(`| \`npx cdk8s synth\` (the cdk8s CLI running cdk8s.yaml's app) | ${withCpu(a.cdk8sCli, a.cdk8sCliCpu)} | ${range(a.cdk8sCli)} s | ${mb(a.cdk8sCliRss)} | ${a.cdk8sCli.n} |`);
@@ -765,6 +827,25 @@ function markdown(r: Results): string {
     if (e.note) L.push(`| helm | ${e.note} | |`);
     L.push('');
   }
+  if (r.proof) {
+    const p = r.proof;
+    const lines = p.userLines.reduce((a, f) => a + f.lines, 0);
+    L.push(`### The platform example's proof (examples/platform-chart: ${lines} lines of code, ${p.userLines.map((f) => `${f.file} ${f.lines}`).join(', ')})`);
+    L.push('');
+    L.push(
+      `${p.runs} random valid values (\`expectEquivalent\`, unvalidated) and ${p.runs} invalid ones (\`expectSchemaParity\`), helm 3 and 4 each, same seed; ` +
+        'a case is one set of values checked with both majors. CPU includes the helm and renderer processes.',
+    );
+    L.push('');
+    L.push('| Renderers | Cases per second | Whole proof | Valid | Invalid | CPU |');
+    L.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const m of [p.inProcess, p.cli]) {
+      L.push(`| ${m.renderers.join(', ')} | ${m.casesPerSecond.median.toFixed(2)}/s (${range(m.casesPerSecond, 1, 2)}) | ${sec(m.ms)} | ${sec(m.validMs)} | ${sec(m.invalidMs)} | ${sec(m.cpuMs)} |`);
+    }
+    L.push('');
+    L.push(`In-process: ${(p.inProcess.casesPerSecond.median / p.cli.casesPerSecond.median).toFixed(1)}× the cases per second of the helm CLIs, ${(p.cli.cpuMs.median / p.inProcess.cpuMs.median).toFixed(1)}× less CPU.`);
+    L.push('');
+  }
   return L.join('\n');
 }
 
@@ -788,6 +869,7 @@ function main(): void {
   if (o.only.has('app')) results.app = benchApp(o);
   if (o.only.has('charts')) results.charts = benchCharts(o);
   if (o.only.has('equivalence')) results.equivalence = benchEquivalence(o);
+  if (o.only.has('proof')) results.proof = benchProof(o);
   if (o.only.has('scale')) results.scale = benchScale(o);
   if (o.only.has('writer')) results.writer = benchWriter(o);
   sampleOtherCpu();

@@ -33,7 +33,7 @@ function snapshot(dir: string): Record<string, string> {
 function synth(overrides: string, dist: string) {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stack-values-')), 'values.yaml');
   fs.writeFileSync(file, overrides);
-  return spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['apps/main.ts'], {
+  return spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'lib', 'cli', 'index.ts'), 'synth', '--charts', path.join(root, 'apps', 'stack.ts')], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, STACK_VALUES: file, CHART_AS_CODE_DIST: dist },

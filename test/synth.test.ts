@@ -1,7 +1,7 @@
 /**
  * lib/core/synth.ts: one App per chart writes the same files and objects as `App.synth()` of one App
  * holding every chart (byte for byte with cdk8s' writer; with the Kubernetes-safe writer exactly what
- * apps/main.ts writes), and visits each chart's constructs a constant number of times.
+ * `npm run synth` writes), and visits each chart's constructs a constant number of times.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -48,7 +48,7 @@ function appSynth(sources: ChartSource[]): Record<string, string> {
   return readDir(outdir);
 }
 
-/** What apps/main.ts writes: the charts of one App, each serialized with the Kubernetes-safe writer. */
+/** What `npm run synth` writes: the charts of one App, each serialized with the Kubernetes-safe writer. */
 function mainTsWay(sources: ChartSource[]): Record<string, string> {
   const app = oneApp(sources);
   return Object.fromEntries(app.charts.map((c) => [`${Names.toDnsLabel(c)}.k8s.yaml`, manifestsToYaml(c.toJson() as unknown[])]));
@@ -110,7 +110,7 @@ describe('synthManifests', () => {
     expect(Object.keys(expected).some((f) => /^plain-chart-one-[0-9a-f]{8}\.k8s\.yaml$/.test(f))).toBe(true);
   });
 
-  it('by default, writes what apps/main.ts writes: App.synth()\'s files and objects, Kubernetes-safe quoting', () => {
+  it('by default, writes what `npm run synth` writes: App.synth()\'s files and objects, Kubernetes-safe quoting', () => {
     const sources = (): ChartSource[] => [
       ...tenants(3),
       ...systems.map((system, i) => ({ chart: system, namespace: `ns-${i}`, includeTests: true })),

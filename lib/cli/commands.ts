@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { ChartDefinition } from '../core/chart';
 import { writeHelmCharts } from '../core/helm-chart';
 import { readInputFile } from '../core/input';
-import { synthManifests } from '../core/synth';
+import { onlyFilesEndingWith, replaceDirectory } from '../core/output';
+import { ChartSource, idOf, synthManifestFiles, synthManifests } from '../core/synth';
 import { readValuesYaml } from '../tooling/yaml2json';
 import { HelmMajor } from '../tooling/helm';
 import { OptionSpec, optionValue, Output, ParsedArgs, parseArgs, PublishError } from '../publish/cli';
@@ -19,7 +20,7 @@ import { helmContext, renderStable } from '../publish/helm';
 import { brief, compareObjects, K8sObject } from '../publish/objects';
 import { DirectorySource, PublishedSource, sourceFor } from '../publish/sources';
 import { sortVersionsDesc } from '../publish/semver';
-import { isModulePath, loadCharts, LoadedCharts, Project } from './project';
+import { isModulePath, loadCharts, LoadedCharts, loadModule, moduleInstances, Project } from './project';
 
 /** A usage mistake (unknown option, missing argument): exit 2. */
 export class UsageError extends Error {
@@ -35,14 +36,17 @@ const CHARTS_HELP = `  --charts <module>          the chart module: a .ts/.js fi
 
 export const USAGES: Record<string, string> = {
   synth: `usage: chart-as-code synth [--charts <module>] [--out <dir>] [--chart <name>] [--values <file>]... [--namespace <ns>] [--release <name>]
-Writes the raw manifests of every chart (<dir>/<chart>.k8s.yaml), all or nothing.
+Writes the raw manifests of every chart (<dir>/<chart>.k8s.yaml), all or nothing. A module exporting
+"instances" ({ chart, values, namespace } chart instances, or a function returning them) gets those
+written instead, each with its own values (<dir>/<id>.k8s.yaml). Run by cdk8s synth (CDK8S_OUTDIR set, e.g.
+"app: npx chart-as-code synth" in cdk8s.yaml), its output folder gets the same files.
 ${CHARTS_HELP}
-  --out <dir>                output folder (default: "dist" of the package.json entry, else dist/)
-  --chart <name>             only this chart (repeatable)
+  --out <dir>                output folder (default: $CHART_AS_CODE_DIST, else "dist" of the package.json entry, else dist/)
+  --chart <name>             only this chart, or instance id (repeatable)
   --values <file>            values laid over the defaults, as helm -f reads them (repeatable; for every chart)
   --namespace <ns>           namespace of the objects (default: default)
   --release <name>           release name of the labels (default: the chart's name)
-Exit: 0 written, 1 error (bad values, chart error), 2 usage mistake.`,
+Exit: 0 written, 1 error (bad values, chart error, a folder chart-as-code did not write), 2 usage mistake.`,
   charts: `usage: chart-as-code charts [--charts <module>] [--out <dir>] [--chart <name>]
 Writes one Helm chart per chart definition (<dir>/<chart>/: templates, values.yaml, values.schema.json, README).
 ${CHARTS_HELP}
@@ -134,22 +138,43 @@ function existing(file: string, option: string): string {
 
 const rel = (p: string) => path.relative(process.cwd(), p) || '.';
 
-/** `chart-as-code synth`: raw manifests of every chart. */
+/** `chart-as-code synth`: raw manifests of every chart, or of the module's `instances`. */
 export function synthCommand(argv: string[], project: Project, out: Output): void {
   const args = parse('synth', argv, ['charts', 'out', 'chart', 'values', 'namespace', 'release'], [], ['chart', 'values']);
   if (args.positional.length > 0) throw new UsageError(`unexpected argument ${args.positional[0]}`);
-  const charts = load(project, args);
-  const defs = selected(charts, args);
-  // Values files read as `helm -f` reads them, laid over each other in order, then over the defaults.
-  const overrides = (args.values.get('values') ?? []).map((f) => readValuesYaml(readInputFile(f, { what: `--values ${f}` }), f));
-  const dist = path.resolve(project.root, optionValue(args, 'out') ?? project.config.dist ?? 'dist');
-  const namespace = optionValue(args, 'namespace');
-  const releaseName = optionValue(args, 'release');
-  const values = overrides.reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {});
-  const written = synthManifests(
-    defs.map((chart) => ({ chart, namespace, releaseName, overrides: values })),
-    dist,
-  );
+  const modulePath = chartModule(project, args);
+  if (modulePath === undefined) throw new UsageError(`--charts ${optionValue(args, 'charts')}: this command needs a chart module (.ts/.js), not a folder`);
+  const module = loadModule(project.root, modulePath);
+  const instances = moduleInstances(modulePath, module.exports);
+  let sources: ChartSource[];
+  if (instances) {
+    for (const option of ['values', 'namespace', 'release']) {
+      if (args.values.has(option)) throw new UsageError(`--${option}: ${modulePath} exports instances, which give their own values, namespace and release`);
+    }
+    const names = args.values.get('chart');
+    const known = instances.map(idOf);
+    for (const n of names ?? []) if (!known.includes(n)) throw new PublishError(`--chart ${n}: no such instance in ${modulePath} (instances: ${known.join(', ')})`);
+    sources = names ? instances.filter((i) => names.includes(idOf(i))) : instances;
+  } else {
+    const defs = selected(loadCharts(project.root, modulePath), args);
+    // Values files read as `helm -f` reads them, laid over each other in order, then over the defaults.
+    const overrides = (args.values.get('values') ?? []).map((f) => readValuesYaml(readInputFile(f, { what: `--values ${f}` }), f)).reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {});
+    const namespace = optionValue(args, 'namespace');
+    const releaseName = optionValue(args, 'release');
+    sources = defs.map((chart) => ({ chart, namespace, releaseName, overrides }));
+  }
+  const dist = path.resolve(project.root, optionValue(args, 'out') ?? process.env.CHART_AS_CODE_DIST ?? project.config.dist ?? 'dist');
+  const cdk8sOut = process.env.CDK8S_OUTDIR;
+  let written: string[];
+  if (cdk8sOut !== undefined && cdk8sOut !== '' && path.resolve(cdk8sOut) !== dist) {
+    // Run by `cdk8s synth` (as the app of cdk8s.yaml): it empties its output directory, then lists it (and its
+    // validation plugins read it), so that gets the same files; first, so a refusal of either leaves dist as it was.
+    const files = synthManifestFiles(sources);
+    const previousOutput = onlyFilesEndingWith('.k8s.yaml');
+    replaceDirectory(cdk8sOut, files, { previousOutput });
+    replaceDirectory(dist, files, { previousOutput });
+    written = [...files.keys()];
+  } else written = synthManifests(sources, dist);
   for (const f of written) out.info(`wrote ${rel(path.join(dist, f))}`);
 }
 

@@ -134,6 +134,13 @@ export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
     this.scopeToRelease();
     this.node.addValidation({ validate: () => nameCollisions(this) });
   }
+
+  /** The chart's objects, each checked against Kubernetes' limits: `app.synth()` writes what this returns. */
+  public override toJson(): any[] {
+    const objects = super.toJson();
+    for (const obj of objects) checkObjectLimits(obj as Record<string, unknown>, `chart "${this.node.id}"`);
+    return objects;
+  }
 }
 
 /**
@@ -163,7 +170,5 @@ export function synthObjects<S extends z.ZodType>(props: RawChartProps<S>): { ob
   const app = new App({ outdir: '/nonexistent' });
   const chart = new RawChart(app, props.chart.name, props);
   assertUniqueNames(chart);
-  const objects = chart.toJson() as Record<string, unknown>[];
-  for (const obj of objects) checkObjectLimits(obj, `chart "${props.chart.name}"`);
-  return { objects, render: chart.render };
+  return { objects: chart.toJson() as Record<string, unknown>[], render: chart.render };
 }

@@ -60,7 +60,7 @@ export interface SynthOptions {
 }
 
 /** The construct id of a chart to synthesize, which names its file. */
-function idOf(source: ChartSource): string {
+export function idOf(source: ChartSource): string {
   return 'chart' in source ? (source.id ?? source.chart.name) : source.id;
 }
 

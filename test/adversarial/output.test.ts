@@ -80,7 +80,7 @@ function run(args: string[], options: { cwd?: string; env?: Record<string, strin
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const synth = (env: Record<string, string>, cwd = root) => run([path.join(root, 'apps', 'main.ts')], { env, cwd });
+const synth = (env: Record<string, string>, cwd = root) => run([path.join(root, 'lib', 'cli', 'index.ts'), 'synth', '--charts', path.join(root, 'apps', 'stack.ts')], { env, cwd });
 
 /** One line on stderr, no stack trace. */
 function expectOneLine(stderr: string, pattern: RegExp): void {
