@@ -34,7 +34,7 @@ const CHARTS_HELP = `  --charts <module>          the chart module: a .ts/.js fi
                              Default: "charts" of the "chart-as-code" entry in ./package.json`;
 
 export const USAGES: Record<string, string> = {
-  synth: `usage: chart-as-code synth [--charts <module>] [--out <dir>] [--chart <name>] [--values <file>]... [--namespace <ns>] [--release <name>]
+  synth: `usage: chart-as-code synth [--charts <module>] [--out <dir>] [--chart <name>] [--values <file>]... [--namespace <ns>] [--release <name>] [--api-versions <group/version>]...
 Writes the raw manifests of every chart (<dir>/<chart>.k8s.yaml), all or nothing.
 ${CHARTS_HELP}
   --out <dir>                output folder (default: "dist" of the package.json entry, else dist/)
@@ -42,6 +42,8 @@ ${CHARTS_HELP}
   --values <file>            values laid over the defaults, as helm -f reads them (repeatable; for every chart)
   --namespace <ns>           namespace of the objects (default: default)
   --release <name>           release name of the labels (default: the chart's name)
+  --api-versions <g/v>       API versions the cluster serves, as helm template --api-versions (repeatable, or
+                             comma-separated); security.openshift.io/v1 adapts security contexts to OpenShift
 Exit: 0 written, 1 error (bad values, chart error), 2 usage mistake.`,
   charts: `usage: chart-as-code charts [--charts <module>] [--out <dir>] [--chart <name>]
 Writes one Helm chart per chart definition (<dir>/<chart>/: templates, values.yaml, values.schema.json, README).
@@ -136,7 +138,7 @@ const rel = (p: string) => path.relative(process.cwd(), p) || '.';
 
 /** `chart-as-code synth`: raw manifests of every chart. */
 export function synthCommand(argv: string[], project: Project, out: Output): void {
-  const args = parse('synth', argv, ['charts', 'out', 'chart', 'values', 'namespace', 'release'], [], ['chart', 'values']);
+  const args = parse('synth', argv, ['charts', 'out', 'chart', 'values', 'namespace', 'release', 'api-versions'], [], ['chart', 'values', 'api-versions']);
   if (args.positional.length > 0) throw new UsageError(`unexpected argument ${args.positional[0]}`);
   const charts = load(project, args);
   const defs = selected(charts, args);
@@ -145,13 +147,22 @@ export function synthCommand(argv: string[], project: Project, out: Output): voi
   const dist = path.resolve(project.root, optionValue(args, 'out') ?? project.config.dist ?? 'dist');
   const namespace = optionValue(args, 'namespace');
   const releaseName = optionValue(args, 'release');
+  const apiVersions = apiVersionsOf(args.values.get('api-versions') ?? []);
   const written = synthesizeCharts(
     defs.map((chart) =>
-      chartInstance({ chart, namespace, releaseName, overrides: overrides.reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {}) }),
+      chartInstance({ chart, namespace, releaseName, apiVersions, overrides: overrides.reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {}) }),
     ),
     dist,
   );
   for (const f of written) out.info(`wrote ${rel(path.join(dist, f))}`);
+}
+
+/** `--api-versions` as helm reads it: repeatable and comma-separated; each `group/version` or `version` (optionally `/Kind`). */
+function apiVersionsOf(given: readonly string[]): string[] {
+  const versions = given.flatMap((g) => g.split(','));
+  const bad = versions.find((v) => !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?v[0-9][a-z0-9]*(\/[A-Za-z][A-Za-z0-9]*)?$/.test(v));
+  if (bad !== undefined) throw new UsageError(`--api-versions ${JSON.stringify(bad)}: not an API version (group/version, e.g. security.openshift.io/v1)`);
+  return versions;
 }
 
 /** Helm's coalescing of two values files: maps merge, everything else replaces. */

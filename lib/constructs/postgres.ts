@@ -173,11 +173,13 @@ export class PostgresDatabase extends Construct {
   public readonly host: Value<string>;
   public readonly port: Val<number>;
   public readonly credentials: ManagedSecret;
+  private readonly identity: Identity;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
     const render = Render.of(this);
     const { identity, database: db } = props;
+    this.identity = identity;
     const inCluster = db.inCluster;
     const name = identity.name(props.serviceName);
     const workloadName = props.workloadName ?? props.serviceName;
@@ -243,7 +245,7 @@ export class PostgresDatabase extends Construct {
                     failureThreshold: 6,
                   },
                   resources: inCluster.resources,
-                  securityContext: inCluster.securityContext,
+                  securityContext: identity.securityContext(inCluster.securityContext),
                   volumeMounts: [
                     { name: 'data', mountPath: '/var/lib/postgresql/data' },
                     { name: 'run', mountPath: '/var/run/postgresql' },
@@ -295,7 +297,7 @@ export class PostgresDatabase extends Construct {
         { name: portEnv, value: Render.of(this).str(this.port) },
       ],
       resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
-      securityContext: { ...restrictedContainerSecurityContext(Render.of(this), true), runAsUser: 999, runAsGroup: 999 },
+      securityContext: this.identity.securityContext({ ...restrictedContainerSecurityContext(Render.of(this), true), runAsUser: 999, runAsGroup: 999 }),
     };
   }
 }

@@ -130,6 +130,15 @@ annotations: {{- toYaml . | nindent 2 }}
     (not (empty $.Values.database.inCluster.enabled)) -}}
 {{- end -}}
 
+{{/* Usage: {{ if include "sv-server.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "sv-server.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
 {{/* Usage: {{ include "sv-server.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "sv-server.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}
