@@ -63,11 +63,18 @@ export class Identity {
   }
 
   /**
-   * A pod or container security context as this component's pods get it: on OpenShift (or forced) without
-   * runAsUser, runAsGroup and fsGroup, which restricted-v2 assigns from the namespace's ranges.
+   * A pod or container security context built here, as this component's pods get it: on OpenShift (or
+   * forced) without runAsUser, runAsGroup and fsGroup, which restricted-v2 assigns from the namespace's ranges.
    */
-  public securityContext<T extends object>(context: Val<T>): Val<T> {
-    return adaptedSecurityContext(this.render, this.adaptsSecurityContext(), context);
+  public securityContext<T extends object>(context: T): T {
+    return adaptedSecurityContext(this.render, this.adaptsSecurityContext(), context) as T;
+  }
+
+  /** A security context value (podSecurityContext, securityContext), adapted as `securityContext`: one named template in a chart. */
+  public securityContextValue(context: Val<Record<string, unknown>>): Record<string, unknown> {
+    return this.render.sharedMap(`${this.props.templatePrefix}.securityContext`, { context }, (p) =>
+      this.render.withEntriesOf({}, adaptedSecurityContext(this.render, this.adaptsSecurityContext(), p.context)),
+    );
   }
 
   /** An object's name: the product's name behind the release's namePrefix. */

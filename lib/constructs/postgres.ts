@@ -245,7 +245,7 @@ export class PostgresDatabase extends Construct {
                     failureThreshold: 6,
                   },
                   resources: inCluster.resources,
-                  securityContext: identity.securityContext(inCluster.securityContext),
+                  securityContext: identity.securityContextValue(inCluster.securityContext),
                   volumeMounts: [
                     { name: 'data', mountPath: '/var/lib/postgresql/data' },
                     { name: 'run', mountPath: '/var/run/postgresql' },

@@ -228,7 +228,7 @@ export async function expectEquivalent(chart: ChartDefinition, opts: Equivalence
       const validated = validator ? ` or renders objects Kubernetes ${validator.versions.join(' and ')} refuses` : '';
       expectNoProblems(`${chart.name}: helm template differs from raw synthesis${validated}`, await check([{}, ...(opts.values ?? [])]));
       const { seed } = await assertBatched({
-        label: `${chart.name}: raw synthesis vs helm template ${rendererLabel(renderers, note)}${validator ? `, validated for Kubernetes ${validator.versions.join(', ')}` : ''}, random valid values`,
+        label: `${chart.name}: raw synthesis vs helm template ${rendererLabel(renderers, note)}${opts.apiVersions?.length ? `, API versions ${opts.apiVersions.join(', ')}` : ''}${validator ? `, validated for Kubernetes ${validator.versions.join(', ')}` : ''}, random valid values`,
         arbitrary: validValues(chart.schema),
         numRuns: runs,
         check,

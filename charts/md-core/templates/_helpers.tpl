@@ -139,6 +139,14 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/* Usage: {{ include "md-core.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-core.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "md-core.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "md-core.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "md-core.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}
@@ -385,11 +393,7 @@ spec:
   serviceAccountName: {{ include "md-core.name" (dict "root" $.root "base" "mdcore-service-account") }}
   automountServiceAccountToken: {{ $.root.Values.licensing.cleanup }}
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
-  securityContext: {{- toYaml
-      (ternary
-        (omit $.root.Values.podSecurityContext "runAsUser" "runAsGroup" "fsGroup")
-        $.root.Values.podSecurityContext
-        (not (empty (include "md-core.adaptSecurityContext" $.root)))) | nindent 4 }}
+  securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-core.scheduling" $.root | nindent 2 }}
   {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
   initContainers:
@@ -631,11 +635,7 @@ spec:
       resources:
         requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
         limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
-      securityContext: {{- toYaml
-          (ternary
-            (omit $.root.Values.securityContext "runAsUser" "runAsGroup" "fsGroup")
-            $.root.Values.securityContext
-            (not (empty (include "md-core.adaptSecurityContext" $.root)))) | nindent 8 }}
+      securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
       {{- if or
           $.root.Values.tls.https.enabled
           $.root.Values.configImport.enabled

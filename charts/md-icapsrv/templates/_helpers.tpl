@@ -139,6 +139,14 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/* Usage: {{ include "md-icapsrv.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-icapsrv.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "md-icapsrv.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "md-icapsrv.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "md-icapsrv.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}
@@ -379,11 +387,7 @@ spec:
   serviceAccountName: {{ include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-service-account") }}
   automountServiceAccountToken: {{ $.root.Values.licensing.cleanup }}
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
-  securityContext: {{- toYaml
-      (ternary
-        (omit $.root.Values.podSecurityContext "runAsUser" "runAsGroup" "fsGroup")
-        $.root.Values.podSecurityContext
-        (not (empty (include "md-icapsrv.adaptSecurityContext" $.root)))) | nindent 4 }}
+  securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-icapsrv.scheduling" $.root | nindent 2 }}
   {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
   initContainers:
@@ -642,11 +646,7 @@ spec:
       resources:
         requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
         limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
-      securityContext: {{- toYaml
-          (ternary
-            (omit $.root.Values.securityContext "runAsUser" "runAsGroup" "fsGroup")
-            $.root.Values.securityContext
-            (not (empty (include "md-icapsrv.adaptSecurityContext" $.root)))) | nindent 8 }}
+      securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
       {{- if or
           $.root.Values.tls.https.enabled
           $.root.Values.tls.icaps.enabled
@@ -728,11 +728,7 @@ spec:
         limits:
           cpu: 100m
           memory: 64Mi
-      securityContext: {{- toYaml
-          (ternary
-            (omit $.root.Values.securityContext "runAsUser" "runAsGroup" "fsGroup")
-            $.root.Values.securityContext
-            (not (empty (include "md-icapsrv.adaptSecurityContext" $.root)))) | nindent 8 }}
+      securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
     {{- end }}
   {{- if or
       $.root.Values.tls.https.enabled

@@ -90,6 +90,17 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/* Usage: {{ include "multisite-init.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "multisite-init.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary
+    (omit $p.context "runAsUser" "runAsGroup" "fsGroup")
+    $p.context
+    (not (empty (include "multisite-init.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "multisite-init.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "multisite-init.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}
@@ -133,11 +144,7 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
   resources:
     requests: {{- toYaml $.Values.multisite.resources.requests | nindent 6 }}
     limits: {{- toYaml $.Values.multisite.resources.limits | nindent 6 }}
-  securityContext: {{- toYaml
-      (ternary
-        (omit $.Values.multisite.securityContext "runAsUser" "runAsGroup" "fsGroup")
-        $.Values.multisite.securityContext
-        (not (empty (include "multisite-init.adaptSecurityContext" $)))) | nindent 4 }}
+  securityContext: {{- include "multisite-init.securityContext" (dict "root" $ "context" $.Values.multisite.securityContext) | nindent 4 }}
   volumeMounts:
     - name: multisite-token
       mountPath: /var/run/secrets/kubernetes.io/serviceaccount

@@ -139,6 +139,14 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/* Usage: {{ include "sv-server.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "sv-server.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "sv-server.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "sv-server.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "sv-server.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}

@@ -74,7 +74,7 @@ export class MultisiteInit extends Construct {
                   env: [mount.env],
                   readinessProbe: { exec: { command: ['sh', '-c', 'test -s "$KUBECONFIG"'] }, periodSeconds: 5, failureThreshold: 3 },
                   resources: consumer.resources,
-                  securityContext: identity.securityContext(v.securityContext),
+                  securityContext: identity.securityContextValue(v.securityContext),
                   volumeMounts: [mount.volumeMount],
                 },
               ],
