@@ -274,7 +274,10 @@ derived from these; the credentials come from \`sv-postgres-db-cred\` (or \`data
 variable in \`extraEnv\` comes last and so overrides a derived one.
 
 **Security.** \`runAsRoot: true\` (default) is the vendor's documented setup; newer images run as sv-server:
-set \`runAsRoot: false\` for uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped.
+set \`runAsRoot: false\` for uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped. On OpenShift
+(\`global.compatibility.openshift.adaptSecurityContext\`) root needs the \`anyuid\` SCC, which the pod names
+(\`openshift.io/required-scc\`): \`oc adm policy add-scc-to-user anyuid -z sv-server -n <namespace>\`; with
+\`runAsRoot: false\` the server runs under the user OpenShift assigns.
 
 Passwords you do not give are generated once, inside the cluster, by the Job \`sv-server-credentials-<hash>\`
 (it may only read and patch \`sv-server-cred\` and \`sv-postgres-db-cred\`), and never change afterwards; the
@@ -287,6 +290,11 @@ Agents: {{ printf "%ssv-server" .Values.namePrefix }}.{{ .Release.Namespace }}.s
 
 The server user and password are in Secret {{ printf "%ssv-server-cred" .Values.namePrefix }}:
   kubectl -n {{ .Release.Namespace }} get secret {{ printf "%ssv-server-cred" .Values.namePrefix }} -o jsonpath='{.data.password}' | base64 -d
+{{- end }}
+{{- if and .Values.runAsRoot (include "sv-server.adaptSecurityContext" .) }}
+
+On OpenShift the server runs as root (runAsRoot: true): its pod is admitted only once its ServiceAccount may use the anyuid SCC:
+  oc adm policy add-scc-to-user anyuid -z {{ printf "%ssv-server" .Values.namePrefix }} -n {{ .Release.Namespace }}
 {{- end }}
 `,
   },
