@@ -291,7 +291,9 @@ export class PostgresDatabase extends Construct {
       name: 'wait-for-database',
       image: imageRef(Render.of(this), database.inCluster.image, database.inCluster.image.tag),
       imagePullPolicy: database.inCluster.image.pullPolicy,
-      command: ['sh', '-c', `until pg_isready -h "$${hostEnv}" -p "$${portEnv}"; do echo waiting for database; sleep 2; done`],
+      // -U: without a user libpq looks the process's uid up in passwd, which an arbitrary uid (OpenShift's)
+      // is not in, and pg_isready never tries ("no attempt"). Any name does: the server answers before authentication.
+      command: ['sh', '-c', `until pg_isready -h "$${hostEnv}" -p "$${portEnv}" -U postgres; do echo waiting for database; sleep 2; done`],
       env: [
         { name: hostEnv, value: this.host },
         { name: portEnv, value: Render.of(this).str(this.port) },

@@ -403,7 +403,7 @@ spec:
       command:
         - sh
         - "-c"
-        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\"; do echo waiting for database; sleep 2; done"
+        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
       env:
         - name: DB_HOST
           value: {{ (include "md-icapsrv.databaseHost" $.root) | toJson }}
