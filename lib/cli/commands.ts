@@ -35,7 +35,7 @@ const CHARTS_HELP = `  --charts <module>          the chart module: a .ts/.js fi
                              Default: "charts" of the "chart-as-code" entry in ./package.json`;
 
 export const USAGES: Record<string, string> = {
-  synth: `usage: chart-as-code synth [--charts <module>] [--out <dir>] [--chart <name>] [--values <file>]... [--namespace <ns>] [--release <name>]
+  synth: `usage: chart-as-code synth [--charts <module>] [--out <dir>] [--chart <name>] [--values <file>]... [--namespace <ns>] [--release <name>] [--api-versions <group/version>]...
 Writes the raw manifests of every chart (<dir>/<chart>.k8s.yaml), all or nothing. A module exporting
 "instances" ({ chart, values, namespace } chart instances, or a function returning them) gets those
 written instead, each with its own values (<dir>/<id>.k8s.yaml). Run by cdk8s synth (CDK8S_OUTDIR set, e.g.
@@ -46,6 +46,8 @@ ${CHARTS_HELP}
   --values <file>            values laid over the defaults, as helm -f reads them (repeatable; for every chart)
   --namespace <ns>           namespace of the objects (default: default)
   --release <name>           release name of the labels (default: the chart's name)
+  --api-versions <g/v>       API versions the cluster serves, as helm template --api-versions (repeatable, or
+                             comma-separated); security.openshift.io/v1 adapts security contexts to OpenShift
 Exit: 0 written, 1 error (bad values, chart error, a folder chart-as-code did not write), 2 usage mistake.`,
   charts: `usage: chart-as-code charts [--charts <module>] [--out <dir>] [--chart <name>]
 Writes one Helm chart per chart definition (<dir>/<chart>/: templates, values.yaml, values.schema.json, README).
@@ -140,7 +142,7 @@ const rel = (p: string) => path.relative(process.cwd(), p) || '.';
 
 /** `chart-as-code synth`: raw manifests of every chart, or of the module's `instances`. */
 export function synthCommand(argv: string[], project: Project, out: Output): void {
-  const args = parse('synth', argv, ['charts', 'out', 'chart', 'values', 'namespace', 'release'], [], ['chart', 'values']);
+  const args = parse('synth', argv, ['charts', 'out', 'chart', 'values', 'namespace', 'release', 'api-versions'], [], ['chart', 'values', 'api-versions']);
   if (args.positional.length > 0) throw new UsageError(`unexpected argument ${args.positional[0]}`);
   const modulePath = chartModule(project, args);
   if (modulePath === undefined) throw new UsageError(`--charts ${optionValue(args, 'charts')}: this command needs a chart module (.ts/.js), not a folder`);
@@ -148,7 +150,7 @@ export function synthCommand(argv: string[], project: Project, out: Output): voi
   const instances = moduleInstances(modulePath, module.exports);
   let sources: ChartSource[];
   if (instances) {
-    for (const option of ['values', 'namespace', 'release']) {
+    for (const option of ['values', 'namespace', 'release', 'api-versions']) {
       if (args.values.has(option)) throw new UsageError(`--${option}: ${modulePath} exports instances, which give their own values, namespace and release`);
     }
     const names = args.values.get('chart');
@@ -161,7 +163,8 @@ export function synthCommand(argv: string[], project: Project, out: Output): voi
     const overrides = (args.values.get('values') ?? []).map((f) => readValuesYaml(readInputFile(f, { what: `--values ${f}` }), f)).reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {});
     const namespace = optionValue(args, 'namespace');
     const releaseName = optionValue(args, 'release');
-    sources = defs.map((chart) => ({ chart, namespace, releaseName, overrides }));
+    const apiVersions = apiVersionsOf(args.values.get('api-versions') ?? []);
+    sources = defs.map((chart) => ({ chart, namespace, releaseName, apiVersions, overrides }));
   }
   const dist = path.resolve(project.root, optionValue(args, 'out') ?? process.env.CHART_AS_CODE_DIST ?? project.config.dist ?? 'dist');
   const cdk8sOut = process.env.CDK8S_OUTDIR;
@@ -176,6 +179,14 @@ export function synthCommand(argv: string[], project: Project, out: Output): voi
     written = [...files.keys()];
   } else written = synthManifests(sources, dist);
   for (const f of written) out.info(`wrote ${rel(path.join(dist, f))}`);
+}
+
+/** `--api-versions` as helm reads it: repeatable and comma-separated; each `group/version` or `version` (optionally `/Kind`). */
+function apiVersionsOf(given: readonly string[]): string[] {
+  const versions = given.flatMap((g) => g.split(','));
+  const bad = versions.find((v) => !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?v[0-9][a-z0-9]*(\/[A-Za-z][A-Za-z0-9]*)?$/.test(v));
+  if (bad !== undefined) throw new UsageError(`--api-versions ${JSON.stringify(bad)}: not an API version (group/version, e.g. security.openshift.io/v1)`);
+  return versions;
 }
 
 /** Helm's coalescing of two values files: maps merge, everything else replaces. */

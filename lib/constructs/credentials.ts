@@ -161,7 +161,7 @@ export class CredentialGenerator extends Construct {
               restartPolicy: 'Never',
               serviceAccountName: name,
               automountServiceAccountToken: true,
-              securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+              securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } }),
               ...schedulingFields(identity, props.pod),
               containers: [
                 {

@@ -104,7 +104,7 @@ export class DatabaseCleanup extends Construct {
                 spec: {
                   restartPolicy: 'Never',
                   automountServiceAccountToken: false,
-                  securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } },
+                  securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } }),
                   ...schedulingFields(identity, props.pod),
                   containers: [
                     {

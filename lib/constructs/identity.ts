@@ -7,6 +7,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { constant, Render, ValueOrConstant, Value, ValueTree } from '../core/template';
+import { adaptedSecurityContext, adaptsSecurityContext, GlobalValues } from './openshift';
 
 /**
  * Annotations of objects that hold data and outlive the release: Helm's uninstall, Argo CD's app deletion
@@ -19,7 +20,10 @@ export const KEPT_ON_UNINSTALL = {
 } as const;
 
 /** The root values every product has (see commonFields in core/schema). */
-export type CommonValues = ValueTree<{ namePrefix: string; commonLabels: Record<string, string>; commonAnnotations: Record<string, string> }>;
+export type CommonValues = ValueTree<{ namePrefix: string; commonLabels: Record<string, string>; commonAnnotations: Record<string, string> }> & {
+  /** Helm's global values, with the OpenShift switch; without them security contexts are never adapted. */
+  readonly global?: GlobalValues;
+};
 
 export interface IdentityProps {
   /** `app.kubernetes.io/name`: the product, e.g. "md-icapsrv", whichever chart it is part of. */
@@ -51,6 +55,27 @@ export class Identity {
     public readonly render: Render,
     public readonly props: IdentityProps,
   ) {}
+
+  /** Whether this component's pods leave their user and groups to OpenShift (./openshift.ts). */
+  public adaptsSecurityContext(): Value<boolean> {
+    const global = this.props.common.global;
+    return global ? adaptsSecurityContext(this.render, this.props.templatePrefix, global) : constant(false);
+  }
+
+  /**
+   * A pod or container security context built here, as this component's pods get it: on OpenShift (or
+   * forced) without runAsUser, runAsGroup and fsGroup, which restricted-v2 assigns from the namespace's ranges.
+   */
+  public securityContext<T extends object>(context: T): T {
+    return adaptedSecurityContext(this.render, this.adaptsSecurityContext(), context) as T;
+  }
+
+  /** A security context value (podSecurityContext, securityContext), adapted as `securityContext`: one named template in a chart. */
+  public securityContextValue(context: ValueOrConstant<Record<string, unknown>>): Record<string, unknown> {
+    return this.render.sharedMap(`${this.props.templatePrefix}.securityContext`, { context }, (p) =>
+      this.render.withEntriesOf({}, adaptedSecurityContext(this.render, this.adaptsSecurityContext(), p.context)),
+    );
+  }
 
   /** An object's name: the product's name behind the release's namePrefix. */
   public name(base: ValueOrConstant<string>): Value<string> {

@@ -244,7 +244,7 @@ export class MultisiteKubeconfig extends Construct {
         imagePullPolicy: v.image.pullPolicy,
         args: ['--namespace', this.namespace, '--location', v.location, '--user', v.user, '--configmap', this.configMapName, '--key', v.key],
         resources: v.resources,
-        securityContext: v.securityContext,
+        securityContext: this.identity.securityContextValue(v.securityContext),
         volumeMounts: [{ name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true }],
       },
     ]);

@@ -188,7 +188,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
           ...httpProbe(render, 'livenessProbe', liveness, probeAction),
           lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
           resources: v.resources,
-          securityContext: v.securityContext,
+          securityContext: identity.securityContextValue(v.securityContext),
           volumeMounts: [...(props.volumeMounts ?? []), ...render.itemsOf(v.extraVolumeMounts)],
         },
         ...(props.sidecars ?? []),

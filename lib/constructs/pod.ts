@@ -91,7 +91,7 @@ export interface PodValues {
 
 /** Pod spec fields for scheduling, pull secrets and the pod security context. */
 export function podSpecFields(identity: Identity, v: PodValues) {
-  return { securityContext: v.podSecurityContext, ...schedulingFields(identity, v) };
+  return { securityContext: identity.securityContextValue(v.podSecurityContext), ...schedulingFields(identity, v) };
 }
 
 /**

@@ -110,6 +110,11 @@ export interface RawChartProps<S extends z.ZodType> {
   readonly managedBy?: string;
   /** Also synthesize the `helm test` hook objects. @default false */
   readonly includeTests?: boolean;
+  /**
+   * API versions the target cluster serves, as `helm template --api-versions` takes them: the charts ask
+   * for `security.openshift.io/v1` (OpenShift, whose security contexts they adapt). @default none
+   */
+  readonly apiVersions?: readonly string[];
 }
 
 /**
@@ -124,7 +129,11 @@ export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
     const namespace = props.namespace ?? 'default';
     super(scope, id, { namespace });
     const definition = props.chart;
-    this.render = new RawRender(release(props.releaseName ?? definition.name, namespace, props.managedBy ?? 'cdk8s'), { name: definition.name, version: definition.metadata.version });
+    this.render = new RawRender(
+      release(props.releaseName ?? definition.name, namespace, props.managedBy ?? 'cdk8s'),
+      { name: definition.name, version: definition.metadata.version },
+      props.apiVersions,
+    );
     Render.attach(this, this.render);
     // Checked before coalescing, whose recursion a deeply nested input would overflow.
     for (const given of [props.values, props.overrides]) assertHoldableValues(definition.name, given);

@@ -232,8 +232,38 @@ export const commonFields = () => ({
     .describe('Prefix for every object name, so two releases can share a namespace (e.g. "team-a-").'),
   commonLabels: extraLabels().describe('Labels added to every object.'),
   commonAnnotations: extraAnnotations().describe('Annotations added to every object.'),
-  global: z.record(z.string(), z.unknown()).optional().describe('Set by Helm when this chart is a subchart; unused.'),
+  global: globalValues(),
 });
+
+/** How the pods' security contexts are adapted to OpenShift (lib/constructs/openshift.ts). */
+export const ADAPT_SECURITY_CONTEXT = ['auto', 'force', 'disabled'] as const;
+
+/**
+ * Helm's global values: shared with a parent chart when this one is a subchart, so other keys are accepted.
+ * The OpenShift switch sits where Bitnami's charts have it, so a parent chart sets it for all of them at once.
+ */
+const globalValues = () =>
+  z
+    .looseObject({
+      compatibility: z
+        .looseObject({
+          openshift: z
+            .looseObject({
+              adaptSecurityContext: z
+                .enum(ADAPT_SECURITY_CONTEXT)
+                .default('auto')
+                .describe(
+                  'Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift\'s restricted-v2 SCC assigns them from the namespace\'s range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.',
+                ),
+            })
+            .prefault({})
+            .describe('OpenShift compatibility.'),
+        })
+        .prefault({})
+        .describe('Compatibility with platforms that assign security contexts themselves.'),
+    })
+    .prefault({})
+    .describe('Helm\'s global values, shared with a parent chart (other keys are accepted and unused).');
 
 /**
  * The error a user sees for invalid values: every offending path with its rule, no stack trace. `subject`

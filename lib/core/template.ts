@@ -318,6 +318,14 @@ export abstract class Render {
   /** A condition written once (a long one, used by several objects), as `sharedMap`: use it only as a condition. */
   abstract sharedCondition(name: string, build: () => unknown): Value<boolean>;
   /**
+   * Whether the cluster serves an API version (`group/version`): Helm's `.Capabilities.APIVersions.Has`,
+   * which `helm install` fills from the cluster's discovery and `helm template` from `--api-versions`;
+   * raw synthesis answers from the versions it was given (RawChartProps.apiVersions), as `helm template` does.
+   */
+  abstract hasApiVersion(version: string): Value<boolean>;
+  /** `map` without `keys` when `cond` holds, else `map` as it is (a map value, or an object of constants and values). */
+  abstract omitKeysIf<T extends object>(cond: unknown, map: ValueOrConstant<T>, keys: readonly string[]): ValueOrConstant<T>;
+  /**
    * An object's whole annotations map, refused when its keys and values total more than Kubernetes' 256 KiB
    * (the API server would refuse the object): JSON Schema cannot sum, so a Helm chart checks it in a named
    * template that `fail`s, and raw synthesis here, with the same message naming `from` (the values it holds).
@@ -335,9 +343,14 @@ export class RawRender extends Render {
   public readonly mode = 'raw' as const;
   public readonly chart: ChartRef | undefined;
 
+  /**
+   * @param apiVersions the API versions the target cluster serves, as `helm template --api-versions`
+   * takes them (only those construct code asks about through hasApiVersion matter)
+   */
   constructor(
     public readonly release: ReleaseInfo,
     chart?: ChartRef,
+    private readonly apiVersions: readonly string[] = [],
   ) {
     super();
     this.chart = chart;
@@ -421,6 +434,13 @@ export class RawRender extends Render {
   }
   sharedCondition(_name: string, build: () => unknown): Value<boolean> {
     return constant(goTruthy(build()));
+  }
+  hasApiVersion(version: string): Value<boolean> {
+    return constant(this.apiVersions.includes(version));
+  }
+  omitKeysIf<T extends object>(cond: unknown, map: ValueOrConstant<T>, keys: readonly string[]): ValueOrConstant<T> {
+    if (!goTruthy(cond)) return map;
+    return Object.fromEntries(Object.entries(concrete(map) ?? {}).filter(([k]) => !keys.includes(k))) as T;
   }
   checkAnnotations(map: ValueOrConstant<Record<string, string>>, from: string): Value<Record<string, string>> {
     checkAnnotationsSize(concrete(map), from);
@@ -758,6 +778,26 @@ export class HelmRender extends Render {
     if (!this.isSymbolic(cond)) return constant(goTruthy(cond));
     this.defineShared(name, {}, () => ({ condition: this.expr(cond) }));
     return this.value(`(include "${name}" $)`, 'other');
+  }
+
+  hasApiVersion(version: string): Value<boolean> {
+    return this.value(`($.Capabilities.APIVersions.Has ${goLiteral(version)})`, 'boolean');
+  }
+
+  omitKeysIf<T extends object>(cond: unknown, map: ValueOrConstant<T>, keys: readonly string[]): ValueOrConstant<T> {
+    const constantCond = !this.isSymbolic(cond);
+    if (constantCond && !goTruthy(cond)) return map;
+    if (this.tokenInfo(map)) {
+      const m = this.expr(map);
+      const omitted = `(omit ${m} ${keys.map(goLiteral).join(' ')})`;
+      return this.token(constantCond ? omitted : `(ternary ${omitted} ${m} ${this.bool(cond)})`, 'map') as unknown as Value<T>;
+    }
+    // An object built here: its keys are known, so those to leave out become fields under the negated condition.
+    const entries = Object.entries(map as object);
+    const kept = Object.fromEntries(entries.filter(([k]) => !keys.includes(k)));
+    const omitted = entries.filter(([k]) => keys.includes(k));
+    if (constantCond || omitted.length === 0) return (constantCond ? kept : map) as T;
+    return { ...kept, ...this.fieldsIf(this.not(cond), Object.fromEntries(omitted)) } as T;
   }
 
   /** Defines the named template on first use (checking later uses pass the same parameters); the arguments to include it with. */

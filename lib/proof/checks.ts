@@ -13,8 +13,11 @@ import { compareRenderings, K8sObject, RELEASE } from './compare';
 import { Rendered, Renderer, Yaml2json } from './renderers';
 import { formatValidationErrors, KubeValidator, ObjectValidationError } from './validate';
 
-/** Raw synthesis for RELEASE, as `npm run synth` writes it (YAML text), `helm test` hooks included as in the chart. */
-export function rawManifestsYaml(chart: ChartDefinition, values: unknown): string {
+/**
+ * Raw synthesis for RELEASE, as `npm run synth` writes it (YAML text), `helm test` hooks included as in the
+ * chart, for a cluster serving `apiVersions` (as `helm template --api-versions`).
+ */
+export function rawManifestsYaml(chart: ChartDefinition, values: unknown, apiVersions: readonly string[] = []): string {
   const { objects } = synthObjects({
     chart,
     values: values as never,
@@ -22,16 +25,17 @@ export function rawManifestsYaml(chart: ChartDefinition, values: unknown): strin
     namespace: RELEASE.namespace,
     managedBy: 'Helm',
     includeTests: true,
+    apiVersions,
   });
   return manifestsToYaml(objects);
 }
 
 /** Raw synthesis of many values, read back as Kubernetes reads it; an Error where synthesis throws. */
-async function rawBatch(chart: ChartDefinition, yaml: Yaml2json, values: unknown[]): Promise<(K8sObject[] | Error)[]> {
+async function rawBatch(chart: ChartDefinition, yaml: Yaml2json, values: unknown[], apiVersions: readonly string[] = []): Promise<(K8sObject[] | Error)[]> {
   const out: Promise<K8sObject[] | Error>[] = [];
   for (const v of values) {
     try {
-      out.push(yaml.documents(rawManifestsYaml(chart, v)).catch((e: Error) => e));
+      out.push(yaml.documents(rawManifestsYaml(chart, v, apiVersions)).catch((e: Error) => e));
     } catch (e) {
       out.push(Promise.resolve(e as Error));
     }
@@ -120,13 +124,14 @@ export async function validationProblems(
 
 /**
  * Valid values: every renderer renders exactly what raw synthesis renders and, with a validator, every
- * object of both is valid for the Kubernetes API of each of its versions.
+ * object of both is valid for the Kubernetes API of each of its versions. `apiVersions`: raw synthesis
+ * for a cluster serving them, as the renderers must render (`cliRenderer`'s `apiVersions`).
  */
-export function checkValid(chart: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json, validator?: KubeValidator) {
+export function checkValid(chart: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json, validator?: KubeValidator, apiVersions: readonly string[] = []) {
   return async (batch: Record<string, unknown>[]): Promise<(string | undefined)[]> => {
     const texts = batch.map((v) => JSON.stringify(v));
     const helm = renderers.map((r) => Promise.all(texts.map((t) => r.render(t))));
-    const raw = await rawBatch(chart, yaml, batch);
+    const raw = await rawBatch(chart, yaml, batch, apiVersions);
     const rendered = await Promise.all(helm);
     const invalid = validator
       ? await validationProblems(

@@ -193,7 +193,7 @@ export class MdIcapsrv extends Construct {
                 envFrom: [{ configMapRef: { name: configMapName } }],
                 env: [...secrets.env().filter((e) => e.name === OPSWAT_SECRET_ENV.apiKey || e.name === OPSWAT_SECRET_ENV.license), fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name')],
                 resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
-                securityContext: v.securityContext,
+                securityContext: identity.securityContextValue(v.securityContext),
               },
             ]),
           },

@@ -74,7 +74,7 @@ export class MultisiteInit extends Construct {
                   env: [mount.env],
                   readinessProbe: { exec: { command: ['sh', '-c', 'test -s "$KUBECONFIG"'] }, periodSeconds: 5, failureThreshold: 3 },
                   resources: consumer.resources,
-                  securityContext: v.securityContext,
+                  securityContext: identity.securityContextValue(v.securityContext),
                   volumeMounts: [mount.volumeMount],
                 },
               ],
@@ -103,7 +103,7 @@ export class MultisiteInitTest extends Construct {
       spec: {
         restartPolicy: 'Never',
         automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } }),
         containers: [
           {
             name: 'kubeconfig',

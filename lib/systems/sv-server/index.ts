@@ -20,12 +20,13 @@ import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
 import { Value, ValueTree } from '../../core/template';
 import { ProductInfo, openProduct } from '../../constructs/identity';
-import { imageRef, podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
+import { imageRef, schedulingFields, secretEnv, tcpProbe } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle } from '../../constructs/handles';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
 import { CredentialGenerator } from '../../constructs/credentials';
 import { PortCheckTest } from '../../constructs/test-hook';
+import { REQUIRED_SCC_ANYUID } from '../../constructs/openshift';
 import { IngressPolicy } from '../../constructs/network-policy';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
@@ -118,15 +119,19 @@ export class SvServer extends Construct {
     const scripts = svLifecycleScripts({ home: SV_HOME, runDir: SV_RUN_DIR });
     const lifecycle = v.lifecycle;
 
-    // Root as the vendor documents, or the newer images' sv-server user; the user's extra fields are merged
-    // in (the schema keeps them off the keys decided here).
+    // Root as the vendor documents, or the newer images' sv-server user (on OpenShift the uid and groups
+    // it assigns); the user's extra fields are merged in (the schema keeps them off the keys decided here).
     const podSecurityContext = render.withEntriesOf(
       {
         ...render.fieldsIf(v.runAsRoot, { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }),
-        ...render.fieldsIf(render.not(v.runAsRoot), { runAsUser: 1234, runAsGroup: 1234, fsGroup: 1234, runAsNonRoot: true }),
+        ...render.fieldsIf(render.not(v.runAsRoot), identity.securityContext({ runAsUser: 1234, runAsGroup: 1234, fsGroup: 1234, runAsNonRoot: true })),
       },
       v.podSecurityContext,
     );
+    // Root is not OpenShift's to assign: restricted-v2 refuses uid 0, so the pod names the SCC it needs
+    // (OpenShift 4.14+ admits it only with that SCC and says so), rather than failing on whichever SCC matched.
+    const needsAnyuid = render.and(v.runAsRoot, identity.adaptsSecurityContext());
+    const podAnnotations = render.mergeMaps(render.ifElse(needsAnyuid, REQUIRED_SCC_ANYUID as never, {} as never), v.podAnnotations);
     const containerSecurityContext = render.withEntriesOf(
       {
         ...render.fieldsIf(v.runAsRoot, { runAsNonRoot: false }),
@@ -146,7 +151,7 @@ export class SvServer extends Construct {
         template: {
           metadata: {
             labels: identity.labels(COMPONENT, v.podLabels),
-            ...render.fieldsIf(v.podAnnotations, { annotations: render.checkAnnotations(v.podAnnotations, 'podAnnotations') }),
+            ...render.fieldsIf(render.or(v.podAnnotations, needsAnyuid), { annotations: render.checkAnnotations(podAnnotations, 'podAnnotations') }),
           },
           spec: {
             serviceAccountName,
@@ -154,7 +159,9 @@ export class SvServer extends Construct {
             // Derived, never set: always longer than the preStop wait, so the server is not SIGKILLed
             // while it is still allowed to shut down.
             terminationGracePeriodSeconds: render.add(lifecycle.stopTimeoutSeconds, lifecycle.graceMarginSeconds),
-            ...podSpecFields(identity, { ...v, podSecurityContext }),
+            // Adapted above: root stays root (the anyuid SCC), where podSpecFields would leave the uid to OpenShift.
+            securityContext: podSecurityContext,
+            ...schedulingFields(identity, v),
             containers: [
               {
                 name: 'sv-server',
@@ -267,7 +274,10 @@ derived from these; the credentials come from \`sv-postgres-db-cred\` (or \`data
 variable in \`extraEnv\` comes last and so overrides a derived one.
 
 **Security.** \`runAsRoot: true\` (default) is the vendor's documented setup; newer images run as sv-server:
-set \`runAsRoot: false\` for uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped.
+set \`runAsRoot: false\` for uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped. On OpenShift
+(\`global.compatibility.openshift.adaptSecurityContext\`) root needs the \`anyuid\` SCC, which the pod names
+(\`openshift.io/required-scc\`): \`oc adm policy add-scc-to-user anyuid -z sv-server -n <namespace>\`; with
+\`runAsRoot: false\` the server runs under the user OpenShift assigns.
 
 Passwords you do not give are generated once, inside the cluster, by the Job \`sv-server-credentials-<hash>\`
 (it may only read and patch \`sv-server-cred\` and \`sv-postgres-db-cred\`), and never change afterwards; the
@@ -280,6 +290,11 @@ Agents: {{ printf "%ssv-server" .Values.namePrefix }}.{{ .Release.Namespace }}.s
 
 The server user and password are in Secret {{ printf "%ssv-server-cred" .Values.namePrefix }}:
   kubectl -n {{ .Release.Namespace }} get secret {{ printf "%ssv-server-cred" .Values.namePrefix }} -o jsonpath='{.data.password}' | base64 -d
+{{- end }}
+{{- if and .Values.runAsRoot (include "sv-server.adaptSecurityContext" .) }}
+
+On OpenShift the server runs as root (runAsRoot: true): its pod is admitted only once its ServiceAccount may use the anyuid SCC:
+  oc adm policy add-scc-to-user anyuid -z {{ printf "%ssv-server" .Values.namePrefix }} -n {{ .Release.Namespace }}
 {{- end }}
 `,
   },
