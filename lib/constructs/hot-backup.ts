@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { imageReference, optionalSecretName, quantity } from '../core/schema';
+import { imageReference, optionalDnsName, optionalSecretName, quantity } from '../core/schema';
 import { shellScript } from '../core/shell-script';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
@@ -29,7 +29,7 @@ export const hotBackupValues = () => {
       storage: z
         .object({
           size: quantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
-          storageClass: z.string().default('').describe('Storage class of the claim; empty for the cluster default.'),
+          storageClass: optionalDnsName().default('').describe('Storage class of the claim; empty for the cluster default.'),
         })
         .strict()
         .default(defaults.storage),

@@ -113,7 +113,7 @@ export type OpswatPodValues = PodValues &
     deactivation: { drainSeconds: number; shutdownSeconds: number };
     resources: { requests: Record<string, string | number>; limits: Record<string, string | number> };
     securityContext: Record<string, unknown>;
-    extraEnv: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
+    extraEnv: { name: string; value?: string; valueFrom?: object }[];
   }> &
   ExtraPodValues & {
     readonly database: DatabaseValues;

@@ -15,7 +15,7 @@
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
 import { z } from 'zod';
-import { extraAnnotations, extraLabels, k8sObject, nodeSelector, ProbeDefaults, probe } from '../core/schema';
+import { extraAnnotations, extraLabels, k8sObject, nodeSelector, optionalDnsName, ProbeDefaults, probe, toleration } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 
@@ -23,7 +23,7 @@ import { Identity } from './identity';
 export interface EnvVar {
   readonly name: string;
   readonly value?: Val<string>;
-  readonly valueFrom?: Record<string, unknown>;
+  readonly valueFrom?: object;
 }
 
 /** An env var from a key of a Secret. */
@@ -75,16 +75,16 @@ export const podValues = (podSecurityContext: Record<string, unknown>, securityC
   podLabels: extraLabels().describe('Extra labels of the pods (not used in selectors).'),
   imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),
   nodeSelector: nodeSelector().describe('Node labels the pods must run on.'),
-  tolerations: z.array(k8sObject()).default([]).describe('Tolerations of the pods.'),
+  tolerations: z.array(toleration()).default([]).describe('Tolerations of the pods.'),
   affinity: k8sObject().default({}).describe('Affinity rules of the pods.'),
-  priorityClassName: z.string().default('').describe('Priority class of the pods; empty for the cluster default.'),
+  priorityClassName: optionalDnsName().default('').describe('Priority class of the pods; empty for the cluster default.'),
 });
 
 export interface PodValues {
   readonly podSecurityContext: Val<Record<string, unknown>>;
   readonly imagePullSecrets: Val<{ name: string }[]>;
   readonly nodeSelector: Val<Record<string, string>>;
-  readonly tolerations: Val<Record<string, unknown>[]>;
+  readonly tolerations: Val<z.output<ReturnType<typeof toleration>>[]>;
   readonly affinity: Val<Record<string, unknown>>;
   readonly priorityClassName: Val<string>;
 }

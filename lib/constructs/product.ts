@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
+import { extraAnnotations, extraEnv, k8sObject, optionalDnsName, optionalSecretName } from '../core/schema';
 import { testValues } from './test-hook';
 import { productNetworkPolicyValues } from './network-policy';
 import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
@@ -21,11 +21,11 @@ export const ingressValues = (name: string) => {
   return z
     .object({
       enabled: z.boolean().default(false).describe(`Create the Ingress ${name} to the REST port.`),
-      className: z.string().max(253).default('').describe('IngressClass; empty for the cluster default.'),
+      className: optionalDnsName().default('').describe('IngressClass; empty for the cluster default.'),
       host: z
         .string()
         .max(253)
-        .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
+        .regex(/^((\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
         .default('')
         .describe('Host name; empty matches every host.'),
       paths: z

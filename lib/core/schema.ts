@@ -57,12 +57,21 @@ export function ruleCounterexample(schema: z.ZodType): unknown {
 
 export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-const QUANTITY = '^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+|[KMGTPE]i|[mkMGTPE])?$';
+/**
+ * A non-negative quantity as Kubernetes parses one, with at most 18 digits before the point, 9 after, and a
+ * two-digit exponent: Kubernetes' decoder spends unbounded time on exponents like `e-62676722794`.
+ */
+const QUANTITY = '^[+]?([0-9]{1,18}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([eE][-+]?[0-9]{1,2}|[KMGTPE]i|[mkMGTPE])?$';
+/** The resources a container's requests and limits may name here (extended resources have rules of their own: integers, requests equal to limits). */
+const CONTAINER_RESOURCE = '^(cpu|memory|ephemeral-storage)$';
 export const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
 export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 /** Kubernetes' qualified-name lengths, checked apart from the syntax: an optional prefix of at most 253, a name of at most 63. */
 export const LABEL_KEY_LENGTHS = '^([^/]{1,253}/)?[^/]{1,63}$';
-const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
+/** Kubernetes' env var names: not `.`, `..`, nor starting with `..` (stated without look-ahead, which Helm's schema regexes lack). */
+const ENV_NAME = '^([-_a-zA-Z][-._a-zA-Z0-9]*|\\.[-_a-zA-Z0-9][-._a-zA-Z0-9]*)$';
+/** A ConfigMap or Secret key: the same rule with digits first allowed. */
+const CONFIG_KEY = '^([-_a-zA-Z0-9][-._a-zA-Z0-9]*|\\.[-_a-zA-Z0-9][-._a-zA-Z0-9]*)$';
 const RESERVED_LABEL_PREFIX = '^(app\\.kubernetes\\.io|helm\\.sh|chart-as-code)/';
 
 /** A Kubernetes object name (RFC 1123 subdomain), at most `max` characters. */
@@ -96,6 +105,58 @@ const labelKey = () =>
     counterexample: 'helm.sh/chart',
   });
 
+/** An optional object name (priorityClassName, storageClassName, ...): empty means "not set". */
+export const optionalDnsName = () => z.union([z.literal(''), dnsName()]);
+
+const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+const isExists = { required: ['operator'], properties: { operator: { const: 'Exists' } } };
+
+/**
+ * A pod toleration as Kubernetes validates it: a label key (or none with operator Exists, which tolerates
+ * every taint), a label value (none with Exists), one of the three effects (none for all), and
+ * tolerationSeconds only for NoExecute.
+ */
+export const toleration = () => {
+  const t = z
+    .object({
+      key: z.union([z.literal(''), qualifiedName()]).optional(),
+      operator: z.enum(['Exists', 'Equal']).optional(),
+      value: labelValue().optional(),
+      effect: z.enum(TOLERATION_EFFECTS).optional(),
+      tolerationSeconds: z.number().int().min(0).max(2147483647).optional(),
+    })
+    .strict();
+  const keyed = rule(t, (x) => (x.key ?? '') !== '' || x.operator === 'Exists', {
+    message: 'a toleration without a key must have operator Exists',
+    jsonSchema: { anyOf: [{ required: ['key'], properties: { key: { minLength: 1 } } }, isExists] },
+    counterexample: { key: '', operator: 'Equal' },
+  });
+  const valued = rule(keyed, (x) => x.operator !== 'Exists' || (x.value ?? '') === '', {
+    message: 'a toleration with operator Exists has no value',
+    jsonSchema: { anyOf: [{ not: isExists }, { not: { required: ['value'], properties: { value: { minLength: 1 } } } }] },
+    counterexample: { key: 'k', operator: 'Exists', value: 'v' },
+  });
+  return rule(valued, (x) => x.tolerationSeconds === undefined || x.effect === 'NoExecute', {
+    message: 'tolerationSeconds is for effect NoExecute only',
+    jsonSchema: { anyOf: [{ not: { required: ['tolerationSeconds'] } }, { required: ['effect'], properties: { effect: { const: 'NoExecute' } } }] },
+    counterexample: { key: 'k', tolerationSeconds: 60, effect: 'NoSchedule' },
+  });
+};
+
+const keyRef = () =>
+  z.object({ name: dnsName(), key: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)), optional: z.boolean().optional() }).strict();
+const ENV_FIELD_PATHS = ['metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName', 'status.hostIP', 'status.podIP', 'status.podIPs'] as const;
+const ENV_RESOURCES = ['limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage'] as const;
+
+/** An env var's valueFrom: exactly one source, each with the fields Kubernetes requires. */
+export const envValueFrom = () =>
+  z.union([
+    z.object({ secretKeyRef: keyRef() }).strict(),
+    z.object({ configMapKeyRef: keyRef() }).strict(),
+    z.object({ fieldRef: z.object({ fieldPath: z.enum(ENV_FIELD_PATHS), apiVersion: z.literal('v1').optional() }).strict() }).strict(),
+    z.object({ resourceFieldRef: z.object({ resource: z.enum(ENV_RESOURCES) }).strict() }).strict(),
+  ]);
+
 /** Extra labels: valid keys and values, never one of the chart's own `app.kubernetes.io/*` or `helm.sh/*` labels. */
 export const extraLabels = () =>
   z.record(labelKey(), labelValue()).default({});
@@ -127,8 +188,8 @@ export const k8sObject = () =>
 export const resources = (requests: Record<string, string>, limits: Record<string, string>) =>
   z
     .object({
-      requests: z.record(z.string().min(1), quantity()).default(requests).describe('Resource requests (cpu, memory, ephemeral-storage).'),
-      limits: z.record(z.string().min(1), quantity()).default(limits).describe('Resource limits.'),
+      requests: z.record(z.string().regex(new RegExp(CONTAINER_RESOURCE)), quantity()).default(requests).describe('Resource requests (cpu, memory, ephemeral-storage).'),
+      limits: z.record(z.string().regex(new RegExp(CONTAINER_RESOURCE)), quantity()).default(limits).describe('Resource limits.'),
     })
     .strict()
     .default({ requests, limits });
@@ -200,7 +261,12 @@ export const extraEnv = (secretEnv: Readonly<Record<string, string>>) => {
     jsonSchema: { not: { enum: managed } },
     counterexample: managed[0]!,
   });
-  const list = z.array(z.object({ name, value: z.string().optional(), valueFrom: k8sObject().optional() }).strict());
+  const item = rule(z.object({ name, value: z.string().optional(), valueFrom: envValueFrom().optional() }).strict(), (e) => !(e.value && e.valueFrom), {
+    message: 'value or valueFrom, not both',
+    jsonSchema: { not: { required: ['value', 'valueFrom'], properties: { value: { minLength: 1 } } } },
+    counterexample: { name: 'BOTH', value: 'x', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  });
+  const list = z.array(item);
   return rule(list, (env) => repeatedName(env) === undefined, {
     message: (env) => `${repeatedName(env)} is given twice: Kubernetes would keep only the last`,
     jsonSchema: CHECKED_BY_TEMPLATE,

@@ -114,7 +114,7 @@ export interface MdCoreValues {
    * Tolerations of the pods.
    * @default []
    */
-  tolerations: { [key: string]: unknown }[];
+  tolerations: MdCoreValuesTolerationsItem[];
   /**
    * Affinity rules of the pods.
    * @default {}
@@ -124,7 +124,7 @@ export interface MdCoreValues {
    * Priority class of the pods; empty for the cluster default.
    * @default ""
    */
-  priorityClassName: string;
+  priorityClassName: "" | string;
   /**
    * Extra environment variables for the main container (name with value or valueFrom); each name once, none of APIKEY, DB_PWD, DB_USER, IGNITION_JSON, LICENSE_KEY, MDCORE_CERT_PASSPHRASE, MDCORE_CONFIG_IMPORT_PASSWORD, MD_PWD, MD_USER, OLMS_PROXY_PASSWORD, OLMS_TOKEN, PROXY_PWD.
    * @default []
@@ -274,7 +274,52 @@ export interface MdCoreValuesExtraVolumesItem {
 export interface MdCoreValuesExtraEnvItem {
   name: string;
   value?: string | undefined;
-  valueFrom?: { [key: string]: unknown } | undefined;
+  valueFrom?: MdCoreValuesExtraEnvItemValueFromOption1 | MdCoreValuesExtraEnvItemValueFromOption2 | MdCoreValuesExtraEnvItemValueFromOption3 | MdCoreValuesExtraEnvItemValueFromOption4 | undefined;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption4 {
+  resourceFieldRef: MdCoreValuesExtraEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption3 {
+  fieldRef: MdCoreValuesExtraEnvItemValueFromOption3FieldRef;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption2 {
+  configMapKeyRef: MdCoreValuesExtraEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption1 {
+  secretKeyRef: MdCoreValuesExtraEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdCoreValuesTolerationsItem {
+  key?: "" | string | undefined;
+  operator?: "Exists" | "Equal" | undefined;
+  value?: string | undefined;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+  tolerationSeconds?: number | undefined;
 }
 
 export interface MdCoreValuesImagePullSecretsItem {
@@ -453,7 +498,7 @@ export interface MdCoreValuesDatabaseInClusterPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -672,7 +717,7 @@ export interface MdCoreValuesPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -983,7 +1028,7 @@ export interface MdCoreValuesIngress {
    * IngressClass; empty for the cluster default.
    * @default ""
    */
-  className: string;
+  className: "" | string;
   /**
    * Host name; empty matches every host.
    * @default ""
@@ -1101,7 +1146,7 @@ export interface MdCoreValuesHotBackupStorage {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
 }
 
 export interface MdCoreValuesUpgrade {

@@ -109,7 +109,7 @@ export interface MdIcapsrvValues {
    * Tolerations of the pods.
    * @default []
    */
-  tolerations: { [key: string]: unknown }[];
+  tolerations: MdIcapsrvValuesTolerationsItem[];
   /**
    * Affinity rules of the pods.
    * @default {}
@@ -119,7 +119,7 @@ export interface MdIcapsrvValues {
    * Priority class of the pods; empty for the cluster default.
    * @default ""
    */
-  priorityClassName: string;
+  priorityClassName: "" | string;
   /**
    * Extra environment variables for the main container (name with value or valueFrom); each name once, none of APIKEY, DB_PWD, DB_USER, IGNITION_JSON, IMPORT_CONFIG_FILE_PASS, LICENSE_KEY, MD_PWD, MD_USER, OLMS_PROXY_PASSWORD, OLMS_TOKEN, PROXY_PASSWORD.
    * @default []
@@ -269,7 +269,52 @@ export interface MdIcapsrvValuesExtraVolumesItem {
 export interface MdIcapsrvValuesExtraEnvItem {
   name: string;
   value?: string | undefined;
-  valueFrom?: { [key: string]: unknown } | undefined;
+  valueFrom?: MdIcapsrvValuesExtraEnvItemValueFromOption1 | MdIcapsrvValuesExtraEnvItemValueFromOption2 | MdIcapsrvValuesExtraEnvItemValueFromOption3 | MdIcapsrvValuesExtraEnvItemValueFromOption4 | undefined;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption4 {
+  resourceFieldRef: MdIcapsrvValuesExtraEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption3 {
+  fieldRef: MdIcapsrvValuesExtraEnvItemValueFromOption3FieldRef;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption2 {
+  configMapKeyRef: MdIcapsrvValuesExtraEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption1 {
+  secretKeyRef: MdIcapsrvValuesExtraEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdIcapsrvValuesTolerationsItem {
+  key?: "" | string | undefined;
+  operator?: "Exists" | "Equal" | undefined;
+  value?: string | undefined;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+  tolerationSeconds?: number | undefined;
 }
 
 export interface MdIcapsrvValuesImagePullSecretsItem {
@@ -368,7 +413,7 @@ export interface MdIcapsrvValuesPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -731,7 +776,7 @@ export interface MdIcapsrvValuesDatabaseInClusterPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -1031,7 +1076,7 @@ export interface MdIcapsrvValuesIngress {
    * IngressClass; empty for the cluster default.
    * @default ""
    */
-  className: string;
+  className: "" | string;
   /**
    * Host name; empty matches every host.
    * @default ""

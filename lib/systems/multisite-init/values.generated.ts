@@ -57,7 +57,7 @@ export interface MultisiteInitValues {
    * Tolerations of the pods.
    * @default []
    */
-  tolerations: { [key: string]: unknown }[];
+  tolerations: MultisiteInitValuesTolerationsItem[];
   /**
    * Affinity rules of the pods.
    * @default {}
@@ -67,7 +67,7 @@ export interface MultisiteInitValues {
    * Priority class of the pods; empty for the cluster default.
    * @default ""
    */
-  priorityClassName: string;
+  priorityClassName: "" | string;
   tests: MultisiteInitValuesTests;
   /**
    * Pod Security Standard the pods meet: label the namespace pod-security.kubernetes.io/enforce=<this level>. Values that break it are refused; lower it (baseline, privileged) only on purpose. Every pod of the chart meets restricted as shipped.
@@ -82,6 +82,14 @@ export interface MultisiteInitValuesTests {
    * @default "busybox:1.36.1"
    */
   image: string;
+}
+
+export interface MultisiteInitValuesTolerationsItem {
+  key?: "" | string | undefined;
+  operator?: "Exists" | "Equal" | undefined;
+  value?: string | undefined;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+  tolerationSeconds?: number | undefined;
 }
 
 export interface MultisiteInitValuesImagePullSecretsItem {

@@ -77,7 +77,7 @@ export interface SvServerValues {
    * Tolerations of the pods.
    * @default []
    */
-  tolerations: { [key: string]: unknown }[];
+  tolerations: SvServerValuesTolerationsItem[];
   /**
    * Affinity rules of the pods.
    * @default {}
@@ -87,7 +87,7 @@ export interface SvServerValues {
    * Priority class of the pods; empty for the cluster default.
    * @default ""
    */
-  priorityClassName: string;
+  priorityClassName: "" | string;
   /**
    * Extra environment variables for the main container (name with value or valueFrom); each name once, none of SV_DB_PASSWORD, SV_DB_USERNAME, SV_PASSWORD, SV_USER.
    * @default []
@@ -132,7 +132,52 @@ export interface SvServerValuesTests {
 export interface SvServerValuesExtraEnvItem {
   name: string;
   value?: string | undefined;
-  valueFrom?: { [key: string]: unknown } | undefined;
+  valueFrom?: SvServerValuesExtraEnvItemValueFromOption1 | SvServerValuesExtraEnvItemValueFromOption2 | SvServerValuesExtraEnvItemValueFromOption3 | SvServerValuesExtraEnvItemValueFromOption4 | undefined;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption4 {
+  resourceFieldRef: SvServerValuesExtraEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption3 {
+  fieldRef: SvServerValuesExtraEnvItemValueFromOption3FieldRef;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption2 {
+  configMapKeyRef: SvServerValuesExtraEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption1 {
+  secretKeyRef: SvServerValuesExtraEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface SvServerValuesTolerationsItem {
+  key?: "" | string | undefined;
+  operator?: "Exists" | "Equal" | undefined;
+  value?: string | undefined;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+  tolerationSeconds?: number | undefined;
 }
 
 export interface SvServerValuesImagePullSecretsItem {
@@ -300,7 +345,7 @@ export interface SvServerValuesPersistenceLogs {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -323,7 +368,7 @@ export interface SvServerValuesPersistenceWork {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -431,7 +476,7 @@ export interface SvServerValuesDatabaseInClusterPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
