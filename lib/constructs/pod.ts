@@ -15,7 +15,7 @@
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
 import { z } from 'zod';
-import { extraAnnotations, extraLabels, k8sObject, nodeSelector, optionalDnsName, ProbeDefaults, probe, toleration } from '../core/schema';
+import { extraAnnotations, extraLabels, K8S_EXAMPLES, k8sObject, nodeSelector, optionalDnsName, ProbeDefaults, probe, toleration } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 
@@ -69,14 +69,14 @@ export function imageRef(render: Render, image: { readonly repository: Val<strin
 
 /** Scheduling and pod-level values shared by all product workloads. */
 export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
-  podSecurityContext: k8sObject().default(podSecurityContext).describe('Pod security context.'),
-  securityContext: k8sObject().default(securityContext).describe('Security context of the main container.'),
+  podSecurityContext: k8sObject(K8S_EXAMPLES.podSecurityContext).default(podSecurityContext).describe('Pod security context.'),
+  securityContext: k8sObject(K8S_EXAMPLES.securityContext).default(securityContext).describe('Security context of the main container.'),
   podAnnotations: extraAnnotations().describe('Annotations of the pods.'),
   podLabels: extraLabels().describe('Extra labels of the pods (not used in selectors).'),
   imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),
   nodeSelector: nodeSelector().describe('Node labels the pods must run on.'),
   tolerations: z.array(toleration()).default([]).describe('Tolerations of the pods.'),
-  affinity: k8sObject().default({}).describe('Affinity rules of the pods.'),
+  affinity: k8sObject(K8S_EXAMPLES.affinity).default({}).describe('Affinity rules of the pods.'),
   priorityClassName: optionalDnsName().default('').describe('Priority class of the pods; empty for the cluster default.'),
 });
 

@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { extraAnnotations, extraEnv, k8sObject, optionalDnsName, optionalSecretName } from '../core/schema';
+import { extraAnnotations, extraEnv, K8S_EXAMPLES, k8sObject, optionalDnsName, optionalSecretName } from '../core/schema';
 import { testValues } from './test-hook';
 import { productNetworkPolicyValues } from './network-policy';
 import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
@@ -67,7 +67,7 @@ export const autoscalingValues = () => {
         .array(hpaMetric())
         .default([])
         .describe('autoscaling/v2 metrics (Resource, Pods, Object, External, ContainerResource) instead of the CPU and memory targets above.'),
-      behavior: k8sObject().default({}).describe('autoscaling/v2 scaling behavior (scaleUp/scaleDown policies and stabilization windows); empty for the defaults.'),
+      behavior: k8sObject(K8S_EXAMPLES.hpaBehavior).default({}).describe('autoscaling/v2 scaling behavior (scaleUp/scaleDown policies and stabilization windows); empty for the defaults.'),
     })
     .strict()
     .default(defaults);

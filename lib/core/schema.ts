@@ -178,12 +178,46 @@ export const MAX_ANNOTATIONS_BYTES = 262144;
  */
 export const extraAnnotations = () => z.record(labelKey(), z.string().max(MAX_ANNOTATIONS_BYTES)).default({});
 
-/** Free-form Kubernetes fragments (affinity, security contexts, ...), passed through as given. */
-export const k8sObject = () =>
-  z.record(
+/**
+ * Free-form Kubernetes fragments (affinity, security contexts, ...), passed through as given: the schema
+ * checks only that they are maps; their fields are Kubernetes' to validate (the API server refuses a
+ * misspelt or wrong one on apply). `examples` are valid fragments of the kind: the proof's random valid
+ * values (validValues) draw the fragment from them, not from arbitrary maps, so the Kubernetes validation of
+ * random values proves the chart's own fields and the placement of the fragment, not the fragment's content.
+ */
+export const k8sObject = (examples: readonly Record<string, unknown>[] = [{}]) => {
+  const s = z.record(
     rule(z.string(), (k) => k !== '__proto__', { message: UNHOLDABLE_KEY_MESSAGE, jsonSchema: { not: { const: '__proto__' } }, counterexample: '__proto__' }),
     z.unknown(),
   );
+  k8sObjectExampleLists.set(s, examples);
+  return s;
+};
+
+const k8sObjectExampleLists = new WeakMap<z.ZodType, readonly Record<string, unknown>[]>();
+
+/** For a schema made by `k8sObject` (or a copy of one, e.g. described): its valid example fragments. */
+export function k8sObjectExamples(schema: z.ZodType): readonly Record<string, unknown>[] | undefined {
+  for (let n: z.ZodType | undefined = schema; n; n = (n as unknown as { _zod: { parent?: z.ZodType } })._zod.parent) {
+    const found = k8sObjectExampleLists.get(n);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Valid fragments for the proof's random values (k8sObject's `examples`). */
+export const K8S_EXAMPLES = {
+  podSecurityContext: [{}, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 }, { seccompProfile: { type: 'RuntimeDefault' } }, { supplementalGroups: [4000], fsGroupChangePolicy: 'OnRootMismatch' }],
+  securityContext: [{}, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, { readOnlyRootFilesystem: true, runAsNonRoot: true }, { runAsUser: 1000, privileged: false }],
+  affinity: [
+    {},
+    { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] }] } } },
+    { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'web' } } } }] } },
+  ],
+  hpaBehavior: [{}, { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] } }, { scaleUp: { selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }] } }],
+  labelSelector: [{}, { matchLabels: { app: 'web' } }, { matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }] }],
+  ipBlock: [{ cidr: '10.0.0.0/8' }, { cidr: '192.168.0.0/16', except: ['192.168.1.0/24'] }],
+} satisfies Record<string, readonly Record<string, unknown>[]>;
 
 export const resources = (requests: Record<string, string>, limits: Record<string, string>) =>
   z

@@ -9,7 +9,7 @@
  */
 import YAML from 'yaml';
 import { z } from 'zod';
-import { ruleCounterexamples } from '../core/schema';
+import { k8sObjectExamples, ruleCounterexamples } from '../core/schema';
 import { type Arbitrary, fc, type WeightedArbitrary } from './fast-check';
 
 export type InvalidKind =
@@ -326,6 +326,9 @@ class ValidGen {
 
   private build(schema: Schema, depth: number): Arb<unknown> {
     const { node } = unwrap(schema);
+    // A free-form Kubernetes fragment (k8sObject): one of its valid examples, not an arbitrary map.
+    const examples = k8sObjectExamples(node);
+    if (examples) return fc.constantFrom(...examples).map((x) => structuredClone(x));
     const v = viewOf(node);
     const shallow = depth >= this.maxDepth;
     let arb: Arb<unknown>;

@@ -180,13 +180,16 @@ export interface MdCoreValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: MdCoreValuesNetworkPolicyFromItem[];
+  from: (MdCoreValuesNetworkPolicyFromItemOption1 | MdCoreValuesNetworkPolicyFromItemOption2)[];
 }
 
-export interface MdCoreValuesNetworkPolicyFromItem {
+export interface MdCoreValuesNetworkPolicyFromItemOption2 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface MdCoreValuesNetworkPolicyFromItemOption1 {
   podSelector?: { [key: string]: unknown } | undefined;
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdCoreValuesTests {
@@ -474,13 +477,16 @@ export interface MdCoreValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: MdCoreValuesDatabaseInClusterNetworkPolicyFromItem[];
+  from: (MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption1 | MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption2)[];
 }
 
-export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItem {
+export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
   podSelector?: { [key: string]: unknown } | undefined;
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdCoreValuesDatabaseInClusterPersistence {

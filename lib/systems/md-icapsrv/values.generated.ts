@@ -175,13 +175,16 @@ export interface MdIcapsrvValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: MdIcapsrvValuesNetworkPolicyFromItem[];
+  from: (MdIcapsrvValuesNetworkPolicyFromItemOption1 | MdIcapsrvValuesNetworkPolicyFromItemOption2)[];
 }
 
-export interface MdIcapsrvValuesNetworkPolicyFromItem {
+export interface MdIcapsrvValuesNetworkPolicyFromItemOption2 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface MdIcapsrvValuesNetworkPolicyFromItemOption1 {
   podSelector?: { [key: string]: unknown } | undefined;
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdIcapsrvValuesTests {
@@ -752,13 +755,16 @@ export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItem[];
+  from: (MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption1 | MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption2)[];
 }
 
-export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItem {
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
   podSelector?: { [key: string]: unknown } | undefined;
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdIcapsrvValuesDatabaseInClusterPersistence {

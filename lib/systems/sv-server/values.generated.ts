@@ -112,13 +112,16 @@ export interface SvServerValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: SvServerValuesNetworkPolicyFromItem[];
+  from: (SvServerValuesNetworkPolicyFromItemOption1 | SvServerValuesNetworkPolicyFromItemOption2)[];
 }
 
-export interface SvServerValuesNetworkPolicyFromItem {
+export interface SvServerValuesNetworkPolicyFromItemOption2 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface SvServerValuesNetworkPolicyFromItemOption1 {
   podSelector?: { [key: string]: unknown } | undefined;
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface SvServerValuesTests {
@@ -452,13 +455,16 @@ export interface SvServerValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: SvServerValuesDatabaseInClusterNetworkPolicyFromItem[];
+  from: (SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption1 | SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption2)[];
 }
 
-export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItem {
+export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
   podSelector?: { [key: string]: unknown } | undefined;
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface SvServerValuesDatabaseInClusterPersistence {
