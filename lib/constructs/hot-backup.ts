@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { imageReference, optionalDnsName, optionalSecretName, quantity } from '../core/schema';
+import { imageReference, optionalDnsName, optionalSecretName, positiveQuantity } from '../core/schema';
 import { shellScript } from '../core/shell-script';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
@@ -28,7 +28,7 @@ export const hotBackupValues = () => {
       image: imageReference().default(defaults.image).describe('Image of the export/import Jobs (needs sh and curl).'),
       storage: z
         .object({
-          size: quantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
+          size: positiveQuantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
           storageClass: optionalDnsName().default('').describe('Storage class of the claim; empty for the cluster default.'),
         })
         .strict()

@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { extraAnnotations, extraEnv, K8S_EXAMPLES, k8sObject, optionalDnsName, optionalSecretName } from '../core/schema';
+import { extraAnnotations, extraEnv, K8S_EXAMPLES, k8sObject, optionalDnsName, optionalSecretName, withK8sExamples } from '../core/schema';
 import { testValues } from './test-hook';
 import { productNetworkPolicyValues } from './network-policy';
 import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
@@ -52,7 +52,10 @@ export const ingressValues = (name: string) => {
 
 /** An autoscaling/v2 metric; its type decides which other field it needs, which the API server checks. */
 const hpaMetric = () =>
-  z.object({ type: z.enum(['Resource', 'Pods', 'Object', 'External', 'ContainerResource']).describe('Metric source type.') }).catchall(z.unknown());
+  withK8sExamples(
+    z.object({ type: z.enum(['Resource', 'Pods', 'Object', 'External', 'ContainerResource']).describe('Metric source type.') }).catchall(z.unknown()),
+    K8S_EXAMPLES.hpaMetric,
+  );
 
 export const autoscalingValues = () => {
   const defaults = { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60, metrics: [], behavior: {} };

@@ -5,7 +5,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { dnsName, optionalDnsName, quantity } from '../core/schema';
+import { dnsName, optionalDnsName, positiveQuantity } from '../core/schema';
 import { Render, Values } from '../core/template';
 import { Identity } from './identity';
 
@@ -23,7 +23,7 @@ export const persistenceValues = (d: PersistenceDefaults) =>
   z
     .object({
       enabled: z.boolean().default(d.enabled).describe(d.enabledDescription),
-      size: quantity().default(d.size).describe('Size of the claim.'),
+      size: positiveQuantity().default(d.size).describe('Size of the claim.'),
       storageClass: optionalDnsName().default('').describe('Storage class of the claim; empty for the cluster default.'),
       existingClaim: z.union([z.literal(''), dnsName()]).default('').describe('Use this existing claim instead of creating one.'),
     })

@@ -83,6 +83,17 @@ export const optionalSecretName = () => z.union([z.literal(''), dnsName()]);
 export const port = () => z.number().int().min(1).max(65535);
 export const nodePort = () => z.number().int().min(30000).max(32767);
 export const quantity = () => z.union([z.string().regex(new RegExp(QUANTITY)), z.number().nonnegative()]);
+const ZERO_QUANTITY = '^[+]?(0+(\\.0*)?|\\.0+)([eE][-+]?[0-9]{1,2}|[KMGTPE]i|[mkMGTPE])?$';
+/** A quantity above zero (a claim's size). */
+export const positiveQuantity = () =>
+  z.union([
+    rule(z.string().regex(new RegExp(QUANTITY)), (q) => !new RegExp(ZERO_QUANTITY).test(q), {
+      message: 'must be greater than zero',
+      jsonSchema: { not: { pattern: ZERO_QUANTITY } },
+      counterexample: '0Gi',
+    }),
+    z.number().positive(),
+  ]);
 export const envName = () => z.string().min(1).max(253).regex(new RegExp(ENV_NAME));
 
 /**
@@ -190,9 +201,14 @@ export const k8sObject = (examples: readonly Record<string, unknown>[] = [{}]) =
     rule(z.string(), (k) => k !== '__proto__', { message: UNHOLDABLE_KEY_MESSAGE, jsonSchema: { not: { const: '__proto__' } }, counterexample: '__proto__' }),
     z.unknown(),
   );
-  k8sObjectExampleLists.set(s, examples);
-  return s;
+  return withK8sExamples(s, examples);
 };
+
+/** Registers valid Kubernetes fragments the proof draws a passthrough schema's random values from (see k8sObject). */
+export function withK8sExamples<T extends z.ZodType>(schema: T, examples: readonly Record<string, unknown>[]): T {
+  k8sObjectExampleLists.set(schema, examples);
+  return schema;
+}
 
 const k8sObjectExampleLists = new WeakMap<z.ZodType, readonly Record<string, unknown>[]>();
 
@@ -216,6 +232,11 @@ export const K8S_EXAMPLES = {
   ],
   hpaBehavior: [{}, { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] } }, { scaleUp: { selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }] } }],
   labelSelector: [{}, { matchLabels: { app: 'web' } }, { matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }] }],
+  hpaMetric: [
+    { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+    { type: 'Pods', pods: { metric: { name: 'requests_per_second' }, target: { type: 'AverageValue', averageValue: '10' } } },
+    { type: 'External', external: { metric: { name: 'queue_depth' }, target: { type: 'Value', value: '100' } } },
+  ],
   ipBlock: [{ cidr: '10.0.0.0/8' }, { cidr: '192.168.0.0/16', except: ['192.168.1.0/24'] }],
 } satisfies Record<string, readonly Record<string, unknown>[]>;
 
