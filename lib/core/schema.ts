@@ -224,7 +224,14 @@ export function k8sObjectExamples(schema: z.ZodType): readonly Record<string, un
 /** Valid fragments for the proof's random values (k8sObject's `examples`). */
 export const K8S_EXAMPLES = {
   podSecurityContext: [{}, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 }, { seccompProfile: { type: 'RuntimeDefault' } }, { supplementalGroups: [4000], fsGroupChangePolicy: 'OnRootMismatch' }],
-  securityContext: [{}, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, { readOnlyRootFilesystem: true, runAsNonRoot: true }, { runAsUser: 1000, privileged: false }],
+  securityContext: [
+    {},
+    { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    { readOnlyRootFilesystem: true, runAsNonRoot: true },
+    { runAsUser: 1000, privileged: false },
+    { readOnlyRootFilesystem: true },
+    { allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' } },
+  ],
   affinity: [
     {},
     { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] }] } } },
