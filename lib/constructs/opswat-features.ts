@@ -13,7 +13,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { dnsLabel, dnsName, imageReference, optionalSecretName, port, rule } from '../core/schema';
+import { CONFIG_KEY, dnsLabel, dnsName, imageReference, optionalSecretName, port, rule } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 import { EnvVar } from './pod';
@@ -25,7 +25,7 @@ const HOST_OR_URL = /^(https?:\/\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a
 /** Characters a user name may hold where it is put into a URL (RFC 3986 userinfo, without ':' and '@'). */
 const URL_USER = /^[-A-Za-z0-9._~!$&'()*+,;=%]*$/;
 /** A file or Secret/ConfigMap key name. */
-const KEY = /^[-._a-zA-Z0-9]+$/;
+const KEY = new RegExp(CONFIG_KEY);
 /** An absolute path without spaces. */
 const ABS_PATH = /^\/[-A-Za-z0-9._/]*$/;
 /** A product config key, "<section>/<setting>". */

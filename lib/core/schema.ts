@@ -70,8 +70,8 @@ export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 export const LABEL_KEY_LENGTHS = '^([^/]{1,253}/)?[^/]{1,63}$';
 /** Kubernetes' env var names: not `.`, `..`, nor starting with `..` (stated without look-ahead, which Helm's schema regexes lack). */
 const ENV_NAME = '^([-_a-zA-Z][-._a-zA-Z0-9]*|\\.[-_a-zA-Z0-9][-._a-zA-Z0-9]*)$';
-/** A ConfigMap or Secret key: the same rule with digits first allowed. */
-const CONFIG_KEY = '^([-_a-zA-Z0-9][-._a-zA-Z0-9]*|\\.[-_a-zA-Z0-9][-._a-zA-Z0-9]*)$';
+/** A ConfigMap or Secret key (Kubernetes' rule: not `.`, `..`, nor starting with `..`): the env name rule with digits first allowed. */
+export const CONFIG_KEY = '^([-_a-zA-Z0-9][-._a-zA-Z0-9]*|\\.[-_a-zA-Z0-9][-._a-zA-Z0-9]*)$';
 const RESERVED_LABEL_PREFIX = '^(app\\.kubernetes\\.io|helm\\.sh|chart-as-code)/';
 
 /** A Kubernetes object name (RFC 1123 subdomain), at most `max` characters. */

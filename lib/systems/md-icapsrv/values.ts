@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { MdIcapsrvValues } from './values.generated';
 import {
   commonFields,
+  CONFIG_KEY,
   dnsName,
   extraAnnotations,
   image,
@@ -136,7 +137,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
             z
               .object({
                 secret: dnsName().describe('Secret holding a CA certificate (PEM).'),
-                key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).describe('Key of the certificate in the Secret.'),
+                key: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)).describe('Key of the certificate in the Secret.'),
               })
               .strict(),
           )
