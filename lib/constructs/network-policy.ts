@@ -11,15 +11,19 @@ import { KubeObject } from '../core/kube-object';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 
-/** A NetworkPolicyPeer: selectors, or an ipBlock alone (Kubernetes refuses an ipBlock with another peer field). */
+/**
+ * A NetworkPolicyPeer as Kubernetes accepts one: a podSelector (with or without a namespaceSelector), a
+ * namespaceSelector, or an ipBlock alone (Kubernetes refuses an empty peer, and an ipBlock beside a selector).
+ */
 const peer = () =>
   z.union([
     z
       .object({
-        podSelector: k8sObject(K8S_EXAMPLES.labelSelector).optional(),
+        podSelector: k8sObject(K8S_EXAMPLES.labelSelector),
         namespaceSelector: k8sObject(K8S_EXAMPLES.labelSelector).optional(),
       })
       .strict(),
+    z.object({ namespaceSelector: k8sObject(K8S_EXAMPLES.labelSelector) }).strict(),
     z.object({ ipBlock: k8sObject(K8S_EXAMPLES.ipBlock) }).strict(),
   ]);
 

@@ -180,15 +180,19 @@ export interface MdCoreValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: (MdCoreValuesNetworkPolicyFromItemOption1 | MdCoreValuesNetworkPolicyFromItemOption2)[];
+  from: (MdCoreValuesNetworkPolicyFromItemOption1 | MdCoreValuesNetworkPolicyFromItemOption2 | MdCoreValuesNetworkPolicyFromItemOption3)[];
 }
 
-export interface MdCoreValuesNetworkPolicyFromItemOption2 {
+export interface MdCoreValuesNetworkPolicyFromItemOption3 {
   ipBlock: { [key: string]: unknown };
 }
 
+export interface MdCoreValuesNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
 export interface MdCoreValuesNetworkPolicyFromItemOption1 {
-  podSelector?: { [key: string]: unknown } | undefined;
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
 }
 
@@ -477,15 +481,19 @@ export interface MdCoreValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: (MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption1 | MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption2)[];
+  from: (MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption1 | MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption2 | MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption3)[];
 }
 
-export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption3 {
   ipBlock: { [key: string]: unknown };
 }
 
+export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
 export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
-  podSelector?: { [key: string]: unknown } | undefined;
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
 }
 

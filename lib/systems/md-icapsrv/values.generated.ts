@@ -175,15 +175,19 @@ export interface MdIcapsrvValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: (MdIcapsrvValuesNetworkPolicyFromItemOption1 | MdIcapsrvValuesNetworkPolicyFromItemOption2)[];
+  from: (MdIcapsrvValuesNetworkPolicyFromItemOption1 | MdIcapsrvValuesNetworkPolicyFromItemOption2 | MdIcapsrvValuesNetworkPolicyFromItemOption3)[];
 }
 
-export interface MdIcapsrvValuesNetworkPolicyFromItemOption2 {
+export interface MdIcapsrvValuesNetworkPolicyFromItemOption3 {
   ipBlock: { [key: string]: unknown };
 }
 
+export interface MdIcapsrvValuesNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
 export interface MdIcapsrvValuesNetworkPolicyFromItemOption1 {
-  podSelector?: { [key: string]: unknown } | undefined;
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
 }
 
@@ -755,15 +759,19 @@ export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: (MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption1 | MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption2)[];
+  from: (MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption1 | MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption2 | MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption3)[];
 }
 
-export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption3 {
   ipBlock: { [key: string]: unknown };
 }
 
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
 export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
-  podSelector?: { [key: string]: unknown } | undefined;
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
 }
 

@@ -112,15 +112,19 @@ export interface SvServerValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: (SvServerValuesNetworkPolicyFromItemOption1 | SvServerValuesNetworkPolicyFromItemOption2)[];
+  from: (SvServerValuesNetworkPolicyFromItemOption1 | SvServerValuesNetworkPolicyFromItemOption2 | SvServerValuesNetworkPolicyFromItemOption3)[];
 }
 
-export interface SvServerValuesNetworkPolicyFromItemOption2 {
+export interface SvServerValuesNetworkPolicyFromItemOption3 {
   ipBlock: { [key: string]: unknown };
 }
 
+export interface SvServerValuesNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
 export interface SvServerValuesNetworkPolicyFromItemOption1 {
-  podSelector?: { [key: string]: unknown } | undefined;
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
 }
 
@@ -455,15 +459,19 @@ export interface SvServerValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: (SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption1 | SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption2)[];
+  from: (SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption1 | SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption2 | SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption3)[];
 }
 
-export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption3 {
   ipBlock: { [key: string]: unknown };
 }
 
+export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
 export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
-  podSelector?: { [key: string]: unknown } | undefined;
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
 }
 
