@@ -49,7 +49,7 @@ const opswatPostureCases = (slotTag: string): NamedCase[] => [
     name: 'Pod Security lowered to privileged: privileged, SYS_ADMIN, hostPath /',
     values: {
       podSecurityLevel: 'privileged',
-      securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN'] } },
+      securityContext: { privileged: true, allowPrivilegeEscalation: true, capabilities: { add: ['SYS_ADMIN'] } },
       podSecurityContext: { seccompProfile: { type: 'Unconfined' } },
       extraVolumes: [{ name: 'host', hostPath: { path: '/' } }],
       extraVolumeMounts: [{ name: 'host', mountPath: '/host' }],
@@ -299,7 +299,7 @@ export const handCases: Record<string, NamedCase[]> = {
     },
     { name: 'image and resources', values: { image: { repository: 'registry.example.com/virtualization/sv-server', tag: '24.2', pullPolicy: 'Always' }, resources: { limits: { memory: '8Gi' } } } },
     { name: 'restricted Pod Security with the non-root image', values: { podSecurityLevel: 'restricted', runAsRoot: false } },
-    { name: 'Pod Security lowered to privileged', values: { podSecurityLevel: 'privileged', securityContext: { privileged: true }, podSecurityContext: { seccompProfile: { type: 'Unconfined' } } } },
+    { name: 'Pod Security lowered to privileged', values: { podSecurityLevel: 'privileged', securityContext: { privileged: true, allowPrivilegeEscalation: true }, podSecurityContext: { seccompProfile: { type: 'Unconfined' } } } },
     {
       name: 'NetworkPolicies with peers, images pinned by digest',
       values: {
@@ -342,7 +342,7 @@ export const handCases: Record<string, NamedCase[]> = {
     {
       name: 'images pinned by digest, Pod Security lowered to privileged',
       values: {
-        multisite: { image: { digest: DIGEST }, securityContext: { privileged: true } },
+        multisite: { image: { digest: DIGEST }, securityContext: { privileged: true, allowPrivilegeEscalation: true } },
         consumer: { enabled: true, image: `busybox:1.36.1@${DIGEST}` },
         tests: { image: `busybox:1.36.1@${DIGEST}` },
         podSecurityLevel: 'privileged',

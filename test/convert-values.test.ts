@@ -243,6 +243,30 @@ describe('converting set features', () => {
     expect(c.report.find((r) => r.path === 'proxy.https_proxy')!.note).toContain('the same proxy');
   });
 
+  it('runs the vendor\'s init containers without a security context under baseline, as the vendor chart did, and says how to get back to restricted', () => {
+    const sidecar = { name: 'fetch-defs', image: 'busybox:1.36.1', command: ['true'] };
+    const confined = { ...sidecar, name: 'confined', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } };
+    const open = convertVendorValues('vendor-icap', { ...vendorDefaults(path.join(FIXTURES, 'icap')), icap_components: { md_icapsrv: { initContainers: [sidecar] } } });
+    expect(open.values).toMatchObject({ podSecurityLevel: 'baseline', extraInitContainers: [sidecar] });
+    const entry = open.report.find((r) => r.path.endsWith('initContainers'))!;
+    expect(entry).toMatchObject({ status: 'action', to: ['extraInitContainers', 'podSecurityLevel'] });
+    expect(entry.note).toContain('fetch-defs');
+    const closed = convertVendorValues('vendor-icap', { ...vendorDefaults(path.join(FIXTURES, 'icap')), icap_components: { md_icapsrv: { initContainers: [confined] } } });
+    expect(closed.values).not.toHaveProperty('podSecurityLevel');
+    expect(closed.values).toMatchObject({ extraInitContainers: [confined] });
+  });
+
+  it('reads `helm get values` output (maps with sorted keys) as the values file it came from', () => {
+    const sorted = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+    for (const [chart, dir] of [['vendor-icap', 'icap'], ['vendor-mdcore', 'mdcore']] as const) {
+      const values = vendorDefaults(path.join(FIXTURES, dir));
+      const asHelmPrintsThem = convertVendorValues(chart, sorted(values) as typeof values, { inPlace: true, namespace: 'ns' });
+      expect(asHelmPrintsThem.values).toEqual(convertVendorValues(chart, values, { inPlace: true, namespace: 'ns' }).values);
+      expect(asHelmPrintsThem.values).not.toHaveProperty('extraEnv');
+    }
+  });
+
   it('in place: vendor selectors and database layout, and the vendor\'s database claim', () => {
     const c = convertVendorValues('vendor-mdcore', vendorDefaults(path.join(FIXTURES, 'mdcore')), { inPlace: true });
     expect(c.values).toMatchObject({ compatibility: { vendorSelectors: true, vendorDatabaseLayout: true }, database: { inCluster: { persistence: { existingClaim: 'postgres-core' } } } });

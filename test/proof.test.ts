@@ -58,7 +58,7 @@ describe('expectEquivalent and expectSchemaParity, by default', () => {
     const equivalence = await expectEquivalent(honest, { runs: 10, log: (l) => lines.push(l) });
     const names = HELM_MAJORS.map((m) => `in-process ${helmName(newestHelm(m))}`);
     expect(equivalence.renderers).toEqual(names);
-    expect(lines.at(-1)).toContain(`honest: raw synthesis vs helm template (${names.join(', ')}), random valid values: 10 cases`);
+    expect(lines.at(-1)).toContain(`honest: raw synthesis vs helm template (${names.join(', ')}), validated for Kubernetes 1.30, 1.37, random valid values: 10 cases`);
   });
 
   it('render in-process for the majors given, and fail with its name', async () => {
@@ -73,7 +73,7 @@ describe('expectEquivalent and expectSchemaParity, by default', () => {
   it('say why they fall back to the helm CLIs', async () => {
     const lines: string[] = [];
     await expectEquivalent(honest, { runs: 1, helm: [3], inProcess: false, log: (l) => lines.push(l) });
-    expect(lines.at(-1)).toMatch(/^\[proof\] honest: raw synthesis vs helm template \(helm 3\.[\d.]+; helm CLIs, one process per case: inProcess: false\), random valid values: 1 cases/);
+    expect(lines.at(-1)).toMatch(/^\[proof\] honest: raw synthesis vs helm template \(helm 3\.[\d.]+; helm CLIs, one process per case: inProcess: false\), validated for Kubernetes 1\.30, 1\.37, random valid values: 1 cases/);
   });
 });
 

@@ -97,7 +97,14 @@ export class VendorValueError extends Error {
 type Json = unknown;
 type Map = Record<string, Json>;
 const isMap = (v: Json): v is Map => v !== null && typeof v === 'object' && !Array.isArray(v);
-const equal = (a: Json, b: Json): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Deep equality regardless of key order: `helm get values` prints maps with sorted keys. */
+const equal = (a: Json, b: Json): boolean => JSON.stringify(sortedKeys(a)) === JSON.stringify(sortedKeys(b));
+
+function sortedKeys(v: Json): Json {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (!isMap(v)) return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys(v[k]!)]));
+}
 
 /** A Kubernetes namespace: a DNS-1123 label. */
 export function isNamespace(ns: string): boolean {
@@ -532,8 +539,18 @@ function initContainersRule(): Rule {
   return (k) => {
     if (!Array.isArray(k.value)) throw new VendorValueError(k.path, 'expected a list');
     const extra = (k.value as Map[]).filter((c) => c.name !== 'check-db-ready');
-    if (extra.length === 0) k.notNeeded('the vendor\'s database wait: ours is database.waitForReady');
-    else k.mapped('extraInitContainers', extra, 'check-db-ready is replaced by database.waitForReady');
+    if (extra.length === 0) return k.notNeeded('the vendor\'s database wait: ours is database.waitForReady');
+    const unconfined = extra.filter((c) => c.securityContext === undefined).map((c) => String(c.name));
+    if (unconfined.length === 0) return k.mapped('extraInitContainers', extra, 'check-db-ready is replaced by database.waitForReady');
+    // The vendor chart ran them without a security context, which Pod Security restricted (our charts'
+    // declared level) refuses: keep them running as before under baseline, and say how to get back.
+    k.ctx.set('extraInitContainers', extra);
+    k.ctx.set('podSecurityLevel', 'baseline');
+    k.action(
+      `init containers without a security context (${unconfined.join(', ')}): podSecurityLevel is set to baseline so they run as in the vendor chart; ` +
+        'give each a restricted securityContext (allowPrivilegeEscalation: false, capabilities.drop: [ALL], runAsNonRoot: true, seccompProfile.type: RuntimeDefault) and remove podSecurityLevel to run restricted',
+      { to: ['extraInitContainers', 'podSecurityLevel'] },
+    );
   };
 }
 

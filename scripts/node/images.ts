@@ -8,7 +8,8 @@
  * made. A smoke check runs inside the root filesystem (chroot) before the layer is kept, so a missing
  * library fails the build, not a pod. Layers are cached as `<cache>/images/layers/<layer>-<hash>.tar`, the
  * hash covering everything that went into them (recipe, package versions, files, binaries); an image's
- * tag is the hash of its layer and config, so a build happens once per content.
+ * tag is 0.0.0-<hash of its layer and config>, a version as the charts require, so a build happens once per
+ * content.
  *
  * Several images share one layer with different configs (entrypoint, user, environment): the stand-in
  * programs live in one root filesystem and each stand-in image starts its own. All images go into one
@@ -396,7 +397,8 @@ export function ensureImages(log: Log = (l) => process.stdout.write(`${l}\n`)): 
   const plans = new Map(Object.entries(LAYERS).map(([name, recipe]) => [name, planLayer(name, recipe, apt)]));
   const images = {} as Record<ImageName, BuiltImage>;
   for (const [name, image] of Object.entries(IMAGES) as [ImageName, ImageRecipe][]) {
-    const tag = sha256(JSON.stringify({ layer: plans.get(image.layer)!.digest, config: image.config })).slice(0, 12);
+    // A full version with the content hash as its suffix: the charts refuse tags that are not a version.
+    const tag = `0.0.0-${sha256(JSON.stringify({ layer: plans.get(image.layer)!.digest, config: image.config })).slice(0, 12)}`;
     const repository = `${IMAGE_REGISTRY}/${image.repository ?? name}`;
     images[name] = { ref: `${repository}:${tag}`, repository, tag };
   }

@@ -43,6 +43,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/warning"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
+	"k8s.io/kubernetes/pkg/capabilities"
 	sigsjson "sigs.k8s.io/json"
 
 	_ "k8s.io/kubernetes/pkg/apis/apps/install"
@@ -307,6 +308,9 @@ func validateGeneric(metadata json.RawMessage) []fieldError {
 }
 
 func main() {
+	// As an API server started with --allow-privileged=true (kubeadm's and most distributions' setting):
+	// whether privileged containers may run is the cluster's policy (Pod Security admission), not validation's.
+	capabilities.Initialize(capabilities.Capabilities{AllowPrivileged: true})
 	if file := os.Getenv("KUBE_VALIDATE_CPUPROFILE"); file != "" {
 		f, err := os.Create(file)
 		if err != nil {
