@@ -13,7 +13,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { CONFIG_KEY, dnsLabel, dnsName, imageReference, optionalSecretName, port, rule } from '../core/schema';
+import { CHECKED_BY_TEMPLATE, CONFIG_KEY, dnsLabel, dnsName, imageReference, optionalSecretName, port, rule, TemplateRule } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 import { EnvVar } from './pod';
@@ -398,17 +398,95 @@ export function productDataVolume(scope: Construct, identity: Identity, componen
 
 const passThrough = <S extends z.ZodRawShape>(shape: S) => z.object(shape).catchall(z.unknown());
 
+/** The volumes the products' pods have of their own, whatever the values: an extra volume takes another name. */
+const PRODUCT_VOLUMES = ['config-import', 'https-tls', 'icaps-tls', 'nginxs-tls', 'product-data', 'trusted-certificates'];
+
 /** extraVolumes, extraVolumeMounts and extraInitContainers of the product pod, passed through as given. */
 export const extraPodFields = () => ({
-  extraVolumes: z.array(passThrough({ name: dnsLabel() })).default([]).describe('Extra volumes of the product pod (Kubernetes volume objects).'),
+  extraVolumes: rule(
+    z.array(
+      passThrough({
+        name: rule(dnsLabel(), (n) => !PRODUCT_VOLUMES.includes(n), {
+          message: `the product pod has a volume of this name (${PRODUCT_VOLUMES.join(', ')})`,
+          jsonSchema: { not: { enum: PRODUCT_VOLUMES } },
+          counterexample: 'product-data',
+        }),
+      }),
+    ),
+    (volumes) => repeatedName(volumes) === undefined,
+    {
+      message: (volumes) => `${repeatedName(volumes)} is given twice: a pod's volumes each have their own name`,
+      jsonSchema: CHECKED_BY_TEMPLATE,
+      counterexample: [
+        { name: 'twice', emptyDir: {} },
+        { name: 'twice', emptyDir: {} },
+      ],
+    },
+  )
+    .default([])
+    .describe(`Extra volumes of the product pod (Kubernetes volume objects), each name once, none of ${PRODUCT_VOLUMES.join(', ')}.`),
   extraVolumeMounts: z
     .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
     .default([])
-    .describe('Extra volume mounts of the product container.'),
+    .describe('Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.'),
   extraInitContainers: z
     .array(passThrough({ name: dnsLabel(), image: imageReference() }))
     .default([])
     .describe('Init containers run after the wait for the database (Kubernetes container objects).'),
 });
+
+interface ExtraPodRoot {
+  extraVolumes: readonly { name: string }[];
+  extraVolumeMounts: readonly { name: string; mountPath: string }[];
+}
+
+/** The first extra mount Kubernetes refuses: of a volume extraVolumes lacks, or at a mountPath taken already. */
+function extraMountProblem(v: ExtraPodRoot): string | undefined {
+  const volumes = new Set(v.extraVolumes.map((x) => x.name));
+  const paths = new Map<string, number>();
+  for (const [i, m] of v.extraVolumeMounts.entries()) {
+    if (!volumes.has(m.name)) return `item ${i}: ${m.name} is not the name of one of extraVolumes`;
+    if (paths.has(m.mountPath)) return `item ${i}: ${m.mountPath} is mounted by item ${paths.get(m.mountPath)} already`;
+    paths.set(m.mountPath, i);
+  }
+  return undefined;
+}
+
+/** The root schema of a product with the rules between its extraVolumes and extraVolumeMounts, in zod and in the chart's template rules. */
+export function withExtraPodRules<T extends z.ZodType<ExtraPodRoot>>(schema: T): T {
+  return rule(schema, (v) => extraMountProblem(v) === undefined, {
+    message: (v) => extraMountProblem(v)!,
+    path: ['extraVolumeMounts'],
+    counterexample: { extraVolumeMounts: [{ name: 'not-a-volume', mountPath: '/mnt' }] } as never,
+    jsonSchema: new TemplateRule(
+      'extraVolumeMounts',
+      ({ refuse }) => `
+{{- $volumes := dict -}}
+{{- range $.value.extraVolumes -}}
+{{- $_ := set $volumes .name true -}}
+{{- end -}}
+{{- $paths := dict -}}
+{{- range $i, $m := $.value.extraVolumeMounts -}}
+{{- if not (hasKey $volumes $m.name) -}}
+${refuse('(printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)', '"extraVolumeMounts"')}
+{{- end -}}
+{{- if hasKey $paths $m.mountPath -}}
+${refuse('(printf "item %d: %s is mounted by item %v already" $i $m.mountPath (get $paths $m.mountPath))', '"extraVolumeMounts"')}
+{{- end -}}
+{{- $_ := set $paths $m.mountPath $i -}}
+{{- end -}}`,
+    ),
+  });
+}
+
+/** The first name that an earlier item has too. */
+function repeatedName(items: readonly { name: string }[]): string | undefined {
+  const seen = new Set<string>();
+  for (const { name } of items) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
 
 export type ExtraPodValues = Values<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;

@@ -193,7 +193,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
         },
         ...(props.sidecars ?? []),
       ],
-      volumes: [...(props.volumes ?? []), ...render.itemsOf(v.extraVolumes)],
+      volumes: [...(props.volumes ?? []), ...render.itemsOfUniqueNames(v.extraVolumes)],
     },
   };
 }

@@ -15,7 +15,7 @@
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
 import { z } from 'zod';
-import { extraAnnotations, extraLabels, K8S_EXAMPLES, k8sObject, nodeSelector, optionalDnsName, ProbeDefaults, probe, toleration } from '../core/schema';
+import { containerSecurityContext, extraAnnotations, extraLabels, K8S_EXAMPLES, k8sObject, nodeSelector, optionalDnsName, ProbeDefaults, probe, toleration } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 
@@ -70,7 +70,7 @@ export function imageRef(render: Render, image: { readonly repository: Val<strin
 /** Scheduling and pod-level values shared by all product workloads. */
 export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
   podSecurityContext: k8sObject(K8S_EXAMPLES.podSecurityContext).default(podSecurityContext).describe('Pod security context.'),
-  securityContext: k8sObject(K8S_EXAMPLES.securityContext).default(securityContext).describe('Security context of the main container.'),
+  securityContext: containerSecurityContext().default(securityContext).describe('Security context of the main container.'),
   podAnnotations: extraAnnotations().describe('Annotations of the pods.'),
   podLabels: extraLabels().describe('Extra labels of the pods (not used in selectors).'),
   imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),

@@ -9,7 +9,7 @@
  */
 import YAML from 'yaml';
 import { z } from 'zod';
-import { k8sObjectExamples, ruleCounterexamples } from '../core/schema';
+import { coalesceValues, k8sObjectExamples, ruleCounterexamples } from '../core/schema';
 import { type Arbitrary, fc, type WeightedArbitrary } from './fast-check';
 
 export type InvalidKind =
@@ -391,8 +391,14 @@ class ValidGen {
       case 'unsupported':
         throw new Error(`validValues: unsupported zod type "${v.zodType}"`);
     }
-    // Refinements (rule()): generate structurally, keep what the refined node accepts.
-    return hasCustomCheck(node) || v.type === 'number' || v.type === 'union' ? arb.filter((x) => node.safeParse(x).success) : arb;
+    // Refinements (rule()): generate structurally, keep what the refined node accepts once coalesced over
+    // its defaults, as Helm and parseValues coalesce it (a request checked against the default limits).
+    if (hasCustomCheck(node)) {
+      const defaults = schema.safeParse(undefined);
+      const coalesced = (x: unknown) => (defaults.success ? coalesceValues(defaults.data, x) : x);
+      return arb.filter((x) => node.safeParse(coalesced(x)).success);
+    }
+    return v.type === 'number' || v.type === 'union' ? arb.filter((x) => node.safeParse(x).success) : arb;
   }
 
   /** Strings within the length bounds and patterns, mixed with the TRICKY strings the node accepts. */
@@ -472,6 +478,9 @@ function numberArb(v: Extract<View, { type: 'number' }>): Arb<number> {
   return fc.oneof(...arbs).filter((n) => inRange(n) && !Object.is(n, -0));
 }
 
+/** Whether `values` are valid as raw synthesis and Helm read them: coalesced over the schema's defaults (maps merge), then parsed. */
+const parses = (schema: Schema, values: unknown): boolean => schema.safeParse(coalesceValues(schema.parse({}), values)).success;
+
 /**
  * Sparse, user-style values valid for `schema` (a zod object schema): optional keys independently present or
  * absent, short strings (with YAML/template-tricky ones where free text is allowed), boundary numbers, ≤ 3
@@ -481,7 +490,7 @@ export function validValues(schema: Schema, opts: { maxDepth?: number } = {}): A
   if (viewOf(unwrap(schema).node).type !== 'object') throw new Error('validValues: the schema must be an object schema');
   return new ValidGen(opts.maxDepth ?? 12)
     .valid(schema, 0)
-    .filter((v): v is Record<string, unknown> => isObj(v) && isCleanValue(v) && schema.safeParse(v).success);
+    .filter((v): v is Record<string, unknown> => isObj(v) && isCleanValue(v) && parses(schema, v));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -788,7 +797,7 @@ export function invalidValues(schema: Schema): Arb<InvalidCase> {
     .chain(([base, target]) =>
       fc.constantFrom(...target.mutations).chain((m) => placeAt(gen, base, target.levels, 0, m).map((r) => ({ values: r.value, path: r.path, kind: m.kind }))),
     )
-    .filter((c): c is InvalidCase => isObj(c.values) && isCleanValue(c.values) && !schema.safeParse(c.values).success);
+    .filter((c): c is InvalidCase => isObj(c.values) && isCleanValue(c.values) && !parses(schema, c.values));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -131,12 +131,12 @@ export interface MdCoreValues {
    */
   extraEnv: MdCoreValuesExtraEnvItem[];
   /**
-   * Extra volumes of the product pod (Kubernetes volume objects).
+   * Extra volumes of the product pod (Kubernetes volume objects), each name once, none of config-import, https-tls, icaps-tls, nginxs-tls, product-data, trusted-certificates.
    * @default []
    */
   extraVolumes: MdCoreValuesExtraVolumesItem[];
   /**
-   * Extra volume mounts of the product container.
+   * Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.
    * @default []
    */
   extraVolumeMounts: MdCoreValuesExtraVolumeMountsItem[];
@@ -229,7 +229,7 @@ export interface MdCoreValuesAutoscaling {
    */
   minReplicas: number;
   /**
-   * Most pods; mind the licence activations.
+   * Most pods, at least minReplicas; mind the licence activations.
    * @default 10
    */
   maxReplicas: number;
@@ -399,12 +399,12 @@ export interface MdCoreValuesReadinessProbe {
 
 export interface MdCoreValuesResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"4","memory":"4Gi","ephemeral-storage":"60Gi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"memory":"8Gi","ephemeral-storage":"80Gi"}
    */
   limits: { [key: string]: string | number };
@@ -522,12 +522,12 @@ export interface MdCoreValuesDatabaseInClusterPersistence {
 
 export interface MdCoreValuesDatabaseInClusterResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"1","memory":"1Gi"}
    */
   limits: { [key: string]: string | number };
@@ -595,12 +595,12 @@ export interface MdCoreValuesCredentialGenerator {
 
 export interface MdCoreValuesCredentialGeneratorResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"200m","memory":"128Mi"}
    */
   limits: { [key: string]: string | number };
@@ -685,7 +685,7 @@ export interface MdCoreValuesKeda {
    */
   minReplicas: number;
   /**
-   * Most pods; each is one licence activation.
+   * Most pods, at least minReplicas; each is one licence activation.
    * @default 3
    */
   maxReplicas: number;
@@ -1070,7 +1070,7 @@ export interface MdCoreValuesIngressTls {
 }
 
 export interface MdCoreValuesIngressPathsItem {
-  /** URL path. */
+  /** URL path (no //, /./, /../ or %2f, not ending with /. or /..). */
   path: string;
   /** How the path matches (list items have no defaults: Helm replaces lists whole). */
   pathType: "Prefix" | "Exact" | "ImplementationSpecific";

@@ -33,6 +33,7 @@ export interface MdIcapsrvValues {
   replicaCount: number;
   /** How pods are replaced on upgrade. The vendor default surges no extra pod (maxSurge 0), so no extra activation is needed; BlueGreen needs one activation per running pod of both slots. */
   strategy: MdIcapsrvValuesStrategy;
+  /** Ports of the server, each a different one (the pod listens on each, the Service refuses one twice). */
   ports: MdIcapsrvValuesPorts;
   nginx: MdIcapsrvValuesNginx;
   service: MdIcapsrvValuesService;
@@ -126,12 +127,12 @@ export interface MdIcapsrvValues {
    */
   extraEnv: MdIcapsrvValuesExtraEnvItem[];
   /**
-   * Extra volumes of the product pod (Kubernetes volume objects).
+   * Extra volumes of the product pod (Kubernetes volume objects), each name once, none of config-import, https-tls, icaps-tls, nginxs-tls, product-data, trusted-certificates.
    * @default []
    */
   extraVolumes: MdIcapsrvValuesExtraVolumesItem[];
   /**
-   * Extra volume mounts of the product container.
+   * Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.
    * @default []
    */
   extraVolumeMounts: MdIcapsrvValuesExtraVolumeMountsItem[];
@@ -224,7 +225,7 @@ export interface MdIcapsrvValuesAutoscaling {
    */
   minReplicas: number;
   /**
-   * Most pods; mind the licence activations.
+   * Most pods, at least minReplicas; mind the licence activations.
    * @default 10
    */
   maxReplicas: number;
@@ -394,12 +395,12 @@ export interface MdIcapsrvValuesReadinessProbe {
 
 export interface MdIcapsrvValuesResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"2","memory":"2Gi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"4","memory":"4Gi"}
    */
   limits: { [key: string]: string | number };
@@ -800,12 +801,12 @@ export interface MdIcapsrvValuesDatabaseInClusterPersistence {
 
 export interface MdIcapsrvValuesDatabaseInClusterResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"1","memory":"1Gi"}
    */
   limits: { [key: string]: string | number };
@@ -892,12 +893,12 @@ export interface MdIcapsrvValuesCredentialGenerator {
 
 export interface MdIcapsrvValuesCredentialGeneratorResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"200m","memory":"128Mi"}
    */
   limits: { [key: string]: string | number };
@@ -1118,7 +1119,7 @@ export interface MdIcapsrvValuesIngressTls {
 }
 
 export interface MdIcapsrvValuesIngressPathsItem {
-  /** URL path. */
+  /** URL path (no //, /./, /../ or %2f, not ending with /. or /..). */
   path: string;
   /** How the path matches (list items have no defaults: Helm replaces lists whole). */
   pathType: "Prefix" | "Exact" | "ImplementationSpecific";
@@ -1145,6 +1146,7 @@ export interface MdIcapsrvValuesService {
    * @default 10800
    */
   sessionAffinityTimeoutSeconds: number;
+  /** Fixed node ports, each a different one (0 aside). */
   nodePorts: MdIcapsrvValuesServiceNodePorts;
 }
 

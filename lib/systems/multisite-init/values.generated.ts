@@ -122,12 +122,12 @@ export interface MultisiteInitValuesConsumer {
 
 export interface MultisiteInitValuesConsumerResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"10m","memory":"16Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"100m","memory":"32Mi"}
    */
   limits: { [key: string]: string | number };
@@ -199,12 +199,12 @@ export interface MultisiteInitValuesMultisite {
 
 export interface MultisiteInitValuesMultisiteResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"50m","memory":"64Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"200m","memory":"128Mi"}
    */
   limits: { [key: string]: string | number };

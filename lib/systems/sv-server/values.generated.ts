@@ -285,12 +285,12 @@ export interface SvServerValuesStartupProbe {
 
 export interface SvServerValuesResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"1","memory":"2Gi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"4","memory":"4Gi"}
    */
   limits: { [key: string]: string | number };
@@ -500,12 +500,12 @@ export interface SvServerValuesDatabaseInClusterPersistence {
 
 export interface SvServerValuesDatabaseInClusterResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"1","memory":"1Gi"}
    */
   limits: { [key: string]: string | number };
@@ -542,12 +542,12 @@ export interface SvServerValuesCredentialGenerator {
 
 export interface SvServerValuesCredentialGeneratorResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"200m","memory":"128Mi"}
    */
   limits: { [key: string]: string | number };
