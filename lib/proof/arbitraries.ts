@@ -1,8 +1,12 @@
 /**
  * Property-based test inputs derived from a zod 4 values schema, the single source of truth for a chart's
  * values. `validValues` makes sparse, user-style values (what someone writes in a values file: each key
- * set or left to its default, even odds); `invalidValues` makes one of those with exactly one mutation that both zod and
- * the exported values.schema.json (draft-07, checked by Helm on the coalesced values) reject.
+ * set or left to its default, even odds), valid once coalesced over the defaults as Helm and raw synthesis
+ * coalesce them (a request is held to the default limits); `invalidValues` makes one of those with exactly
+ * one mutation that both zod and the chart (values.schema.json, draft-07, checked by Helm on the coalesced
+ * values, and the template rules of values-rules.yaml) reject. A schema given examples (k8sObject,
+ * withK8sExamples) is drawn from them: free-form Kubernetes fragments, and resource names (never huge pages,
+ * whose quantities Kubernetes wants a multiple of the page size, which the schemas do not state).
  *
  * The generators read zod internals (`_zod.def`), so every access goes through the small typed helpers
  * in the first section; nothing else here touches `_zod`.
