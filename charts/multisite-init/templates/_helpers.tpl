@@ -197,7 +197,7 @@ app.kubernetes.io/component: {{ $p.component | toJson }}
 Fails with "values don't meet the schema: <path>.<at>: <reason>", the words of Helm's schema errors: the
 Helm side of a values rule JSON Schema cannot state (one comparing fields), as zod refuses it for raw output.
 */}}
-{{/* Usage: {{ include "multisite-init.refuse" (dict "path" <values path> "at" <below it, or ""> "reason" <why>) }} */}}
+{{/* Usage: {{ include "multisite-init.refuse" (dict "path" <values path> "at" <below it, or ""> "reason" <why>) }} - fails, never prints */}}
 {{- define "multisite-init.refuse" -}}
 {{- $at := ternary .at (printf "%s.%s" .path .at) (eq .path "") -}}
 {{- fail (printf "values don't meet the schema: %s: %s" (ternary .path $at (eq .at "")) .reason) -}}
