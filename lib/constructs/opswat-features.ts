@@ -13,7 +13,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { CHECKED_BY_TEMPLATE, CONFIG_KEY, dnsLabel, dnsName, imageReference, optionalSecretName, port, rule, TemplateRule } from '../core/schema';
+import { CONFIG_KEY, dnsLabel, dnsName, imageReference, optionalSecretName, port, rule, TemplateRule, uniquelyNamed } from '../core/schema';
 import { Render, Val, Values } from '../core/template';
 import { Identity } from './identity';
 import { EnvVar } from './pod';
@@ -400,39 +400,35 @@ const passThrough = <S extends z.ZodRawShape>(shape: S) => z.object(shape).catch
 
 /** The volumes the products' pods have of their own, whatever the values: an extra volume takes another name. */
 const PRODUCT_VOLUMES = ['config-import', 'https-tls', 'icaps-tls', 'nginxs-tls', 'product-data', 'trusted-certificates'];
+/** The containers of the products' pods: an extra init container takes another name. */
+const PRODUCT_CONTAINERS = ['deactivation', 'md-core', 'md-icapsrv', 'wait-for-database'];
+
+/** A DNS label that is none of `taken` (names the chart gives in the same pod). */
+const notOneOf = (taken: readonly string[], why: string) =>
+  rule(dnsLabel(), (n) => !taken.includes(n), {
+    message: `${why} (${taken.join(', ')})`,
+    jsonSchema: { not: { enum: [...taken] } },
+    counterexample: taken[0]!,
+  });
 
 /** extraVolumes, extraVolumeMounts and extraInitContainers of the product pod, passed through as given. */
 export const extraPodFields = () => ({
-  extraVolumes: rule(
-    z.array(
-      passThrough({
-        name: rule(dnsLabel(), (n) => !PRODUCT_VOLUMES.includes(n), {
-          message: `the product pod has a volume of this name (${PRODUCT_VOLUMES.join(', ')})`,
-          jsonSchema: { not: { enum: PRODUCT_VOLUMES } },
-          counterexample: 'product-data',
-        }),
-      }),
-    ),
-    (volumes) => repeatedName(volumes) === undefined,
-    {
-      message: (volumes) => `${repeatedName(volumes)} is given twice: a pod's volumes each have their own name`,
-      jsonSchema: CHECKED_BY_TEMPLATE,
-      counterexample: [
-        { name: 'twice', emptyDir: {} },
-        { name: 'twice', emptyDir: {} },
-      ],
-    },
-  )
+  extraVolumes: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_VOLUMES, 'the product pod has a volume of this name') })), [
+    { name: 'twice', emptyDir: {} },
+    { name: 'twice', emptyDir: {} },
+  ])
     .default([])
     .describe(`Extra volumes of the product pod (Kubernetes volume objects), each name once, none of ${PRODUCT_VOLUMES.join(', ')}.`),
   extraVolumeMounts: z
     .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
     .default([])
     .describe('Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.'),
-  extraInitContainers: z
-    .array(passThrough({ name: dnsLabel(), image: imageReference() }))
+  extraInitContainers: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_CONTAINERS, 'the product pod has a container of this name'), image: imageReference() })), [
+    { name: 'twice', image: 'busybox:1.36.1' },
+    { name: 'twice', image: 'busybox:1.36.1' },
+  ])
     .default([])
-    .describe('Init containers run after the wait for the database (Kubernetes container objects).'),
+    .describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${PRODUCT_CONTAINERS.join(', ')}.`),
 });
 
 interface ExtraPodRoot {
@@ -477,16 +473,6 @@ ${refuse('(printf "item %d: %s is mounted by item %v already" $i $m.mountPath (g
 {{- end -}}`,
     ),
   });
-}
-
-/** The first name that an earlier item has too. */
-function repeatedName(items: readonly { name: string }[]): string | undefined {
-  const seen = new Set<string>();
-  for (const { name } of items) {
-    if (seen.has(name)) return name;
-    seen.add(name);
-  }
-  return undefined;
 }
 
 export type ExtraPodValues = Values<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;

@@ -169,7 +169,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
       ...podSpecFields(identity, v),
-      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...render.itemsOf(v.extraInitContainers)],
+      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...render.itemsOfUniqueNames(v.extraInitContainers)],
       containers: [
         {
           name: props.containerName,

@@ -99,8 +99,12 @@ const CONTAINER_RESOURCE = `^(cpu|memory|ephemeral-storage|hugepages-[0-9]{1,18}
 const RESERVED_RESOURCE_PREFIX = '^(requests\\.|([^/]*\\.)?kubernetes\\.io/)';
 /** An extended resource's lengths: `requests.<prefix>` is a DNS subdomain (so the prefix at most 244), the name at most 63. */
 const RESOURCE_NAME_LENGTHS = '^([^/]{1,244}/)?[^/]{1,63}$';
-/** An extended resource's quantity: a whole number (Kubernetes counts devices). */
-const WHOLE_QUANTITY = '^[+]?[0-9]{1,18}([KMGTPE]i|[kMGTPE])?$';
+/**
+ * An extended resource's quantity: a whole number (Kubernetes counts devices), of at most 15 digits, as
+ * Kubernetes checks it in thousandths within an int64 (a larger one, 440485488Gi say, it calls not whole).
+ */
+const WHOLE_QUANTITY = '^[+]?[0-9]{1,15}$';
+const MAX_WHOLE = 999_999_999_999_999;
 export const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
 export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 /** Kubernetes' qualified-name lengths, checked apart from the syntax: an optional prefix of at most 253, a name of at most 63. */
@@ -390,9 +394,9 @@ const resourceName = () => {
 
 /** Requests or limits: quantities by resource name, whole numbers for extended resources. */
 const resourceList = (defaults: Record<string, string>) =>
-  rule(z.record(resourceName(), quantity()), (list) => Object.entries(list).every(([k, q]) => !k.includes('/') || (typeof q === 'number' ? Number.isInteger(q) : new RegExp(WHOLE_QUANTITY).test(q))), {
-    message: 'an extended resource (a name with a "/") is counted in whole numbers',
-    jsonSchema: { patternProperties: { '/': { anyOf: [{ type: 'string', pattern: WHOLE_QUANTITY }, { type: 'integer', minimum: 0 }] } } },
+  rule(z.record(resourceName(), quantity()), (list) => Object.entries(list).every(([k, q]) => !k.includes('/') || (typeof q === 'number' ? Number.isInteger(q) && q <= MAX_WHOLE : new RegExp(WHOLE_QUANTITY).test(q))), {
+    message: 'an extended resource (a name with a "/") is counted in whole numbers of at most 15 digits',
+    jsonSchema: { patternProperties: { '/': { anyOf: [{ type: 'string', pattern: WHOLE_QUANTITY }, { type: 'integer', minimum: 0, maximum: MAX_WHOLE }] } } },
     counterexample: { 'example.com/gpu': '1.5' },
   }).default(defaults);
 
@@ -400,7 +404,7 @@ export const resources = (requests: Record<string, string>, limits: Record<strin
   rule(
     z
       .object({
-        requests: resourceList(requests).describe('Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).'),
+        requests: resourceList(requests).describe('Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).'),
         limits: resourceList(limits).describe('Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.'),
       })
       .strict(),
@@ -498,8 +502,20 @@ export const extraEnv = (secretEnv: Readonly<Record<string, string>>) => {
     .describe(`Extra environment variables for the main container (name with value or valueFrom); each name once, none of ${managed.join(', ')}.`);
 };
 
+/**
+ * A list of named items whose names must all differ (a pod's volumes, its containers): zod refuses a repeat,
+ * and the chart where it spreads the list (`Render.itemsOfUniqueNames`), as JSON Schema cannot say it.
+ */
+export function uniquelyNamed<T extends z.ZodType<readonly { name: string }[]>>(list: T, counterexample: z.input<T>): T {
+  return rule(list, (items) => repeatedName(items) === undefined, {
+    message: (items) => `${repeatedName(items)} is given twice: each name once`,
+    jsonSchema: CHECKED_BY_TEMPLATE,
+    counterexample,
+  });
+}
+
 /** The first name that an earlier item has too. */
-function repeatedName(items: readonly { name: string }[]): string | undefined {
+export function repeatedName(items: readonly { name: string }[]): string | undefined {
   const seen = new Set<string>();
   for (const { name } of items) {
     if (seen.has(name)) return name;

@@ -402,7 +402,11 @@ spec:
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
   securityContext: {{- toYaml $.root.Values.podSecurityContext | nindent 4 }}
   {{- include "md-core.scheduling" $.root | nindent 2 }}
-  {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
+  {{- if or
+      $.root.Values.database.waitForReady
+      (and
+        (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers) }}
   initContainers:
     {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
@@ -434,7 +438,9 @@ spec:
         runAsUser: 999
         runAsGroup: 999
     {{- end }}
-    {{- with $.root.Values.extraInitContainers }}
+    {{- with and
+        (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}

@@ -396,7 +396,11 @@ spec:
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
   securityContext: {{- toYaml $.root.Values.podSecurityContext | nindent 4 }}
   {{- include "md-icapsrv.scheduling" $.root | nindent 2 }}
-  {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
+  {{- if or
+      $.root.Values.database.waitForReady
+      (and
+        (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers) }}
   initContainers:
     {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
@@ -428,7 +432,9 @@ spec:
         runAsUser: 999
         runAsGroup: 999
     {{- end }}
-    {{- with $.root.Values.extraInitContainers }}
+    {{- with and
+        (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}

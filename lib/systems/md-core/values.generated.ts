@@ -141,7 +141,7 @@ export interface MdCoreValues {
    */
   extraVolumeMounts: MdCoreValuesExtraVolumeMountsItem[];
   /**
-   * Init containers run after the wait for the database (Kubernetes container objects).
+   * Init containers run after the wait for the database (Kubernetes container objects), each name once, none of deactivation, md-core, md-icapsrv, wait-for-database.
    * @default []
    */
   extraInitContainers: MdCoreValuesExtraInitContainersItem[];
@@ -399,7 +399,7 @@ export interface MdCoreValuesReadinessProbe {
 
 export interface MdCoreValuesResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"4","memory":"4Gi","ephemeral-storage":"60Gi"}
    */
   requests: { [key: string]: string | number };
@@ -522,7 +522,7 @@ export interface MdCoreValuesDatabaseInClusterPersistence {
 
 export interface MdCoreValuesDatabaseInClusterResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
@@ -595,7 +595,7 @@ export interface MdCoreValuesCredentialGenerator {
 
 export interface MdCoreValuesCredentialGeneratorResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };

@@ -137,7 +137,7 @@ export interface MdIcapsrvValues {
    */
   extraVolumeMounts: MdIcapsrvValuesExtraVolumeMountsItem[];
   /**
-   * Init containers run after the wait for the database (Kubernetes container objects).
+   * Init containers run after the wait for the database (Kubernetes container objects), each name once, none of deactivation, md-core, md-icapsrv, wait-for-database.
    * @default []
    */
   extraInitContainers: MdIcapsrvValuesExtraInitContainersItem[];
@@ -395,7 +395,7 @@ export interface MdIcapsrvValuesReadinessProbe {
 
 export interface MdIcapsrvValuesResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"2","memory":"2Gi"}
    */
   requests: { [key: string]: string | number };
@@ -801,7 +801,7 @@ export interface MdIcapsrvValuesDatabaseInClusterPersistence {
 
 export interface MdIcapsrvValuesDatabaseInClusterResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
@@ -893,7 +893,7 @@ export interface MdIcapsrvValuesCredentialGenerator {
 
 export interface MdIcapsrvValuesCredentialGeneratorResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };

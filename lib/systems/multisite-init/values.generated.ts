@@ -122,7 +122,7 @@ export interface MultisiteInitValuesConsumer {
 
 export interface MultisiteInitValuesConsumerResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"10m","memory":"16Mi"}
    */
   requests: { [key: string]: string | number };
@@ -199,7 +199,7 @@ export interface MultisiteInitValuesMultisite {
 
 export interface MultisiteInitValuesMultisiteResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"50m","memory":"64Mi"}
    */
   requests: { [key: string]: string | number };

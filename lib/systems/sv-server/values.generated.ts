@@ -285,7 +285,7 @@ export interface SvServerValuesStartupProbe {
 
 export interface SvServerValuesResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"1","memory":"2Gi"}
    */
   requests: { [key: string]: string | number };
@@ -500,7 +500,7 @@ export interface SvServerValuesDatabaseInClusterPersistence {
 
 export interface SvServerValuesDatabaseInClusterResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
@@ -542,7 +542,7 @@ export interface SvServerValuesCredentialGenerator {
 
 export interface SvServerValuesCredentialGeneratorResources {
   /**
-   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };
