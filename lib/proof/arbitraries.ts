@@ -483,7 +483,10 @@ function numberArb(v: Extract<View, { type: 'number' }>): Arb<number> {
 }
 
 /** Whether `values` are valid as raw synthesis and Helm read them: coalesced over the schema's defaults (maps merge), then parsed. */
-const parses = (schema: Schema, values: unknown): boolean => schema.safeParse(coalesceValues(schema.parse({}), values)).success;
+const parses = (schema: Schema, values: unknown): boolean => {
+  const defaults = schema.safeParse({});
+  return schema.safeParse(defaults.success ? coalesceValues(defaults.data, values) : values).success;
+};
 
 /**
  * Sparse, user-style values valid for `schema` (a zod object schema): optional keys independently present or
