@@ -13,7 +13,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { dnsLabel, dnsName, imageReference, optionalSecretName, port, rule } from '../core/schema';
+import { CONFIG_KEY, dnsLabel, dnsName, imageReference, optionalSecretName, port, rule, TemplateRule, uniquelyNamed } from '../core/schema';
 import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { EnvVar } from './pod';
@@ -25,7 +25,7 @@ const HOST_OR_URL = /^(https?:\/\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a
 /** Characters a user name may hold where it is put into a URL (RFC 3986 userinfo, without ':' and '@'). */
 const URL_USER = /^[-A-Za-z0-9._~!$&'()*+,;=%]*$/;
 /** A file or Secret/ConfigMap key name. */
-const KEY = /^[-._a-zA-Z0-9]+$/;
+const KEY = new RegExp(CONFIG_KEY);
 /** An absolute path without spaces. */
 const ABS_PATH = /^\/[-A-Za-z0-9._/]*$/;
 /** A product config key, "<section>/<setting>". */
@@ -398,17 +398,81 @@ export function productDataVolume(scope: Construct, identity: Identity, componen
 
 const passThrough = <S extends z.ZodRawShape>(shape: S) => z.object(shape).catchall(z.unknown());
 
+/** The volumes the products' pods have of their own, whatever the values: an extra volume takes another name. */
+const PRODUCT_VOLUMES = ['config-import', 'https-tls', 'icaps-tls', 'nginxs-tls', 'product-data', 'trusted-certificates'];
+/** The containers of the products' pods: an extra init container takes another name. */
+const PRODUCT_CONTAINERS = ['deactivation', 'md-core', 'md-icapsrv', 'wait-for-database'];
+
+/** A DNS label that is none of `taken` (names the chart gives in the same pod). */
+const notOneOf = (taken: readonly string[], why: string) =>
+  rule(dnsLabel(), (n) => !taken.includes(n), {
+    message: `${why} (${taken.join(', ')})`,
+    jsonSchema: { not: { enum: [...taken] } },
+    counterexample: taken[0]!,
+  });
+
 /** extraVolumes, extraVolumeMounts and extraInitContainers of the product pod, passed through as given. */
 export const extraPodFields = () => ({
-  extraVolumes: z.array(passThrough({ name: dnsLabel() })).default([]).describe('Extra volumes of the product pod (Kubernetes volume objects).'),
+  extraVolumes: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_VOLUMES, 'the product pod has a volume of this name') })), [
+    { name: 'twice', emptyDir: {} },
+    { name: 'twice', emptyDir: {} },
+  ])
+    .default([])
+    .describe(`Extra volumes of the product pod (Kubernetes volume objects), each name once, none of ${PRODUCT_VOLUMES.join(', ')}.`),
   extraVolumeMounts: z
     .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
     .default([])
-    .describe('Extra volume mounts of the product container.'),
-  extraInitContainers: z
-    .array(passThrough({ name: dnsLabel(), image: imageReference() }))
+    .describe('Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.'),
+  extraInitContainers: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_CONTAINERS, 'the product pod has a container of this name'), image: imageReference() })), [
+    { name: 'twice', image: 'busybox:1.36.1' },
+    { name: 'twice', image: 'busybox:1.36.1' },
+  ])
     .default([])
-    .describe('Init containers run after the wait for the database (Kubernetes container objects).'),
+    .describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${PRODUCT_CONTAINERS.join(', ')}.`),
 });
+
+interface ExtraPodRoot {
+  extraVolumes: readonly { name: string }[];
+  extraVolumeMounts: readonly { name: string; mountPath: string }[];
+}
+
+/** The first extra mount Kubernetes refuses: of a volume extraVolumes lacks, or at a mountPath taken already. */
+function extraMountProblem(v: ExtraPodRoot): string | undefined {
+  const volumes = new Set(v.extraVolumes.map((x) => x.name));
+  const paths = new Map<string, number>();
+  for (const [i, m] of v.extraVolumeMounts.entries()) {
+    if (!volumes.has(m.name)) return `item ${i}: ${m.name} is not the name of one of extraVolumes`;
+    if (paths.has(m.mountPath)) return `item ${i}: ${m.mountPath} is mounted by item ${paths.get(m.mountPath)} already`;
+    paths.set(m.mountPath, i);
+  }
+  return undefined;
+}
+
+/** The root schema of a product with the rules between its extraVolumes and extraVolumeMounts, in zod and in the chart's template rules. */
+export function withExtraPodRules<T extends z.ZodType<ExtraPodRoot>>(schema: T): T {
+  return rule(schema, (v) => extraMountProblem(v) === undefined, {
+    message: (v) => extraMountProblem(v)!,
+    path: ['extraVolumeMounts'],
+    counterexample: { extraVolumeMounts: [{ name: 'not-a-volume', mountPath: '/mnt' }] } as never,
+    jsonSchema: new TemplateRule(
+      'extraVolumeMounts',
+      ({ refuse }) => `
+{{- $volumes := dict -}}
+{{- range $.value.extraVolumes -}}
+{{- $_ := set $volumes .name true -}}
+{{- end -}}
+{{- $paths := dict -}}
+{{- range $i, $m := $.value.extraVolumeMounts -}}
+{{- if not (hasKey $volumes $m.name) -}}
+${refuse('(printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)', '"extraVolumeMounts"')}
+{{- end -}}
+{{- if hasKey $paths $m.mountPath -}}
+${refuse('(printf "item %d: %s is mounted by item %v already" $i $m.mountPath (get $paths $m.mountPath))', '"extraVolumeMounts"')}
+{{- end -}}
+{{- $_ := set $paths $m.mountPath $i -}}
+{{- end -}}`,
+    ),
+  });
+}
 
 export type ExtraPodValues = ValueTree<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;

@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
+import { atLeast, extraAnnotations, extraEnv, K8S_EXAMPLES, k8sObject, optionalDnsName, optionalSecretName, rule, withK8sExamples } from '../core/schema';
 import { testValues } from './test-hook';
 import { productNetworkPolicyValues } from './network-policy';
 import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
@@ -16,23 +16,30 @@ import { extraPodFields } from './opswat-features';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 import { compatibilityValues } from './vendor-compat';
 
+/** What Kubernetes refuses in an Ingress path (of pathType Prefix and Exact; refused here for every type). */
+const UNCLEAN_PATH = '(//|/\\.\\.?/|%2[fF]|/\\.\\.?$)';
+
 export const ingressValues = (name: string) => {
   const defaults = { enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' as const }], annotations: {}, tls: { secretName: '' } };
   return z
     .object({
       enabled: z.boolean().default(false).describe(`Create the Ingress ${name} to the REST port.`),
-      className: z.string().max(253).default('').describe('IngressClass; empty for the cluster default.'),
+      className: optionalDnsName().default('').describe('IngressClass; empty for the cluster default.'),
       host: z
         .string()
         .max(253)
-        .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
+        .regex(/^((\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
         .default('')
         .describe('Host name; empty matches every host.'),
       paths: z
         .array(
           z
             .object({
-              path: z.string().regex(/^\/[^\s{}]*$/).describe('URL path.'),
+              path: rule(z.string().regex(/^\/[^\s{}]*$/), (p) => !new RegExp(UNCLEAN_PATH).test(p), {
+                message: "a path has no //, /./, /../ or %2f, and does not end with /. or /.. (Kubernetes refuses them)",
+                jsonSchema: { not: { pattern: UNCLEAN_PATH } },
+                counterexample: '/a/./b',
+              }).describe('URL path (no //, /./, /../ or %2f, not ending with /. or /..).'),
               pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).describe('How the path matches (list items have no defaults: Helm replaces lists whole).'),
             })
             .strict(),
@@ -52,25 +59,32 @@ export const ingressValues = (name: string) => {
 
 /** An autoscaling/v2 metric; its type decides which other field it needs, which the API server checks. */
 const hpaMetric = () =>
-  z.object({ type: z.enum(['Resource', 'Pods', 'Object', 'External', 'ContainerResource']).describe('Metric source type.') }).catchall(z.unknown());
+  withK8sExamples(
+    z.object({ type: z.enum(['Resource', 'Pods', 'Object', 'External', 'ContainerResource']).describe('Metric source type.') }).catchall(z.unknown()),
+    K8S_EXAMPLES.hpaMetric,
+  );
 
 export const autoscalingValues = () => {
   const defaults = { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60, metrics: [], behavior: {} };
-  return z
+  return atLeast(
+    z
     .object({
       enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (autoscaling/v2); replicaCount is then ignored.'),
       minReplicas: z.number().int().min(1).max(100).default(1).describe('Fewest pods.'),
-      maxReplicas: z.number().int().min(1).max(100).default(10).describe('Most pods; mind the licence activations.'),
+      maxReplicas: z.number().int().min(1).max(100).default(10).describe('Most pods, at least minReplicas; mind the licence activations.'),
       targetCPUUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average CPU utilisation to aim for (when metrics is empty).'),
       targetMemoryUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average memory utilisation to aim for (when metrics is empty).'),
       metrics: z
         .array(hpaMetric())
         .default([])
         .describe('autoscaling/v2 metrics (Resource, Pods, Object, External, ContainerResource) instead of the CPU and memory targets above.'),
-      behavior: k8sObject().default({}).describe('autoscaling/v2 scaling behavior (scaleUp/scaleDown policies and stabilization windows); empty for the defaults.'),
+      behavior: k8sObject(K8S_EXAMPLES.hpaBehavior).default({}).describe('autoscaling/v2 scaling behavior (scaleUp/scaleDown policies and stabilization windows); empty for the defaults.'),
     })
-    .strict()
-    .default(defaults);
+    .strict(),
+    'maxReplicas',
+    'minReplicas',
+    { minReplicas: 5, maxReplicas: 2 },
+  ).default(defaults);
 };
 
 export const disruptionBudgetValues = () =>

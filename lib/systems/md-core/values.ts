@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { MdCoreValues } from './values.generated';
 import { commonFields, extraAnnotations, image, nodePort, optionalSecretName, port, probe, resources, rule } from '../../core/schema';
 import { kedaValues } from '../../constructs/keda';
-import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
+import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues, withExtraPodRules } from '../../constructs/opswat-features';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
@@ -184,14 +184,14 @@ const kedaNotWithHpa = rule(hotBackupNeedsBlueGreen, (v) => !v.keda.enabled || !
 
 /** The schema as zod types it; chart code uses mdCoreValues, the same schema typed with the documented interfaces. */
 export const mdCoreValuesSchema = withPodSecurity(
-  withCompatibilityRules(
+  withExtraPodRules(withCompatibilityRules(
   rule(kedaNotWithHpa, (v) => !v.keda.enabled || v.strategy.type !== 'BlueGreen', {
     message: 'keda scales the md-core Deployment, which BlueGreen replaces by two slots: set each slot\'s replicas instead',
     path: ['keda', 'enabled'],
     counterexample: { keda: { enabled: true }, strategy: { type: 'BlueGreen' } } as never,
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
-  ),
+  )),
   productPodSecurity,
 );
 

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import type { MdIcapsrvValues } from './values.generated';
 import {
   commonFields,
+  CONFIG_KEY,
+  distinctNumbers,
   dnsName,
   extraAnnotations,
   image,
@@ -17,7 +19,7 @@ import {
   rule,
 } from '../../core/schema';
 import { databaseCleanupValues } from '../../constructs/database-cleanup';
-import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
+import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues, withExtraPodRules } from '../../constructs/opswat-features';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
@@ -35,7 +37,7 @@ const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs
 export const MDICAPSRV_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...FEATURE_SECRET_ENV, proxyPassword: 'PROXY_PASSWORD', configImportPassword: 'IMPORT_CONFIG_FILE_PASS' } as const;
 
 /** The schema as zod types it; chart code uses mdIcapsrvValues, the same schema typed with the documented interfaces. */
-export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(withStrategyRules(
+export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompatibilityRules(withStrategyRules(
   z
   .object({
     ...commonFields(),
@@ -43,16 +45,21 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
     image: image('opswat/metadefendericapsrv-debian', ICAP_IMAGE_TAG),
     replicaCount: z.number().int().min(0).max(100).default(1).describe('Pods to run when autoscaling is off. Each pod uses one licence activation.'),
     strategy: upgradeStrategyValues(0, 1).describe('How pods are replaced on upgrade. The vendor default surges no extra pod (maxSurge 0), so no extra activation is needed; BlueGreen needs one activation per running pod of both slots.'),
-    ports: z
-      .object({
-        rest: port().default(servicePorts.rest).describe('REST API and web console port.'),
-        icap: port().default(servicePorts.icap).describe('ICAP port.'),
-        icaps: port().default(servicePorts.icaps).describe('ICAPS (ICAP over TLS) port, served when tls.icaps.enabled.'),
-        nginx: port().default(servicePorts.nginx).describe('Built-in nginx port, served when nginx.enabled.'),
-        nginxs: port().default(servicePorts.nginxs).describe('Built-in nginx TLS port, served when nginx.enabled and tls.nginxs.enabled.'),
-      })
-      .strict()
-      .default(servicePorts),
+    ports: distinctNumbers(
+      z
+        .object({
+          rest: port().default(servicePorts.rest).describe('REST API and web console port.'),
+          icap: port().default(servicePorts.icap).describe('ICAP port.'),
+          icaps: port().default(servicePorts.icaps).describe('ICAPS (ICAP over TLS) port, served when tls.icaps.enabled.'),
+          nginx: port().default(servicePorts.nginx).describe('Built-in nginx port, served when nginx.enabled.'),
+          nginxs: port().default(servicePorts.nginxs).describe('Built-in nginx TLS port, served when nginx.enabled and tls.nginxs.enabled.'),
+        })
+        .strict(),
+      'distinctPorts',
+      { rest: 1344, icap: 1344 },
+    )
+      .default(servicePorts)
+      .describe('Ports of the server, each a different one (the pod listens on each, the Service refuses one twice).'),
     nginx: z
       .object({ enabled: z.boolean().default(false).describe('Run the built-in nginx front (ENABLE_NGINX) and expose its ports.') })
       .strict()
@@ -62,14 +69,20 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
         type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
         annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
         ...sessionAffinityFields(),
-        nodePorts: z
-          .object({
-            rest: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
-            icap: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAP; 0 lets Kubernetes choose.'),
-            icaps: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAPS; 0 lets Kubernetes choose.'),
-          })
-          .strict()
-          .default({ rest: 0, icap: 0, icaps: 0 }),
+        nodePorts: distinctNumbers(
+          z
+            .object({
+              rest: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
+              icap: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAP; 0 lets Kubernetes choose.'),
+              icaps: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAPS; 0 lets Kubernetes choose.'),
+            })
+            .strict(),
+          'distinctNodePorts',
+          { rest: 30080, icap: 30080 },
+          0,
+        )
+          .default({ rest: 0, icap: 0, icaps: 0 })
+          .describe('Fixed node ports, each a different one (0 aside).'),
       })
       .strict()
       .default({ type: 'ClusterIP', annotations: {}, sessionAffinity: 'None', sessionAffinityTimeoutSeconds: 10800, nodePorts: { rest: 0, icap: 0, icaps: 0 } }),
@@ -136,7 +149,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
             z
               .object({
                 secret: dnsName().describe('Secret holding a CA certificate (PEM).'),
-                key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).describe('Key of the certificate in the Secret.'),
+                key: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)).describe('Key of the certificate in the Secret.'),
               })
               .strict(),
           )
@@ -174,7 +187,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
     ...productFields(MDICAPSRV_SECRET_ENV),
   })
   .strict(),
-)), productPodSecurity);
+))), productPodSecurity);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;
