@@ -436,40 +436,53 @@ interface ExtraPodRoot {
   extraVolumeMounts: readonly { name: string; mountPath: string }[];
 }
 
-/** The first extra mount Kubernetes refuses: of a volume extraVolumes lacks, or at a mountPath taken already. */
-function extraMountProblem(v: ExtraPodRoot): string | undefined {
+/** The value at `path` of the values (a directory the chart mounts, e.g. storagePath). */
+const valueAt = (v: unknown, path: readonly string[]): unknown => path.reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], v);
+
+/**
+ * The first extra mount Kubernetes refuses: of a volume extraVolumes lacks, or at a mountPath taken already,
+ * by an earlier item or by the chart at a directory a value names (`chartMounts`).
+ */
+function extraMountProblem(v: ExtraPodRoot, chartMounts: readonly (readonly string[])[]): string | undefined {
   const volumes = new Set(v.extraVolumes.map((x) => x.name));
-  const paths = new Map<string, number>();
+  const paths = new Map<unknown, string>(chartMounts.map((p) => [valueAt(v, p), `the chart (${p.join('.')})`]));
   for (const [i, m] of v.extraVolumeMounts.entries()) {
     if (!volumes.has(m.name)) return `item ${i}: ${m.name} is not the name of one of extraVolumes`;
-    if (paths.has(m.mountPath)) return `item ${i}: ${m.mountPath} is mounted by item ${paths.get(m.mountPath)} already`;
-    paths.set(m.mountPath, i);
+    if (paths.has(m.mountPath)) return `item ${i}: ${m.mountPath} is mounted by ${paths.get(m.mountPath)} already`;
+    paths.set(m.mountPath, `item ${i}`);
   }
   return undefined;
 }
 
-/** The root schema of a product with the rules between its extraVolumes and extraVolumeMounts, in zod and in the chart's template rules. */
-export function withExtraPodRules<T extends z.ZodType<ExtraPodRoot>>(schema: T): T {
-  return rule(schema, (v) => extraMountProblem(v) === undefined, {
-    message: (v) => extraMountProblem(v)!,
+/**
+ * The root schema of a product with the rules between its extraVolumes and extraVolumeMounts, in zod and in
+ * the chart's template rules (`name`, one per product): every mount names one of extraVolumes, at a path
+ * of its own, none of the directories the chart mounts where a value says (`chartMounts`: their paths in
+ * the values). The chart's fixed mount paths (/https_cert, ...) are not checked here.
+ */
+export function withExtraPodRules<T extends z.ZodType<ExtraPodRoot>>(schema: T, name: string, chartMounts: readonly (readonly string[])[]): T {
+  const seeds = chartMounts.map((p) => `{{- $_ := set $paths (toString (index $.value ${p.map((k) => JSON.stringify(k)).join(' ')})) "the chart (${p.join('.')})" -}}`);
+  return rule(schema, (v) => extraMountProblem(v, chartMounts) === undefined, {
+    message: (v) => extraMountProblem(v, chartMounts)!,
     path: ['extraVolumeMounts'],
     counterexample: { extraVolumeMounts: [{ name: 'not-a-volume', mountPath: '/mnt' }] } as never,
     jsonSchema: new TemplateRule(
-      'extraVolumeMounts',
+      name,
       ({ refuse }) => `
 {{- $volumes := dict -}}
 {{- range $.value.extraVolumes -}}
 {{- $_ := set $volumes .name true -}}
 {{- end -}}
 {{- $paths := dict -}}
+${seeds.join('\n')}
 {{- range $i, $m := $.value.extraVolumeMounts -}}
 {{- if not (hasKey $volumes $m.name) -}}
 ${refuse('(printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)', '"extraVolumeMounts"')}
 {{- end -}}
 {{- if hasKey $paths $m.mountPath -}}
-${refuse('(printf "item %d: %s is mounted by item %v already" $i $m.mountPath (get $paths $m.mountPath))', '"extraVolumeMounts"')}
+${refuse('(printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $paths $m.mountPath))', '"extraVolumeMounts"')}
 {{- end -}}
-{{- $_ := set $paths $m.mountPath $i -}}
+{{- $_ := set $paths $m.mountPath (printf "item %d" $i) -}}
 {{- end -}}`,
     ),
   });

@@ -938,30 +938,31 @@ Helm side of a values rule JSON Schema cannot state (one comparing fields), as z
 {{- end -}}
 {{- end -}}
 
-{{/* Usage: {{ include "md-icapsrv.rule.extraVolumeMounts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
-{{- define "md-icapsrv.rule.extraVolumeMounts" -}}
-{{- $volumes := dict -}}
-{{- range $.value.extraVolumes -}}
-{{- $_ := set $volumes .name true -}}
-{{- end -}}
-{{- $paths := dict -}}
-{{- range $i, $m := $.value.extraVolumeMounts -}}
-{{- if not (hasKey $volumes $m.name) -}}
-{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)) -}}
-{{- end -}}
-{{- if hasKey $paths $m.mountPath -}}
-{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is mounted by item %v already" $i $m.mountPath (get $paths $m.mountPath))) -}}
-{{- end -}}
-{{- $_ := set $paths $m.mountPath $i -}}
-{{- end -}}
-{{- end -}}
-
 {{/* Usage: {{ include "md-icapsrv.rule.maxReplicasAtLeastMinReplicas" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
 {{- define "md-icapsrv.rule.maxReplicasAtLeastMinReplicas" -}}
 {{- $high := index $.value "maxReplicas" -}}
 {{- $low := index $.value "minReplicas" -}}
 {{- if lt (float64 $high) (float64 $low) -}}
 {{- include "md-icapsrv.refuse" (dict "path" $.path "at" "maxReplicas" "reason" (printf "%v is below minReplicas %v" $high $low)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.rule.mdIcapsrvExtraMounts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.mdIcapsrvExtraMounts" -}}
+{{- $volumes := dict -}}
+{{- range $.value.extraVolumes -}}
+{{- $_ := set $volumes .name true -}}
+{{- end -}}
+{{- $paths := dict -}}
+{{- $_ := set $paths (toString (index $.value "trustedCertificates" "mountPath")) "the chart (trustedCertificates.mountPath)" -}}
+{{- range $i, $m := $.value.extraVolumeMounts -}}
+{{- if not (hasKey $volumes $m.name) -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)) -}}
+{{- end -}}
+{{- if hasKey $paths $m.mountPath -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $paths $m.mountPath))) -}}
+{{- end -}}
+{{- $_ := set $paths $m.mountPath (printf "item %d" $i) -}}
 {{- end -}}
 {{- end -}}
 

@@ -191,7 +191,7 @@ export const mdCoreValuesSchema = withPodSecurity(
     counterexample: { keda: { enabled: true }, strategy: { type: 'BlueGreen' } } as never,
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
-  )),
+  ), 'mdCoreExtraMounts', [['storagePath']]),
   productPodSecurity,
 );
 

@@ -187,7 +187,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
     ...productFields(MDICAPSRV_SECRET_ENV),
   })
   .strict(),
-))), productPodSecurity);
+)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), productPodSecurity);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;
