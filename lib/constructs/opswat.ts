@@ -12,8 +12,7 @@ import { Identity } from './identity';
 import { EnvVar, httpProbe, imageRef, podSpecFields, PodValues, ProbeValues, secretEnv } from './pod';
 import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
-import { productServiceAccount } from './product';
-import { ExtraPodValues } from './opswat-features';
+import { ExtraPodValues, productServiceAccount } from './product';
 import { ManagedSecret } from './secret';
 import { SLOT_LABEL } from './strategy';
 import { SlotPods } from './upgradable-deployment';
@@ -142,6 +141,8 @@ export interface OpswatPodProps {
   readonly withoutLiveness?: unknown;
   readonly volumeMounts?: unknown[];
   readonly volumes?: unknown[];
+  /** Init containers after the wait for the database, before the user's. */
+  readonly initContainers?: unknown[];
   readonly sidecars?: unknown[];
   /** Labels the chart adds to the pods besides the standard ones (e.g. the vendor's `app` selector label). */
   readonly podLabels?: Record<string, Val<string>>;
@@ -169,7 +170,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
       ...podSpecFields(identity, v),
-      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...render.itemsOf(v.extraInitContainers)],
+      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...(props.initContainers ?? []), ...render.itemsOf(v.extraInitContainers)],
       containers: [
         {
           name: props.containerName,

@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
+import { dnsLabel, extraAnnotations, extraEnv, imageReference, k8sObject, optionalSecretName } from '../core/schema';
 import { testValues } from './test-hook';
 import { productNetworkPolicyValues } from './network-policy';
 import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
@@ -12,7 +12,6 @@ import { databasePodSecurity } from './postgres';
 import { KubeObject } from '../core/kube-object';
 import { Render, Val, Value, Values } from '../core/template';
 import { Identity } from './identity';
-import { extraPodFields } from './opswat-features';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 import { compatibilityValues } from './vendor-compat';
 
@@ -81,6 +80,24 @@ export const disruptionBudgetValues = () =>
     })
     .strict()
     .default({ enabled: false, maxUnavailable: 1 });
+
+
+const passThrough = <S extends z.ZodRawShape>(shape: S) => z.object(shape).catchall(z.unknown());
+
+/** extraVolumes, extraVolumeMounts and extraInitContainers of the product pod, passed through as given. */
+export const extraPodFields = () => ({
+  extraVolumes: z.array(passThrough({ name: dnsLabel() })).default([]).describe('Extra volumes of the product pod (Kubernetes volume objects).'),
+  extraVolumeMounts: z
+    .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
+    .default([])
+    .describe('Extra volume mounts of the product container.'),
+  extraInitContainers: z
+    .array(passThrough({ name: dnsLabel(), image: imageReference() }))
+    .default([])
+    .describe('Init containers run after the wait for the database (Kubernetes container objects).'),
+});
+
+export type ExtraPodValues = Values<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;
 
 /** Where a product's values (productFields and its database) reach its pods (see pod-security.ts). */
 export const productPodSecurity = [

@@ -5,15 +5,16 @@
 import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/kube-object';
-import { imageReference, optionalSecretName, quantity } from '../core/schema';
-import { shellScript } from '../core/shell-script';
-import { Render, Val, Values } from '../core/template';
-import { Identity } from './identity';
-import { SLOTS } from './strategy';
-import { UpgradableDeployment } from './upgradable-deployment';
-import { restrictedContainerSecurityContext } from './pod';
+import { KubeObject } from '../../core/kube-object';
+import { imageReference, optionalSecretName, quantity } from '../../core/schema';
+import { shellScript } from '../../core/shell-script';
+import { Render, Val, Values } from '../../core/template';
+import { Identity } from '../identity';
+import { SLOTS } from '../strategy';
+import { UpgradableDeployment } from '../upgradable-deployment';
+import { restrictedContainerSecurityContext } from '../pod';
 import { TlsEndpoint } from './tls';
+import { defineFeature } from '../feature';
 
 /** Values of the hot backup that carries the configuration across a blue-green switch. */
 export const hotBackupValues = () => {
@@ -197,3 +198,32 @@ export class HotBackup extends Construct {
     });
   }
 }
+
+/** Hot backup between blue-green slots (md-core): the export and import Jobs around each upgrade. */
+export const hotBackup = () =>
+  defineFeature({
+    name: 'hot backup',
+    values: { hotBackup: hotBackupValues() },
+    objects: (ctx) => {
+      new HotBackup(ctx.scope, 'HotBackup', {
+        identity: ctx.identity,
+        component: ctx.product.component,
+        name: ctx.product.name,
+        service: ctx.serviceName,
+        workload: ctx.workload,
+        port: ctx.rest.port,
+        scheme: ctx.rest.scheme.probe,
+        tls: ctx.values.tls.https,
+        apiKeySecret: ctx.secrets.apiKey.secretName,
+        credentialsSecret: ctx.secrets.credentials.secretName,
+        values: ctx.own.hotBackup,
+        enabled: ctx.own.hotBackup.enabled,
+      });
+    },
+    cases: [
+      {
+        name: 'blue-green with hot backup',
+        values: { strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } }, hotBackup: { enabled: true, storage: { size: '2Gi', storageClass: 'fast' }, waitSeconds: 900 } },
+      },
+    ],
+  });

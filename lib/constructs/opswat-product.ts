@@ -1,0 +1,206 @@
+/**
+ * The builder of an OPSWAT product chart from its spec: the product's base (Secrets, database,
+ * ServiceAccount, licensing RBAC, credential generator), the env ConfigMap, the pod with the product's own
+ * parts and each feature's, the Deployment(s) of the upgrade strategy, the Service, Ingress, autoscaler,
+ * disruption budget and NetworkPolicy, then each feature's objects. Each part is gathered over the
+ * product's own and its features in list order; each value is wired in one place.
+ */
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { KubeObject } from '../core/kube-object';
+import { Val, Value, Values } from '../core/template';
+import { AnyFeature, FeatureContext, NamedCase, PodPart, ProductNames, RestEndpoint } from './feature';
+import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from './handles';
+import { ComponentSpec, openSystem } from './identity';
+import { IngressPolicy } from './network-policy';
+import { opswatPodTemplate, OpswatProductBaseProps, opswatProductBase, OpswatSecrets } from './opswat';
+import { EnvVar, fieldEnv } from './pod';
+import { PostgresDatabase } from './postgres';
+import { Autoscaler, DisruptionBudget, RestIngress, sessionAffinitySpec } from './product';
+import { SettingsSecret } from './settings-secret';
+import { PortCheckTest } from './test-hook';
+import { restScheme, TlsEndpoint } from './features/tls';
+import { UpgradableDeployment } from './upgradable-deployment';
+import { compatibleSelector } from './vendor-compat';
+
+/** The values the builder itself reads, besides the base's (every OPSWAT product chart has them). */
+export type OpswatProductValues = OpswatProductBaseProps['values'] &
+  Values<{
+    acceptEula: boolean;
+    activationServer: string;
+    replicaCount: number;
+    image: { tag: string; digest: string };
+    ports: { rest: number };
+    service: { type: string; annotations: Record<string, string>; sessionAffinity: string; sessionAffinityTimeoutSeconds: number };
+    autoscaling: { enabled: boolean };
+    tests: { image: string };
+  }> & {
+    readonly strategy: ConstructorParameters<typeof UpgradableDeployment>[2]['strategy'];
+    readonly ingress: ConstructorParameters<typeof RestIngress>[2]['values'];
+    readonly autoscaling: ConstructorParameters<typeof Autoscaler>[2]['values'];
+    readonly podDisruptionBudget: ConstructorParameters<typeof DisruptionBudget>[2]['values'];
+    readonly networkPolicy: ConstructorParameters<typeof IngressPolicy>[2]['values'];
+    readonly tls: { readonly https: TlsEndpoint };
+    readonly upgrade?: Values<{ migrateHistory: boolean }>;
+  };
+
+/** What the product's own hooks see: the features' context on the whole values (typed as the product's), and the base. */
+export interface ProductContext<V> extends Omit<FeatureContext<V>, 'values'> {
+  readonly values: V;
+  readonly secrets: OpswatSecrets;
+  readonly database: PostgresDatabase;
+  /** The licensing Secret the server records its activation in (CUSTOM_SECRET). */
+  readonly licensingSecret: Val<string>;
+  readonly configMapName: Val<string>;
+}
+
+/** A product: its names, its own parts, and its features. */
+export interface OpswatProductSpec<V = OpswatProductValues> {
+  readonly component: ComponentSpec<z.ZodType>;
+  readonly names: ProductNames;
+  /** Product name of the in-cluster database ("postgres-core"), of the env ConfigMap ("mdcore-env"), of the Ingress. */
+  readonly databaseName: string;
+  readonly configMapName: string;
+  readonly ingressName: string;
+  /** The product's own env ConfigMap entries, before the features'. */
+  readonly config: (ctx: ProductContext<V>) => Record<string, Val<string>>;
+  /** The product's own pod parts (the env its pods read about themselves, its ports), before the features'. */
+  readonly pod: (ctx: ProductContext<V>) => PodPart;
+  /** Ports of its Service, and of a Service of one blue-green slot (names as in the pod). */
+  readonly servicePorts: (ctx: ProductContext<V>) => unknown[];
+  readonly slotPorts: (v: V) => { readonly name: string; readonly port: Val<number> }[];
+  /** Named ports the NetworkPolicy opens (one the pods do not have opens nothing). */
+  readonly networkPolicyPorts: readonly string[];
+  /** The port the `helm test` hook connects to. */
+  readonly testPort: (v: V) => Val<number>;
+  readonly features: readonly AnyFeature[];
+}
+
+/** The hand-written equivalence cases of a product's features. */
+export function featureCases(spec: OpswatProductSpec<never>): NamedCase[] {
+  return spec.features.flatMap((f) => f.cases ?? []);
+}
+
+/** The env a product's container takes from Secrets, by what it holds: the base's and each feature's. */
+export function featureSecretEnv(features: readonly AnyFeature[]): Record<string, string> {
+  return Object.assign({}, ...features.map((f) => f.secretEnv ?? {}));
+}
+
+/** An OPSWAT product, built from its spec: see the file comment. */
+export class OpswatProduct extends Construct {
+  /** Name of the Service clients connect to. */
+  public readonly serviceName: Value<string>;
+  /** The Service: its name, ports and the selector of the serving pods. */
+  public readonly service: ServiceHandle;
+  /** Its Secrets: admin credentials (user, password), API key (value), licence key (value), database credentials (user, password). */
+  public readonly secrets: { readonly credentials: SecretHandle; readonly apiKey: SecretHandle; readonly license: SecretHandle; readonly database: SecretHandle };
+  /** Its Deployment, ServiceAccount and pods. */
+  public readonly workload: WorkloadHandle;
+
+  constructor(scope: Construct, id: string, productSpec: OpswatProductSpec<never>, props: unknown) {
+    super(scope, id);
+    // The spec's hooks are typed with the product's own values, which extend what the builder reads.
+    const spec = productSpec as unknown as OpswatProductSpec;
+    const { render, v: values, identity } = openSystem(this, spec.component, props);
+    const v = values as unknown as OpswatProductValues;
+    const { name: base, component, prefix } = spec.names;
+    const name = identity.name(base);
+    this.serviceName = name;
+
+    const { secrets, database, serviceAccountName, licensing } = opswatProductBase(this, { identity, component, prefix, databaseName: spec.databaseName, values: v });
+    const rest: RestEndpoint = { port: v.ports.rest, scheme: restScheme(render, v.tls.https) };
+    const settings = new SettingsSecret(this, identity, component, `${prefix}-settings`);
+    const configMapName = identity.name(spec.configMapName);
+    const common = { scope: this, render, identity, product: spec.names, values: v, settings, rest };
+    const ctx: ProductContext<OpswatProductValues> = { ...common, own: v, secrets, database, licensingSecret: licensing.secretName, configMapName };
+    // A feature's own values are keys at the root: it reads them from the whole.
+    const featureCtx = (): FeatureContext<never> => ({ ...common, own: v as never });
+
+    const envData = Object.assign(spec.config(ctx), ...spec.features.map((f) => f.config?.(featureCtx()) ?? {})) as Record<string, Val<string>>;
+    new KubeObject(this, 'Env', { apiVersion: 'v1', kind: 'ConfigMap', metadata: identity.meta(spec.configMapName, component), data: envData });
+
+    const pod = mergeParts([spec.pod(ctx), ...spec.features.map((f) => f.pod?.(featureCtx()) ?? {})]);
+    settings.build('Settings');
+    const vendorSelector = compatibleSelector(render, v.compatibility.vendorSelectors, name, identity.selector(component));
+    const autoscalers = spec.features.flatMap((f) => (f.autoscales ? [f.autoscales(featureCtx())] : []));
+
+    const workload = new UpgradableDeployment(this, 'Workload', {
+      identity,
+      component,
+      name: base,
+      strategy: v.strategy,
+      replicas: v.replicaCount,
+      autoscaled: autoscalers.length === 0 ? v.autoscaling.enabled : render.or(v.autoscaling.enabled, ...autoscalers),
+      imageTag: v.image.tag,
+      imageDigest: v.image.digest,
+      selector: vendorSelector.selector,
+      slotPorts: spec.slotPorts(v),
+      podTemplate: (pods) =>
+        opswatPodTemplate(
+          render,
+          {
+            identity,
+            component,
+            values: v,
+            containerName: base,
+            serviceAccountName,
+            configMapName,
+            configChecksum: render.checksum(envData, { name: `${identity.props.templatePrefix}.envChecksum` }),
+            secrets,
+            database,
+            podLabels: vendorSelector.podLabels,
+            probe: { port: 'rest', scheme: rest.scheme.probe },
+            // A history migration can run for hours: a liveness probe would kill it (vendor pre-step).
+            withoutLiveness: v.upgrade?.migrateHistory,
+            ...pod,
+          },
+          pods,
+        ),
+    });
+
+    new KubeObject(this, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: identity.meta(base, component, { extraAnnotations: v.service.annotations }),
+      spec: { type: v.service.type, ...sessionAffinitySpec(render, v.service), selector: workload.serviceSelector, ports: spec.servicePorts(ctx) },
+    });
+    new RestIngress(this, 'Ingress', { identity, component, name: spec.ingressName, serviceName: name, portName: 'rest', values: v.ingress });
+    new Autoscaler(this, 'Autoscaler', { identity, component, name: base, values: v.autoscaling });
+    new DisruptionBudget(this, 'DisruptionBudget', { identity, component, name: base, values: v.podDisruptionBudget });
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: base, component, podSelector: identity.selector(component), ports: [...spec.networkPolicyPorts], values: v.networkPolicy, openWhenFromEmpty: true });
+    for (const f of spec.features) f.objects?.({ ...featureCtx(), secrets, database, workload, serviceName: name });
+
+    this.service = { name, ports: Object.fromEntries(spec.slotPorts(v).map((p) => [p.name, p.port])), selector: workload.serviceSelector };
+    this.secrets = {
+      credentials: secretHandle(secrets.credentials, ['user', 'password']),
+      apiKey: secretHandle(secrets.apiKey, ['value']),
+      license: secretHandle(secrets.license, ['value']),
+      database: secretHandle(database.credentials, ['user', 'password']),
+    };
+    this.workload = { name, serviceAccountName, podSelector: identity.selector(component) };
+  }
+}
+
+/** The `helm test` hook of a product: its test port on the Service accepts connections. */
+export class OpswatProductTest extends Construct {
+  constructor(scope: Construct, id: string, productSpec: OpswatProductSpec<never>, props: unknown) {
+    super(scope, id);
+    const spec = productSpec as unknown as OpswatProductSpec;
+    const { v, identity } = openSystem(this, spec.component, props);
+    const values = v as unknown as OpswatProductValues;
+    new PortCheckTest(this, 'PortCheck', { identity, name: `${spec.names.name}-test`, host: identity.name(spec.names.name), port: spec.testPort(values), image: values.tests.image });
+  }
+}
+
+/** The env every product pod reads about itself: its instance name and namespace. */
+export function instanceEnv(instanceVar: string, ...more: string[]) {
+  return [fieldEnv(instanceVar, 'metadata.name'), ...more.map((n) => fieldEnv(n, 'metadata.name')), fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace')];
+}
+
+/** Each list of the parts, appended in order. */
+function mergeParts(parts: PodPart[]) {
+  const all = (key: Exclude<keyof PodPart, 'env'>) => parts.flatMap((p) => [...(p[key] ?? [])]);
+  const env: EnvVar[] = parts.flatMap((p) => [...(p.env ?? [])]);
+  return { env, volumes: all('volumes'), volumeMounts: all('volumeMounts'), ports: all('ports'), initContainers: all('initContainers'), sidecars: all('sidecars') };
+}
+
