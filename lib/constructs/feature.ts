@@ -96,6 +96,13 @@ export type FeatureValues<S extends z.ZodRawShape> = Values<z.output<z.ZodObject
 /** A feature as a product lists it: each has values of its own, which the builder hands to its hooks. */
 export type AnyFeature = Feature<any>;
 
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** The values of `features`, in their order, for a product to place among its own. */
+export function valuesOf<F extends AnyFeature[]>(...features: F): Intersection<F[number]['values']> {
+  return Object.assign({}, ...features.map((f) => f.values));
+}
+
 /** Defines a feature (the identity function, for the types). */
 export function defineFeature<S extends z.ZodRawShape>(feature: Feature<S>): Feature<S> {
   return feature;

@@ -7,6 +7,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { ChartDefinition, ChartMetadata, defineChart } from '../core/chart';
 import { KubeObject } from '../core/kube-object';
 import { Val, Value, Values } from '../core/template';
 import { AnyFeature, FeatureContext, NamedCase, PodPart, ProductNames, RestEndpoint } from './feature';
@@ -57,22 +58,19 @@ export interface ProductContext<V> extends Omit<FeatureContext<V>, 'values'> {
 /** A product: its names, its own parts, and its features. */
 export interface OpswatProductSpec<V = OpswatProductValues> {
   readonly component: ComponentSpec<z.ZodType>;
-  readonly names: ProductNames;
-  /** Product name of the in-cluster database ("postgres-core"), of the env ConfigMap ("mdcore-env"), of the Ingress. */
-  readonly databaseName: string;
-  readonly configMapName: string;
-  readonly ingressName: string;
-  /** The product's own env ConfigMap entries, before the features'. */
+  /** Its names, and those of its in-cluster database ("postgres-core"), env ConfigMap ("mdcore-env") and Ingress. */
+  readonly names: ProductNames & { readonly database: string; readonly configMap: string; readonly ingress: string };
+  /** The product's own env ConfigMap entries, after ACCEPT_EULA, ACTIVATION_SERVER and REST_PORT and before the features'. */
   readonly config: (ctx: ProductContext<V>) => Record<string, Val<string>>;
   /** The product's own pod parts (the env its pods read about themselves, its ports), before the features'. */
   readonly pod: (ctx: ProductContext<V>) => PodPart;
   /** Ports of its Service, and of a Service of one blue-green slot (names as in the pod). */
   readonly servicePorts: (ctx: ProductContext<V>) => unknown[];
-  readonly slotPorts: (v: V) => { readonly name: string; readonly port: Val<number> }[];
-  /** Named ports the NetworkPolicy opens (one the pods do not have opens nothing). */
-  readonly networkPolicyPorts: readonly string[];
-  /** The port the `helm test` hook connects to. */
-  readonly testPort: (v: V) => Val<number>;
+  /**
+   * Names of its ports (keys of the `ports` value): of a Service of one blue-green slot, of the Service
+   * handle, the ones its NetworkPolicy opens (one the pods do not have opens nothing), the one `helm test` checks.
+   */
+  readonly portNames: { readonly slot: readonly string[]; readonly service: readonly string[]; readonly networkPolicy: readonly string[]; readonly test: string };
   readonly features: readonly AnyFeature[];
 }
 
@@ -107,17 +105,19 @@ export class OpswatProduct extends Construct {
     const name = identity.name(base);
     this.serviceName = name;
 
-    const { secrets, database, serviceAccountName, licensing } = opswatProductBase(this, { identity, component, prefix, databaseName: spec.databaseName, values: v });
+    const { secrets, database, serviceAccountName, licensing } = opswatProductBase(this, { identity, component, prefix, databaseName: spec.names.database, values: v });
     const rest: RestEndpoint = { port: v.ports.rest, scheme: restScheme(render, v.tls.https) };
+    const ports = (names: readonly string[]) => names.map((n) => ({ name: n, port: portValue(v, n) }));
     const settings = new SettingsSecret(this, identity, component, `${prefix}-settings`);
-    const configMapName = identity.name(spec.configMapName);
+    const configMapName = identity.name(spec.names.configMap);
     const common = { scope: this, render, identity, product: spec.names, values: v, settings, rest };
     const ctx: ProductContext<OpswatProductValues> = { ...common, own: v, secrets, database, licensingSecret: licensing.secretName, configMapName };
     // A feature's own values are keys at the root: it reads them from the whole.
     const featureCtx = (): FeatureContext<never> => ({ ...common, own: v as never });
 
-    const envData = Object.assign(spec.config(ctx), ...spec.features.map((f) => f.config?.(featureCtx()) ?? {})) as Record<string, Val<string>>;
-    new KubeObject(this, 'Env', { apiVersion: 'v1', kind: 'ConfigMap', metadata: identity.meta(spec.configMapName, component), data: envData });
+    const always = { ACCEPT_EULA: render.str(v.acceptEula), ACTIVATION_SERVER: v.activationServer, REST_PORT: render.str(v.ports.rest) };
+    const envData = Object.assign(always, spec.config(ctx), ...spec.features.map((f) => f.config?.(featureCtx()) ?? {})) as Record<string, Val<string>>;
+    new KubeObject(this, 'Env', { apiVersion: 'v1', kind: 'ConfigMap', metadata: identity.meta(spec.names.configMap, component), data: envData });
 
     const pod = mergeParts([spec.pod(ctx), ...spec.features.map((f) => f.pod?.(featureCtx()) ?? {})]);
     settings.build('Settings');
@@ -134,7 +134,7 @@ export class OpswatProduct extends Construct {
       imageTag: v.image.tag,
       imageDigest: v.image.digest,
       selector: vendorSelector.selector,
-      slotPorts: spec.slotPorts(v),
+      slotPorts: ports(spec.portNames.slot),
       podTemplate: (pods) =>
         opswatPodTemplate(
           render,
@@ -164,13 +164,13 @@ export class OpswatProduct extends Construct {
       metadata: identity.meta(base, component, { extraAnnotations: v.service.annotations }),
       spec: { type: v.service.type, ...sessionAffinitySpec(render, v.service), selector: workload.serviceSelector, ports: spec.servicePorts(ctx) },
     });
-    new RestIngress(this, 'Ingress', { identity, component, name: spec.ingressName, serviceName: name, portName: 'rest', values: v.ingress });
+    new RestIngress(this, 'Ingress', { identity, component, name: spec.names.ingress, serviceName: name, portName: 'rest', values: v.ingress });
     new Autoscaler(this, 'Autoscaler', { identity, component, name: base, values: v.autoscaling });
     new DisruptionBudget(this, 'DisruptionBudget', { identity, component, name: base, values: v.podDisruptionBudget });
-    new IngressPolicy(this, 'NetworkPolicy', { identity, name: base, component, podSelector: identity.selector(component), ports: [...spec.networkPolicyPorts], values: v.networkPolicy, openWhenFromEmpty: true });
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: base, component, podSelector: identity.selector(component), ports: [...spec.portNames.networkPolicy], values: v.networkPolicy, openWhenFromEmpty: true });
     for (const f of spec.features) f.objects?.({ ...featureCtx(), secrets, database, workload, serviceName: name });
 
-    this.service = { name, ports: Object.fromEntries(spec.slotPorts(v).map((p) => [p.name, p.port])), selector: workload.serviceSelector };
+    this.service = { name, ports: Object.fromEntries(ports(spec.portNames.service).map((p) => [p.name, p.port])), selector: workload.serviceSelector };
     this.secrets = {
       credentials: secretHandle(secrets.credentials, ['user', 'password']),
       apiKey: secretHandle(secrets.apiKey, ['value']),
@@ -188,13 +188,66 @@ export class OpswatProductTest extends Construct {
     const spec = productSpec as unknown as OpswatProductSpec;
     const { v, identity } = openSystem(this, spec.component, props);
     const values = v as unknown as OpswatProductValues;
-    new PortCheckTest(this, 'PortCheck', { identity, name: `${spec.names.name}-test`, host: identity.name(spec.names.name), port: spec.testPort(values), image: values.tests.image });
+    new PortCheckTest(this, 'PortCheck', { identity, name: `${spec.names.name}-test`, host: identity.name(spec.names.name), port: portValue(values, spec.portNames.test), image: values.tests.image });
   }
+}
+
+/** A product's component: its chart name and version, part of "metadefender", versioned by its image tag. */
+export function productComponent<S extends z.ZodType<{ image: { tag: string } }>>(name: string, chartVersion: string, schema: S): ComponentSpec<S> {
+  return { name, chartVersion, partOf: 'metadefender', schema, version: (v) => (v as unknown as Values<{ image: { tag: string } }>).image.tag };
+}
+
+/** The construct class of a product (its props are its chart's values), for `class MdCore extends productConstruct(...)`. */
+export function productConstruct<P>(spec: OpswatProductSpec<never>) {
+  return class extends OpswatProduct {
+    constructor(scope: Construct, id: string, props: P = {} as P) {
+      super(scope, id, spec, props);
+    }
+  };
+}
+
+/** The `helm test` construct class of a product. */
+export function productTestConstruct<P>(spec: OpswatProductSpec<never>) {
+  return class extends OpswatProductTest {
+    constructor(scope: Construct, id: string, props: P = {} as P) {
+      super(scope, id, spec, props);
+    }
+  };
+}
+
+/** What a product chart says of itself; the rest is the same for every OPSWAT product. */
+export type ProductChartMetadata = Omit<ChartMetadata, 'version' | 'kubeVersion' | 'category' | 'sources' | 'maintainers'>;
+
+/** A product's chart: its spec's component and constructs, its own metadata and what every OPSWAT product chart says. */
+export function defineProductChart<S extends z.ZodType>(
+  component: ComponentSpec<S>,
+  constructs: { product: new (scope: Construct, id: string, props: never) => Construct; test: new (scope: Construct, id: string, props: never) => Construct },
+  metadata: ProductChartMetadata,
+): ChartDefinition<S> {
+  return defineChart({
+    name: component.name,
+    schema: component.schema,
+    metadata: {
+      version: component.chartVersion,
+      kubeVersion: '>=1.30.0-0',
+      category: 'security',
+      sources: ['https://github.com/OPSWAT/metadefender-k8s'],
+      maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
+      ...metadata,
+    },
+    build: (scope, values) => new constructs.product(scope, component.name, values as never),
+    tests: (scope, values) => new constructs.test(scope, `${component.name}-test`, values as never),
+  });
 }
 
 /** The env every product pod reads about itself: its instance name and namespace. */
 export function instanceEnv(instanceVar: string, ...more: string[]) {
   return [fieldEnv(instanceVar, 'metadata.name'), ...more.map((n) => fieldEnv(n, 'metadata.name')), fieldEnv('MY_POD_NAMESPACE', 'metadata.namespace')];
+}
+
+/** The port value of a port name. */
+function portValue(v: OpswatProductValues, name: string): Val<number> {
+  return (v.ports as unknown as Record<string, Val<number>>)[name]!;
 }
 
 /** Each list of the parts, appended in order. */

@@ -148,3 +148,23 @@ export function pvcRule(target: string): (k: Key, pvc: Map) => void {
     if (typeof pvc.storageClassName === 'string') k.ctx.set(`${target}.storageClass`, pvc.storageClassName);
   };
 }
+
+/**
+ * The env items the vendor chart's deployment template gives the product container, in its order: the
+ * credentials from the `<prefix>-*` Secrets (as ours reads them), the rest from pod fields.
+ */
+export function vendorEnvItems(prefix: string, names: readonly string[]): Map[] {
+  const secrets: Record<string, [string, string]> = {
+    MD_USER: [`${prefix}-cred`, 'user'],
+    MD_PWD: [`${prefix}-cred`, 'password'],
+    APIKEY: [`${prefix}-api-key`, 'value'],
+    LICENSE_KEY: [`${prefix}-license-key`, 'value'],
+    DB_USER: [`${prefix}-postgres-cred`, 'user'],
+    DB_PWD: [`${prefix}-postgres-cred`, 'password'],
+  };
+  return names.map((name) => {
+    const secret = secrets[name];
+    if (secret) return { name, valueFrom: { secretKeyRef: { name: secret[0], key: secret[1] } } };
+    return { name, valueFrom: { fieldRef: { fieldPath: name === 'MY_POD_NAMESPACE' ? 'metadata.namespace' : 'metadata.name' } } };
+  });
+}

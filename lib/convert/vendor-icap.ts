@@ -1,25 +1,11 @@
 /** The vendor icap chart's keys of md-icapsrv itself (its features' rules stand beside each feature). */
 import { MDICAPSRV_FEATURES, MDICAPSRV_NAMES } from '../systems/md-icapsrv/values';
-import { autoscalingRules, credentialsOf, imageRule, initContainersRule, probeRules, resourcesRule, strategyRules } from './common-rules';
+import { autoscalingRules, credentialsOf, imageRule, initContainersRule, probeRules, resourcesRule, strategyRules, vendorEnvItems } from './common-rules';
 import { envList, fixed, int, isMap, Map, notNeeded, Rule, splitImage, str, to, toBool, toInt, toStr } from './engine';
 import { featureRules } from './features';
 
 const ICAP = MDICAPSRV_NAMES.vendorKey;
 
-function icapEnvList(): Map[] {
-  const secret = (name: string, secretName: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
-  const field = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
-  return [
-    secret('MD_USER', 'mdicapsrv-cred', 'user'),
-    secret('MD_PWD', 'mdicapsrv-cred', 'password'),
-    field('MDICAPSRV_INSTANCE_NAME', 'metadata.name'),
-    secret('APIKEY', 'mdicapsrv-api-key', 'value'),
-    secret('LICENSE_KEY', 'mdicapsrv-license-key', 'value'),
-    secret('DB_USER', 'mdicapsrv-postgres-cred', 'user'),
-    secret('DB_PWD', 'mdicapsrv-postgres-cred', 'password'),
-    field('MY_POD_NAMESPACE', 'metadata.namespace'),
-  ];
-}
 
 /** md-icapsrv's own vendor keys, and its features'. */
 export function icapRules(): Record<string, Rule> {
@@ -74,7 +60,7 @@ export function icapRules(): Record<string, Rule> {
     [`${ICAP}.custom_repo`]: notNeeded('part of image.repository (see image)'),
     [`${ICAP}.image`]: imageRule('icap_docker_repo', `${ICAP}.custom_repo`),
     [`${ICAP}.replicas`]: toInt('replicaCount'),
-    [`${ICAP}.env`]: envList(icapEnvList(), 'ours sets the same env from the same Secrets and pod fields', literal, {
+    [`${ICAP}.env`]: envList(vendorEnvItems('mdicapsrv', ['MD_USER', 'MD_PWD', 'MDICAPSRV_INSTANCE_NAME', 'APIKEY', 'LICENSE_KEY', 'DB_USER', 'DB_PWD', 'MY_POD_NAMESPACE']), 'ours sets the same env from the same Secrets and pod fields', literal, {
       LICENSING_CLEANUP: (k) => k.mapped('licensing.cleanup', (k.value as Map).value === 'true'),
     }),
     [`${ICAP}.service_account_name`]: fixed('mdicapsrv-service-account', 'ours is named mdicapsrv-service-account too', 'ours names its ServiceAccount mdicapsrv-service-account'),

@@ -1,27 +1,12 @@
 /** The vendor mdcore chart's keys of md-core itself (its features' rules stand beside each feature). */
 import { MDCORE_FEATURES, MDCORE_NAMES } from '../systems/md-core/values';
-import { credentialsOf, imageRule, initContainersRule, probeRules, pvcRule, resourcesRule, strategyRules } from './common-rules';
+import { credentialsOf, imageRule, initContainersRule, probeRules, pvcRule, resourcesRule, strategyRules, vendorEnvItems } from './common-rules';
 import { bool, envList, equal, fixed, int, Key, Map, notNeeded, Rule, splitImage, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
 import { featureRules } from './features';
 
 const CORE = MDCORE_NAMES.vendorKey;
 const CORE_DB = 'core_components.postgres-core';
 
-function coreEnvList(): Map[] {
-  const secret = (name: string, secretName: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
-  const field = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
-  return [
-    secret('MD_USER', 'mdcore-cred', 'user'),
-    secret('MD_PWD', 'mdcore-cred', 'password'),
-    field('MD_INSTANCE_NAME', 'metadata.name'),
-    field('MY_POD_NAME', 'metadata.name'),
-    field('MY_POD_NAMESPACE', 'metadata.namespace'),
-    secret('APIKEY', 'mdcore-api-key', 'value'),
-    secret('LICENSE_KEY', 'mdcore-license-key', 'value'),
-    secret('DB_USER', 'mdcore-postgres-cred', 'user'),
-    secret('DB_PWD', 'mdcore-postgres-cred', 'password'),
-  ];
-}
 
 /** md-core's own vendor keys, and its features'. */
 export function coreRules(): Record<string, Rule> {
@@ -124,7 +109,7 @@ export function coreRules(): Record<string, Rule> {
     [`${CORE}.name`]: fixed('md-core', 'ours is named md-core too', 'ours names the Deployment and Service md-core (namePrefix adds a prefix)'),
     [`${CORE}.image`]: imageRule('core_docker_repo', undefined),
     [`${CORE}.replicas`]: toInt('replicaCount'),
-    [`${CORE}.env`]: envList(coreEnvList(), 'ours sets the same env from the same Secrets and pod fields', literal, {
+    [`${CORE}.env`]: envList(vendorEnvItems('mdcore', ['MD_USER', 'MD_PWD', 'MD_INSTANCE_NAME', 'MY_POD_NAME', 'MY_POD_NAMESPACE', 'APIKEY', 'LICENSE_KEY', 'DB_USER', 'DB_PWD']), 'ours sets the same env from the same Secrets and pod fields', literal, {
       IGNITION_JSON: (k) => {
         const ref = ((k.value as Map).valueFrom as Map | undefined)?.secretKeyRef as Map | undefined;
         if (!ref) throw new VendorValueError(k.path, 'expected IGNITION_JSON from a secretKeyRef');

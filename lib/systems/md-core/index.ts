@@ -1,34 +1,19 @@
-import { Construct } from 'constructs';
-import { defineChart } from '../../core/chart';
 import { Values } from '../../core/template';
-import { ComponentSpec } from '../../constructs/identity';
-import { instanceEnv, OpswatProduct, OpswatProductSpec, OpswatProductTest } from '../../constructs/opswat-product';
+import { defineProductChart, instanceEnv, OpswatProductSpec, productComponent, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
 import { servicePort } from '../../constructs/product';
 import { CORE_IMAGE_TAG, MDCORE_FEATURES, MDCORE_NAMES, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
-import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
+import { opswatChanges } from '../changes';
 
 export * from './values';
 
-const CHART = 'md-core';
-const CHART_VERSION = '0.2.0';
-
-/** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdCoreProps = MdCoreValuesInput | Values<MdCoreValues>;
-
 /** What the MdCore component is, in its own chart or composed into another. */
-export const mdCoreComponent: ComponentSpec<typeof mdCoreValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdCoreValues, version: (v) => v.image.tag };
+export const mdCoreComponent = productComponent('md-core', '0.2.0', mdCoreValues);
 
 /** md-core: its own env and ports; everything else comes from the builder and its features. */
 export const mdCoreSpec: OpswatProductSpec<Values<MdCoreValues>> = {
   component: mdCoreComponent,
   names: MDCORE_NAMES,
-  databaseName: 'postgres-core',
-  configMapName: 'mdcore-env',
-  ingressName: 'core-ingress',
   config: ({ render, values: v, database, licensingSecret }) => ({
-    ACCEPT_EULA: render.str(v.acceptEula),
-    ACTIVATION_SERVER: v.activationServer,
-    REST_PORT: render.str(v.ports.rest),
     MDCORE_REST_PORT: render.str(v.ports.rest),
     MDCORE_DB_MODE: '4',
     MDCORE_DB_TYPE: 'remote',
@@ -44,11 +29,12 @@ export const mdCoreSpec: OpswatProductSpec<Values<MdCoreValues>> = {
   }),
   pod: ({ values: v }) => ({ env: instanceEnv('MD_INSTANCE_NAME', 'MY_POD_NAME'), ports: [{ name: 'rest', containerPort: v.ports.rest, protocol: 'TCP' }] }),
   servicePorts: ({ render, values: v }) => [servicePort(render, 'rest', v.ports.rest, v.service.type, v.service.nodePort)],
-  slotPorts: (v) => [{ name: 'rest', port: v.ports.rest }],
-  networkPolicyPorts: ['rest'],
-  testPort: (v) => v.ports.rest,
+  portNames: { slot: ['rest'], service: ['rest'], networkPolicy: ['rest'], test: 'rest' },
   features: Object.values(MDCORE_FEATURES),
 };
+
+/** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
+export type MdCoreProps = MdCoreValuesInput | Values<MdCoreValues>;
 
 /**
  * MetaDefender Core: Deployment `md-core` (or blue/green slots), Service `md-core`, ConfigMap
@@ -58,43 +44,23 @@ export const mdCoreSpec: OpswatProductSpec<Values<MdCoreValues>> = {
  * ignition JSON, TLS settings, the storage path on a claim, KEDA scaling on scan slots, and the selectors
  * of a release of that chart taken over in place (secret settings in `mdcore-settings`).
  */
-export class MdCore extends OpswatProduct {
-  constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
-    super(scope, id, mdCoreSpec, props);
-  }
-}
+export class MdCore extends productConstruct<MdCoreProps>(mdCoreSpec) {}
 
 /** The `helm test` hook: the REST port of the Service accepts connections. */
-export class MdCoreTest extends OpswatProductTest {
-  constructor(scope: Construct, id: string, props: MdCoreProps = {}) {
-    super(scope, id, mdCoreSpec, props);
-  }
-}
+export class MdCoreTest extends productTestConstruct<MdCoreProps>(mdCoreSpec) {}
 
-export const mdCoreChart = defineChart({
-  name: mdCoreComponent.name,
-  schema: mdCoreComponent.schema,
-  metadata: {
-    version: mdCoreComponent.chartVersion,
-    changes: [
-      CREDENTIALS_IN_CLUSTER,
-      DATABASE_NETWORK_POLICY,
-      ...CHANGES_0_2_0,
-      { kind: 'added', description: 'The features of OPSWAT\'s mdcore chart as typed values: OLMS, outbound proxy, configuration import, ignition, health thresholds, TLS settings, storage path, KEDA scaling on scan slots, HPA metrics and behavior; secrets only in Secrets.' },
-      { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },
-      { kind: 'fixed', description: 'Hot backup: the import Job reaches the new live slot through a Service of that slot alone (md-core-blue / md-core-green), never the old slot.' },
-      { kind: 'security', description: 'Hot backup: the API key and password reach curl on its stdin from a Secret volume, never in its arguments or env; over HTTPS the REST certificate is verified (hotBackup.tls: the certificate itself, a CA Secret, or insecureSkipVerify).' },
-      { kind: 'changed', description: 'The in-cluster database image postgres:14, a tag that moves to each new 14.x, is pinned to postgres:14.20.' },
-    ],
-    appVersion: CORE_IMAGE_TAG,
-    description: 'MetaDefender Core: multi-engine file scanning with its database, licence activation and rolling, recreate or blue-green upgrades.',
-    kubeVersion: '>=1.30.0-0',
-    category: 'security',
-    home: 'https://www.opswat.com/products/metadefender/core',
-    sources: ['https://github.com/OPSWAT/metadefender-k8s'],
-    maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
-    keywords: ['opswat', 'metadefender', 'core', 'antivirus', 'blue-green'],
-    readmeIntro: `Upgrades follow \`strategy.type\`:
+export const mdCoreChart = defineProductChart(mdCoreComponent, { product: MdCore, test: MdCoreTest }, {
+  changes: opswatChanges(
+    'The features of OPSWAT\'s mdcore chart as typed values: OLMS, outbound proxy, configuration import, ignition, health thresholds, TLS settings, storage path, KEDA scaling on scan slots, HPA metrics and behavior; secrets only in Secrets.',
+    { kind: 'fixed', description: 'Hot backup: the import Job reaches the new live slot through a Service of that slot alone (md-core-blue / md-core-green), never the old slot.' },
+    { kind: 'security', description: 'Hot backup: the API key and password reach curl on its stdin from a Secret volume, never in its arguments or env; over HTTPS the REST certificate is verified (hotBackup.tls: the certificate itself, a CA Secret, or insecureSkipVerify).' },
+    { kind: 'changed', description: 'The in-cluster database image postgres:14, a tag that moves to each new 14.x, is pinned to postgres:14.20.' },
+  ),
+  appVersion: CORE_IMAGE_TAG,
+  description: 'MetaDefender Core: multi-engine file scanning with its database, licence activation and rolling, recreate or blue-green upgrades.',
+  home: 'https://www.opswat.com/products/metadefender/core',
+  keywords: ['opswat', 'metadefender', 'core', 'antivirus', 'blue-green'],
+  readmeIntro: `Upgrades follow \`strategy.type\`:
 
 - **RollingUpdate** (default): new pods take traffic only when ready; \`maxSurge 0, maxUnavailable 1\`
   needs no extra licence activation. Roll back with \`helm rollback\` (or \`kubectl rollout undo
@@ -115,7 +81,7 @@ export const mdCoreChart = defineChart({
   (\`md-core\`, \`md-core-blue\`, \`md-core-green\`), else set \`hotBackup.tls.insecureSkipVerify\`.
 
 Set \`upgrade.upgradeDb=true\` (and \`upgrade.fromDbName\`) when the new version must migrate the database.`,
-    notes: `MetaDefender Core {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
+  notes: `MetaDefender Core {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
 
 REST:  {{ printf "%smd-core" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:{{ .Values.ports.rest }}
 {{- if eq .Values.strategy.type "BlueGreen" }}
@@ -131,7 +97,4 @@ WARNING: acceptEula is false; the server will not start until you accept the EUL
 WARNING: no licence key given. Pods wait until Secret {{ printf "%smdcore-license-key" .Values.namePrefix }} (key "value") exists.
 {{- end }}
 `,
-  },
-  build: (scope, values) => new MdCore(scope, CHART, values),
-  tests: (scope, values) => new MdCoreTest(scope, `${CHART}-test`, values),
 });

@@ -16,6 +16,7 @@ import { ignition, VENDOR_IGNITION_SWITCH } from '../../constructs/features/igni
 import { coreConfigImport } from '../../constructs/features/config-import';
 import { corePersistence } from '../../constructs/features/persistence';
 import { featureSecretEnv } from '../../constructs/opswat-product';
+import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
@@ -26,8 +27,8 @@ import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strat
 
 export const CORE_IMAGE_TAG = '5.20.0';
 
-/** The names md-core gives its features. */
-export const MDCORE_NAMES = { prefix: 'mdcore', name: 'md-core', component: 'core', vendorKey: 'core_components.md-core' } as const;
+/** md-core's names: of its objects, and the ones it gives its features. */
+export const MDCORE_NAMES = { prefix: 'mdcore', name: 'md-core', component: 'core', vendorKey: 'core_components.md-core', database: 'postgres-core', configMap: 'mdcore-env', ingress: 'core-ingress' } as const;
 
 /** md-core's features, each placed in the values below; the pod takes their parts in this order. */
 export const MDCORE_FEATURES = {
@@ -94,13 +95,7 @@ const root = withStrategyRules(
       ...f.tls.values,
       ...f.healthCheck.values,
       licenseComment: z.string().max(256).default('').describe('Comment recorded with the licence activation of each pod (MDCORE_LICENSE_COMMENT).'),
-      ...f.olms.values,
-      ...f.proxy.values,
-      ...f.config.values,
-      ...f.ignition.values,
-      ...f.configImport.values,
-      ...f.persistence.values,
-      ...f.keda.values,
+      ...valuesOf(f.olms, f.proxy, f.config, f.ignition, f.configImport, f.persistence, f.keda),
       ...opswatSecretValues('mdcore'),
       activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
       licensing: licensingValues('mdcore-licensing'),

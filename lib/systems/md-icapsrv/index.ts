@@ -1,36 +1,21 @@
-import { Construct } from 'constructs';
-import { defineChart } from '../../core/chart';
 import { Val, Values } from '../../core/template';
-import { ComponentSpec } from '../../constructs/identity';
 import { OPSWAT_SECRET_ENV } from '../../constructs/opswat';
-import { instanceEnv, OpswatProduct, OpswatProductSpec, OpswatProductTest } from '../../constructs/opswat-product';
+import { defineProductChart, instanceEnv, OpswatProductSpec, productComponent, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
 import { fieldEnv } from '../../constructs/pod';
 import { servicePort } from '../../constructs/product';
 import { ICAP_IMAGE_TAG, MDICAPSRV_FEATURES, MDICAPSRV_NAMES, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
-import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
+import { opswatChanges } from '../changes';
 
 export * from './values';
 
-const CHART = 'md-icapsrv';
-const CHART_VERSION = '0.2.0';
-
-/** Props of MdIcapsrv: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdIcapsrvProps = MdIcapsrvValuesInput | Values<MdIcapsrvValues>;
-
 /** What the MdIcapsrv component is, in its own chart or composed into another. */
-export const mdIcapsrvComponent: ComponentSpec<typeof mdIcapsrvValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'metadefender', schema: mdIcapsrvValues, version: (v) => v.image.tag };
+export const mdIcapsrvComponent = productComponent('md-icapsrv', '0.2.0', mdIcapsrvValues);
 
 /** md-icapsrv: its own env, its ICAP and nginx ports and the deactivation sidecar; the rest from the builder and its features. */
 export const mdIcapsrvSpec: OpswatProductSpec<Values<MdIcapsrvValues>> = {
   component: mdIcapsrvComponent,
   names: MDICAPSRV_NAMES,
-  databaseName: 'postgres-mdicapsrv',
-  configMapName: 'mdicapsrv-env',
-  ingressName: 'icap-ingress',
   config: ({ render, values: v, database, licensingSecret }) => ({
-    ACCEPT_EULA: render.str(v.acceptEula),
-    ACTIVATION_SERVER: v.activationServer,
-    REST_PORT: render.str(v.ports.rest),
     ICAP_PORT: render.str(v.ports.icap),
     ICAPS_PORT: render.str(v.ports.icaps),
     NGINX_PORT: render.str(v.ports.nginx),
@@ -75,15 +60,12 @@ export const mdIcapsrvSpec: OpswatProductSpec<Values<MdIcapsrvValues>> = {
     const port = (name: 'rest' | 'icap' | 'icaps') => servicePort(render, name, v.ports[name], v.service.type, v.service.nodePorts[name]);
     return [port('rest'), port('icap'), ...render.itemsIf(v.tls.icaps.enabled, [port('icaps')])];
   },
-  slotPorts: (v) => [
-    { name: 'rest', port: v.ports.rest },
-    { name: 'icap', port: v.ports.icap },
-  ],
-  // Named ports: one the pods do not have (nginx off, say) opens nothing.
-  networkPolicyPorts: ['rest', 'icap', 'icaps', 'nginx', 'nginxs'],
-  testPort: (v) => v.ports.icap,
+  portNames: { slot: ['rest', 'icap'], service: ['rest', 'icap', 'icaps'], networkPolicy: ['rest', 'icap', 'icaps', 'nginx', 'nginxs'], test: 'icap' },
   features: Object.values(MDICAPSRV_FEATURES),
 };
+
+/** Props of MdIcapsrv: exactly the chart's values (all optional, defaults as in values.yaml). */
+export type MdIcapsrvProps = MdIcapsrvValuesInput | Values<MdIcapsrvValues>;
 
 /**
  * MetaDefender ICAP Server: Deployment and Service `md-icapsrv`, ConfigMap `mdicapsrv-env`, optional
@@ -93,40 +75,18 @@ export const mdIcapsrvSpec: OpswatProductSpec<Values<MdIcapsrvValues>> = {
  * import, ignition JSON, data retention, persistent server data, the database clean-up CronJob, and the
  * selectors of a release of that chart taken over in place (secret settings in `mdicapsrv-settings`).
  */
-export class MdIcapsrv extends OpswatProduct {
-  constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
-    super(scope, id, mdIcapsrvSpec, props);
-  }
-}
+export class MdIcapsrv extends productConstruct<MdIcapsrvProps>(mdIcapsrvSpec) {}
 
 /** The `helm test` hook: the ICAP port of the Service accepts connections. */
-export class MdIcapsrvTest extends OpswatProductTest {
-  constructor(scope: Construct, id: string, props: MdIcapsrvProps = {}) {
-    super(scope, id, mdIcapsrvSpec, props);
-  }
-}
+export class MdIcapsrvTest extends productTestConstruct<MdIcapsrvProps>(mdIcapsrvSpec) {}
 
-export const mdIcapsrvChart = defineChart({
-  name: mdIcapsrvComponent.name,
-  schema: mdIcapsrvComponent.schema,
-  metadata: {
-    version: mdIcapsrvComponent.chartVersion,
-    changes: [
-      CREDENTIALS_IN_CLUSTER,
-      DATABASE_NETWORK_POLICY,
-      ...CHANGES_0_2_0,
-      { kind: 'added', description: 'The features of OPSWAT\'s icap chart as typed values: OLMS, outbound proxy, trusted CA certificates, configuration import, ignition, data retention, database clean-up CronJob, persistence, extra volumes and init containers; secrets only in Secrets.' },
-      { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },
-    ],
-    appVersion: ICAP_IMAGE_TAG,
-    description: 'MetaDefender ICAP Server: ICAP/ICAPS scanning service with licence activation, licensing clean-up and optional in-cluster Postgres.',
-    kubeVersion: '>=1.30.0-0',
-    category: 'security',
-    home: 'https://www.opswat.com/products/metadefender/icap',
-    sources: ['https://github.com/OPSWAT/metadefender-k8s'],
-    maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
-    keywords: ['opswat', 'metadefender', 'icap', 'antivirus'],
-    readmeIntro: `Each pod activates one licence on start (LICENSE_KEY from \`mdicapsrv-license-key\`) and
+export const mdIcapsrvChart = defineProductChart(mdIcapsrvComponent, { product: MdIcapsrv, test: MdIcapsrvTest }, {
+  changes: opswatChanges('The features of OPSWAT\'s icap chart as typed values: OLMS, outbound proxy, trusted CA certificates, configuration import, ignition, data retention, database clean-up CronJob, persistence, extra volumes and init containers; secrets only in Secrets.'),
+  appVersion: ICAP_IMAGE_TAG,
+  description: 'MetaDefender ICAP Server: ICAP/ICAPS scanning service with licence activation, licensing clean-up and optional in-cluster Postgres.',
+  home: 'https://www.opswat.com/products/metadefender/icap',
+  keywords: ['opswat', 'metadefender', 'icap', 'antivirus'],
+  readmeIntro: `Each pod activates one licence on start (LICENSE_KEY from \`mdicapsrv-license-key\`) and
 deactivates it on SIGTERM: the pod's grace period is \`deactivation.drainSeconds + deactivation.shutdownSeconds\`.
 With \`licensing.cleanup\` the server records its activation in the pre-created Secret \`mdicap-licensing\` so
 activations of pods killed without SIGTERM can be cleaned up; its Role may only read and update that one
@@ -137,7 +97,7 @@ Passwords and the API key you do not give are generated once, inside the cluster
 \`mdicapsrv-postgres-cred\`): nothing random is rendered, so \`helm template\`, Argo CD and Flux see the same
 manifests every time, and no upgrade, sync or re-apply ever changes a generated value. The Secrets are kept on
 uninstall. With \`*.existingSecret\` the chart creates no Secret and references yours.`,
-    notes: `MetaDefender ICAP Server {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
+  notes: `MetaDefender ICAP Server {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
 
 ICAP:  {{ printf "%smd-icapsrv" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:{{ .Values.ports.icap }}
 REST:  {{ printf "%smd-icapsrv" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:{{ .Values.ports.rest }}
@@ -151,7 +111,4 @@ WARNING: no licence key given. Pods wait until Secret {{ printf "%smdicapsrv-lic
   kubectl -n {{ .Release.Namespace }} create secret generic {{ printf "%smdicapsrv-license-key" .Values.namePrefix }} --from-literal=value=<KEY>
 {{- end }}
 `,
-  },
-  build: (scope, values) => new MdIcapsrv(scope, CHART, values),
-  tests: (scope, values) => new MdIcapsrvTest(scope, `${CHART}-test`, values),
 });

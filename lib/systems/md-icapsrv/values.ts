@@ -16,6 +16,7 @@ import { dataRetention } from '../../constructs/features/retention';
 import { configFile } from '../../constructs/features/config-file';
 import { icapPersistence } from '../../constructs/features/persistence';
 import { featureSecretEnv } from '../../constructs/opswat-product';
+import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
@@ -28,8 +29,8 @@ export const ICAP_IMAGE_TAG = '5.14.1';
 
 const servicePorts = { rest: 8048, icap: 1344, icaps: 11344, nginx: 8043, nginxs: 8443 };
 
-/** The names md-icapsrv gives its features. */
-export const MDICAPSRV_NAMES = { prefix: 'mdicapsrv', name: 'md-icapsrv', component: 'icap-server', vendorKey: 'icap_components.md_icapsrv' } as const;
+/** md-icapsrv's names: of its objects, and the ones it gives its features. */
+export const MDICAPSRV_NAMES = { prefix: 'mdicapsrv', name: 'md-icapsrv', component: 'icap-server', vendorKey: 'icap_components.md_icapsrv', database: 'postgres-mdicapsrv', configMap: 'mdicapsrv-env', ingress: 'icap-ingress' } as const;
 
 /** Where the server keeps its data (the vendor chart's persistent path). */
 const ICAP_DATA_DIR = '/opt/mdicapsrv/icap_data/var/lib/mdicapsrv';
@@ -123,14 +124,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
       .default({ drainSeconds: 5, shutdownSeconds: 60, sidecar: { enabled: false, image: '', command: [] } }),
     database: databaseValues({ serviceName: 'postgres-mdicapsrv', databaseName: 'metadefender_icapsrv', imageTag: '16.6', inCluster: true, persistence: false }),
     ...f.databaseCleanup.values,
-    ...f.olms.values,
-    ...f.proxy.values,
-    ...f.trustedCertificates.values,
-    ...f.configImport.values,
-    ...f.ignition.values,
-    ...f.dataRetention.values,
-    ...f.config.values,
-    ...f.persistence.values,
+    ...valuesOf(f.olms, f.proxy, f.trustedCertificates, f.configImport, f.ignition, f.dataRetention, f.config, f.persistence),
     logLevel: z.enum(['debug', 'info', 'warning', 'error']).default('info').describe('Server log level (LOG_LEVEL).'),
     resources: resources({ cpu: '2', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
     readinessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 }, 'readiness (GET /readyz)'),
