@@ -158,16 +158,7 @@ export class OpswatProduct extends Construct {
         ),
     });
 
-    new KubeObject(this, 'Service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: identity.meta(base, component, { extraAnnotations: v.service.annotations }),
-      spec: { type: v.service.type, ...sessionAffinitySpec(render, v.service), selector: workload.serviceSelector, ports: spec.servicePorts(ctx) },
-    });
-    new RestIngress(this, 'Ingress', { identity, component, name: spec.names.ingress, serviceName: name, portName: 'rest', values: v.ingress });
-    new Autoscaler(this, 'Autoscaler', { identity, component, name: base, values: v.autoscaling });
-    new DisruptionBudget(this, 'DisruptionBudget', { identity, component, name: base, values: v.podDisruptionBudget });
-    new IngressPolicy(this, 'NetworkPolicy', { identity, name: base, component, podSelector: identity.selector(component), ports: [...spec.portNames.networkPolicy], values: v.networkPolicy, openWhenFromEmpty: true });
+    frontObjects(ctx, spec, workload.serviceSelector);
     for (const f of spec.features) f.objects?.({ ...featureCtx(), secrets, database, workload, serviceName: name });
 
     this.service = { name, ports: Object.fromEntries(ports(spec.portNames.service).map((p) => [p.name, p.port])), selector: workload.serviceSelector };
@@ -179,6 +170,22 @@ export class OpswatProduct extends Construct {
     };
     this.workload = { name, serviceAccountName, podSelector: identity.selector(component) };
   }
+}
+
+/** What reaches the product's pods: its Service, the optional Ingress, autoscaler, disruption budget and NetworkPolicy. */
+function frontObjects(ctx: ProductContext<OpswatProductValues>, spec: OpswatProductSpec, selector: Record<string, Val<string>>) {
+  const { scope, render, identity, values: v } = ctx;
+  const { name: base, component } = spec.names;
+  new KubeObject(scope, 'Service', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: identity.meta(base, component, { extraAnnotations: v.service.annotations }),
+    spec: { type: v.service.type, ...sessionAffinitySpec(render, v.service), selector, ports: spec.servicePorts(ctx) },
+  });
+  new RestIngress(scope, 'Ingress', { identity, component, name: spec.names.ingress, serviceName: identity.name(base), portName: 'rest', values: v.ingress });
+  new Autoscaler(scope, 'Autoscaler', { identity, component, name: base, values: v.autoscaling });
+  new DisruptionBudget(scope, 'DisruptionBudget', { identity, component, name: base, values: v.podDisruptionBudget });
+  new IngressPolicy(scope, 'NetworkPolicy', { identity, name: base, component, podSelector: identity.selector(component), ports: [...spec.portNames.networkPolicy], values: v.networkPolicy, openWhenFromEmpty: true });
 }
 
 /** The `helm test` hook of a product: its test port on the Service accepts connections. */
