@@ -38,7 +38,7 @@ export const networkPolicyValues = (opts: { enabled: boolean; what: string; open
         ),
     })
     .strict()
-    .default({ enabled: opts.enabled, from: [] });
+    .prefault({});
 
 export type NetworkPolicyValues = Values<z.output<ReturnType<typeof networkPolicyValues>>>;
 

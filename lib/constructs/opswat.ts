@@ -29,21 +29,21 @@ export const opswatSecretValues = (prefix: string) => ({
       existingSecret: optionalSecretName().default('').describe(`Secret with keys "user" and "password" to use instead of ${prefix}-cred.`),
     })
     .strict()
-    .default({ user: 'admin', password: '', existingSecret: '' }),
+    .prefault({}),
   apiKey: z
     .object({
       value: z.string().regex(/^([A-Za-z0-9]{36})?$/).default('').describe('REST API key (APIKEY), 36 letters or digits; when empty, generated once in the cluster by the credential generator Job and never changed.'),
       existingSecret: optionalSecretName().default('').describe(`Secret with key "value" to use instead of ${prefix}-api-key.`),
     })
     .strict()
-    .default({ value: '', existingSecret: '' }),
+    .prefault({}),
   license: z
     .object({
       key: z.string().max(256).default('').describe(`Licence key (LICENSE_KEY), stored in ${prefix}-license-key. Without a key or existingSecret the pods wait for that Secret.`),
       existingSecret: optionalSecretName().default('').describe('Secret with key "value" holding the licence key.'),
     })
     .strict()
-    .default({ key: '', existingSecret: '' }),
+    .prefault({}),
   credentialGenerator: credentialGeneratorValues(),
 });
 

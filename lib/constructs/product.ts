@@ -16,7 +16,6 @@ import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '.
 import { compatibilityValues } from './vendor-compat';
 
 export const ingressValues = (name: string) => {
-  const defaults = { enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' as const }], annotations: {}, tls: { secretName: '' } };
   return z
     .object({
       enabled: z.boolean().default(false).describe(`Create the Ingress ${name} to the REST port.`),
@@ -37,16 +36,16 @@ export const ingressValues = (name: string) => {
             .strict(),
         )
         .min(1)
-        .default(defaults.paths)
+        .default([{ path: '/', pathType: 'Prefix' }])
         .describe('Paths routed to the REST port.'),
       annotations: extraAnnotations().describe('Annotations of the Ingress.'),
       tls: z
         .object({ secretName: optionalSecretName().default('').describe('TLS Secret for the host; empty for no TLS at the Ingress.') })
         .strict()
-        .default({ secretName: '' }),
+        .prefault({}),
     })
     .strict()
-    .default(defaults);
+    .prefault({});
 };
 
 /** An autoscaling/v2 metric; its type decides which other field it needs, which the API server checks. */
@@ -54,7 +53,6 @@ const hpaMetric = () =>
   z.object({ type: z.enum(['Resource', 'Pods', 'Object', 'External', 'ContainerResource']).describe('Metric source type.') }).catchall(z.unknown());
 
 export const autoscalingValues = () => {
-  const defaults = { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60, metrics: [], behavior: {} };
   return z
     .object({
       enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (autoscaling/v2); replicaCount is then ignored.'),
@@ -69,7 +67,7 @@ export const autoscalingValues = () => {
       behavior: k8sObject().default({}).describe('autoscaling/v2 scaling behavior (scaleUp/scaleDown policies and stabilization windows); empty for the defaults.'),
     })
     .strict()
-    .default(defaults);
+    .prefault({});
 };
 
 export const disruptionBudgetValues = () =>
@@ -79,7 +77,7 @@ export const disruptionBudgetValues = () =>
       maxUnavailable: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]).default(1).describe('Pods a voluntary disruption may take down at once.'),
     })
     .strict()
-    .default({ enabled: false, maxUnavailable: 1 });
+    .prefault({});
 
 
 const passThrough = <S extends z.ZodRawShape>(shape: S) => z.object(shape).catchall(z.unknown());
@@ -118,7 +116,7 @@ export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
   serviceAccount: z
     .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
     .strict()
-    .default({ annotations: {} }),
+    .prefault({}),
   ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
   extraEnv: extraEnv(secretEnv),
   ...extraPodFields(),

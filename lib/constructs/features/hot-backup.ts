@@ -18,22 +18,20 @@ import { defineFeature } from '../feature';
 
 /** Values of the hot backup that carries the configuration across a blue-green switch. */
 export const hotBackupValues = () => {
-  const tls = { insecureSkipVerify: false, caSecret: '', caSecretKey: 'ca.crt' };
-  const defaults = { enabled: false, image: 'curlimages/curl:8.11.1', storage: { size: '1Gi', storageClass: '' }, waitSeconds: 600, tls };
   return z
     .object({
       enabled: z
         .boolean()
         .default(false)
         .describe('Export the configuration from the live slot before a switch (pre-upgrade Job) and import it into the new one once ready (post-upgrade Job).'),
-      image: imageReference().default(defaults.image).describe('Image of the export/import Jobs (needs sh and curl).'),
+      image: imageReference().default('curlimages/curl:8.11.1').describe('Image of the export/import Jobs (needs sh and curl).'),
       storage: z
         .object({
           size: quantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
           storageClass: z.string().default('').describe('Storage class of the claim; empty for the cluster default.'),
         })
         .strict()
-        .default(defaults.storage),
+        .prefault({}),
       waitSeconds: z.number().int().min(10).max(7200).default(600).describe('How long a Job waits for the product to be ready (and the import for the export).'),
       tls: z
         .object({
@@ -44,13 +42,13 @@ export const hotBackupValues = () => {
           caSecret: optionalSecretName()
             .default('')
             .describe('Secret with the CA certificate (PEM) the REST certificate is verified against; empty: the REST certificate itself (tls.https.certSecret) is trusted.'),
-          caSecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(tls.caSecretKey).describe('Key of the CA certificate in caSecret.'),
+          caSecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default('ca.crt').describe('Key of the CA certificate in caSecret.'),
         })
         .strict()
-        .default(tls),
+        .prefault({}),
     })
     .strict()
-    .default(defaults);
+    .prefault({});
 };
 
 export type HotBackupValues = Values<z.output<ReturnType<typeof hotBackupValues>>>;

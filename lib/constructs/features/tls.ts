@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { dnsName, optionalSecretName } from '../../core/schema';
 import { Render, Val, Values } from '../../core/template';
 import { SETTINGS_KEYS } from '../settings-secret';
-import { defaulted } from '../defaults';
 import { defineFeature, FeatureContext, NamedCase, PodPart, ProductNames, RestEndpoint } from '../feature';
 import { EnvVar } from '../pod';
 import { fixed, notNeeded, Rule, secretValue, to, toBool, toStr, toUnlessEmpty } from '../../convert/engine';
@@ -24,7 +23,7 @@ export const tlsEndpointValues = (prefix: string, endpoint: string, what: string
     keySecret: `${prefix}-${endpoint}-tls-cert-key`,
     keySecretKey: `${prefix}-${endpoint}.key`,
   };
-  const schema = z
+  return z
     .object({
       enabled: z.boolean().default(false).describe(`Serve ${what} over TLS; the two Secrets must exist.`),
       certSecret: dnsName().default(d.certSecret).describe('Secret holding the certificate (PEM).'),
@@ -33,8 +32,8 @@ export const tlsEndpointValues = (prefix: string, endpoint: string, what: string
       keySecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(d.keySecretKey).describe('Key of the private key in keySecret.'),
       protocols: tlsProtocols.default(['TLSv1.3']).describe('Allowed TLS protocol versions.'),
     })
-    .strict();
-  return defaulted(schema);
+    .strict()
+    .prefault({});
 };
 
 export const tlsFileMode = () =>
@@ -81,7 +80,7 @@ function tlsFeature<K extends string, E extends z.ZodRawShape>(
     fileMode: tlsFileMode(),
     ...extra.values,
   } as { [k in K]: ReturnType<typeof tlsEndpointValues> } & { fileMode: ReturnType<typeof tlsFileMode> } & E;
-  const values = { tls: defaulted(z.object(shape).strict()) };
+  const values = { tls: z.object(shape).strict().prefault({} as never) };
   type Tls = Record<K, TlsEndpoint> & { fileMode: Val<number> } & Values<z.output<z.ZodObject<E>>>;
   const on = (ctx: FeatureContext<unknown>, tls: Tls, e: K) => {
     const also = endpoints[e].alsoWhen;

@@ -48,8 +48,6 @@ const f = MDCORE_FEATURES;
 /** The env the Core container takes from Secrets, by what it holds (extraEnv may not name one). */
 export const MDCORE_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...featureSecretEnv(Object.values(f)) };
 
-const upgradeDefaults = { fromDbName: 'metadefender_core', upgradeDb: false, migrateHistory: false, retryUpgrade: 0 };
-
 const root = withStrategyRules(
   z
     .object({
@@ -79,9 +77,9 @@ const root = withStrategyRules(
           retryUpgrade: z.number().int().min(0).max(100).default(0).describe('Times to retry a failed database upgrade (RETRY_UPGRADE).'),
         })
         .strict()
-        .default(upgradeDefaults),
+        .prefault({}),
       ...f.hotBackup.values,
-      ports: z.object({ rest: port().default(8008).describe('REST API and web console port.') }).strict().default({ rest: 8008 }),
+      ports: z.object({ rest: port().default(8008).describe('REST API and web console port.') }).strict().prefault({}),
       service: z
         .object({
           type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
@@ -90,7 +88,7 @@ const root = withStrategyRules(
           ...sessionAffinityFields(),
         })
         .strict()
-        .default({ type: 'ClusterIP', annotations: {}, nodePort: 0, sessionAffinity: 'None', sessionAffinityTimeoutSeconds: 10800 }),
+        .prefault({}),
       ingress: ingressValues('core-ingress'),
       ...f.tls.values,
       ...f.healthCheck.values,
@@ -99,7 +97,7 @@ const root = withStrategyRules(
       ...opswatSecretValues('mdcore'),
       activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
       licensing: licensingValues('mdcore-licensing'),
-      deactivation: z.object({ ...shutdownFields(120) }).strict().default({ drainSeconds: 5, shutdownSeconds: 120 }),
+      deactivation: z.object({ ...shutdownFields(120) }).strict().prefault({}),
       database: databaseValues({ serviceName: 'postgres-core', databaseName: 'metadefender_core', imageTag: '14.20', inCluster: true, persistence: true }),
       resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),

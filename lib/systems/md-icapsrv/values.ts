@@ -71,11 +71,11 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
         nginxs: port().default(servicePorts.nginxs).describe('Built-in nginx TLS port, served when nginx.enabled and tls.nginxs.enabled.'),
       })
       .strict()
-      .default(servicePorts),
+      .prefault({}),
     nginx: z
       .object({ enabled: z.boolean().default(false).describe('Run the built-in nginx front (ENABLE_NGINX) and expose its ports.') })
       .strict()
-      .default({ enabled: false }),
+      .prefault({}),
     service: z
       .object({
         type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
@@ -88,10 +88,10 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
             icaps: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAPS; 0 lets Kubernetes choose.'),
           })
           .strict()
-          .default({ rest: 0, icap: 0, icaps: 0 }),
+          .prefault({}),
       })
       .strict()
-      .default({ type: 'ClusterIP', annotations: {}, sessionAffinity: 'None', sessionAffinityTimeoutSeconds: 10800, nodePorts: { rest: 0, icap: 0, icaps: 0 } }),
+      .prefault({}),
     ingress: ingressValues('icap-ingress'),
     ...f.tls.values,
     ...opswatSecretValues('mdicapsrv'),
@@ -118,10 +118,10 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
               then: { properties: { image: { minLength: 1 } } },
             },
           },
-        ).default({ enabled: false, image: '', command: [] }),
+        ).prefault({}),
       })
       .strict()
-      .default({ drainSeconds: 5, shutdownSeconds: 60, sidecar: { enabled: false, image: '', command: [] } }),
+      .prefault({}),
     database: databaseValues({ serviceName: 'postgres-mdicapsrv', databaseName: 'metadefender_icapsrv', imageTag: '16.6', inCluster: true, persistence: false }),
     ...f.databaseCleanup.values,
     ...valuesOf(f.olms, f.proxy, f.trustedCertificates, f.configImport, f.ignition, f.dataRetention, f.config, f.persistence),

@@ -58,7 +58,7 @@ export const svServerValuesSchema = withPodSecurity(
           existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of sv-server-cred.'),
         })
         .strict()
-        .default({ user: 'admin', password: '', existingSecret: '' }),
+        .prefault({}),
       credentialGenerator: credentialGeneratorValues(),
       database: databaseValuesWithEngine({
         serviceName: 'sv-postgres-db-service',
@@ -74,10 +74,7 @@ export const svServerValuesSchema = withPodSecurity(
           logs: persistence('Keep the logs on a PersistentVolumeClaim, so those of a crashed pod can still be read; otherwise an emptyDir, lost with the pod.', '5Gi'),
         })
         .strict()
-        .default({
-          work: { enabled: true, size: '10Gi', storageClass: '', existingClaim: '' },
-          logs: { enabled: true, size: '5Gi', storageClass: '', existingClaim: '' },
-        }),
+        .prefault({}),
       lifecycle: z
         .object({
           lockWaitSeconds: z
@@ -103,7 +100,7 @@ export const svServerValuesSchema = withPodSecurity(
             .describe('Seconds on top of stopTimeoutSeconds for the rest of the shutdown; the two make terminationGracePeriodSeconds, so it always outlasts the preStop wait.'),
         })
         .strict()
-        .default({ lockWaitSeconds: 60, stopTimeoutSeconds: 100, graceMarginSeconds: 20 }),
+        .prefault({}),
       service: z
         .object({
           type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
@@ -114,7 +111,7 @@ export const svServerValuesSchema = withPodSecurity(
             .describe('NodePort/LoadBalancer: the API gets this node port and agents 7000-7009 the next ten; 0 lets Kubernetes choose.'),
         })
         .strict()
-        .default({ type: 'ClusterIP', annotations: {}, nodePortBase: 0 }),
+        .prefault({}),
       resources: resources({ cpu: '1', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
       startupProbe: probe({ initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 }, 'startup (TCP on the API port; covers the lock wait and the first start)'),
       readinessProbe: probe({ initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }, 'readiness (TCP on the API port)'),
@@ -122,7 +119,7 @@ export const svServerValuesSchema = withPodSecurity(
       serviceAccount: z
         .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount sv-server (the server does not call the API; no token is mounted).') })
         .strict()
-        .default({ annotations: {} }),
+        .prefault({}),
       runAsRoot: z
         .boolean()
         .default(true)
