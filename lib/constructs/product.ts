@@ -128,6 +128,12 @@ export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
   compatibility: compatibilityValues(),
 });
 
+/** The type and annotations of a Service a chart exposes (e.g. for a cloud load balancer). */
+export const serviceTypeFields = () => ({
+  type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
+  annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
+});
+
 /** Session affinity of a product Service: none, or by client IP for a while. */
 export const sessionAffinityFields = () => ({
   sessionAffinity: z.enum(['None', 'ClientIP']).default('None').describe('Session affinity of the Service: ClientIP sends a client to the same pod.'),

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { MdIcapsrvValues } from './values.generated';
-import { commonFields, extraAnnotations, image, imageReference, nodePort, port, probe, resources, rule } from '../../core/schema';
+import { commonFields, image, imageReference, nodePort, port, probe, resources, rule } from '../../core/schema';
 import { databaseCleanup } from '../../constructs/features/database-cleanup';
 import { icapTls } from '../../constructs/features/tls';
 import { olms } from '../../constructs/features/olms';
@@ -21,7 +21,7 @@ import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
-import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, serviceTypeFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
 
@@ -78,8 +78,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
       .prefault({}),
     service: z
       .object({
-        type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
-        annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
+        ...serviceTypeFields(),
         ...sessionAffinityFields(),
         nodePorts: z
           .object({

@@ -12,6 +12,7 @@ import { podValues } from '../../constructs/pod';
 import { databasePodSecurity, databaseValuesWithEngine } from '../../constructs/postgres';
 import { containerContext, podContext, podSecurityLevelValue, requiredSetting, withPodSecurity } from '../../constructs/pod-security';
 import { persistenceValues } from '../../constructs/volume';
+import { serviceTypeFields } from '../../constructs/product';
 
 /** The server image tag: the chart's appVersion. */
 export const SV_IMAGE_TAG = '24.4';
@@ -103,8 +104,7 @@ export const svServerValuesSchema = withPodSecurity(
         .prefault({}),
       service: z
         .object({
-          type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
-          annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
+          ...serviceTypeFields(),
           nodePortBase: z
             .union([z.literal(0), z.number().int().min(30000).max(32757)])
             .default(0)
