@@ -2,9 +2,8 @@
  * The seam of the product layer: a product feature (OLMS, proxy, TLS, KEDA, ...) is one module made with
  * `defineFeature`, holding its values, what it adds to the product pod (`PodPart`), the objects it makes,
  * its ConfigMap entries, the env it reads from Secrets, the rules that convert the vendor chart's keys of
- * it, and its hand-written equivalence cases. A product
- * (`opswat-product.ts`) is a short spec plus its list of features; the builder gathers each part over the
- * list, in list order.
+ * it, and its hand-written equivalence cases. A product (`opswat-product.ts`) is a short spec plus its
+ * list of features; the builder gathers each part over the list, in list order.
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';

@@ -64,13 +64,14 @@ export interface OpswatProductSpec<V = OpswatProductValues> {
   readonly config: (ctx: ProductContext<V>) => Record<string, Val<string>>;
   /** The product's own pod parts (the env its pods read about themselves, its ports), before the features'. */
   readonly pod: (ctx: ProductContext<V>) => PodPart;
-  /** Ports of its Service, and of a Service of one blue-green slot (names as in the pod). */
+  /** Ports of its Service (names as in the pod). */
   readonly servicePorts: (ctx: ProductContext<V>) => unknown[];
   /**
    * Names of its ports (keys of the `ports` value): of a Service of one blue-green slot, of the Service
    * handle, the ones its NetworkPolicy opens (one the pods do not have opens nothing), the one `helm test` checks.
    */
   readonly portNames: { readonly slot: readonly string[]; readonly service: readonly string[]; readonly networkPolicy: readonly string[]; readonly test: string };
+  /** Its features, in the order their pod parts, ConfigMap entries and objects come. */
   readonly features: readonly AnyFeature[];
 }
 

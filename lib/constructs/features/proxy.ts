@@ -9,7 +9,7 @@ import { optionalSecretName, port, rule } from '../../core/schema';
 import { Render, Values } from '../../core/template';
 import { EnvVar } from '../pod';
 import { secretText, SETTINGS_KEYS, SettingsSecret } from '../settings-secret';
-import { defineFeature, FeatureContext, ProductNames } from '../feature';
+import { defineFeature, ProductNames } from '../feature';
 import { HOST, ifEnabled, optionalHost, URL_USER } from './common';
 import { makeKey, parseProxyUrl, Rule, secretValue, str, toBool, toInt, toStr, toUnlessEmpty, whenOn } from '../../convert/engine';
 
@@ -122,7 +122,7 @@ export const icapProxy = (p: ProductNames) => {
     name: 'outbound proxy',
     values,
     secretEnv,
-    pod: ({ scope, render, settings, own: { proxy } }: FeatureContext<Values<z.output<z.ZodObject<typeof values>>>>) => {
+    pod: ({ scope, render, settings, own: { proxy } }) => {
       const password = proxyPassword(scope, settings, proxy);
       // Written once (a named template in a Helm chart): both URLs carry it.
       const userinfo = render.sharedText(`${settings.templatePrefix}.proxyUserinfo`, {}, () =>
