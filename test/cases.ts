@@ -303,3 +303,45 @@ export const handCases: Record<string, NamedCase[]> = {
     },
   ],
 };
+
+/** `global.compatibility.openshift.adaptSecurityContext` set to `mode`. */
+export const adaptSecurityContext = (mode: 'auto' | 'force' | 'disabled') => ({ global: { compatibility: { openshift: { adaptSecurityContext: mode } } } });
+
+/** Parts of each chart with pods of their own, to see every security context adapted (or not) at once. */
+const everyPod: Record<string, Record<string, unknown>> = {
+  'md-icapsrv': {
+    databaseCleanup: { enabled: true, sql: 'DELETE FROM instances' },
+    deactivation: { sidecar: { enabled: true, image: 'example/deactivate:1.0' } },
+    podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, supplementalGroups: [5000], seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 1000 },
+  },
+  'md-core': {
+    strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } },
+    hotBackup: { enabled: true },
+    database: { inCluster: { securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999, runAsGroup: 999 } } },
+  },
+  'sv-server': { runAsRoot: false, podSecurityLevel: 'restricted', podSecurityContext: { supplementalGroups: [5000] } },
+  'multisite-init': { consumer: { enabled: true, runWriter: true }, multisite: { securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 2000 } } },
+};
+
+/**
+ * Values rendered for a cluster that serves security.openshift.io/v1 (`helm template --api-versions`, raw
+ * synthesis's apiVersions), besides the defaults: adaptation on (auto) with every pod, and turned off.
+ */
+export const openshiftCases: Record<string, NamedCase[]> = Object.fromEntries(
+  Object.entries(everyPod).map(([name, values]) => [
+    name,
+    [
+      { name: 'every pod, adapted (auto)', values },
+      { name: 'every pod, adaptation disabled', values: { ...values, ...adaptSecurityContext('disabled') } },
+    ],
+  ]),
+);
+
+// Off OpenShift: adaptation forced, and auto (which then adapts nothing).
+for (const [name, values] of Object.entries(everyPod)) {
+  handCases[name]!.push(
+    { name: 'every pod, OpenShift adaptation forced', values: { ...values, ...adaptSecurityContext('force') } },
+    { name: 'every pod, OpenShift adaptation auto off OpenShift', values },
+  );
+}

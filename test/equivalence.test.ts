@@ -21,7 +21,8 @@ import { assertBatched, checkValuesFile, cliRenderer, expectEquivalent, FileOutc
 import { HELM_MAJORS, HelmRelease, helmBinary, helmName, helmReleases, newestHelm } from '../lib/tooling/helm';
 import { HelmRenderer } from './support/helm-render';
 import { chartDir, rawObjects } from './support/render';
-import { handCases } from './cases';
+import { handCases, openshiftCases } from './cases';
+import { OPENSHIFT_SECURITY_API } from '../lib/constructs/openshift';
 
 const RANDOM_RUNS = Number(process.env.EQUIVALENCE_RUNS ?? 1000);
 const FILE_RUNS = Number(process.env.VALUES_FILE_RUNS ?? 100);
@@ -57,6 +58,14 @@ describe.each(systems.map((s) => [s.name, s] as const))('%s: helm template equal
   // The CLI cases run a few helm processes at a time (one per core).
   describe.concurrent.each(helmReleases().map((r) => [helmName(r), r] as const))('%s', (helm, release) => {
     const cli = () => [cliRenderer(helmBinary(release), chartDir(system), helm)];
+
+    // The in-process renderers take no --api-versions: the CLI renders what `helm install` renders on OpenShift.
+    it(`on OpenShift (--api-versions ${OPENSHIFT_SECURITY_API}): defaults and the OpenShift cases, validated for Kubernetes`, async () => {
+      const apiVersions = [OPENSHIFT_SECURITY_API];
+      const renderers = [cliRenderer(helmBinary(release), chartDir(system), helm, apiVersions)];
+      const validated = await expectEquivalent(system, { renderers, apiVersions, values: (openshiftCases[name] ?? []).map((c) => c.values), runs: 0 });
+      expect(validated.kubernetes).toEqual(['1.30', '1.37']);
+    });
 
     if (isNewest(release)) {
       // The newest releases render the hand cases and the random ones in process (below).

@@ -7,7 +7,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { Render, Val, Values } from '../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { EnvVar } from './pod';
 import { PostgresDatabase } from './postgres';
@@ -43,8 +43,8 @@ export interface ProductNames {
 
 /** The REST endpoint of the product: its port, and its scheme as probes ("HTTPS") and URLs ("https") spell it. */
 export interface RestEndpoint {
-  readonly port: Val<number>;
-  readonly scheme: { readonly probe: Val<string>; readonly url: Val<string> };
+  readonly port: ValueOrConstant<number>;
+  readonly scheme: { readonly probe: ValueOrConstant<string>; readonly url: ValueOrConstant<string> };
 }
 
 /** What a feature's hooks see. `own` is the feature's values; `values` the whole chart's, for what it shares. */
@@ -65,7 +65,7 @@ export interface ObjectsContext<Own> extends FeatureContext<Own> {
   readonly secrets: OpswatSecrets;
   readonly database: PostgresDatabase;
   readonly workload: UpgradableDeployment;
-  readonly serviceName: Val<string>;
+  readonly serviceName: ValueOrConstant<string>;
 }
 
 export interface Feature<S extends z.ZodRawShape = z.ZodRawShape> {
@@ -76,7 +76,7 @@ export interface Feature<S extends z.ZodRawShape = z.ZodRawShape> {
   /** Env its container takes from Secrets, by what it holds (extraEnv may not name them). */
   readonly secretEnv?: Readonly<Record<string, string>>;
   /** Entries of the product's env ConfigMap (read at start; pods roll when they change). */
-  config?(ctx: FeatureContext<FeatureValues<S>>): Record<string, Val<string>>;
+  config?(ctx: FeatureContext<FeatureValues<S>>): Record<string, ValueOrConstant<string>>;
   /** What it adds to the product pod; may ask the settings Secret for references. */
   pod?(ctx: FeatureContext<FeatureValues<S>>): PodPart;
   /** A condition under which it owns the replica count (an autoscaler of its own). */
@@ -90,7 +90,7 @@ export interface Feature<S extends z.ZodRawShape = z.ZodRawShape> {
 }
 
 /** A feature's values as construct code sees them. */
-export type FeatureValues<S extends z.ZodRawShape> = Values<z.output<z.ZodObject<S>>>;
+export type FeatureValues<S extends z.ZodRawShape> = ValueTree<z.output<z.ZodObject<S>>>;
 
 /** A feature as a product lists it: each has values of its own, which the builder hands to its hooks. */
 export type AnyFeature = Feature<any>;

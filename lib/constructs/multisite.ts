@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
 import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
-import { Render, Val, Value, Values } from '../core/template';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity, MetaOptions } from './identity';
 import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity } from './pod';
 
@@ -89,7 +89,7 @@ export const multisiteValues = () => {
     .prefault({});
 };
 
-export type MultisiteValues = Values<z.output<ReturnType<typeof multisiteValues>>>;
+export type MultisiteValues = ValueTree<z.output<ReturnType<typeof multisiteValues>>>;
 
 /** Values of the writer's standalone Job. */
 export const multisiteJobValues = () =>
@@ -103,7 +103,7 @@ export const multisiteJobValues = () =>
     .strict()
     .prefault({});
 
-export type MultisiteJobValues = Values<z.output<ReturnType<typeof multisiteJobValues>>>;
+export type MultisiteJobValues = ValueTree<z.output<ReturnType<typeof multisiteJobValues>>>;
 
 export interface MultisiteKubeconfigProps {
   readonly identity: Identity;
@@ -124,9 +124,9 @@ export interface MultisiteJobProps {
   /** Scheduling, pull secrets and pod security context of the Job's pod. */
   readonly pod: PodValues;
   /** Extra labels of the Job's pod (never in selectors). @default {} */
-  readonly podLabels?: Val<Record<string, string>>;
+  readonly podLabels?: ValueOrConstant<Record<string, string>>;
   /** Annotations of the Job's pod. @default {} */
-  readonly podAnnotations?: Val<Record<string, string>>;
+  readonly podAnnotations?: ValueOrConstant<Record<string, string>>;
 }
 
 /** Where the kubeconfig is: the ConfigMap, its namespace and the key. */
@@ -138,7 +138,7 @@ export interface KubeconfigLocation {
 
 export interface KubeconfigMountOptions {
   /** Directory the ConfigMap is mounted at; the kubeconfig is `<mountPath>/<key>`. @default MULTISITE_MOUNT_PATH */
-  readonly mountPath?: Val<string>;
+  readonly mountPath?: ValueOrConstant<string>;
   /** Name of the pod volume. @default "multisite-kubeconfig" */
   readonly volumeName?: string;
 }
@@ -191,7 +191,7 @@ export class MultisiteKubeconfig extends Construct {
       render.ifElse(v.serviceAccount.create, identity.name(v.serviceAccount.name), v.serviceAccount.name),
     );
     this.tokenSecretName = identity.name('multisite-init-token');
-    const meta = (base: Val<string>, opts: MetaOptions = {}) => identity.meta(base, this.component, { ...opts, namespace: this.namespace });
+    const meta = (base: ValueOrConstant<string>, opts: MetaOptions = {}) => identity.meta(base, this.component, { ...opts, namespace: this.namespace });
 
     // No data: the writer patches it in, and Helm's three-way merge leaves a key it never rendered alone.
     new KubeObject(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });
@@ -238,7 +238,7 @@ export class MultisiteKubeconfig extends Construct {
         imagePullPolicy: v.image.pullPolicy,
         args: ['--namespace', this.namespace, '--location', v.location, '--user', v.user, '--configmap', this.configMapName, '--key', v.key],
         resources: v.resources,
-        securityContext: v.securityContext,
+        securityContext: this.identity.securityContextValue(v.securityContext),
         volumeMounts: [{ name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true }],
       },
     ]);

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { k8sObject } from '../core/schema';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val, Values } from '../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 
 const peer = () =>
@@ -40,7 +40,7 @@ export const networkPolicyValues = (opts: { enabled: boolean; what: string; open
     .strict()
     .prefault({});
 
-export type NetworkPolicyValues = Values<z.output<ReturnType<typeof networkPolicyValues>>>;
+export type NetworkPolicyValues = ValueTree<z.output<ReturnType<typeof networkPolicyValues>>>;
 
 export interface IngressPolicyProps {
   readonly identity: Identity;
@@ -48,9 +48,9 @@ export interface IngressPolicyProps {
   readonly name: string;
   readonly component: string;
   /** The pods it protects (their selector labels). */
-  readonly podSelector: Record<string, Val<string>>;
+  readonly podSelector: Record<string, ValueOrConstant<string>>;
   /** Container ports (names or numbers) it opens. */
-  readonly ports: Val<string | number>[];
+  readonly ports: ValueOrConstant<string | number>[];
   readonly values: NetworkPolicyValues;
   /** See networkPolicyValues. */
   readonly openWhenFromEmpty: boolean;

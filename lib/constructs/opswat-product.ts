@@ -9,10 +9,10 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { ChartDefinition, ChartMetadata, defineChart } from '../core/chart';
 import { KubeObject } from '../core/kube-object';
-import { Val, Value, Values } from '../core/template';
+import { ValueOrConstant, Value, ValueTree } from '../core/template';
 import { AnyFeature, FeatureContext, NamedCase, PodPart, ProductNames, RestEndpoint } from './feature';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from './handles';
-import { ComponentSpec, openSystem } from './identity';
+import { ProductInfo, openProduct } from './identity';
 import { IngressPolicy } from './network-policy';
 import { opswatPodTemplate, OpswatProductBaseProps, opswatProductBase, OpswatSecrets } from './opswat';
 import { EnvVar, fieldEnv } from './pod';
@@ -26,7 +26,7 @@ import { compatibleSelector } from './vendor-compat';
 
 /** The values the builder itself reads, besides the base's (every OPSWAT product chart has them). */
 export type OpswatProductValues = OpswatProductBaseProps['values'] &
-  Values<{
+  ValueTree<{
     acceptEula: boolean;
     activationServer: string;
     replicaCount: number;
@@ -42,7 +42,7 @@ export type OpswatProductValues = OpswatProductBaseProps['values'] &
     readonly podDisruptionBudget: ConstructorParameters<typeof DisruptionBudget>[2]['values'];
     readonly networkPolicy: ConstructorParameters<typeof IngressPolicy>[2]['values'];
     readonly tls: { readonly https: TlsEndpoint };
-    readonly upgrade?: Values<{ migrateHistory: boolean }>;
+    readonly upgrade?: ValueTree<{ migrateHistory: boolean }>;
   };
 
 /** What the product's own hooks see: the features' context on the whole values (typed as the product's), and the base. */
@@ -51,17 +51,17 @@ export interface ProductContext<V> extends Omit<FeatureContext<V>, 'values'> {
   readonly secrets: OpswatSecrets;
   readonly database: PostgresDatabase;
   /** The licensing Secret the server records its activation in (CUSTOM_SECRET). */
-  readonly licensingSecret: Val<string>;
-  readonly configMapName: Val<string>;
+  readonly licensingSecret: ValueOrConstant<string>;
+  readonly configMapName: ValueOrConstant<string>;
 }
 
 /** A product: its names, its own parts, and its features. */
 export interface OpswatProductSpec<V = OpswatProductValues> {
-  readonly component: ComponentSpec<z.ZodType>;
+  readonly component: ProductInfo<z.ZodType>;
   /** Its names, and those of its in-cluster database ("postgres-core"), env ConfigMap ("mdcore-env") and Ingress. */
   readonly names: ProductNames & { readonly database: string; readonly configMap: string; readonly ingress: string };
   /** The product's own env ConfigMap entries, after ACCEPT_EULA, ACTIVATION_SERVER and REST_PORT and before the features'. */
-  readonly config: (ctx: ProductContext<V>) => Record<string, Val<string>>;
+  readonly config: (ctx: ProductContext<V>) => Record<string, ValueOrConstant<string>>;
   /** The product's own pod parts (the env its pods read about themselves, its ports), before the features'. */
   readonly pod: (ctx: ProductContext<V>) => PodPart;
   /** Ports of its Service (names as in the pod). */
@@ -100,7 +100,7 @@ export class OpswatProduct extends Construct {
     super(scope, id);
     // The spec's hooks are typed with the product's own values, which extend what the builder reads.
     const spec = productSpec as unknown as OpswatProductSpec;
-    const { render, v: values, identity } = openSystem(this, spec.component, props);
+    const { render, v: values, identity } = openProduct(this, spec.component, props);
     const v = values as unknown as OpswatProductValues;
     const { name: base, component, prefix } = spec.names;
     const name = identity.name(base);
@@ -117,7 +117,7 @@ export class OpswatProduct extends Construct {
     const featureCtx = (): FeatureContext<never> => ({ ...common, own: v as never });
 
     const always = { ACCEPT_EULA: render.str(v.acceptEula), ACTIVATION_SERVER: v.activationServer, REST_PORT: render.str(v.ports.rest) };
-    const envData = Object.assign(always, spec.config(ctx), ...spec.features.map((f) => f.config?.(featureCtx()) ?? {})) as Record<string, Val<string>>;
+    const envData = Object.assign(always, spec.config(ctx), ...spec.features.map((f) => f.config?.(featureCtx()) ?? {})) as Record<string, ValueOrConstant<string>>;
     new KubeObject(this, 'Env', { apiVersion: 'v1', kind: 'ConfigMap', metadata: identity.meta(spec.names.configMap, component), data: envData });
 
     const pod = mergeParts([spec.pod(ctx), ...spec.features.map((f) => f.pod?.(featureCtx()) ?? {})]);
@@ -174,7 +174,7 @@ export class OpswatProduct extends Construct {
 }
 
 /** What reaches the product's pods: its Service, the optional Ingress, autoscaler, disruption budget and NetworkPolicy. */
-function frontObjects(ctx: ProductContext<OpswatProductValues>, spec: OpswatProductSpec, selector: Record<string, Val<string>>) {
+function frontObjects(ctx: ProductContext<OpswatProductValues>, spec: OpswatProductSpec, selector: Record<string, ValueOrConstant<string>>) {
   const { scope, render, identity, values: v } = ctx;
   const { name: base, component } = spec.names;
   new KubeObject(scope, 'Service', {
@@ -194,15 +194,15 @@ export class OpswatProductTest extends Construct {
   constructor(scope: Construct, id: string, productSpec: OpswatProductSpec<never>, props: unknown) {
     super(scope, id);
     const spec = productSpec as unknown as OpswatProductSpec;
-    const { v, identity } = openSystem(this, spec.component, props);
+    const { v, identity } = openProduct(this, spec.component, props);
     const values = v as unknown as OpswatProductValues;
     new PortCheckTest(this, 'PortCheck', { identity, name: `${spec.names.name}-test`, host: identity.name(spec.names.name), port: portValue(values, spec.portNames.test), image: values.tests.image });
   }
 }
 
 /** A product's component: its chart name and version, part of "metadefender", versioned by its image tag. */
-export function productComponent<S extends z.ZodType<{ image: { tag: string } }>>(name: string, chartVersion: string, schema: S): ComponentSpec<S> {
-  return { name, chartVersion, partOf: 'metadefender', schema, version: (v) => (v as unknown as Values<{ image: { tag: string } }>).image.tag };
+export function productComponent<S extends z.ZodType<{ image: { tag: string } }>>(name: string, chartVersion: string, schema: S): ProductInfo<S> {
+  return { name, chartVersion, partOf: 'metadefender', schema, version: (v) => (v as unknown as ValueTree<{ image: { tag: string } }>).image.tag };
 }
 
 /** The construct class of a product (its props are its chart's values), for `class MdCore extends productConstruct(...)`. */
@@ -228,7 +228,7 @@ export type ProductChartMetadata = Omit<ChartMetadata, 'version' | 'kubeVersion'
 
 /** A product's chart: its spec's component and constructs, its own metadata and what every OPSWAT product chart says. */
 export function defineProductChart<S extends z.ZodType>(
-  component: ComponentSpec<S>,
+  component: ProductInfo<S>,
   constructs: { product: new (scope: Construct, id: string, props: never) => Construct; test: new (scope: Construct, id: string, props: never) => Construct },
   metadata: ProductChartMetadata,
 ): ChartDefinition<S> {
@@ -254,8 +254,8 @@ export function instanceEnv(instanceVar: string, ...more: string[]) {
 }
 
 /** The port value of a port name. */
-function portValue(v: OpswatProductValues, name: string): Val<number> {
-  return (v.ports as unknown as Record<string, Val<number>>)[name]!;
+function portValue(v: OpswatProductValues, name: string): ValueOrConstant<number> {
+  return (v.ports as unknown as Record<string, ValueOrConstant<number>>)[name]!;
 }
 
 /** Each list of the parts, appended in order. */

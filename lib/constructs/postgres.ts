@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { image, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
-import { Render, Val, Value, Values } from '../core/template';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
 import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
@@ -133,7 +133,7 @@ export const databaseValuesWithEngine = (d: DatabaseDefaults) =>
     },
   ).prefault({});
 
-export type DatabaseValues = Values<z.output<ReturnType<typeof databaseValues>>>;
+export type DatabaseValues = ValueTree<z.output<ReturnType<typeof databaseValues>>>;
 
 export interface PostgresDatabaseProps {
   readonly identity: Identity;
@@ -167,13 +167,15 @@ const COMPONENT = 'database';
 export class PostgresDatabase extends Construct {
   /** Host the product connects to. */
   public readonly host: Value<string>;
-  public readonly port: Val<number>;
+  public readonly port: ValueOrConstant<number>;
   public readonly credentials: ManagedSecret;
+  private readonly identity: Identity;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
     const render = Render.of(this);
     const { identity, database: db } = props;
+    this.identity = identity;
     const inCluster = db.inCluster;
     const name = identity.name(props.serviceName);
     const workloadName = props.workloadName ?? props.serviceName;
@@ -239,7 +241,7 @@ export class PostgresDatabase extends Construct {
                     failureThreshold: 6,
                   },
                   resources: inCluster.resources,
-                  securityContext: inCluster.securityContext,
+                  securityContext: identity.securityContextValue(inCluster.securityContext),
                   volumeMounts: [
                     { name: 'data', mountPath: '/var/lib/postgresql/data' },
                     { name: 'run', mountPath: '/var/run/postgresql' },
@@ -285,13 +287,15 @@ export class PostgresDatabase extends Construct {
       name: 'wait-for-database',
       image: imageRef(Render.of(this), database.inCluster.image, database.inCluster.image.tag),
       imagePullPolicy: database.inCluster.image.pullPolicy,
-      command: ['sh', '-c', `until pg_isready -h "$${hostEnv}" -p "$${portEnv}"; do echo waiting for database; sleep 2; done`],
+      // -U: without a user libpq looks the process's uid up in passwd, which an arbitrary uid (OpenShift's)
+      // is not in, and pg_isready never tries ("no attempt"). Any name does: the server answers before authentication.
+      command: ['sh', '-c', `until pg_isready -h "$${hostEnv}" -p "$${portEnv}" -U postgres; do echo waiting for database; sleep 2; done`],
       env: [
         { name: hostEnv, value: this.host },
         { name: portEnv, value: Render.of(this).str(this.port) },
       ],
       resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
-      securityContext: { ...restrictedContainerSecurityContext(Render.of(this), true), runAsUser: 999, runAsGroup: 999 },
+      securityContext: this.identity.securityContext({ ...restrictedContainerSecurityContext(Render.of(this), true), runAsUser: 999, runAsGroup: 999 }),
     };
   }
 }

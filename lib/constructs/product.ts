@@ -10,7 +10,7 @@ import { productNetworkPolicyValues } from './network-policy';
 import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
 import { databasePodSecurity } from './postgres';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val, Value, Values } from '../core/template';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 import { compatibilityValues } from './vendor-compat';
@@ -95,7 +95,7 @@ export const extraPodFields = () => ({
     .describe('Init containers run after the wait for the database (Kubernetes container objects).'),
 });
 
-export type ExtraPodValues = Values<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;
+export type ExtraPodValues = ValueTree<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;
 
 /** Where a product's values (productFields and its database) reach its pods (see pod-security.ts). */
 export const productPodSecurity = [
@@ -141,7 +141,7 @@ export const sessionAffinityFields = () => ({
 });
 
 /** Service spec fields for `sessionAffinityFields` values. */
-export function sessionAffinitySpec(render: Render, service: Values<{ sessionAffinity: string; sessionAffinityTimeoutSeconds: number }>) {
+export function sessionAffinitySpec(render: Render, service: ValueTree<{ sessionAffinity: string; sessionAffinityTimeoutSeconds: number }>) {
   return {
     sessionAffinity: service.sessionAffinity,
     ...render.fieldsIf(render.eq(service.sessionAffinity, 'ClientIP'), { sessionAffinityConfig: { clientIP: { timeoutSeconds: service.sessionAffinityTimeoutSeconds } } }),
@@ -149,7 +149,7 @@ export function sessionAffinitySpec(render: Render, service: Values<{ sessionAff
 }
 
 /** The product's dedicated ServiceAccount; its token is mounted only by pods that call the API. */
-export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: Val<Record<string, string>>): Value<string> {
+export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: ValueOrConstant<Record<string, string>>): Value<string> {
   new KubeObject(scope, 'ServiceAccount', {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -160,7 +160,7 @@ export function productServiceAccount(scope: Construct, identity: Identity, base
 }
 
 /** A Service port by name, with a fixed node port when one is given and the type has node ports. */
-export function servicePort(render: Render, name: string, port: Val<number>, serviceType: Val<string>, nodePort: Val<number>) {
+export function servicePort(render: Render, name: string, port: ValueOrConstant<number>, serviceType: ValueOrConstant<string>, nodePort: ValueOrConstant<number>) {
   return {
     name,
     port,
@@ -188,9 +188,9 @@ export interface RestIngressProps {
   /** Product name of the Ingress ("icap-ingress"). */
   readonly name: string;
   /** The Service it routes to, and the name of its REST port. */
-  readonly serviceName: Val<string>;
+  readonly serviceName: ValueOrConstant<string>;
   readonly portName: string;
-  readonly values: Values<z.output<ReturnType<typeof ingressValues>>>;
+  readonly values: ValueTree<z.output<ReturnType<typeof ingressValues>>>;
 }
 
 /** The optional Ingress to a product's REST port (`ingress.*`). */
@@ -232,7 +232,7 @@ export interface AutoscalerProps {
   readonly component: string;
   /** Product name of the Deployment it scales, and of the HorizontalPodAutoscaler. */
   readonly name: string;
-  readonly values: Values<z.output<ReturnType<typeof autoscalingValues>>>;
+  readonly values: ValueTree<z.output<ReturnType<typeof autoscalingValues>>>;
 }
 
 /** The optional HorizontalPodAutoscaler of a product's Deployment (`autoscaling.*`), on CPU and memory. */
@@ -269,7 +269,7 @@ export interface DisruptionBudgetProps {
   readonly component: string;
   /** Product name of the PodDisruptionBudget. */
   readonly name: string;
-  readonly values: Values<z.output<ReturnType<typeof disruptionBudgetValues>>>;
+  readonly values: ValueTree<z.output<ReturnType<typeof disruptionBudgetValues>>>;
 }
 
 /** The optional PodDisruptionBudget of a product's pods, all slots together (`podDisruptionBudget.*`). */

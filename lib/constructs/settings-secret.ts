@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val } from '../core/template';
+import { Render, ValueOrConstant } from '../core/template';
 import { Identity } from './identity';
 
 /** Keys of the settings Secret (and of an existingSecret a feature reads instead). */
@@ -29,9 +29,9 @@ export const secretText = (prefix: string, key: string, what: string) =>
  * if any.
  */
 export class SettingsSecret {
-  private readonly entries: { key: string; value: Val<string>; given: unknown }[] = [];
+  private readonly entries: { key: string; value: ValueOrConstant<string>; given: unknown }[] = [];
   private readonly render: Render;
-  public readonly name: Val<string>;
+  public readonly name: ValueOrConstant<string>;
   /** Prefix of the product's named templates, for the features' own. */
   public readonly templatePrefix: string;
 
@@ -47,7 +47,7 @@ export class SettingsSecret {
   }
 
   /** A secretKeyRef to `key`: of the user's `existingSecret` when set, else of this Secret, which then holds `value` while `enabled`. */
-  public ref(key: string, opts: { value: Val<string>; enabled: unknown; existingSecret: Val<string>; existingKey?: Val<string> }) {
+  public ref(key: string, opts: { value: ValueOrConstant<string>; enabled: unknown; existingSecret: ValueOrConstant<string>; existingKey?: ValueOrConstant<string> }) {
     const r = this.render;
     // A named template in a Helm chart: the condition guards both the key and the whole Secret.
     const given = r.sharedCondition(`${this.templatePrefix}.settings.${key}`, () => r.and(opts.enabled, opts.value, r.not(opts.existingSecret)));

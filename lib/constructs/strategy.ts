@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { imageTag, rule } from '../core/schema';
-import { Values } from '../core/template';
+import { ValueTree } from '../core/template';
 
 const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
 const isZero = (v: number | string) => v === 0 || v === '0%';
@@ -78,7 +78,7 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
   ).prefault({});
 };
 
-export type UpgradeStrategy = Values<z.output<ReturnType<typeof upgradeStrategyValues>>>;
+export type UpgradeStrategy = ValueTree<z.output<ReturnType<typeof upgradeStrategyValues>>>;
 
 interface StrategyRoot {
   strategy: z.output<ReturnType<typeof upgradeStrategyValues>>;

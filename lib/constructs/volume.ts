@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
 import { dnsName, quantity } from '../core/schema';
-import { Render, Values } from '../core/template';
+import { Render, ValueTree } from '../core/template';
 import { Identity } from './identity';
 
 export interface PersistenceDefaults {
@@ -30,7 +30,7 @@ export const persistenceValues = (d: PersistenceDefaults) =>
     .strict()
     .prefault({});
 
-export type PersistenceValues = Values<z.output<ReturnType<typeof persistenceValues>>>;
+export type PersistenceValues = ValueTree<z.output<ReturnType<typeof persistenceValues>>>;
 
 export interface ClaimVolumeProps {
   readonly identity: Identity;

@@ -139,7 +139,7 @@ function chartYaml(def: ChartDefinition): Record<string, unknown> {
 }
 
 /** Every file of a chart's Helm chart, by path relative to the chart directory. */
-export function renderChart(def: ChartDefinition): Map<string, string> {
+export function renderHelmChart(def: ChartDefinition): Map<string, string> {
   const files = new Map<string, string>();
   const app = new App({ outdir: '/nonexistent' });
   const chart = new ReleaseScopedChart(app, def.name);
@@ -197,8 +197,8 @@ function generatedChartsOnly(dir: string): boolean {
  * (commit it with the charts); it must be new, empty, or written by chart-as-code (the marker, or only
  * chart folders whose Chart.yaml chart-as-code generated): any other directory is refused (`OutputError`).
  */
-export function writeCharts(defs: readonly ChartDefinition[], outDir: string): { name: string; files: number }[] {
-  const rendered = defs.map((d) => ({ name: d.name, files: renderChart(d) }));
+export function writeHelmCharts(defs: readonly ChartDefinition[], outDir: string): { name: string; files: number }[] {
+  const rendered = defs.map((d) => ({ name: d.name, files: renderHelmChart(d) }));
   const names = new Set<string>();
   for (const { name } of rendered) {
     if (names.has(name)) throw new ChartError(`two charts are named "${name}": each needs a folder of its own`);

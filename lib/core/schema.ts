@@ -1,5 +1,5 @@
 /**
- * Zod building blocks shared by every system's values schema, and the one rule for cross-field checks:
+ * Zod building blocks shared by every product's values schema, and the one rule for cross-field checks:
  * a refinement always carries its JSON Schema twin, so values.schema.json enforces what zod enforces.
  */
 import { z } from 'zod';
@@ -232,19 +232,52 @@ export const commonFields = () => ({
     .describe('Prefix for every object name, so two releases can share a namespace (e.g. "team-a-").'),
   commonLabels: extraLabels().describe('Labels added to every object.'),
   commonAnnotations: extraAnnotations().describe('Annotations added to every object.'),
-  global: z.record(z.string(), z.unknown()).optional().describe('Set by Helm when this chart is a subchart; unused.'),
+  global: globalValues(),
 });
 
-/** The error a user sees for invalid values: every offending path with its rule, no stack trace. */
+/** How the pods' security contexts are adapted to OpenShift (lib/constructs/openshift.ts). */
+export const ADAPT_SECURITY_CONTEXT = ['auto', 'force', 'disabled'] as const;
+
+/**
+ * Helm's global values: shared with a parent chart when this one is a subchart, so other keys are accepted.
+ * The OpenShift switch sits where Bitnami's charts have it, so a parent chart sets it for all of them at once.
+ */
+const globalValues = () =>
+  z
+    .looseObject({
+      compatibility: z
+        .looseObject({
+          openshift: z
+            .looseObject({
+              adaptSecurityContext: z
+                .enum(ADAPT_SECURITY_CONTEXT)
+                .default('auto')
+                .describe(
+                  'Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift\'s restricted-v2 SCC assigns them from the namespace\'s range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.',
+                ),
+            })
+            .prefault({})
+            .describe('OpenShift compatibility.'),
+        })
+        .prefault({})
+        .describe('Compatibility with platforms that assign security contexts themselves.'),
+    })
+    .prefault({})
+    .describe('Helm\'s global values, shared with a parent chart (other keys are accepted and unused).');
+
+/**
+ * The error a user sees for invalid values: every offending path with its rule, no stack trace. `subject`
+ * is what the values are for (a chart, a product, the stack).
+ */
 export class ValuesError extends Error {
-  constructor(public readonly system: string, public readonly issues: { path: string; message: string }[]) {
-    super(`invalid values for ${system}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+  constructor(public readonly subject: string, public readonly issues: { path: string; message: string }[]) {
+    super(`invalid values for ${subject}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
     this.name = 'ValuesError';
   }
 
-  static fromZod(system: string, error: z.ZodError): ValuesError {
+  static fromZod(subject: string, error: z.ZodError): ValuesError {
     return new ValuesError(
-      system,
+      subject,
       error.issues.flatMap((i) => {
         const path = i.path.map(String);
         // Name each unknown key itself, not just the object holding it.
@@ -304,9 +337,9 @@ export function unholdableValue(input: unknown): { path: string; message: string
 }
 
 /** Throws a ValuesError for what unholdableValue finds. */
-export function assertHoldableValues(system: string, input: unknown): void {
+export function assertHoldableValues(subject: string, input: unknown): void {
   const found = unholdableValue(input);
-  if (found) throw new ValuesError(system, [found]);
+  if (found) throw new ValuesError(subject, [found]);
 }
 
 /**
@@ -368,16 +401,16 @@ function freezeValues<T>(v: T): T {
  * Parse values (coalesced over the schema's defaults like Helm does) or throw a ValuesError naming each
  * wrong value. The same input again gives the same frozen result without parsing it again.
  */
-export function parseValues<S extends z.ZodType>(system: string, schema: S, input: unknown): z.output<S> {
-  // Values this function gave for this schema (a chart's values, handed on to its system) are parsed already.
+export function parseValues<S extends z.ZodType>(subject: string, schema: S, input: unknown): z.output<S> {
+  // Values this function gave for this schema (a chart's values, handed on to its product) are parsed already.
   if (input !== null && typeof input === 'object' && parsedBy.get(input) === schema) return input as z.output<S>;
   const key = jsonKey(input ?? {});
   const memo = parsedValues.get(schema) ?? new Map<string, unknown>();
   // A remembered input passed the check below when it was first parsed (its JSON text keeps `__proto__` keys).
   if (key !== undefined && memo.has(key)) return memo.get(key) as z.output<S>;
-  assertHoldableValues(system, input);
+  assertHoldableValues(subject, input);
   const result = schema.safeParse(coalesceValues(schema.parse({}), input ?? {}));
-  if (!result.success) throw ValuesError.fromZod(system, result.error);
+  if (!result.success) throw ValuesError.fromZod(subject, result.error);
   if (key !== undefined) {
     if (memo.size >= PARSED_VALUES_KEPT) memo.delete(memo.keys().next().value!);
     memo.set(key, parsedOutput(schema, freezeValues(result.data)));

@@ -130,6 +130,23 @@ app.kubernetes.io/instance: {{ $.root.Release.Name | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
 {{- end -}}
 
+{{/* Usage: {{ if include "md-core.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "md-core.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-core.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "md-core.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "md-core.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "md-core.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}
@@ -376,7 +393,7 @@ spec:
   serviceAccountName: {{ include "md-core.name" (dict "root" $.root "base" "mdcore-service-account") }}
   automountServiceAccountToken: {{ $.root.Values.licensing.cleanup }}
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
-  securityContext: {{- toYaml $.root.Values.podSecurityContext | nindent 4 }}
+  securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-core.scheduling" $.root | nindent 2 }}
   {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
   initContainers:
@@ -392,7 +409,7 @@ spec:
       command:
         - sh
         - "-c"
-        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\"; do echo waiting for database; sleep 2; done"
+        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
       env:
         - name: DB_HOST
           value: {{ (include "md-core.databaseHost" $.root) | toJson }}
@@ -407,8 +424,10 @@ spec:
           memory: 128Mi
       securityContext:
         {{- include "md-core.restrictedSecurityContext" (dict "root" $.root "readOnlyRootFilesystem" true) | nindent 8 }}
+        {{- if not (include "md-core.adaptSecurityContext" $.root) }}
         runAsUser: 999
         runAsGroup: 999
+        {{- end }}
     {{- end }}
     {{- with $.root.Values.extraInitContainers }}
     {{- toYaml . | nindent 4 }}
@@ -616,7 +635,7 @@ spec:
       resources:
         requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
         limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
-      securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
+      securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
       {{- if or
           $.root.Values.tls.https.enabled
           $.root.Values.configImport.enabled
@@ -724,11 +743,13 @@ spec:
   automountServiceAccountToken: false
   securityContext:
     runAsNonRoot: true
+    seccompProfile:
+      type: RuntimeDefault
+    {{- if not (include "md-core.adaptSecurityContext" $.root) }}
     runAsUser: 100
     runAsGroup: 101
     fsGroup: 101
-    seccompProfile:
-      type: RuntimeDefault
+    {{- end }}
   containers:
     - name: {{ $p.which | toJson }}
       image: {{ $.root.Values.hotBackup.image | toJson }}

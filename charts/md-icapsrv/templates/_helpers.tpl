@@ -130,6 +130,23 @@ app.kubernetes.io/instance: {{ $.root.Release.Name | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
 {{- end -}}
 
+{{/* Usage: {{ if include "md-icapsrv.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "md-icapsrv.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-icapsrv.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "md-icapsrv.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "md-icapsrv.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "md-icapsrv.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}
@@ -370,7 +387,7 @@ spec:
   serviceAccountName: {{ include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-service-account") }}
   automountServiceAccountToken: {{ $.root.Values.licensing.cleanup }}
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
-  securityContext: {{- toYaml $.root.Values.podSecurityContext | nindent 4 }}
+  securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-icapsrv.scheduling" $.root | nindent 2 }}
   {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
   initContainers:
@@ -386,7 +403,7 @@ spec:
       command:
         - sh
         - "-c"
-        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\"; do echo waiting for database; sleep 2; done"
+        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
       env:
         - name: DB_HOST
           value: {{ (include "md-icapsrv.databaseHost" $.root) | toJson }}
@@ -401,8 +418,10 @@ spec:
           memory: 128Mi
       securityContext:
         {{- include "md-icapsrv.restrictedSecurityContext" (dict "root" $.root "readOnlyRootFilesystem" true) | nindent 8 }}
+        {{- if not (include "md-icapsrv.adaptSecurityContext" $.root) }}
         runAsUser: 999
         runAsGroup: 999
+        {{- end }}
     {{- end }}
     {{- with $.root.Values.extraInitContainers }}
     {{- toYaml . | nindent 4 }}
@@ -627,7 +646,7 @@ spec:
       resources:
         requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
         limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
-      securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
+      securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
       {{- if or
           $.root.Values.tls.https.enabled
           $.root.Values.tls.icaps.enabled
@@ -709,7 +728,7 @@ spec:
         limits:
           cpu: 100m
           memory: 64Mi
-      securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
+      securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
     {{- end }}
   {{- if or
       $.root.Values.tls.https.enabled

@@ -81,6 +81,26 @@ helm.sh/chart: multisite-init-0.2.0
 {{- end }}
 {{- end -}}
 
+{{/* Usage: {{ if include "multisite-init.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "multisite-init.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "multisite-init.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "multisite-init.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary
+    (omit $p.context "runAsUser" "runAsGroup" "fsGroup")
+    $p.context
+    (not (empty (include "multisite-init.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "multisite-init.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "multisite-init.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}
@@ -124,7 +144,7 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
   resources:
     requests: {{- toYaml $.Values.multisite.resources.requests | nindent 6 }}
     limits: {{- toYaml $.Values.multisite.resources.limits | nindent 6 }}
-  securityContext: {{- toYaml $.Values.multisite.securityContext | nindent 4 }}
+  securityContext: {{- include "multisite-init.securityContext" (dict "root" $ "context" $.Values.multisite.securityContext) | nindent 4 }}
   volumeMounts:
     - name: multisite-token
       mountPath: /var/run/secrets/kubernetes.io/serviceaccount

@@ -130,6 +130,23 @@ annotations: {{- toYaml . | nindent 2 }}
     (not (empty $.Values.database.inCluster.enabled)) -}}
 {{- end -}}
 
+{{/* Usage: {{ if include "sv-server.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "sv-server.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "sv-server.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "sv-server.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "sv-server.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "sv-server.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "sv-server.scheduling" -}}
 {{- if $.Values.imagePullSecrets }}

@@ -6,7 +6,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { dnsName, optionalSecretName, rule } from '../../core/schema';
-import { Render, Values } from '../../core/template';
+import { Render, ValueTree } from '../../core/template';
 import { EnvVar } from '../pod';
 import { secretText, SETTINGS_KEYS, SettingsSecret } from '../settings-secret';
 import { defineFeature, NamedCase, PodPart, ProductNames } from '../feature';
@@ -54,7 +54,7 @@ interface ConfigImportCommon {
 }
 
 /** The mounted export: its path, volume and mount, and its password env (under `passwordEnv`). */
-export function configImport(scope: Construct, settings: SettingsSecret, ci: Values<ConfigImportCommon>, passwordEnv: string) {
+export function configImport(scope: Construct, settings: SettingsSecret, ci: ValueTree<ConfigImportCommon>, passwordEnv: string) {
   const render = Render.of(scope);
   const password = settings.ref(SETTINGS_KEYS.configImportPassword, { value: ci.password, enabled: ci.enabled, existingSecret: ci.existingSecret });
   const path = `${ci.directory}/${ci.source.key}`;
@@ -77,7 +77,7 @@ export function configImport(scope: Construct, settings: SettingsSecret, ci: Val
 function configImportFeature<E extends z.ZodRawShape>(
   p: ProductNames,
   d: { key: string; description: string; passwordEnv: string; extra: E; vendorRules: Record<string, Rule>; cases: NamedCase[] },
-  env: (ci: Values<z.output<z.ZodObject<E>>> & Values<ConfigImportCommon>, path: string, render: Render) => EnvVar[],
+  env: (ci: ValueTree<z.output<z.ZodObject<E>>> & ValueTree<ConfigImportCommon>, path: string, render: Render) => EnvVar[],
 ) {
   const values = { configImport: configImportValues(p.prefix, { key: d.key, directory: '/opt/opswat' }, d.extra).describe(d.description) };
   return defineFeature({
@@ -85,7 +85,7 @@ function configImportFeature<E extends z.ZodRawShape>(
     values,
     secretEnv: { configImportPassword: d.passwordEnv },
     pod: ({ scope, render, settings, own }): PodPart => {
-      const ci = own.configImport as unknown as Values<z.output<z.ZodObject<E>>> & Values<ConfigImportCommon>;
+      const ci = own.configImport as unknown as ValueTree<z.output<z.ZodObject<E>>> & ValueTree<ConfigImportCommon>;
       const imported = configImport(scope, settings, ci, d.passwordEnv);
       return { env: [...env(ci, imported.path, render), ...imported.env], volumeMounts: imported.volumeMounts, volumes: imported.volumes };
     },

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../../core/kube-object';
 import { rule } from '../../core/schema';
-import { Render, Val, Values } from '../../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { Identity } from '../identity';
 import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields, secretEnv } from '../pod';
 import { DatabaseValues } from '../postgres';
@@ -61,7 +61,7 @@ export const databaseCleanupValues = () =>
     },
   ).prefault({});
 
-export type DatabaseCleanupValues = Values<z.output<ReturnType<typeof databaseCleanupValues>>>;
+export type DatabaseCleanupValues = ValueTree<z.output<ReturnType<typeof databaseCleanupValues>>>;
 
 export interface DatabaseCleanupProps {
   readonly identity: Identity;
@@ -69,8 +69,8 @@ export interface DatabaseCleanupProps {
   /** Product name of the CronJob ("mdicapsrv-db-cleanup"); its ConfigMap adds "-sql". */
   readonly name: string;
   readonly database: DatabaseValues;
-  readonly host: Val<string>;
-  readonly credentialsSecret: Val<string>;
+  readonly host: ValueOrConstant<string>;
+  readonly credentialsSecret: ValueOrConstant<string>;
   readonly values: DatabaseCleanupValues;
   readonly pod: Omit<PodValues, 'podSecurityContext'>;
 }
@@ -106,7 +106,7 @@ export class DatabaseCleanup extends Construct {
                 spec: {
                   restartPolicy: 'Never',
                   automountServiceAccountToken: false,
-                  securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } },
+                  securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } }),
                   ...schedulingFields(identity, props.pod),
                   containers: [
                     {

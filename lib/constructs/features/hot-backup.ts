@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { KubeObject } from '../../core/kube-object';
 import { imageReference, optionalSecretName, quantity } from '../../core/schema';
 import { shellScript } from '../../core/shell-script';
-import { Render, Val, Values } from '../../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { Identity } from '../identity';
 import { SLOTS } from '../strategy';
 import { UpgradableDeployment } from '../upgradable-deployment';
@@ -51,7 +51,7 @@ export const hotBackupValues = () => {
     .prefault({});
 };
 
-export type HotBackupValues = Values<z.output<ReturnType<typeof hotBackupValues>>>;
+export type HotBackupValues = ValueTree<z.output<ReturnType<typeof hotBackupValues>>>;
 
 export interface HotBackupProps {
   readonly identity: Identity;
@@ -59,7 +59,7 @@ export interface HotBackupProps {
   /** Product name prefix of the objects ("md-core" → md-core-backup, md-core-config-export, ...). */
   readonly name: string;
   /** Service that sends traffic to the live slot; the export reads from it before the upgrade changes anything. */
-  readonly service: Val<string>;
+  readonly service: ValueOrConstant<string>;
   /**
    * The blue-green Deployments: the import's target is the slot live after the upgrade, reached through a
    * Service of that slot alone (`<name>-<slot>`), since the live Service may still send to the old slot
@@ -67,12 +67,12 @@ export interface HotBackupProps {
    */
   readonly workload: UpgradableDeployment;
   /** The REST port. */
-  readonly port: Val<number>;
-  readonly scheme: Val<string>;
+  readonly port: ValueOrConstant<number>;
+  readonly scheme: ValueOrConstant<string>;
   /** The REST endpoint's TLS: when on, the Jobs verify its certificate (trusting it, or hotBackup.tls.caSecret). */
   readonly tls: TlsEndpoint;
-  readonly apiKeySecret: Val<string>;
-  readonly credentialsSecret: Val<string>;
+  readonly apiKeySecret: ValueOrConstant<string>;
+  readonly credentialsSecret: ValueOrConstant<string>;
   readonly values: HotBackupValues;
   /** Condition: the objects exist only when it holds. */
   readonly enabled: unknown;
@@ -112,13 +112,13 @@ export class HotBackup extends Construct {
     const verify = render.and(props.tls.enabled, render.not(v.tls.insecureSkipVerify));
 
     // One pod for both Jobs, written once: they differ in the container's name, script and target.
-    const pod = (which: 'export' | 'import', target: Val<string>) =>
+    const pod = (which: 'export' | 'import', target: ValueOrConstant<string>) =>
       render.sharedMap(`${identity.props.templatePrefix}.hotBackupPod`, { which, target }, (p) => ({
         metadata: { labels: identity.labels(`${component}-backup`) },
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
-          securityContext: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } }),
           containers: [
             {
               name: p.which,
@@ -167,7 +167,7 @@ export class HotBackup extends Construct {
           ],
         },
       }));
-    const job = (which: 'export' | 'import', target: Val<string>, hook: string, weight: string) =>
+    const job = (which: 'export' | 'import', target: ValueOrConstant<string>, hook: string, weight: string) =>
       new KubeObject(this, `${which}-job`, {
         apiVersion: 'batch/v1',
         kind: 'Job',

@@ -6,7 +6,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../../core/kube-object';
-import { Render, Val, Values } from '../../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { Identity } from '../identity';
 import { defineFeature } from '../feature';
 import { fixed, notNeeded, toBool, toInt, toStr } from '../../convert/engine';
@@ -38,7 +38,7 @@ export const kedaValues = () =>
     .strict()
     .prefault({});
 
-export type KedaValues = Values<z.output<ReturnType<typeof kedaValues>>>;
+export type KedaValues = ValueTree<z.output<ReturnType<typeof kedaValues>>>;
 
 export interface ScanSlotScalerProps {
   readonly identity: Identity;
@@ -46,11 +46,11 @@ export interface ScanSlotScalerProps {
   /** Product name of the Deployment it scales, the ScaledObject and the TriggerAuthentication prefix ("md-core"). */
   readonly name: string;
   /** Service and port of the REST API, and its scheme (lower case). */
-  readonly service: Val<string>;
-  readonly port: Val<number>;
-  readonly scheme: Val<string>;
+  readonly service: ValueOrConstant<string>;
+  readonly port: ValueOrConstant<number>;
+  readonly scheme: ValueOrConstant<string>;
   /** Secret and key holding the API key. */
-  readonly apiKeySecret: Val<string>;
+  readonly apiKeySecret: ValueOrConstant<string>;
   readonly values: KedaValues;
 }
 

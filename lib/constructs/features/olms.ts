@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { optionalSecretName, rule } from '../../core/schema';
-import { Render, Val, Values } from '../../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { EnvVar } from '../pod';
 import { secretText, SETTINGS_KEYS, SettingsSecret } from '../settings-secret';
 import { Construct } from 'constructs';
@@ -92,7 +92,7 @@ interface OlmsSettings {
 }
 
 /** OLMS values as construct code sees them; `connectionType` where the product has it (md-core). */
-export type OlmsValues = Values<OlmsSettings> & { readonly connectionType?: Val<string> };
+export type OlmsValues = ValueTree<OlmsSettings> & { readonly connectionType?: ValueOrConstant<string> };
 
 /** OLMS env: settings as values, token and proxy password from the settings Secret (or the user's). */
 export function olmsEnv(scope: Construct, settings: SettingsSecret, olms: OlmsValues): EnvVar[] {

@@ -4,7 +4,7 @@
  * STORAGE_PATH); md-icapsrv's is fixed.
  */
 import { z } from 'zod';
-import { Val } from '../../core/template';
+import { ValueOrConstant } from '../../core/template';
 import { defineFeature, FeatureContext, FeatureValues, PodPart, ProductNames } from '../feature';
 import { claimVolume, persistenceValues } from '../volume';
 import { ABS_PATH } from './common';
@@ -20,7 +20,7 @@ const productPersistenceValues = (what: string) =>
 type Persistence = FeatureValues<{ persistence: ReturnType<typeof productPersistenceValues> }>;
 
 /** The claim `claim` mounted at `mountPath`. */
-function dataVolume(ctx: FeatureContext<Persistence>, claim: string, mountPath: Val<string>): PodPart {
+function dataVolume(ctx: FeatureContext<Persistence>, claim: string, mountPath: ValueOrConstant<string>): PodPart {
   const { render, own } = ctx;
   const volumes = claimVolume(ctx.scope, 'DataClaim', { identity: ctx.identity, name: claim, component: ctx.product.component, persistence: own.persistence, volumeName: 'product-data' });
   return {

@@ -6,7 +6,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { optionalSecretName, port, rule } from '../../core/schema';
-import { Render, Values } from '../../core/template';
+import { Render, ValueTree } from '../../core/template';
 import { EnvVar } from '../pod';
 import { secretText, SETTINGS_KEYS, SettingsSecret } from '../settings-secret';
 import { defineFeature, ProductNames } from '../feature';
@@ -46,7 +46,7 @@ interface ProxyCommon {
 }
 
 /** The proxy password's reference (given, or the user's Secret) and whether there is one. */
-export function proxyPassword(scope: Construct, settings: SettingsSecret, proxy: Values<ProxyCommon>) {
+export function proxyPassword(scope: Construct, settings: SettingsSecret, proxy: ValueTree<ProxyCommon>) {
   const render = Render.of(scope);
   return {
     ref: settings.ref(SETTINGS_KEYS.proxyPassword, { value: proxy.password, enabled: proxy.enabled, existingSecret: proxy.existingSecret }),

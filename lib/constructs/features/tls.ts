@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { dnsName, optionalSecretName } from '../../core/schema';
-import { Render, Val, Values } from '../../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { SETTINGS_KEYS } from '../settings-secret';
 import { defineFeature, FeatureContext, NamedCase, PodPart, ProductNames, RestEndpoint } from '../feature';
 import { EnvVar } from '../pod';
@@ -39,10 +39,10 @@ export const tlsEndpointValues = (prefix: string, endpoint: string, what: string
 export const tlsFileMode = () =>
   z.number().int().min(0).max(0o777).default(0o440).describe("Mode of the mounted TLS files (0440: readable by the pod's group, never world-readable).");
 
-export type TlsEndpoint = Values<z.output<ReturnType<typeof tlsEndpointValues>>>;
+export type TlsEndpoint = ValueTree<z.output<ReturnType<typeof tlsEndpointValues>>>;
 
 /** A projected volume with the endpoint's certificate and key as "<prefix>-<endpoint>.crt/.key". */
-export function tlsVolume(prefix: string, endpoint: string, tls: TlsEndpoint, mode: Val<number>) {
+export function tlsVolume(prefix: string, endpoint: string, tls: TlsEndpoint, mode: ValueOrConstant<number>) {
   return {
     name: `${endpoint}-tls`,
     projected: {
@@ -72,7 +72,7 @@ interface EndpointSpec {
 function tlsFeature<K extends string, E extends z.ZodRawShape>(
   p: ProductNames,
   endpoints: Record<K, EndpointSpec>,
-  extra: { values: E; secretEnv?: Record<string, string>; vendorRules: Record<string, Rule>; config?: (ctx: FeatureContext<Values<z.output<z.ZodObject<E>>>>) => Record<string, Val<string>>; env?: (ctx: FeatureContext<Values<z.output<z.ZodObject<E>>>>) => EnvVar[]; cases: NamedCase[] },
+  extra: { values: E; secretEnv?: Record<string, string>; vendorRules: Record<string, Rule>; config?: (ctx: FeatureContext<ValueTree<z.output<z.ZodObject<E>>>>) => Record<string, ValueOrConstant<string>>; env?: (ctx: FeatureContext<ValueTree<z.output<z.ZodObject<E>>>>) => EnvVar[]; cases: NamedCase[] },
 ) {
   const names = Object.keys(endpoints) as K[];
   const shape = {
@@ -81,7 +81,7 @@ function tlsFeature<K extends string, E extends z.ZodRawShape>(
     ...extra.values,
   } as { [k in K]: ReturnType<typeof tlsEndpointValues> } & { fileMode: ReturnType<typeof tlsFileMode> } & E;
   const values = { tls: z.object(shape).strict().prefault({} as never) };
-  type Tls = Record<K, TlsEndpoint> & { fileMode: Val<number> } & Values<z.output<z.ZodObject<E>>>;
+  type Tls = Record<K, TlsEndpoint> & { fileMode: ValueOrConstant<number> } & ValueTree<z.output<z.ZodObject<E>>>;
   const on = (ctx: FeatureContext<unknown>, tls: Tls, e: K) => {
     const also = endpoints[e].alsoWhen;
     return also === undefined ? tls[e].enabled : ctx.render.and(also(ctx.values), tls[e].enabled);

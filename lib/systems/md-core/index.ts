@@ -1,4 +1,4 @@
-import { Values } from '../../core/template';
+import { ValueTree } from '../../core/template';
 import { defineProductChart, instanceEnv, OpswatProductSpec, productComponent, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
 import { servicePort } from '../../constructs/product';
 import { CORE_IMAGE_TAG, MDCORE_FEATURES, MDCORE_NAMES, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
@@ -7,11 +7,11 @@ import { opswatChanges } from '../changes';
 export * from './values';
 
 /** What the MdCore component is, in its own chart or composed into another. */
-export const mdCoreComponent = productComponent('md-core', '0.2.0', mdCoreValues);
+export const mdCoreInfo = productComponent('md-core', '0.2.0', mdCoreValues);
 
 /** md-core: its own env and ports; everything else comes from the builder and its features. */
-export const mdCoreSpec: OpswatProductSpec<Values<MdCoreValues>> = {
-  component: mdCoreComponent,
+export const mdCoreSpec: OpswatProductSpec<ValueTree<MdCoreValues>> = {
+  component: mdCoreInfo,
   names: MDCORE_NAMES,
   config: ({ render, values: v, database, licensingSecret }) => ({
     MDCORE_REST_PORT: render.str(v.ports.rest),
@@ -34,7 +34,7 @@ export const mdCoreSpec: OpswatProductSpec<Values<MdCoreValues>> = {
 };
 
 /** Props of MdCore: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdCoreProps = MdCoreValuesInput | Values<MdCoreValues>;
+export type MdCoreProps = MdCoreValuesInput | ValueTree<MdCoreValues>;
 
 /**
  * MetaDefender Core: Deployment `md-core` (or blue/green slots), Service `md-core`, ConfigMap
@@ -49,7 +49,7 @@ export class MdCore extends productConstruct<MdCoreProps>(mdCoreSpec) {}
 /** The `helm test` hook: the REST port of the Service accepts connections. */
 export class MdCoreTest extends productTestConstruct<MdCoreProps>(mdCoreSpec) {}
 
-export const mdCoreChart = defineProductChart(mdCoreComponent, { product: MdCore, test: MdCoreTest }, {
+export const mdCoreChart = defineProductChart(mdCoreInfo, { product: MdCore, test: MdCoreTest }, {
   changes: opswatChanges(
     'The features of OPSWAT\'s mdcore chart as typed values: OLMS, outbound proxy, configuration import, ignition, health thresholds, TLS settings, storage path, KEDA scaling on scan slots, HPA metrics and behavior; secrets only in Secrets.',
     { kind: 'fixed', description: 'Hot backup: the import Job reaches the new live slot through a Service of that slot alone (md-core-blue / md-core-green), never the old slot.' },

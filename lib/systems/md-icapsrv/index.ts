@@ -1,4 +1,4 @@
-import { Val, Values } from '../../core/template';
+import { ValueOrConstant, ValueTree } from '../../core/template';
 import { OPSWAT_SECRET_ENV } from '../../constructs/opswat';
 import { defineProductChart, instanceEnv, OpswatProductSpec, productComponent, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
 import { fieldEnv } from '../../constructs/pod';
@@ -9,11 +9,11 @@ import { opswatChanges } from '../changes';
 export * from './values';
 
 /** What the MdIcapsrv component is, in its own chart or composed into another. */
-export const mdIcapsrvComponent = productComponent('md-icapsrv', '0.2.0', mdIcapsrvValues);
+export const mdIcapsrvInfo = productComponent('md-icapsrv', '0.2.0', mdIcapsrvValues);
 
 /** md-icapsrv: its own env, its ICAP and nginx ports and the deactivation sidecar; the rest from the builder and its features. */
-export const mdIcapsrvSpec: OpswatProductSpec<Values<MdIcapsrvValues>> = {
-  component: mdIcapsrvComponent,
+export const mdIcapsrvSpec: OpswatProductSpec<ValueTree<MdIcapsrvValues>> = {
+  component: mdIcapsrvInfo,
   names: MDICAPSRV_NAMES,
   config: ({ render, values: v, database, licensingSecret }) => ({
     ICAP_PORT: render.str(v.ports.icap),
@@ -30,8 +30,8 @@ export const mdIcapsrvSpec: OpswatProductSpec<Values<MdIcapsrvValues>> = {
     LOG_LEVEL: v.logLevel,
     CUSTOM_SECRET: licensingSecret,
   }),
-  pod: ({ render, values: v, secrets, configMapName }) => {
-    const port = (name: string, containerPort: Val<number>) => ({ name, containerPort, protocol: 'TCP' });
+  pod: ({ render, identity, values: v, secrets, configMapName }) => {
+    const port = (name: string, containerPort: ValueOrConstant<number>) => ({ name, containerPort, protocol: 'TCP' });
     const sidecar = v.deactivation.sidecar;
     return {
       env: [...instanceEnv('MDICAPSRV_INSTANCE_NAME'), ...render.itemsIf(v.licensing.cleanup, [{ name: 'LICENSING_CLEANUP', value: 'true' }])],
@@ -51,7 +51,7 @@ export const mdIcapsrvSpec: OpswatProductSpec<Values<MdIcapsrvValues>> = {
           envFrom: [{ configMapRef: { name: configMapName } }],
           env: [...secrets.env().filter((e) => e.name === OPSWAT_SECRET_ENV.apiKey || e.name === OPSWAT_SECRET_ENV.license), fieldEnv('MDICAPSRV_INSTANCE_NAME', 'metadata.name')],
           resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
-          securityContext: v.securityContext,
+          securityContext: identity.securityContextValue(v.securityContext),
         },
       ]),
     };
@@ -65,7 +65,7 @@ export const mdIcapsrvSpec: OpswatProductSpec<Values<MdIcapsrvValues>> = {
 };
 
 /** Props of MdIcapsrv: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MdIcapsrvProps = MdIcapsrvValuesInput | Values<MdIcapsrvValues>;
+export type MdIcapsrvProps = MdIcapsrvValuesInput | ValueTree<MdIcapsrvValues>;
 
 /**
  * MetaDefender ICAP Server: Deployment and Service `md-icapsrv`, ConfigMap `mdicapsrv-env`, optional
@@ -80,7 +80,7 @@ export class MdIcapsrv extends productConstruct<MdIcapsrvProps>(mdIcapsrvSpec) {
 /** The `helm test` hook: the ICAP port of the Service accepts connections. */
 export class MdIcapsrvTest extends productTestConstruct<MdIcapsrvProps>(mdIcapsrvSpec) {}
 
-export const mdIcapsrvChart = defineProductChart(mdIcapsrvComponent, { product: MdIcapsrv, test: MdIcapsrvTest }, {
+export const mdIcapsrvChart = defineProductChart(mdIcapsrvInfo, { product: MdIcapsrv, test: MdIcapsrvTest }, {
   changes: opswatChanges('The features of OPSWAT\'s icap chart as typed values: OLMS, outbound proxy, trusted CA certificates, configuration import, ignition, data retention, database clean-up CronJob, persistence, extra volumes and init containers; secrets only in Secrets.'),
   appVersion: ICAP_IMAGE_TAG,
   description: 'MetaDefender ICAP Server: ICAP/ICAPS scanning service with licence activation, licensing clean-up and optional in-cluster Postgres.',

@@ -18,8 +18,8 @@ export interface MdIcapsrvValues {
    * @default {}
    */
   commonAnnotations: { [key: string]: string };
-  /** Set by Helm when this chart is a subchart; unused. */
-  global?: { [key: string]: unknown } | undefined;
+  /** Helm's global values, shared with a parent chart (other keys are accepted and unused). */
+  global: MdIcapsrvValuesGlobal;
   /**
    * Accept the OPSWAT End-User Licence Agreement (ACCEPT_EULA); the server does not start otherwise.
    * @default false
@@ -1223,6 +1223,27 @@ export interface MdIcapsrvValuesImage {
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
+}
+
+export interface MdIcapsrvValuesGlobal {
+  /** Compatibility with platforms that assign security contexts themselves. */
+  compatibility: MdIcapsrvValuesGlobalCompatibility;
+  [key: string]: unknown;
+}
+
+export interface MdIcapsrvValuesGlobalCompatibility {
+  /** OpenShift compatibility. */
+  openshift: MdIcapsrvValuesGlobalCompatibilityOpenshift;
+  [key: string]: unknown;
+}
+
+export interface MdIcapsrvValuesGlobalCompatibilityOpenshift {
+  /**
+   * Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift's restricted-v2 SCC assigns them from the namespace's range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.
+   * @default "auto"
+   */
+  adaptSecurityContext: "auto" | "force" | "disabled";
+  [key: string]: unknown;
 }
 
 /** Mutual assignability: the interfaces above say exactly what the schema gives. */

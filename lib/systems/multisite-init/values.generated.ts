@@ -18,8 +18,8 @@ export interface MultisiteInitValues {
    * @default {}
    */
   commonAnnotations: { [key: string]: string };
-  /** Set by Helm when this chart is a subchart; unused. */
-  global?: { [key: string]: unknown } | undefined;
+  /** Helm's global values, shared with a parent chart (other keys are accepted and unused). */
+  global: MultisiteInitValuesGlobal;
   multisite: MultisiteInitValuesMultisite;
   job: MultisiteInitValuesJob;
   consumer: MultisiteInitValuesConsumer;
@@ -241,6 +241,27 @@ export interface MultisiteInitValuesMultisiteServiceAccount {
    * @default {}
    */
   annotations: { [key: string]: string };
+}
+
+export interface MultisiteInitValuesGlobal {
+  /** Compatibility with platforms that assign security contexts themselves. */
+  compatibility: MultisiteInitValuesGlobalCompatibility;
+  [key: string]: unknown;
+}
+
+export interface MultisiteInitValuesGlobalCompatibility {
+  /** OpenShift compatibility. */
+  openshift: MultisiteInitValuesGlobalCompatibilityOpenshift;
+  [key: string]: unknown;
+}
+
+export interface MultisiteInitValuesGlobalCompatibilityOpenshift {
+  /**
+   * Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift's restricted-v2 SCC assigns them from the namespace's range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.
+   * @default "auto"
+   */
+  adaptSecurityContext: "auto" | "force" | "disabled";
+  [key: string]: unknown;
 }
 
 /** Mutual assignability: the interfaces above say exactly what the schema gives. */

@@ -18,8 +18,8 @@ export interface SvServerValues {
    * @default {}
    */
   commonAnnotations: { [key: string]: string };
-  /** Set by Helm when this chart is a subchart; unused. */
-  global?: { [key: string]: unknown } | undefined;
+  /** Helm's global values, shared with a parent chart (other keys are accepted and unused). */
+  global: SvServerValuesGlobal;
   image: SvServerValuesImage;
   /**
    * Host name clients reach the server and its agents by (SV_HOSTNAME); empty for the Service, <name>.<namespace>.svc.
@@ -556,6 +556,27 @@ export interface SvServerValuesImage {
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
+}
+
+export interface SvServerValuesGlobal {
+  /** Compatibility with platforms that assign security contexts themselves. */
+  compatibility: SvServerValuesGlobalCompatibility;
+  [key: string]: unknown;
+}
+
+export interface SvServerValuesGlobalCompatibility {
+  /** OpenShift compatibility. */
+  openshift: SvServerValuesGlobalCompatibilityOpenshift;
+  [key: string]: unknown;
+}
+
+export interface SvServerValuesGlobalCompatibilityOpenshift {
+  /**
+   * Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift's restricted-v2 SCC assigns them from the namespace's range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.
+   * @default "auto"
+   */
+  adaptSecurityContext: "auto" | "force" | "disabled";
+  [key: string]: unknown;
 }
 
 /** Mutual assignability: the interfaces above say exactly what the schema gives. */
