@@ -200,8 +200,8 @@ export class OpswatProductTest extends Construct {
   }
 }
 
-/** A product's component: its chart name and version, part of "metadefender", versioned by its image tag. */
-export function productComponent<S extends z.ZodType<{ image: { tag: string } }>>(name: string, chartVersion: string, schema: S): ProductInfo<S> {
+/** A product's info: its chart name and version, part of "metadefender", versioned by its image tag. */
+export function productInfo<S extends z.ZodType<{ image: { tag: string } }>>(name: string, chartVersion: string, schema: S): ProductInfo<S> {
   return { name, chartVersion, partOf: 'metadefender', schema, version: (v) => (v as unknown as ValueTree<{ image: { tag: string } }>).image.tag };
 }
 

@@ -1,5 +1,5 @@
 import { ValueTree } from '../../core/template';
-import { defineProductChart, instanceEnv, OpswatProductSpec, productComponent, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
+import { defineProductChart, instanceEnv, OpswatProductSpec, productInfo, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
 import { servicePort } from '../../constructs/product';
 import { CORE_IMAGE_TAG, MDCORE_FEATURES, MDCORE_NAMES, mdCoreValues, MdCoreValues, MdCoreValuesInput } from './values';
 import { opswatChanges } from '../changes';
@@ -7,7 +7,7 @@ import { opswatChanges } from '../changes';
 export * from './values';
 
 /** What the MdCore component is, in its own chart or composed into another. */
-export const mdCoreInfo = productComponent('md-core', '0.2.0', mdCoreValues);
+export const mdCoreInfo = productInfo('md-core', '0.2.0', mdCoreValues);
 
 /** md-core: its own env and ports; everything else comes from the builder and its features. */
 export const mdCoreSpec: OpswatProductSpec<ValueTree<MdCoreValues>> = {

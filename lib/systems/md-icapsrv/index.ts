@@ -1,6 +1,6 @@
 import { ValueOrConstant, ValueTree } from '../../core/template';
 import { OPSWAT_SECRET_ENV } from '../../constructs/opswat';
-import { defineProductChart, instanceEnv, OpswatProductSpec, productComponent, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
+import { defineProductChart, instanceEnv, OpswatProductSpec, productInfo, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
 import { fieldEnv } from '../../constructs/pod';
 import { servicePort } from '../../constructs/product';
 import { ICAP_IMAGE_TAG, MDICAPSRV_FEATURES, MDICAPSRV_NAMES, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
@@ -9,7 +9,7 @@ import { opswatChanges } from '../changes';
 export * from './values';
 
 /** What the MdIcapsrv component is, in its own chart or composed into another. */
-export const mdIcapsrvInfo = productComponent('md-icapsrv', '0.2.0', mdIcapsrvValues);
+export const mdIcapsrvInfo = productInfo('md-icapsrv', '0.2.0', mdIcapsrvValues);
 
 /** md-icapsrv: its own env, its ICAP and nginx ports and the deactivation sidecar; the rest from the builder and its features. */
 export const mdIcapsrvSpec: OpswatProductSpec<ValueTree<MdIcapsrvValues>> = {
