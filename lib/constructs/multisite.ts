@@ -19,7 +19,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
+import { containerSecurityContext, dnsLabel, dnsName, extraAnnotations, image, resources } from '../core/schema';
 import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity, MetaOptions } from './identity';
 import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity } from './pod';
@@ -81,7 +81,7 @@ export const multisiteValues = () => {
         .prefault({}),
       image: image(d.image.repository, d.image.tag),
       resources: resources(d.resources.requests, d.resources.limits),
-      securityContext: k8sObject()
+      securityContext: containerSecurityContext()
         .default(securityContext)
         .describe('Security context of the writer container; it sets its own uid so it runs non-root in any pod it is added to.'),
     })

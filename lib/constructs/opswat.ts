@@ -112,7 +112,7 @@ export type OpswatPodValues = PodValues &
     deactivation: { drainSeconds: number; shutdownSeconds: number };
     resources: { requests: Record<string, string | number>; limits: Record<string, string | number> };
     securityContext: Record<string, unknown>;
-    extraEnv: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
+    extraEnv: { name: string; value?: string; valueFrom?: object }[];
   }> &
   ExtraPodValues & {
     readonly database: DatabaseValues;
@@ -170,7 +170,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
       ...podSpecFields(identity, v),
-      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...(props.initContainers ?? []), ...render.itemsOf(v.extraInitContainers)],
+      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...(props.initContainers ?? []), ...render.itemsOfUniqueNames(v.extraInitContainers)],
       containers: [
         {
           name: props.containerName,
@@ -194,7 +194,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
         },
         ...(props.sidecars ?? []),
       ],
-      volumes: [...(props.volumes ?? []), ...render.itemsOf(v.extraVolumes)],
+      volumes: [...(props.volumes ?? []), ...render.itemsOfUniqueNames(v.extraVolumes)],
     },
   };
 }

@@ -15,7 +15,7 @@
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
 import { z } from 'zod';
-import { extraAnnotations, extraLabels, k8sObject, nodeSelector, ProbeDefaults, probe } from '../core/schema';
+import { containerSecurityContext, extraAnnotations, extraLabels, K8S_EXAMPLES, k8sObject, nodeSelector, optionalDnsName, ProbeDefaults, probe, toleration } from '../core/schema';
 import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 
@@ -23,7 +23,7 @@ import { Identity } from './identity';
 export interface EnvVar {
   readonly name: string;
   readonly value?: ValueOrConstant<string>;
-  readonly valueFrom?: Record<string, unknown>;
+  readonly valueFrom?: object;
 }
 
 /** An env var from a key of a Secret. */
@@ -69,22 +69,22 @@ export function imageRef(render: Render, image: { readonly repository: ValueOrCo
 
 /** Scheduling and pod-level values shared by all product workloads. */
 export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
-  podSecurityContext: k8sObject().default(podSecurityContext).describe('Pod security context.'),
-  securityContext: k8sObject().default(securityContext).describe('Security context of the main container.'),
+  podSecurityContext: k8sObject(K8S_EXAMPLES.podSecurityContext).default(podSecurityContext).describe('Pod security context.'),
+  securityContext: containerSecurityContext().default(securityContext).describe('Security context of the main container.'),
   podAnnotations: extraAnnotations().describe('Annotations of the pods.'),
   podLabels: extraLabels().describe('Extra labels of the pods (not used in selectors).'),
   imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),
   nodeSelector: nodeSelector().describe('Node labels the pods must run on.'),
-  tolerations: z.array(k8sObject()).default([]).describe('Tolerations of the pods.'),
-  affinity: k8sObject().default({}).describe('Affinity rules of the pods.'),
-  priorityClassName: z.string().default('').describe('Priority class of the pods; empty for the cluster default.'),
+  tolerations: z.array(toleration()).default([]).describe('Tolerations of the pods.'),
+  affinity: k8sObject(K8S_EXAMPLES.affinity).default({}).describe('Affinity rules of the pods.'),
+  priorityClassName: optionalDnsName().default('').describe('Priority class of the pods; empty for the cluster default.'),
 });
 
 export interface PodValues {
   readonly podSecurityContext: ValueOrConstant<Record<string, unknown>>;
   readonly imagePullSecrets: ValueOrConstant<{ name: string }[]>;
   readonly nodeSelector: ValueOrConstant<Record<string, string>>;
-  readonly tolerations: ValueOrConstant<Record<string, unknown>[]>;
+  readonly tolerations: ValueOrConstant<z.output<ReturnType<typeof toleration>>[]>;
   readonly affinity: ValueOrConstant<Record<string, unknown>>;
   readonly priorityClassName: ValueOrConstant<string>;
 }

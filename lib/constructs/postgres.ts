@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { image, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
+import { containerSecurityContext, image, K8S_EXAMPLES, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
 import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
@@ -67,8 +67,8 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
           size: '10Gi',
           enabledDescription: 'Keep the data on a PersistentVolumeClaim (otherwise an emptyDir: data is lost with the pod).',
         }),
-        podSecurityContext: k8sObject().default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
-        securityContext: k8sObject().default(inCluster.securityContext).describe('Container security context.'),
+        podSecurityContext: k8sObject(K8S_EXAMPLES.podSecurityContext).default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
+        securityContext: containerSecurityContext().default(inCluster.securityContext).describe('Container security context.'),
         networkPolicy: networkPolicyValues({ enabled: true, what: `${d.serviceName}: only this product's pods in this release (and \`from\`) may connect`, openWhenFromEmpty: false }),
       })
       .strict()

@@ -57,15 +57,16 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
           .prefault({}),
       })
       .strict(),
-    (s) => s.type !== 'RollingUpdate' || !(isZero(s.rollingUpdate.maxSurge) && isZero(s.rollingUpdate.maxUnavailable)),
+    // BlueGreen slots roll too (upgradable-deployment.ts), with the same rollingUpdate.
+    (s) => s.type === 'Recreate' || !(isZero(s.rollingUpdate.maxSurge) && isZero(s.rollingUpdate.maxUnavailable)),
     {
-      message: 'maxSurge and maxUnavailable cannot both be zero',
+      message: 'maxSurge and maxUnavailable cannot both be zero (RollingUpdate, and the BlueGreen slots, roll with them)',
       path: ['rollingUpdate', 'maxUnavailable'],
       counterexample: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } },
       jsonSchema: {
         not: {
           properties: {
-            type: { const: 'RollingUpdate' },
+            type: { enum: ['RollingUpdate', 'BlueGreen'] },
             rollingUpdate: {
               properties: { maxSurge: { enum: [0, '0%'] }, maxUnavailable: { enum: [0, '0%'] } },
               required: ['maxSurge', 'maxUnavailable'],

@@ -12,6 +12,7 @@ import { ChartError } from './errors';
 import { chartReadme, valuesYaml } from './docs';
 import { HelmEmitter } from './emit';
 import { goHelpers } from './helpers-tpl';
+import { valuesRulesTemplates } from './values-rules';
 import { replaceDirectory } from './output';
 import { ReleaseScopedChart } from './release-scope';
 import { valuesJsonSchema } from './schema';
@@ -161,9 +162,11 @@ export function renderHelmChart(def: ChartDefinition): Map<string, string> {
     }
   }
 
-  let helpers = goHelpers(def.name, render.helpers);
+  const rules = valuesRulesTemplates(def.name, def.schema);
+  let helpers = goHelpers(def.name, new Set([...render.helpers, ...(rules?.optional ?? [])]));
   for (const t of render.namedTemplates.values()) helpers += `\n${emitter.definition(t)}`;
-  files.set('templates/_helpers.tpl', helpers);
+  files.set('templates/_helpers.tpl', helpers + (rules?.helpers ?? ''));
+  if (rules) files.set('templates/values-rules.yaml', rules.template);
   if (def.metadata.notes) files.set('templates/NOTES.txt', def.metadata.notes);
 
   files.set('Chart.yaml', header + YAML.stringify(chartYaml(def), { lineWidth: 0 }));

@@ -202,7 +202,8 @@ function leafPrintsAsIs(schema: z.ZodType): boolean {
 const LEAF_KINDS: Record<string, TokenInfo['kind']> = { string: 'string', enum: 'string', number: 'number', int: 'number', boolean: 'boolean' };
 
 /** `$.Values.a.b`, or `(index $.Values "a-b")` where a key is not a Go identifier. */
-function fieldExpr(base: string, key: string): string {
+/** The Go expression of `key` of the map at `base` (`index` for a key that is not an identifier). */
+export function fieldExpr(base: string, key: string): string {
   return IDENT_RE.test(key) ? `${base}.${key}` : `(index ${base} ${JSON.stringify(key)})`;
 }
 

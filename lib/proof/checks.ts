@@ -46,8 +46,9 @@ async function rawBatch(chart: ChartDefinition, yaml: Yaml2json, values: unknown
 
 /** The offending path, or one of its parents (a JSON Schema rule on an object names the object), appears in helm's error. */
 export function helmNamesPath(error: string, path: readonly (string | number)[]): boolean {
-  // A rule across root values (e.g. migrateHistory needs Recreate) is reported on the root.
-  if (path.length === 0) return /\(root\)|at ''|at '\/'/.test(error);
+  // A rule across root values (e.g. migrateHistory needs Recreate) is reported on the root by JSON Schema;
+  // a template rule (values-rules.yaml) names the root field it is about, every one of them below the root.
+  if (path.length === 0) return /\(root\)|at ''|at '\/'|values don't meet the schema: /.test(error);
   const text = error.replace(/\//g, '.');
   for (let n = path.length; n >= 1; n--) {
     if (text.includes(path.slice(0, n).join('.'))) return true;

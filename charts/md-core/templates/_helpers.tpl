@@ -53,8 +53,32 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 
 {{/*
+A Kubernetes quantity (a string such as 500m, 1.5Gi or 1e3, or a number) as a float64, computed as
+quantityValue in schema.ts computes it, so a template rule compares quantities as zod does: the digits with
+a decimal suffix read as one number (1.5e6 for 1.5M), times 2^10n for a binary suffix (exact in floats).
+*/}}
+{{/* Usage: {{ float64 (include "md-core.quantity" <quantity>) }} - the quantity's value */}}
+{{- define "md-core.quantity" -}}
+{{- if not (kindIs "string" .) -}}
+{{- float64 . -}}
+{{- else -}}
+{{- $digits := regexFind "^[+]?[0-9]*[.]?[0-9]*" . -}}
+{{- $suffix := trimPrefix $digits . -}}
+{{- $binary := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
+{{- $decimal := dict "" "" "m" "e-3" "k" "e3" "M" "e6" "G" "e9" "T" "e12" "P" "e15" "E" "e18" -}}
+{{- if hasKey $binary $suffix -}}
+{{- mulf (float64 $digits) (get $binary $suffix) -}}
+{{- else if hasKey $decimal $suffix -}}
+{{- float64 (printf "%s%s" $digits (get $decimal $suffix)) -}}
+{{- else -}}
+{{- float64 . -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Fails, naming the path, when two items of .list have the same name (an env name given twice: Kubernetes
-would keep only the last); prints nothing otherwise. A rule of the values schema that values.schema.json
+would keep only the last; a volume name given twice); prints nothing otherwise. A rule of the values schema that values.schema.json
 (JSON Schema draft-07) cannot state, so the template checks it, as zod does for raw synthesis.
 */}}
 {{/* Usage: {{ include "md-core.uniqueNames" (dict "list" <items> "path" "<values path>") }} - fails on a name given twice, else empty */}}
@@ -395,7 +419,11 @@ spec:
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
   securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-core.scheduling" $.root | nindent 2 }}
-  {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
+  {{- if or
+      $.root.Values.database.waitForReady
+      (and
+        (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers) }}
   initContainers:
     {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
@@ -429,7 +457,9 @@ spec:
         runAsGroup: 999
         {{- end }}
     {{- end }}
-    {{- with $.root.Values.extraInitContainers }}
+    {{- with and
+        (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}
@@ -663,7 +693,11 @@ spec:
       {{- else }}
       volumeMounts: []
       {{- end }}
-  {{- if or $.root.Values.tls.https.enabled $.root.Values.configImport.enabled $.root.Values.persistence.enabled $.root.Values.extraVolumes }}
+  {{- if or
+      $.root.Values.tls.https.enabled
+      $.root.Values.configImport.enabled
+      $.root.Values.persistence.enabled
+      (and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes) }}
   volumes:
     {{- if $.root.Values.tls.https.enabled }}
     - name: https-tls
@@ -711,7 +745,7 @@ spec:
       emptyDir: {}
     {{- end }}
     {{- end }}
-    {{- with $.root.Values.extraVolumes }}
+    {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}
@@ -868,4 +902,64 @@ metadata:
   unsafeSsl: {{ (toJson $.root.Values.keda.unsafeSsl) | toJson }}
 authenticationRef:
   name: {{ include "md-core.name" (dict "root" $.root "base" "md-core-api-auth") }}
+{{- end -}}
+
+{{/*
+Fails with "values don't meet the schema: <path>.<at>: <reason>", the words of Helm's schema errors: the
+Helm side of a values rule JSON Schema cannot state (one comparing fields), as zod refuses it for raw output.
+*/}}
+{{/* Usage: {{ include "md-core.refuse" (dict "path" <values path> "at" <below it, or ""> "reason" <why>) }} - fails, never prints */}}
+{{- define "md-core.refuse" -}}
+{{- $at := ternary .at (printf "%s.%s" .path .at) (eq .path "") -}}
+{{- fail (printf "values don't meet the schema: %s: %s" (ternary .path $at (eq .at "")) .reason) -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.rule.maxReplicasAtLeastMinReplicas" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-core.rule.maxReplicasAtLeastMinReplicas" -}}
+{{- $high := index $.value "maxReplicas" -}}
+{{- $low := index $.value "minReplicas" -}}
+{{- if lt (float64 $high) (float64 $low) -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "maxReplicas" "reason" (printf "%v is below minReplicas %v" $high $low)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.rule.mdCoreExtraMounts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-core.rule.mdCoreExtraMounts" -}}
+{{- $volumes := dict -}}
+{{- range $.value.extraVolumes -}}
+{{- $_ := set $volumes .name true -}}
+{{- end -}}
+{{- $paths := dict -}}
+{{- $_ := set $paths (toString (index $.value "storagePath")) "the chart (storagePath)" -}}
+{{- range $i, $m := $.value.extraVolumeMounts -}}
+{{- if not (hasKey $volumes $m.name) -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)) -}}
+{{- end -}}
+{{- if hasKey $paths $m.mountPath -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $paths $m.mountPath))) -}}
+{{- end -}}
+{{- $_ := set $paths $m.mountPath (printf "item %d" $i) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.rule.resources" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-core.rule.resources" -}}
+{{- $limits := $.value.limits | default dict -}}
+{{- range $name, $request := $.value.requests -}}
+{{- $fixed := or (contains "/" $name) (hasPrefix "hugepages-" $name) -}}
+{{- if not (hasKey $limits $name) -}}
+{{- if $fixed -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: an extended resource or huge pages need a limit equal to the request" $name)) -}}
+{{- end -}}
+{{- else -}}
+{{- $limit := get $limits $name -}}
+{{- $r := float64 (include "md-core.quantity" $request) -}}
+{{- $l := float64 (include "md-core.quantity" $limit) -}}
+{{- if and $fixed (ne $r $l) -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v must equal its limit %v (extended resources and huge pages)" $name $request $limit)) -}}
+{{- else if gt $r $l -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v is above its limit %v" $name $request $limit)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

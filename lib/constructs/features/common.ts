@@ -1,6 +1,6 @@
 /** Schema pieces several product features share: hosts, URLs, file keys and the "required when enabled" rules. */
 import { z } from 'zod';
-import { port } from '../../core/schema';
+import { CONFIG_KEY, port } from '../../core/schema';
 
 const HOST_NAME = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
 export const HOST = new RegExp(`^${HOST_NAME}$`);
@@ -9,7 +9,7 @@ export const HOST_OR_URL = new RegExp(`^(https?:\\/\\/)?${HOST_NAME}(:[0-9]{1,5}
 /** Characters a user name may hold where it is put into a URL (RFC 3986 userinfo, without ':' and '@'). */
 export const URL_USER = /^[-A-Za-z0-9._~!$&'()*+,;=%]*$/;
 /** A file or Secret/ConfigMap key name. */
-export const KEY = /^[-._a-zA-Z0-9]+$/;
+export const KEY = new RegExp(CONFIG_KEY);
 /** An absolute path without spaces. */
 export const ABS_PATH = /^\/[-A-Za-z0-9._/]*$/;
 /** A product config key, "<section>/<setting>". */

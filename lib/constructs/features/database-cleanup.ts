@@ -9,7 +9,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../../core/kube-object';
-import { rule } from '../../core/schema';
+import { rule, TemplateRule } from '../../core/schema';
 import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { Identity } from '../identity';
 import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields, secretEnv } from '../pod';
@@ -22,16 +22,45 @@ const cronField = (v: string) => {
   const item = `(\\*|${v}(-${v})?)(/[1-9][0-9]?)?`;
   return `${item}(,${item})*`;
 };
-/** A standard 5-field cron schedule (numeric fields within range) or a @-macro, as a CronJob accepts. */
+/** A standard 5-field cron schedule (numeric fields within range; days of the week 0-6) or a @-macro, as a CronJob accepts. */
 export const CRON_SCHEDULE = new RegExp(
   `^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|${[
     cronField('[0-5]?[0-9]'),
     cronField('([01]?[0-9]|2[0-3])'),
     cronField('(0?[1-9]|[12][0-9]|3[01])'),
     cronField('(0?[1-9]|1[0-2])'),
-    cronField('[0-7]'),
+    cronField('[0-6]'),
   ].join(' ')})$`,
 );
+
+/** The first range of a schedule that starts after it ends (cron refuses 20-08), which the pattern cannot see. */
+const backwardRange = (schedule: string): string | undefined =>
+  schedule
+    .split(' ')
+    .flatMap((field) => field.split(','))
+    .find((item) => {
+      const [from, to] = item.split('/')[0]!.split('-');
+      return to !== undefined && Number(from) > Number(to);
+    });
+
+/** A schedule: CRON_SCHEDULE, each range from low to high (in zod, and in the chart's template rules). */
+const cronSchedule = () =>
+  rule(z.string().max(200).regex(CRON_SCHEDULE), (s) => backwardRange(s) === undefined, {
+    message: (s) => `the range ${backwardRange(s)} starts after it ends`,
+    counterexample: '0 20-08 * * *',
+    jsonSchema: new TemplateRule(
+      'cronRanges',
+      ({ refuse }) => `
+{{- range $field := splitList " " $.value -}}
+{{- range $item := splitList "," $field -}}
+{{- $range := splitList "-" (first (splitList "/" $item)) -}}
+{{- if and (eq (len $range) 2) (gt (atoi (first $range)) (atoi (last $range))) -}}
+${refuse('(printf "the range %s starts after it ends" $item)')}
+{{- end -}}
+{{- end -}}
+{{- end -}}`,
+    ),
+  });
 
 /** Some text that is not blank (one class, so zod and Helm's Go regexp agree on what is blank). */
 const SQL_TEXT = /[^\t\n\f\r ]/;
@@ -41,7 +70,7 @@ export const databaseCleanupValues = () =>
     z
       .object({
         enabled: z.boolean().default(false).describe('Run sql against the product database on a schedule (a CronJob). Requires sql.'),
-        schedule: z.string().max(200).regex(CRON_SCHEDULE).default('0 */12 * * *').describe('Cron schedule (5 fields, or @daily etc.), in the cluster\'s time zone.'),
+        schedule: cronSchedule().default('0 */12 * * *').describe('Cron schedule (5 fields, or @daily etc.), in the cluster\'s time zone.'),
         sql: z
           .string()
           .max(65536)

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../../core/kube-object';
-import { imageReference, optionalSecretName, quantity } from '../../core/schema';
+import { CONFIG_KEY, imageReference, optionalDnsName, optionalSecretName, positiveQuantity } from '../../core/schema';
 import { shellScript } from '../../core/shell-script';
 import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { Identity } from '../identity';
@@ -27,8 +27,8 @@ export const hotBackupValues = () => {
       image: imageReference().default('curlimages/curl:8.11.1').describe('Image of the export/import Jobs (needs sh and curl).'),
       storage: z
         .object({
-          size: quantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
-          storageClass: z.string().default('').describe('Storage class of the claim; empty for the cluster default.'),
+          size: positiveQuantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
+          storageClass: optionalDnsName().default('').describe('Storage class of the claim; empty for the cluster default.'),
         })
         .strict()
         .prefault({}),
@@ -42,7 +42,7 @@ export const hotBackupValues = () => {
           caSecret: optionalSecretName()
             .default('')
             .describe('Secret with the CA certificate (PEM) the REST certificate is verified against; empty: the REST certificate itself (tls.https.certSecret) is trusted.'),
-          caSecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default('ca.crt').describe('Key of the CA certificate in caSecret.'),
+          caSecretKey: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)).default('ca.crt').describe('Key of the CA certificate in caSecret.'),
         })
         .strict()
         .prefault({}),

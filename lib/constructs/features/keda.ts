@@ -6,6 +6,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../../core/kube-object';
+import { atLeast } from '../../core/schema';
 import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { Identity } from '../identity';
 import { defineFeature } from '../feature';
@@ -18,14 +19,15 @@ export const TOTAL_SLOTS = 'statuses.0.scan_queue_details.total_scan_queue';
 export const USED_SLOTS_FORMULA = 'total_slots > 0 ? ((total_slots - available_slots) * 100) / total_slots : 0';
 
 export const kedaValues = () =>
-  z
+  atLeast(
+    z
     .object({
       enabled: z
         .boolean()
         .default(false)
         .describe('Scale md-core with KEDA on the share of scan slots in use (a ScaledObject and a TriggerAuthentication; KEDA must be installed). Not with autoscaling.enabled or BlueGreen. Each pod is one licence activation: mind maxReplicas.'),
       minReplicas: z.number().int().min(1).max(100).default(1).describe('Fewest pods.'),
-      maxReplicas: z.number().int().min(1).max(100).default(3).describe('Most pods; each is one licence activation.'),
+      maxReplicas: z.number().int().min(1).max(100).default(3).describe('Most pods, at least minReplicas; each is one licence activation.'),
       pollingInterval: z.number().int().min(5).max(3600).default(30).describe('Seconds between polls of /stat/nodes.'),
       cooldownPeriod: z.number().int().min(0).max(86400).default(300).describe('Seconds after the last active poll before scaling in.'),
       targetUsedSlotsPercent: z.number().int().min(1).max(100).default(80).describe('Share of scan slots in use (percent) to aim for; above it KEDA adds pods.'),
@@ -35,8 +37,11 @@ export const kedaValues = () =>
         .describe('URL KEDA polls; empty for http(s)://<md-core service>.<namespace>.svc.cluster.local:<ports.rest>/stat/nodes.'),
       unsafeSsl: z.boolean().default(false).describe('Accept a REST certificate KEDA cannot verify (self-signed, with tls.https.enabled).'),
     })
-    .strict()
-    .prefault({});
+    .strict(),
+    'maxReplicas',
+    'minReplicas',
+    { minReplicas: 5, maxReplicas: 2 },
+  ).prefault({});
 
 export type KedaValues = ValueTree<z.output<ReturnType<typeof kedaValues>>>;
 

@@ -5,7 +5,7 @@
  * REST, ICAPS and its built-in nginx (`coreTls`, `icapTls`).
  */
 import { z } from 'zod';
-import { dnsName, optionalSecretName } from '../../core/schema';
+import { CONFIG_KEY, dnsName, optionalSecretName } from '../../core/schema';
 import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { SETTINGS_KEYS } from '../settings-secret';
 import { defineFeature, FeatureContext, NamedCase, PodPart, ProductNames, RestEndpoint } from '../feature';
@@ -27,9 +27,9 @@ export const tlsEndpointValues = (prefix: string, endpoint: string, what: string
     .object({
       enabled: z.boolean().default(false).describe(`Serve ${what} over TLS; the two Secrets must exist.`),
       certSecret: dnsName().default(d.certSecret).describe('Secret holding the certificate (PEM).'),
-      certSecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(d.certSecretKey).describe('Key of the certificate in certSecret.'),
+      certSecretKey: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)).default(d.certSecretKey).describe('Key of the certificate in certSecret.'),
       keySecret: dnsName().default(d.keySecret).describe('Secret holding the private key (PEM).'),
-      keySecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(d.keySecretKey).describe('Key of the private key in keySecret.'),
+      keySecretKey: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)).default(d.keySecretKey).describe('Key of the private key in keySecret.'),
       protocols: tlsProtocols.default(['TLSv1.3']).describe('Allowed TLS protocol versions.'),
     })
     .strict()

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { MdIcapsrvValues } from './values.generated';
-import { commonFields, image, imageReference, nodePort, port, probe, resources, rule } from '../../core/schema';
+import { commonFields, distinctNumbers, image, imageReference, nodePort, port, probe, resources, rule } from '../../core/schema';
 import { databaseCleanup } from '../../constructs/features/database-cleanup';
 import { icapTls } from '../../constructs/features/tls';
 import { olms } from '../../constructs/features/olms';
@@ -21,7 +21,7 @@ import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
-import { ingressValues, productFields, productPodSecurity, serviceTypeFields, sessionAffinityFields, shutdownFields } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, serviceTypeFields, sessionAffinityFields, shutdownFields, withExtraPodRules } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
 
@@ -54,7 +54,7 @@ const f = MDICAPSRV_FEATURES;
 export const MDICAPSRV_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...featureSecretEnv(Object.values(f)) };
 
 /** The schema as zod types it; chart code uses mdIcapsrvValues, the same schema typed with the documented interfaces. */
-export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(withStrategyRules(
+export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompatibilityRules(withStrategyRules(
   z
   .object({
     ...commonFields(),
@@ -62,16 +62,21 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
     image: image('opswat/metadefendericapsrv-debian', ICAP_IMAGE_TAG),
     replicaCount: z.number().int().min(0).max(100).default(1).describe('Pods to run when autoscaling is off. Each pod uses one licence activation.'),
     strategy: upgradeStrategyValues(0, 1).describe('How pods are replaced on upgrade. The vendor default surges no extra pod (maxSurge 0), so no extra activation is needed; BlueGreen needs one activation per running pod of both slots.'),
-    ports: z
-      .object({
-        rest: port().default(servicePorts.rest).describe('REST API and web console port.'),
-        icap: port().default(servicePorts.icap).describe('ICAP port.'),
-        icaps: port().default(servicePorts.icaps).describe('ICAPS (ICAP over TLS) port, served when tls.icaps.enabled.'),
-        nginx: port().default(servicePorts.nginx).describe('Built-in nginx port, served when nginx.enabled.'),
-        nginxs: port().default(servicePorts.nginxs).describe('Built-in nginx TLS port, served when nginx.enabled and tls.nginxs.enabled.'),
-      })
-      .strict()
-      .prefault({}),
+    ports: distinctNumbers(
+      z
+        .object({
+          rest: port().default(servicePorts.rest).describe('REST API and web console port.'),
+          icap: port().default(servicePorts.icap).describe('ICAP port.'),
+          icaps: port().default(servicePorts.icaps).describe('ICAPS (ICAP over TLS) port, served when tls.icaps.enabled.'),
+          nginx: port().default(servicePorts.nginx).describe('Built-in nginx port, served when nginx.enabled.'),
+          nginxs: port().default(servicePorts.nginxs).describe('Built-in nginx TLS port, served when nginx.enabled and tls.nginxs.enabled.'),
+        })
+        .strict(),
+      'distinctPorts',
+      { rest: 1344, icap: 1344 },
+    )
+      .prefault({})
+      .describe('Ports of the server, each a different one (the pod listens on each, the Service refuses one twice).'),
     nginx: z
       .object({ enabled: z.boolean().default(false).describe('Run the built-in nginx front (ENABLE_NGINX) and expose its ports.') })
       .strict()
@@ -80,14 +85,20 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
       .object({
         ...serviceTypeFields(),
         ...sessionAffinityFields(),
-        nodePorts: z
-          .object({
-            rest: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
-            icap: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAP; 0 lets Kubernetes choose.'),
-            icaps: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAPS; 0 lets Kubernetes choose.'),
-          })
-          .strict()
-          .prefault({}),
+        nodePorts: distinctNumbers(
+          z
+            .object({
+              rest: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
+              icap: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAP; 0 lets Kubernetes choose.'),
+              icaps: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for ICAPS; 0 lets Kubernetes choose.'),
+            })
+            .strict(),
+          'distinctNodePorts',
+          { rest: 30080, icap: 30080 },
+          0,
+        )
+          .prefault({})
+          .describe('Fixed node ports, each a different one (0 aside).'),
       })
       .strict()
       .prefault({}),
@@ -131,7 +142,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withCompatibilityRules(with
     ...productFields(MDICAPSRV_SECRET_ENV),
   })
   .strict(),
-)), productPodSecurity);
+)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), productPodSecurity);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;

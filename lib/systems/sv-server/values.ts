@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { SvServerValues } from './values.generated';
-import { commonFields, extraAnnotations, extraEnv, image, optionalSecretName, probe, resources, rule } from '../../core/schema';
+import { commonFields, extraAnnotations, extraEnv, image, K8S_EXAMPLES, optionalSecretName, probe, resources, rule, withEscalationRule, withK8sExamples } from '../../core/schema';
 import { testValues } from '../../constructs/test-hook';
 import { productNetworkPolicyValues } from '../../constructs/network-policy';
 import { credentialGeneratorValues } from '../../constructs/credentials';
@@ -22,18 +22,19 @@ export const POD_SECURITY_MANAGED = ['runAsUser', 'runAsGroup', 'fsGroup', 'runA
 export const CONTAINER_SECURITY_MANAGED = ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'capabilities'] as const;
 
 /** Extra security context fields: free-form, except the keys `runAsRoot` sets. */
-const securityExtras = (managed: readonly string[], what: string, defaults: Record<string, unknown>) =>
-  z
-    .record(
+const securityExtras = (managed: readonly string[], examples: readonly Record<string, unknown>[]) =>
+  withK8sExamples(
+    z.record(
       rule(z.string().min(1).max(253), (k) => !managed.includes(k), {
         message: `${managed.join(', ')} follow runAsRoot`,
         jsonSchema: { not: { enum: [...managed] } },
         counterexample: managed[0]!,
       }),
       z.unknown(),
-    )
-    .default(defaults)
-    .describe(`More fields of the ${what} security context (${managed.join(', ')} follow runAsRoot).`);
+    ),
+    // The proof's random values: valid security contexts without the keys runAsRoot sets.
+    examples.filter((e) => !Object.keys(e).some((k) => managed.includes(k))),
+  );
 
 const persistence = (enabledDescription: string, size: string) => persistenceValues({ enabled: true, size, enabledDescription });
 
@@ -127,8 +128,12 @@ export const svServerValuesSchema = withPodSecurity(
           'Run as root (uid 0), as the vendor documents, so files the server creates on volumes stay writable. false for newer images that run as sv-server: uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped.',
         ),
       ...podValues({}, {}),
-      podSecurityContext: securityExtras(POD_SECURITY_MANAGED, 'pod', { seccompProfile: { type: 'RuntimeDefault' } }),
-      securityContext: securityExtras(CONTAINER_SECURITY_MANAGED, 'server container', { allowPrivilegeEscalation: false }),
+      podSecurityContext: securityExtras(POD_SECURITY_MANAGED, K8S_EXAMPLES.podSecurityContext)
+        .default({ seccompProfile: { type: 'RuntimeDefault' } })
+        .describe(`More fields of the pod security context (${POD_SECURITY_MANAGED.join(', ')} follow runAsRoot).`),
+      securityContext: withEscalationRule(securityExtras(CONTAINER_SECURITY_MANAGED, K8S_EXAMPLES.securityContext))
+        .default({ allowPrivilegeEscalation: false })
+        .describe(`More fields of the server container security context (${CONTAINER_SECURITY_MANAGED.join(', ')} follow runAsRoot).`),
       extraEnv: extraEnv(SV_SECRET_ENV),
       tests: testValues('nc'),
       networkPolicy: productNetworkPolicyValues(),
