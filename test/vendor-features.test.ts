@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseValues, ValuesError } from '../lib/core/schema';
-import { CRON_SCHEDULE } from '../lib/constructs/database-cleanup';
+import { CRON_SCHEDULE } from '../lib/constructs/features/database-cleanup';
 import { mdCoreChart, mdCoreValues } from '../lib/systems/md-core';
 import { mdIcapsrvChart, mdIcapsrvValues } from '../lib/systems/md-icapsrv';
 import { Obj, RELEASE, renderSystem } from './support/render';

@@ -74,7 +74,7 @@ export const credentialGeneratorValues = () => {
       resources: resources(d.resources.requests, d.resources.limits),
     })
     .strict()
-    .default(d)
+    .prefault({})
     .describe('The Job that generates each credential not given (and without existingSecret) once, inside the cluster.');
 };
 

@@ -20,7 +20,7 @@ export const licensingValues = (secretName: string) =>
         .describe('Grant the vendor\'s broad Role (create/update/get/list/patch on every Secret in the namespace) instead of access to the one licensing Secret.'),
     })
     .strict()
-    .default({ cleanup: true, secretName, vendorRules: false });
+    .prefault({});
 
 export type LicensingValues = ValueTree<z.output<ReturnType<typeof licensingValues>>>;
 

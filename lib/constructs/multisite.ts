@@ -36,22 +36,16 @@ const BOUND_TOKEN_SECONDS = 3607;
 
 const kubeconfigName = () => z.string().min(1).max(253).regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
 
-const serviceAccountDefaults = { create: true, name: 'multisite-init', annotations: {} };
-
 /** Values of the kubeconfig writer: its arguments, token, ServiceAccount and container. */
 export const multisiteValues = () => {
   const securityContext = { ...restrictedContainerSecurity(true), runAsUser: 1000, runAsGroup: 1000 };
   const d = {
-    namespace: '',
     location: 'central',
     user: 'user00',
     configMap: 'multisite-kubeconfig-configmap',
     key: 'kubeconfig',
-    longLivedToken: true,
-    serviceAccount: serviceAccountDefaults,
     image: { repository: 'onap/org.onap.dcaegen2.deployments.multisite-init-container', tag: MULTISITE_IMAGE_TAG, digest: '', pullPolicy: 'IfNotPresent' as const },
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
-    securityContext,
   };
   return z
     .object({
@@ -80,11 +74,11 @@ export const multisiteValues = () => {
       serviceAccount: z
         .object({
           create: z.boolean().default(true).describe('Create the ServiceAccount; false uses an existing one named `name` (it is bound to the patch Role all the same).'),
-          name: dnsName().default(serviceAccountDefaults.name).describe('ServiceAccount the writer runs as: the kubeconfig\'s identity.'),
+          name: dnsName().default('multisite-init').describe('ServiceAccount the writer runs as: the kubeconfig\'s identity.'),
           annotations: extraAnnotations().describe('Annotations of a created ServiceAccount.'),
         })
         .strict()
-        .default(serviceAccountDefaults),
+        .prefault({}),
       image: image(d.image.repository, d.image.tag),
       resources: resources(d.resources.requests, d.resources.limits),
       securityContext: containerSecurityContext()
@@ -92,7 +86,7 @@ export const multisiteValues = () => {
         .describe('Security context of the writer container; it sets its own uid so it runs non-root in any pod it is added to.'),
     })
     .strict()
-    .default(d);
+    .prefault({});
 };
 
 export type MultisiteValues = ValueTree<z.output<ReturnType<typeof multisiteValues>>>;
@@ -107,7 +101,7 @@ export const multisiteJobValues = () =>
       activeDeadlineSeconds: z.number().int().min(30).max(3600).default(300).describe('Seconds after which the Job fails (and Helm with it).'),
     })
     .strict()
-    .default({ enabled: true, hookWeight: 0, backoffLimit: 6, activeDeadlineSeconds: 300 });
+    .prefault({});
 
 export type MultisiteJobValues = ValueTree<z.output<ReturnType<typeof multisiteJobValues>>>;
 

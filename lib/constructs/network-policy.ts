@@ -45,7 +45,7 @@ export const networkPolicyValues = (opts: { enabled: boolean; what: string; open
         ),
     })
     .strict()
-    .default({ enabled: opts.enabled, from: [] });
+    .prefault({});
 
 export type NetworkPolicyValues = ValueTree<z.output<ReturnType<typeof networkPolicyValues>>>;
 

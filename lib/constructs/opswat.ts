@@ -12,8 +12,7 @@ import { Identity } from './identity';
 import { EnvVar, httpProbe, imageRef, podSpecFields, PodValues, ProbeValues, secretEnv } from './pod';
 import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
-import { productServiceAccount } from './product';
-import { ExtraPodValues } from './opswat-features';
+import { ExtraPodValues, productServiceAccount } from './product';
 import { ManagedSecret } from './secret';
 import { SLOT_LABEL } from './strategy';
 import { SlotPods } from './upgradable-deployment';
@@ -30,21 +29,21 @@ export const opswatSecretValues = (prefix: string) => ({
       existingSecret: optionalSecretName().default('').describe(`Secret with keys "user" and "password" to use instead of ${prefix}-cred.`),
     })
     .strict()
-    .default({ user: 'admin', password: '', existingSecret: '' }),
+    .prefault({}),
   apiKey: z
     .object({
       value: z.string().regex(/^([A-Za-z0-9]{36})?$/).default('').describe('REST API key (APIKEY), 36 letters or digits; when empty, generated once in the cluster by the credential generator Job and never changed.'),
       existingSecret: optionalSecretName().default('').describe(`Secret with key "value" to use instead of ${prefix}-api-key.`),
     })
     .strict()
-    .default({ value: '', existingSecret: '' }),
+    .prefault({}),
   license: z
     .object({
       key: z.string().max(256).default('').describe(`Licence key (LICENSE_KEY), stored in ${prefix}-license-key. Without a key or existingSecret the pods wait for that Secret.`),
       existingSecret: optionalSecretName().default('').describe('Secret with key "value" holding the licence key.'),
     })
     .strict()
-    .default({ key: '', existingSecret: '' }),
+    .prefault({}),
   credentialGenerator: credentialGeneratorValues(),
 });
 
@@ -142,6 +141,8 @@ export interface OpswatPodProps {
   readonly withoutLiveness?: unknown;
   readonly volumeMounts?: unknown[];
   readonly volumes?: unknown[];
+  /** Init containers after the wait for the database, before the user's. */
+  readonly initContainers?: unknown[];
   readonly sidecars?: unknown[];
   /** Labels the chart adds to the pods besides the standard ones (e.g. the vendor's `app` selector label). */
   readonly podLabels?: Record<string, ValueOrConstant<string>>;
@@ -169,7 +170,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
       ...podSpecFields(identity, v),
-      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...render.itemsOfUniqueNames(v.extraInitContainers)],
+      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...(props.initContainers ?? []), ...render.itemsOfUniqueNames(v.extraInitContainers)],
       containers: [
         {
           name: props.containerName,

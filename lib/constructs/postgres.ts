@@ -72,12 +72,8 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
         networkPolicy: networkPolicyValues({ enabled: true, what: `${d.serviceName}: only this product's pods in this release (and \`from\`) may connect`, openWhenFromEmpty: false }),
       })
       .strict()
-      .default(inCluster),
+      .prefault({}),
   };
-}
-
-function databaseDefaults(d: DatabaseDefaults) {
-  return { host: '', port: 5432, name: d.databaseName, user: 'postgres', password: '', existingSecret: '', waitForReady: true, inCluster: inClusterDefaults(d) };
 }
 
 /** An external database needs its host. */
@@ -102,7 +98,7 @@ export const databaseValues = (d: DatabaseDefaults) =>
     z
       .object(databaseShape(d, { schema: z.string().min(1).max(63).regex(/^[a-z_][a-z0-9_]*$/), description: 'Database name.' }, 'Database port.'))
       .strict(),
-  ).default(databaseDefaults(d));
+  ).prefault({});
 
 /**
  * Values of a database that may also be an external Oracle one: `databaseValues` plus `type`. Oracle is
@@ -135,7 +131,7 @@ export const databaseValuesWithEngine = (d: DatabaseDefaults) =>
         then: { properties: { inCluster: { properties: { enabled: { const: false } }, required: ['enabled'] } }, required: ['inCluster'] },
       },
     },
-  ).default({ type: 'postgresql' as DatabaseEngine, ...databaseDefaults(d) });
+  ).prefault({});
 
 export type DatabaseValues = ValueTree<z.output<ReturnType<typeof databaseValues>>>;
 

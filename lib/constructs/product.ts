@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { atLeast, extraAnnotations, extraEnv, K8S_EXAMPLES, k8sObject, optionalDnsName, optionalSecretName, rule, withK8sExamples } from '../core/schema';
+import { atLeast, dnsLabel, extraAnnotations, extraEnv, imageReference, K8S_EXAMPLES, k8sObject, optionalDnsName, optionalSecretName, rule, TemplateRule, uniquelyNamed, withK8sExamples } from '../core/schema';
 import { testValues } from './test-hook';
 import { productNetworkPolicyValues } from './network-policy';
 import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
@@ -12,7 +12,6 @@ import { databasePodSecurity } from './postgres';
 import { KubeObject } from '../core/kube-object';
 import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
-import { extraPodFields } from './opswat-features';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 import { compatibilityValues } from './vendor-compat';
 
@@ -20,7 +19,6 @@ import { compatibilityValues } from './vendor-compat';
 const UNCLEAN_PATH = '(//|/\\.\\.?/|%2[fF]|/\\.\\.?$)';
 
 export const ingressValues = (name: string) => {
-  const defaults = { enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' as const }], annotations: {}, tls: { secretName: '' } };
   return z
     .object({
       enabled: z.boolean().default(false).describe(`Create the Ingress ${name} to the REST port.`),
@@ -45,16 +43,16 @@ export const ingressValues = (name: string) => {
             .strict(),
         )
         .min(1)
-        .default(defaults.paths)
+        .default([{ path: '/', pathType: 'Prefix' }])
         .describe('Paths routed to the REST port.'),
       annotations: extraAnnotations().describe('Annotations of the Ingress.'),
       tls: z
         .object({ secretName: optionalSecretName().default('').describe('TLS Secret for the host; empty for no TLS at the Ingress.') })
         .strict()
-        .default({ secretName: '' }),
+        .prefault({}),
     })
     .strict()
-    .default(defaults);
+    .prefault({});
 };
 
 /** An autoscaling/v2 metric; its type decides which other field it needs, which the API server checks. */
@@ -65,7 +63,6 @@ const hpaMetric = () =>
   );
 
 export const autoscalingValues = () => {
-  const defaults = { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60, metrics: [], behavior: {} };
   return atLeast(
     z
     .object({
@@ -84,7 +81,7 @@ export const autoscalingValues = () => {
     'maxReplicas',
     'minReplicas',
     { minReplicas: 5, maxReplicas: 2 },
-  ).default(defaults);
+  ).prefault({});
 };
 
 export const disruptionBudgetValues = () =>
@@ -94,7 +91,102 @@ export const disruptionBudgetValues = () =>
       maxUnavailable: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]).default(1).describe('Pods a voluntary disruption may take down at once.'),
     })
     .strict()
-    .default({ enabled: false, maxUnavailable: 1 });
+    .prefault({});
+
+
+const passThrough = <S extends z.ZodRawShape>(shape: S) => z.object(shape).catchall(z.unknown());
+
+/** The volumes the products' pods have of their own, whatever the values: an extra volume takes another name. */
+const PRODUCT_VOLUMES = ['config-import', 'https-tls', 'icaps-tls', 'nginxs-tls', 'product-data', 'trusted-certificates'];
+/** The containers of the products' pods: an extra init container takes another name. */
+const PRODUCT_CONTAINERS = ['deactivation', 'md-core', 'md-icapsrv', 'wait-for-database'];
+
+/** A DNS label that is none of `taken` (names the chart gives in the same pod). */
+const notOneOf = (taken: readonly string[], why: string) =>
+  rule(dnsLabel(), (n) => !taken.includes(n), {
+    message: `${why} (${taken.join(', ')})`,
+    jsonSchema: { not: { enum: [...taken] } },
+    counterexample: taken[0]!,
+  });
+
+/** extraVolumes, extraVolumeMounts and extraInitContainers of the product pod, passed through as given. */
+export const extraPodFields = () => ({
+  extraVolumes: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_VOLUMES, 'the product pod has a volume of this name') })), [
+    { name: 'twice', emptyDir: {} },
+    { name: 'twice', emptyDir: {} },
+  ])
+    .default([])
+    .describe(`Extra volumes of the product pod (Kubernetes volume objects), each name once, none of ${PRODUCT_VOLUMES.join(', ')}.`),
+  extraVolumeMounts: z
+    .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
+    .default([])
+    .describe('Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.'),
+  extraInitContainers: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_CONTAINERS, 'the product pod has a container of this name'), image: imageReference() })), [
+    { name: 'twice', image: 'busybox:1.36.1' },
+    { name: 'twice', image: 'busybox:1.36.1' },
+  ])
+    .default([])
+    .describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${PRODUCT_CONTAINERS.join(', ')}.`),
+});
+
+interface ExtraPodRoot {
+  extraVolumes: readonly { name: string }[];
+  extraVolumeMounts: readonly { name: string; mountPath: string }[];
+}
+
+/** The value at `path` of the values (a directory the chart mounts, e.g. storagePath). */
+const valueAt = (v: unknown, path: readonly string[]): unknown => path.reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], v);
+
+/**
+ * The first extra mount Kubernetes refuses: of a volume extraVolumes lacks, or at a mountPath taken already,
+ * by an earlier item or by the chart at a directory a value names (`chartMounts`).
+ */
+function extraMountProblem(v: ExtraPodRoot, chartMounts: readonly (readonly string[])[]): string | undefined {
+  const volumes = new Set(v.extraVolumes.map((x) => x.name));
+  const paths = new Map<unknown, string>(chartMounts.map((p) => [valueAt(v, p), `the chart (${p.join('.')})`]));
+  for (const [i, m] of v.extraVolumeMounts.entries()) {
+    if (!volumes.has(m.name)) return `item ${i}: ${m.name} is not the name of one of extraVolumes`;
+    if (paths.has(m.mountPath)) return `item ${i}: ${m.mountPath} is mounted by ${paths.get(m.mountPath)} already`;
+    paths.set(m.mountPath, `item ${i}`);
+  }
+  return undefined;
+}
+
+/**
+ * The root schema of a product with the rules between its extraVolumes and extraVolumeMounts, in zod and in
+ * the chart's template rules (`name`, one per product): every mount names one of extraVolumes, at a path
+ * of its own, none of the directories the chart mounts where a value says (`chartMounts`: their paths in
+ * the values). The chart's fixed mount paths (/https_cert, ...) are not checked here.
+ */
+export function withExtraPodRules<T extends z.ZodType<ExtraPodRoot>>(schema: T, name: string, chartMounts: readonly (readonly string[])[]): T {
+  const seeds = chartMounts.map((p) => `{{- $_ := set $paths (toString (index $.value ${p.map((k) => JSON.stringify(k)).join(' ')})) "the chart (${p.join('.')})" -}}`);
+  return rule(schema, (v) => extraMountProblem(v, chartMounts) === undefined, {
+    message: (v) => extraMountProblem(v, chartMounts)!,
+    path: ['extraVolumeMounts'],
+    counterexample: { extraVolumeMounts: [{ name: 'not-a-volume', mountPath: '/mnt' }] } as never,
+    jsonSchema: new TemplateRule(
+      name,
+      ({ refuse }) => `
+{{- $volumes := dict -}}
+{{- range $.value.extraVolumes -}}
+{{- $_ := set $volumes .name true -}}
+{{- end -}}
+{{- $paths := dict -}}
+${seeds.join('\n')}
+{{- range $i, $m := $.value.extraVolumeMounts -}}
+{{- if not (hasKey $volumes $m.name) -}}
+${refuse('(printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)', '"extraVolumeMounts"')}
+{{- end -}}
+{{- if hasKey $paths $m.mountPath -}}
+${refuse('(printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $paths $m.mountPath))', '"extraVolumeMounts"')}
+{{- end -}}
+{{- $_ := set $paths $m.mountPath (printf "item %d" $i) -}}
+{{- end -}}`,
+    ),
+  });
+}
+
+export type ExtraPodValues = ValueTree<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;
 
 /** Where a product's values (productFields and its database) reach its pods (see pod-security.ts). */
 export const productPodSecurity = [
@@ -115,7 +207,7 @@ export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
   serviceAccount: z
     .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
     .strict()
-    .default({ annotations: {} }),
+    .prefault({}),
   ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
   extraEnv: extraEnv(secretEnv),
   ...extraPodFields(),
@@ -125,6 +217,12 @@ export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
   networkPolicy: productNetworkPolicyValues(),
   podSecurityLevel: podSecurityLevelValue('restricted', 'Every pod of the chart meets restricted as shipped.'),
   compatibility: compatibilityValues(),
+});
+
+/** The type and annotations of a Service a chart exposes (e.g. for a cloud load balancer). */
+export const serviceTypeFields = () => ({
+  type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
+  annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
 });
 
 /** Session affinity of a product Service: none, or by client IP for a while. */

@@ -25,17 +25,12 @@ const slotValues = (replicas: number) =>
       replicas: z.number().int().min(0).max(100).default(replicas).describe('Pods of this slot; scale the idle slot to 0 after a switch.'),
     })
     .strict()
-    .default({ imageTag: '', replicas });
+    .prefault({});
 
 /**
  * strategy: RollingUpdate (maxSurge and maxUnavailable never both zero), Recreate, or BlueGreen.
  */
 export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable: number | string) => {
-  const defaults = {
-    type: 'RollingUpdate' as const,
-    rollingUpdate: { maxSurge, maxUnavailable },
-    blueGreen: { activeSlot: 'blue' as const, blue: { imageTag: '', replicas: 1 }, green: { imageTag: '', replicas: 0 } },
-  };
   return rule(
     z
       .object({
@@ -51,7 +46,7 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
             maxUnavailable: intOrPercent().default(maxUnavailable).describe('Pods that may be unavailable during an update (integer or percent).'),
           })
           .strict()
-          .default({ maxSurge, maxUnavailable }),
+          .prefault({}),
         blueGreen: z
           .object({
             activeSlot: z.enum(SLOTS).default('blue').describe('Slot the main Service sends traffic to; the preview Service selects the other.'),
@@ -59,7 +54,7 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
             green: slotValues(0),
           })
           .strict()
-          .default(defaults.blueGreen),
+          .prefault({}),
       })
       .strict(),
     // BlueGreen slots roll too (upgradable-deployment.ts), with the same rollingUpdate.
@@ -81,7 +76,7 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
         },
       },
     },
-  ).default(defaults);
+  ).prefault({});
 };
 
 export type UpgradeStrategy = ValueTree<z.output<ReturnType<typeof upgradeStrategyValues>>>;

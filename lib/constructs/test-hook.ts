@@ -13,7 +13,7 @@ export const testValues = (needs: string) =>
   z
     .object({ image: imageReference().default(TEST_IMAGE).describe(`Image of the \`helm test\` pod (needs ${needs}).`) })
     .strict()
-    .default({ image: TEST_IMAGE });
+    .prefault({});
 
 export interface PortCheckTestProps {
   readonly identity: Identity;

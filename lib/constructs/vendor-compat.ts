@@ -26,7 +26,7 @@ export const compatibilityValues = () =>
         ),
     })
     .strict()
-    .default({ vendorSelectors: false, vendorDatabaseLayout: false });
+    .prefault({});
 
 /** The label the vendor's charts select pods by. */
 export const VENDOR_SELECTOR_LABEL = 'app';

@@ -28,7 +28,7 @@ export const persistenceValues = (d: PersistenceDefaults) =>
       existingClaim: z.union([z.literal(''), dnsName()]).default('').describe('Use this existing claim instead of creating one.'),
     })
     .strict()
-    .default({ enabled: d.enabled, size: d.size, storageClass: '', existingClaim: '' });
+    .prefault({});
 
 export type PersistenceValues = ValueTree<z.output<ReturnType<typeof persistenceValues>>>;
 

@@ -278,9 +278,9 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* Usage: {{ if include "md-core.settings.configImportPassword" $ }} - "true" when the condition holds, else empty */}}
-{{- define "md-core.settings.configImportPassword" -}}
-{{- if and $.Values.configImport.enabled $.Values.configImport.password (not $.Values.configImport.existingSecret) -}}
+{{/* Usage: {{ if include "md-core.settings.certPassphrase" $ }} - "true" when the condition holds, else empty */}}
+{{- define "md-core.settings.certPassphrase" -}}
+{{- if and $.Values.tls.certPassphrase.value (not $.Values.tls.certPassphrase.existingSecret) -}}
 true
 {{- end -}}
 {{- end -}}
@@ -313,9 +313,9 @@ true
 {{- end -}}
 {{- end -}}
 
-{{/* Usage: {{ if include "md-core.settings.certPassphrase" $ }} - "true" when the condition holds, else empty */}}
-{{- define "md-core.settings.certPassphrase" -}}
-{{- if and $.Values.tls.certPassphrase.value (not $.Values.tls.certPassphrase.existingSecret) -}}
+{{/* Usage: {{ if include "md-core.settings.configImportPassword" $ }} - "true" when the condition holds, else empty */}}
+{{- define "md-core.settings.configImportPassword" -}}
+{{- if and $.Values.configImport.enabled $.Values.configImport.password (not $.Values.configImport.existingSecret) -}}
 true
 {{- end -}}
 {{- end -}}
@@ -323,20 +323,20 @@ true
 {{/* Usage: {{ if include "md-core.settings" $ }} - "true" when the condition holds, else empty */}}
 {{- define "md-core.settings" -}}
 {{- if or
-    (include "md-core.settings.configImportPassword" $)
+    (include "md-core.settings.certPassphrase" $)
     (include "md-core.settings.olmsToken" $)
     (include "md-core.settings.olmsProxyPassword" $)
     (include "md-core.settings.proxyPassword" $)
     (include "md-core.settings.IGNITION_JSON" $)
-    (include "md-core.settings.certPassphrase" $) -}}
+    (include "md-core.settings.configImportPassword" $) -}}
 true
 {{- end -}}
 {{- end -}}
 
 {{/* Usage: {{ include "md-core.settingsData" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "md-core.settingsData" -}}
-{{- if include "md-core.settings.configImportPassword" $ }}
-configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | toJson }}
+{{- if include "md-core.settings.certPassphrase" $ }}
+certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJson }}
 {{- end }}
 {{- if include "md-core.settings.olmsToken" $ }}
 olmsToken: {{ (b64enc (toString $.Values.olms.token)) | toJson }}
@@ -350,8 +350,8 @@ proxyPassword: {{ (b64enc (toString $.Values.proxy.password)) | toJson }}
 {{- if include "md-core.settings.IGNITION_JSON" $ }}
 IGNITION_JSON: {{ (b64enc (toString (toJson $.Values.ignition.values))) | toJson }}
 {{- end }}
-{{- if include "md-core.settings.certPassphrase" $ }}
-certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJson }}
+{{- if include "md-core.settings.configImportPassword" $ }}
+configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | toJson }}
 {{- end }}
 {{- end -}}
 
@@ -372,6 +372,7 @@ certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJso
 {{- $_ := set $d "RETRY_UPGRADE" (toJson $.Values.upgrade.retryUpgrade) -}}
 {{- $_ := set $d "LICENSING_CLEANUP" (toJson $.Values.licensing.cleanup) -}}
 {{- $_ := set $d "CUSTOM_SECRET" (include "md-core.name" (dict "root" $ "base" $.Values.licensing.secretName)) -}}
+{{- $_ := set $d "MDCORE_LICENSE_COMMENT" $.Values.licenseComment -}}
 {{- $_ := set $d "HTTPS_CERT_PATH" "/https_cert" -}}
 {{- $_ := set $d "HTTPS_SSL_PROTOCOLS" (toJson $.Values.tls.https.protocols) -}}
 {{- $_ := set $d "MDCORE_CERT_PATH" "/https_cert" -}}
@@ -386,7 +387,6 @@ certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJso
     "MDCORE_REQUIRED_ENGINES_THRESHOLD"
     (ternary (toJson $.Values.healthCheck.requiredEnginesThreshold) "" (not (empty $.Values.healthCheck.requiredEnginesThreshold))) -}}
 {{- $_ := set $d "MDCORE_DISK_SPACE_THRESHOLD" (toJson $.Values.healthCheck.diskSpaceThreshold) -}}
-{{- $_ := set $d "MDCORE_LICENSE_COMMENT" $.Values.licenseComment -}}
 {{- $_ := set $d "STORAGE_PATH" $.Values.storagePath -}}
 {{- $_ := set $d "CORE_CONF_JSON" (toJson $.Values.config) -}}
 {{- toJson $d | sha256sum -}}
@@ -532,6 +532,15 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: metadata.namespace
+        {{- if or $.root.Values.tls.certPassphrase.value $.root.Values.tls.certPassphrase.existingSecret }}
+        - name: MDCORE_CERT_PASSPHRASE
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.tls.certPassphrase.existingSecret
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
+              key: certPassphrase
+        {{- end }}
         {{- if $.root.Values.olms.enabled }}
         - name: OLMS_HOST_URL
           value: {{ $.root.Values.olms.hostUrl | toJson }}
@@ -619,15 +628,6 @@ spec:
                   $.root.Values.configImport.existingSecret
                   (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
               key: configImportPassword
-        {{- end }}
-        {{- if or $.root.Values.tls.certPassphrase.value $.root.Values.tls.certPassphrase.existingSecret }}
-        - name: MDCORE_CERT_PASSPHRASE
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.tls.certPassphrase.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
-              key: certPassphrase
         {{- end }}
         {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraEnv "path" "extraEnv"))) $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}

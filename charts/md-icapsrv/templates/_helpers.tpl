@@ -366,12 +366,6 @@ configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | to
 {{- $_ := set $d "NGINX_PORT" (toJson $.Values.ports.nginx) -}}
 {{- $_ := set $d "NGINXS_PORT" (toJson $.Values.ports.nginxs) -}}
 {{- $_ := set $d "ENABLE_NGINX" (toJson $.Values.nginx.enabled) -}}
-{{- $_ := set $d "HTTPS_CERT_PATH" "/https_cert" -}}
-{{- $_ := set $d "ICAPS_CERT_PATH" "/icaps_cert" -}}
-{{- $_ := set $d "NGINXS_CERT_PATH" "/nginxs_cert" -}}
-{{- $_ := set $d "HTTPS_SSL_PROTOCOLS" (toJson $.Values.tls.https.protocols) -}}
-{{- $_ := set $d "ICAPS_SSL_PROTOCOLS" (toJson $.Values.tls.icaps.protocols) -}}
-{{- $_ := set $d "NGINXS_SSL_PROTOCOLS" (toJson $.Values.tls.nginxs.protocols) -}}
 {{- $_ := set $d "DB_MODE" "4" -}}
 {{- $_ := set $d "DB_TYPE" "remote" -}}
 {{- $_ := set $d "DB_HOST" (include "md-icapsrv.databaseHost" $) -}}
@@ -380,6 +374,12 @@ configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | to
 {{- $_ := set $d "ENABLE_HEALTHCHECK" "true" -}}
 {{- $_ := set $d "LOG_LEVEL" $.Values.logLevel -}}
 {{- $_ := set $d "CUSTOM_SECRET" (include "md-icapsrv.name" (dict "root" $ "base" $.Values.licensing.secretName)) -}}
+{{- $_ := set $d "HTTPS_CERT_PATH" "/https_cert" -}}
+{{- $_ := set $d "ICAPS_CERT_PATH" "/icaps_cert" -}}
+{{- $_ := set $d "NGINXS_CERT_PATH" "/nginxs_cert" -}}
+{{- $_ := set $d "HTTPS_SSL_PROTOCOLS" (toJson $.Values.tls.https.protocols) -}}
+{{- $_ := set $d "ICAPS_SSL_PROTOCOLS" (toJson $.Values.tls.icaps.protocols) -}}
+{{- $_ := set $d "NGINXS_SSL_PROTOCOLS" (toJson $.Values.tls.nginxs.protocols) -}}
 {{- $_ := set $d "AUDIT_DATA_RETENTION" (toJson $.Values.dataRetention.auditHours) -}}
 {{- $_ := set $d "HISTORY_DATA_RETENTION" (toJson $.Values.dataRetention.historyHours) -}}
 {{- $_ := set $d "ICAP_CONF_JSON" (toJson $.Values.config) -}}

@@ -12,6 +12,7 @@ import { podValues } from '../../constructs/pod';
 import { databasePodSecurity, databaseValuesWithEngine } from '../../constructs/postgres';
 import { containerContext, podContext, podSecurityLevelValue, requiredSetting, withPodSecurity } from '../../constructs/pod-security';
 import { persistenceValues } from '../../constructs/volume';
+import { serviceTypeFields } from '../../constructs/product';
 
 /** The server image tag: the chart's appVersion. */
 export const SV_IMAGE_TAG = '24.4';
@@ -59,7 +60,7 @@ export const svServerValuesSchema = withPodSecurity(
           existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of sv-server-cred.'),
         })
         .strict()
-        .default({ user: 'admin', password: '', existingSecret: '' }),
+        .prefault({}),
       credentialGenerator: credentialGeneratorValues(),
       database: databaseValuesWithEngine({
         serviceName: 'sv-postgres-db-service',
@@ -75,10 +76,7 @@ export const svServerValuesSchema = withPodSecurity(
           logs: persistence('Keep the logs on a PersistentVolumeClaim, so those of a crashed pod can still be read; otherwise an emptyDir, lost with the pod.', '5Gi'),
         })
         .strict()
-        .default({
-          work: { enabled: true, size: '10Gi', storageClass: '', existingClaim: '' },
-          logs: { enabled: true, size: '5Gi', storageClass: '', existingClaim: '' },
-        }),
+        .prefault({}),
       lifecycle: z
         .object({
           lockWaitSeconds: z
@@ -104,18 +102,17 @@ export const svServerValuesSchema = withPodSecurity(
             .describe('Seconds on top of stopTimeoutSeconds for the rest of the shutdown; the two make terminationGracePeriodSeconds, so it always outlasts the preStop wait.'),
         })
         .strict()
-        .default({ lockWaitSeconds: 60, stopTimeoutSeconds: 100, graceMarginSeconds: 20 }),
+        .prefault({}),
       service: z
         .object({
-          type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
-          annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
+          ...serviceTypeFields(),
           nodePortBase: z
             .union([z.literal(0), z.number().int().min(30000).max(32757)])
             .default(0)
             .describe('NodePort/LoadBalancer: the API gets this node port and agents 7000-7009 the next ten; 0 lets Kubernetes choose.'),
         })
         .strict()
-        .default({ type: 'ClusterIP', annotations: {}, nodePortBase: 0 }),
+        .prefault({}),
       resources: resources({ cpu: '1', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
       startupProbe: probe({ initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 }, 'startup (TCP on the API port; covers the lock wait and the first start)'),
       readinessProbe: probe({ initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }, 'readiness (TCP on the API port)'),
@@ -123,7 +120,7 @@ export const svServerValuesSchema = withPodSecurity(
       serviceAccount: z
         .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount sv-server (the server does not call the API; no token is mounted).') })
         .strict()
-        .default({ annotations: {} }),
+        .prefault({}),
       runAsRoot: z
         .boolean()
         .default(true)

@@ -5,34 +5,33 @@
 import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/kube-object';
-import { CONFIG_KEY, imageReference, optionalDnsName, optionalSecretName, positiveQuantity } from '../core/schema';
-import { shellScript } from '../core/shell-script';
-import { Render, ValueOrConstant, ValueTree } from '../core/template';
-import { Identity } from './identity';
-import { SLOTS } from './strategy';
-import { UpgradableDeployment } from './upgradable-deployment';
-import { restrictedContainerSecurityContext } from './pod';
+import { KubeObject } from '../../core/kube-object';
+import { CONFIG_KEY, imageReference, optionalDnsName, optionalSecretName, positiveQuantity } from '../../core/schema';
+import { shellScript } from '../../core/shell-script';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
+import { Identity } from '../identity';
+import { SLOTS } from '../strategy';
+import { UpgradableDeployment } from '../upgradable-deployment';
+import { restrictedContainerSecurityContext } from '../pod';
 import { TlsEndpoint } from './tls';
+import { defineFeature } from '../feature';
 
 /** Values of the hot backup that carries the configuration across a blue-green switch. */
 export const hotBackupValues = () => {
-  const tls = { insecureSkipVerify: false, caSecret: '', caSecretKey: 'ca.crt' };
-  const defaults = { enabled: false, image: 'curlimages/curl:8.11.1', storage: { size: '1Gi', storageClass: '' }, waitSeconds: 600, tls };
   return z
     .object({
       enabled: z
         .boolean()
         .default(false)
         .describe('Export the configuration from the live slot before a switch (pre-upgrade Job) and import it into the new one once ready (post-upgrade Job).'),
-      image: imageReference().default(defaults.image).describe('Image of the export/import Jobs (needs sh and curl).'),
+      image: imageReference().default('curlimages/curl:8.11.1').describe('Image of the export/import Jobs (needs sh and curl).'),
       storage: z
         .object({
           size: positiveQuantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
           storageClass: optionalDnsName().default('').describe('Storage class of the claim; empty for the cluster default.'),
         })
         .strict()
-        .default(defaults.storage),
+        .prefault({}),
       waitSeconds: z.number().int().min(10).max(7200).default(600).describe('How long a Job waits for the product to be ready (and the import for the export).'),
       tls: z
         .object({
@@ -43,13 +42,13 @@ export const hotBackupValues = () => {
           caSecret: optionalSecretName()
             .default('')
             .describe('Secret with the CA certificate (PEM) the REST certificate is verified against; empty: the REST certificate itself (tls.https.certSecret) is trusted.'),
-          caSecretKey: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)).default(tls.caSecretKey).describe('Key of the CA certificate in caSecret.'),
+          caSecretKey: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)).default('ca.crt').describe('Key of the CA certificate in caSecret.'),
         })
         .strict()
-        .default(tls),
+        .prefault({}),
     })
     .strict()
-    .default(defaults);
+    .prefault({});
 };
 
 export type HotBackupValues = ValueTree<z.output<ReturnType<typeof hotBackupValues>>>;
@@ -197,3 +196,32 @@ export class HotBackup extends Construct {
     });
   }
 }
+
+/** Hot backup between blue-green slots (md-core): the export and import Jobs around each upgrade. */
+export const hotBackup = () =>
+  defineFeature({
+    name: 'hot backup',
+    values: { hotBackup: hotBackupValues() },
+    objects: (ctx) => {
+      new HotBackup(ctx.scope, 'HotBackup', {
+        identity: ctx.identity,
+        component: ctx.product.component,
+        name: ctx.product.name,
+        service: ctx.serviceName,
+        workload: ctx.workload,
+        port: ctx.rest.port,
+        scheme: ctx.rest.scheme.probe,
+        tls: ctx.values.tls.https,
+        apiKeySecret: ctx.secrets.apiKey.secretName,
+        credentialsSecret: ctx.secrets.credentials.secretName,
+        values: ctx.own.hotBackup,
+        enabled: ctx.own.hotBackup.enabled,
+      });
+    },
+    cases: [
+      {
+        name: 'blue-green with hot backup',
+        values: { strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } }, hotBackup: { enabled: true, storage: { size: '2Gi', storageClass: 'fast' }, waitSeconds: 900 } },
+      },
+    ],
+  });

@@ -8,12 +8,14 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/kube-object';
-import { rule, TemplateRule } from '../core/schema';
-import { Render, ValueOrConstant, ValueTree } from '../core/template';
-import { Identity } from './identity';
-import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields, secretEnv } from './pod';
-import { DatabaseValues } from './postgres';
+import { KubeObject } from '../../core/kube-object';
+import { rule, TemplateRule } from '../../core/schema';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
+import { Identity } from '../identity';
+import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields, secretEnv } from '../pod';
+import { DatabaseValues } from '../postgres';
+import { defineFeature } from '../feature';
+import { bool, toInt, toStr } from '../../convert/engine';
 
 /** One cron field: `*`, a value or a range, with an optional step; comma-separated lists of those. */
 const cronField = (v: string) => {
@@ -163,3 +165,36 @@ export class DatabaseCleanup extends Construct {
     });
   }
 }
+
+/** The product database's clean-up CronJob (md-icapsrv). */
+export const databaseCleanup = () =>
+  defineFeature({
+    name: 'database clean-up',
+    values: { databaseCleanup: databaseCleanupValues() },
+    objects: (ctx) => {
+      new DatabaseCleanup(ctx.scope, 'DatabaseCleanup', {
+        identity: ctx.identity,
+        component: ctx.product.component,
+        name: `${ctx.product.prefix}-db-cleanup`,
+        database: ctx.values.database,
+        host: ctx.database.host,
+        credentialsSecret: ctx.database.credentials.secretName,
+        values: ctx.own.databaseCleanup,
+        pod: ctx.values,
+      });
+    },
+    vendorRules: {
+      'cleanup_db.enabled': (k) => {
+        if (!bool(k)) return k.mapped('databaseCleanup.enabled', false);
+        k.ctx.set('databaseCleanup.enabled', true);
+        k.action('set databaseCleanup.sql to the clean-up statement for your version (the vendor\'s is not published); the CronJob needs it', { to: ['databaseCleanup.enabled', 'databaseCleanup.sql'] });
+      },
+      'cleanup_db.schedule': toStr('databaseCleanup.schedule'),
+      'cleanup_db.successfulJobsHistoryLimit': toInt('databaseCleanup.successfulJobsHistoryLimit'),
+      'cleanup_db.failedJobsHistoryLimit': toInt('databaseCleanup.failedJobsHistoryLimit'),
+    },
+    cases: [
+      { name: 'database clean-up CronJob', values: { databaseCleanup: { enabled: true, schedule: '30 */6 * * 1-5', sql: "DELETE FROM instances WHERE last_seen < now() - interval '1 day';", successfulJobsHistoryLimit: 3 } } },
+      { name: 'database clean-up against an external database', values: { database: { host: 'pg.example.internal', inCluster: { enabled: false } }, databaseCleanup: { enabled: true, schedule: '@daily', sql: 'SELECT 1;' } } },
+    ],
+  });

@@ -5,10 +5,12 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/kube-object';
-import { atLeast } from '../core/schema';
-import { Render, ValueOrConstant, ValueTree } from '../core/template';
-import { Identity } from './identity';
+import { KubeObject } from '../../core/kube-object';
+import { atLeast } from '../../core/schema';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
+import { Identity } from '../identity';
+import { defineFeature } from '../feature';
+import { fixed, notNeeded, toBool, toInt, toStr } from '../../convert/engine';
 
 /** Where /stat/nodes keeps the slot counts of the first node. */
 export const AVAILABLE_SLOTS = 'statuses.0.scan_queue_details.available_slots';
@@ -115,3 +117,45 @@ export class ScanSlotScaler extends Construct {
     });
   }
 }
+
+/** KEDA scaling of the product on its scan slots (md-core); it owns the replica count while enabled. */
+export const keda = () =>
+  defineFeature({
+    name: 'KEDA',
+    values: { keda: kedaValues() },
+    autoscales: ({ own }) => own.keda.enabled,
+    objects: (ctx) => {
+      new ScanSlotScaler(ctx.scope, 'Keda', {
+        identity: ctx.identity,
+        component: ctx.product.component,
+        name: ctx.product.name,
+        service: ctx.serviceName,
+        port: ctx.rest.port,
+        scheme: ctx.rest.scheme.url,
+        apiKeySecret: ctx.secrets.apiKey.secretName,
+        values: ctx.own.keda,
+      });
+    },
+    vendorRules: {
+      'keda.enabled': toBool('keda.enabled'),
+      'keda.deployment': fixed('md-core', 'ours scales md-core', 'ours scales its md-core Deployment'),
+      'keda.minReplicas': toInt('keda.minReplicas'),
+      'keda.maxReplicas': toInt('keda.maxReplicas'),
+      'keda.pollingInterval': toInt('keda.pollingInterval'),
+      'keda.cooldownPeriod': toInt('keda.cooldownPeriod'),
+      'keda.url': toStr('keda.url'),
+      'keda.availableSlotsValueLocation': fixed(AVAILABLE_SLOTS, 'ours reads the same field', `ours reads ${AVAILABLE_SLOTS}`),
+      'keda.totalSlotsValueLocation': fixed(TOTAL_SLOTS, 'ours reads the same field', `ours reads ${TOTAL_SLOTS}`),
+      'keda.formula': fixed(USED_SLOTS_FORMULA, 'ours uses the same used-slot percentage', 'ours scales on the used-slot percentage; another formula is not offered'),
+      'keda.targetValue': toInt('keda.targetUsedSlotsPercent'),
+      'keda.authenticationName': notNeeded('ours names it md-core-api-auth'),
+      'keda.apiKeySecretName': fixed('mdcore-api-key', 'ours reads the API key Secret (apiKey.existingSecret, else mdcore-api-key)', 'ours reads the API key from apiKey.existingSecret: set that'),
+      'keda.apiKeySecretKey': fixed('value', 'ours reads key "value"', 'ours reads key "value" of the API key Secret'),
+      'keda.apiKeyHeader': fixed('apikey', 'ours sends header apikey', 'ours sends the key in header apikey, as MetaDefender Core expects'),
+    },
+    cases: [
+      { name: 'KEDA on scan slots', values: { keda: { enabled: true } } },
+      { name: 'KEDA with its own URL and targets, over TLS', values: { tls: { https: { enabled: true } }, keda: { enabled: true, minReplicas: 2, maxReplicas: 6, pollingInterval: 15, cooldownPeriod: 600, targetUsedSlotsPercent: 70, unsafeSsl: true } } },
+      { name: 'KEDA polling a given URL', values: { keda: { enabled: true, url: 'http://md-core.scan.svc:8008/stat/nodes' } } },
+    ],
+  });
