@@ -11,8 +11,8 @@
  * Afterwards the Secrets (admin credentials, API key, licence key, database credentials; icap's licensing
  * Secret) hold exactly what they held, byte for byte; md-core's database claim is the same object bound
  * to the same volume, whose files (a marker written before) are untouched; our Deployments select the
- * vendor's pods' label and run with those credentials; and no more product pods (licence activations) ran
- * at once than replicas. kwok runs no containers: the credential generator's script runs on this machine
+ * vendor's pods' label and run with those credentials; and the ReplicaSets never asked for more product
+ * pods (licence activations) at once than replicas. kwok runs no containers: the credential generator's script runs on this machine
  * (runCredentialJobs).
  */
 import { randomBytes } from 'node:crypto';
