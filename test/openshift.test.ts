@@ -15,6 +15,7 @@ import { synthObjects } from '../lib/core/chart';
 import { ASSIGNED_BY_OPENSHIFT, OPENSHIFT_SECURITY_API } from '../lib/constructs/openshift';
 import { systems } from '../lib/systems';
 import { svServerChart } from '../lib/systems/sv-server';
+import { stackInstances } from '../apps/stack';
 import { adaptSecurityContext, openshiftCases } from './cases';
 import { chartDir, helmTemplate, Obj, parseStream } from './support/render';
 
@@ -133,6 +134,28 @@ describe('chart-as-code synth --api-versions', () => {
       expect(bad.stderr).toMatch(/^error: --api-versions "openshift please": not an API version \(group\/version, e\.g\. security\.openshift\.io\/v1\)/);
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
       expect(fs.existsSync(path.join(dir, 'bad'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('applies to every instance a module exports (npm run synth -- --api-versions ...), and refuses a chart the module builds itself', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openshift-instances-'));
+    try {
+      const out = path.join(dir, 'dist');
+      expect(cli(['synth', '--charts', 'apps/stack.ts', '--chart', 'md-icapsrv', '--out', out, '--api-versions', OPENSHIFT_SECURITY_API])).toMatchObject({ code: 0, stderr: '' });
+      const written = parseStream(fs.readFileSync(path.join(out, 'md-icapsrv.k8s.yaml'), 'utf8')) as Obj[];
+      const instance = stackInstances().find((i) => i.chart.name === 'md-icapsrv')!;
+      expect(written).toEqual(synthObjects({ ...instance, apiVersions: OPENSHIFT }).objects);
+      expect(written).not.toEqual(synthObjects(instance).objects);
+      expect(contexts(written).flatMap((c) => assigned(c.context))).toEqual([]);
+
+      const own = path.join(dir, 'own-chart.ts');
+      fs.writeFileSync(own, `export const instances = [{ id: 'own', build: () => undefined }];\n`);
+      const refused = cli(['synth', '--charts', own, '--out', path.join(dir, 'refused'), '--api-versions', OPENSHIFT_SECURITY_API]);
+      expect(refused).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr).toMatch(/^error: --api-versions: instance own of .*own-chart\.ts builds its own chart, which takes no API versions/);
+      expect(fs.existsSync(path.join(dir, 'refused'))).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

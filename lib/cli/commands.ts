@@ -47,7 +47,8 @@ ${CHARTS_HELP}
   --namespace <ns>           namespace of the objects (default: default)
   --release <name>           release name of the labels (default: the chart's name)
   --api-versions <g/v>       API versions the cluster serves, as helm template --api-versions (repeatable, or
-                             comma-separated); security.openshift.io/v1 adapts security contexts to OpenShift
+                             comma-separated; with instances, added to each one's own); security.openshift.io/v1
+                             adapts security contexts to OpenShift
 Exit: 0 written, 1 error (bad values, chart error, a folder chart-as-code did not write), 2 usage mistake.`,
   charts: `usage: chart-as-code charts [--charts <module>] [--out <dir>] [--chart <name>]
 Writes one Helm chart per chart definition (<dir>/<chart>/: templates, values.yaml, values.schema.json, README).
@@ -150,13 +151,16 @@ export function synthCommand(argv: string[], project: Project, out: Output): voi
   const instances = moduleInstances(modulePath, module.exports);
   let sources: ChartSource[];
   if (instances) {
-    for (const option of ['values', 'namespace', 'release', 'api-versions']) {
+    for (const option of ['values', 'namespace', 'release']) {
       if (args.values.has(option)) throw new UsageError(`--${option}: ${modulePath} exports instances, which give their own values, namespace and release`);
     }
     const names = args.values.get('chart');
     const known = instances.map(idOf);
     for (const n of names ?? []) if (!known.includes(n)) throw new PublishError(`--chart ${n}: no such instance in ${modulePath} (instances: ${known.join(', ')})`);
     sources = names ? instances.filter((i) => names.includes(idOf(i))) : instances;
+    // What the target cluster serves holds for every instance: added to the API versions each gives itself.
+    const apiVersions = apiVersionsOf(args.values.get('api-versions') ?? []);
+    if (apiVersions.length > 0) sources = sources.map((source) => withApiVersions(source, apiVersions, modulePath));
   } else {
     const defs = selected(loadCharts(project.root, modulePath), args);
     // Values files read as `helm -f` reads them, laid over each other in order, then over the defaults.
@@ -179,6 +183,12 @@ export function synthCommand(argv: string[], project: Project, out: Output): voi
     written = [...files.keys()];
   } else written = synthManifests(sources, dist);
   for (const f of written) out.info(`wrote ${rel(path.join(dist, f))}`);
+}
+
+/** `source` rendered for a cluster that serves `apiVersions` too; a chart the module builds itself cannot be told. */
+function withApiVersions(source: ChartSource, apiVersions: readonly string[], modulePath: string): ChartSource {
+  if (!('chart' in source)) throw new UsageError(`--api-versions: instance ${source.id} of ${modulePath} builds its own chart, which takes no API versions (give them in its code)`);
+  return { ...source, apiVersions: [...new Set([...(source.apiVersions ?? []), ...apiVersions])] };
 }
 
 /** `--api-versions` as helm reads it: repeatable and comma-separated; each `group/version` or `version` (optionally `/Kind`). */
