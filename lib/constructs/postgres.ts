@@ -90,6 +90,9 @@ function hostRule<T extends z.ZodType<{ host: string; inCluster: { enabled: bool
 }
 
 /** Where a product's database values reach the in-cluster database's pod (see pod-security.ts). */
+/** The init container that waits for the database, in every pod that does. */
+export const WAIT_CONTAINER = 'wait-for-database';
+
 export const databasePodSecurity = [podContext(['database', 'inCluster', 'podSecurityContext']), containerContext(['database', 'inCluster', 'securityContext'])];
 
 /** Values of a product's database: an in-cluster Postgres (one switch) or an external one. */
@@ -281,10 +284,10 @@ export class PostgresDatabase extends Construct {
     });
   }
 
-  /** An init container that waits until the database accepts connections. */
+  /** An init container (named WAIT_CONTAINER) that waits until the database accepts connections. */
   public waitContainer(database: DatabaseValues, hostEnv = 'DB_HOST', portEnv = 'DB_PORT') {
     return {
-      name: 'wait-for-database',
+      name: WAIT_CONTAINER,
       image: imageRef(Render.of(this), database.inCluster.image, database.inCluster.image.tag),
       imagePullPolicy: database.inCluster.image.pullPolicy,
       // -U: without a user libpq looks the process's uid up in passwd, which an arbitrary uid (OpenShift's)
