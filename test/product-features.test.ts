@@ -10,16 +10,23 @@ import { withFeatureRules } from '../lib/convert/features';
 import { toBool } from '../lib/convert/engine';
 import { coreRules } from '../lib/convert/vendor-mdcore';
 import { icapRules } from '../lib/convert/vendor-icap';
-import { mdCoreSpec, mdCoreValues } from '../lib/systems/md-core';
-import { mdIcapsrvSpec, mdIcapsrvValues } from '../lib/systems/md-icapsrv';
+import { mdCoreChart, mdCoreSpec, mdCoreValues } from '../lib/systems/md-core';
+import { mdIcapsrvChart, mdIcapsrvSpec, mdIcapsrvValues } from '../lib/systems/md-icapsrv';
 import { handCases } from './cases';
+import { renderSystem } from './support/render';
 
 const products = [
-  { chart: 'md-core', spec: mdCoreSpec, schema: mdCoreValues, rules: coreRules },
-  { chart: 'md-icapsrv', spec: mdIcapsrvSpec, schema: mdIcapsrvValues, rules: icapRules },
+  { chart: 'md-core', spec: mdCoreSpec, schema: mdCoreValues, rules: coreRules, definition: mdCoreChart },
+  { chart: 'md-icapsrv', spec: mdIcapsrvSpec, schema: mdIcapsrvValues, rules: icapRules, definition: mdIcapsrvChart },
 ] as const;
 
-describe.each(products)('$chart', ({ chart, spec, schema, rules }) => {
+/** The message of the schema's refusal of `values`, or undefined when it takes them. */
+const refusal = (schema: z.ZodType, values: unknown) => {
+  const r = schema.safeParse(values);
+  return r.success ? undefined : r.error.issues.map((i) => i.message).join('; ');
+};
+
+describe.each(products)('$chart', ({ chart, spec, schema, rules, definition }) => {
   const list: AnyFeature[] = [...spec.features];
   const defaults = schema.parse({}) as unknown as Record<string, unknown>;
 
@@ -47,6 +54,34 @@ describe.each(products)('$chart', ({ chart, spec, schema, rules }) => {
     const reserved = list.flatMap((f) => Object.values(f.secretEnv ?? {}));
     expect(reserved.length).toBeGreaterThan(0);
     for (const name of reserved) expect(() => schema.parse({ extraEnv: [{ name, value: 'x' }] }), name).toThrow(/set by the chart from a Secret/);
+  });
+
+  it("reserves the pod names each feature declares: extraVolumes and extraInitContainers may not take them", () => {
+    const volumes = list.flatMap((f) => f.reserves?.volumes ?? []);
+    expect(volumes.length).toBeGreaterThan(0);
+    for (const name of volumes) expect(refusal(schema, { extraVolumes: [{ name, emptyDir: {} }] }), name).toMatch(/the product pod has a volume of this name/);
+    for (const name of [spec.names.name, 'wait-for-database']) {
+      expect(refusal(schema, { extraInitContainers: [{ name, image: 'busybox:1.36.1' }] }), name).toMatch(/the product pod has a container of this name/);
+    }
+    expect(refusal(schema, { extraVolumes: [{ name: 'scratch', emptyDir: {} }], extraInitContainers: [{ name: 'prepare', image: 'busybox:1.36.1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] })).toBeUndefined();
+  });
+
+  // What makes the declarations complete: a name the pod has that nobody declared would let an extra one clash.
+  it('has in its pods, in every hand case, only names the schema reserves and the ones the case adds', () => {
+    const seen = { volumes: new Set<string>(), containers: new Set<string>() };
+    for (const c of handCases[chart]!) {
+      const given = c.values as { extraVolumes?: { name: string }[]; extraInitContainers?: { name: string }[] };
+      const added = new Set([...(given.extraVolumes ?? []), ...(given.extraInitContainers ?? [])].map((x) => x.name));
+      const workloads = renderSystem(definition, c.values).objects.filter((o) => o.kind === 'Deployment' && o.metadata.labels['app.kubernetes.io/component'] === spec.names.component);
+      for (const d of workloads) {
+        const pod = d.spec.template.spec;
+        for (const v of pod.volumes ?? []) if (!added.has(v.name)) seen.volumes.add(v.name);
+        for (const x of [...(pod.initContainers ?? []), ...pod.containers]) if (!added.has(x.name)) seen.containers.add(x.name);
+      }
+    }
+    expect(seen.volumes.size).toBeGreaterThan(0);
+    for (const name of seen.volumes) expect(refusal(schema, { extraVolumes: [{ name, emptyDir: {} }] }), name).toMatch(/the product pod has a volume of this name/);
+    for (const name of seen.containers) expect(refusal(schema, { extraInitContainers: [{ name, image: 'busybox:1.36.1' }] }), name).toMatch(/the product pod has a container of this name/);
   });
 
   it("rules each feature's vendor keys, and refuses a key ruled twice", () => {

@@ -26,6 +26,12 @@ export interface PodPart {
   readonly sidecars?: readonly unknown[];
 }
 
+/** Names of volumes and containers in a pod. */
+export interface PodNames {
+  readonly volumes?: readonly string[];
+  readonly containers?: readonly string[];
+}
+
 /** Hand-written values that switch a part on, for the equivalence proof (test/cases.ts gathers them). */
 export interface NamedCase {
   readonly name: string;
@@ -75,6 +81,8 @@ export interface Feature<S extends z.ZodRawShape = z.ZodRawShape> {
   readonly values: S;
   /** Env its container takes from Secrets, by what it holds (extraEnv may not name them). */
   readonly secretEnv?: Readonly<Record<string, string>>;
+  /** Names it gives in the product pod, whatever the values: extraVolumes and extraInitContainers take others. */
+  readonly reserves?: PodNames;
   /** Entries of the product's env ConfigMap (read at start; pods roll when they change). */
   config?(ctx: FeatureContext<FeatureValues<S>>): Record<string, ValueOrConstant<string>>;
   /** What it adds to the product pod; may ask the settings Secret for references. */

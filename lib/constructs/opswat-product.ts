@@ -10,14 +10,14 @@ import { z } from 'zod';
 import { ChartDefinition, ChartMetadata, defineChart } from '../core/chart';
 import { KubeObject } from '../core/kube-object';
 import { ValueOrConstant, Value, ValueTree } from '../core/template';
-import { AnyFeature, FeatureContext, NamedCase, PodPart, ProductNames, RestEndpoint } from './feature';
+import { AnyFeature, FeatureContext, NamedCase, PodNames, PodPart, ProductNames, RestEndpoint } from './feature';
 import { SecretHandle, secretHandle, ServiceHandle, WorkloadHandle } from './handles';
 import { ProductInfo, openProduct } from './identity';
 import { IngressPolicy } from './network-policy';
 import { opswatPodTemplate, OpswatProductBaseProps, opswatProductBase, OpswatSecrets } from './opswat';
 import { EnvVar, fieldEnv } from './pod';
-import { PostgresDatabase } from './postgres';
-import { Autoscaler, DisruptionBudget, RestIngress, sessionAffinitySpec } from './product';
+import { PostgresDatabase, WAIT_CONTAINER } from './postgres';
+import { Autoscaler, DisruptionBudget, ReservedPodNames, RestIngress, sessionAffinitySpec } from './product';
 import { SettingsSecret } from './settings-secret';
 import { PortCheckTest } from './test-hook';
 import { restScheme, TlsEndpoint } from './features/tls';
@@ -83,6 +83,16 @@ export function featureCases(spec: OpswatProductSpec<never>): NamedCase[] {
 /** The env a product's container takes from Secrets, by what it holds: the base's and each feature's. */
 export function featureSecretEnv(features: readonly AnyFeature[]): Record<string, string> {
   return Object.assign({}, ...features.map((f) => f.secretEnv ?? {}));
+}
+
+/**
+ * The names a product pod has whatever the values: its container (`names.name`), the wait for the database,
+ * its own (`own`: a sidecar of the product's) and each feature's; sorted, for the schema and its description.
+ */
+export function reservedPodNames(names: ProductNames, features: readonly AnyFeature[], own: PodNames = {}): ReservedPodNames {
+  const all = [own, ...features.map((f) => f.reserves ?? {})];
+  const union = (key: keyof PodNames, ...more: string[]) => [...new Set([...more, ...all.flatMap((r) => r[key] ?? [])])].sort();
+  return { volumes: union('volumes'), containers: union('containers', names.name, WAIT_CONTAINER) };
 }
 
 /** An OPSWAT product, built from its spec: see the file comment. */

@@ -151,12 +151,13 @@ export interface OpswatPodProps {
 /**
  * The pod template of an OPSWAT product: its ServiceAccount (token only for licensing clean-up), the
  * grace period that lets the server deactivate its licence after the preStop drain, the wait for the
- * database, Secrets and DB credentials as env, /readyz probes, and the product's own parts.
+ * database, Secrets and DB credentials as env, /readyz probes, and the product's own parts. In a Helm
+ * chart its parts are named templates of their own, so a reader finds each by name in `_helpers.tpl`:
+ * `<chart>.podInitContainers`, `<chart>.productContainer` (its env in `<chart>.productEnv`), `<chart>.podVolumes`.
  */
 export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: SlotPods): Record<string, unknown> {
   const { identity, values: v } = props;
-  const probeAction = { path: '/readyz', port: props.probe.port, scheme: props.probe.scheme };
-  const liveness = props.withoutLiveness === undefined ? v.livenessProbe : { ...v.livenessProbe, enabled: render.and(v.livenessProbe.enabled, render.not(props.withoutLiveness)) };
+  const part = (name: string) => `${identity.props.templatePrefix}.${name}`;
   return {
     metadata: {
       labels: { ...identity.labels(props.component, v.podLabels), ...props.podLabels, ...render.fieldsIf(pods.slot, { [SLOT_LABEL]: pods.slot }) },
@@ -170,32 +171,42 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
       ...podSpecFields(identity, v),
-      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...(props.initContainers ?? []), ...render.itemsOfUniqueNames(v.extraInitContainers)],
+      ...render.sharedMap(part('podInitContainers'), {}, () => ({
+        initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...(props.initContainers ?? []), ...render.itemsOfUniqueNames(v.extraInitContainers)],
+      })),
       containers: [
-        {
-          name: props.containerName,
-          image: imageRef(render, { repository: v.image.repository, digest: pods.imageDigest }, pods.imageTag),
-          imagePullPolicy: v.image.pullPolicy,
-          envFrom: [{ configMapRef: { name: props.configMapName } }],
-          env: [
-            ...props.secrets.env(),
-            secretEnv(OPSWAT_SECRET_ENV.dbUser, props.database.credentials.secretName, 'user'),
-            secretEnv(OPSWAT_SECRET_ENV.dbPassword, props.database.credentials.secretName, 'password'),
-            ...props.env,
-            ...render.itemsOfUniqueNames(v.extraEnv),
-          ],
-          ports: props.ports,
-          ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
-          ...httpProbe(render, 'livenessProbe', liveness, probeAction),
-          lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
-          resources: v.resources,
-          securityContext: identity.securityContextValue(v.securityContext),
-          volumeMounts: [...(props.volumeMounts ?? []), ...render.itemsOf(v.extraVolumeMounts)],
-        },
+        ...render.sharedList(part('productContainer'), { imageTag: pods.imageTag, imageDigest: pods.imageDigest }, (image) => [productContainer(render, props, image)]),
         ...(props.sidecars ?? []),
       ],
-      volumes: [...(props.volumes ?? []), ...render.itemsOfUniqueNames(v.extraVolumes)],
+      ...render.sharedMap(part('podVolumes'), {}, () => ({ volumes: [...(props.volumes ?? []), ...render.itemsOfUniqueNames(v.extraVolumes)] })),
     },
+  };
+}
+
+/** The product's own container, running `image` (a slot's tag and digest). */
+function productContainer(render: Render, props: OpswatPodProps, image: Omit<SlotPods, 'slot'>) {
+  const { identity, values: v } = props;
+  const probeAction = { path: '/readyz', port: props.probe.port, scheme: props.probe.scheme };
+  const liveness = props.withoutLiveness === undefined ? v.livenessProbe : { ...v.livenessProbe, enabled: render.and(v.livenessProbe.enabled, render.not(props.withoutLiveness)) };
+  return {
+    name: props.containerName,
+    image: imageRef(render, { repository: v.image.repository, digest: image.imageDigest }, image.imageTag),
+    imagePullPolicy: v.image.pullPolicy,
+    envFrom: [{ configMapRef: { name: props.configMapName } }],
+    env: render.sharedList(`${identity.props.templatePrefix}.productEnv`, {}, () => [
+      ...props.secrets.env(),
+      secretEnv(OPSWAT_SECRET_ENV.dbUser, props.database.credentials.secretName, 'user'),
+      secretEnv(OPSWAT_SECRET_ENV.dbPassword, props.database.credentials.secretName, 'password'),
+      ...props.env,
+      ...render.itemsOfUniqueNames(v.extraEnv),
+    ]),
+    ports: props.ports,
+    ...httpProbe(render, 'readinessProbe', v.readinessProbe, probeAction),
+    ...httpProbe(render, 'livenessProbe', liveness, probeAction),
+    lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
+    resources: v.resources,
+    securityContext: identity.securityContextValue(v.securityContext),
+    volumeMounts: [...(props.volumeMounts ?? []), ...render.itemsOf(v.extraVolumeMounts)],
   };
 }
 

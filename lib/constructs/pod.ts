@@ -14,7 +14,9 @@
  * - hashed names and the cdk8s.io/metadata.addr selector: replaced by product names and
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
+import { Construct } from 'constructs';
 import { z } from 'zod';
+import { KubeObject } from '../core/kube-object';
 import { containerSecurityContext, extraAnnotations, extraLabels, K8S_EXAMPLES, k8sObject, nodeSelector, optionalDnsName, ProbeDefaults, probe, toleration } from '../core/schema';
 import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
@@ -140,5 +142,25 @@ export function tcpProbe(render: Render, key: 'readinessProbe' | 'livenessProbe'
       timeoutSeconds: p.timeoutSeconds,
       failureThreshold: p.failureThreshold,
     },
+  });
+}
+
+export interface SinglePodDeploymentProps {
+  readonly identity: Identity;
+  /** Product name of the Deployment, and its component. */
+  readonly name: string;
+  readonly component: string;
+  readonly selector: Record<string, ValueOrConstant<string>>;
+  /** The pod template: metadata and spec. */
+  readonly template: Record<string, unknown>;
+}
+
+/** The Deployment of a server that owns its data directory: one pod, and never two at once (Recreate). */
+export function singlePodDeployment(scope: Construct, props: SinglePodDeploymentProps): void {
+  new KubeObject(scope, 'Deployment', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: props.identity.meta(props.name, props.component),
+    spec: { replicas: 1, strategy: { type: 'Recreate' }, selector: { matchLabels: props.selector }, template: props.template },
   });
 }

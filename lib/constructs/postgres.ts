@@ -4,7 +4,7 @@ import { containerSecurityContext, image, K8S_EXAMPLES, k8sObject, optionalSecre
 import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
-import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
+import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity, singlePodDeployment } from './pod';
 import { compatibleSelector } from './vendor-compat';
 import { claimVolume, persistenceValues } from './volume';
 import { KubeObject } from '../core/kube-object';
@@ -90,6 +90,9 @@ function hostRule<T extends z.ZodType<{ host: string; inCluster: { enabled: bool
 }
 
 /** Where a product's database values reach the in-cluster database's pod (see pod-security.ts). */
+/** The init container that waits for the database, in every pod that does. */
+export const WAIT_CONTAINER = 'wait-for-database';
+
 export const databasePodSecurity = [podContext(['database', 'inCluster', 'podSecurityContext']), containerContext(['database', 'inCluster', 'securityContext'])];
 
 /** Values of a product's database: an in-cluster Postgres (one switch) or an external one. */
@@ -200,61 +203,56 @@ export class PostgresDatabase extends Construct {
         volumeName: 'data',
       });
       const secretRef = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
-      new KubeObject(this, 'Deployment', {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: identity.meta(workloadName, COMPONENT),
-        spec: {
-          replicas: 1,
-          // One pod owns the data directory: never two at once.
-          strategy: { type: 'Recreate' },
-          selector: { matchLabels: selector },
-          template: {
-            metadata: { labels: { ...identity.labels(COMPONENT), ...compat.podLabels } },
-            spec: {
-              automountServiceAccountToken: false,
-              ...podSpecFields(identity, { ...props.pod, podSecurityContext: inCluster.podSecurityContext }),
-              containers: [
-                {
-                  name: 'postgres',
-                  image: imageRef(render, inCluster.image, inCluster.image.tag),
-                  imagePullPolicy: inCluster.image.pullPolicy,
-                  env: [
-                    { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
-                    { name: 'POSTGRES_PASSWORD', valueFrom: secretRef('password') },
-                    // A subdirectory, so a volume's lost+found never makes initdb refuse the directory.
-                    { name: 'PGDATA', value: render.ifElse(props.vendor?.dataAtVolumeRoot ?? false, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata') },
-                  ],
-                  ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
-                  readinessProbe: {
-                    exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"'] },
-                    initialDelaySeconds: 5,
-                    periodSeconds: 5,
-                    timeoutSeconds: 3,
-                    failureThreshold: 6,
-                  },
-                  livenessProbe: {
-                    exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"'] },
-                    initialDelaySeconds: 30,
-                    periodSeconds: 10,
-                    timeoutSeconds: 5,
-                    failureThreshold: 6,
-                  },
-                  resources: inCluster.resources,
-                  securityContext: identity.securityContextValue(inCluster.securityContext),
-                  volumeMounts: [
-                    { name: 'data', mountPath: '/var/lib/postgresql/data' },
-                    { name: 'run', mountPath: '/var/run/postgresql' },
-                    { name: 'tmp', mountPath: '/tmp' },
-                  ],
+      singlePodDeployment(this, {
+        identity,
+        name: workloadName,
+        component: COMPONENT,
+        selector,
+        template: {
+          metadata: { labels: { ...identity.labels(COMPONENT), ...compat.podLabels } },
+          spec: {
+            automountServiceAccountToken: false,
+            ...podSpecFields(identity, { ...props.pod, podSecurityContext: inCluster.podSecurityContext }),
+            containers: [
+              {
+                name: 'postgres',
+                image: imageRef(render, inCluster.image, inCluster.image.tag),
+                imagePullPolicy: inCluster.image.pullPolicy,
+                env: [
+                  { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
+                  { name: 'POSTGRES_PASSWORD', valueFrom: secretRef('password') },
+                  // A subdirectory, so a volume's lost+found never makes initdb refuse the directory.
+                  { name: 'PGDATA', value: render.ifElse(props.vendor?.dataAtVolumeRoot ?? false, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata') },
+                ],
+                ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
+                readinessProbe: {
+                  exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"'] },
+                  initialDelaySeconds: 5,
+                  periodSeconds: 5,
+                  timeoutSeconds: 3,
+                  failureThreshold: 6,
                 },
-              ],
-              volumes: [
-                ...dataVolume,
-                { name: 'run', emptyDir: {} },
-                { name: 'tmp', emptyDir: {} },
-              ],
-            },
+                livenessProbe: {
+                  exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"'] },
+                  initialDelaySeconds: 30,
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 6,
+                },
+                resources: inCluster.resources,
+                securityContext: identity.securityContextValue(inCluster.securityContext),
+                volumeMounts: [
+                  { name: 'data', mountPath: '/var/lib/postgresql/data' },
+                  { name: 'run', mountPath: '/var/run/postgresql' },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+            ],
+            volumes: [
+              ...dataVolume,
+              { name: 'run', emptyDir: {} },
+              { name: 'tmp', emptyDir: {} },
+            ],
           },
         },
       });
@@ -281,10 +279,10 @@ export class PostgresDatabase extends Construct {
     });
   }
 
-  /** An init container that waits until the database accepts connections. */
+  /** An init container (named WAIT_CONTAINER) that waits until the database accepts connections. */
   public waitContainer(database: DatabaseValues, hostEnv = 'DB_HOST', portEnv = 'DB_PORT') {
     return {
-      name: 'wait-for-database',
+      name: WAIT_CONTAINER,
       image: imageRef(Render.of(this), database.inCluster.image, database.inCluster.image.tag),
       imagePullPolicy: database.inCluster.image.pullPolicy,
       // -U: without a user libpq looks the process's uid up in passwd, which an arbitrary uid (OpenShift's)

@@ -96,37 +96,40 @@ export const disruptionBudgetValues = () =>
 
 const passThrough = <S extends z.ZodRawShape>(shape: S) => z.object(shape).catchall(z.unknown());
 
-/** The volumes the products' pods have of their own, whatever the values: an extra volume takes another name. */
-const PRODUCT_VOLUMES = ['config-import', 'https-tls', 'icaps-tls', 'nginxs-tls', 'product-data', 'trusted-certificates'];
-/** The containers of the products' pods: an extra init container takes another name. */
-const PRODUCT_CONTAINERS = ['deactivation', 'md-core', 'md-icapsrv', 'wait-for-database'];
+/** The names the product pod has whatever the values (its features' and its own): extra ones take others. */
+export interface ReservedPodNames {
+  readonly volumes: readonly string[];
+  readonly containers: readonly string[];
+}
 
 /** A DNS label that is none of `taken` (names the chart gives in the same pod). */
 const notOneOf = (taken: readonly string[], why: string) =>
-  rule(dnsLabel(), (n) => !taken.includes(n), {
-    message: `${why} (${taken.join(', ')})`,
-    jsonSchema: { not: { enum: [...taken] } },
-    counterexample: taken[0]!,
-  });
+  taken.length === 0
+    ? dnsLabel()
+    : rule(dnsLabel(), (n) => !taken.includes(n), {
+        message: `${why} (${taken.join(', ')})`,
+        jsonSchema: { not: { enum: [...taken] } },
+        counterexample: taken[0]!,
+      });
 
 /** extraVolumes, extraVolumeMounts and extraInitContainers of the product pod, passed through as given. */
-export const extraPodFields = () => ({
-  extraVolumes: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_VOLUMES, 'the product pod has a volume of this name') })), [
+export const extraPodFields = (reserved: ReservedPodNames) => ({
+  extraVolumes: uniquelyNamed(z.array(passThrough({ name: notOneOf(reserved.volumes, 'the product pod has a volume of this name') })), [
     { name: 'twice', emptyDir: {} },
     { name: 'twice', emptyDir: {} },
   ])
     .default([])
-    .describe(`Extra volumes of the product pod (Kubernetes volume objects), each name once, none of ${PRODUCT_VOLUMES.join(', ')}.`),
+    .describe(`Extra volumes of the product pod (Kubernetes volume objects), each name once${reserved.volumes.length === 0 ? '' : `, none of ${reserved.volumes.join(', ')}`}.`),
   extraVolumeMounts: z
     .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
     .default([])
     .describe('Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.'),
-  extraInitContainers: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_CONTAINERS, 'the product pod has a container of this name'), image: imageReference() })), [
+  extraInitContainers: uniquelyNamed(z.array(passThrough({ name: notOneOf(reserved.containers, 'the product pod has a container of this name'), image: imageReference() })), [
     { name: 'twice', image: 'busybox:1.36.1' },
     { name: 'twice', image: 'busybox:1.36.1' },
   ])
     .default([])
-    .describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${PRODUCT_CONTAINERS.join(', ')}.`),
+    .describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${reserved.containers.join(', ')}.`),
 });
 
 interface ExtraPodRoot {
@@ -200,17 +203,18 @@ export const productPodSecurity = [
 /**
  * Values every MetaDefender product chart has at its root, besides its own: its ServiceAccount, pod
  * scheduling and security (non-root uid 1000, restricted profile), extra env (none of `secretEnv`, the
- * env its container takes from Secrets), volumes, mounts and init containers, autoscaling, disruption
+ * env its container takes from Secrets), volumes, mounts and init containers (none named as one of
+ * `reserved`), autoscaling, disruption
  * budget, the `helm test` image and the vendor-chart compatibility.
  */
-export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
+export const productFields = (secretEnv: Readonly<Record<string, string>>, reserved: ReservedPodNames) => ({
   serviceAccount: z
     .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
     .strict()
     .prefault({}),
   ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
   extraEnv: extraEnv(secretEnv),
-  ...extraPodFields(),
+  ...extraPodFields(reserved),
   autoscaling: autoscalingValues(),
   podDisruptionBudget: disruptionBudgetValues(),
   tests: testValues('nc'),

@@ -415,7 +415,7 @@ export const resources = (requests: Record<string, string>, limits: Record<strin
       jsonSchema: RESOURCES_RULE,
       counterexample: { requests: { cpu: '2' }, limits: { cpu: '1' } },
     },
-  ).default({ requests, limits });
+  ).prefault({});
 
 /**
  * A tag that names one release: at least major.minor (PostgreSQL's and the SV server's own full versions
@@ -450,7 +450,7 @@ export const image = (repository: string, tag: string) =>
       pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Image pull policy. Tags are full versions (and a digest cannot move), so IfNotPresent.'),
     })
     .strict()
-    .default({ repository, tag, digest: '', pullPolicy: 'IfNotPresent' });
+    .prefault({});
 
 export interface ProbeDefaults {
   initialDelaySeconds: number;
@@ -469,7 +469,7 @@ export const probe = (d: ProbeDefaults, what: string) =>
       failureThreshold: z.number().int().min(1).max(100).default(d.failureThreshold).describe('Failures before the probe gives up.'),
     })
     .strict()
-    .default({ enabled: true, ...d });
+    .prefault({});
 
 /**
  * Extra env of a container: each name at most once, and never one the chart sets from a Secret

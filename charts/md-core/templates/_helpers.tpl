@@ -392,6 +392,319 @@ configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | to
 {{- toJson $d | sha256sum -}}
 {{- end -}}
 
+{{/* Usage: {{ include "md-core.podInitContainers" $ | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-core.podInitContainers" -}}
+{{- if or
+    $.Values.database.waitForReady
+    (and (not (include "md-core.uniqueNames" (dict "list" $.Values.extraInitContainers "path" "extraInitContainers"))) $.Values.extraInitContainers) }}
+initContainers:
+  {{- if $.Values.database.waitForReady }}
+  - name: wait-for-database
+    image: {{ printf
+        "%v:%v%v%v"
+        $.Values.database.inCluster.image.repository
+        $.Values.database.inCluster.image.tag
+        (ternary "@" "" (not (empty $.Values.database.inCluster.image.digest)))
+        $.Values.database.inCluster.image.digest | toJson }}
+    imagePullPolicy: {{ $.Values.database.inCluster.image.pullPolicy }}
+    command:
+      - sh
+      - "-c"
+      - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
+    env:
+      - name: DB_HOST
+        value: {{ (include "md-core.databaseHost" $) | toJson }}
+      - name: DB_PORT
+        value: {{ (toJson $.Values.database.port) | toJson }}
+    resources:
+      requests:
+        cpu: 50m
+        memory: 64Mi
+      limits:
+        cpu: 100m
+        memory: 128Mi
+    securityContext:
+      {{- include "md-core.restrictedSecurityContext" (dict "root" $ "readOnlyRootFilesystem" true) | nindent 6 }}
+      {{- if not (include "md-core.adaptSecurityContext" $) }}
+      runAsUser: 999
+      runAsGroup: 999
+      {{- end }}
+  {{- end }}
+  {{- with and
+      (not (include "md-core.uniqueNames" (dict "list" $.Values.extraInitContainers "path" "extraInitContainers")))
+      $.Values.extraInitContainers }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- else }}
+initContainers: []
+{{- end }}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.productEnv" $ | nindent <n> }} - YAML list items */}}
+{{- define "md-core.productEnv" -}}
+- name: MD_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.credentials.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-cred"))) | toJson }}
+      key: user
+- name: MD_PWD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.credentials.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-cred"))) | toJson }}
+      key: password
+- name: APIKEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.apiKey.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-api-key"))) | toJson }}
+      key: value
+- name: LICENSE_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.license.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-license-key"))) | toJson }}
+      key: value
+- name: DB_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.database.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-postgres-cred"))) | toJson }}
+      key: user
+- name: DB_PWD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.database.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-postgres-cred"))) | toJson }}
+      key: password
+- name: MD_INSTANCE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: MY_POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: MY_POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+{{- if or $.Values.tls.certPassphrase.value $.Values.tls.certPassphrase.existingSecret }}
+- name: MDCORE_CERT_PASSPHRASE
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.tls.certPassphrase.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-settings"))) | toJson }}
+      key: certPassphrase
+{{- end }}
+{{- if $.Values.olms.enabled }}
+- name: OLMS_HOST_URL
+  value: {{ $.Values.olms.hostUrl | toJson }}
+- name: OLMS_REST_PORT
+  value: {{ (toJson $.Values.olms.restPort) | toJson }}
+- name: OLMS_SOCKET_PORT
+  value: {{ (toJson $.Values.olms.socketPort) | toJson }}
+- name: OLMS_RULE
+  value: {{ $.Values.olms.rule | toJson }}
+- name: OLMS_COMMENT
+  value: {{ $.Values.olms.comment | toJson }}
+- name: OLMS_CONNECTION_TYPE
+  value: {{ $.Values.olms.connectionType | toJson }}
+- name: OLMS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.olms.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-settings"))) | toJson }}
+      key: olmsToken
+- name: OLMS_USE_PROXY
+  value: {{ (toJson $.Values.olms.proxy.enabled) | toJson }}
+{{- end }}
+{{- if and $.Values.olms.enabled $.Values.olms.proxy.enabled }}
+- name: OLMS_PROXY_SERVER
+  value: {{ $.Values.olms.proxy.server | toJson }}
+- name: OLMS_PROXY_PORT
+  value: {{ (toJson $.Values.olms.proxy.port) | toJson }}
+- name: OLMS_PROXY_TYPE
+  value: {{ $.Values.olms.proxy.type | toJson }}
+{{- end }}
+{{- if and (and $.Values.olms.enabled $.Values.olms.proxy.enabled) $.Values.olms.proxy.username }}
+- name: OLMS_PROXY_USERNAME
+  value: {{ $.Values.olms.proxy.username | toJson }}
+- name: OLMS_PROXY_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.olms.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-settings"))) | toJson }}
+      key: olmsProxyPassword
+{{- end }}
+{{- if $.Values.proxy.enabled }}
+- name: PROXY
+  value: "true"
+- name: PROXY_HOST
+  value: {{ $.Values.proxy.host | toJson }}
+- name: PROXY_PORT
+  value: {{ (toJson $.Values.proxy.port) | toJson }}
+- name: PROXY_USER
+  value: {{ $.Values.proxy.username | toJson }}
+- name: PROXY_EXCLUSION
+  value: {{ $.Values.proxy.exclusions | toJson }}
+{{- end }}
+{{- if and $.Values.proxy.enabled (or $.Values.proxy.password $.Values.proxy.existingSecret) }}
+- name: PROXY_PWD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.proxy.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-settings"))) | toJson }}
+      key: proxyPassword
+{{- end }}
+{{- if or $.Values.ignition.values $.Values.ignition.existingSecret }}
+- name: IGNITION_JSON
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.ignition.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-settings"))) | toJson }}
+      key: {{ (ternary $.Values.ignition.existingSecretKey "IGNITION_JSON" (not (empty $.Values.ignition.existingSecret))) | toJson }}
+{{- end }}
+{{- if $.Values.configImport.enabled }}
+- name: MDCORE_CONFIG_IMPORT_FILE
+  value: {{ (printf "%v/%v" $.Values.configImport.directory $.Values.configImport.source.key) | toJson }}
+{{- end }}
+{{- if and $.Values.configImport.enabled $.Values.configImport.forceUpdateYara }}
+- name: MDCORE_IMPORT_FORCE_UPDATE_YARA
+  value: "true"
+{{- end }}
+{{- if and $.Values.configImport.enabled (or $.Values.configImport.password $.Values.configImport.existingSecret) }}
+- name: MDCORE_CONFIG_IMPORT_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.configImport.existingSecret (include "md-core.name" (dict "root" $ "base" "mdcore-settings"))) | toJson }}
+      key: configImportPassword
+{{- end }}
+{{- with and (not (include "md-core.uniqueNames" (dict "list" $.Values.extraEnv "path" "extraEnv"))) $.Values.extraEnv }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.productContainer" (dict "root" $ "imageTag" <imageTag> "imageDigest" <imageDigest>) | nindent <n> }} - YAML list items */}}
+{{- define "md-core.productContainer" -}}
+{{- $p := . -}}
+- name: md-core
+  image: {{ (printf "%v:%v%v%v" $.root.Values.image.repository $p.imageTag (ternary "@" "" (not (empty $p.imageDigest))) $p.imageDigest) | toJson }}
+  imagePullPolicy: {{ $.root.Values.image.pullPolicy }}
+  envFrom:
+    - configMapRef:
+        name: {{ include "md-core.name" (dict "root" $.root "base" "mdcore-env") }}
+  env:
+    {{- include "md-core.productEnv" $.root | nindent 4 }}
+  ports:
+    - name: rest
+      containerPort: {{ $.root.Values.ports.rest }}
+      protocol: TCP
+  {{- if $.root.Values.readinessProbe.enabled }}
+  readinessProbe:
+    httpGet:
+      path: /readyz
+      port: rest
+      scheme: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
+    initialDelaySeconds: {{ $.root.Values.readinessProbe.initialDelaySeconds }}
+    periodSeconds: {{ $.root.Values.readinessProbe.periodSeconds }}
+    timeoutSeconds: {{ $.root.Values.readinessProbe.timeoutSeconds }}
+    failureThreshold: {{ $.root.Values.readinessProbe.failureThreshold }}
+  {{- end }}
+  {{- if and $.root.Values.livenessProbe.enabled (not $.root.Values.upgrade.migrateHistory) }}
+  livenessProbe:
+    httpGet:
+      path: /readyz
+      port: rest
+      scheme: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
+    initialDelaySeconds: {{ $.root.Values.livenessProbe.initialDelaySeconds }}
+    periodSeconds: {{ $.root.Values.livenessProbe.periodSeconds }}
+    timeoutSeconds: {{ $.root.Values.livenessProbe.timeoutSeconds }}
+    failureThreshold: {{ $.root.Values.livenessProbe.failureThreshold }}
+  {{- end }}
+  lifecycle:
+    preStop:
+      sleep:
+        seconds: {{ $.root.Values.deactivation.drainSeconds }}
+  resources:
+    requests: {{- toYaml $.root.Values.resources.requests | nindent 6 }}
+    limits: {{- toYaml $.root.Values.resources.limits | nindent 6 }}
+  securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 4 }}
+  {{- if or $.root.Values.tls.https.enabled $.root.Values.configImport.enabled $.root.Values.persistence.enabled $.root.Values.extraVolumeMounts }}
+  volumeMounts:
+    {{- if $.root.Values.tls.https.enabled }}
+    - name: https-tls
+      mountPath: /https_cert
+      readOnly: true
+    {{- end }}
+    {{- if $.root.Values.configImport.enabled }}
+    - name: config-import
+      mountPath: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
+      subPath: {{ $.root.Values.configImport.source.key | toJson }}
+      readOnly: true
+    {{- end }}
+    {{- if $.root.Values.persistence.enabled }}
+    - name: product-data
+      mountPath: {{ $.root.Values.storagePath | toJson }}
+    {{- end }}
+    {{- with $.root.Values.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- else }}
+  volumeMounts: []
+  {{- end }}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.podVolumes" $ | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-core.podVolumes" -}}
+{{- if or
+    $.Values.tls.https.enabled
+    $.Values.configImport.enabled
+    $.Values.persistence.enabled
+    (and (not (include "md-core.uniqueNames" (dict "list" $.Values.extraVolumes "path" "extraVolumes"))) $.Values.extraVolumes) }}
+volumes:
+  {{- if $.Values.tls.https.enabled }}
+  - name: https-tls
+    projected:
+      defaultMode: {{ $.Values.tls.fileMode }}
+      sources:
+        - secret:
+            name: {{ $.Values.tls.https.certSecret | toJson }}
+            items:
+              - key: {{ $.Values.tls.https.certSecretKey | toJson }}
+                path: mdcore-https.crt
+        - secret:
+            name: {{ $.Values.tls.https.keySecret | toJson }}
+            items:
+              - key: {{ $.Values.tls.https.keySecretKey | toJson }}
+                path: mdcore-https.key
+  {{- end }}
+  {{- if $.Values.configImport.enabled }}
+  - name: config-import
+    {{- if eq $.Values.configImport.source.kind "ConfigMap" }}
+    configMap:
+      name: {{ $.Values.configImport.source.name | toJson }}
+      items:
+        - key: {{ $.Values.configImport.source.key | toJson }}
+          path: {{ $.Values.configImport.source.key | toJson }}
+    {{- end }}
+    {{- if eq $.Values.configImport.source.kind "Secret" }}
+    secret:
+      secretName: {{ $.Values.configImport.source.name | toJson }}
+      items:
+        - key: {{ $.Values.configImport.source.key | toJson }}
+          path: {{ $.Values.configImport.source.key | toJson }}
+    {{- end }}
+  {{- end }}
+  {{- if $.Values.persistence.enabled }}
+  {{- if $.Values.persistence.enabled }}
+  - name: product-data
+    persistentVolumeClaim:
+      claimName: {{ (coalesce $.Values.persistence.existingClaim (include "md-core.name" (dict "root" $ "base" "md-core-storage"))) | toJson }}
+  {{- end }}
+  {{- if not $.Values.persistence.enabled }}
+  - name: product-data
+    emptyDir: {}
+  {{- end }}
+  {{- end }}
+  {{- with and (not (include "md-core.uniqueNames" (dict "list" $.Values.extraVolumes "path" "extraVolumes"))) $.Values.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- else }}
+volumes: []
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "md-core.podTemplate" (dict "root" $ "imageTag" <imageTag> "imageDigest" <imageDigest> "slot" <slot>) | nindent <n> }} - YAML mapping fields */}}
 {{- define "md-core.podTemplate" -}}
 {{- $p := . -}}
@@ -419,338 +732,10 @@ spec:
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
   securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-core.scheduling" $.root | nindent 2 }}
-  {{- if or
-      $.root.Values.database.waitForReady
-      (and
-        (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
-        $.root.Values.extraInitContainers) }}
-  initContainers:
-    {{- if $.root.Values.database.waitForReady }}
-    - name: wait-for-database
-      image: {{ printf
-          "%v:%v%v%v"
-          $.root.Values.database.inCluster.image.repository
-          $.root.Values.database.inCluster.image.tag
-          (ternary "@" "" (not (empty $.root.Values.database.inCluster.image.digest)))
-          $.root.Values.database.inCluster.image.digest | toJson }}
-      imagePullPolicy: {{ $.root.Values.database.inCluster.image.pullPolicy }}
-      command:
-        - sh
-        - "-c"
-        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
-      env:
-        - name: DB_HOST
-          value: {{ (include "md-core.databaseHost" $.root) | toJson }}
-        - name: DB_PORT
-          value: {{ (toJson $.root.Values.database.port) | toJson }}
-      resources:
-        requests:
-          cpu: 50m
-          memory: 64Mi
-        limits:
-          cpu: 100m
-          memory: 128Mi
-      securityContext:
-        {{- include "md-core.restrictedSecurityContext" (dict "root" $.root "readOnlyRootFilesystem" true) | nindent 8 }}
-        {{- if not (include "md-core.adaptSecurityContext" $.root) }}
-        runAsUser: 999
-        runAsGroup: 999
-        {{- end }}
-    {{- end }}
-    {{- with and
-        (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
-        $.root.Values.extraInitContainers }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
-  {{- else }}
-  initContainers: []
-  {{- end }}
+  {{- include "md-core.podInitContainers" $.root | nindent 2 }}
   containers:
-    - name: md-core
-      image: {{ printf
-          "%v:%v%v%v"
-          $.root.Values.image.repository
-          $p.imageTag
-          (ternary "@" "" (not (empty $p.imageDigest)))
-          $p.imageDigest | toJson }}
-      imagePullPolicy: {{ $.root.Values.image.pullPolicy }}
-      envFrom:
-        - configMapRef:
-            name: {{ include "md-core.name" (dict "root" $.root "base" "mdcore-env") }}
-      env:
-        - name: MD_USER
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.credentials.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-cred")) | toJson }}
-              key: user
-        - name: MD_PWD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.credentials.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-cred")) | toJson }}
-              key: password
-        - name: APIKEY
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.apiKey.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-api-key")) | toJson }}
-              key: value
-        - name: LICENSE_KEY
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.license.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-license-key")) | toJson }}
-              key: value
-        - name: DB_USER
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.database.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-postgres-cred")) | toJson }}
-              key: user
-        - name: DB_PWD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.database.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-postgres-cred")) | toJson }}
-              key: password
-        - name: MD_INSTANCE_NAME
-          valueFrom:
-            fieldRef:
-              fieldPath: metadata.name
-        - name: MY_POD_NAME
-          valueFrom:
-            fieldRef:
-              fieldPath: metadata.name
-        - name: MY_POD_NAMESPACE
-          valueFrom:
-            fieldRef:
-              fieldPath: metadata.namespace
-        {{- if or $.root.Values.tls.certPassphrase.value $.root.Values.tls.certPassphrase.existingSecret }}
-        - name: MDCORE_CERT_PASSPHRASE
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.tls.certPassphrase.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
-              key: certPassphrase
-        {{- end }}
-        {{- if $.root.Values.olms.enabled }}
-        - name: OLMS_HOST_URL
-          value: {{ $.root.Values.olms.hostUrl | toJson }}
-        - name: OLMS_REST_PORT
-          value: {{ (toJson $.root.Values.olms.restPort) | toJson }}
-        - name: OLMS_SOCKET_PORT
-          value: {{ (toJson $.root.Values.olms.socketPort) | toJson }}
-        - name: OLMS_RULE
-          value: {{ $.root.Values.olms.rule | toJson }}
-        - name: OLMS_COMMENT
-          value: {{ $.root.Values.olms.comment | toJson }}
-        - name: OLMS_CONNECTION_TYPE
-          value: {{ $.root.Values.olms.connectionType | toJson }}
-        - name: OLMS_TOKEN
-          valueFrom:
-            secretKeyRef:
-              name: {{ (coalesce $.root.Values.olms.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-settings"))) | toJson }}
-              key: olmsToken
-        - name: OLMS_USE_PROXY
-          value: {{ (toJson $.root.Values.olms.proxy.enabled) | toJson }}
-        {{- end }}
-        {{- if and $.root.Values.olms.enabled $.root.Values.olms.proxy.enabled }}
-        - name: OLMS_PROXY_SERVER
-          value: {{ $.root.Values.olms.proxy.server | toJson }}
-        - name: OLMS_PROXY_PORT
-          value: {{ (toJson $.root.Values.olms.proxy.port) | toJson }}
-        - name: OLMS_PROXY_TYPE
-          value: {{ $.root.Values.olms.proxy.type | toJson }}
-        {{- end }}
-        {{- if and (and $.root.Values.olms.enabled $.root.Values.olms.proxy.enabled) $.root.Values.olms.proxy.username }}
-        - name: OLMS_PROXY_USERNAME
-          value: {{ $.root.Values.olms.proxy.username | toJson }}
-        - name: OLMS_PROXY_PASSWORD
-          valueFrom:
-            secretKeyRef:
-              name: {{ (coalesce $.root.Values.olms.existingSecret (include "md-core.name" (dict "root" $.root "base" "mdcore-settings"))) | toJson }}
-              key: olmsProxyPassword
-        {{- end }}
-        {{- if $.root.Values.proxy.enabled }}
-        - name: PROXY
-          value: "true"
-        - name: PROXY_HOST
-          value: {{ $.root.Values.proxy.host | toJson }}
-        - name: PROXY_PORT
-          value: {{ (toJson $.root.Values.proxy.port) | toJson }}
-        - name: PROXY_USER
-          value: {{ $.root.Values.proxy.username | toJson }}
-        - name: PROXY_EXCLUSION
-          value: {{ $.root.Values.proxy.exclusions | toJson }}
-        {{- end }}
-        {{- if and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret) }}
-        - name: PROXY_PWD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.proxy.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
-              key: proxyPassword
-        {{- end }}
-        {{- if or $.root.Values.ignition.values $.root.Values.ignition.existingSecret }}
-        - name: IGNITION_JSON
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.ignition.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
-              key: {{ ternary
-                  $.root.Values.ignition.existingSecretKey
-                  "IGNITION_JSON"
-                  (not (empty $.root.Values.ignition.existingSecret)) | toJson }}
-        {{- end }}
-        {{- if $.root.Values.configImport.enabled }}
-        - name: MDCORE_CONFIG_IMPORT_FILE
-          value: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
-        {{- end }}
-        {{- if and $.root.Values.configImport.enabled $.root.Values.configImport.forceUpdateYara }}
-        - name: MDCORE_IMPORT_FORCE_UPDATE_YARA
-          value: "true"
-        {{- end }}
-        {{- if and $.root.Values.configImport.enabled (or $.root.Values.configImport.password $.root.Values.configImport.existingSecret) }}
-        - name: MDCORE_CONFIG_IMPORT_PASSWORD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.configImport.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
-              key: configImportPassword
-        {{- end }}
-        {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraEnv "path" "extraEnv"))) $.root.Values.extraEnv }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
-      ports:
-        - name: rest
-          containerPort: {{ $.root.Values.ports.rest }}
-          protocol: TCP
-      {{- if $.root.Values.readinessProbe.enabled }}
-      readinessProbe:
-        httpGet:
-          path: /readyz
-          port: rest
-          scheme: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
-        initialDelaySeconds: {{ $.root.Values.readinessProbe.initialDelaySeconds }}
-        periodSeconds: {{ $.root.Values.readinessProbe.periodSeconds }}
-        timeoutSeconds: {{ $.root.Values.readinessProbe.timeoutSeconds }}
-        failureThreshold: {{ $.root.Values.readinessProbe.failureThreshold }}
-      {{- end }}
-      {{- if and $.root.Values.livenessProbe.enabled (not $.root.Values.upgrade.migrateHistory) }}
-      livenessProbe:
-        httpGet:
-          path: /readyz
-          port: rest
-          scheme: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
-        initialDelaySeconds: {{ $.root.Values.livenessProbe.initialDelaySeconds }}
-        periodSeconds: {{ $.root.Values.livenessProbe.periodSeconds }}
-        timeoutSeconds: {{ $.root.Values.livenessProbe.timeoutSeconds }}
-        failureThreshold: {{ $.root.Values.livenessProbe.failureThreshold }}
-      {{- end }}
-      lifecycle:
-        preStop:
-          sleep:
-            seconds: {{ $.root.Values.deactivation.drainSeconds }}
-      resources:
-        requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
-        limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
-      securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
-      {{- if or
-          $.root.Values.tls.https.enabled
-          $.root.Values.configImport.enabled
-          $.root.Values.persistence.enabled
-          $.root.Values.extraVolumeMounts }}
-      volumeMounts:
-        {{- if $.root.Values.tls.https.enabled }}
-        - name: https-tls
-          mountPath: /https_cert
-          readOnly: true
-        {{- end }}
-        {{- if $.root.Values.configImport.enabled }}
-        - name: config-import
-          mountPath: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
-          subPath: {{ $.root.Values.configImport.source.key | toJson }}
-          readOnly: true
-        {{- end }}
-        {{- if $.root.Values.persistence.enabled }}
-        - name: product-data
-          mountPath: {{ $.root.Values.storagePath | toJson }}
-        {{- end }}
-        {{- with $.root.Values.extraVolumeMounts }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
-      {{- else }}
-      volumeMounts: []
-      {{- end }}
-  {{- if or
-      $.root.Values.tls.https.enabled
-      $.root.Values.configImport.enabled
-      $.root.Values.persistence.enabled
-      (and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes) }}
-  volumes:
-    {{- if $.root.Values.tls.https.enabled }}
-    - name: https-tls
-      projected:
-        defaultMode: {{ $.root.Values.tls.fileMode }}
-        sources:
-          - secret:
-              name: {{ $.root.Values.tls.https.certSecret | toJson }}
-              items:
-                - key: {{ $.root.Values.tls.https.certSecretKey | toJson }}
-                  path: mdcore-https.crt
-          - secret:
-              name: {{ $.root.Values.tls.https.keySecret | toJson }}
-              items:
-                - key: {{ $.root.Values.tls.https.keySecretKey | toJson }}
-                  path: mdcore-https.key
-    {{- end }}
-    {{- if $.root.Values.configImport.enabled }}
-    - name: config-import
-      {{- if eq $.root.Values.configImport.source.kind "ConfigMap" }}
-      configMap:
-        name: {{ $.root.Values.configImport.source.name | toJson }}
-        items:
-          - key: {{ $.root.Values.configImport.source.key | toJson }}
-            path: {{ $.root.Values.configImport.source.key | toJson }}
-      {{- end }}
-      {{- if eq $.root.Values.configImport.source.kind "Secret" }}
-      secret:
-        secretName: {{ $.root.Values.configImport.source.name | toJson }}
-        items:
-          - key: {{ $.root.Values.configImport.source.key | toJson }}
-            path: {{ $.root.Values.configImport.source.key | toJson }}
-      {{- end }}
-    {{- end }}
-    {{- if $.root.Values.persistence.enabled }}
-    {{- if $.root.Values.persistence.enabled }}
-    - name: product-data
-      persistentVolumeClaim:
-        claimName: {{ coalesce
-            $.root.Values.persistence.existingClaim
-            (include "md-core.name" (dict "root" $.root "base" "md-core-storage")) | toJson }}
-    {{- end }}
-    {{- if not $.root.Values.persistence.enabled }}
-    - name: product-data
-      emptyDir: {}
-    {{- end }}
-    {{- end }}
-    {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
-  {{- else }}
-  volumes: []
-  {{- end }}
+    {{- include "md-core.productContainer" (dict "root" $.root "imageTag" $p.imageTag "imageDigest" $p.imageDigest) | nindent 4 }}
+  {{- include "md-core.podVolumes" $.root | nindent 2 }}
 {{- end -}}
 
 {{/* Usage: {{ include "md-core.slotServiceSpec" (dict "root" $ "slot" <slot>) | nindent <n> }} - YAML mapping fields */}}

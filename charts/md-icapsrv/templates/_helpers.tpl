@@ -386,6 +386,406 @@ configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | to
 {{- toJson $d | sha256sum -}}
 {{- end -}}
 
+{{/* Usage: {{ include "md-icapsrv.podInitContainers" $ | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-icapsrv.podInitContainers" -}}
+{{- if or
+    $.Values.database.waitForReady
+    (and
+      (not (include "md-icapsrv.uniqueNames" (dict "list" $.Values.extraInitContainers "path" "extraInitContainers")))
+      $.Values.extraInitContainers) }}
+initContainers:
+  {{- if $.Values.database.waitForReady }}
+  - name: wait-for-database
+    image: {{ printf
+        "%v:%v%v%v"
+        $.Values.database.inCluster.image.repository
+        $.Values.database.inCluster.image.tag
+        (ternary "@" "" (not (empty $.Values.database.inCluster.image.digest)))
+        $.Values.database.inCluster.image.digest | toJson }}
+    imagePullPolicy: {{ $.Values.database.inCluster.image.pullPolicy }}
+    command:
+      - sh
+      - "-c"
+      - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
+    env:
+      - name: DB_HOST
+        value: {{ (include "md-icapsrv.databaseHost" $) | toJson }}
+      - name: DB_PORT
+        value: {{ (toJson $.Values.database.port) | toJson }}
+    resources:
+      requests:
+        cpu: 50m
+        memory: 64Mi
+      limits:
+        cpu: 100m
+        memory: 128Mi
+    securityContext:
+      {{- include "md-icapsrv.restrictedSecurityContext" (dict "root" $ "readOnlyRootFilesystem" true) | nindent 6 }}
+      {{- if not (include "md-icapsrv.adaptSecurityContext" $) }}
+      runAsUser: 999
+      runAsGroup: 999
+      {{- end }}
+  {{- end }}
+  {{- with and
+      (not (include "md-icapsrv.uniqueNames" (dict "list" $.Values.extraInitContainers "path" "extraInitContainers")))
+      $.Values.extraInitContainers }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- else }}
+initContainers: []
+{{- end }}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.productEnv" $ | nindent <n> }} - YAML list items */}}
+{{- define "md-icapsrv.productEnv" -}}
+- name: MD_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.credentials.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-cred"))) | toJson }}
+      key: user
+- name: MD_PWD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.credentials.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-cred"))) | toJson }}
+      key: password
+- name: APIKEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.apiKey.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-api-key"))) | toJson }}
+      key: value
+- name: LICENSE_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.license.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-license-key"))) | toJson }}
+      key: value
+- name: DB_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.database.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-postgres-cred"))) | toJson }}
+      key: user
+- name: DB_PWD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.database.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-postgres-cred"))) | toJson }}
+      key: password
+- name: MDICAPSRV_INSTANCE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: MY_POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+{{- if $.Values.licensing.cleanup }}
+- name: LICENSING_CLEANUP
+  value: "true"
+{{- end }}
+{{- if $.Values.olms.enabled }}
+- name: OLMS_HOST_URL
+  value: {{ $.Values.olms.hostUrl | toJson }}
+- name: OLMS_REST_PORT
+  value: {{ (toJson $.Values.olms.restPort) | toJson }}
+- name: OLMS_SOCKET_PORT
+  value: {{ (toJson $.Values.olms.socketPort) | toJson }}
+- name: OLMS_RULE
+  value: {{ $.Values.olms.rule | toJson }}
+- name: OLMS_COMMENT
+  value: {{ $.Values.olms.comment | toJson }}
+- name: OLMS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.olms.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-settings"))) | toJson }}
+      key: olmsToken
+- name: OLMS_USE_PROXY
+  value: {{ (toJson $.Values.olms.proxy.enabled) | toJson }}
+{{- end }}
+{{- if and $.Values.olms.enabled $.Values.olms.proxy.enabled }}
+- name: OLMS_PROXY_SERVER
+  value: {{ $.Values.olms.proxy.server | toJson }}
+- name: OLMS_PROXY_PORT
+  value: {{ (toJson $.Values.olms.proxy.port) | toJson }}
+- name: OLMS_PROXY_TYPE
+  value: {{ $.Values.olms.proxy.type | toJson }}
+{{- end }}
+{{- if and (and $.Values.olms.enabled $.Values.olms.proxy.enabled) $.Values.olms.proxy.username }}
+- name: OLMS_PROXY_USERNAME
+  value: {{ $.Values.olms.proxy.username | toJson }}
+- name: OLMS_PROXY_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.olms.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-settings"))) | toJson }}
+      key: olmsProxyPassword
+{{- end }}
+{{- if and $.Values.proxy.enabled (or $.Values.proxy.password $.Values.proxy.existingSecret) }}
+- name: PROXY_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.proxy.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-settings"))) | toJson }}
+      key: proxyPassword
+{{- end }}
+{{- if $.Values.proxy.enabled }}
+- name: http_proxy
+  value: {{ (printf "http://%v%v:%v" (include "md-icapsrv.proxyUserinfo" $) $.Values.proxy.host (toJson $.Values.proxy.port)) | toJson }}
+- name: https_proxy
+  value: {{ printf
+      "http://%v%v:%v"
+      (include "md-icapsrv.proxyUserinfo" $)
+      (coalesce $.Values.proxy.https.host $.Values.proxy.host)
+      (toJson (ternary $.Values.proxy.https.port $.Values.proxy.port (not (empty $.Values.proxy.https.port)))) | toJson }}
+- name: NO_PROXY
+  value: {{ $.Values.proxy.noProxy | toJson }}
+{{- end }}
+{{- if or $.Values.ignition.values $.Values.ignition.existingSecret }}
+- name: IGNITION_JSON
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.ignition.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-settings"))) | toJson }}
+      key: {{ (ternary $.Values.ignition.existingSecretKey "IGNITION_JSON" (not (empty $.Values.ignition.existingSecret))) | toJson }}
+{{- end }}
+{{- if $.Values.trustedCertificates.certificates }}
+- name: ICAP_TRUST_CERTS_PATH
+  value: {{ $.Values.trustedCertificates.mountPath | toJson }}
+{{- end }}
+{{- if $.Values.configImport.enabled }}
+- name: IMPORT_CONF_FILE
+  value: {{ (printf "%v/%v" $.Values.configImport.directory $.Values.configImport.source.key) | toJson }}
+- name: IMPORT_CONF_FILE_TARGET
+  value: {{ (toJson $.Values.configImport.targets) | toJson }}
+{{- end }}
+{{- if and $.Values.configImport.enabled (or $.Values.configImport.password $.Values.configImport.existingSecret) }}
+- name: IMPORT_CONFIG_FILE_PASS
+  valueFrom:
+    secretKeyRef:
+      name: {{ (coalesce $.Values.configImport.existingSecret (include "md-icapsrv.name" (dict "root" $ "base" "mdicapsrv-settings"))) | toJson }}
+      key: configImportPassword
+{{- end }}
+{{- with and (not (include "md-icapsrv.uniqueNames" (dict "list" $.Values.extraEnv "path" "extraEnv"))) $.Values.extraEnv }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.productContainer" (dict "root" $ "imageTag" <imageTag> "imageDigest" <imageDigest>) | nindent <n> }} - YAML list items */}}
+{{- define "md-icapsrv.productContainer" -}}
+{{- $p := . -}}
+- name: md-icapsrv
+  image: {{ (printf "%v:%v%v%v" $.root.Values.image.repository $p.imageTag (ternary "@" "" (not (empty $p.imageDigest))) $p.imageDigest) | toJson }}
+  imagePullPolicy: {{ $.root.Values.image.pullPolicy }}
+  envFrom:
+    - configMapRef:
+        name: {{ include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-env") }}
+  env:
+    {{- include "md-icapsrv.productEnv" $.root | nindent 4 }}
+  ports:
+    - name: rest
+      containerPort: {{ $.root.Values.ports.rest }}
+      protocol: TCP
+    - name: icap
+      containerPort: {{ $.root.Values.ports.icap }}
+      protocol: TCP
+    {{- if $.root.Values.tls.icaps.enabled }}
+    - name: icaps
+      containerPort: {{ $.root.Values.ports.icaps }}
+      protocol: TCP
+    {{- end }}
+    {{- if $.root.Values.nginx.enabled }}
+    - name: nginx
+      containerPort: {{ $.root.Values.ports.nginx }}
+      protocol: TCP
+    {{- end }}
+    {{- if and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled }}
+    - name: nginxs
+      containerPort: {{ $.root.Values.ports.nginxs }}
+      protocol: TCP
+    {{- end }}
+  {{- if $.root.Values.readinessProbe.enabled }}
+  readinessProbe:
+    httpGet:
+      path: /readyz
+      port: rest
+      scheme: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
+    initialDelaySeconds: {{ $.root.Values.readinessProbe.initialDelaySeconds }}
+    periodSeconds: {{ $.root.Values.readinessProbe.periodSeconds }}
+    timeoutSeconds: {{ $.root.Values.readinessProbe.timeoutSeconds }}
+    failureThreshold: {{ $.root.Values.readinessProbe.failureThreshold }}
+  {{- end }}
+  {{- if $.root.Values.livenessProbe.enabled }}
+  livenessProbe:
+    httpGet:
+      path: /readyz
+      port: rest
+      scheme: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
+    initialDelaySeconds: {{ $.root.Values.livenessProbe.initialDelaySeconds }}
+    periodSeconds: {{ $.root.Values.livenessProbe.periodSeconds }}
+    timeoutSeconds: {{ $.root.Values.livenessProbe.timeoutSeconds }}
+    failureThreshold: {{ $.root.Values.livenessProbe.failureThreshold }}
+  {{- end }}
+  lifecycle:
+    preStop:
+      sleep:
+        seconds: {{ $.root.Values.deactivation.drainSeconds }}
+  resources:
+    requests: {{- toYaml $.root.Values.resources.requests | nindent 6 }}
+    limits: {{- toYaml $.root.Values.resources.limits | nindent 6 }}
+  securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 4 }}
+  {{- if or
+      $.root.Values.tls.https.enabled
+      $.root.Values.tls.icaps.enabled
+      (and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled)
+      $.root.Values.trustedCertificates.certificates
+      $.root.Values.configImport.enabled
+      $.root.Values.persistence.enabled
+      $.root.Values.extraVolumeMounts }}
+  volumeMounts:
+    {{- if $.root.Values.tls.https.enabled }}
+    - name: https-tls
+      mountPath: /https_cert
+      readOnly: true
+    {{- end }}
+    {{- if $.root.Values.tls.icaps.enabled }}
+    - name: icaps-tls
+      mountPath: /icaps_cert
+      readOnly: true
+    {{- end }}
+    {{- if and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled }}
+    - name: nginxs-tls
+      mountPath: /nginxs_cert
+      readOnly: true
+    {{- end }}
+    {{- if $.root.Values.trustedCertificates.certificates }}
+    - name: trusted-certificates
+      mountPath: {{ $.root.Values.trustedCertificates.mountPath | toJson }}
+      readOnly: true
+    {{- end }}
+    {{- if $.root.Values.configImport.enabled }}
+    - name: config-import
+      mountPath: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
+      subPath: {{ $.root.Values.configImport.source.key | toJson }}
+      readOnly: true
+    {{- end }}
+    {{- if $.root.Values.persistence.enabled }}
+    - name: product-data
+      mountPath: /opt/mdicapsrv/icap_data/var/lib/mdicapsrv
+    {{- end }}
+    {{- with $.root.Values.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- else }}
+  volumeMounts: []
+  {{- end }}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.podVolumes" $ | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-icapsrv.podVolumes" -}}
+{{- if or
+    $.Values.tls.https.enabled
+    $.Values.tls.icaps.enabled
+    (and $.Values.nginx.enabled $.Values.tls.nginxs.enabled)
+    $.Values.trustedCertificates.certificates
+    $.Values.configImport.enabled
+    $.Values.persistence.enabled
+    (and (not (include "md-icapsrv.uniqueNames" (dict "list" $.Values.extraVolumes "path" "extraVolumes"))) $.Values.extraVolumes) }}
+volumes:
+  {{- if $.Values.tls.https.enabled }}
+  - name: https-tls
+    projected:
+      defaultMode: {{ $.Values.tls.fileMode }}
+      sources:
+        - secret:
+            name: {{ $.Values.tls.https.certSecret | toJson }}
+            items:
+              - key: {{ $.Values.tls.https.certSecretKey | toJson }}
+                path: mdicapsrv-https.crt
+        - secret:
+            name: {{ $.Values.tls.https.keySecret | toJson }}
+            items:
+              - key: {{ $.Values.tls.https.keySecretKey | toJson }}
+                path: mdicapsrv-https.key
+  {{- end }}
+  {{- if $.Values.tls.icaps.enabled }}
+  - name: icaps-tls
+    projected:
+      defaultMode: {{ $.Values.tls.fileMode }}
+      sources:
+        - secret:
+            name: {{ $.Values.tls.icaps.certSecret | toJson }}
+            items:
+              - key: {{ $.Values.tls.icaps.certSecretKey | toJson }}
+                path: mdicapsrv-icaps.crt
+        - secret:
+            name: {{ $.Values.tls.icaps.keySecret | toJson }}
+            items:
+              - key: {{ $.Values.tls.icaps.keySecretKey | toJson }}
+                path: mdicapsrv-icaps.key
+  {{- end }}
+  {{- if and $.Values.nginx.enabled $.Values.tls.nginxs.enabled }}
+  - name: nginxs-tls
+    projected:
+      defaultMode: {{ $.Values.tls.fileMode }}
+      sources:
+        - secret:
+            name: {{ $.Values.tls.nginxs.certSecret | toJson }}
+            items:
+              - key: {{ $.Values.tls.nginxs.certSecretKey | toJson }}
+                path: mdicapsrv-nginxs.crt
+        - secret:
+            name: {{ $.Values.tls.nginxs.keySecret | toJson }}
+            items:
+              - key: {{ $.Values.tls.nginxs.keySecretKey | toJson }}
+                path: mdicapsrv-nginxs.key
+  {{- end }}
+  {{- if $.Values.trustedCertificates.certificates }}
+  - name: trusted-certificates
+    projected:
+      defaultMode: 292
+      {{- if $.Values.trustedCertificates.certificates }}
+      sources:
+        {{- range $e0 := $.Values.trustedCertificates.certificates }}
+        - secret:
+            name: {{ $e0.secret | toJson }}
+            items:
+              - key: {{ $e0.key | toJson }}
+                path: {{ (printf "%v-%v" $e0.secret $e0.key) | toJson }}
+        {{- end }}
+      {{- else }}
+      sources: []
+      {{- end }}
+  {{- end }}
+  {{- if $.Values.configImport.enabled }}
+  - name: config-import
+    {{- if eq $.Values.configImport.source.kind "ConfigMap" }}
+    configMap:
+      name: {{ $.Values.configImport.source.name | toJson }}
+      items:
+        - key: {{ $.Values.configImport.source.key | toJson }}
+          path: {{ $.Values.configImport.source.key | toJson }}
+    {{- end }}
+    {{- if eq $.Values.configImport.source.kind "Secret" }}
+    secret:
+      secretName: {{ $.Values.configImport.source.name | toJson }}
+      items:
+        - key: {{ $.Values.configImport.source.key | toJson }}
+          path: {{ $.Values.configImport.source.key | toJson }}
+    {{- end }}
+  {{- end }}
+  {{- if $.Values.persistence.enabled }}
+  {{- if $.Values.persistence.enabled }}
+  - name: product-data
+    persistentVolumeClaim:
+      claimName: {{ (coalesce $.Values.persistence.existingClaim (include "md-icapsrv.name" (dict "root" $ "base" "md-icapsrv-data"))) | toJson }}
+  {{- end }}
+  {{- if not $.Values.persistence.enabled }}
+  - name: product-data
+    emptyDir: {}
+  {{- end }}
+  {{- end }}
+  {{- with and (not (include "md-icapsrv.uniqueNames" (dict "list" $.Values.extraVolumes "path" "extraVolumes"))) $.Values.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- else }}
+volumes: []
+{{- end }}
+{{- end -}}
+
 {{/* Usage: {{ include "md-icapsrv.podTemplate" (dict "root" $ "imageTag" <imageTag> "imageDigest" <imageDigest> "slot" <slot>) | nindent <n> }} - YAML mapping fields */}}
 {{- define "md-icapsrv.podTemplate" -}}
 {{- $p := . -}}
@@ -413,315 +813,9 @@ spec:
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
   securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-icapsrv.scheduling" $.root | nindent 2 }}
-  {{- if or
-      $.root.Values.database.waitForReady
-      (and
-        (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
-        $.root.Values.extraInitContainers) }}
-  initContainers:
-    {{- if $.root.Values.database.waitForReady }}
-    - name: wait-for-database
-      image: {{ printf
-          "%v:%v%v%v"
-          $.root.Values.database.inCluster.image.repository
-          $.root.Values.database.inCluster.image.tag
-          (ternary "@" "" (not (empty $.root.Values.database.inCluster.image.digest)))
-          $.root.Values.database.inCluster.image.digest | toJson }}
-      imagePullPolicy: {{ $.root.Values.database.inCluster.image.pullPolicy }}
-      command:
-        - sh
-        - "-c"
-        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
-      env:
-        - name: DB_HOST
-          value: {{ (include "md-icapsrv.databaseHost" $.root) | toJson }}
-        - name: DB_PORT
-          value: {{ (toJson $.root.Values.database.port) | toJson }}
-      resources:
-        requests:
-          cpu: 50m
-          memory: 64Mi
-        limits:
-          cpu: 100m
-          memory: 128Mi
-      securityContext:
-        {{- include "md-icapsrv.restrictedSecurityContext" (dict "root" $.root "readOnlyRootFilesystem" true) | nindent 8 }}
-        {{- if not (include "md-icapsrv.adaptSecurityContext" $.root) }}
-        runAsUser: 999
-        runAsGroup: 999
-        {{- end }}
-    {{- end }}
-    {{- with and
-        (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
-        $.root.Values.extraInitContainers }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
-  {{- else }}
-  initContainers: []
-  {{- end }}
+  {{- include "md-icapsrv.podInitContainers" $.root | nindent 2 }}
   containers:
-    - name: md-icapsrv
-      image: {{ printf
-          "%v:%v%v%v"
-          $.root.Values.image.repository
-          $p.imageTag
-          (ternary "@" "" (not (empty $p.imageDigest)))
-          $p.imageDigest | toJson }}
-      imagePullPolicy: {{ $.root.Values.image.pullPolicy }}
-      envFrom:
-        - configMapRef:
-            name: {{ include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-env") }}
-      env:
-        - name: MD_USER
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.credentials.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-cred")) | toJson }}
-              key: user
-        - name: MD_PWD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.credentials.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-cred")) | toJson }}
-              key: password
-        - name: APIKEY
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.apiKey.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-api-key")) | toJson }}
-              key: value
-        - name: LICENSE_KEY
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.license.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-license-key")) | toJson }}
-              key: value
-        - name: DB_USER
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.database.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-postgres-cred")) | toJson }}
-              key: user
-        - name: DB_PWD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.database.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-postgres-cred")) | toJson }}
-              key: password
-        - name: MDICAPSRV_INSTANCE_NAME
-          valueFrom:
-            fieldRef:
-              fieldPath: metadata.name
-        - name: MY_POD_NAMESPACE
-          valueFrom:
-            fieldRef:
-              fieldPath: metadata.namespace
-        {{- if $.root.Values.licensing.cleanup }}
-        - name: LICENSING_CLEANUP
-          value: "true"
-        {{- end }}
-        {{- if $.root.Values.olms.enabled }}
-        - name: OLMS_HOST_URL
-          value: {{ $.root.Values.olms.hostUrl | toJson }}
-        - name: OLMS_REST_PORT
-          value: {{ (toJson $.root.Values.olms.restPort) | toJson }}
-        - name: OLMS_SOCKET_PORT
-          value: {{ (toJson $.root.Values.olms.socketPort) | toJson }}
-        - name: OLMS_RULE
-          value: {{ $.root.Values.olms.rule | toJson }}
-        - name: OLMS_COMMENT
-          value: {{ $.root.Values.olms.comment | toJson }}
-        - name: OLMS_TOKEN
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.olms.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
-              key: olmsToken
-        - name: OLMS_USE_PROXY
-          value: {{ (toJson $.root.Values.olms.proxy.enabled) | toJson }}
-        {{- end }}
-        {{- if and $.root.Values.olms.enabled $.root.Values.olms.proxy.enabled }}
-        - name: OLMS_PROXY_SERVER
-          value: {{ $.root.Values.olms.proxy.server | toJson }}
-        - name: OLMS_PROXY_PORT
-          value: {{ (toJson $.root.Values.olms.proxy.port) | toJson }}
-        - name: OLMS_PROXY_TYPE
-          value: {{ $.root.Values.olms.proxy.type | toJson }}
-        {{- end }}
-        {{- if and (and $.root.Values.olms.enabled $.root.Values.olms.proxy.enabled) $.root.Values.olms.proxy.username }}
-        - name: OLMS_PROXY_USERNAME
-          value: {{ $.root.Values.olms.proxy.username | toJson }}
-        - name: OLMS_PROXY_PASSWORD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.olms.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
-              key: olmsProxyPassword
-        {{- end }}
-        {{- if and $.root.Values.proxy.enabled (or $.root.Values.proxy.password $.root.Values.proxy.existingSecret) }}
-        - name: PROXY_PASSWORD
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.proxy.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
-              key: proxyPassword
-        {{- end }}
-        {{- if $.root.Values.proxy.enabled }}
-        - name: http_proxy
-          value: {{ printf
-              "http://%v%v:%v"
-              (include "md-icapsrv.proxyUserinfo" $.root)
-              $.root.Values.proxy.host
-              (toJson $.root.Values.proxy.port) | toJson }}
-        - name: https_proxy
-          value: {{ printf
-              "http://%v%v:%v"
-              (include "md-icapsrv.proxyUserinfo" $.root)
-              (coalesce $.root.Values.proxy.https.host $.root.Values.proxy.host)
-              (toJson (ternary $.root.Values.proxy.https.port $.root.Values.proxy.port (not (empty $.root.Values.proxy.https.port)))) | toJson }}
-        - name: NO_PROXY
-          value: {{ $.root.Values.proxy.noProxy | toJson }}
-        {{- end }}
-        {{- if or $.root.Values.ignition.values $.root.Values.ignition.existingSecret }}
-        - name: IGNITION_JSON
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.ignition.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
-              key: {{ ternary
-                  $.root.Values.ignition.existingSecretKey
-                  "IGNITION_JSON"
-                  (not (empty $.root.Values.ignition.existingSecret)) | toJson }}
-        {{- end }}
-        {{- if $.root.Values.trustedCertificates.certificates }}
-        - name: ICAP_TRUST_CERTS_PATH
-          value: {{ $.root.Values.trustedCertificates.mountPath | toJson }}
-        {{- end }}
-        {{- if $.root.Values.configImport.enabled }}
-        - name: IMPORT_CONF_FILE
-          value: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
-        - name: IMPORT_CONF_FILE_TARGET
-          value: {{ (toJson $.root.Values.configImport.targets) | toJson }}
-        {{- end }}
-        {{- if and $.root.Values.configImport.enabled (or $.root.Values.configImport.password $.root.Values.configImport.existingSecret) }}
-        - name: IMPORT_CONFIG_FILE_PASS
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.configImport.existingSecret
-                  (include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-settings")) | toJson }}
-              key: configImportPassword
-        {{- end }}
-        {{- with and (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraEnv "path" "extraEnv"))) $.root.Values.extraEnv }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
-      ports:
-        - name: rest
-          containerPort: {{ $.root.Values.ports.rest }}
-          protocol: TCP
-        - name: icap
-          containerPort: {{ $.root.Values.ports.icap }}
-          protocol: TCP
-        {{- if $.root.Values.tls.icaps.enabled }}
-        - name: icaps
-          containerPort: {{ $.root.Values.ports.icaps }}
-          protocol: TCP
-        {{- end }}
-        {{- if $.root.Values.nginx.enabled }}
-        - name: nginx
-          containerPort: {{ $.root.Values.ports.nginx }}
-          protocol: TCP
-        {{- end }}
-        {{- if and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled }}
-        - name: nginxs
-          containerPort: {{ $.root.Values.ports.nginxs }}
-          protocol: TCP
-        {{- end }}
-      {{- if $.root.Values.readinessProbe.enabled }}
-      readinessProbe:
-        httpGet:
-          path: /readyz
-          port: rest
-          scheme: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
-        initialDelaySeconds: {{ $.root.Values.readinessProbe.initialDelaySeconds }}
-        periodSeconds: {{ $.root.Values.readinessProbe.periodSeconds }}
-        timeoutSeconds: {{ $.root.Values.readinessProbe.timeoutSeconds }}
-        failureThreshold: {{ $.root.Values.readinessProbe.failureThreshold }}
-      {{- end }}
-      {{- if $.root.Values.livenessProbe.enabled }}
-      livenessProbe:
-        httpGet:
-          path: /readyz
-          port: rest
-          scheme: {{ (ternary "HTTPS" "HTTP" (not (empty $.root.Values.tls.https.enabled))) | toJson }}
-        initialDelaySeconds: {{ $.root.Values.livenessProbe.initialDelaySeconds }}
-        periodSeconds: {{ $.root.Values.livenessProbe.periodSeconds }}
-        timeoutSeconds: {{ $.root.Values.livenessProbe.timeoutSeconds }}
-        failureThreshold: {{ $.root.Values.livenessProbe.failureThreshold }}
-      {{- end }}
-      lifecycle:
-        preStop:
-          sleep:
-            seconds: {{ $.root.Values.deactivation.drainSeconds }}
-      resources:
-        requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
-        limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
-      securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
-      {{- if or
-          $.root.Values.tls.https.enabled
-          $.root.Values.tls.icaps.enabled
-          (and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled)
-          $.root.Values.trustedCertificates.certificates
-          $.root.Values.configImport.enabled
-          $.root.Values.persistence.enabled
-          $.root.Values.extraVolumeMounts }}
-      volumeMounts:
-        {{- if $.root.Values.tls.https.enabled }}
-        - name: https-tls
-          mountPath: /https_cert
-          readOnly: true
-        {{- end }}
-        {{- if $.root.Values.tls.icaps.enabled }}
-        - name: icaps-tls
-          mountPath: /icaps_cert
-          readOnly: true
-        {{- end }}
-        {{- if and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled }}
-        - name: nginxs-tls
-          mountPath: /nginxs_cert
-          readOnly: true
-        {{- end }}
-        {{- if $.root.Values.trustedCertificates.certificates }}
-        - name: trusted-certificates
-          mountPath: {{ $.root.Values.trustedCertificates.mountPath | toJson }}
-          readOnly: true
-        {{- end }}
-        {{- if $.root.Values.configImport.enabled }}
-        - name: config-import
-          mountPath: {{ (printf "%v/%v" $.root.Values.configImport.directory $.root.Values.configImport.source.key) | toJson }}
-          subPath: {{ $.root.Values.configImport.source.key | toJson }}
-          readOnly: true
-        {{- end }}
-        {{- if $.root.Values.persistence.enabled }}
-        - name: product-data
-          mountPath: /opt/mdicapsrv/icap_data/var/lib/mdicapsrv
-        {{- end }}
-        {{- with $.root.Values.extraVolumeMounts }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
-      {{- else }}
-      volumeMounts: []
-      {{- end }}
+    {{- include "md-icapsrv.productContainer" (dict "root" $.root "imageTag" $p.imageTag "imageDigest" $p.imageDigest) | nindent 4 }}
     {{- if $.root.Values.deactivation.sidecar.enabled }}
     - name: deactivation
       image: {{ $.root.Values.deactivation.sidecar.image | toJson }}
@@ -760,116 +854,7 @@ spec:
           memory: 64Mi
       securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
     {{- end }}
-  {{- if or
-      $.root.Values.tls.https.enabled
-      $.root.Values.tls.icaps.enabled
-      (and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled)
-      $.root.Values.trustedCertificates.certificates
-      $.root.Values.configImport.enabled
-      $.root.Values.persistence.enabled
-      (and (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes) }}
-  volumes:
-    {{- if $.root.Values.tls.https.enabled }}
-    - name: https-tls
-      projected:
-        defaultMode: {{ $.root.Values.tls.fileMode }}
-        sources:
-          - secret:
-              name: {{ $.root.Values.tls.https.certSecret | toJson }}
-              items:
-                - key: {{ $.root.Values.tls.https.certSecretKey | toJson }}
-                  path: mdicapsrv-https.crt
-          - secret:
-              name: {{ $.root.Values.tls.https.keySecret | toJson }}
-              items:
-                - key: {{ $.root.Values.tls.https.keySecretKey | toJson }}
-                  path: mdicapsrv-https.key
-    {{- end }}
-    {{- if $.root.Values.tls.icaps.enabled }}
-    - name: icaps-tls
-      projected:
-        defaultMode: {{ $.root.Values.tls.fileMode }}
-        sources:
-          - secret:
-              name: {{ $.root.Values.tls.icaps.certSecret | toJson }}
-              items:
-                - key: {{ $.root.Values.tls.icaps.certSecretKey | toJson }}
-                  path: mdicapsrv-icaps.crt
-          - secret:
-              name: {{ $.root.Values.tls.icaps.keySecret | toJson }}
-              items:
-                - key: {{ $.root.Values.tls.icaps.keySecretKey | toJson }}
-                  path: mdicapsrv-icaps.key
-    {{- end }}
-    {{- if and $.root.Values.nginx.enabled $.root.Values.tls.nginxs.enabled }}
-    - name: nginxs-tls
-      projected:
-        defaultMode: {{ $.root.Values.tls.fileMode }}
-        sources:
-          - secret:
-              name: {{ $.root.Values.tls.nginxs.certSecret | toJson }}
-              items:
-                - key: {{ $.root.Values.tls.nginxs.certSecretKey | toJson }}
-                  path: mdicapsrv-nginxs.crt
-          - secret:
-              name: {{ $.root.Values.tls.nginxs.keySecret | toJson }}
-              items:
-                - key: {{ $.root.Values.tls.nginxs.keySecretKey | toJson }}
-                  path: mdicapsrv-nginxs.key
-    {{- end }}
-    {{- if $.root.Values.trustedCertificates.certificates }}
-    - name: trusted-certificates
-      projected:
-        defaultMode: 292
-        {{- if $.root.Values.trustedCertificates.certificates }}
-        sources:
-          {{- range $e0 := $.root.Values.trustedCertificates.certificates }}
-          - secret:
-              name: {{ $e0.secret | toJson }}
-              items:
-                - key: {{ $e0.key | toJson }}
-                  path: {{ (printf "%v-%v" $e0.secret $e0.key) | toJson }}
-          {{- end }}
-        {{- else }}
-        sources: []
-        {{- end }}
-    {{- end }}
-    {{- if $.root.Values.configImport.enabled }}
-    - name: config-import
-      {{- if eq $.root.Values.configImport.source.kind "ConfigMap" }}
-      configMap:
-        name: {{ $.root.Values.configImport.source.name | toJson }}
-        items:
-          - key: {{ $.root.Values.configImport.source.key | toJson }}
-            path: {{ $.root.Values.configImport.source.key | toJson }}
-      {{- end }}
-      {{- if eq $.root.Values.configImport.source.kind "Secret" }}
-      secret:
-        secretName: {{ $.root.Values.configImport.source.name | toJson }}
-        items:
-          - key: {{ $.root.Values.configImport.source.key | toJson }}
-            path: {{ $.root.Values.configImport.source.key | toJson }}
-      {{- end }}
-    {{- end }}
-    {{- if $.root.Values.persistence.enabled }}
-    {{- if $.root.Values.persistence.enabled }}
-    - name: product-data
-      persistentVolumeClaim:
-        claimName: {{ coalesce
-            $.root.Values.persistence.existingClaim
-            (include "md-icapsrv.name" (dict "root" $.root "base" "md-icapsrv-data")) | toJson }}
-    {{- end }}
-    {{- if not $.root.Values.persistence.enabled }}
-    - name: product-data
-      emptyDir: {}
-    {{- end }}
-    {{- end }}
-    {{- with and (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
-  {{- else }}
-  volumes: []
-  {{- end }}
+  {{- include "md-icapsrv.podVolumes" $.root | nindent 2 }}
 {{- end -}}
 
 {{/* Usage: {{ include "md-icapsrv.slotServiceSpec" (dict "root" $ "slot" <slot>) | nindent <n> }} - YAML mapping fields */}}

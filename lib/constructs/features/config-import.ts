@@ -53,6 +53,9 @@ interface ConfigImportCommon {
   existingSecret: string;
 }
 
+/** The volume of the export in the product pod. */
+const VOLUME = 'config-import';
+
 /** The mounted export: its path, volume and mount, and its password env (under `passwordEnv`). */
 export function configImport(scope: Construct, settings: SettingsSecret, ci: ValueTree<ConfigImportCommon>, passwordEnv: string) {
   const render = Render.of(scope);
@@ -62,10 +65,10 @@ export function configImport(scope: Construct, settings: SettingsSecret, ci: Val
   return {
     path,
     env: render.itemsIf(render.and(ci.enabled, render.or(ci.password, ci.existingSecret)), [{ name: passwordEnv, valueFrom: password }]),
-    volumeMounts: render.itemsIf(ci.enabled, [{ name: 'config-import', mountPath: path, subPath: ci.source.key, readOnly: true }]),
+    volumeMounts: render.itemsIf(ci.enabled, [{ name: VOLUME, mountPath: path, subPath: ci.source.key, readOnly: true }]),
     volumes: render.itemsIf(ci.enabled, [
       {
-        name: 'config-import',
+        name: VOLUME,
         ...render.fieldsIf(render.eq(ci.source.kind, 'ConfigMap'), { configMap: { name: ci.source.name, items } }),
         ...render.fieldsIf(render.eq(ci.source.kind, 'Secret'), { secret: { secretName: ci.source.name, items } }),
       },
@@ -84,6 +87,7 @@ function configImportFeature<E extends z.ZodRawShape>(
     name: 'configuration import',
     values,
     secretEnv: { configImportPassword: d.passwordEnv },
+    reserves: { volumes: [VOLUME] },
     pod: ({ scope, render, settings, own }): PodPart => {
       const ci = own.configImport as unknown as ValueTree<z.output<z.ZodObject<E>>> & ValueTree<ConfigImportCommon>;
       const imported = configImport(scope, settings, ci, d.passwordEnv);

@@ -17,14 +17,17 @@ const productPersistenceValues = (what: string) =>
     enabledDescription: `Keep ${what} on a PersistentVolumeClaim (ReadWriteOnce: every pod of the release mounts it, so they must share a node, or give existingClaim of a ReadWriteMany class).`,
   });
 
+/** The volume of the claim in the product pod. */
+const VOLUME = 'product-data';
+
 type Persistence = FeatureValues<{ persistence: ReturnType<typeof productPersistenceValues> }>;
 
 /** The claim `claim` mounted at `mountPath`. */
 function dataVolume(ctx: FeatureContext<Persistence>, claim: string, mountPath: ValueOrConstant<string>): PodPart {
   const { render, own } = ctx;
-  const volumes = claimVolume(ctx.scope, 'DataClaim', { identity: ctx.identity, name: claim, component: ctx.product.component, persistence: own.persistence, volumeName: 'product-data' });
+  const volumes = claimVolume(ctx.scope, 'DataClaim', { identity: ctx.identity, name: claim, component: ctx.product.component, persistence: own.persistence, volumeName: VOLUME });
   return {
-    volumeMounts: render.itemsIf(own.persistence.enabled, [{ name: 'product-data', mountPath }]),
+    volumeMounts: render.itemsIf(own.persistence.enabled, [{ name: VOLUME, mountPath }]),
     volumes: render.itemsIf(own.persistence.enabled, volumes),
   };
 }
@@ -34,6 +37,7 @@ export const icapPersistence = (dataDir: string) =>
   defineFeature({
     name: 'persistence',
     values: { persistence: productPersistenceValues(`the server data (${dataDir})`) },
+    reserves: { volumes: [VOLUME] },
     pod: (ctx) => dataVolume(ctx, `${ctx.product.name}-data`, dataDir),
     vendorRules: { icap_container_persistent: toBool('persistence.enabled') },
     cases: [
@@ -51,6 +55,7 @@ export const corePersistence = (p: ProductNames) =>
       persistence: productPersistenceValues('the files under storagePath'),
     },
     config: ({ own }) => ({ STORAGE_PATH: own.storagePath }),
+    reserves: { volumes: [VOLUME] },
     pod: (ctx) => dataVolume(ctx, `${ctx.product.name}-storage`, ctx.own.storagePath),
     vendorRules: {
       STORAGE_PATH: toStr('storagePath'),

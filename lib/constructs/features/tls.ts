@@ -41,10 +41,13 @@ export const tlsFileMode = () =>
 
 export type TlsEndpoint = ValueTree<z.output<ReturnType<typeof tlsEndpointValues>>>;
 
+/** The volume of an endpoint's certificate and key in the product pod. */
+const volumeName = (endpoint: string) => `${endpoint}-tls`;
+
 /** A projected volume with the endpoint's certificate and key as "<prefix>-<endpoint>.crt/.key". */
 export function tlsVolume(prefix: string, endpoint: string, tls: TlsEndpoint, mode: ValueOrConstant<number>) {
   return {
-    name: `${endpoint}-tls`,
+    name: volumeName(endpoint),
     projected: {
       defaultMode: mode,
       sources: [
@@ -90,6 +93,7 @@ function tlsFeature<K extends string, E extends z.ZodRawShape>(
     name: 'TLS',
     values,
     secretEnv: extra.secretEnv,
+    reserves: { volumes: names.map(volumeName) },
     vendorRules: extra.vendorRules,
     config: (ctx) => {
       const tls = ctx.own.tls as unknown as Tls;
@@ -103,7 +107,7 @@ function tlsFeature<K extends string, E extends z.ZodRawShape>(
       const tls = ctx.own.tls as unknown as Tls;
       return {
         env: extra.env?.({ ...ctx, own: tls }),
-        volumeMounts: names.flatMap((e) => ctx.render.itemsIf(on(ctx, tls, e), [{ name: `${e}-tls`, mountPath: endpoints[e].dir, readOnly: true }])),
+        volumeMounts: names.flatMap((e) => ctx.render.itemsIf(on(ctx, tls, e), [{ name: volumeName(e), mountPath: endpoints[e].dir, readOnly: true }])),
         volumes: names.flatMap((e) => ctx.render.itemsIf(on(ctx, tls, e), [tlsVolume(p.prefix, e, tls[e], tls.fileMode)])),
       };
     },

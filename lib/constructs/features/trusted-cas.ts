@@ -8,6 +8,9 @@ import { defineFeature, ProductNames } from '../feature';
 import { bool, Map, toStr, whenOn } from '../../convert/engine';
 import { ABS_PATH, KEY } from './common';
 
+/** The volume of the certificates in the product pod. */
+const VOLUME = 'trusted-certificates';
+
 export const trustedCertificates = (p: ProductNames) => {
   const vendor = `${p.vendorKey}.trustCertificate`;
   return defineFeature({
@@ -31,12 +34,13 @@ export const trustedCertificates = (p: ProductNames) => {
         .strict()
         .prefault({}),
     },
+    reserves: { volumes: [VOLUME] },
     pod: ({ render, own: { trustedCertificates: trusted } }) => ({
       env: render.itemsIf(trusted.certificates, [{ name: 'ICAP_TRUST_CERTS_PATH', value: trusted.mountPath }]),
-      volumeMounts: render.itemsIf(trusted.certificates, [{ name: 'trusted-certificates', mountPath: trusted.mountPath, readOnly: true }]),
+      volumeMounts: render.itemsIf(trusted.certificates, [{ name: VOLUME, mountPath: trusted.mountPath, readOnly: true }]),
       volumes: render.itemsIf(trusted.certificates, [
         {
-          name: 'trusted-certificates',
+          name: VOLUME,
           projected: {
             // CA certificates are public: readable by every user of the pod.
             defaultMode: 0o444,

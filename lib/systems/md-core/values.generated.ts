@@ -131,7 +131,7 @@ export interface MdCoreValues {
    */
   extraEnv: MdCoreValuesExtraEnvItem[];
   /**
-   * Extra volumes of the product pod (Kubernetes volume objects), each name once, none of config-import, https-tls, icaps-tls, nginxs-tls, product-data, trusted-certificates.
+   * Extra volumes of the product pod (Kubernetes volume objects), each name once, none of config-import, https-tls, product-data.
    * @default []
    */
   extraVolumes: MdCoreValuesExtraVolumesItem[];
@@ -141,7 +141,7 @@ export interface MdCoreValues {
    */
   extraVolumeMounts: MdCoreValuesExtraVolumeMountsItem[];
   /**
-   * Init containers run after the wait for the database (Kubernetes container objects), each name once, none of deactivation, md-core, md-icapsrv, wait-for-database.
+   * Init containers run after the wait for the database (Kubernetes container objects), each name once, none of md-core, wait-for-database.
    * @default []
    */
   extraInitContainers: MdCoreValuesExtraInitContainersItem[];

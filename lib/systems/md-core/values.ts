@@ -15,7 +15,7 @@ import { configFile } from '../../constructs/features/config-file';
 import { ignition, VENDOR_IGNITION_SWITCH } from '../../constructs/features/ignition';
 import { coreConfigImport } from '../../constructs/features/config-import';
 import { corePersistence } from '../../constructs/features/persistence';
-import { featureSecretEnv } from '../../constructs/opswat-product';
+import { featureSecretEnv, reservedPodNames } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
@@ -102,7 +102,7 @@ const root = withStrategyRules(
       resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
       livenessProbe: probe({ initialDelaySeconds: 90, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz); left out while upgrade.migrateHistory runs'),
-      ...productFields(MDCORE_SECRET_ENV),
+      ...productFields(MDCORE_SECRET_ENV, reservedPodNames(MDCORE_NAMES, Object.values(f))),
     })
     .strict(),
 );

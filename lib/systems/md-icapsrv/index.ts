@@ -3,7 +3,7 @@ import { OPSWAT_SECRET_ENV } from '../../constructs/opswat';
 import { defineProductChart, instanceEnv, OpswatProductSpec, productInfo, productConstruct, productTestConstruct } from '../../constructs/opswat-product';
 import { fieldEnv } from '../../constructs/pod';
 import { servicePort } from '../../constructs/product';
-import { ICAP_IMAGE_TAG, MDICAPSRV_FEATURES, MDICAPSRV_NAMES, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
+import { DEACTIVATION_CONTAINER, ICAP_IMAGE_TAG, MDICAPSRV_FEATURES, MDICAPSRV_NAMES, mdIcapsrvValues, MdIcapsrvValues, MdIcapsrvValuesInput } from './values';
 import { opswatChanges } from '../changes';
 
 export * from './values';
@@ -44,7 +44,7 @@ export const mdIcapsrvSpec: OpswatProductSpec<ValueTree<MdIcapsrvValues>> = {
       ],
       sidecars: render.itemsIf(sidecar.enabled, [
         {
-          name: 'deactivation',
+          name: DEACTIVATION_CONTAINER,
           image: sidecar.image,
           imagePullPolicy: v.image.pullPolicy,
           ...render.fieldsIf(sidecar.command, { command: sidecar.command }),

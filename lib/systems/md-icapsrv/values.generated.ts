@@ -137,7 +137,7 @@ export interface MdIcapsrvValues {
    */
   extraVolumeMounts: MdIcapsrvValuesExtraVolumeMountsItem[];
   /**
-   * Init containers run after the wait for the database (Kubernetes container objects), each name once, none of deactivation, md-core, md-icapsrv, wait-for-database.
+   * Init containers run after the wait for the database (Kubernetes container objects), each name once, none of deactivation, md-icapsrv, wait-for-database.
    * @default []
    */
   extraInitContainers: MdIcapsrvValuesExtraInitContainersItem[];

@@ -15,7 +15,7 @@ import { icapConfigImport } from '../../constructs/features/config-import';
 import { dataRetention } from '../../constructs/features/retention';
 import { configFile } from '../../constructs/features/config-file';
 import { icapPersistence } from '../../constructs/features/persistence';
-import { featureSecretEnv } from '../../constructs/opswat-product';
+import { featureSecretEnv, reservedPodNames } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
@@ -34,6 +34,9 @@ export const MDICAPSRV_NAMES = { prefix: 'mdicapsrv', name: 'md-icapsrv', compon
 
 /** Where the server keeps its data (the vendor chart's persistent path). */
 const ICAP_DATA_DIR = '/opt/mdicapsrv/icap_data/var/lib/mdicapsrv';
+
+/** The licence-deactivation sidecar of md-icapsrv's pod (deactivation.sidecar). */
+export const DEACTIVATION_CONTAINER = 'deactivation';
 
 /** md-icapsrv's features, each placed in the values below; the pod takes their parts in this order. */
 export const MDICAPSRV_FEATURES = {
@@ -139,7 +142,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
     resources: resources({ cpu: '2', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
     readinessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 }, 'readiness (GET /readyz)'),
     livenessProbe: probe({ initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz)'),
-    ...productFields(MDICAPSRV_SECRET_ENV),
+    ...productFields(MDICAPSRV_SECRET_ENV, reservedPodNames(MDICAPSRV_NAMES, Object.values(f), { containers: [DEACTIVATION_CONTAINER] })),
   })
   .strict(),
 )), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), productPodSecurity);

@@ -18,18 +18,20 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
-import { Value, ValueTree } from '../../core/template';
-import { ProductInfo, openProduct } from '../../constructs/identity';
-import { imageRef, schedulingFields, secretEnv, tcpProbe } from '../../constructs/pod';
+import { Render, Value, ValueOrConstant, ValueTree } from '../../core/template';
+import { Identity, ProductInfo, openProduct } from '../../constructs/identity';
+import { imageRef, schedulingFields, secretEnv, singlePodDeployment, tcpProbe } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle } from '../../constructs/handles';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
 import { CredentialGenerator } from '../../constructs/credentials';
 import { PortCheckTest } from '../../constructs/test-hook';
-import { REQUIRED_SCC_ANYUID } from '../../constructs/openshift';
+import { productServiceAccount } from '../../constructs/product';
 import { IngressPolicy } from '../../constructs/network-policy';
 import { claimVolume } from '../../constructs/volume';
-import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
+import { SV_HOME, svLifecycle } from './lifecycle';
+import { svSecurity } from './security';
+import { svDatabaseEnv } from './database';
 import { SV_IMAGE_TAG, SV_SECRET_ENV, svServerValues, SvServerValues, SvServerValuesInput } from './values';
 import { CHANGES_0_2_0, CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY } from '../changes';
 
@@ -44,6 +46,10 @@ const COMPONENT = 'sv-server';
 export const SV_API_PORT = 6085;
 /** The agent ports the image serves (SV_SERVER_AGENT_PORTS). */
 export const SV_AGENT_PORTS: readonly number[] = Array.from({ length: 10 }, (_, i) => 7000 + i);
+/** The agent ports as the image and the chart's texts give them: first-last. */
+const AGENT_PORT_RANGE = `${SV_AGENT_PORTS[0]}-${SV_AGENT_PORTS[SV_AGENT_PORTS.length - 1]}`;
+/** The server's ports by name, API first: the container's, the Service's (node ports in this order) and the NetworkPolicy's. */
+const SV_PORTS = [{ name: 'api', port: SV_API_PORT }, ...SV_AGENT_PORTS.map((port) => ({ name: `agent-${port}`, port }))];
 
 /** Props of SvServer: exactly the chart's values (all optional, defaults as in values.yaml). */
 export type SvServerProps = SvServerValuesInput | ValueTree<SvServerValues>;
@@ -54,7 +60,6 @@ export const svServerInfo: ProductInfo<typeof svServerValues> = { name: CHART, c
 /** The Service SV clients and agents connect to, with the API port and the agent ports. */
 export class SvServer extends Construct {
   /** Name of the Service. */
-  /** Name of the Service. */
   public readonly serviceName: Value<string>;
   /** The Service: its name, the API and agent ports, the server's pods. */
   public readonly service: ServiceHandle;
@@ -64,7 +69,7 @@ export class SvServer extends Construct {
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
     const { render, v, identity } = openProduct(this, svServerInfo, props);
-    const name = identity.name('sv-server');
+    const name = identity.name(COMPONENT);
     this.serviceName = name;
     const selector = identity.selector(COMPONENT);
 
@@ -83,152 +88,95 @@ export class SvServer extends Construct {
       database: v.database,
       pod: v,
     });
-    this.service = {
-      name,
-      ports: Object.fromEntries([['api', SV_API_PORT], ...SV_AGENT_PORTS.map((p) => [`agent-${p}`, p])]),
-      selector,
-    };
-    new IngressPolicy(this, 'NetworkPolicy', { identity, name: 'sv-server', component: COMPONENT, podSelector: selector, ports: Object.keys(this.service.ports), values: v.networkPolicy, openWhenFromEmpty: true });
+    this.service = { name, ports: Object.fromEntries(SV_PORTS.map((p) => [p.name, p.port])), selector };
+    new IngressPolicy(this, 'NetworkPolicy', { identity, name: COMPONENT, component: COMPONENT, podSelector: selector, ports: Object.keys(this.service.ports), values: v.networkPolicy, openWhenFromEmpty: true });
     this.secrets = { credentials: secretHandle(credentials, ['user', 'password']), database: secretHandle(database.credentials, ['user', 'password']) };
-    new CredentialGenerator(this, 'CredentialGenerator', {
+    new CredentialGenerator(this, 'CredentialGenerator', { identity, name: 'sv-server-credentials', secrets: [credentials, database.credentials], values: v.credentialGenerator, pod: v });
+    const volumes = [
+      ...claimVolume(this, 'WorkClaim', { identity, name: 'sv-server-work', component: COMPONENT, persistence: v.persistence.work, volumeName: 'work' }),
+      ...claimVolume(this, 'LogsClaim', { identity, name: 'sv-server-logs', component: COMPONENT, persistence: v.persistence.logs, volumeName: 'logs' }),
+    ];
+    const serviceAccountName = productServiceAccount(this, identity, COMPONENT, COMPONENT, v.serviceAccount.annotations);
+    const lifecycle = svLifecycle(render, v.lifecycle);
+    const security = svSecurity(render, identity, v);
+
+    singlePodDeployment(this, {
       identity,
-      name: 'sv-server-credentials',
-      secrets: [credentials, database.credentials],
-      values: v.credentialGenerator,
-      pod: v,
-    });
-    const workVolume = claimVolume(this, 'WorkClaim', { identity, name: 'sv-server-work', component: COMPONENT, persistence: v.persistence.work, volumeName: 'work' });
-    const logsVolume = claimVolume(this, 'LogsClaim', { identity, name: 'sv-server-logs', component: COMPONENT, persistence: v.persistence.logs, volumeName: 'logs' });
-
-    const serviceAccountName = identity.name('sv-server');
-    new KubeObject(this, 'ServiceAccount', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: identity.meta('sv-server', COMPONENT, { extraAnnotations: v.serviceAccount.annotations }),
-      automountServiceAccountToken: false,
-    });
-
-    // Postgres: ";Host=...;Port=...;Database=...;" (the vendor's form, with the port so an external server
-    // on another port works); Oracle: EZConnect "host:port/service".
-    const dbPort = render.str(v.database.port);
-    const dataSource = render.ifElse(
-      render.eq(v.database.type, 'oracle'),
-      `${database.host}:${dbPort}/${v.database.name}`,
-      `;Host=${database.host};Port=${dbPort};Database=${v.database.name};`,
-    );
-    const scripts = svLifecycleScripts({ home: SV_HOME, runDir: SV_RUN_DIR });
-    const lifecycle = v.lifecycle;
-
-    // Root as the vendor documents, or the newer images' sv-server user (on OpenShift the uid and groups
-    // it assigns); the user's extra fields are merged in (the schema keeps them off the keys decided here).
-    const podSecurityContext = render.withEntriesOf(
-      {
-        ...render.fieldsIf(v.runAsRoot, { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }),
-        ...render.fieldsIf(render.not(v.runAsRoot), identity.securityContext({ runAsUser: 1234, runAsGroup: 1234, fsGroup: 1234, runAsNonRoot: true })),
-      },
-      v.podSecurityContext,
-    );
-    // Root is not OpenShift's to assign: restricted-v2 refuses uid 0, so the pod names the SCC it needs
-    // (OpenShift 4.14+ admits it only with that SCC and says so), rather than failing on whichever SCC matched.
-    const needsAnyuid = render.and(v.runAsRoot, identity.adaptsSecurityContext());
-    const podAnnotations = render.mergeMaps(render.ifElse(needsAnyuid, REQUIRED_SCC_ANYUID as never, {} as never), v.podAnnotations);
-    const containerSecurityContext = render.withEntriesOf(
-      {
-        ...render.fieldsIf(v.runAsRoot, { runAsNonRoot: false }),
-        ...render.fieldsIf(render.not(v.runAsRoot), { runAsNonRoot: true, capabilities: { drop: ['ALL'] } }),
-      },
-      v.securityContext,
-    );
-
-    new KubeObject(this, 'Deployment', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: identity.meta('sv-server', COMPONENT),
-      spec: {
-        replicas: 1,
-        strategy: { type: 'Recreate' },
-        selector: { matchLabels: selector },
-        template: {
-          metadata: {
-            labels: identity.labels(COMPONENT, v.podLabels),
-            ...render.fieldsIf(render.or(v.podAnnotations, needsAnyuid), { annotations: render.checkAnnotations(podAnnotations, 'podAnnotations') }),
-          },
-          spec: {
-            serviceAccountName,
-            automountServiceAccountToken: false,
-            // Derived, never set: always longer than the preStop wait, so the server is not SIGKILLed
-            // while it is still allowed to shut down.
-            terminationGracePeriodSeconds: render.add(lifecycle.stopTimeoutSeconds, lifecycle.graceMarginSeconds),
-            // Adapted above: root stays root (the anyuid SCC), where podSpecFields would leave the uid to OpenShift.
-            securityContext: podSecurityContext,
-            ...schedulingFields(identity, v),
-            containers: [
-              {
-                name: 'sv-server',
-                image: imageRef(render, v.image, v.image.tag),
-                imagePullPolicy: v.image.pullPolicy,
-                // bash, not the image's sh: see ./lifecycle.ts.
-                command: ['/bin/bash', '-c'],
-                args: [scripts.start],
-                env: [
-                  // Needed for agents served over HTTPS.
-                  { name: 'MONO_TLS_PROVIDER', value: 'legacy' },
-                  { name: 'SV_HOSTNAME', value: render.coalesce(v.hostname, `${name}.${render.release.namespace}.svc`) },
-                  { name: 'SV_SERVER_AGENT_PORTS', value: `${SV_AGENT_PORTS[0]}-${SV_AGENT_PORTS[SV_AGENT_PORTS.length - 1]}` },
-                  secretEnv(SV_SECRET_ENV.user, credentials.secretName, 'user'),
-                  secretEnv(SV_SECRET_ENV.password, credentials.secretName, 'password'),
-                  { name: 'SV_DB_TYPE', value: v.database.type },
-                  { name: 'SV_DB_DATASOURCE', value: dataSource },
-                  { name: 'SV_DB_NAME', value: v.database.name },
-                  secretEnv(SV_SECRET_ENV.dbUser, database.credentials.secretName, 'user'),
-                  secretEnv(SV_SECRET_ENV.dbPassword, database.credentials.secretName, 'password'),
-                  ...render.itemsIf(v.database.waitForReady, [{ name: 'SV_DB_WAIT_FOR', value: `${database.host}:${dbPort}` }]),
-                  { name: SV_LIFECYCLE_ENV.lockWaitSeconds.name, value: render.str(lifecycle.lockWaitSeconds) },
-                  { name: SV_LIFECYCLE_ENV.stopTimeoutSeconds.name, value: render.str(lifecycle.stopTimeoutSeconds) },
-                  ...render.itemsOfUniqueNames(v.extraEnv),
-                ],
-                ports: [
-                  { name: 'api', containerPort: SV_API_PORT, protocol: 'TCP' },
-                  ...SV_AGENT_PORTS.map((p) => ({ name: `agent-${p}`, containerPort: p, protocol: 'TCP' })),
-                ],
-                ...tcpProbe(render, 'startupProbe', v.startupProbe, 'api'),
-                ...tcpProbe(render, 'readinessProbe', v.readinessProbe, 'api'),
-                ...tcpProbe(render, 'livenessProbe', v.livenessProbe, 'api'),
-                lifecycle: { preStop: { exec: { command: ['/bin/bash', '-c', scripts.preStop] } } },
-                resources: v.resources,
-                securityContext: containerSecurityContext,
-                volumeMounts: [
-                  { name: 'work', mountPath: `${SV_HOME}/work` },
-                  { name: 'logs', mountPath: `${SV_HOME}/logs` },
-                  { name: 'lifecycle', mountPath: SV_RUN_DIR },
-                ],
-              },
-            ],
-            volumes: [...workVolume, ...logsVolume, { name: 'lifecycle', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }],
-          },
+      name: COMPONENT,
+      component: COMPONENT,
+      selector,
+      template: {
+        metadata: { labels: identity.labels(COMPONENT, v.podLabels), ...security.podMetadata },
+        spec: {
+          serviceAccountName,
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: lifecycle.terminationGracePeriodSeconds,
+          // Adapted in svSecurity: root stays root (the anyuid SCC), where podSpecFields would leave the uid to OpenShift.
+          securityContext: security.pod,
+          ...schedulingFields(identity, v),
+          containers: [svContainer(render, v, { name, credentials, database, lifecycle, securityContext: security.container })],
+          volumes: [...volumes, lifecycle.volume],
         },
       },
     });
-
-    const nodePorts = render.and(render.not(render.eq(v.service.type, 'ClusterIP')), v.service.nodePortBase);
-    const servicePort = (portName: string, port: number, offset: number) => ({
-      name: portName,
-      port,
-      targetPort: portName,
-      protocol: 'TCP',
-      ...render.fieldsIf(nodePorts, { nodePort: render.add(v.service.nodePortBase, offset) }),
-    });
-    new KubeObject(this, 'Service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: identity.meta('sv-server', COMPONENT, { extraAnnotations: v.service.annotations }),
-      spec: {
-        type: v.service.type,
-        selector,
-        ports: [servicePort('api', SV_API_PORT, 0), ...SV_AGENT_PORTS.map((p, i) => servicePort(`agent-${p}`, p, i + 1))],
-      },
-    });
+    svService(this, render, identity, v.service, selector);
   }
+}
+
+/** The server container: the image under the lifecycle scripts, its env, ports, TCP probes and volumes. */
+function svContainer(
+  render: Render,
+  v: ValueTree<SvServerValues>,
+  parts: { name: Value<string>; credentials: ManagedSecret; database: PostgresDatabase; lifecycle: ReturnType<typeof svLifecycle>; securityContext: unknown },
+) {
+  const { lifecycle } = parts;
+  return {
+    name: COMPONENT,
+    image: imageRef(render, v.image, v.image.tag),
+    imagePullPolicy: v.image.pullPolicy,
+    command: lifecycle.command,
+    args: lifecycle.args,
+    env: [
+      // Needed for agents served over HTTPS.
+      { name: 'MONO_TLS_PROVIDER', value: 'legacy' },
+      { name: 'SV_HOSTNAME', value: render.coalesce(v.hostname, `${parts.name}.${render.release.namespace}.svc`) },
+      { name: 'SV_SERVER_AGENT_PORTS', value: AGENT_PORT_RANGE },
+      secretEnv(SV_SECRET_ENV.user, parts.credentials.secretName, 'user'),
+      secretEnv(SV_SECRET_ENV.password, parts.credentials.secretName, 'password'),
+      ...svDatabaseEnv(render, v.database, parts.database),
+      ...lifecycle.env,
+      ...render.itemsOfUniqueNames(v.extraEnv),
+    ],
+    ports: SV_PORTS.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
+    ...tcpProbe(render, 'startupProbe', v.startupProbe, 'api'),
+    ...tcpProbe(render, 'readinessProbe', v.readinessProbe, 'api'),
+    ...tcpProbe(render, 'livenessProbe', v.livenessProbe, 'api'),
+    lifecycle: { preStop: lifecycle.preStop },
+    resources: v.resources,
+    securityContext: parts.securityContext,
+    volumeMounts: [{ name: 'work', mountPath: `${SV_HOME}/work` }, { name: 'logs', mountPath: `${SV_HOME}/logs` }, lifecycle.volumeMount],
+  };
+}
+
+/** The Service: the API and agent ports, with node ports from `nodePortBase` up when the type has them. */
+function svService(scope: Construct, render: Render, identity: Identity, service: ValueTree<SvServerValues>['service'], selector: Record<string, ValueOrConstant<string>>) {
+  const nodePorts = render.and(render.not(render.eq(service.type, 'ClusterIP')), service.nodePortBase);
+  new KubeObject(scope, 'Service', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: identity.meta(COMPONENT, COMPONENT, { extraAnnotations: service.annotations }),
+    spec: {
+      type: service.type,
+      selector,
+      ports: SV_PORTS.map((p, offset) => ({
+        name: p.name,
+        port: p.port,
+        targetPort: p.name,
+        protocol: 'TCP',
+        ...render.fieldsIf(nodePorts, { nodePort: render.add(service.nodePortBase, offset) }),
+      })),
+    },
+  });
 }
 
 /** The `helm test` hook: the API port of the Service answers. */
@@ -254,7 +202,7 @@ export const svServerChart = defineChart({
     sources: ['https://admhelp.microfocus.com/sv/'],
     maintainers: [{ name: 'Platform Team', email: 'platform@example.com' }],
     keywords: ['service-virtualization', 'sv-server', 'testing'],
-    readmeIntro: `The server listens on ${SV_API_PORT} (API, HTTPS) and ${SV_AGENT_PORTS[0]}-${SV_AGENT_PORTS[SV_AGENT_PORTS.length - 1]} (agents,
+    readmeIntro: `The server listens on ${SV_API_PORT} (API, HTTPS) and ${AGENT_PORT_RANGE} (agents,
 one named Service port each). Its work directory (configuration, agents, virtual services) and its logs are on
 PersistentVolumeClaims \`sv-server-work\` and \`sv-server-logs\` (kept on uninstall), or on \`existingClaim\`s.
 
@@ -285,7 +233,7 @@ Secrets are kept on uninstall. With \`*.existingSecret\` the chart creates no Se
     notes: `Service Virtualization server {{ .Chart.AppVersion }} is deployed as {{ .Release.Name }} in {{ .Release.Namespace }}.
 
 API:    https://{{ printf "%ssv-server" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:${SV_API_PORT}
-Agents: {{ printf "%ssv-server" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:${SV_AGENT_PORTS[0]}-${SV_AGENT_PORTS[SV_AGENT_PORTS.length - 1]}
+Agents: {{ printf "%ssv-server" .Values.namePrefix }}.{{ .Release.Namespace }}.svc:${AGENT_PORT_RANGE}
 {{- if not .Values.credentials.existingSecret }}
 
 The server user and password are in Secret {{ printf "%ssv-server-cred" .Values.namePrefix }}:

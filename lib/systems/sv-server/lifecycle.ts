@@ -1,5 +1,6 @@
 /**
- * The SV server's start and stop scripts (start.sh, prestop.sh next to this file), as text for `/bin/bash -c`.
+ * The SV server's lifecycle: its start and stop scripts (start.sh, prestop.sh next to this file), as text
+ * for `/bin/bash -c`, and what they need of the pod (`svLifecycle`).
  *
  * Why they exist (vendor guidance, see the chart README): the image starts the server under `sh`, which
  * does not pass SIGTERM on, so Kubernetes' SIGTERM never reaches the server and it is SIGKILLed at the end
@@ -12,6 +13,7 @@
  * temporary directory.
  */
 import { shellScript } from '../../core/shell-script';
+import { Render, ValueTree } from '../../core/template';
 
 /** Install directory of the server in the vendor's image. */
 export const SV_HOME = '/opt/microfocus/sv-server';
@@ -74,4 +76,24 @@ export function svLifecycleScripts(o: SvLifecycleOptions): SvLifecycleScripts {
     if (![start, preStop].some((s) => s.includes(`\${${name}:-${fallback}}`))) throw new Error(`the SV scripts do not read ${name}`);
   }
   return { start, preStop };
+}
+
+/** What the lifecycle adds to the server's pod and container, from the `lifecycle` values. */
+export function svLifecycle(render: Render, values: ValueTree<{ lockWaitSeconds: number; stopTimeoutSeconds: number; graceMarginSeconds: number }>) {
+  const scripts = svLifecycleScripts({ home: SV_HOME, runDir: SV_RUN_DIR });
+  return {
+    // Derived, never set: always longer than the preStop wait, so the server is not SIGKILLed while it
+    // is still allowed to shut down.
+    terminationGracePeriodSeconds: render.add(values.stopTimeoutSeconds, values.graceMarginSeconds),
+    // bash, not the image's sh (see above).
+    command: ['/bin/bash', '-c'],
+    args: [scripts.start],
+    preStop: { exec: { command: ['/bin/bash', '-c', scripts.preStop] } },
+    env: [
+      { name: SV_LIFECYCLE_ENV.lockWaitSeconds.name, value: render.str(values.lockWaitSeconds) },
+      { name: SV_LIFECYCLE_ENV.stopTimeoutSeconds.name, value: render.str(values.stopTimeoutSeconds) },
+    ],
+    volumeMount: { name: 'lifecycle', mountPath: SV_RUN_DIR },
+    volume: { name: 'lifecycle', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+  };
 }
