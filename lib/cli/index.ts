@@ -206,7 +206,7 @@ function packageVersion(): string {
 }
 
 /** The vendor values file as JSON: YAML 1.1 as Helm reads it, aliases bounded. */
-function readVendorValues(file: string): unknown {
+export function readVendorValues(file: string): unknown {
   const doc = YAML.parseDocument(readInputFile(file, { what: file }), { version: '1.1' });
   // The first line only: the rest quotes the file, which may hold a credential.
   if (doc.errors.length > 0) throw new InputError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);

@@ -1,7 +1,7 @@
 /** The vendor mdcore chart's keys of md-core itself (its features' rules stand beside each feature). */
 import { MDCORE_FEATURES, MDCORE_NAMES } from '../systems/md-core/values';
 import { credentialsOf, databaseImageRule, imageRule, initContainersRule, probeRules, pvcRule, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
-import { bool, envList, equal, fixed, int, isMap, Key, Map, notCarriedOver, notNeeded, nullable, Rule, shellWords, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
+import { bool, envList, equal, fixed, int, isMap, Json, Key, Map, notCarriedOver, notNeeded, nullable, Rule, shellWords, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
 import { withFeatureRules } from './features';
 
 const CORE = MDCORE_NAMES.vendorKey;
@@ -146,7 +146,17 @@ export function coreRules(): Record<string, Rule> {
       [`${CORE}.extraVolumes`]: volumesRule('extraVolumes'),
       ...securityContextRules(CORE, { container: 'securityContext', pod: 'podSecurityContext' }),
       ...securityContextRules(CORE_DB, { container: 'database.inCluster.securityContext', pod: 'database.inCluster.podSecurityContext' }),
-      [`${CORE}.extraVolumeMounts`]: to('extraVolumeMounts'),
+      [`${CORE}.extraVolumeMounts`]: (k) => {
+        if (!Array.isArray(k.value)) throw new VendorValueError(k.path, `expected a list of volume mounts, got ${k.shown}`);
+        // Their OpenShift example mounts a writable emptyDir at the storage path, which ours mounts itself.
+        const dir = k.ctx.get(`${CORE}.persistentDir`);
+        const storagePath = typeof dir === 'string' && dir !== '' ? dir : k.ctx.ours('storagePath');
+        const kept = (k.value as Json[]).filter((m) => !(isMap(m) && m.mountPath === storagePath));
+        if (kept.length === k.value.length) return k.mapped('extraVolumeMounts');
+        const note = `the mount at ${String(storagePath)} is left out: ours mounts its storage path there itself (storagePath; the claim of persistence.* or else an emptyDir)`;
+        if (kept.length === 0) return k.notNeeded(note);
+        k.mapped('extraVolumeMounts', kept, note);
+      },
       [`${CORE}.customPodDefinitions.nodeSelector`]: to('nodeSelector'),
       [`${CORE}.customPodDefinitions.tolerations`]: to('tolerations'),
       [`${CORE}.customPodDefinitions.affinity`]: to('affinity'),
