@@ -3,7 +3,8 @@
  * literal env that holds them, probes, autoscaling, strategy, resources, image, init containers, claims.
  */
 import { imageReference } from '../core/schema';
-import { equal, imageTo, isMap, Key, literalEnv, Map, nullable, Rule, secretValue, shellWords, str, to, toBool, toInt, toStr, VendorValueError } from './engine';
+import { RESTRICTED_VOLUME_TYPES } from '../constructs/pod-security';
+import { bool, equal, imageTo, isMap, Json, Key, literalEnv, Map, nullable, Rule, secretValue, shellWords, str, to, toBool, toInt, toStr, VendorValueError } from './engine';
 
 /**
  * The credential rules of a product whose vendor keys are `<prefix>_user`, `<prefix>_password`, ..., and the
@@ -175,12 +176,33 @@ export function securityContextRules(base: string, ours: { container: string; po
   };
 }
 
-/** Extra volumes: a list, or (the vendor mdcore chart ranges over a map) a map of volumes by a label of their own. */
+/** Sets podSecurityLevel to `level` unless it is lower already (privileged below baseline below restricted). */
+function lowerPodSecurity(k: Key, level: 'baseline' | 'privileged'): void {
+  const now = k.ctx.values.podSecurityLevel;
+  if (now !== 'privileged') k.ctx.set('podSecurityLevel', level);
+}
+
+/**
+ * Extra volumes: a list, or (the vendor mdcore chart ranges over a map) a map of volumes by a label of their
+ * own. A volume Pod Security restricted refuses (nfs, ...; hostPath even under baseline), which the vendor
+ * chart mounted as it was, lowers podSecurityLevel as far as it needs, with the step back.
+ */
 export function volumesRule(target: string): Rule {
   return (k) => {
-    if (Array.isArray(k.value)) return k.mapped(target);
-    if (!isMap(k.value)) throw new VendorValueError(k.path, `expected a list or a map of volumes, got ${k.shown}`);
-    k.mapped(target, Object.values(k.value), 'the map\'s values, as the vendor template lists them');
+    if (!Array.isArray(k.value) && !isMap(k.value)) throw new VendorValueError(k.path, `expected a list or a map of volumes, got ${k.shown}`);
+    const volumes = (Array.isArray(k.value) ? k.value : Object.values(k.value)) as Json[];
+    const note = Array.isArray(k.value) ? '' : 'the map\'s values, as the vendor template lists them';
+    const kinds = (v: Json) => (isMap(v) ? Object.keys(v).filter((x) => x !== 'name') : []);
+    const unrestricted = [...new Set(volumes.flatMap(kinds).filter((x) => !(RESTRICTED_VOLUME_TYPES as readonly string[]).includes(x)))];
+    k.ctx.set(target, volumes);
+    if (unrestricted.length === 0) return k.mapped([target], k.value, note);
+    const level = unrestricted.includes('hostPath') ? 'privileged' : 'baseline';
+    lowerPodSecurity(k, level);
+    k.action(
+      `volumes of kind ${unrestricted.join(', ')}, which Pod Security restricted (our charts' level) refuses: podSecurityLevel is set to ${level} so they mount as in the vendor chart; ` +
+        'to run restricted, mount such storage through a PersistentVolume and a claim (persistentVolumeClaim) and remove podSecurityLevel',
+      { to: [target, 'podSecurityLevel'] },
+    );
   };
 }
 
@@ -202,7 +224,7 @@ export function initContainersRule(): Rule {
     if (unconfined.length > 0) {
       // The vendor chart ran them without a security context, which Pod Security restricted (our charts'
       // declared level) refuses: keep them running as before under baseline, and say how to get back.
-      k.ctx.set('podSecurityLevel', 'baseline');
+      lowerPodSecurity(k, 'baseline');
       to.push('podSecurityLevel');
       steps.push(
         `init containers without a security context (${unconfined.join(', ')}): podSecurityLevel is set to baseline so they run as in the vendor chart; ` +
@@ -241,4 +263,22 @@ export function vendorEnvItems(prefix: string, names: readonly string[]): Map[] 
     if (secret) return { name, valueFrom: { secretKeyRef: { name: secret[0], key: secret[1] } } };
     return { name, valueFrom: { fieldRef: { fieldPath: name === 'MY_POD_NAMESPACE' ? 'metadata.namespace' : 'metadata.name' } } };
   });
+}
+
+/**
+ * The switch of the in-cluster database (`switchKey`). Off with no host of another database (`hostKey`
+ * unset or naming the in-cluster one, `inCluster`), the vendor chart still connects to `inCluster` (a
+ * database the user runs under that name): ours needs the host, so it is set to that name, with the step.
+ */
+export function inClusterDatabaseRule(hostKey: string, inCluster: string): Rule {
+  return (k) => {
+    const on = bool(k);
+    const host = k.ctx.get(hostKey);
+    if (on || (typeof host === 'string' && host !== '' && host !== inCluster)) return k.mapped('database.inCluster.enabled', on);
+    k.ctx.set('database.inCluster.enabled', false);
+    k.ctx.set('database.host', inCluster);
+    k.action(`no in-cluster database and no other host (${hostKey}): the vendor chart connects to ${inCluster} all the same, and so does ours (database.host); set database.host to your database`, {
+      to: ['database.inCluster.enabled', 'database.host'],
+    });
+  };
 }

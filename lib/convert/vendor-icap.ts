@@ -1,6 +1,6 @@
 /** The vendor icap chart's keys of md-icapsrv itself (its features' rules stand beside each feature). */
 import { MDICAPSRV_FEATURES, MDICAPSRV_NAMES } from '../systems/md-icapsrv/values';
-import { autoscalingRules, credentialsOf, databaseImageRule, imageRule, initContainersRule, probeRules, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
+import { autoscalingRules, credentialsOf, databaseImageRule, imageRule, inClusterDatabaseRule, initContainersRule, probeRules, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
 import { envList, fixed, int, isMap, Map, notNeeded, Rule, str, to, toBool, toInt, toStr } from './engine';
 import { withFeatureRules } from './features';
 
@@ -26,7 +26,7 @@ export function icapRules(): Record<string, Rule> {
       'icap_ingress.service': fixed('md-icapsrv', 'ours routes to the md-icapsrv Service', 'ours always routes to its md-icapsrv Service'),
       'icap_ingress.rest_port': (k) =>
         int(k) === Number(k.ctx.get(`${ICAP}.ports.rest`) ?? 8048) ? k.notNeeded('ours routes to the REST port by name') : k.action('ours routes the Ingress to the REST port (ports.rest); a different port is not offered'),
-      'postgres_mdicapsrv.enabled': toBool('database.inCluster.enabled'),
+      'postgres_mdicapsrv.enabled': inClusterDatabaseRule(`${ICAP}.database.db_host`, 'postgres-mdicapsrv'),
       'postgres_mdicapsrv.name': fixed('postgres-mdicapsrv', 'ours is named postgres-mdicapsrv too', 'ours names the database postgres-mdicapsrv'),
       'postgres_mdicapsrv.image': databaseImageRule(),
       'postgres_mdicapsrv.env': envList(

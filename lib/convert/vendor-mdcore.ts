@@ -1,6 +1,6 @@
 /** The vendor mdcore chart's keys of md-core itself (its features' rules stand beside each feature). */
 import { MDCORE_FEATURES, MDCORE_NAMES } from '../systems/md-core/values';
-import { credentialsOf, databaseImageRule, imageRule, initContainersRule, probeRules, pvcRule, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
+import { credentialsOf, databaseImageRule, imageRule, inClusterDatabaseRule, initContainersRule, probeRules, pvcRule, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
 import { bool, envList, equal, fixed, int, isMap, Json, Key, Map, notCarriedOver, notNeeded, nullable, Rule, shellWords, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
 import { withFeatureRules } from './features';
 
@@ -34,7 +34,7 @@ export function coreRules(): Record<string, Rule> {
       MDCORE_DB_TYPE: fixed('remote', 'ours sets MDCORE_DB_TYPE remote', 'ours runs with MDCORE_DB_TYPE remote'),
       MDCORE_DB_HOST: (k) => (str(k) === 'postgres-core' ? k.notNeeded('the in-cluster database: ours connects to it by name') : k.mapped('database.host', str(k), 'an external database (set deploy_with_core_db false too)')),
       MDCORE_DB_PORT: toInt('database.port'),
-      deploy_with_core_db: toBool('database.inCluster.enabled'),
+      deploy_with_core_db: inClusterDatabaseRule('MDCORE_DB_HOST', 'postgres-core'),
       mdcore_generate_secrets: (k) =>
         bool(k) ? k.notNeeded('ours generates missing credentials once in the cluster and keeps them') : k.action('create mdcore-cred, mdcore-api-key and mdcore-postgres-cred yourself and set credentials/apiKey/database.existingSecret'),
       RABBITMQ_DEFAULT_USER: mdhub,
