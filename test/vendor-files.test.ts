@@ -202,10 +202,13 @@ describe('the vendor\'s example values files', () => {
     expect(object(c, 'Deployment', 'md-core').spec.template.spec.containers[0].livenessProbe).toMatchObject({ initialDelaySeconds: 600, failureThreshold: 10 });
   });
 
-  it('OpenShift with the RHEL database: the untagged image and its env are actions, the admin password in a Secret only, their claim used', () => {
+  it('OpenShift with the RHEL database: the untagged image, its env and a placeholder password are actions, the admin password in a Secret only, their claim used', () => {
     const c = get('mdcore-openshift-rhel.yaml');
     expect(entry(c, 'core_components.postgres-core.image')).toMatchObject({ status: 'action', note: expect.stringContaining('the image has no tag') });
     expect(entry(c, 'env.POSTGRESQL_ADMIN_PASSWORD')).toMatchObject({ status: 'action', note: expect.stringContaining('not carried over yet') });
+    // Their placeholder is no password: nothing kept, ours generates one.
+    expect(entry(c, 'db_password')).toMatchObject({ status: 'action', command: "kubectl -n md create secret generic mdcore-postgres-cred '--from-file=password=<file holding the database password>'" });
+    expect(c.conversion.secrets.map((s) => s.name)).toEqual(['mdcore-extra-env']);
     expect(c.conversion.secrets.find((s) => s.name === 'mdcore-extra-env')?.entries).toEqual([{ key: 'POSTGRESQL_ADMIN_PASSWORD', value: 'not-a-real-admin-password', from: 'env.POSTGRESQL_ADMIN_PASSWORD', secret: true }]);
     expect(JSON.stringify(c.conversion.values)).not.toContain('POSTGRESQL_ADMIN_PASSWORD');
     expect(c.conversion.values).toMatchObject({ database: { inCluster: { persistence: { existingClaim: 'mdcore-data' } } } });

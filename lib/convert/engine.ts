@@ -298,6 +298,12 @@ export function secretValue(opts: { secret: string; key: string; existingSecret:
       return;
     }
     if (typeof k.value !== 'string' && typeof k.value !== 'number') throw new VendorValueError(k.path, 'expected a string');
+    // Their example files hold placeholders (<SET_POSTGRES_PASSWORD>): never a credential to keep.
+    if (typeof k.value === 'string' && /^<[A-Z0-9_]+>$/.test(k.value))
+      return k.action(`a placeholder of the vendor's example, not a ${opts.what}: nothing is written, and ours generates one; to give yours, create the Secret ${opts.secret} (key "${opts.key}") and set ${opts.existingSecret}`, {
+        to: [opts.existingSecret],
+        command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'secret', 'generic', opts.secret, `--from-file=${opts.key}=<file holding the ${opts.what}>`]),
+      });
     k.ctx.set(opts.existingSecret, opts.secret);
     const act = (note: string) => k.action(`plain-text ${opts.what}: ${note}; our values name the Secret (${opts.existingSecret}). Delete it from the vendor values file.`, { to: [opts.existingSecret], secret: true });
     if (opts.vendorSecretExists && k.ctx.opts.inPlace) return act(`replacing the vendor release in place, its Secret ${opts.secret} key "${opts.key}" already holds it (not written again)`);
