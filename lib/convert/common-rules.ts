@@ -152,7 +152,7 @@ function securityContextOver(k: Key, target: string, pod: string): void {
   }
   if (set.length === 0) return k.notNeeded(`ours sets the same (${target})`);
   const nulled = set.filter((p) => (FIXED_IDS as readonly string[]).some((id) => p.endsWith(`.${id}`)));
-  k.mapped(set, k.value, nulled.length > 0 ? 'no fixed UID/GID: the platform assigns them (OpenShift restricted-v2); runAsNonRoot stays' : '');
+  k.mapped(set, k.value, nulled.length > 0 ? 'no fixed UID/GID on any cluster, as in the vendor chart (on OpenShift ours leaves them to restricted-v2 anyway: global.compatibility.openshift.adaptSecurityContext); runAsNonRoot stays' : '');
 }
 
 /**
