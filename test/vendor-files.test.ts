@@ -181,6 +181,9 @@ describe('the vendor\'s example values files', () => {
     });
     expect(c.conversion.secrets.find((s) => s.name === 'mdcore-config-import')?.entries.map((e) => e.from)).toEqual(['CONFIG_IMPORT_PASSWORD']);
     expect(entry(c, 'core_components.md-core.initContainers').note).toContain('md-core-set-permission runs "busybox:latest", not pinned to a full version');
+    expect(entry(c, 'core_components.md-core.initContainers').note).toContain(
+      "ours does not make the vendor chart's ConfigMap mdcore-import-zip-config, which an init container reads: create it (kubectl -n md create configmap mdcore-import-zip-config --from-literal=CONFIG_IMPORT_FILE=core-settings-export.zip)",
+    );
     const pod = object(c, 'Deployment', 'md-core').spec.template.spec;
     expect((pod.initContainers as Map[]).map((x) => x.name)).toContain('copy-config-zip-file');
     expect((pod.initContainers as Map[]).map((x) => x.name)).not.toContain('md-core-set-permission');

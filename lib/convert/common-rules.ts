@@ -206,7 +206,12 @@ export function volumesRule(target: string): Rule {
   };
 }
 
-export function initContainersRule(): Rule {
+/**
+ * The vendor's init containers: check-db-ready is ours already (database.waitForReady), others go into
+ * extraInitContainers. `vendorConfigMaps` are ConfigMaps their chart makes and ours does not, each with
+ * the command that creates it, for init containers that read one (envFrom).
+ */
+export function initContainersRule(vendorConfigMaps: Record<string, (k: Key) => string> = {}): Rule {
   // null removes the vendor's database wait too (their sidecar-proxy example: the database starts with the pod).
   const none: Rule = (k) => k.mapped('database.waitForReady', false, 'null: no init containers, not even the vendor\'s database wait');
   return nullable(none, (k) => {
@@ -219,7 +224,9 @@ export function initContainersRule(): Rule {
     const unconfined = extra.filter((c) => c.securityContext === undefined).map((c) => String(c.name));
     const to = extra.length > 0 ? ['extraInitContainers'] : [];
     if (extra.length > 0) k.ctx.set('extraInitContainers', extra);
-    if (floating.length === 0 && unconfined.length === 0) return k.mapped(to, extra, 'check-db-ready is replaced by database.waitForReady');
+    const reads = (c: Json) => (isMap(c) && Array.isArray(c.envFrom) ? c.envFrom.map((e) => (isMap(e) && isMap(e.configMapRef) ? e.configMapRef.name : undefined)) : []);
+    const needsConfigMap = extra.flatMap(reads).some((n) => typeof n === 'string' && n in vendorConfigMaps);
+    if (floating.length === 0 && unconfined.length === 0 && !needsConfigMap) return k.mapped(to, extra, 'check-db-ready is replaced by database.waitForReady');
     const steps: string[] = [];
     if (unconfined.length > 0) {
       // The vendor chart ran them without a security context, which Pod Security restricted (our charts'
@@ -231,6 +238,8 @@ export function initContainersRule(): Rule {
           'give each a restricted securityContext (allowPrivilegeEscalation: false, capabilities.drop: [ALL], runAsNonRoot: true, seccompProfile.type: RuntimeDefault) and remove podSecurityLevel to run restricted',
       );
     }
+    const missing = [...new Set(extra.flatMap(reads).filter((n): n is string => typeof n === 'string' && n in vendorConfigMaps))];
+    for (const name of missing) steps.push(`ours does not make the vendor chart's ConfigMap ${name}, which an init container reads: create it (${vendorConfigMaps[name]!(k)})`);
     for (const c of floating) steps.push(`init container ${String(c.name)} runs ${JSON.stringify(c.image)}, not pinned to a full version, which ours refuses (left out): add it to extraInitContainers with a pinned image (e.g. busybox:1.36.1)`);
     k.action(steps.join('; '), { to });
   });

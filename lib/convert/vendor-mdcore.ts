@@ -142,7 +142,11 @@ export function coreRules(): Record<string, Rule> {
       ...probeRules(`${CORE}.readinessProbe`, 'readinessProbe'),
       ...probeRules(`${CORE}.livenessProbe`, 'livenessProbe'),
       ...strategyRules(CORE),
-      [`${CORE}.initContainers`]: initContainersRule(),
+      [`${CORE}.initContainers`]: initContainersRule({
+        // Their config template makes it from the older CONFIG_IMPORT_FILE (and its password, in plain text): the file name is enough to copy it.
+        'mdcore-import-zip-config': (k) =>
+          shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'configmap', 'mdcore-import-zip-config', `--from-literal=CONFIG_IMPORT_FILE=${typeof k.ctx.get('CONFIG_IMPORT_FILE') === 'string' ? String(k.ctx.get('CONFIG_IMPORT_FILE')) : '<file name>'}`]),
+      }),
       [`${CORE}.extraVolumes`]: volumesRule('extraVolumes'),
       ...securityContextRules(CORE, { container: 'securityContext', pod: 'podSecurityContext' }),
       ...securityContextRules(CORE_DB, { container: 'database.inCluster.securityContext', pod: 'database.inCluster.podSecurityContext' }),
