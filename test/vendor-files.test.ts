@@ -12,7 +12,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { main, readVendorValues } from '../lib/cli';
+import { applyRules, Rule } from '../lib/convert/engine';
 import { Conversion, convertVendorValues, KeyReport, reportMarkdown, VendorChart } from '../lib/convert/vendor-values';
+import { coreReads, coreRules } from '../lib/convert/vendor-mdcore';
 import { parseValues } from '../lib/core/schema';
 import { mdCoreChart } from '../lib/systems/md-core';
 import { mdCoreValues } from '../lib/systems/md-core/values';
@@ -276,6 +278,24 @@ describe('the vendor\'s example values files', () => {
         seed === undefined ? { numRuns: 60 } : { numRuns: 60, seed },
       );
     }
+  });
+
+  it('a rule added later for a key their templates read takes it over from the fallback action, md-core\'s own keys untouched', () => {
+    const vendor = readVendorValues(path.join(DIR, 'own-mdcore-combined.yaml')) as Map;
+    const opts = { namespace: NAMESPACE, inPlace: false };
+    const status = (table: Record<string, Rule>) => {
+      const report = applyRules(table, vendor, opts, coreReads()).report;
+      return Object.fromEntries(['core_components.md-core.sidecars', 'core_components.md-core.serviceSpec', 'core_components.metrics-exporter', 'core_components.md-core.replicas'].map((p) => [p, report.find((r) => r.path === p)?.status]));
+    };
+    expect(status(coreRules())).toEqual({
+      'core_components.md-core.sidecars': 'action',
+      'core_components.md-core.serviceSpec': 'action',
+      'core_components.metrics-exporter': 'action',
+      'core_components.md-core.replicas': 'mapped',
+    });
+    // As a feature would add them: a wildcard for any component's key, and one for any extra component.
+    const feature: Record<string, Rule> = { 'core_components.*.sidecars': (k) => k.mapped(['sidecars']), 'core_components.md-core.serviceSpec': (k) => k.mapped(['service']), 'core_components.*': (k) => k.mapped(['extraWorkloads']) };
+    expect(Object.values(status({ ...coreRules(), ...feature }))).toEqual(['mapped', 'mapped', 'mapped', 'mapped']);
   });
 
   it('the README table is the one the converter gives today (npm run readme writes it)', () => {
