@@ -11,7 +11,7 @@ import { EnvVar } from '../pod';
 import { secretText, SETTINGS_KEYS, SettingsSecret } from '../settings-secret';
 import { defineFeature, NamedCase, PodPart, ProductNames } from '../feature';
 import { ABS_PATH, ifEnabled, KEY } from './common';
-import { bool, makeKey, Rule, secretValue, shellWords, str, to, toBool, toStr, whenOn } from '../../convert/engine';
+import { bool, Key, Rule, secretValue, shellWords, str, to, toBool, toStr, whenOn } from '../../convert/engine';
 
 /**
  * A configuration export imported at every start: a file from a ConfigMap or Secret the user creates,
@@ -103,12 +103,11 @@ const VENDOR_IMPORT_DIR = '/opt/ometascan/system/export_config';
 
 const forceUpdateYara: Rule = (k) => (k.value === '' ? k.notNeeded('empty: the default') : k.mapped('configImport.forceUpdateYara', bool(k)));
 
-/** MDCORE_CONFIG_IMPORT_FILE (a path in the pod): ours mounts the file there from a ConfigMap or Secret. */
+/** MDCORE_CONFIG_IMPORT_FILE (`path`, in the pod): ours mounts the file there from a ConfigMap or Secret. */
 const coreImportFile =
-  (p: ProductNames): Rule =>
-  (k) => {
-    if (k.value === '') return k.notNeeded('empty: no import');
-    const path = str(k);
+  (p: ProductNames) =>
+  (k: Key, path: string): void => {
+    if (path === '') return k.notNeeded('empty: no import');
     const slash = path.lastIndexOf('/');
     const configMap = `${p.prefix}-config-import`;
     k.ctx.set('configImport.enabled', true);
@@ -132,15 +131,14 @@ export const coreConfigImport = (p: ProductNames) =>
       passwordEnv: 'MDCORE_CONFIG_IMPORT_PASSWORD',
       extra: { forceUpdateYara: z.boolean().default(false).describe('Force-update the YARA rules on import (MDCORE_IMPORT_FORCE_UPDATE_YARA).') },
       vendorRules: {
-        'env.MDCORE_CONFIG_IMPORT_FILE': coreImportFile(p),
+        'env.MDCORE_CONFIG_IMPORT_FILE': (k) => coreImportFile(p)(k, str(k)),
         'env.MDCORE_CONFIG_IMPORT_PASSWORD': importPassword(p),
         'env.MDCORE_IMPORT_FORCE_UPDATE_YARA': forceUpdateYara,
         // The older spelling, top-level, which their chart passes in the ignition JSON: a file name in the
         // directory their NFS example copies the export to.
         CONFIG_IMPORT_FILE: (k) => {
           const file = str(k);
-          const rule = coreImportFile(p);
-          rule(makeKey(k.path, file === '' || file.includes('/') ? file : `${VENDOR_IMPORT_DIR}/${file}`, k.ctx, false));
+          coreImportFile(p)(k, file === '' || file.includes('/') ? file : `${VENDOR_IMPORT_DIR}/${file}`);
         },
         CONFIG_IMPORT_PASSWORD: importPassword(p),
         IMPORT_FORCE_UPDATE_YARA: forceUpdateYara,
