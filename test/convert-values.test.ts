@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { main } from '../lib/cli';
-import { convertVendorValues, reportMarkdown, secretCommands, UnknownVendorKeysError, VendorChart } from '../lib/convert/vendor-values';
+import { convertVendorValues, reportMarkdown, secretCommands, VendorChart } from '../lib/convert/vendor-values';
 import { ChartDefinition } from '../lib/core/chart';
 import { mdCoreChart } from '../lib/systems/md-core';
 import { mdIcapsrvChart } from '../lib/systems/md-icapsrv';
@@ -29,8 +29,10 @@ const vendors: { chart: VendorChart; dir: string; ours: ChartDefinition; workloa
 const vendorDefaults = (dir: string) => YAML.parse(fs.readFileSync(path.join(dir, 'values.yaml'), 'utf8'), { version: '1.1' }) as Record<string, unknown>;
 
 /** Every leaf path of a values map that is set (non-null), lists counting as leaves. */
+/** The keys a values file sets, as dotted paths: a null (Helm: remove the default) is set too, and reported. */
 function setLeaves(v: unknown, at = ''): string[] {
-  if (v === null || v === undefined) return [];
+  if (v === undefined) return [];
+  if (v === null) return [at];
   if (typeof v !== 'object' || Array.isArray(v)) return [at];
   const entries = Object.entries(v as Record<string, unknown>);
   return entries.length === 0 ? [at] : entries.flatMap(([k, x]) => setLeaves(x, at ? `${at}.${k}` : k));
@@ -272,14 +274,11 @@ describe('converting set features', () => {
     expect(c.values).toMatchObject({ compatibility: { vendorSelectors: true, vendorDatabaseLayout: true }, database: { inCluster: { persistence: { existingClaim: 'postgres-core' } } } });
   });
 
-  it('refuses unknown keys with their paths, and values it cannot convert', () => {
-    const bad = { ...vendorDefaults(path.join(FIXTURES, 'icap')), icap_components: { md_icapsrv: { replicas: 1, replica: 2 } }, surprise: { x: 1 } };
-    expect(() => convertVendorValues('vendor-icap', bad)).toThrow(UnknownVendorKeysError);
-    try {
-      convertVendorValues('vendor-icap', bad);
-    } catch (e) {
-      expect((e as UnknownVendorKeysError).paths.sort()).toEqual(['icap_components.md_icapsrv.replica', 'surprise']);
-    }
+  it('reports keys no vendor template reads as having no effect (a near miss of a real key as an action), and refuses values it cannot convert', () => {
+    const odd = { ...vendorDefaults(path.join(FIXTURES, 'icap')), icap_components: { md_icapsrv: { replicas: 1, replica: 2 } }, surprise: { x: 1 } };
+    const report = convertVendorValues('vendor-icap', odd).report;
+    expect(report.find((r) => r.path === 'icap_components.md_icapsrv.replica')).toMatchObject({ status: 'action', note: expect.stringContaining('if you meant icap_components.md_icapsrv.replicas') });
+    expect(report.find((r) => r.path === 'surprise')).toMatchObject({ status: 'not needed', note: expect.stringContaining('no template of the vendor chart reads this key') });
     expect(() => convertVendorValues('vendor-mdcore', { MDCORE_REST_PORT: 'eighty' })).toThrow('MDCORE_REST_PORT: expected an integer');
     // Our schema has the last word on what converts.
     expect(() => convertVendorValues('vendor-mdcore', { core_components: { 'md-core': { replicas: 500 } } })).toThrow('replicaCount');
@@ -308,15 +307,14 @@ describe('the command line', () => {
     expect(text).toContain('| `keda.formula` |');
   });
 
-  it('fails on unknown keys with their path, without a stack trace and without writing anything', () => {
+  it('fails on a value no chart could mean, naming its key, without a stack trace and without writing anything', () => {
     const dir = tmpDir();
     const input = path.join(dir, 'vendor.yaml');
-    fs.writeFileSync(input, 'ACCEPT_EULA: true\nicap_components:\n  md_icapsrv:\n    replicaz: 2\n');
+    fs.writeFileSync(input, 'ACCEPT_EULA: true\nicap_components:\n  md_icapsrv:\n    replicas: many\n');
     const out = path.join(dir, 'values.yaml');
     const r = run(['convert-values', '--from', 'vendor-icap', input, '--out', out, '--report', path.join(dir, 'report.md')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('icap_components.md_icapsrv.replicaz');
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).toBe(`chart-as-code: ${input}: icap_components.md_icapsrv.replicas: expected an integer, got "many"\n`);
     expect(fs.readdirSync(dir)).toEqual(['vendor.yaml']);
   });
 
@@ -330,13 +328,13 @@ describe('the command line', () => {
   it('runs as a program (tsx), with the exit code of the outcome', () => {
     const dir = tmpDir();
     const input = path.join(dir, 'vendor.yaml');
-    fs.writeFileSync(input, 'surprise: 1\n');
+    fs.writeFileSync(input, 'icap_components: 1\n');
     const tsx = path.join(REPO, 'node_modules', '.bin', 'tsx');
     const ok = spawnSync(tsx, ['lib/cli/index.ts', 'convert-values', '--from', 'vendor-icap', path.join(FIXTURES, 'icap', 'values.yaml')], { cwd: REPO, encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(YAML.parse(ok.stdout).image.tag).toBe('5.14.1');
     const bad = spawnSync(tsx, ['lib/cli/index.ts', 'convert-values', '--from', 'vendor-icap', input], { cwd: REPO, encoding: 'utf8' });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('surprise');
+    expect(bad.stderr).toContain('icap_components: expected a map of keys');
   });
 });

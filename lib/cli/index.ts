@@ -19,7 +19,7 @@ import { ValuesError } from '../core/schema';
 import { consoleOutput, Output, PublishError } from '../publish/cli';
 import { checkCli, chartsCommand, diffCommand, DIFFERENT, packageCli, publishCli, synthCommand, UsageError as CommandUsageError, USAGES } from './commands';
 import { readProject } from './project';
-import { convertVendorValues, isNamespace, reportMarkdown, secretsManifest, UnknownVendorKeysError, VENDOR_CHARTS, VendorChart, VendorValueError } from '../convert/vendor-values';
+import { convertVendorValues, isNamespace, reportMarkdown, secretsManifest, VENDOR_CHARTS, VendorChart, VendorValueError } from '../convert/vendor-values';
 
 export const COMMANDS_USAGE = `usage: chart-as-code <command> [options]     (chart-as-code <command> --help for its options)
 
@@ -206,7 +206,7 @@ function packageVersion(): string {
 }
 
 /** The vendor values file as JSON: YAML 1.1 as Helm reads it, aliases bounded. */
-function readVendorValues(file: string): unknown {
+export function readVendorValues(file: string): unknown {
   const doc = YAML.parseDocument(readInputFile(file, { what: file }), { version: '1.1' });
   // The first line only: the rest quotes the file, which may hold a credential.
   if (doc.errors.length > 0) throw new InputError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
@@ -273,7 +273,7 @@ export function main(argv: string[], io: Io = { stdout: (s) => process.stdout.wr
     convert(args, io);
     return 0;
   } catch (e) {
-    const known = e instanceof UnknownVendorKeysError || e instanceof VendorValueError || e instanceof ValuesError;
+    const known = e instanceof VendorValueError || e instanceof ValuesError;
     // Input and output errors name their file or flag already; conversion errors name the vendor key.
     const where = known ? `${args.file}: ` : '';
     const what = known || e instanceof InputError || e instanceof OutputError ? '' : 'internal error: ';

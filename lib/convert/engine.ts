@@ -6,6 +6,7 @@
  * lib/constructs/features/*.ts); the report and the migration steps are on top.
  */
 import { redactText } from '../core/redact';
+import { imageTag } from '../core/schema';
 
 export const VENDOR_CHARTS = ['vendor-icap', 'vendor-mdcore'] as const;
 export type VendorChart = (typeof VENDOR_CHARTS)[number];
@@ -69,14 +70,6 @@ export interface Conversion {
   readonly secretsFile?: string;
 }
 
-/** Vendor keys no rule knows, by path. */
-export class UnknownVendorKeysError extends Error {
-  constructor(public readonly paths: string[]) {
-    super(`unknown keys for this vendor chart (nothing was written): ${paths.join(', ')}`);
-    this.name = 'UnknownVendorKeysError';
-  }
-}
-
 /** A vendor value this converter cannot take as it is (wrong type or format), naming the key. */
 export class VendorValueError extends Error {
   constructor(path: string, problem: string) {
@@ -120,7 +113,7 @@ export class Context {
 
   constructor(
     readonly vendor: Map,
-    readonly opts: { namespace: string; inPlace: boolean; secretsFile?: string },
+    readonly opts: { namespace: string; inPlace: boolean; secretsFile?: string; defaults?: Map },
   ) {}
 
   /** Adds keys to the Secret `name`; two vendor keys giving one key different values are refused. */
@@ -137,6 +130,13 @@ export class Context {
   /** Appends items to our extraEnv (both the vendor's env map and its env lists add to it). */
   addEnv(items: Map[]): void {
     this.set('extraEnv', [...((this.values.extraEnv as Map[] | undefined) ?? []), ...items]);
+  }
+
+  /** Our chart's default at `path` (what a converted value is compared with). */
+  ours(path: string): Json {
+    let cur: Json = this.opts.defaults ?? {};
+    for (const k of path.split('.')) cur = isMap(cur) ? cur[k] : undefined;
+    return cur;
   }
 
   get(path: string): Json {
@@ -227,11 +227,24 @@ export function str(k: Key): string {
   throw new VendorValueError(k.path, `expected a string, got ${k.shown}`);
 }
 
-/** "repo/name:tag" into repository and tag. */
-export function splitImage(path: string, image: string): { repository: string; tag: string } {
-  const m = /^(.+):([A-Za-z0-9_][A-Za-z0-9_.-]*)$/.exec(image);
-  if (!m) throw new VendorValueError(path, `expected an image with a tag (repository:tag), got ${JSON.stringify(image)}`);
-  return { repository: m[1]!, tag: m[2]! };
+/**
+ * An image into our repository and tag keys; an image without a tag is an action (pin one), not a failure:
+ * ours never runs an untagged image, which is whatever `latest` is on the day a node pulls it.
+ */
+export function imageTo(k: Key, image: string, repository: string, tag: string, note = ''): void {
+  if (!/^[a-z0-9][-a-z0-9._/:@]*$/i.test(image)) throw new VendorValueError(k.path, `expected an image (repository:tag), got ${JSON.stringify(image)}`);
+  const m = /^([^@]+?)(?::([A-Za-z0-9_][A-Za-z0-9_.-]*))?(@sha256:[a-f0-9]{64})?$/.exec(image);
+  const [repo, version] = [m?.[1] ?? image, m?.[2]];
+  if (version !== undefined && imageTag().safeParse(version).success) {
+    k.ctx.set(repository, repo);
+    k.ctx.set(tag, version);
+    return k.mapped([repository, tag], image, note);
+  }
+  const why = version === undefined ? 'the image has no tag' : `its tag ${JSON.stringify(version)} is not a full version (it moves)`;
+  k.action(
+    `${why}, and ours pins every image to a full version: pick the one you run (e.g. skopeo list-tags docker://${repo}), then set ${repository} ${JSON.stringify(repo)} and ${tag} to it${note ? `; ${note}` : ''}`,
+    { to: [repository, tag] },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -285,6 +298,12 @@ export function secretValue(opts: { secret: string; key: string; existingSecret:
       return;
     }
     if (typeof k.value !== 'string' && typeof k.value !== 'number') throw new VendorValueError(k.path, 'expected a string');
+    // Their example files hold placeholders (<SET_POSTGRES_PASSWORD>): never a credential to keep.
+    if (typeof k.value === 'string' && /^<[A-Z0-9_]+>$/.test(k.value))
+      return k.action(`a placeholder of the vendor's example, not a ${opts.what}: nothing is written, and ours generates one; to give yours, create the Secret ${opts.secret} (key "${opts.key}") and set ${opts.existingSecret}`, {
+        to: [opts.existingSecret],
+        command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'secret', 'generic', opts.secret, `--from-file=${opts.key}=<file holding the ${opts.what}>`]),
+      });
     k.ctx.set(opts.existingSecret, opts.secret);
     const act = (note: string) => k.action(`plain-text ${opts.what}: ${note}; our values name the Secret (${opts.existingSecret}). Delete it from the vendor values file.`, { to: [opts.existingSecret], secret: true });
     if (opts.vendorSecretExists && k.ctx.opts.inPlace) return act(`replacing the vendor release in place, its Secret ${opts.secret} key "${opts.key}" already holds it (not written again)`);
@@ -327,6 +346,7 @@ export function literalEnv(prefix: string, rules: Record<string, Rule>, credenti
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) throw new VendorValueError(k.path, `not an environment variable name: ${JSON.stringify(name)}`);
     const credential = credentials[name];
     if (credential) return rules[credential]!(k);
+    if (/^POSTGRESQL_/.test(name)) return rhelDatabaseEnv(prefix, k, name);
     if (!secretLooking(name)) {
       k.ctx.addEnv([{ name, value: str(k) }]);
       return k.mapped(['extraEnv']);
@@ -336,6 +356,21 @@ export function literalEnv(prefix: string, rules: Record<string, Rule>, credenti
     k.ctx.addEnv([{ name, valueFrom: { secretKeyRef: { name: secret, key: name } } }]);
     k.action(`a secret-looking env var: ${destination(k.ctx, secret, name)}; extraEnv reads it from there`, { to: ['extraEnv'], secret: true });
   };
+}
+
+/**
+ * An env var of the RHEL PostgreSQL image (POSTGRESQL_ADMIN_PASSWORD, POSTGRESQL_USER, ...), which the vendor
+ * chart hands every container: our in-cluster database runs the official image (POSTGRES_USER and
+ * POSTGRES_PASSWORD from <prefix>-postgres-cred), so it is not carried over yet; a credential is kept in the
+ * Secret <prefix>-extra-env (never in our values), where no container reads it.
+ */
+function rhelDatabaseEnv(prefix: string, k: Key, name: string): void {
+  const secret = secretLooking(name);
+  if (secret && k.value !== '' && k.value !== null) k.ctx.addSecret(extraEnvSecret(prefix), [{ key: name, value: str(k), from: k.path, secret: true }]);
+  const kept = secret ? `; its value is kept in ${destination(k.ctx, extraEnvSecret(prefix), name).replace(/^(written to|goes to) /, '')}` : '';
+  notCarriedOver('an env var of the RHEL PostgreSQL image (database flavour)', () => ({
+    note: `our in-cluster database runs the official postgres image, which reads POSTGRES_USER and POSTGRES_PASSWORD from ${prefix}-postgres-cred (db_user, db_password): give the database password as db_password (for the user postgres, the admin password), or run that image as an external database (database.host)${kept}`,
+  }))(k);
 }
 
 /**
@@ -397,41 +432,117 @@ export function parseJsonObject(k: Key): Record<string, string> {
 
 const SECRET_PATH = /password|PASSWORD|_pwd$|_PWD$|token|TOKEN|api_key|license_key|PASSPHRASE|PASS$|FilePass|^CERT_KEY$/;
 
+/** A rule that also decides what a null (Helm's "delete this default") means for its key; other rules never see null. */
+export type NullableRule = Rule & { readonly acceptsNull: true };
+export const nullable = (onNull: Rule, rule: Rule): NullableRule => Object.assign((k: Key) => (k.value === null ? onNull(k) : rule(k)), { acceptsNull: true as const });
+
+/**
+ * A key the vendor's templates read that no rule of ours maps yet: an action with the step that carries it
+ * over by hand. Such keys stand in a product's `vendorReads` table, consulted only where no rule applies, so a
+ * rule added later (in a product's or a feature's table) takes the key over without a change here.
+ */
+export const notCarriedOver =
+  (what: string, step: (k: Key) => { note: string; command?: string }): Rule =>
+  (k) => {
+    const s = step(k);
+    k.action(`${what}: not carried over yet: ${s.note}`, s.command ? { command: s.command } : {});
+  };
+
+interface Compiled {
+  readonly pattern: string[];
+  readonly rule: Rule;
+}
+
+/** How many leading segments of `pattern` are literal: a more literal pattern is more specific. */
+const literals = (pattern: string[], n: number) => pattern.slice(0, n).filter((p) => p !== '*').length;
+
 function matches(pattern: string[], path: string[]): boolean {
   return pattern.length === path.length && pattern.every((p, i) => p === '*' || p === path[i]);
 }
 
+const extends_ = (pattern: string[], path: string[]) => pattern.length > path.length && matches(pattern.slice(0, path.length), path);
+
+/** Edit distance, for "did you mean": two keys a letter or two apart are a likely misspelling. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 /**
- * Applies `table` to every key the vendor values set: a key no rule knows is refused with its path
- * (UnknownVendorKeysError, before any rule ran), so nothing a user set is silently dropped.
+ * A key neither a rule nor the vendor's templates know: it had no effect in the vendor chart either (their
+ * examples carry such keys, e.g. `persistance_enabled`). A near miss of a key that does have an effect is
+ * an action, as the user most likely meant that key.
  */
-export function applyRules(table: Record<string, Rule>, vendor: Map, opts: Context['opts']): Context {
-  const rules = Object.entries(table).map(([p, rule]) => ({ pattern: p.split('.'), rule }));
-  // Exact paths before wildcards (env.ICAP_CONF_JSON before env.*).
-  rules.sort((a, b) => Number(a.pattern.includes('*')) - Number(b.pattern.includes('*')));
+function noEffect(known: Compiled[]): Rule {
+  return (k) => {
+    const path = k.path.split('.');
+    const last = path[path.length - 1]!;
+    const near = [
+      ...new Set(
+        known
+          .filter((r) => r.pattern.length >= path.length && matches(r.pattern.slice(0, path.length - 1), path.slice(0, -1)))
+          .map((r) => r.pattern[path.length - 1]!)
+          .filter((s) => s !== '*' && s !== last && distance(s.toLowerCase(), last.toLowerCase()) <= Math.min(2, Math.floor(s.length / 4))),
+      ),
+    ];
+    const why = 'no template of the vendor chart reads this key, so it had no effect there either';
+    if (near.length > 0) k.action(`${why}: if you meant ${near.map((n) => [...path.slice(0, -1), n].join('.')).join(' or ')}, set that key in the vendor file and convert again`);
+    else k.notNeeded(why);
+  };
+}
+
+/** What a null (Helm: remove the chart's default) means where the key's rule does not say: the vendor chart then renders nothing for it. */
+const nullDefault: Rule = (k) => k.notNeeded('null: removes the vendor chart\'s default for this key; ours keeps its own default');
+
+/**
+ * Applies `table` to every key the vendor values set, the most specific rule first (a literal segment
+ * before `*`: env.ICAP_CONF_JSON before env.*; core_components.md-core.image before core_components.*).
+ * A key no rule maps takes its entry in `reads` (keys the vendor's templates read: an action), or else is
+ * reported as having no effect: every key set is reported, and no well-formed file is refused for a key.
+ */
+export function applyRules(table: Record<string, Rule>, vendor: Map, opts: Context['opts'], reads: Record<string, Rule> = {}): Context {
+  const compile = (t: Record<string, Rule>): Compiled[] => Object.entries(t).map(([p, rule]) => ({ pattern: p.split('.'), rule }));
+  const rules = compile(table);
+  const fallbacks = compile(reads);
+  const unknown = noEffect([...rules, ...fallbacks]);
   const ctx = new Context(vendor, opts);
-  const unknown: string[] = [];
   const leaves: { path: string[]; value: Json; rule: Rule }[] = [];
+
+  /** The rule for `path` as a whole, unless a more specific rule reads keys inside it (then undefined: descend). */
+  const pick = (set: Compiled[], path: string[]): { leaf?: Rule; descend: boolean } => {
+    const leaf = set.filter((r) => matches(r.pattern, path)).sort((a, b) => literals(b.pattern, path.length) - literals(a.pattern, path.length))[0];
+    const inner = set.filter((r) => extends_(r.pattern, path));
+    const innerBest = Math.max(-1, ...inner.map((r) => literals(r.pattern, path.length)));
+    if (leaf && literals(leaf.pattern, path.length) >= innerBest) return { leaf: leaf.rule, descend: false };
+    return { descend: inner.length > 0 };
+  };
 
   const walk = (obj: Map, at: string[]): void => {
     for (const [key, value] of Object.entries(obj)) {
       const path = [...at, key];
-      const rule = rules.find((r) => matches(r.pattern, path));
-      if (rule) {
-        if (value !== null && value !== undefined) leaves.push({ path, value, rule: rule.rule });
-      } else if (isMap(value) && rules.some((r) => r.pattern.length > path.length && matches(r.pattern.slice(0, path.length), path))) {
-        walk(value, path);
-      } else if (value !== null || !rules.some((r) => r.pattern.length > path.length && matches(r.pattern.slice(0, path.length), path))) {
-        unknown.push(path.join('.'));
+      const own = pick(rules, path);
+      if (own.leaf) leaves.push({ path, value, rule: own.leaf });
+      else if (own.descend && isMap(value)) walk(value, path);
+      else if (own.descend && value !== null) throw new VendorValueError(path.join('.'), `expected a map of keys, got ${shown(value, false)}`);
+      else {
+        const read = pick(fallbacks, path);
+        if (read.leaf) leaves.push({ path, value, rule: read.leaf });
+        else if ((read.descend || own.descend) && isMap(value)) walk(value, path);
+        else leaves.push({ path, value, rule: unknown });
       }
     }
   };
   walk(vendor, []);
-  if (unknown.length > 0) throw new UnknownVendorKeysError(unknown);
   for (const leaf of leaves) {
     const path = leaf.path.join('.');
     const name = leaf.path[leaf.path.length - 1]!;
-    leaf.rule(makeKey(path, leaf.value, ctx, SECRET_PATH.test(name) || (leaf.path[0] === 'env' && secretLooking(name))));
+    const rule = leaf.value === null && !('acceptsNull' in leaf.rule) && leaf.rule !== unknown ? nullDefault : leaf.rule;
+    rule(makeKey(path, leaf.value, ctx, SECRET_PATH.test(name) || (leaf.path[0] === 'env' && secretLooking(name))));
   }
   return ctx;
 }

@@ -1,7 +1,7 @@
 /** The vendor icap chart's keys of md-icapsrv itself (its features' rules stand beside each feature). */
 import { MDICAPSRV_FEATURES, MDICAPSRV_NAMES } from '../systems/md-icapsrv/values';
-import { autoscalingRules, credentialsOf, imageRule, initContainersRule, probeRules, resourcesRule, strategyRules, vendorEnvItems } from './common-rules';
-import { envList, fixed, int, isMap, Map, notNeeded, Rule, splitImage, str, to, toBool, toInt, toStr } from './engine';
+import { autoscalingRules, credentialsOf, databaseImageRule, imageRule, inClusterDatabaseRule, initContainersRule, probeRules, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
+import { envList, fixed, int, isMap, Map, notNeeded, Rule, str, to, toBool, toInt, toStr } from './engine';
 import { withFeatureRules } from './features';
 
 const ICAP = MDICAPSRV_NAMES.vendorKey;
@@ -26,14 +26,9 @@ export function icapRules(): Record<string, Rule> {
       'icap_ingress.service': fixed('md-icapsrv', 'ours routes to the md-icapsrv Service', 'ours always routes to its md-icapsrv Service'),
       'icap_ingress.rest_port': (k) =>
         int(k) === Number(k.ctx.get(`${ICAP}.ports.rest`) ?? 8048) ? k.notNeeded('ours routes to the REST port by name') : k.action('ours routes the Ingress to the REST port (ports.rest); a different port is not offered'),
-      'postgres_mdicapsrv.enabled': toBool('database.inCluster.enabled'),
+      'postgres_mdicapsrv.enabled': inClusterDatabaseRule(`${ICAP}.database.db_host`, 'postgres-mdicapsrv'),
       'postgres_mdicapsrv.name': fixed('postgres-mdicapsrv', 'ours is named postgres-mdicapsrv too', 'ours names the database postgres-mdicapsrv'),
-      'postgres_mdicapsrv.image': (k) => {
-        const { repository, tag } = splitImage(k.path, str(k));
-        k.ctx.set('database.inCluster.image.repository', repository);
-        k.ctx.set('database.inCluster.image.tag', tag);
-        k.mapped(['database.inCluster.image.repository', 'database.inCluster.image.tag']);
-      },
+      'postgres_mdicapsrv.image': databaseImageRule(),
       'postgres_mdicapsrv.env': envList(
         [
           { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'mdicapsrv-postgres-cred', key: 'password' } } },
@@ -44,7 +39,7 @@ export function icapRules(): Record<string, Rule> {
       ),
       'postgres_mdicapsrv.ports.rest': toInt('database.port'),
       'postgres_mdicapsrv.service_type': fixed('ClusterIP', 'ours is ClusterIP too', 'ours exposes the database as ClusterIP only'),
-      'postgres_mdicapsrv.customPodDefinitions': (k) => k.action('ours schedules the database with the product\'s nodeSelector, tolerations and affinity; set those'),
+      'postgres_mdicapsrv.customPodDefinitions.*': (k) => k.action('ours schedules the database with the product\'s nodeSelector, tolerations and affinity; set those'),
       icap_docker_repo: notNeeded('part of image.repository (see icap_components.md_icapsrv.image)'),
       'env.*': (k) => literal(k, k.path.slice('env.'.length)),
       'storage_configs.enabled': toBool('database.inCluster.persistence.enabled'),
@@ -80,13 +75,14 @@ export function icapRules(): Record<string, Rule> {
       [`${ICAP}.service_type`]: toStr('service.type'),
       [`${ICAP}.sessionAffinity`]: toStr('service.sessionAffinity'),
       [`${ICAP}.service_annotations`]: to('service.annotations'),
-      [`${ICAP}.securityContext`]: (k) => (isMap(k.value) && Object.keys(k.value).length === 0 ? k.notNeeded('empty: ours runs restricted (uid 1000) by default') : k.mapped('securityContext')),
+      ...securityContextRules(ICAP, { container: 'securityContext', pod: 'podSecurityContext' }),
+      ...securityContextRules('postgres_mdicapsrv', { container: 'database.inCluster.securityContext', pod: 'database.inCluster.podSecurityContext' }),
       [`${ICAP}.extra_labels`]: to('podLabels'),
       [`${ICAP}.customPodDefinitions.nodeSelector`]: to('nodeSelector'),
       [`${ICAP}.customPodDefinitions.tolerations`]: to('tolerations'),
       [`${ICAP}.customPodDefinitions.affinity`]: to('affinity'),
       [`${ICAP}.extraVolumeMounts`]: to('extraVolumeMounts'),
-      [`${ICAP}.extraVolumes`]: to('extraVolumes'),
+      [`${ICAP}.extraVolumes`]: volumesRule('extraVolumes'),
       [`${ICAP}.resources`]: resourcesRule('resources'),
       [`${ICAP}.imagePullPolicy`]: toStr('image.pullPolicy'),
       ...probeRules(`${ICAP}.livenessProbe`, 'livenessProbe'),

@@ -1,7 +1,7 @@
 /** The vendor mdcore chart's keys of md-core itself (its features' rules stand beside each feature). */
 import { MDCORE_FEATURES, MDCORE_NAMES } from '../systems/md-core/values';
-import { credentialsOf, imageRule, initContainersRule, probeRules, pvcRule, resourcesRule, strategyRules, vendorEnvItems } from './common-rules';
-import { bool, envList, equal, fixed, int, Key, Map, notNeeded, Rule, splitImage, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
+import { credentialsOf, databaseImageRule, imageRule, inClusterDatabaseRule, initContainersRule, probeRules, pvcRule, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
+import { bool, envList, equal, fixed, int, isMap, Json, Key, Map, notCarriedOver, notNeeded, nullable, Rule, shellWords, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
 import { withFeatureRules } from './features';
 
 const CORE = MDCORE_NAMES.vendorKey;
@@ -34,7 +34,7 @@ export function coreRules(): Record<string, Rule> {
       MDCORE_DB_TYPE: fixed('remote', 'ours sets MDCORE_DB_TYPE remote', 'ours runs with MDCORE_DB_TYPE remote'),
       MDCORE_DB_HOST: (k) => (str(k) === 'postgres-core' ? k.notNeeded('the in-cluster database: ours connects to it by name') : k.mapped('database.host', str(k), 'an external database (set deploy_with_core_db false too)')),
       MDCORE_DB_PORT: toInt('database.port'),
-      deploy_with_core_db: toBool('database.inCluster.enabled'),
+      deploy_with_core_db: inClusterDatabaseRule('MDCORE_DB_HOST', 'postgres-core'),
       mdcore_generate_secrets: (k) =>
         bool(k) ? k.notNeeded('ours generates missing credentials once in the cluster and keeps them') : k.action('create mdcore-cred, mdcore-api-key and mdcore-postgres-cred yourself and set credentials/apiKey/database.existingSecret'),
       RABBITMQ_DEFAULT_USER: mdhub,
@@ -43,7 +43,8 @@ export function coreRules(): Record<string, Rule> {
       CERT: mdhub,
       ENABLED_MODULES: (k) => (k.value ? k.action('the MDHub module is not deployed by this chart; run it separately') : k.notNeeded('empty: no modules')),
       pvc: (k) => {
-        const entries = Array.isArray(k.value) ? (k.value as Map[]) : [k.value as Map];
+        // A single claim is laid over the vendor's default one, postgres-core (their OpenShift example sets only enabled).
+        const entries = Array.isArray(k.value) ? (k.value as Map[]) : [{ name: 'postgres-core', ...(k.value as Map) }];
         const targets = entries.map((pvc, i) => pvcEntry(k, pvc, `${k.path}[${i}]`));
         k.mapped(targets, k.value, k.ctx.opts.inPlace ? 'in place: the vendor\'s claims are used as existingClaim' : 'accessModes ReadWriteOnce and volumeMode Filesystem as ours; labels and annotations are ours');
       },
@@ -52,7 +53,18 @@ export function coreRules(): Record<string, Rule> {
         str(k) === 'hostPath'
           ? k.action('hostPath storage keeps data in a directory of one node; ours keeps it on claims (database.inCluster.persistence, persistence): copy that data onto the claims (or run with the vendor\'s PVC, storage_provisioner custom, before replacing the release)')
           : k.notNeeded('ours mounts claims'),
-      storage_name: notNeeded('ours names its claims (postgres-core, md-core-storage) or takes existingClaim'),
+      storage_name: (k) => {
+        // Their templates mount this claim for every component with a persistentDir and no storage_name of its own.
+        const claims = k.ctx.get('storage_provisioner') !== undefined && k.ctx.get('storage_provisioner') !== 'hostPath';
+        const dbDir = k.ctx.get(`${CORE_DB}.persistentDir`);
+        if (!claims || k.ctx.get('deploy_with_core_db') === false || dbDir === null || k.ctx.get(`${CORE_DB}.storage_name`) !== undefined)
+          return k.notNeeded('ours names its claims (postgres-core, md-core-storage) or takes existingClaim');
+        k.mapped('database.inCluster.persistence.existingClaim', str(k), 'the claim their chart mounts for the database (storage_provisioner is not hostPath)');
+      },
+      persistance_enabled: notNeeded('no template of the vendor chart reads it (a misspelling left in their examples): their storage follows persistentDir and storage_provisioner'),
+      app_name: notNeeded('no template of the vendor chart reads it: the namespace is the release\'s'),
+      environment: notNeeded('no template of the vendor chart reads it'),
+      NAS_CONNECTION_KEY: mdhub,
       hostPathPrefix: notNeeded('ours uses no hostPath'),
       'core_ingress.enabled': toBool('ingress.enabled'),
       'core_ingress.host': (k) => {
@@ -84,12 +96,7 @@ export function coreRules(): Record<string, Rule> {
       'hpa.maxReplicas': toInt('autoscaling.maxReplicas'),
       'hpa.cpuTargetUtilization': toInt('autoscaling.targetCPUUtilizationPercentage'),
       [`${CORE_DB}.name`]: fixed('postgres-core', 'ours is named postgres-core too', 'ours names the database postgres-core'),
-      [`${CORE_DB}.image`]: (k) => {
-        const { repository, tag } = splitImage(k.path, str(k));
-        k.ctx.set('database.inCluster.image.repository', repository);
-        k.ctx.set('database.inCluster.image.tag', tag);
-        k.mapped(['database.inCluster.image.repository', 'database.inCluster.image.tag']);
-      },
+      [`${CORE_DB}.image`]: databaseImageRule(),
       [`${CORE_DB}.env`]: envList(
         [
           { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'mdcore-postgres-cred', key: 'password' } } },
@@ -100,13 +107,13 @@ export function coreRules(): Record<string, Rule> {
       ),
       [`${CORE_DB}.ports`]: (k) => k.mapped('database.port', ((k.value as Map[])[0]?.port as number | undefined) ?? 5432),
       [`${CORE_DB}.is_db`]: notNeeded('ours knows which component is the database'),
-      [`${CORE_DB}.persistentDir`]: fixed('/var/lib/postgresql/data', 'ours mounts the data at /var/lib/postgresql/data', 'ours mounts the database volume at /var/lib/postgresql/data'),
+      [`${CORE_DB}.persistentDir`]: nullable((k) => k.mapped('database.inCluster.persistence.enabled', false, 'null: no volume, the database is lost with its pod (as in the vendor example)'), fixed('/var/lib/postgresql/data', 'ours mounts the data at /var/lib/postgresql/data', 'ours mounts the database volume at /var/lib/postgresql/data')),
       [`${CORE_DB}.storage_name`]: (k) => {
         k.ctx.set('database.inCluster.persistence.existingClaim', str(k));
         k.mapped('database.inCluster.persistence.existingClaim');
       },
       [`${CORE_DB}.tls.enabled`]: fixed(false, 'off', 'ours does not serve the in-cluster database over TLS'),
-      [`${CORE_DB}.customPodDefinitions`]: (k) => k.action('ours schedules the database with the product\'s nodeSelector, tolerations and affinity; set those'),
+      [`${CORE_DB}.customPodDefinitions.*`]: (k) => k.action('ours schedules the database with the product\'s nodeSelector, tolerations and affinity; set those'),
       [`${CORE}.name`]: fixed('md-core', 'ours is named md-core too', 'ours names the Deployment and Service md-core (namePrefix adds a prefix)'),
       [`${CORE}.image`]: imageRule('core_docker_repo', undefined),
       [`${CORE}.replicas`]: toInt('replicaCount'),
@@ -135,9 +142,25 @@ export function coreRules(): Record<string, Rule> {
       ...probeRules(`${CORE}.readinessProbe`, 'readinessProbe'),
       ...probeRules(`${CORE}.livenessProbe`, 'livenessProbe'),
       ...strategyRules(CORE),
-      [`${CORE}.initContainers`]: initContainersRule(),
-      [`${CORE}.extraVolumes`]: to('extraVolumes'),
-      [`${CORE}.extraVolumeMounts`]: to('extraVolumeMounts'),
+      [`${CORE}.initContainers`]: initContainersRule({
+        // Their config template makes it from the older CONFIG_IMPORT_FILE (and its password, in plain text): the file name is enough to copy it.
+        'mdcore-import-zip-config': (k) =>
+          shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'configmap', 'mdcore-import-zip-config', `--from-literal=CONFIG_IMPORT_FILE=${typeof k.ctx.get('CONFIG_IMPORT_FILE') === 'string' ? String(k.ctx.get('CONFIG_IMPORT_FILE')) : '<file name>'}`]),
+      }),
+      [`${CORE}.extraVolumes`]: volumesRule('extraVolumes'),
+      ...securityContextRules(CORE, { container: 'securityContext', pod: 'podSecurityContext' }),
+      ...securityContextRules(CORE_DB, { container: 'database.inCluster.securityContext', pod: 'database.inCluster.podSecurityContext' }),
+      [`${CORE}.extraVolumeMounts`]: (k) => {
+        if (!Array.isArray(k.value)) throw new VendorValueError(k.path, `expected a list of volume mounts, got ${k.shown}`);
+        // Their OpenShift example mounts a writable emptyDir at the storage path, which ours mounts itself.
+        const dir = k.ctx.get(`${CORE}.persistentDir`);
+        const storagePath = typeof dir === 'string' && dir !== '' ? dir : k.ctx.ours('storagePath');
+        const kept = (k.value as Json[]).filter((m) => !(isMap(m) && m.mountPath === storagePath));
+        if (kept.length === k.value.length) return k.mapped('extraVolumeMounts');
+        const note = `the mount at ${String(storagePath)} is left out: ours mounts its storage path there itself (storagePath; the claim of persistence.* or else an emptyDir)`;
+        if (kept.length === 0) return k.notNeeded(note);
+        k.mapped('extraVolumeMounts', kept, note);
+      },
       [`${CORE}.customPodDefinitions.nodeSelector`]: to('nodeSelector'),
       [`${CORE}.customPodDefinitions.tolerations`]: to('tolerations'),
       [`${CORE}.customPodDefinitions.affinity`]: to('affinity'),
@@ -148,4 +171,59 @@ export function coreRules(): Record<string, Rule> {
     },
     MDCORE_FEATURES,
   );
+}
+
+/**
+ * Keys the vendor mdcore templates read that its values.yaml does not list, and no rule maps yet: each an
+ * action with the step that carries it over by hand (a rule for the key, in a product's or a feature's
+ * table, takes it over).
+ */
+export function coreReads(): Record<string, Rule> {
+  const ns = (k: Key) => k.ctx.opts.namespace;
+  const component = (k: Key) => k.path.split('.')[1]!;
+  return {
+    // Their deployments and services templates range over core_components: each entry is a Deployment and a Service.
+    'core_components.*': notCarriedOver('an extra workload of the vendor chart (its own Deployment and, with ports, Service)', (k) => {
+      if (!isMap(k.value)) throw new VendorValueError(k.path, `expected a component (a map), got ${k.shown}`);
+      const c = k.value;
+      const name = typeof c.name === 'string' ? c.name : component(k);
+      const port = Array.isArray(c.ports) && isMap(c.ports[0]) ? c.ports[0].port : undefined;
+      const command = Array.isArray(c.command) ? c.command.map(String) : [];
+      return {
+        note: `run ${name} yourself next to the release, restricted (runAsNonRoot, no privilege escalation, capabilities dropped, RuntimeDefault seccomp): kubectl create deployment, then kubectl expose deployment ${name}${port === undefined ? '' : ` --port=${String(port)}`}`,
+        command: shellWords(['kubectl', '-n', ns(k), 'create', 'deployment', name, `--image=${typeof c.image === 'string' ? c.image : '<image>'}`, ...(port === undefined ? [] : [`--port=${String(port)}`]), ...(command.length > 0 ? ['--', ...command] : [])]),
+      };
+    }),
+    'core_components.*.serviceSpec': notCarriedOver('a whole Service spec in place of the chart\'s', (k) => {
+      if (!isMap(k.value)) throw new VendorValueError(k.path, `expected a Service spec (a map), got ${k.shown}`);
+      // Our pods do not carry the vendor's app label (unless compatibility.vendorSelectors): keep our selector.
+      const { selector: _selector, ...spec } = k.value;
+      return {
+        note: `after each helm install or upgrade (which puts our Service back), patch the Service ${component(k)} with this spec (its selector left to ours)`,
+        command: shellWords(['kubectl', '-n', ns(k), 'patch', 'service', component(k), '--type', 'merge', '-p', JSON.stringify({ spec })]),
+      };
+    }),
+    'core_components.*.sidecars': notCarriedOver('containers added to the pod', (k) => {
+      if (!Array.isArray(k.value)) throw new VendorValueError(k.path, `expected a list of containers, got ${k.shown}`);
+      const ops = k.value.map((c) => ({ op: 'add', path: '/spec/template/spec/containers/-', value: c }));
+      return {
+        note: `after each helm install or upgrade, add them to the Deployment ${component(k)}, each with a restricted securityContext (our pods run under Pod Security restricted)`,
+        command: shellWords(['kubectl', '-n', ns(k), 'patch', 'deployment', component(k), '--type', 'json', '-p', JSON.stringify(ops)]),
+      };
+    }),
+    // Their newest OpenShift example exposes md-core through a Route (templates/route-template.yml).
+    core_route: notCarriedOver('an OpenShift Route to md-core', (k) => {
+      const route = isMap(k.value) ? k.value : {};
+      const tls = isMap(route.tls) ? route.tls : {};
+      const termination = typeof tls.termination === 'string' ? tls.termination : 'edge';
+      return {
+        note: 'create the Route with oc (or set ingress.* where the cluster runs an Ingress controller)',
+        command: shellWords([
+          'oc', '-n', ns(k), 'create', 'route', termination, typeof route.name === 'string' ? route.name : 'md-core', '--service=md-core', '--port=rest',
+          ...(typeof route.host === 'string' && route.host !== '' ? [`--hostname=${route.host.replace('<APP_NAMESPACE>', ns(k))}`] : []),
+          ...(typeof tls.insecureEdgeTerminationPolicy === 'string' ? [`--insecure-policy=${tls.insecureEdgeTerminationPolicy}`] : []),
+        ]),
+      };
+    }),
+  };
 }

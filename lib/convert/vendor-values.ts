@@ -5,8 +5,9 @@
  * literals) go into `Conversion.secrets`, the Secrets our values name as existingSecret: never into our
  * values or the report, which shows them masked.
  *
- * Every key the vendor charts define has a rule; a key without one is refused with its path
- * (UnknownVendorKeysError), so nothing a user set is silently dropped. The layers: the rule engine
+ * Every key a vendor values file sets is reported: a rule maps it; a key the vendor's templates read that no
+ * rule maps yet is an action with the step that carries it over; any other key had no effect in the vendor
+ * chart either. Only a value no chart could mean (or one our schema refuses) fails, naming its key. The layers: the rule engine
  * (engine.ts), the rules shared by both products (common-rules.ts), each product's own (vendor-icap.ts,
  * vendor-mdcore.ts) and each feature's beside the feature (lib/constructs/features/); on top, this
  * conversion, the report (report.ts) and the in-place migration steps (migration.ts).
@@ -16,14 +17,13 @@ import { parseValues } from '../core/schema';
 import { mdCoreValues } from '../systems/md-core/values';
 import { mdIcapsrvValues } from '../systems/md-icapsrv/values';
 import { applyRules, Conversion, ConvertOptions, extraEnvSecret, isMap, isNamespace, Map, sealEnvLiterals, VendorChart, VendorValueError } from './engine';
-import { coreRules } from './vendor-mdcore';
+import { coreReads, coreRules } from './vendor-mdcore';
 import { icapRules } from './vendor-icap';
 
 export {
   VENDOR_CHARTS,
   isNamespace,
   shellWords,
-  UnknownVendorKeysError,
   VendorValueError,
   type VendorChart,
   type KeyStatus,
@@ -40,7 +40,9 @@ export function convertVendorValues(chart: VendorChart, vendor: unknown, options
   if (!isMap(vendor)) throw new VendorValueError('(root)', 'expected a map of values');
   if (options.namespace !== undefined && !isNamespace(options.namespace)) throw new VendorValueError('namespace', `${JSON.stringify(options.namespace)} is not a Kubernetes namespace (lower-case letters, digits and '-', at most 63)`);
   const opts = { namespace: options.namespace ?? '<namespace>', inPlace: options.inPlace ?? false, secretsFile: options.secretsFile };
-  const ctx = applyRules(chart === 'vendor-icap' ? icapRules() : coreRules(), vendor, opts);
+  const schema: ZodType = chart === 'vendor-icap' ? mdIcapsrvValues : mdCoreValues;
+  const defaults = schema.parse({}) as Map;
+  const ctx = chart === 'vendor-icap' ? applyRules(icapRules(), vendor, { ...opts, defaults }) : applyRules(coreRules(), vendor, { ...opts, defaults }, coreReads());
   if (opts.inPlace) {
     ctx.set('compatibility.vendorSelectors', true);
     ctx.set('compatibility.vendorDatabaseLayout', true);
@@ -50,7 +52,6 @@ export function convertVendorValues(chart: VendorChart, vendor: unknown, options
 
   const target = chart === 'vendor-icap' ? 'md-icapsrv' : 'md-core';
   // Our schema has the last word: a converted value it refuses is reported with the vendor key behind it.
-  const schema: ZodType = chart === 'vendor-icap' ? mdIcapsrvValues : mdCoreValues;
   parseValues(target, schema, values);
   const secrets = [...ctx.secrets].map(([name, entries]) => ({ name, entries }));
   return { chart, target, values, report: ctx.report, secrets, namespace: opts.namespace, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}) };

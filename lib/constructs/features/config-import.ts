@@ -11,7 +11,7 @@ import { EnvVar } from '../pod';
 import { secretText, SETTINGS_KEYS, SettingsSecret } from '../settings-secret';
 import { defineFeature, NamedCase, PodPart, ProductNames } from '../feature';
 import { ABS_PATH, ifEnabled, KEY } from './common';
-import { bool, Rule, secretValue, shellWords, str, to, toBool, toStr, whenOn } from '../../convert/engine';
+import { bool, Key, Rule, secretValue, shellWords, str, to, toBool, toStr, whenOn } from '../../convert/engine';
 
 /**
  * A configuration export imported at every start: a file from a ConfigMap or Secret the user creates,
@@ -102,6 +102,29 @@ function configImportFeature<E extends z.ZodRawShape>(
 const importPassword = (p: ProductNames) =>
   secretValue({ secret: `${p.prefix}-config-import`, key: SETTINGS_KEYS.configImportPassword, existingSecret: 'configImport.existingSecret', what: 'configuration import password', vendorSecretExists: false });
 
+/** Where their NFS example copies the export, and their chart points the older CONFIG_IMPORT_FILE. */
+const VENDOR_IMPORT_DIR = '/opt/ometascan/system/export_config';
+
+const forceUpdateYara: Rule = (k) => (k.value === '' ? k.notNeeded('empty: the default') : k.mapped('configImport.forceUpdateYara', bool(k)));
+
+/** MDCORE_CONFIG_IMPORT_FILE (`path`, in the pod): ours mounts the file there from a ConfigMap or Secret. */
+const coreImportFile =
+  (p: ProductNames) =>
+  (k: Key, path: string): void => {
+    if (path === '') return k.notNeeded('empty: no import');
+    const slash = path.lastIndexOf('/');
+    const configMap = `${p.prefix}-config-import`;
+    k.ctx.set('configImport.enabled', true);
+    k.ctx.set('configImport.directory', path.slice(0, slash) || '/');
+    k.ctx.set('configImport.source.key', path.slice(slash + 1));
+    // The ConfigMap the command below creates: our schema needs a source while the import is on.
+    k.ctx.set('configImport.source.name', configMap);
+    k.action(`ours mounts the export from a ConfigMap or Secret: create the ConfigMap ${configMap} holding the file (or name yours in configImport.source.name, with source.kind Secret for a Secret)`, {
+      to: ['configImport.enabled', 'configImport.directory', 'configImport.source.key', 'configImport.source.name'],
+      command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'configmap', configMap, `--from-file=${path.slice(slash + 1)}=<the exported .zip>`]),
+    });
+  };
+
 /** md-core: MDCORE_CONFIG_IMPORT_FILE, MDCORE_IMPORT_FORCE_UPDATE_YARA, MDCORE_CONFIG_IMPORT_PASSWORD. */
 export const coreConfigImport = (p: ProductNames) =>
   configImportFeature(
@@ -112,23 +135,17 @@ export const coreConfigImport = (p: ProductNames) =>
       passwordEnv: 'MDCORE_CONFIG_IMPORT_PASSWORD',
       extra: { forceUpdateYara: z.boolean().default(false).describe('Force-update the YARA rules on import (MDCORE_IMPORT_FORCE_UPDATE_YARA).') },
       vendorRules: {
-        'env.MDCORE_CONFIG_IMPORT_FILE': (k) => {
-          if (k.value === '') return k.notNeeded('empty: no import');
-          const path = str(k);
-          const slash = path.lastIndexOf('/');
-          const configMap = `${p.prefix}-config-import`;
-          k.ctx.set('configImport.enabled', true);
-          k.ctx.set('configImport.directory', path.slice(0, slash) || '/');
-          k.ctx.set('configImport.source.key', path.slice(slash + 1));
-          // The ConfigMap the command below creates: our schema needs a source while the import is on.
-          k.ctx.set('configImport.source.name', configMap);
-          k.action(`ours mounts the export from a ConfigMap or Secret: create the ConfigMap ${configMap} holding the file (or name yours in configImport.source.name, with source.kind Secret for a Secret)`, {
-            to: ['configImport.enabled', 'configImport.directory', 'configImport.source.key', 'configImport.source.name'],
-            command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'configmap', configMap, `--from-file=${path.slice(slash + 1)}=<the exported .zip>`]),
-          });
-        },
+        'env.MDCORE_CONFIG_IMPORT_FILE': (k) => coreImportFile(p)(k, str(k)),
         'env.MDCORE_CONFIG_IMPORT_PASSWORD': importPassword(p),
-        'env.MDCORE_IMPORT_FORCE_UPDATE_YARA': (k) => (k.value === '' ? k.notNeeded('empty: the default') : k.mapped('configImport.forceUpdateYara', bool(k))),
+        'env.MDCORE_IMPORT_FORCE_UPDATE_YARA': forceUpdateYara,
+        // The older spelling, top-level, which their chart passes in the ignition JSON: a file name in the
+        // directory their NFS example copies the export to.
+        CONFIG_IMPORT_FILE: (k) => {
+          const file = str(k);
+          coreImportFile(p)(k, file === '' || file.includes('/') ? file : `${VENDOR_IMPORT_DIR}/${file}`);
+        },
+        CONFIG_IMPORT_PASSWORD: importPassword(p),
+        IMPORT_FORCE_UPDATE_YARA: forceUpdateYara,
       },
       cases: [
         { name: 'configuration import with a password, forcing YARA updates', values: { configImport: { enabled: true, source: { name: 'core-config' }, password: 'zip', forceUpdateYara: true } } },
