@@ -88,11 +88,13 @@ function registerCluster(mgmt: Kube, c: ManagedCluster): string {
 }
 
 /** Argo CD's own objects in the management cluster: CRDs (server-side: the ApplicationSet CRD is 1.5 MB), config, project. */
-function install(mgmt: Kube, bins: GitopsBinaries): void {
+async function install(mgmt: Kube, bins: GitopsBinaries): Promise<void> {
   kubectlOk(mgmt, ['create', 'namespace', ARGOCD_NAMESPACE]);
   kubectlOk(mgmt, ['apply', '--server-side', ...bins.crds.flatMap((f) => ['-f', f])], { timeoutMs: 120_000 });
-  kubectlOk(mgmt, ['wait', '--for', 'condition=Established', 'crd/applications.argoproj.io', 'crd/appprojects.argoproj.io', 'crd/applicationsets.argoproj.io', '--timeout=60s'], {
-    timeoutMs: 90_000,
+  await waitFor('the Argo CD CRDs to be established', () => {
+    // Polled: `kubectl wait` fails outright on a CRD whose status has no conditions yet.
+    const r = kubectl(mgmt, ['wait', '--for', 'condition=Established', 'crd/applications.argoproj.io', 'crd/appprojects.argoproj.io', 'crd/applicationsets.argoproj.io', '--timeout=10s'], { timeoutMs: 30_000 });
+    return r.code === 0 ? true : undefined;
   });
   const labels = (name: string) => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'argocd' });
   const objects = [
@@ -152,7 +154,7 @@ export async function startArgoCD(opts: { dir: string; management: Kube; cluster
   fs.copyFileSync(mgmt.kubeconfig, kubeconfig);
   kubectlOk({ ...mgmt, kubeconfig }, ['config', 'set-context', '--current', `--namespace=${ARGOCD_NAMESPACE}`]);
 
-  install(mgmt, bins);
+  await install(mgmt, bins);
   const servers: Record<string, string> = {};
   for (const c of opts.clusters) servers[c.name] = registerCluster(mgmt, c);
 

@@ -13,6 +13,7 @@ import type { TestProject } from 'vitest/node';
 import { packageCommand } from '../../lib/publish/commands';
 import { down, up } from '../../scripts/cluster/cluster';
 import { startArgoCD } from '../../scripts/gitops/argocd';
+import { NODE_IP } from '../../scripts/node/namespaces';
 import { gitopsBinaryPaths } from '../../scripts/gitops/binaries';
 import podsSetup from '../pods/global-setup';
 import { captureOutput, helmHome, serveStatic } from '../publish/support';
@@ -51,7 +52,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const mgmt = project.getProvidedContext().cluster;
     const fleetName = `fleet-${process.pid}`;
-    const fleet = await up({ name: fleetName, log });
+    // The suite's network namespace has no default route: the apiserver advertises the node address.
+    const fleet = await up({ name: fleetName, log, apiserverArgs: [{ key: 'advertise-address', value: NODE_IP }] });
     teardown.push(() => down(fleetName, log));
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
