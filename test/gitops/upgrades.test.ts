@@ -3,10 +3,11 @@
  *
  *  - an image bump of md-icapsrv (RollingUpdate) is a commit: the Deployment rolls to the new image; reverting
  *    the commit rolls it back;
- *  - md-core blue-green with hot backup: a commit deploying the new version to the green slot, then a commit
- *    switching the live slot. Argo CD runs the chart's Helm hooks in its own phases (pre-upgrade -> PreSync,
- *    post-upgrade -> PostSync): the export Job finishes before the Service moves, the import Job starts after,
- *    and the green pod holds the configuration exported from the blue one.
+ *  - md-core blue-green with hot backup: a first sync (nothing to export yet), a commit deploying the new
+ *    version to the green slot, then a commit switching the live slot. Under Argo CD the export Job is a Sync
+ *    hook in wave -1 (after its claim and the Secrets, before the Service moves) and the import a PostSync
+ *    hook: the green pod ends up holding the configuration exported from the blue one, so the export ran
+ *    before the Service moved.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -129,6 +130,9 @@ it('md-core blue-green: switching slots in git moves the Service with the hot-ba
   applyObjects(mgmt(), [chartApp(APP, 'md-core', repo, ns)]);
   await waitSynced(APP, { revision: first, timeoutMs: 600_000 });
   waitRolledOut(ns);
+  // The first sync ran both hooks too: nothing was deployed to export from, so nothing was imported.
+  expect(jobLog(ns, 'md-core-config-export', 'export')).toMatch(/nothing deployed at HTTP:\/\/md-core:8008 yet: nothing to export/);
+  expect(jobLog(ns, 'md-core-config-import', 'import')).toMatch(/nothing was exported \(a first deploy\): nothing to import/);
   const blue = slotPod(ns, 'blue');
   const selector = () => getJson<{ spec: { selector: Record<string, string> } }>(cluster(), ['service', 'md-core', '-n', ns]).spec.selector[SLOT_LABEL];
   expect(selector()).toBe('blue');
@@ -147,7 +151,7 @@ it('md-core blue-green: switching slots in git moves the Service with the hot-ba
   waitRolledOut(ns);
   expect(selector(), 'the Service moved').toBe('green');
   const phases = hookPhases(APP);
-  expect(phases['md-core-config-export'], JSON.stringify(phases)).toBe('PreSync');
+  expect(phases['md-core-config-export'], JSON.stringify(phases)).toBe('Sync');
   expect(phases['md-core-config-import'], JSON.stringify(phases)).toBe('PostSync');
   const exp = job(ns, 'md-core-config-export');
   const imp = job(ns, 'md-core-config-import');
