@@ -9,7 +9,8 @@ export default defineConfig({
     globalSetup: ['test/gitops/global-setup.ts'],
     // One file at a time: one Argo CD and one 2-core node serve every test.
     fileParallelism: false,
-    testTimeout: 900_000,
+    // 10 syncs of five Applications, each running its hooks on one 2-core node, take minutes on a busy machine.
+    testTimeout: 1_800_000,
     hookTimeout: 900_000,
     // Never retry: a flaky GitOps test is a bug to fix, not to hide.
     retry: 0,
