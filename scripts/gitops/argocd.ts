@@ -213,7 +213,14 @@ export async function startArgoCD(opts: { dir: string; management: Kube; cluster
     const components: [string, string[], number][] = [
       [
         'argocd-repo-server',
-        ['--address', '127.0.0.1', '--port', String(repoPort), '--metrics-address', '127.0.0.1', '--metrics-port', String(repoMetrics), '--redis', redisAddr, '--disable-tls', '--client-ca-path=', ...common],
+        [
+          ...['--address', '127.0.0.1', '--port', String(repoPort), '--metrics-address', '127.0.0.1', '--metrics-port', String(repoMetrics)],
+          ...['--redis', redisAddr, '--disable-tls', '--client-ca-path='],
+          // A commit is seen within seconds, as a git webhook makes Argo CD see it (the default caches a branch's
+          // head for 3 minutes).
+          ...['--revision-cache-expiration', '5s'],
+          ...common,
+        ],
         repoPort,
       ],
       [
