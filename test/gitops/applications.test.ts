@@ -25,6 +25,7 @@ import {
   cluster,
   deleteNamespaces,
   expectGenerated,
+  forgetApplications,
   generatedSecrets,
   getJson,
   GitRepo,
@@ -112,6 +113,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  forgetApplications([...apps.keys()]);
   repo?.remove();
   deleteNamespaces();
   kubectl(cluster(), ['delete', 'namespace', DIST_NAMESPACE, '--wait=false', '--ignore-not-found']);

@@ -15,6 +15,7 @@ import {
   deleteApplication,
   deleteNamespaces,
   expectGenerated,
+  forgetApplications,
   generatedSecrets,
   getJson,
   GitRepo,
@@ -53,6 +54,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  forgetApplications([APP]);
   repo?.remove();
   deleteNamespaces();
 });

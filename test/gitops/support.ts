@@ -241,6 +241,11 @@ export async function syncOnce(name: string): Promise<AppStatus> {
   );
 }
 
+/** Deletes Applications a test file made, without waiting (its namespaces go too), so Argo CD stops managing them. */
+export function forgetApplications(names: string[]): void {
+  if (names.length > 0) kubectl(mgmt(), ['delete', 'application', '-n', ARGOCD_NAMESPACE, '--ignore-not-found', '--wait=false', ...names]);
+}
+
 export function deleteApplication(name: string): void {
   kubectlOk(mgmt(), ['delete', 'application', name, '-n', ARGOCD_NAMESPACE, '--wait=true', '--timeout=300s'], { timeoutMs: 320_000 });
 }

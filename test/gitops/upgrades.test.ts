@@ -22,6 +22,7 @@ import {
   chartDirs,
   cluster,
   deleteNamespaces,
+  forgetApplications,
   diagnostics,
   generatedSecrets,
   getJson,
@@ -41,6 +42,7 @@ import {
 
 const repos: GitRepo[] = [];
 afterAll(() => {
+  forgetApplications(['rolling', 'blue-green']);
   for (const r of repos.splice(0)) r.remove();
   deleteNamespaces();
 });
