@@ -28,6 +28,7 @@ import {
   getJson,
   GitRepo,
   gitops,
+  hardRefresh,
   isReady,
   logs,
   mgmt,
@@ -40,6 +41,9 @@ import {
   waitSynced,
 } from './support';
 
+// Argo CD 3.6.2 keys its manifest cache on a Helm source's chart version, not on the commit of the `ref`
+// source holding the values file: a values commit is seen only after a hard refresh (what the README tells
+// users to configure). Each commit here is followed by one.
 const repos: GitRepo[] = [];
 afterAll(() => {
   forgetApplications(['rolling', 'blue-green']);
@@ -80,6 +84,7 @@ it('md-icapsrv: an image bump in git rolls the Deployment; reverting the commit 
   const secrets = generatedSecrets(cluster(), ns);
 
   const bump = repo.commit('md-icapsrv: the next image', { 'values.yaml': nodeValuesFile('md-icapsrv', [`image.tag=${images['md-standin-next'].tag}`]) });
+  await hardRefresh('rolling');
   await waitSynced('rolling', { revision: bump });
   waitRolledOut(ns);
   expect(getJson<{ spec: { strategy: { type: string } } }>(cluster(), ['deployment', 'md-icapsrv', '-n', ns]).spec.strategy.type).toBe('RollingUpdate');
@@ -88,6 +93,7 @@ it('md-icapsrv: an image bump in git rolls the Deployment; reverting the commit 
   expect(running.map((p) => p.spec.containers[0]!.image), diagnostics(ns)).toContain(images['md-standin-next'].ref);
 
   const back = repo.revert(bump);
+  await hardRefresh('rolling');
   await waitSynced('rolling', { revision: back });
   waitRolledOut(ns);
   expect(deploymentImage(ns, 'md-icapsrv')).toBe(images['md-standin'].ref);
@@ -141,6 +147,7 @@ it('md-core blue-green: switching slots in git moves the Service with the hot-ba
 
   // 1. The new version in the idle (green) slot.
   const green1 = repo.commit('md-core: next version in green', values([`strategy.blueGreen.green.imageTag=${images['md-standin-next'].tag}`, 'strategy.blueGreen.green.replicas=1']));
+  await hardRefresh(APP);
   await waitSynced(APP, { revision: green1 });
   waitRolledOut(ns);
   const green = slotPod(ns, 'green');
@@ -149,6 +156,7 @@ it('md-core blue-green: switching slots in git moves the Service with the hot-ba
 
   // 2. The switch.
   const switched = repo.commit('md-core: green is live', values([`strategy.blueGreen.green.imageTag=${images['md-standin-next'].tag}`, 'strategy.blueGreen.green.replicas=1', 'strategy.blueGreen.activeSlot=green']));
+  await hardRefresh(APP);
   await waitSynced(APP, { revision: switched });
   waitRolledOut(ns);
   expect(selector(), 'the Service moved').toBe('green');
