@@ -32,6 +32,17 @@ function timed(work: () => void): { ms: number; cpuMs: number } {
   return { ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
+/**
+ * CPU time (user + system) of this process and of its children that have ended and been waited for, ms
+ * (/proc/self/stat): the proof's helm CLIs and renderer processes do most of its work.
+ */
+function treeCpuMs(): number {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  // utime, stime, cutime, cstime: fields 14-17 of proc(5), indexes 11-14 once the pid and command are cut off; 100 ticks a second.
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+  return (ticks / 100) * 1000;
+}
+
 function report(result: { ms: number; [k: string]: unknown }, load: number): void {
   const out: ChildResult = { ...result, peakRssMB: process.resourceUsage().maxRSS / 1024, load };
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(out)}\n`);
@@ -70,7 +81,7 @@ async function main(): Promise<void> {
     // "distinct", every tenant has values of its own (an annotation naming it), so no two charts share
     // parsed values.
     case 'scale-lib': {
-      const { synthInstances } = await import('../lib/core/synth');
+      const { synthManifests } = await import('../lib/core/synth');
       const { mdIcapsrvChart } = await import('../lib/systems/md-icapsrv');
       const distinct = args[2] === 'distinct';
       function* tenants() {
@@ -79,7 +90,7 @@ async function main(): Promise<void> {
           yield { id: `tenant-${i}`, chart: mdIcapsrvChart, namespace: `tenant-${i}`, values };
         }
       }
-      const time = timed(() => synthInstances(tenants(), outdir));
+      const time = timed(() => synthManifests(tenants(), outdir));
       return report({ ...time, ...outputStats(outdir) }, load);
     }
 
@@ -146,10 +157,10 @@ async function main(): Promise<void> {
 
     // Every Helm chart, as `npm run charts` writes them.
     case 'charts': {
-      const { writeCharts } = await import('../lib/core/helm-chart');
+      const { writeHelmCharts } = await import('../lib/core/helm-chart');
       const { systems } = await import('../lib/systems');
       const t0 = performance.now();
-      const written = writeCharts(systems, args[0]!);
+      const written = writeHelmCharts(systems, args[0]!);
       const ms = performance.now() - t0;
       return report({ ms, charts: written.length, files: written.reduce((a, w) => a + w.files, 0) }, load);
     }
@@ -220,6 +231,24 @@ async function main(): Promise<void> {
         },
         load,
       );
+    }
+
+    // The README platform example's proof as a team runs it: random valid values (expectEquivalent) and random
+    // invalid ones (expectSchemaParity), helm 3 and 4, with the in-process renderers or the helm CLIs.
+    case 'proof': {
+      const runs = Number(args[0]);
+      const inProcess = args[1] === 'in-process';
+      const { expectEquivalent, expectSchemaParity } = await import('../lib/proof');
+      const { platformChart } = await import('../examples/platform-chart/chart');
+      // Unvalidated, as the example's own proof runs random values (test/package.test.ts): this measures the renderers.
+      const options = { runs, seed: 1, inProcess, log: () => undefined };
+      const cpu0 = treeCpuMs();
+      const t0 = performance.now();
+      const valid = await expectEquivalent(platformChart, { ...options, validate: false });
+      const validMs = performance.now() - t0;
+      const invalid = await expectSchemaParity(platformChart, options);
+      const ms = performance.now() - t0;
+      return report({ ms, cpuMs: treeCpuMs() - cpu0, validMs, invalidMs: ms - validMs, cases: valid.runs + invalid.runs, renderers: valid.renderers }, load);
     }
 
     default:

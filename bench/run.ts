@@ -14,7 +14,7 @@ import type { ChildResult } from './child';
 
 const ROOT = path.join(__dirname, '..');
 const CHILD = path.join(__dirname, 'child.ts');
-const SECTIONS = ['app', 'charts', 'equivalence', 'scale', 'writer'] as const;
+const SECTIONS = ['app', 'charts', 'equivalence', 'proof', 'scale', 'writer'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [options]
@@ -25,9 +25,10 @@ const USAGE = `usage: npm run bench -- [options]
   --plain-max <n>      largest N for plain cdk8s with one App holding every chart (default 1000)
   --writer-charts <n>  md-icapsrv charts whose objects the writer benchmark writes (default 100)
   --helm-renders <n>   helm template calls per helm version (default 30)
+  --proof-runs <n>     random valid and as many invalid values of the platform example's proof (default 50)
   --only <a,b>         sections: ${SECTIONS.join(', ')} (default all)
   --note <text>        what else the machine was doing, for bench/latest.md (default: only what /proc shows)
-  --quick              smoke run: --runs 2 --plain-runs 1 --sizes 100,1000 --fair-max 1000 --plain-max 1000 --writer-charts 30 --helm-renders 5
+  --quick              smoke run: --runs 2 --plain-runs 1 --sizes 100,1000 --fair-max 1000 --plain-max 1000 --writer-charts 30 --helm-renders 5 --proof-runs 10
   --out <file>         JSON results (default bench/results/latest.json)`;
 
 interface Options {
@@ -39,6 +40,7 @@ interface Options {
   plainMax: number;
   writerCharts: number;
   helmRenders: number;
+  proofRuns: number;
   only: Set<Section>;
   note: string;
   out: string;
@@ -56,6 +58,7 @@ function parseOptions(argv: string[]): Options {
     plainMax: 1000,
     writerCharts: 100,
     helmRenders: 30,
+    proofRuns: 50,
     only: new Set(SECTIONS),
     note: '',
     out: path.join(__dirname, 'results', 'latest.json'),
@@ -92,6 +95,9 @@ function parseOptions(argv: string[]): Options {
       case '--helm-renders':
         o.helmRenders = positive(value(), arg);
         break;
+      case '--proof-runs':
+        o.proofRuns = positive(value(), arg);
+        break;
       case '--only':
         o.only = new Set(
           value()
@@ -103,7 +109,7 @@ function parseOptions(argv: string[]): Options {
         );
         break;
       case '--quick':
-        Object.assign(o, { runs: 2, appRuns: 2, plainRuns: 1, sizes: [100, 1000], fairMax: 1000, plainMax: 1000, writerCharts: 30, helmRenders: 5 });
+        Object.assign(o, { runs: 2, appRuns: 2, plainRuns: 1, sizes: [100, 1000], fairMax: 1000, plainMax: 1000, writerCharts: 30, helmRenders: 5, proofRuns: 10 });
         break;
       case '--note':
         o.note = value();
@@ -352,7 +358,7 @@ function benchApp(o: Options): AppResults {
 }
 
 interface ChartsResults {
-  writeCharts: Stats;
+  writeHelmCharts: Stats;
   writeChartsRss: Stats;
   npmRunCharts: Stats;
   packaging: Stats | null;
@@ -366,9 +372,9 @@ function helmInstalled(): boolean {
   return ['3', '4'].some((m) => fs.existsSync(path.join(ROOT, '.tools', `helm-v${m}`, 'helm'))) || spawnSync('helm', ['version'], { encoding: 'utf8' }).status === 0;
 }
 
-/** writeCharts into a scratch directory, `npm run charts`, and `npm run package` of those charts. */
+/** writeHelmCharts into a scratch directory, `npm run charts`, and `npm run package` of those charts. */
 function benchCharts(o: Options): ChartsResults {
-  log('charts: writeCharts (in process), npm run charts, npm run package');
+  log('charts: writeHelmCharts (in process), npm run charts, npm run package');
   const inProcess: ChildResult[] = [];
   const npmCharts: Measured[] = [];
   const packaging: Measured[] = [];
@@ -376,7 +382,7 @@ function benchCharts(o: Options): ChartsResults {
   for (let i = 0; i < o.runs; i++) {
     const dir = freshDir('charts');
     const r = child('charts', [path.join(dir, 'charts')]);
-    progress('writeCharts', r);
+    progress('writeHelmCharts', r);
     inProcess.push(r);
     const e2e = command('npm', ['run', '--silent', 'charts', '--', path.join(dir, 'charts-npm')]);
     progress('npm run charts', e2e);
@@ -388,7 +394,7 @@ function benchCharts(o: Options): ChartsResults {
     }
   }
   return {
-    writeCharts: ms(inProcess),
+    writeHelmCharts: ms(inProcess),
     writeChartsRss: rss(inProcess)!,
     npmRunCharts: ms(npmCharts),
     packaging: canPackage ? ms(packaging) : null,
@@ -439,6 +445,59 @@ function benchEquivalence(o: Options): EquivalenceResults {
   };
 }
 
+interface ProofMode {
+  renderers: string[];
+  casesPerSecond: Stats;
+  ms: Stats;
+  cpuMs: Stats;
+  validMs: Stats;
+  invalidMs: Stats;
+}
+interface ProofResults {
+  /** Random valid values, and as many invalid ones, per proof. */
+  runs: number;
+  /** Non-blank, non-comment lines of examples/platform-chart/*.ts: the team's own code. */
+  userLines: { file: string; lines: number }[];
+  inProcess: ProofMode;
+  cli: ProofMode;
+}
+
+/** Lines of code of a TypeScript file that are neither blank nor comments. */
+function codeLines(file: string): number {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('//') && !l.startsWith('/*') && !l.startsWith('*')).length;
+}
+
+/**
+ * The README platform example's proof as a team runs it (examples/platform-chart, expectEquivalent and
+ * expectSchemaParity, helm 3 and 4, same seed): with the in-process renderers and with the helm CLIs, in turn.
+ */
+function benchProof(o: Options): ProofResults {
+  const dir = path.join(ROOT, 'examples', 'platform-chart');
+  const userLines = fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort().map((file) => ({ file, lines: codeLines(path.join(dir, file)) }));
+  log(`proof: the platform example (${userLines.reduce((a, f) => a + f.lines, 0)} lines of code), ${o.proofRuns} valid + ${o.proofRuns} invalid values, in-process renderers and helm CLIs in turn`);
+  const modes = { inProcess: [] as ChildResult[], cli: [] as ChildResult[] };
+  for (let i = 0; i < Math.min(o.runs, 3); i++) {
+    for (const [mode, arg] of [['inProcess', 'in-process'], ['cli', 'cli']] as const) {
+      const r = child('proof', [String(o.proofRuns), arg], 60);
+      progress(`proof, ${arg}`, r);
+      modes[mode].push(r);
+    }
+  }
+  const summary = (runs: ChildResult[]): ProofMode => ({
+    renderers: runs[0]!.renderers as string[],
+    casesPerSecond: stats(runs.map((r) => (r.cases as number) / (r.ms / 1000))),
+    ms: stats(runs.map((r) => r.ms)),
+    cpuMs: stats(runs.map((r) => r.cpuMs!)),
+    validMs: stats(runs.map((r) => r.validMs as number)),
+    invalidMs: stats(runs.map((r) => r.invalidMs as number)),
+  });
+  return { runs: o.proofRuns, userLines, inProcess: summary(modes.inProcess), cli: summary(modes.cli) };
+}
+
 interface ScaleRow {
   n: number;
   lib: Stats;
@@ -473,7 +532,7 @@ interface ScaleResults {
 }
 
 /**
- * N md-icapsrv instances, chart and namespace tenant-<i> each: the library's synthInstances (one App per
+ * N md-icapsrv instances, chart and namespace tenant-<i> each: the library's synthManifests (one App per
  * chart), plain cdk8s-plus with one App per chart and `app.synth()` each (the fair baseline), and plain
  * cdk8s-plus with one App holding every chart and one App.synth() (quadratic). Runs are interleaved by
  * round, so a burst of load from elsewhere lands on one run of each N.
@@ -498,8 +557,8 @@ function benchScale(o: Options): ScaleResults {
     log(` round ${round + 1}/${rounds}`);
     for (const n of o.sizes) {
       if (round >= o.runs) continue;
-      measure(lib, 'scale-lib', n, 'synthInstances');
-      measure(libDistinct, 'scale-lib', n, 'synthInstances, distinct values', ['distinct']);
+      measure(lib, 'scale-lib', n, 'synthManifests');
+      measure(libDistinct, 'scale-lib', n, 'synthManifests, distinct values', ['distinct']);
       if (n <= o.fairMax) measure(fair, 'scale-plain-apps', n, 'cdk8s-plus, one App per chart');
     }
     if (round < o.plainRuns) for (const n of o.sizes.filter((s) => s <= o.plainMax)) measure(plain, 'scale-plain', n, 'cdk8s-plus, one App for all');
@@ -593,7 +652,7 @@ function targets(r: Results): Target[] {
     add('`npm run synth`, empty tsx cache (median)', '< 2 s', r.app.emptyTsxCache.median / 1000, (v) => v < 2, s);
     add('`npx cdk8s synth` of the app, whole command (median)', '< 3 s', r.app.cdk8sCli.median / 1000, (v) => v < 3, s);
   }
-  if (r.charts) add('every chart: writeCharts (median)', '< 2 s', r.charts.writeCharts.median / 1000, (v) => v < 2, s);
+  if (r.charts) add('every chart: writeHelmCharts (median)', '< 2 s', r.charts.writeHelmCharts.median / 1000, (v) => v < 2, s);
   return out;
 }
 
@@ -609,6 +668,7 @@ interface Results {
   app?: AppResults;
   charts?: ChartsResults;
   equivalence?: EquivalenceResults;
+  proof?: ProofResults;
   scale?: ScaleResults;
   writer?: WriterResults;
   noise?: { medianSpreadPct: number; worst: { what: string; spreadPct: number } };
@@ -627,16 +687,18 @@ function spreads(r: Results): { what: string; spreadPct: number; n: number }[] {
   add('the app without npm', r.app?.app);
   add('npm run synth, empty tsx cache', r.app?.emptyTsxCache);
   add('npx cdk8s synth', r.app?.cdk8sCli);
-  add('writeCharts', r.charts?.writeCharts);
+  add('writeHelmCharts', r.charts?.writeHelmCharts);
   add('npm run charts', r.charts?.npmRunCharts);
   add('npm run package', r.charts?.packaging);
   for (const row of r.scale?.rows ?? []) {
-    add(`synthInstances N=${row.n}`, row.lib);
-    add(`synthInstances, distinct values N=${row.n}`, row.libDistinct);
+    add(`synthManifests N=${row.n}`, row.lib);
+    add(`synthManifests, distinct values N=${row.n}`, row.libDistinct);
     add(`cdk8s-plus one App per chart N=${row.n}`, row.fair);
     add(`cdk8s-plus one App for all N=${row.n}`, row.plain);
   }
   for (const [way, st] of Object.entries(r.writer?.usPerChart ?? {})) add(`writer benchmark: ${way}`, st);
+  add('proof, in-process renderers', r.proof?.inProcess.ms);
+  add('proof, helm CLIs', r.proof?.cli.ms);
   return out;
 }
 
@@ -673,7 +735,7 @@ function markdown(r: Results): string {
         'Every tenant has the default values, except in the column "distinct values", where each has an annotation of its own, so no two charts share parsed values.',
     );
     L.push('');
-    L.push('| N | chart-as-code (`synthInstances`) | cdk8s-plus, one App per chart | ÷ ours | cdk8s-plus, one App for all | ÷ ours | chart-as-code, distinct values | one App per chart ÷ this |');
+    L.push('| N | chart-as-code (`synthManifests`) | cdk8s-plus, one App per chart | ÷ ours | cdk8s-plus, one App for all | ÷ ours | chart-as-code, distinct values | one App per chart ÷ this |');
     L.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const cell = (wall: Stats | undefined, cpuSt: Stats | undefined, rssSt: Stats | undefined) => (wall ? `${sec(wall)} (${range(wall)}); CPU ${sec(cpuSt!)}; ${mb(rssSt)}` : 'not run');
     const times = (v: number | undefined) => (v === undefined ? '–' : `${v.toFixed(1)}×`);
@@ -686,7 +748,7 @@ function markdown(r: Results): string {
     const first = s.rows[0];
     const withPlain = s.rows.find((x) => x.plainObjectsPerChart !== undefined);
     L.push(
-      `Runs: ${first?.lib.n ?? 0} per N for \`synthInstances\` and one App per chart, ${s.rows.find((x) => x.plain)?.plain?.n ?? 0} for one App for all. Process RSS after loading the modules, before any work: ${s.baselineRssMB.lib.toFixed(0)} MB (library), ${s.baselineRssMB.plain.toFixed(0)} MB (cdk8s-plus).` +
+      `Runs: ${first?.lib.n ?? 0} per N for \`synthManifests\` and one App per chart, ${s.rows.find((x) => x.plain)?.plain?.n ?? 0} for one App for all. Process RSS after loading the modules, before any work: ${s.baselineRssMB.lib.toFixed(0)} MB (library), ${s.baselineRssMB.plain.toFixed(0)} MB (cdk8s-plus).` +
         (first ? ` Per instance: ${first.objectsPerChart} objects, ${(first.bytesPerChart / 1024).toFixed(1)} KiB of YAML (library)` : '') +
         (withPlain ? `; ${withPlain.plainObjectsPerChart} objects, ${(withPlain.plainBytesPerChart! / 1024).toFixed(1)} KiB (cdk8s-plus baseline, its own defaults included).` : '.'),
     );
@@ -725,13 +787,13 @@ function markdown(r: Results): string {
     if (r.app) {
       const a = r.app;
       const withCpu = (wall: Stats, cpuSt: Stats | null) => `${sec(wall)}${cpuSt ? ` (CPU ${sec(cpuSt)})` : ''}`;
-      L.push(`| \`npm run synth\` (apps/main.ts, ${a.files.length} charts), whole command | ${withCpu(a.npmRunSynth, a.npmRunSynthCpu)} | ${range(a.npmRunSynth)} s | ${mb(a.npmRunSynthRss)} | ${a.npmRunSynth.n} |`);
+      L.push(`| \`npm run synth\` (chart-as-code synth of apps/stack.ts, ${a.files.length} charts), whole command | ${withCpu(a.npmRunSynth, a.npmRunSynthCpu)} | ${range(a.npmRunSynth)} s | ${mb(a.npmRunSynthRss)} | ${a.npmRunSynth.n} |`);
       L.push(`| the command it runs, \`${a.appCommand}\`, without npm | ${withCpu(a.app, a.appCpu)} | ${range(a.app)} s | ${mb(a.appRss)} | ${a.app.n} |`);
       L.push(`| \`npm run synth\`, empty tsx compile cache (first run after a change) | ${sec(a.emptyTsxCache)} | ${range(a.emptyTsxCache)} s | | ${a.emptyTsxCache.n} |`);
       L.push(`| \`npx cdk8s synth\` (the cdk8s CLI running cdk8s.yaml's app) | ${withCpu(a.cdk8sCli, a.cdk8sCliCpu)} | ${range(a.cdk8sCli)} s | ${mb(a.cdk8sCliRss)} | ${a.cdk8sCli.n} |`);
     }
     if (r.charts) {
-      L.push(`| \`writeCharts\`: all ${r.charts.charts} charts (${r.charts.files} files), in process | ${sec(r.charts.writeCharts)} | ${range(r.charts.writeCharts)} s | ${mb(r.charts.writeChartsRss)} | ${r.charts.writeCharts.n} |`);
+      L.push(`| \`writeHelmCharts\`: all ${r.charts.charts} charts (${r.charts.files} files), in process | ${sec(r.charts.writeHelmCharts)} | ${range(r.charts.writeHelmCharts)} s | ${mb(r.charts.writeChartsRss)} | ${r.charts.writeHelmCharts.n} |`);
       L.push(`| \`npm run charts\`, whole command | ${sec(r.charts.npmRunCharts)} | ${range(r.charts.npmRunCharts)} s | | ${r.charts.npmRunCharts.n} |`);
       if (r.charts.packaging) L.push(`| \`npm run package\` of those charts (helm package + checks + index.yaml) | ${sec(r.charts.packaging)} | ${range(r.charts.packaging)} s | ${mb(r.charts.packagingRss)} | ${r.charts.packaging.n} |`);
       else L.push(`| \`npm run package\` | not measured: ${r.charts.note} | | | |`);
@@ -765,6 +827,25 @@ function markdown(r: Results): string {
     if (e.note) L.push(`| helm | ${e.note} | |`);
     L.push('');
   }
+  if (r.proof) {
+    const p = r.proof;
+    const lines = p.userLines.reduce((a, f) => a + f.lines, 0);
+    L.push(`### The platform example's proof (examples/platform-chart: ${lines} lines of code, ${p.userLines.map((f) => `${f.file} ${f.lines}`).join(', ')})`);
+    L.push('');
+    L.push(
+      `${p.runs} random valid values (\`expectEquivalent\`, unvalidated) and ${p.runs} invalid ones (\`expectSchemaParity\`), helm 3 and 4 each, same seed; ` +
+        'a case is one set of values checked with both majors. CPU includes the helm and renderer processes.',
+    );
+    L.push('');
+    L.push('| Renderers | Cases per second | Whole proof | Valid | Invalid | CPU |');
+    L.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const m of [p.inProcess, p.cli]) {
+      L.push(`| ${m.renderers.join(', ')} | ${m.casesPerSecond.median.toFixed(2)}/s (${range(m.casesPerSecond, 1, 2)}) | ${sec(m.ms)} | ${sec(m.validMs)} | ${sec(m.invalidMs)} | ${sec(m.cpuMs)} |`);
+    }
+    L.push('');
+    L.push(`In-process: ${(p.inProcess.casesPerSecond.median / p.cli.casesPerSecond.median).toFixed(1)}× the cases per second of the helm CLIs, ${(p.cli.cpuMs.median / p.inProcess.cpuMs.median).toFixed(1)}× less CPU.`);
+    L.push('');
+  }
   return L.join('\n');
 }
 
@@ -788,6 +869,7 @@ function main(): void {
   if (o.only.has('app')) results.app = benchApp(o);
   if (o.only.has('charts')) results.charts = benchCharts(o);
   if (o.only.has('equivalence')) results.equivalence = benchEquivalence(o);
+  if (o.only.has('proof')) results.proof = benchProof(o);
   if (o.only.has('scale')) results.scale = benchScale(o);
   if (o.only.has('writer')) results.writer = benchWriter(o);
   sampleOtherCpu();

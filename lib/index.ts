@@ -8,16 +8,16 @@
  */
 
 // Defining, synthesizing and writing charts.
-export { defineChart, RawChart, synthObjects, type ChartDefinition, type ChartMetadata, type Maintainer, type RawChartProps } from './core/chart';
-export { synthInstances, synthesizeCharts, chartInstance, type ChartInstance, type ChartSource, type ChartSpec, type ChartFactory, type SynthOptions } from './core/synth';
-export { writeCharts } from './core/helm-chart';
+export { defineChart, RawChart, type ChartDefinition, type ChartMetadata, type Maintainer, type RawChartProps } from './core/chart';
+export { synthManifests, type ChartInstance, type ChartSource, type ChartSpec, type SynthOptions } from './core/synth';
+export { writeHelmCharts } from './core/helm-chart';
 export { readValuesFile, type ReadInputOptions } from './core/input';
 
 // Writing construct code against values.
-export { Render, text, type Val, type Value, type Values, type ReleaseInfo } from './core/template';
+export { Render, text, type ValueOrConstant, type Value, type ValueTree, type ReleaseInfo } from './core/template';
 export { image, rule, labelValue } from './core/schema';
 export { KubeObject, type KubeObjectProps } from './core/kube-object';
-export { componentIdentity, type ComponentIdentityOptions, type Identity } from './constructs/identity';
+export { productIdentity, type ProductIdentityOptions, type Identity } from './constructs/identity';
 export type { ServiceHandle, SecretHandle, WorkloadHandle } from './constructs/handles';
 export { ManagedSecret, type ManagedSecretProps, type SecretKeySpec, type GeneratedKey } from './constructs/secret';
 

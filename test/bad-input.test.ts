@@ -10,7 +10,7 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { ValuesError } from '../lib/core/schema';
 import { ChartDefinition } from '../lib/core/chart';
-import { writeCharts } from '../lib/core/helm-chart';
+import { writeHelmCharts } from '../lib/core/helm-chart';
 import { OUTPUT_MARKER } from '../lib/core/output';
 import { mdIcapsrvChart, MdIcapsrv } from '../lib/systems/md-icapsrv';
 import { systems } from '../lib/systems';
@@ -33,7 +33,7 @@ function snapshot(dir: string): Record<string, string> {
 function synth(overrides: string, dist: string) {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stack-values-')), 'values.yaml');
   fs.writeFileSync(file, overrides);
-  return spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['apps/main.ts'], {
+  return spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'lib', 'cli', 'index.ts'), 'synth', '--charts', path.join(root, 'apps', 'stack.ts')], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, STACK_VALUES: file, CHART_AS_CODE_DIST: dist },
@@ -90,7 +90,7 @@ describe('bad props for a construct in a user\'s app', () => {
 describe('npm run charts', () => {
   it('leaves charts/ untouched when any chart fails to render', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'charts-'));
-    writeCharts(systems, out);
+    writeHelmCharts(systems, out);
     // A marker that any rewrite of the good charts would erase.
     fs.appendFileSync(path.join(out, 'md-icapsrv', 'values.yaml'), '# previous output\n');
     const before = snapshot(out);
@@ -102,7 +102,7 @@ describe('npm run charts', () => {
         throw new ValuesError('zz-broken', [{ path: 'x', message: 'broken on purpose' }]);
       },
     };
-    expect(() => writeCharts([...systems, broken], out)).toThrow(/broken on purpose/);
+    expect(() => writeHelmCharts([...systems, broken], out)).toThrow(/broken on purpose/);
     expect(snapshot(out)).toEqual(before);
     expect(fs.readdirSync(out).sort()).toEqual([OUTPUT_MARKER, ...systems.map((s) => s.name)].sort());
   });

@@ -1,11 +1,14 @@
 /**
  * Hand-written values per chart that switch on each optional part, so every `{{- if }}` branch is
- * rendered both ways at least once (the random cases cover the combinations).
+ * rendered both ways at least once (the random cases cover the combinations). The OPSWAT products' feature
+ * cases live beside each feature (lib/constructs/features/) and are gathered here.
  */
-export interface NamedCase {
-  readonly name: string;
-  readonly values: Record<string, unknown>;
-}
+import { featureCases } from '../lib/constructs/opswat-product';
+import { mdCoreSpec } from '../lib/systems/md-core';
+import { mdIcapsrvSpec } from '../lib/systems/md-icapsrv';
+import type { NamedCase } from '../lib/constructs/feature';
+
+export type { NamedCase };
 
 /** A digest to pin images by in the cases (any sha256 will do: nothing is pulled). */
 export const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -60,6 +63,7 @@ const opswatPostureCases = (slotTag: string): NamedCase[] => [
 
 export const handCases: Record<string, NamedCase[]> = {
   'md-icapsrv': [
+    ...featureCases(mdIcapsrvSpec),
     {
       name: 'ingress with host, TLS, class and annotations',
       values: {
@@ -77,9 +81,6 @@ export const handCases: Record<string, NamedCase[]> = {
       },
     },
     { name: 'ingress without host', values: { ingress: { enabled: true } } },
-    { name: 'REST over TLS (probes switch to HTTPS)', values: { tls: { https: { enabled: true, protocols: ['TLSv1.3', 'TLSv1.2'] } } } },
-    { name: 'ICAPS endpoint', values: { tls: { icaps: { enabled: true }, fileMode: 0o400 } } },
-    { name: 'nginx with TLS', values: { nginx: { enabled: true }, tls: { nginxs: { enabled: true } } } },
     { name: 'nginx without TLS', values: { nginx: { enabled: true } } },
     { name: 'autoscaling', values: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5 } } },
     { name: 'pod disruption budget', values: { podDisruptionBudget: { enabled: true, maxUnavailable: '50%' } } },
@@ -149,25 +150,6 @@ export const handCases: Record<string, NamedCase[]> = {
     },
     { name: 'EULA accepted, debug logs', values: { acceptEula: true, logLevel: 'debug', activationServer: 'activation.example.com' } },
     {
-      name: 'OLMS with a given token, through an authenticating proxy',
-      values: { olms: { enabled: true, hostUrl: 'https://olms.example.com', restPort: 8000, socketPort: 3000, rule: 'Scanners', comment: 'icap eu', token: 'tok: "x"', proxy: { enabled: true, server: 'proxy.internal', port: 3128, type: 'http', username: 'svc', password: 'p@ss' } } },
-    },
-    { name: 'OLMS from an existing Secret, no proxy', values: { olms: { enabled: true, hostUrl: 'olms', restPort: 8000, socketPort: 3000, existingSecret: 'olms-token' } } },
-    { name: 'outbound proxy with a given password and its own HTTPS proxy', values: { proxy: { enabled: true, host: 'proxy.internal', port: 3128, username: 'svc', password: 'pa%40ss', noProxy: 'localhost,.svc,10.0.0.0/8', https: { host: 'tls-proxy.internal', port: 3129 } } } },
-    { name: 'outbound proxy with an existing Secret', values: { proxy: { enabled: true, host: 'proxy.internal', username: 'svc', existingSecret: 'proxy-cred' } } },
-    { name: 'outbound proxy without authentication', values: { proxy: { enabled: true, host: '10.1.2.3' } } },
-    { name: 'trusted private CA certificates', values: { trustedCertificates: { certificates: [{ secret: 'corp-ca', key: 'ca.crt' }, { secret: 'partner-ca', key: 'root.pem' }], mountPath: '/etc/trust' } } },
-    {
-      name: 'configuration import from a ConfigMap with a password',
-      values: { configImport: { enabled: true, source: { name: 'icap-settings' }, targets: ['settings', 'policies'], password: 'zip-pass' } },
-    },
-    { name: 'configuration import from a Secret, password in an existing Secret', values: { configImport: { enabled: true, source: { kind: 'Secret', name: 'icap-export', key: 'export.zip' }, directory: '/import', existingSecret: 'import-pass' } } },
-    { name: 'ignition entries', values: { ignition: { values: { 'db/private_user': 'usr_icap', 'db/private_password': 'secret' } } } },
-    { name: 'ignition from an existing Secret', values: { ignition: { existingSecret: 'mdcore-stack-configs', existingSecretKey: 'ignition.json' } } },
-    { name: 'data retention and config file settings', values: { dataRetention: { auditHours: 24, historyHours: 720 }, config: { 'internal/sso_cross_instance_enabled': 'true', 'global/restaddress': '0.0.0.0' } } },
-    { name: 'persistent server data on a new claim', values: { persistence: { enabled: true, size: '20Gi', storageClass: 'fast' } } },
-    { name: 'persistent server data on an existing claim', values: { persistence: { enabled: true, existingClaim: 'icap-data' } } },
-    {
       name: 'extra volumes, mounts and init containers',
       values: {
         extraVolumes: [{ name: 'scratch', emptyDir: { sizeLimit: '1Gi' } }, { name: 'rules', configMap: { name: 'icap-rules' } }],
@@ -188,8 +170,6 @@ export const handCases: Record<string, NamedCase[]> = {
         },
       },
     },
-    { name: 'database clean-up CronJob', values: { databaseCleanup: { enabled: true, schedule: '30 */6 * * 1-5', sql: "DELETE FROM instances WHERE last_seen < now() - interval '1 day';", successfulJobsHistoryLimit: 3 } } },
-    { name: 'database clean-up against an external database', values: { database: { host: 'pg.example.internal', inCluster: { enabled: false } }, databaseCleanup: { enabled: true, schedule: '@daily', sql: 'SELECT 1;' } } },
     { name: 'vendor selectors and database layout (migrated release)', values: { compatibility: { vendorSelectors: true, vendorDatabaseLayout: true }, database: { inCluster: { persistence: { enabled: true, existingClaim: 'pg-data' } } } } },
     { name: 'vendor selectors with blue-green', values: { compatibility: { vendorSelectors: true }, strategy: { type: 'BlueGreen' } } },
     ...opswatPostureCases('5.15.0'),
@@ -199,6 +179,7 @@ export const handCases: Record<string, NamedCase[]> = {
     },
   ],
   'md-core': [
+    ...featureCases(mdCoreSpec),
     { name: 'rolling update with surge', values: { replicaCount: 3, strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } } },
     { name: 'recreate', values: { strategy: { type: 'Recreate' } } },
     { name: 'database upgrade', values: { upgrade: { upgradeDb: true, fromDbName: 'metadefender_core', retryUpgrade: 5 } } },
@@ -208,11 +189,6 @@ export const handCases: Record<string, NamedCase[]> = {
       name: 'blue-green switched to green, blue idle at zero',
       values: { strategy: { type: 'BlueGreen', blueGreen: { activeSlot: 'green', blue: { imageTag: '5.19.0', replicas: 0 }, green: { imageTag: '5.20.0', replicas: 2 } } } },
     },
-    {
-      name: 'blue-green with hot backup',
-      values: { strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } }, hotBackup: { enabled: true, storage: { size: '2Gi', storageClass: 'fast' }, waitSeconds: 900 } },
-    },
-    { name: 'REST over TLS', values: { tls: { https: { enabled: true } } } },
     { name: 'ingress', values: { ingress: { enabled: true, host: 'core.example.com', tls: { secretName: 'core-tls' } } } },
     { name: 'autoscaling and disruption budget', values: { autoscaling: { enabled: true, maxReplicas: 3 }, podDisruptionBudget: { enabled: true } } },
     { name: 'external database from an existing Secret', values: { database: { host: 'pg.example.internal', existingSecret: 'core-db', inCluster: { enabled: false } } } },
@@ -226,31 +202,7 @@ export const handCases: Record<string, NamedCase[]> = {
       values: { strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } }, hotBackup: { enabled: true, image: `curlimages/curl:8.11.1@${DIGEST}` }, networkPolicy: { enabled: true } },
     },
     { name: 'prefix and scheduling', values: { namePrefix: 'eu-', nodeSelector: { pool: 'scan' }, tolerations: [{ key: 'scan', operator: 'Exists' }], extraEnv: [{ name: 'X', value: '1' }] } },
-    {
-      name: 'health check thresholds and licence comment',
-      values: {
-        healthCheck: { enabled: true, queueThreshold: 500, minimumAvEngines: 2, requiredEngines: 'clamav,eset', requiredEnginesThreshold: [{ id: 'clamav', enable: true, threshold: 7 }, { id: 'avira', enable: false, threshold: 5 }], diskSpaceThreshold: 10 },
-        licenseComment: 'core eu-1',
-      },
-    },
-    { name: 'health check off', values: { healthCheck: { enabled: false } } },
-    {
-      name: 'OLMS with connection type and proxy from an existing Secret',
-      values: { olms: { enabled: true, hostUrl: 'olms.example.com', restPort: 8000, socketPort: 3000, connectionType: 'socket', existingSecret: 'olms', proxy: { enabled: true, server: 'proxy', port: 8080, username: 'u' } } },
-    },
-    { name: 'OLMS with a given token', values: { olms: { enabled: true, hostUrl: 'https://olms.example.com:8443', restPort: 8000, socketPort: 3000, token: 't0ken' } } },
-    { name: 'outbound proxy with a given password', values: { proxy: { enabled: true, host: 'proxy.internal', port: 3128, username: 'svc', password: 'p w', exclusions: 'localhost,10.0.0.0/8' } } },
-    { name: 'outbound proxy from an existing Secret', values: { proxy: { enabled: true, host: 'proxy.internal', existingSecret: 'proxy' } } },
-    { name: 'TLS settings with a given certificate passphrase', values: { tls: { https: { enabled: true }, sslProtocols: 'TLSv1.2 TLSv1.3', sslAdvancedConfigs: 'ssl_prefer_server_ciphers on;', certPassphrase: { value: 'pass' } } } },
-    { name: 'certificate passphrase from an existing Secret', values: { tls: { certPassphrase: { existingSecret: 'core-key-pass' } } } },
-    { name: 'config file settings and ignition', values: { config: { 'global/restaddress': '0.0.0.0' }, ignition: { values: { 'user/email': 'admin@example.com' } } } },
-    { name: 'configuration import with a password, forcing YARA updates', values: { configImport: { enabled: true, source: { name: 'core-config' }, password: 'zip', forceUpdateYara: true } } },
-    { name: 'configuration import from a Secret without a password', values: { configImport: { enabled: true, source: { kind: 'Secret', name: 'core-export', key: 'export.zip' } } } },
-    { name: 'storage path on a persistent claim', values: { storagePath: '/data/core', persistence: { enabled: true, size: '100Gi', storageClass: 'fast' } } },
-    { name: 'storage on an existing claim', values: { persistence: { enabled: true, existingClaim: 'md-core-storage' } } },
-    { name: 'KEDA on scan slots', values: { keda: { enabled: true } } },
-    { name: 'KEDA with its own URL and targets, over TLS', values: { tls: { https: { enabled: true } }, keda: { enabled: true, minReplicas: 2, maxReplicas: 6, pollingInterval: 15, cooldownPeriod: 600, targetUsedSlotsPercent: 70, unsafeSsl: true } } },
-    { name: 'KEDA polling a given URL', values: { keda: { enabled: true, url: 'http://md-core.scan.svc:8008/stat/nodes' } } },
+    { name: 'licence comment', values: { licenseComment: 'core eu-1' } },
     { name: 'HPA with behavior, ClientIP affinity and service annotations', values: { autoscaling: { enabled: true, behavior: { scaleUp: { stabilizationWindowSeconds: 60 } } }, service: { sessionAffinity: 'ClientIP', annotations: { 'example.com/lb': 'internal' } } } },
     {
       name: 'extra volumes, mounts and init containers',
@@ -351,3 +303,45 @@ export const handCases: Record<string, NamedCase[]> = {
     },
   ],
 };
+
+/** `global.compatibility.openshift.adaptSecurityContext` set to `mode`. */
+export const adaptSecurityContext = (mode: 'auto' | 'force' | 'disabled') => ({ global: { compatibility: { openshift: { adaptSecurityContext: mode } } } });
+
+/** Parts of each chart with pods of their own, to see every security context adapted (or not) at once. */
+const everyPod: Record<string, Record<string, unknown>> = {
+  'md-icapsrv': {
+    databaseCleanup: { enabled: true, sql: 'DELETE FROM instances' },
+    deactivation: { sidecar: { enabled: true, image: 'example/deactivate:1.0' } },
+    podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, supplementalGroups: [5000], seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 1000 },
+  },
+  'md-core': {
+    strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } },
+    hotBackup: { enabled: true },
+    database: { inCluster: { securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999, runAsGroup: 999 } } },
+  },
+  'sv-server': { runAsRoot: false, podSecurityLevel: 'restricted', podSecurityContext: { supplementalGroups: [5000] } },
+  'multisite-init': { consumer: { enabled: true, runWriter: true }, multisite: { securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 2000 } } },
+};
+
+/**
+ * Values rendered for a cluster that serves security.openshift.io/v1 (`helm template --api-versions`, raw
+ * synthesis's apiVersions), besides the defaults: adaptation on (auto) with every pod, and turned off.
+ */
+export const openshiftCases: Record<string, NamedCase[]> = Object.fromEntries(
+  Object.entries(everyPod).map(([name, values]) => [
+    name,
+    [
+      { name: 'every pod, adapted (auto)', values },
+      { name: 'every pod, adaptation disabled', values: { ...values, ...adaptSecurityContext('disabled') } },
+    ],
+  ]),
+);
+
+// Off OpenShift: adaptation forced, and auto (which then adapts nothing).
+for (const [name, values] of Object.entries(everyPod)) {
+  handCases[name]!.push(
+    { name: 'every pod, OpenShift adaptation forced', values: { ...values, ...adaptSecurityContext('force') } },
+    { name: 'every pod, OpenShift adaptation auto off OpenShift', values },
+  );
+}

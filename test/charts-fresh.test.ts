@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderChart } from '../lib/core/helm-chart';
+import { renderHelmChart } from '../lib/core/helm-chart';
 import { OUTPUT_MARKER } from '../lib/core/output';
 import { systems } from '../lib/systems';
 
@@ -21,7 +21,7 @@ describe('committed charts', () => {
   });
 
   it.each(systems.map((s) => [s.name, s] as const))('%s is up to date (run `npm run charts`)', (name, system) => {
-    const expected = renderChart(system);
+    const expected = renderHelmChart(system);
     const dir = path.join(root, name);
     expect(listFiles(dir).sort()).toEqual([...expected.keys()].sort());
     for (const [rel, content] of expected) {

@@ -93,6 +93,27 @@ describe('chart-as-code CLI', () => {
     expect(fs.readFileSync(path.join(project, 'helm', 'tiny', 'Chart.yaml'), 'utf8')).toContain('version: 1.0.0');
   });
 
+  it('synth writes the instances a module exports, each with its own values and namespace, from a function called per run', () => {
+    fs.writeFileSync(
+      path.join(project, 'environments.ts'),
+      `import { tiny } from './charts';
+
+export const instances = () => ['staging', 'prod'].map((env) => ({ id: \`tiny-\${env}\`, chart: tiny, namespace: env, values: { greeting: env } }));
+`,
+    );
+    const r = cli(['synth', '--charts', 'environments.ts', '--out', 'environments'], project);
+    expect(r).toMatchObject({ code: 0, stderr: '', stdout: 'wrote environments/tiny-staging.k8s.yaml\nwrote environments/tiny-prod.k8s.yaml\n' });
+    for (const env of ['staging', 'prod']) expect(fs.readFileSync(path.join(project, 'environments', `tiny-${env}.k8s.yaml`), 'utf8')).toMatch(new RegExp(`namespace: ${env}[\\s\\S]*greeting: ${env}`));
+    expect(cli(['synth', '--charts', 'environments.ts', '--out', 'environments', '--chart', 'tiny-prod'], project).stdout).toBe('wrote environments/tiny-prod.k8s.yaml\n');
+    expect(fs.readdirSync(path.join(project, 'environments')).filter((f) => f.endsWith('.k8s.yaml'))).toEqual(['tiny-prod.k8s.yaml']);
+    expect(cli(['synth', '--charts', 'environments.ts', '--values', 'prod.yaml'], project)).toMatchObject({
+      code: 2,
+      stderr: 'error: --values: environments.ts exports instances, which give their own values, namespace and release (see chart-as-code synth --help)\n',
+    });
+    fs.writeFileSync(path.join(project, 'no-instances.ts'), 'export const instances = [];\n');
+    expect(cli(['synth', '--charts', 'no-instances.ts'], project)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: no-instances.ts: "instances" must be a non-empty list of chart instances/) });
+  });
+
   it('package, check (an unbumped change is refused, naming defineChart), diff between versions with a values file', () => {
     const first = cli(['package'], project);
     expect(first.stderr).toBe('');

@@ -1,7 +1,7 @@
 /**
  * The constructs in a platform team's own chart (issue 10): products under keys of a bigger chart's values,
  * several side by side, next to the team's own cdk8s-plus objects; the composed chart's values.yaml,
- * values.schema.json and README nest them; two instances never collide in names; the chart lints with
+ * values.schema.json and README nest them; a product used twice never collides in names; the chart lints with
  * helm 3 and 4 and `helm template` equals raw synthesis.
  */
 import * as fs from 'node:fs';
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { defineChart, synthObjects } from '../lib/core/chart';
-import { renderChart } from '../lib/core/helm-chart';
+import { renderHelmChart } from '../lib/core/helm-chart';
 import { MdIcapsrv, mdIcapsrvValues } from '../lib/systems/md-icapsrv';
 import { HELM_MAJORS, runHelm } from '../lib/tooling/helm';
 import { platformChart } from '../examples/platform-chart/chart';
@@ -27,7 +27,7 @@ function writeChart(files: Map<string, string>): string {
 }
 
 describe('a platform chart composing ICAP, Core and its own web front-end (examples/platform-chart)', () => {
-  const files = renderChart(platformChart);
+  const files = renderHelmChart(platformChart);
   const dir = writeChart(files);
 
   it('is the example the README shows, verbatim', () => {
@@ -80,7 +80,7 @@ describe('a platform chart composing ICAP, Core and its own web front-end (examp
   });
 });
 
-describe('two instances of a product in one chart', () => {
+describe('a product used twice in one chart', () => {
   const twoIcaps = (namePrefix: string) =>
     defineChart({
       name: 'two-icaps',
@@ -92,11 +92,11 @@ describe('two instances of a product in one chart', () => {
       },
     });
 
-  it('are refused when their names collide, naming both constructs and the fix', () => {
-    expect(() => synthObjects({ chart: twoIcaps('') })).toThrow(/two objects are the same v1 Secret default\/mdicapsrv-cred: two-icaps\/eu\/.* and two-icaps\/us\/.*; give each instance its own namePrefix/);
+  it('is refused when the names collide, naming both constructs and the fix', () => {
+    expect(() => synthObjects({ chart: twoIcaps('') })).toThrow(/two objects are the same v1 Secret default\/mdicapsrv-cred: two-icaps\/eu\/.* and two-icaps\/us\/.*; give each use of a product its own namePrefix/);
   });
 
-  it.each(HELM_MAJORS.map((m) => [m] as const))('live side by side with their own namePrefix, in raw and helm output alike (helm %i)', (major) => {
+  it.each(HELM_MAJORS.map((m) => [m] as const))('lives side by side with a namePrefix per use, in raw and helm output alike (helm %i)', (major) => {
     const chart = twoIcaps('us-');
     const r = equivalence(major, chart, { eu: { replicaCount: 2 } });
     expect(r.differences).toEqual([]);

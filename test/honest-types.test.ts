@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineChart, synthObjects } from '../lib/core/chart';
 import { ChartError } from '../lib/core/errors';
-import { renderChart } from '../lib/core/helm-chart';
+import { renderHelmChart } from '../lib/core/helm-chart';
 import { KubeObject } from '../lib/core/kube-object';
 import { Render } from '../lib/core/template';
 
@@ -101,8 +101,8 @@ describe('what TypeScript cannot catch stops helm-mode synthesis', () => {
     // Raw synthesis cannot tell (the value is concrete there) ...
     expect(() => synthObjects({ chart: c })).not.toThrow();
     // ... the Helm chart would print it differently, so rendering it stops.
-    expect(() => renderChart(c)).toThrow(ChartError);
-    expect(() => renderChart(c)).toThrow(message);
+    expect(() => renderHelmChart(c)).toThrow(ChartError);
+    expect(() => renderHelmChart(c)).toThrow(message);
   });
 
   it('a string value in a template string is fine: it prints the same in both', () => {
@@ -115,6 +115,6 @@ describe('what TypeScript cannot catch stops helm-mode synthesis', () => {
         new KubeObject(scope, 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' }, data: { url: `https://${values.host}/`, port: render.str(8443) } });
       },
     });
-    expect(renderChart(c).get('templates/configmap.yaml')).toContain('printf "https://%v/" $.Values.host');
+    expect(renderHelmChart(c).get('templates/configmap.yaml')).toContain('printf "https://%v/" $.Values.host');
   });
 });

@@ -11,7 +11,7 @@ import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hotBackupScripts } from '../lib/constructs/hot-backup';
+import { hotBackupScripts } from '../lib/constructs/features/hot-backup';
 
 const CONFIG = Buffer.from('PK\u0003\u0004 exported configuration \u0000\u00ff');
 

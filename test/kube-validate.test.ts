@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { componentIdentity, defineChart, KubeObject, Render, text } from '../lib';
+import { productIdentity, defineChart, KubeObject, Render, text } from '../lib';
 import { expectEquivalent, formatValidationErrors, KubeValidator, ObjectValidationError, validateObjects } from '../lib/proof';
 import { systems } from '../lib/systems';
 import { kubeValidateRelease, kubeValidateVersions } from '../lib/tooling/kube-validate';
@@ -137,7 +137,7 @@ describe('expectEquivalent', () => {
     schema: z.object({ replicas: z.number().int().min(0).default(2) }).strict(),
     metadata: { version: '1.0.0', appVersion: '1', description: 'A number as ConfigMap data' },
     build: (scope, values) => {
-      const web = componentIdentity(scope, { name: 'web' });
+      const web = productIdentity(scope, { name: 'web' });
       new KubeObject(scope, 'cm', {
         apiVersion: 'v1',
         kind: 'ConfigMap',

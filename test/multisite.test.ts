@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseValues } from '../lib/core/schema';
 import { Render } from '../lib/core/template';
-import { componentIdentity } from '../lib/constructs/identity';
+import { productIdentity } from '../lib/constructs/identity';
 import { MULTISITE_MOUNT_PATH, MultisiteKubeconfig, multisiteValues } from '../lib/constructs/multisite';
 import { multisiteInitChart, multisiteInitValues } from '../lib/systems/multisite-init';
 import { validValues } from '../lib/proof/arbitraries';
@@ -170,7 +170,7 @@ describe('MultisiteKubeconfig in any cdk8s app', () => {
   const app = new App({ outdir: '/nonexistent' });
   const chart = new Chart(app, 'dcae', { namespace: 'onap', disableResourceNameHashes: true });
   const render = Render.of(chart);
-  const identity = componentIdentity(chart, { name: 'cloudify', partOf: 'dcae', version: '19.3' });
+  const identity = productIdentity(chart, { name: 'cloudify', partOf: 'dcae', version: '19.3' });
   const kubeconfig = new MultisiteKubeconfig(chart, 'Kubeconfig', { identity, values: render.values('multisite', multisiteValues(), { location: 'site-1' }) });
   const mount = kubeconfig.mount();
   const podSpec = kubeconfig.addTo({

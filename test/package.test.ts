@@ -156,7 +156,8 @@ describe('the packed library, installed into a fresh project', () => {
   it.each(TYPESCRIPTS.map((v) => [v] as const))('type-checks and runs from an ESM project (module nodenext) with TypeScript %s', (version) => {
     fs.writeFileSync(
       path.join(project, 'esm.mts'),
-      `import { defineChart, MdIcapsrv, mdIcapsrvValues, synthObjects } from 'chart-as-code';
+      `import * as fs from 'node:fs';
+import { defineChart, MdIcapsrv, mdIcapsrvValues, synthManifests } from 'chart-as-code';
 import { expectEquivalent, type EquivalenceOptions } from 'chart-as-code/proof';
 import { z } from 'zod';
 const chart = defineChart({
@@ -166,7 +167,8 @@ const chart = defineChart({
   build: (scope, values) => { new MdIcapsrv(scope, 'icap', values.icap); },
 });
 const options: EquivalenceOptions = { runs: 1 };
-console.log(synthObjects({ chart }).objects.length, typeof expectEquivalent, options.runs);
+const [file] = synthManifests([{ chart, values: { icap: { replicaCount: 2 } } }], 'esm-dist');
+console.log(fs.readFileSync(\`esm-dist/\${file}\`, 'utf8').match(/^kind: /gm)?.length, typeof expectEquivalent, options.runs);
 `,
     );
     fs.writeFileSync(
@@ -254,12 +256,9 @@ const inProcess = process.env.PROOF_CLI !== '1';
 const RUNS = Number(process.env.PROOF_RUNS ?? 20);
 
 test('the platform chart renders the same objects with helm as raw synthesis', async () => {
-  // Its defaults validated for Kubernetes; random values not (the products' schemas still admit values
-  // Kubernetes refuses: test/equivalence.test.ts RANDOM_UNVALIDATED).
-  const validated = await expectEquivalent(platformChart, { runs: 0, inProcess });
-  console.log(\`proof: defaults valid for Kubernetes \${validated.kubernetes?.join(', ')}\`);
-  const r = await expectEquivalent(platformChart, { runs: RUNS, validate: false, inProcess });
-  console.log(\`proof: \${r.runs} random valid values, \${r.renderers.join(', ')}\`);
+  // Every object of the defaults and of the random values validated for Kubernetes (the default).
+  const r = await expectEquivalent(platformChart, { runs: RUNS, inProcess });
+  console.log(\`proof: \${r.runs} random valid values, \${r.renderers.join(', ')}, valid for Kubernetes \${r.kubernetes?.join(', ')}\`);
 });
 
 test('zod and values.schema.json refuse the same values', async () => {
@@ -305,11 +304,10 @@ test('a rule whose JSON Schema does not say what its zod check says fails the sc
     const output = `${r.stdout}\n${r.stderr}`;
     expect(r.status, output).toBe(0);
     expect(output).toMatch(/# pass 4\n/);
-    expect(output).toContain('proof: defaults valid for Kubernetes 1.30, 1.37');
-    expect(output).toContain(`proof: ${PROOF_RUNS} random valid values, ${IN_PROCESS}`);
+    expect(output).toContain(`proof: ${PROOF_RUNS} random valid values, ${IN_PROCESS}, valid for Kubernetes 1.30, 1.37`);
     expect(output).toContain(`proof: ${PROOF_RUNS} random invalid values, ${IN_PROCESS}`);
     // The log line names the renderers it proved with.
-    expect(output).toContain(`[proof] scanning-platform: raw synthesis vs helm template (${IN_PROCESS}), random valid values: ${PROOF_RUNS} cases`);
+    expect(output).toContain(`[proof] scanning-platform: raw synthesis vs helm template (${IN_PROCESS}), validated for Kubernetes 1.30, 1.37, random valid values: ${PROOF_RUNS} cases`);
     expect(output).toMatch(/\[proof\] built the in-process renderer of helm 3\.\d+\.\d+ in \d+ s \(once\)/);
     const bin = fs.readdirSync(path.join(work, 'cache', 'bin'));
     // The validator, built from the package's Go sources for each Kubernetes version (expectEquivalent validates).
@@ -333,7 +331,7 @@ test('a rule whose JSON Schema does not say what its zod check says fails the sc
     expect(output).toMatch(/# pass 4\n/);
     expect(output).toContain(`proof: ${CLI_PROOF_RUNS} random valid values, helm 3.17.2, helm 4.1.4`);
     expect(output).toContain(
-      `[proof] scanning-platform: raw synthesis vs helm template (helm 3.17.2, helm 4.1.4; helm CLIs, one process per case: inProcess: false), random valid values: ${CLI_PROOF_RUNS} cases`,
+      `[proof] scanning-platform: raw synthesis vs helm template (helm 3.17.2, helm 4.1.4; helm CLIs, one process per case: inProcess: false), validated for Kubernetes 1.30, 1.37, random valid values: ${CLI_PROOF_RUNS} cases`,
     );
     console.log(output.split('\n').filter((l) => l.includes('[proof]')).join('\n'));
   });

@@ -8,9 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { App } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
 import { z } from 'zod';
-import { defineChart, synthObjects } from '../lib/core/chart';
+import { defineChart, RawChart, synthObjects } from '../lib/core/chart';
+import { CDK8S_ADDRESS_LABEL } from '../lib/core/release-scope';
+import { formatViolation, upgradeSafety } from '../lib/publish/upgrade-safety';
 import { manifestsToYaml } from '../lib/core/yaml';
 import { expectEquivalent } from '../lib/proof';
 import { HELM_MAJORS, runHelm } from '../lib/tooling/helm';
@@ -92,9 +96,9 @@ describe('two releases of a chart with cdk8s-plus objects in one namespace', () 
   });
 
   it('is proven equivalent by the library proof, the web front-end on and off', async () => {
-    // Not validated: random product values still reach objects Kubernetes refuses (equivalence.test.ts RANDOM_UNVALIDATED).
-    const r = await expectEquivalent(platformChart, { runs: 5, helm: [4], values: [{ web: { enabled: false } }, RELEASES[1].values], validate: false, log: () => undefined });
+    const r = await expectEquivalent(platformChart, { runs: 5, helm: [4], values: [{ web: { enabled: false } }, RELEASES[1].values], log: () => undefined });
     expect(r.renderers).toHaveLength(1);
+    expect(r.kubernetes).toEqual(['1.30', '1.37']);
   }, 600_000);
 });
 
@@ -119,5 +123,63 @@ describe('a bare cdk8s-plus Deployment in a chart (no names, no labels given)', 
     // cdk8s-plus gives no namespace (the raw chart's is its default); `helm install -n` puts such objects in the release's.
     const helm = helmObjects(major, bare, {}).map((o) => ({ ...o, metadata: { namespace: RELEASE.namespace, ...o.metadata } }));
     expect(compareRenderings(rawObjects(bare, {}).objects, helm)).toEqual([]);
+  });
+});
+
+describe('the release-scoped selector is the same wherever the chart is synthesized from', () => {
+  /** cdk8s-plus' `api` Deployment in `below` constructs under the chart, exposed, named by the user (so only its selector can move). */
+  const api = (name: string, below: string[] = []) =>
+    defineChart({
+      name,
+      schema: z.object({}).strict(),
+      metadata: { version: '1.0.0', appVersion: '1', description: 'One cdk8s-plus Deployment, exposed' },
+      build: (scope) => {
+        const parent = below.reduce<Construct>((s, id) => new Construct(s, id), scope);
+        new kplus.Deployment(parent, 'api', { metadata: { name: `${name}-api` }, containers: [{ image: 'nginx:1.27', portNumber: 8080, securityContext: { user: 101 } }] }).exposeViaService();
+      },
+    });
+  const chart = api('api');
+  const deploymentOf = (objects: K8sObject[]) => objects.find((o) => o.kind === 'Deployment') as Selectable;
+  const selectorAt = (objects: K8sObject[]) => selectorOf(deploymentOf(objects));
+  /** `new RawChart(scope, id)` + `app.synth()` (what `npx cdk8s synth` runs), the chart anywhere in the App. */
+  const viaApp = (place: (app: App) => Construct, id: string, releaseName = 'team-a') => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'scope-')) });
+    const raw = new RawChart(place(app), id, { chart, releaseName, namespace: NAMESPACE });
+    return parseStream(manifestsToYaml(raw.toJson()));
+  };
+
+  it('whatever the RawChart is called or nested in, and as the Helm chart renders it', () => {
+    const expected = selectorAt(synthObjects({ chart, releaseName: 'team-a', namespace: NAMESPACE }).objects as K8sObject[]);
+    expect(expected).toEqual({ [CDK8S_ADDRESS_LABEL]: expect.stringMatching(/^team-a-[0-9a-f]{8}$/) });
+    expect(selectorAt(viaApp((app) => app, 'eu'))).toEqual(expected);
+    expect(selectorAt(viaApp((app) => new Construct(app, 'tenants'), 'api'))).toEqual(expected);
+    for (const major of HELM_MAJORS) {
+      const r = runHelm(major, ['template', 'team-a', chartDir(chart), '--namespace', NAMESPACE]);
+      expect(r.stderr).toBe('');
+      expect(selectorAt(parseStream(r.stdout))).toEqual(expected);
+    }
+  });
+
+  it('differs between two charts of one release with the same construct path, and between releases', () => {
+    const selector = (c: ReturnType<typeof api>, releaseName: string) => selectorAt(synthObjects({ chart: c, releaseName, namespace: NAMESPACE }).objects as K8sObject[]);
+    const values = [selector(chart, 'team-a'), selector(api('other'), 'team-a'), selector(chart, 'team-b')].map((s) => s?.[CDK8S_ADDRESS_LABEL]);
+    expect(new Set(values).size).toBe(3);
+  });
+
+  it('moves with the workload inside the chart, which the upgrade check refuses as a Deployment selector change', () => {
+    const before = synthObjects({ chart, releaseName: 'team-a', namespace: NAMESPACE }).objects as K8sObject[];
+    const moved = synthObjects({ chart: api('api', ['frontend']), releaseName: 'team-a', namespace: NAMESPACE }).objects as K8sObject[];
+    expect(deploymentOf(moved).metadata.name).toBe(deploymentOf(before).metadata.name);
+    const violations = upgradeSafety(before, moved).map(formatViolation);
+    expect(violations).toEqual([expect.stringMatching(/^Deployment scanning\/api-api: spec\.selector: /)]);
+  });
+
+  it('refuses an object selecting the pods of another chart, naming it', () => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'scope-')) });
+    const a = new RawChart(app, 'a', { chart, releaseName: 'team-a', namespace: NAMESPACE });
+    const b = new RawChart(app, 'b', { chart: api('other'), releaseName: 'team-b', namespace: NAMESPACE });
+    const theirs = a.node.findAll().find((c): c is kplus.Deployment => c instanceof kplus.Deployment)!;
+    new kplus.Service(b, 'theirs', { selector: theirs, ports: [{ port: 80 }] });
+    expect(() => b.toJson()).toThrow(/b\/theirs\/Resource: label cdk8s\.io\/metadata\.addr=\S+ is the address of no construct in chart b: a chart's objects can select only its own pods$/);
   });
 });

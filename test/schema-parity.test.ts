@@ -6,8 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseValues } from '../lib/core/schema';
-import { cliRenderer, cliTemplate, expectSchemaParity, fc, invalidValues } from '../lib/proof';
+import { cliRenderer, cliTemplate, expectEquivalent, expectSchemaParity, fc, InvalidValues, invalidValues } from '../lib/proof';
 import { systems } from '../lib/systems';
+import { mdIcapsrvChart } from '../lib/systems/md-icapsrv';
 import { HELM_MAJORS, HelmRelease, helmBinary, helmName, helmReleases, newestHelm, runHelmAsync } from '../lib/tooling/helm';
 import { HelmRenderer } from './support/helm-render';
 import { chartDir } from './support/render';
@@ -62,5 +63,63 @@ describe.each(systems.map((s) => [s.name, s] as const))('%s: values schema parit
       const kinds = new Set(fc.sample(invalidValues(system.schema), { seed, numRuns: RANDOM_RUNS }).map((c) => c.kind));
       expect(kinds.size, [...kinds].join(', ')).toBeGreaterThanOrEqual(5);
     });
+  });
+});
+
+/** Rules between fields Kubernetes checks: refused by zod and by the chart (values.schema.json or values-rules.yaml), each naming the path. */
+const crossFieldCases: InvalidValues[] = [
+  { values: { resources: { requests: { cpu: '5' } } }, path: ['resources', 'requests'] },
+  { values: { database: { inCluster: { resources: { requests: { memory: '2Gi' }, limits: { memory: '1536Mi' } } } } }, path: ['database', 'inCluster', 'resources', 'requests'] },
+  { values: { resources: { requests: { 'example.com/gpu': 1 } } }, path: ['resources', 'requests'] },
+  { values: { resources: { requests: { 'example.com/gpu': '2' }, limits: { 'example.com/gpu': '1' } } }, path: ['resources', 'requests'] },
+  { values: { resources: { limits: { 'example.com/gpu': '1.5' } } }, path: ['resources', 'limits'] },
+  // A bad key is named by itself (helm: "invalid propertyName 'example.kubernetes.io/gpu'").
+  { values: { resources: { limits: { 'example.kubernetes.io/gpu': '1' } } }, path: ['resources', 'limits', 'example.kubernetes.io/gpu'] },
+  { values: { autoscaling: { minReplicas: 5, maxReplicas: 2 } }, path: ['autoscaling', 'maxReplicas'] },
+  { values: { ports: { rest: 1344 } }, path: ['ports'] },
+  { values: { service: { type: 'NodePort', nodePorts: { rest: 30080, icap: 30080 } } }, path: ['service', 'nodePorts'] },
+  { values: { extraVolumeMounts: [{ name: 'missing', mountPath: '/x' }] }, path: ['extraVolumeMounts'] },
+  { values: { extraVolumes: [{ name: 'x', emptyDir: {} }], extraVolumeMounts: [{ name: 'x', mountPath: '/x' }, { name: 'x', mountPath: '/x', readOnly: true }] }, path: ['extraVolumeMounts'] },
+  { values: { extraVolumes: [{ name: 'x', emptyDir: {} }], extraVolumeMounts: [{ name: 'x', mountPath: '/etc/trust' }], trustedCertificates: { mountPath: '/etc/trust' } }, path: ['extraVolumeMounts'] },
+  { values: { extraVolumes: [{ name: 'x', emptyDir: {} }, { name: 'x', emptyDir: {} }] }, path: ['extraVolumes'] },
+  { values: { extraInitContainers: [{ name: 'wait-for-database', image: 'busybox:1.36.1' }] }, path: ['extraInitContainers', 0, 'name'] },
+  { values: { strategy: { type: 'BlueGreen', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } } }, path: ['strategy'] },
+  { values: { extraVolumes: [{ name: 'product-data', emptyDir: {} }] }, path: ['extraVolumes', 0, 'name'] },
+  { values: { databaseCleanup: { schedule: '0 20-08 * * *' } }, path: ['databaseCleanup', 'schedule'] },
+  { values: { securityContext: { privileged: true } }, path: ['securityContext'] },
+  { values: { podSecurityLevel: 'privileged', securityContext: { capabilities: { add: ['CAP_SYS_ADMIN'] } } }, path: ['securityContext'] },
+  { values: { ingress: { enabled: true, paths: [{ path: '/api/..', pathType: 'Prefix' }] } }, path: ['ingress', 'paths', 0, 'path'] },
+];
+
+describe(`md-icapsrv: the rules between fields, in-process ${newestNames}`, () => {
+  let renderers: HelmRenderer[] = [];
+  beforeAll(() => {
+    renderers = newest.map((r) => new HelmRenderer(r, chartDir(mdIcapsrvChart)));
+  });
+  afterAll(async () => {
+    await Promise.all(renderers.map((r) => r.close()));
+  });
+
+  it('refuses each broken rule in zod and in helm, naming the path', async () => {
+    await expectSchemaParity(mdIcapsrvChart, { renderers, runs: 0, cases: crossFieldCases, log: () => undefined });
+  });
+
+  it('accepts what keeps the rules: quantities compared by value, extended resources equal, ranges in order, privileged with escalation', async () => {
+    const r = await expectEquivalent(mdIcapsrvChart, {
+      renderers,
+      runs: 0,
+      log: () => undefined,
+      values: [
+        { resources: { requests: { cpu: '1500m', memory: '1Gi' }, limits: { cpu: '1.5', memory: 1073741824 } } },
+        { resources: { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': 1 } } },
+        { resources: { limits: { 'example.com/fpga': '2' } } },
+        { autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 3 } },
+        { service: { type: 'NodePort', nodePorts: { rest: 30080, icap: 30081 } } },
+        { databaseCleanup: { enabled: true, sql: 'select 1;', schedule: '0 08-20 * * 1-5' } },
+        { podSecurityLevel: 'privileged', securityContext: { privileged: true, allowPrivilegeEscalation: true } },
+        { extraVolumes: [{ name: 'a', emptyDir: {} }], extraVolumeMounts: [{ name: 'a', mountPath: '/a' }, { name: 'a', mountPath: '/b', subPath: 'b' }] },
+      ],
+    });
+    expect(r.kubernetes).toEqual(['1.30', '1.37']);
   });
 });

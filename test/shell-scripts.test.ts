@@ -76,8 +76,8 @@ describe('shell scripts under lib/', () => {
     const names = scripts.map((f) => path.relative(lib, f));
     for (const expected of [
       'constructs/credentials-generate.sh',
-      'constructs/hot-backup-export.sh',
-      'constructs/hot-backup-import.sh',
+      'constructs/features/hot-backup-export.sh',
+      'constructs/features/hot-backup-import.sh',
       'systems/sv-server/start.sh',
       'systems/sv-server/prestop.sh',
       'systems/multisite-init/consumer.sh',

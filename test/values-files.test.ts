@@ -18,12 +18,12 @@ import { chartDir, K8sObject, parseStream } from './support/render';
 const root = path.join(__dirname, '..');
 const icap = systems.find((s) => s.name === 'md-icapsrv')!;
 
-/** `tsx apps/main.ts` with STACK_VALUES holding `{ md-icapsrv: <chartValues> }`, as text. */
+/** `npm run synth` (chart-as-code synth of apps/stack.ts) with STACK_VALUES holding `{ md-icapsrv: <chartValues> }`, as text. */
 function synth(chartValues: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-values-'));
   const file = path.join(dir, 'values.yaml');
   fs.writeFileSync(file, `md-icapsrv:\n${chartValues.replace(/^/gm, '  ')}`);
-  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['apps/main.ts'], {
+  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'lib', 'cli', 'index.ts'), 'synth', '--charts', path.join(root, 'apps', 'stack.ts')], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, STACK_VALUES: file, CHART_AS_CODE_DIST: path.join(dir, 'dist') },

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseValues, ValuesError } from '../lib/core/schema';
-import { CRON_SCHEDULE } from '../lib/constructs/database-cleanup';
+import { CRON_SCHEDULE } from '../lib/constructs/features/database-cleanup';
 import { mdCoreChart, mdCoreValues } from '../lib/systems/md-core';
 import { mdIcapsrvChart, mdIcapsrvValues } from '../lib/systems/md-icapsrv';
 import { Obj, RELEASE, renderSystem } from './support/render';
@@ -382,11 +382,15 @@ describe('database clean-up CronJob (md-icapsrv)', () => {
     expect(icap().find('CronJob', 'mdicapsrv-db-cleanup')).toBeUndefined();
     expect(rejects(mdIcapsrvValues, { databaseCleanup: { enabled: true } }).message).toContain('databaseCleanup.sql');
     expect(rejects(mdIcapsrvValues, { databaseCleanup: { enabled: true, sql: ' \n ' } }).message).toContain('databaseCleanup.sql');
-    for (const bad of ['61 * * * *', '* * * *', '0 24 * * *', '0 0 32 * *', '*/0 * * * *', 'every day']) {
+    // As Kubernetes' cron parser: days of the week are 0-6, and a range starts at most where it ends (a rule besides the pattern).
+    for (const bad of ['61 * * * *', '* * * *', '0 24 * * *', '0 0 32 * *', '*/0 * * * *', 'every day', '0 0 * * 7', '0 0 * * 5-7']) {
       expect(CRON_SCHEDULE.test(bad), bad).toBe(false);
       expect(rejects(mdIcapsrvValues, { databaseCleanup: { schedule: bad } }).message).toContain('databaseCleanup.schedule');
     }
-    for (const good of ['0 */12 * * *', '@daily', '*/5 0-6 * * 1,3', '30 2 1 1 0', '0,30 9-17/2 * 1-12 7']) expect(CRON_SCHEDULE.test(good), good).toBe(true);
+    for (const backwards of ['0 20-08 * * *', '59-5 * * * *', '0 0 1,20-3 * *']) {
+      expect(rejects(mdIcapsrvValues, { databaseCleanup: { schedule: backwards } }).message).toContain(`databaseCleanup.schedule: the range ${backwards.split(' ').flatMap((f) => f.split(',')).find((i) => i.includes('-'))} starts after it ends`);
+    }
+    for (const good of ['0 */12 * * *', '@daily', '*/5 0-6 * * 1,3', '30 2 1 1 0', '0,30 9-17/2 * 1-12 6', '0 08-20 * * *', '5-5 * * * *']) expect(CRON_SCHEDULE.test(good), good).toBe(true);
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import { ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { componentIdentity, defineChart, image, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, Render, text } from 'chart-as-code';
+import { defineChart, image, KubeObject, MdCore, mdCoreValues, MdIcapsrv, mdIcapsrvValues, productIdentity, Render, text } from 'chart-as-code';
 import { z } from 'zod';
 
 export const platformValues = z
@@ -37,7 +37,7 @@ export const platformChart = defineChart({
     render.when(values.web.enabled, () => {
       // Release-scoped name and the standard labels, as the products' own objects have; the chart scopes
       // cdk8s-plus' own pod selector, and the names it generates, to the release.
-      const web = componentIdentity(scope, { name: 'web', version: values.web.image.tag });
+      const web = productIdentity(scope, { name: 'web', version: values.web.image.tag });
       const labels = web.labels('frontend') as ApiObjectMetadata['labels'];
       const deployment = new kplus.Deployment(scope, 'web', {
         metadata: { name: text(web.scopedName('web')), namespace: text(render.release.namespace), labels },

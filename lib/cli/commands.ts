@@ -8,9 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChartDefinition } from '../core/chart';
-import { writeCharts } from '../core/helm-chart';
+import { writeHelmCharts } from '../core/helm-chart';
 import { readInputFile } from '../core/input';
-import { chartInstance, synthesizeCharts } from '../core/synth';
+import { onlyFilesEndingWith, replaceDirectory } from '../core/output';
+import { ChartSource, idOf, synthManifestFiles, synthManifests } from '../core/synth';
 import { readValuesYaml } from '../tooling/yaml2json';
 import { HelmMajor } from '../tooling/helm';
 import { OptionSpec, optionValue, Output, ParsedArgs, parseArgs, PublishError } from '../publish/cli';
@@ -19,7 +20,7 @@ import { helmContext, renderStable } from '../publish/helm';
 import { brief, compareObjects, K8sObject } from '../publish/objects';
 import { DirectorySource, PublishedSource, sourceFor } from '../publish/sources';
 import { sortVersionsDesc } from '../publish/semver';
-import { isModulePath, loadCharts, LoadedCharts, Project } from './project';
+import { isModulePath, loadCharts, LoadedCharts, loadModule, moduleInstances, Project } from './project';
 
 /** A usage mistake (unknown option, missing argument): exit 2. */
 export class UsageError extends Error {
@@ -34,15 +35,20 @@ const CHARTS_HELP = `  --charts <module>          the chart module: a .ts/.js fi
                              Default: "charts" of the "chart-as-code" entry in ./package.json`;
 
 export const USAGES: Record<string, string> = {
-  synth: `usage: chart-as-code synth [--charts <module>] [--out <dir>] [--chart <name>] [--values <file>]... [--namespace <ns>] [--release <name>]
-Writes the raw manifests of every chart (<dir>/<chart>.k8s.yaml), all or nothing.
+  synth: `usage: chart-as-code synth [--charts <module>] [--out <dir>] [--chart <name>] [--values <file>]... [--namespace <ns>] [--release <name>] [--api-versions <group/version>]...
+Writes the raw manifests of every chart (<dir>/<chart>.k8s.yaml), all or nothing. A module exporting
+"instances" ({ chart, values, namespace } chart instances, or a function returning them) gets those
+written instead, each with its own values (<dir>/<id>.k8s.yaml). Run by cdk8s synth (CDK8S_OUTDIR set, e.g.
+"app: npx chart-as-code synth" in cdk8s.yaml), its output folder gets the same files.
 ${CHARTS_HELP}
-  --out <dir>                output folder (default: "dist" of the package.json entry, else dist/)
-  --chart <name>             only this chart (repeatable)
+  --out <dir>                output folder (default: $CHART_AS_CODE_DIST, else "dist" of the package.json entry, else dist/)
+  --chart <name>             only this chart, or instance id (repeatable)
   --values <file>            values laid over the defaults, as helm -f reads them (repeatable; for every chart)
   --namespace <ns>           namespace of the objects (default: default)
   --release <name>           release name of the labels (default: the chart's name)
-Exit: 0 written, 1 error (bad values, chart error), 2 usage mistake.`,
+  --api-versions <g/v>       API versions the cluster serves, as helm template --api-versions (repeatable, or
+                             comma-separated); security.openshift.io/v1 adapts security contexts to OpenShift
+Exit: 0 written, 1 error (bad values, chart error, a folder chart-as-code did not write), 2 usage mistake.`,
   charts: `usage: chart-as-code charts [--charts <module>] [--out <dir>] [--chart <name>]
 Writes one Helm chart per chart definition (<dir>/<chart>/: templates, values.yaml, values.schema.json, README).
 ${CHARTS_HELP}
@@ -134,24 +140,53 @@ function existing(file: string, option: string): string {
 
 const rel = (p: string) => path.relative(process.cwd(), p) || '.';
 
-/** `chart-as-code synth`: raw manifests of every chart. */
+/** `chart-as-code synth`: raw manifests of every chart, or of the module's `instances`. */
 export function synthCommand(argv: string[], project: Project, out: Output): void {
-  const args = parse('synth', argv, ['charts', 'out', 'chart', 'values', 'namespace', 'release'], [], ['chart', 'values']);
+  const args = parse('synth', argv, ['charts', 'out', 'chart', 'values', 'namespace', 'release', 'api-versions'], [], ['chart', 'values', 'api-versions']);
   if (args.positional.length > 0) throw new UsageError(`unexpected argument ${args.positional[0]}`);
-  const charts = load(project, args);
-  const defs = selected(charts, args);
-  // Values files read as `helm -f` reads them, laid over each other in order, then over the defaults.
-  const overrides = (args.values.get('values') ?? []).map((f) => readValuesYaml(readInputFile(f, { what: `--values ${f}` }), f));
-  const dist = path.resolve(project.root, optionValue(args, 'out') ?? project.config.dist ?? 'dist');
-  const namespace = optionValue(args, 'namespace');
-  const releaseName = optionValue(args, 'release');
-  const written = synthesizeCharts(
-    defs.map((chart) =>
-      chartInstance({ chart, namespace, releaseName, overrides: overrides.reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {}) }),
-    ),
-    dist,
-  );
+  const modulePath = chartModule(project, args);
+  if (modulePath === undefined) throw new UsageError(`--charts ${optionValue(args, 'charts')}: this command needs a chart module (.ts/.js), not a folder`);
+  const module = loadModule(project.root, modulePath);
+  const instances = moduleInstances(modulePath, module.exports);
+  let sources: ChartSource[];
+  if (instances) {
+    for (const option of ['values', 'namespace', 'release', 'api-versions']) {
+      if (args.values.has(option)) throw new UsageError(`--${option}: ${modulePath} exports instances, which give their own values, namespace and release`);
+    }
+    const names = args.values.get('chart');
+    const known = instances.map(idOf);
+    for (const n of names ?? []) if (!known.includes(n)) throw new PublishError(`--chart ${n}: no such instance in ${modulePath} (instances: ${known.join(', ')})`);
+    sources = names ? instances.filter((i) => names.includes(idOf(i))) : instances;
+  } else {
+    const defs = selected(loadCharts(project.root, modulePath), args);
+    // Values files read as `helm -f` reads them, laid over each other in order, then over the defaults.
+    const overrides = (args.values.get('values') ?? []).map((f) => readValuesYaml(readInputFile(f, { what: `--values ${f}` }), f)).reduce<Record<string, unknown>>((acc, o) => mergeValues(acc, o), {});
+    const namespace = optionValue(args, 'namespace');
+    const releaseName = optionValue(args, 'release');
+    const apiVersions = apiVersionsOf(args.values.get('api-versions') ?? []);
+    sources = defs.map((chart) => ({ chart, namespace, releaseName, apiVersions, overrides }));
+  }
+  const dist = path.resolve(project.root, optionValue(args, 'out') ?? process.env.CHART_AS_CODE_DIST ?? project.config.dist ?? 'dist');
+  const cdk8sOut = process.env.CDK8S_OUTDIR;
+  let written: string[];
+  if (cdk8sOut !== undefined && cdk8sOut !== '' && path.resolve(cdk8sOut) !== dist) {
+    // Run by `cdk8s synth` (as the app of cdk8s.yaml): it empties its output directory, then lists it (and its
+    // validation plugins read it), so that gets the same files; first, so a refusal of either leaves dist as it was.
+    const files = synthManifestFiles(sources);
+    const previousOutput = onlyFilesEndingWith('.k8s.yaml');
+    replaceDirectory(cdk8sOut, files, { previousOutput });
+    replaceDirectory(dist, files, { previousOutput });
+    written = [...files.keys()];
+  } else written = synthManifests(sources, dist);
   for (const f of written) out.info(`wrote ${rel(path.join(dist, f))}`);
+}
+
+/** `--api-versions` as helm reads it: repeatable and comma-separated; each `group/version` or `version` (optionally `/Kind`). */
+function apiVersionsOf(given: readonly string[]): string[] {
+  const versions = given.flatMap((g) => g.split(','));
+  const bad = versions.find((v) => !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?v[0-9][a-z0-9]*(\/[A-Za-z][A-Za-z0-9]*)?$/.test(v));
+  if (bad !== undefined) throw new UsageError(`--api-versions ${JSON.stringify(bad)}: not an API version (group/version, e.g. security.openshift.io/v1)`);
+  return versions;
 }
 
 /** Helm's coalescing of two values files: maps merge, everything else replaces. */
@@ -171,7 +206,7 @@ export function chartsCommand(argv: string[], project: Project, out: Output): vo
   if (args.positional.length > 0) throw new UsageError(`unexpected argument ${args.positional[0]}`);
   const charts = load(project, args);
   const outDir = path.resolve(project.root, optionValue(args, 'out') ?? project.config.out ?? 'charts');
-  for (const { name, files } of writeCharts(selected(charts, args), outDir)) out.info(`wrote ${rel(path.join(outDir, name))}/ (${files} files)`);
+  for (const { name, files } of writeHelmCharts(selected(charts, args), outDir)) out.info(`wrote ${rel(path.join(outDir, name))}/ (${files} files)`);
 }
 
 /** Runs `fn` with the chart folders rendered from the chart module (or none, for --charts <dir>). */
@@ -183,7 +218,7 @@ async function withRenderedCharts(project: Project, argv: string[], fn: (argv: s
   const charts = loadCharts(project.root, module);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chart-as-code-charts-'));
   try {
-    writeCharts(charts.definitions, dir);
+    writeHelmCharts(charts.definitions, dir);
     const rest = argv.filter((a, i) => !(a.startsWith('--charts') || argv[i - 1] === '--charts'));
     await fn(rest, { chartDirs: charts.definitions.map((d) => path.join(dir, d.name)), versionSources: charts.versionSources });
   } finally {
@@ -240,7 +275,7 @@ export async function diffCommand(argv: string[], project: Project, out: Output)
   let different = false;
   try {
     const chartsDir = path.join(work, 'charts');
-    if (to === undefined) writeCharts(defs, chartsDir);
+    if (to === undefined) writeHelmCharts(defs, chartsDir);
     const published = async (name: string, version: string): Promise<Side> => {
       const versions = await source!.publishedVersions(name, version);
       if (!versions.includes(version)) throw new PublishError(`${name} ${version} is not published at ${source!.where} (published: ${sortVersionsDesc(versions).join(', ') || 'none'})`);

@@ -240,6 +240,16 @@ function convert(args: Args, io: Io): void {
   io.stderr(`${args.file}: ${conversion.report.length} keys set: ${count('mapped')} mapped, ${count('not needed')} not needed, ${count('action')} need action${args.report ? ` (see ${args.report})` : ''}${secrets}\n`);
 }
 
+/** Multi-line messages (a list of schema issues) joined into one line: "invalid values for md-core: a: ...; b: ...". */
+function oneLine(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => l.trim().replace(/^- /, ''))
+    .filter(Boolean)
+    .join('; ')
+    .replace(/:; /g, ': ');
+}
+
 interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
@@ -247,14 +257,6 @@ interface Io {
 
 /** Runs the command line; returns the exit code. Errors are one line each, without a stack trace. */
 export function main(argv: string[], io: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }): number {
-  // Multi-line messages (a list of schema issues) joined into one line: "invalid values for md-core: a: ...; b: ...".
-  const oneLine = (s: string) =>
-    s
-      .split('\n')
-      .map((l) => l.trim().replace(/^- /, ''))
-      .filter(Boolean)
-      .join('; ')
-      .replace(/:; /g, ': ');
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv);
@@ -294,7 +296,7 @@ const PROJECT_COMMANDS: Record<string, ProjectCommand> = {
 /** The user's mistakes (and failed checks) print their message; anything else is a bug, still one line. */
 function isUserError(e: unknown): boolean {
   const name = (e as Error)?.name;
-  return e instanceof PublishError || name === 'PublishError' || name === 'ValuesError' || name === 'ChartError' || name === 'InputError';
+  return e instanceof PublishError || name === 'PublishError' || name === 'ValuesError' || name === 'ChartError' || name === 'InputError' || name === 'OutputError';
 }
 
 /**
@@ -334,7 +336,8 @@ export async function run(argv: string[], out: Output = consoleOutput): Promise<
       return 2;
     }
     if (isUserError(e)) {
-      out.error(`error: ${message[0] ?? ''}`);
+      // Values errors list one issue a line (path and rule): all of them, on one line.
+      out.error(`error: ${(e as Error).name === 'ValuesError' ? oneLine(message.join('\n')) : (message[0] ?? '')}`);
       return errorCode;
     }
     out.error(`internal error: ${process.env.CHART_AS_CODE_DEBUG ? (e as Error)?.stack : message[0]}`);

@@ -5,12 +5,14 @@
  *   "chart-as-code": { "charts": "src/charts.ts", "dist": "dist", "out": "charts" }
  *
  * The module's charts are its `charts` export (a ChartDefinition or an array), else its default export,
- * else every exported ChartDefinition (or array of them). A .ts module is loaded through tsx's register
+ * else every exported ChartDefinition (or array of them). `synth` writes its `instances` export instead when
+ * it has one (charts with their own values and namespaces: this repository's stack, apps/stack.ts). A .ts module is loaded through tsx's register
  * API when tsx is installed in the project (or already loaded: `npx tsx ...`); otherwise compile it first.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChartDefinition } from '../core/chart';
+import type { ChartSource } from '../core/synth';
 import { PublishError } from '../publish/cli';
 
 export interface ProjectConfig {
@@ -114,20 +116,47 @@ function definingFile(def: ChartDefinition, fallback: string): string {
   return defining.at(-1) ?? exporting.at(-1) ?? fallback;
 }
 
-/** Loads the chart module and returns its chart definitions (at least one, names unique). */
-export function loadCharts(root: string, modulePath: string): LoadedCharts {
+/** Loads a chart module (a .ts module through tsx) and returns its exports; its own errors become PublishErrors. */
+export function loadModule(root: string, modulePath: string): { file: string; exports: Record<string, unknown> } {
   const file = path.resolve(root, modulePath);
   if (!fs.existsSync(file)) throw new PublishError(`chart module ${modulePath} not found`);
   if (/\.(ts|mts|cts|tsx)$/.test(file)) ensureTypeScript(root, modulePath);
-  let exports: Record<string, unknown>;
   try {
-    exports = require(file) as Record<string, unknown>;
+    return { file, exports: require(file) as Record<string, unknown> };
   } catch (e) {
     const err = e as Error;
     // The chart's own checks (defineChart's ChartError, bad values) are the user's to fix: their message.
     const what = err?.name === 'ChartError' || err?.name === 'ValuesError' ? '' : `cannot load: `;
     throw new PublishError(`${modulePath}: ${what}${(err?.message ?? String(e)).split('\n')[0]}`);
   }
+}
+
+function isChartSource(v: unknown): v is ChartSource {
+  const s = v as Partial<{ id: unknown; chart: { name?: unknown }; build: unknown }> | null;
+  if (typeof s !== 'object' || s === null) return false;
+  if (typeof s.build === 'function') return typeof s.id === 'string';
+  return typeof s.chart === 'object' && s.chart !== null && typeof s.chart.name === 'string' && (s.id === undefined || typeof s.id === 'string');
+}
+
+/**
+ * The module's `instances` export, if it has one: the charts `synth` writes, each with its own id, values
+ * and namespace (`{ chart, values, namespace }` instances or `{ id, build }` specs, as `synthManifests` takes), or a function
+ * returning them, called once per run (so it may read per-environment files).
+ */
+export function moduleInstances(modulePath: string, exports: Record<string, unknown>): ChartSource[] | undefined {
+  if (!('instances' in exports)) return undefined;
+  const given = exports.instances;
+  const list = typeof given === 'function' ? (given as () => unknown)() : given;
+  const items = list !== null && typeof list === 'object' && Symbol.iterator in list ? [...(list as Iterable<unknown>)] : undefined;
+  if (!items || items.length === 0 || !items.every(isChartSource)) {
+    throw new PublishError(`${modulePath}: "instances" must be a non-empty list of chart instances ({ chart, values, namespace }) or { id, build } specs, or a function returning one`);
+  }
+  return items;
+}
+
+/** Loads the chart module and returns its chart definitions (at least one, names unique). */
+export function loadCharts(root: string, modulePath: string): LoadedCharts {
+  const { file, exports } = loadModule(root, modulePath);
   const definitions =
     definitionsIn(exports.charts) ??
     definitionsIn(exports.default) ??

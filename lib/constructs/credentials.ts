@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
 import { shellScript } from '../core/shell-script';
 import { image, resources } from '../core/schema';
-import { Render, Values } from '../core/template';
+import { Render, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields } from './pod';
 import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE, GENERATE_ANNOTATION, ManagedSecret, PREVIOUS_KEY_PREFIX } from './secret';
@@ -74,11 +74,11 @@ export const credentialGeneratorValues = () => {
       resources: resources(d.resources.requests, d.resources.limits),
     })
     .strict()
-    .default(d)
+    .prefault({})
     .describe('The Job that generates each credential not given (and without existingSecret) once, inside the cluster.');
 };
 
-export type CredentialGeneratorValues = Values<z.output<ReturnType<typeof credentialGeneratorValues>>>;
+export type CredentialGeneratorValues = ValueTree<z.output<ReturnType<typeof credentialGeneratorValues>>>;
 
 export interface CredentialGeneratorProps {
   readonly identity: Identity;
@@ -161,7 +161,7 @@ export class CredentialGenerator extends Construct {
               restartPolicy: 'Never',
               serviceAccountName: name,
               automountServiceAccountToken: true,
-              securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+              securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } }),
               ...schedulingFields(identity, props.pod),
               containers: [
                 {

@@ -1,12 +1,13 @@
 /**
- * Names, labels and metadata for every object of a system: product names behind the optional
+ * Names, labels and metadata for every object of a product: product names behind the optional
  * namePrefix, standard app.kubernetes.io/* labels (a named template in charts), the release namespace
  * on every namespaced object, and the user's common labels and annotations.
  */
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { constant, Render, Val, Value, Values } from '../core/template';
+import { constant, Render, ValueOrConstant, Value, ValueTree } from '../core/template';
+import { adaptedSecurityContext, adaptsSecurityContext, GlobalValues } from './openshift';
 
 /**
  * Annotations of objects that hold data and outlive the release: Helm's uninstall, Argo CD's app deletion
@@ -18,16 +19,19 @@ export const KEPT_ON_UNINSTALL = {
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 } as const;
 
-/** The root values every system has (see commonFields in core/schema). */
-export type CommonValues = Values<{ namePrefix: string; commonLabels: Record<string, string>; commonAnnotations: Record<string, string> }>;
+/** The root values every product has (see commonFields in core/schema). */
+export type CommonValues = ValueTree<{ namePrefix: string; commonLabels: Record<string, string>; commonAnnotations: Record<string, string> }> & {
+  /** Helm's global values, with the OpenShift switch; without them security contexts are never adapted. */
+  readonly global?: GlobalValues;
+};
 
 export interface IdentityProps {
-  /** `app.kubernetes.io/name`: the component, e.g. "md-icapsrv", whichever chart it is part of. */
+  /** `app.kubernetes.io/name`: the product, e.g. "md-icapsrv", whichever chart it is part of. */
   readonly name: string;
   /** `app.kubernetes.io/part-of`. */
   readonly partOf: string;
   /** `app.kubernetes.io/version`: the image tag in use. */
-  readonly version: Val<string>;
+  readonly version: ValueOrConstant<string>;
   /** `helm.sh/chart`: `<chart>-<version>` of the chart that renders it. */
   readonly chartLabel: string;
   /** Prefix of its named templates in `_helpers.tpl` (`<chart>` at the root of the values, `<chart>.icap` under `icap`). */
@@ -37,13 +41,13 @@ export interface IdentityProps {
 
 export interface MetaOptions {
   /** Annotations of this object; they win over the common ones. @default none */
-  readonly annotations?: Record<string, Val<string>>;
+  readonly annotations?: Record<string, ValueOrConstant<string>>;
   /** A map value merged into the annotations, winning over both (e.g. service.annotations). @default none */
-  readonly extraAnnotations?: Val<Record<string, string>>;
+  readonly extraAnnotations?: ValueOrConstant<Record<string, string>>;
   /** Whether the object holds data that outlives the release (KEPT_ON_UNINSTALL). @default false */
   readonly keptOnUninstall?: boolean;
   /** The namespace, for an object outside the release's namespace. @default the release's namespace */
-  readonly namespace?: Val<string>;
+  readonly namespace?: ValueOrConstant<string>;
 }
 
 export class Identity {
@@ -52,20 +56,41 @@ export class Identity {
     public readonly props: IdentityProps,
   ) {}
 
+  /** Whether this component's pods leave their user and groups to OpenShift (./openshift.ts). */
+  public adaptsSecurityContext(): Value<boolean> {
+    const global = this.props.common.global;
+    return global ? adaptsSecurityContext(this.render, this.props.templatePrefix, global) : constant(false);
+  }
+
+  /**
+   * A pod or container security context built here, as this component's pods get it: on OpenShift (or
+   * forced) without runAsUser, runAsGroup and fsGroup, which restricted-v2 assigns from the namespace's ranges.
+   */
+  public securityContext<T extends object>(context: T): T {
+    return adaptedSecurityContext(this.render, this.adaptsSecurityContext(), context) as T;
+  }
+
+  /** A security context value (podSecurityContext, securityContext), adapted as `securityContext`: one named template in a chart. */
+  public securityContextValue(context: ValueOrConstant<Record<string, unknown>>): Record<string, unknown> {
+    return this.render.sharedMap(`${this.props.templatePrefix}.securityContext`, { context }, (p) =>
+      this.render.withEntriesOf({}, adaptedSecurityContext(this.render, this.adaptsSecurityContext(), p.context)),
+    );
+  }
+
   /** An object's name: the product's name behind the release's namePrefix. */
-  public name(base: Val<string>): Value<string> {
+  public name(base: ValueOrConstant<string>): Value<string> {
     // Printed as it is when the base is a fixed name: the result then always reads back as a string.
-    const plain = typeof base === 'string' && /^[a-z][-a-z0-9]*[a-z]$/.test(base);
-    return this.render.sharedText(`${this.props.templatePrefix}.name`, { base }, (p) => `${this.props.common.namePrefix}${p.base}`, { plain });
+    const printsAsIs = typeof base === 'string' && /^[a-z][-a-z0-9]*[a-z]$/.test(base);
+    return this.render.sharedText(`${this.props.templatePrefix}.name`, { base }, (p) => `${this.props.common.namePrefix}${p.base}`, { printsAsIs });
   }
 
   /** A name unique to the release (`<release>-<base>`, as `helm create` names objects), behind the namePrefix. */
-  public scopedName(base: Val<string>): Value<string> {
+  public scopedName(base: ValueOrConstant<string>): Value<string> {
     return this.render.releaseScopedName(this.name(base));
   }
 
-  /** Labels that select a component's pods; never change them on a live release (selectors are immutable). */
-  public selector(component: string): Record<string, Val<string>> {
+  /** Labels that select the pods of one component of the product; never change them on a live release (selectors are immutable). */
+  public selector(component: string): Record<string, ValueOrConstant<string>> {
     return this.render.sharedMap(`${this.props.templatePrefix}.selectorLabels`, { component }, (p) => ({
       'app.kubernetes.io/name': this.props.name,
       'app.kubernetes.io/instance': this.render.release.name,
@@ -77,7 +102,7 @@ export class Identity {
    * Labels every pod of this product in this release carries, whatever its component: the peer a
    * NetworkPolicy admits (another release, or another product in the same chart, differs in one of them).
    */
-  public productSelector(): Record<string, Val<string>> {
+  public productSelector(): Record<string, ValueOrConstant<string>> {
     return this.render.sharedMap(`${this.props.templatePrefix}.productSelectorLabels`, {}, () => ({
       'app.kubernetes.io/name': this.props.name,
       'app.kubernetes.io/instance': this.render.release.name,
@@ -85,7 +110,7 @@ export class Identity {
   }
 
   /** All labels of a component's objects: the standard ones, the common labels and `extra` (e.g. podLabels). */
-  public labels(component: string, extra: Val<Record<string, string>> = {}): Record<string, Val<string>> {
+  public labels(component: string, extra: ValueOrConstant<Record<string, string>> = {}): Record<string, ValueOrConstant<string>> {
     return this.render.sharedMap(`${this.props.templatePrefix}.labels`, { component, extra }, (p) =>
       this.render.withEntriesOf(
         {
@@ -106,21 +131,21 @@ export class Identity {
    * Annotations of an object: the user's common ones, then KEPT_ON_UNINSTALL (`keptOnUninstall`), its own
    * `annotations` and `extraAnnotations`, each winning over those before it.
    */
-  public annotations(opts: Omit<MetaOptions, 'namespace'> = {}): Record<string, Val<string>> {
+  public annotations(opts: Omit<MetaOptions, 'namespace'> = {}): Record<string, ValueOrConstant<string>> {
     return this.annotationsOf(opts.keptOnUninstall, this.ownAnnotations(opts));
   }
 
-  private annotationsOf(keptOnUninstall: Val<boolean> | undefined, own: Val<Record<string, string>> | undefined): Record<string, Val<string>> {
+  private annotationsOf(keptOnUninstall: ValueOrConstant<boolean> | undefined, own: ValueOrConstant<Record<string, string>> | undefined): Record<string, ValueOrConstant<string>> {
     const common = this.props.common.commonAnnotations;
     if (!keptOnUninstall && own === undefined) return this.render.withEntriesOf({}, this.render.checkAnnotations(common, 'commonAnnotations'));
     // ifElse on maps: in a chart a `ternary` of two dicts, as the parameter is only known there.
-    const kept = this.render.ifElse(keptOnUninstall ?? false, KEPT_ON_UNINSTALL as never, {} as never) as Val<Record<string, string>>;
+    const kept = this.render.ifElse(keptOnUninstall ?? false, KEPT_ON_UNINSTALL as never, {} as never) as ValueOrConstant<Record<string, string>>;
     const merged = this.render.mergeMaps(common, kept, ...(own === undefined ? [] : [own]));
     return this.render.withEntriesOf({}, this.render.checkAnnotations(merged, "commonAnnotations and the object's own annotations"));
   }
 
-  private ownAnnotations(opts: Pick<MetaOptions, 'annotations' | 'extraAnnotations'>): Val<Record<string, string>> | undefined {
-    const given = opts.annotations && Object.keys(opts.annotations).length > 0 ? (opts.annotations as Val<Record<string, string>>) : undefined;
+  private ownAnnotations(opts: Pick<MetaOptions, 'annotations' | 'extraAnnotations'>): ValueOrConstant<Record<string, string>> | undefined {
+    const given = opts.annotations && Object.keys(opts.annotations).length > 0 ? (opts.annotations as ValueOrConstant<Record<string, string>>) : undefined;
     if (given && opts.extraAnnotations) return this.render.mergeMaps(given, opts.extraAnnotations);
     return given ?? opts.extraAnnotations;
   }
@@ -130,7 +155,7 @@ export class Identity {
    * those three are one named template with the component, the object's own annotations and whether it is
    * kept on uninstall as parameters, so each object's metadata reads as its name and what sets it apart.
    */
-  public meta(base: Val<string>, component: string, opts: MetaOptions = {}) {
+  public meta(base: ValueOrConstant<string>, component: string, opts: MetaOptions = {}) {
     const name = this.name(base);
     if (opts.namespace !== undefined) {
       return { name, namespace: opts.namespace, labels: this.labels(component), annotations: this.annotations(opts) };
@@ -147,42 +172,43 @@ export class Identity {
   }
 }
 
-/** What a component (a product's constructs) is, wherever it is rendered. */
-export interface ComponentSpec<S extends z.ZodType> {
+/** What a product is, wherever it is rendered: its name, what it is part of, its values, its versions. */
+export interface ProductInfo<S extends z.ZodType> {
   /** `app.kubernetes.io/name`, e.g. "md-icapsrv". */
   readonly name: string;
   /** `app.kubernetes.io/part-of`. */
   readonly partOf: string;
   /** Its values. */
   readonly schema: S;
-  /** The version of its own chart: the `helm.sh/chart` label where no chart renders it (a plain cdk8s Chart). */
+  /** The version of its own chart: the `helm.sh/chart` label where no chart renders it (a cdk8s Chart of its own, not a RawChart). */
   readonly chartVersion: string;
   /** The image tag that is its version (`app.kubernetes.io/version`). */
-  readonly version: (values: Values<z.output<S>>) => Val<string>;
+  readonly version: (values: ValueTree<z.output<S>>) => ValueOrConstant<string>;
 }
 
-export interface ComponentIdentityOptions {
-  /** `app.kubernetes.io/name` of the objects, e.g. "web". */
+export interface ProductIdentityOptions {
+  /** `app.kubernetes.io/name` of the objects: the product, e.g. "web". */
   readonly name: string;
   /** `app.kubernetes.io/part-of`. @default the chart's name */
   readonly partOf?: string;
   /** `app.kubernetes.io/version`, e.g. the image tag value. @default the chart's version */
-  readonly version?: Val<string>;
+  readonly version?: ValueOrConstant<string>;
   /** The namePrefix, commonLabels and commonAnnotations values, if the chart has them. @default none */
   readonly common?: Partial<CommonValues>;
 }
 
 /**
- * The Identity for a platform team's own objects in a chart: standard `app.kubernetes.io/*` labels and
- * selectors from named templates (as the products' objects have), `helm.sh/chart`, and release-scoped
- * names with `scopedName()`, so two releases in one namespace never collide.
+ * The Identity of a platform team's own product in a chart (its `app.kubernetes.io/name`, e.g. a web
+ * front-end): standard `app.kubernetes.io/*` labels and selectors per component from named templates (as
+ * the library's products' objects have), `helm.sh/chart`, and release-scoped names with `scopedName()`, so
+ * two releases in one namespace never collide.
  *
  * ```ts
- * const web = componentIdentity(scope, { name: 'web', version: values.web.image.tag });
+ * const web = productIdentity(scope, { name: 'web', version: values.web.image.tag });
  * new kplus.Deployment(scope, 'web', { metadata: { name: text(web.scopedName('web')), labels: ... } });
  * ```
  */
-export function componentIdentity(scope: Construct, opts: ComponentIdentityOptions): Identity {
+export function productIdentity(scope: Construct, opts: ProductIdentityOptions): Identity {
   const render = Render.of(scope);
   const chart = render.chart ?? { name: opts.name, version: '0.0.0' };
   const place = pathInChart(scope);
@@ -212,20 +238,20 @@ export function chartLabel(name: string, version: string): string {
 }
 
 /**
- * What every system construct starts with: the render context, its values (checked and defaulted in raw
+ * What every product construct starts with: the render context, its values (checked and defaulted in raw
  * mode; in helm mode the chart's values at the place the construct was given them, e.g. `values.icap`)
- * and the identity that names and labels its objects. Several components may share one chart: each
+ * and the identity that names and labels its objects. Several products may share one chart: each
  * names its templates after where its values are, so they never mix.
  */
-export function openSystem<S extends z.ZodType>(scope: Construct, component: ComponentSpec<S>, props: unknown) {
+export function openProduct<S extends z.ZodType>(scope: Construct, product: ProductInfo<S>, props: unknown) {
   const render = Render.of(scope);
-  const v = render.values(component.name, component.schema, props);
-  const chart = render.chart ?? { name: component.name, version: component.chartVersion };
+  const v = render.values(product.name, product.schema, props);
+  const chart = render.chart ?? { name: product.name, version: product.chartVersion };
   const place = render.valuesPath(props) ?? pathInChart(scope);
   const identity = new Identity(render, {
-    name: component.name,
-    partOf: component.partOf,
-    version: component.version(v),
+    name: product.name,
+    partOf: product.partOf,
+    version: product.version(v),
     chartLabel: chartLabel(chart.name, chart.version),
     templatePrefix: place ? `${chart.name}.${place}` : chart.name,
     common: v as unknown as CommonValues,

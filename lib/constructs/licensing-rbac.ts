@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { dnsName } from '../core/schema';
-import { Render, Val, Value, Values } from '../core/template';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { KubeObject } from '../core/kube-object';
 
@@ -20,15 +20,15 @@ export const licensingValues = (secretName: string) =>
         .describe('Grant the vendor\'s broad Role (create/update/get/list/patch on every Secret in the namespace) instead of access to the one licensing Secret.'),
     })
     .strict()
-    .default({ cleanup: true, secretName, vendorRules: false });
+    .prefault({});
 
-export type LicensingValues = Values<z.output<ReturnType<typeof licensingValues>>>;
+export type LicensingValues = ValueTree<z.output<ReturnType<typeof licensingValues>>>;
 
 export interface LicensingRbacProps {
   readonly identity: Identity;
   readonly component: string;
   /** The workload's own ServiceAccount, the only subject bound. */
-  readonly serviceAccountName: Val<string>;
+  readonly serviceAccountName: ValueOrConstant<string>;
   readonly licensing: LicensingValues;
 }
 

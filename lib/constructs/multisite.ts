@@ -19,8 +19,8 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { dnsLabel, dnsName, extraAnnotations, image, k8sObject, resources } from '../core/schema';
-import { Render, Val, Value, Values } from '../core/template';
+import { containerSecurityContext, dnsLabel, dnsName, extraAnnotations, image, resources } from '../core/schema';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity, MetaOptions } from './identity';
 import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity } from './pod';
 
@@ -36,22 +36,16 @@ const BOUND_TOKEN_SECONDS = 3607;
 
 const kubeconfigName = () => z.string().min(1).max(253).regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
 
-const serviceAccountDefaults = { create: true, name: 'multisite-init', annotations: {} };
-
 /** Values of the kubeconfig writer: its arguments, token, ServiceAccount and container. */
 export const multisiteValues = () => {
   const securityContext = { ...restrictedContainerSecurity(true), runAsUser: 1000, runAsGroup: 1000 };
   const d = {
-    namespace: '',
     location: 'central',
     user: 'user00',
     configMap: 'multisite-kubeconfig-configmap',
     key: 'kubeconfig',
-    longLivedToken: true,
-    serviceAccount: serviceAccountDefaults,
     image: { repository: 'onap/org.onap.dcaegen2.deployments.multisite-init-container', tag: MULTISITE_IMAGE_TAG, digest: '', pullPolicy: 'IfNotPresent' as const },
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
-    securityContext,
   };
   return z
     .object({
@@ -80,22 +74,22 @@ export const multisiteValues = () => {
       serviceAccount: z
         .object({
           create: z.boolean().default(true).describe('Create the ServiceAccount; false uses an existing one named `name` (it is bound to the patch Role all the same).'),
-          name: dnsName().default(serviceAccountDefaults.name).describe('ServiceAccount the writer runs as: the kubeconfig\'s identity.'),
+          name: dnsName().default('multisite-init').describe('ServiceAccount the writer runs as: the kubeconfig\'s identity.'),
           annotations: extraAnnotations().describe('Annotations of a created ServiceAccount.'),
         })
         .strict()
-        .default(serviceAccountDefaults),
+        .prefault({}),
       image: image(d.image.repository, d.image.tag),
       resources: resources(d.resources.requests, d.resources.limits),
-      securityContext: k8sObject()
+      securityContext: containerSecurityContext()
         .default(securityContext)
         .describe('Security context of the writer container; it sets its own uid so it runs non-root in any pod it is added to.'),
     })
     .strict()
-    .default(d);
+    .prefault({});
 };
 
-export type MultisiteValues = Values<z.output<ReturnType<typeof multisiteValues>>>;
+export type MultisiteValues = ValueTree<z.output<ReturnType<typeof multisiteValues>>>;
 
 /** Values of the writer's standalone Job. */
 export const multisiteJobValues = () =>
@@ -107,9 +101,9 @@ export const multisiteJobValues = () =>
       activeDeadlineSeconds: z.number().int().min(30).max(3600).default(300).describe('Seconds after which the Job fails (and Helm with it).'),
     })
     .strict()
-    .default({ enabled: true, hookWeight: 0, backoffLimit: 6, activeDeadlineSeconds: 300 });
+    .prefault({});
 
-export type MultisiteJobValues = Values<z.output<ReturnType<typeof multisiteJobValues>>>;
+export type MultisiteJobValues = ValueTree<z.output<ReturnType<typeof multisiteJobValues>>>;
 
 export interface MultisiteKubeconfigProps {
   readonly identity: Identity;
@@ -130,9 +124,9 @@ export interface MultisiteJobProps {
   /** Scheduling, pull secrets and pod security context of the Job's pod. */
   readonly pod: PodValues;
   /** Extra labels of the Job's pod (never in selectors). @default {} */
-  readonly podLabels?: Val<Record<string, string>>;
+  readonly podLabels?: ValueOrConstant<Record<string, string>>;
   /** Annotations of the Job's pod. @default {} */
-  readonly podAnnotations?: Val<Record<string, string>>;
+  readonly podAnnotations?: ValueOrConstant<Record<string, string>>;
 }
 
 /** Where the kubeconfig is: the ConfigMap, its namespace and the key. */
@@ -144,7 +138,7 @@ export interface KubeconfigLocation {
 
 export interface KubeconfigMountOptions {
   /** Directory the ConfigMap is mounted at; the kubeconfig is `<mountPath>/<key>`. @default MULTISITE_MOUNT_PATH */
-  readonly mountPath?: Val<string>;
+  readonly mountPath?: ValueOrConstant<string>;
   /** Name of the pod volume. @default "multisite-kubeconfig" */
   readonly volumeName?: string;
 }
@@ -197,7 +191,7 @@ export class MultisiteKubeconfig extends Construct {
       render.ifElse(v.serviceAccount.create, identity.name(v.serviceAccount.name), v.serviceAccount.name),
     );
     this.tokenSecretName = identity.name('multisite-init-token');
-    const meta = (base: Val<string>, opts: MetaOptions = {}) => identity.meta(base, this.component, { ...opts, namespace: this.namespace });
+    const meta = (base: ValueOrConstant<string>, opts: MetaOptions = {}) => identity.meta(base, this.component, { ...opts, namespace: this.namespace });
 
     // No data: the writer patches it in, and Helm's three-way merge leaves a key it never rendered alone.
     new KubeObject(this, 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v.configMap) });
@@ -244,7 +238,7 @@ export class MultisiteKubeconfig extends Construct {
         imagePullPolicy: v.image.pullPolicy,
         args: ['--namespace', this.namespace, '--location', v.location, '--user', v.user, '--configmap', this.configMapName, '--key', v.key],
         resources: v.resources,
-        securityContext: v.securityContext,
+        securityContext: this.identity.securityContextValue(v.securityContext),
         volumeMounts: [{ name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true }],
       },
     ]);

@@ -6,19 +6,26 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { k8sObject } from '../core/schema';
+import { K8S_EXAMPLES, k8sObject } from '../core/schema';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val, Values } from '../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 
+/**
+ * A NetworkPolicyPeer as Kubernetes accepts one: a podSelector (with or without a namespaceSelector), a
+ * namespaceSelector, or an ipBlock alone (Kubernetes refuses an empty peer, and an ipBlock beside a selector).
+ */
 const peer = () =>
-  z
-    .object({
-      podSelector: k8sObject().optional(),
-      namespaceSelector: k8sObject().optional(),
-      ipBlock: k8sObject().optional(),
-    })
-    .strict();
+  z.union([
+    z
+      .object({
+        podSelector: k8sObject(K8S_EXAMPLES.labelSelector),
+        namespaceSelector: k8sObject(K8S_EXAMPLES.labelSelector).optional(),
+      })
+      .strict(),
+    z.object({ namespaceSelector: k8sObject(K8S_EXAMPLES.labelSelector) }).strict(),
+    z.object({ ipBlock: k8sObject(K8S_EXAMPLES.ipBlock) }).strict(),
+  ]);
 
 /**
  * `networkPolicy` values. `openWhenFromEmpty`: no `from` admits every source on the ports, which are then
@@ -38,9 +45,9 @@ export const networkPolicyValues = (opts: { enabled: boolean; what: string; open
         ),
     })
     .strict()
-    .default({ enabled: opts.enabled, from: [] });
+    .prefault({});
 
-export type NetworkPolicyValues = Values<z.output<ReturnType<typeof networkPolicyValues>>>;
+export type NetworkPolicyValues = ValueTree<z.output<ReturnType<typeof networkPolicyValues>>>;
 
 export interface IngressPolicyProps {
   readonly identity: Identity;
@@ -48,9 +55,9 @@ export interface IngressPolicyProps {
   readonly name: string;
   readonly component: string;
   /** The pods it protects (their selector labels). */
-  readonly podSelector: Record<string, Val<string>>;
+  readonly podSelector: Record<string, ValueOrConstant<string>>;
   /** Container ports (names or numbers) it opens. */
-  readonly ports: Val<string | number>[];
+  readonly ports: ValueOrConstant<string | number>[];
   readonly values: NetworkPolicyValues;
   /** See networkPolicyValues. */
   readonly openWhenFromEmpty: boolean;

@@ -7,13 +7,12 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { optionalSecretName } from '../core/schema';
 import { CredentialGenerator, CredentialGeneratorValues, credentialGeneratorValues } from './credentials';
-import { Render, Val, Values } from '../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { EnvVar, httpProbe, imageRef, podSpecFields, PodValues, ProbeValues, secretEnv } from './pod';
 import { DatabaseValues, PostgresDatabase } from './postgres';
 import { LicensingRbac, LicensingValues } from './licensing-rbac';
-import { productServiceAccount } from './product';
-import { ExtraPodValues } from './opswat-features';
+import { ExtraPodValues, productServiceAccount } from './product';
 import { ManagedSecret } from './secret';
 import { SLOT_LABEL } from './strategy';
 import { SlotPods } from './upgradable-deployment';
@@ -30,25 +29,25 @@ export const opswatSecretValues = (prefix: string) => ({
       existingSecret: optionalSecretName().default('').describe(`Secret with keys "user" and "password" to use instead of ${prefix}-cred.`),
     })
     .strict()
-    .default({ user: 'admin', password: '', existingSecret: '' }),
+    .prefault({}),
   apiKey: z
     .object({
       value: z.string().regex(/^([A-Za-z0-9]{36})?$/).default('').describe('REST API key (APIKEY), 36 letters or digits; when empty, generated once in the cluster by the credential generator Job and never changed.'),
       existingSecret: optionalSecretName().default('').describe(`Secret with key "value" to use instead of ${prefix}-api-key.`),
     })
     .strict()
-    .default({ value: '', existingSecret: '' }),
+    .prefault({}),
   license: z
     .object({
       key: z.string().max(256).default('').describe(`Licence key (LICENSE_KEY), stored in ${prefix}-license-key. Without a key or existingSecret the pods wait for that Secret.`),
       existingSecret: optionalSecretName().default('').describe('Secret with key "value" holding the licence key.'),
     })
     .strict()
-    .default({ key: '', existingSecret: '' }),
+    .prefault({}),
   credentialGenerator: credentialGeneratorValues(),
 });
 
-type SecretValues = { [K in keyof ReturnType<typeof opswatSecretValues>]: Values<z.output<ReturnType<typeof opswatSecretValues>[K]>> };
+type SecretValues = { [K in keyof ReturnType<typeof opswatSecretValues>]: ValueTree<z.output<ReturnType<typeof opswatSecretValues>[K]>> };
 
 export interface OpswatSecretsProps {
   readonly identity: Identity;
@@ -105,7 +104,7 @@ export class OpswatSecrets extends Construct {
 
 /** The values an OPSWAT product pod is built from (a subset of its chart values). */
 export type OpswatPodValues = PodValues &
-  Values<{
+  ValueTree<{
     image: { repository: string; pullPolicy: string };
     podLabels: Record<string, string>;
     podAnnotations: Record<string, string>;
@@ -113,7 +112,7 @@ export type OpswatPodValues = PodValues &
     deactivation: { drainSeconds: number; shutdownSeconds: number };
     resources: { requests: Record<string, string | number>; limits: Record<string, string | number> };
     securityContext: Record<string, unknown>;
-    extraEnv: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
+    extraEnv: { name: string; value?: string; valueFrom?: object }[];
   }> &
   ExtraPodValues & {
     readonly database: DatabaseValues;
@@ -126,25 +125,27 @@ export interface OpswatPodProps {
   readonly component: string;
   readonly values: OpswatPodValues;
   readonly containerName: string;
-  readonly serviceAccountName: Val<string>;
+  readonly serviceAccountName: ValueOrConstant<string>;
   /** ConfigMap with the product's non-secret settings (envFrom). */
-  readonly configMapName: Val<string>;
+  readonly configMapName: ValueOrConstant<string>;
   /** Render.checksum of that ConfigMap's data: pods roll when it changes (env is read at start only). */
-  readonly configChecksum: Val<string>;
+  readonly configChecksum: ValueOrConstant<string>;
   readonly secrets: OpswatSecrets;
   readonly database: PostgresDatabase;
   /** Product env after the secrets and DB credentials (instance name, pod namespace, ...). */
   readonly env: EnvVar[];
   readonly ports: unknown[];
   /** Where the probes GET /readyz: port name and scheme. */
-  readonly probe: { port: string; scheme: Val<string> };
+  readonly probe: { port: string; scheme: ValueOrConstant<string> };
   /** Condition under which the liveness probe is left out (e.g. a long migration). @default never */
   readonly withoutLiveness?: unknown;
   readonly volumeMounts?: unknown[];
   readonly volumes?: unknown[];
+  /** Init containers after the wait for the database, before the user's. */
+  readonly initContainers?: unknown[];
   readonly sidecars?: unknown[];
   /** Labels the chart adds to the pods besides the standard ones (e.g. the vendor's `app` selector label). */
-  readonly podLabels?: Record<string, Val<string>>;
+  readonly podLabels?: Record<string, ValueOrConstant<string>>;
 }
 
 /**
@@ -160,7 +161,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
     metadata: {
       labels: { ...identity.labels(props.component, v.podLabels), ...props.podLabels, ...render.fieldsIf(pods.slot, { [SLOT_LABEL]: pods.slot }) },
       // The checksum counts towards the pod's annotation limit too: checked together.
-      annotations: render.withEntriesOf({}, render.checkAnnotations(render.mergeMaps({ 'chart-as-code/config-checksum': props.configChecksum } as Val<Record<string, string>>, v.podAnnotations), 'podAnnotations')),
+      annotations: render.withEntriesOf({}, render.checkAnnotations(render.mergeMaps({ 'chart-as-code/config-checksum': props.configChecksum } as ValueOrConstant<Record<string, string>>, v.podAnnotations), 'podAnnotations')),
     },
     spec: {
       serviceAccountName: props.serviceAccountName,
@@ -169,7 +170,7 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
       // preStop drain, then SIGTERM: the server deactivates its licence within shutdownSeconds.
       terminationGracePeriodSeconds: render.add(v.deactivation.drainSeconds, v.deactivation.shutdownSeconds),
       ...podSpecFields(identity, v),
-      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...render.itemsOf(v.extraInitContainers)],
+      initContainers: [...render.itemsIf(v.database.waitForReady, [props.database.waitContainer(v.database)]), ...(props.initContainers ?? []), ...render.itemsOfUniqueNames(v.extraInitContainers)],
       containers: [
         {
           name: props.containerName,
@@ -188,12 +189,12 @@ export function opswatPodTemplate(render: Render, props: OpswatPodProps, pods: S
           ...httpProbe(render, 'livenessProbe', liveness, probeAction),
           lifecycle: { preStop: { sleep: { seconds: v.deactivation.drainSeconds } } },
           resources: v.resources,
-          securityContext: v.securityContext,
+          securityContext: identity.securityContextValue(v.securityContext),
           volumeMounts: [...(props.volumeMounts ?? []), ...render.itemsOf(v.extraVolumeMounts)],
         },
         ...(props.sidecars ?? []),
       ],
-      volumes: [...(props.volumes ?? []), ...render.itemsOf(v.extraVolumes)],
+      volumes: [...(props.volumes ?? []), ...render.itemsOfUniqueNames(v.extraVolumes)],
     },
   };
 }
@@ -207,10 +208,10 @@ export interface OpswatProductBaseProps {
   readonly databaseName: string;
   readonly values: OpswatPodValues &
     SecretValues & {
-      serviceAccount: Values<{ annotations: Record<string, string> }>;
+      serviceAccount: ValueTree<{ annotations: Record<string, string> }>;
       licensing: LicensingValues;
       credentialGenerator: CredentialGeneratorValues;
-      compatibility: Values<{ vendorSelectors: boolean; vendorDatabaseLayout: boolean }>;
+      compatibility: ValueTree<{ vendorSelectors: boolean; vendorDatabaseLayout: boolean }>;
     };
 }
 

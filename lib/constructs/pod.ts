@@ -15,19 +15,19 @@
  *   app.kubernetes.io/* selector labels, which existing runbooks and scripts expect.
  */
 import { z } from 'zod';
-import { extraAnnotations, extraLabels, k8sObject, nodeSelector, ProbeDefaults, probe } from '../core/schema';
-import { Render, Val, Values } from '../core/template';
+import { containerSecurityContext, extraAnnotations, extraLabels, K8S_EXAMPLES, k8sObject, nodeSelector, optionalDnsName, ProbeDefaults, probe, toleration } from '../core/schema';
+import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 
 /** One container env var: a value, or a reference (Secret key, pod field). */
 export interface EnvVar {
   readonly name: string;
-  readonly value?: Val<string>;
-  readonly valueFrom?: Record<string, unknown>;
+  readonly value?: ValueOrConstant<string>;
+  readonly valueFrom?: object;
 }
 
 /** An env var from a key of a Secret. */
-export function secretEnv(name: string, secretName: Val<string>, key: string): EnvVar {
+export function secretEnv(name: string, secretName: ValueOrConstant<string>, key: string): EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }
 
@@ -63,35 +63,35 @@ export function restrictedContainerSecurityContext(render: Render, readOnlyRootF
  * The image a container runs: `repository:tag`, with `@digest` when one is given. The tag stays for people
  * reading the manifest; the runtime pulls by the digest, which the registry cannot move.
  */
-export function imageRef(render: Render, image: { readonly repository: Val<string>; readonly digest: Val<string> }, tag: Val<string>): string {
+export function imageRef(render: Render, image: { readonly repository: ValueOrConstant<string>; readonly digest: ValueOrConstant<string> }, tag: ValueOrConstant<string>): string {
   return `${image.repository}:${tag}${render.ifElse(image.digest, '@', '')}${image.digest}`;
 }
 
 /** Scheduling and pod-level values shared by all product workloads. */
 export const podValues = (podSecurityContext: Record<string, unknown>, securityContext: Record<string, unknown>) => ({
-  podSecurityContext: k8sObject().default(podSecurityContext).describe('Pod security context.'),
-  securityContext: k8sObject().default(securityContext).describe('Security context of the main container.'),
+  podSecurityContext: k8sObject(K8S_EXAMPLES.podSecurityContext).default(podSecurityContext).describe('Pod security context.'),
+  securityContext: containerSecurityContext().default(securityContext).describe('Security context of the main container.'),
   podAnnotations: extraAnnotations().describe('Annotations of the pods.'),
   podLabels: extraLabels().describe('Extra labels of the pods (not used in selectors).'),
   imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).default([]).describe('Secrets for pulling images from a private registry.'),
   nodeSelector: nodeSelector().describe('Node labels the pods must run on.'),
-  tolerations: z.array(k8sObject()).default([]).describe('Tolerations of the pods.'),
-  affinity: k8sObject().default({}).describe('Affinity rules of the pods.'),
-  priorityClassName: z.string().default('').describe('Priority class of the pods; empty for the cluster default.'),
+  tolerations: z.array(toleration()).default([]).describe('Tolerations of the pods.'),
+  affinity: k8sObject(K8S_EXAMPLES.affinity).default({}).describe('Affinity rules of the pods.'),
+  priorityClassName: optionalDnsName().default('').describe('Priority class of the pods; empty for the cluster default.'),
 });
 
 export interface PodValues {
-  readonly podSecurityContext: Val<Record<string, unknown>>;
-  readonly imagePullSecrets: Val<{ name: string }[]>;
-  readonly nodeSelector: Val<Record<string, string>>;
-  readonly tolerations: Val<Record<string, unknown>[]>;
-  readonly affinity: Val<Record<string, unknown>>;
-  readonly priorityClassName: Val<string>;
+  readonly podSecurityContext: ValueOrConstant<Record<string, unknown>>;
+  readonly imagePullSecrets: ValueOrConstant<{ name: string }[]>;
+  readonly nodeSelector: ValueOrConstant<Record<string, string>>;
+  readonly tolerations: ValueOrConstant<z.output<ReturnType<typeof toleration>>[]>;
+  readonly affinity: ValueOrConstant<Record<string, unknown>>;
+  readonly priorityClassName: ValueOrConstant<string>;
 }
 
 /** Pod spec fields for scheduling, pull secrets and the pod security context. */
 export function podSpecFields(identity: Identity, v: PodValues) {
-  return { securityContext: v.podSecurityContext, ...schedulingFields(identity, v) };
+  return { securityContext: identity.securityContextValue(v.podSecurityContext), ...schedulingFields(identity, v) };
 }
 
 /**
@@ -109,7 +109,7 @@ export function schedulingFields(identity: Identity, v: Omit<PodValues, 'podSecu
   }));
 }
 
-export type ProbeValues = Values<z.output<ReturnType<typeof probe>>>;
+export type ProbeValues = ValueTree<z.output<ReturnType<typeof probe>>>;
 export { probe, ProbeDefaults };
 
 /** An HTTP GET probe under `key`, present only when enabled. */
@@ -117,7 +117,7 @@ export function httpProbe(
   render: Render,
   key: 'readinessProbe' | 'livenessProbe' | 'startupProbe',
   p: ProbeValues,
-  action: { path: string; port: Val<number | string>; scheme: Val<string> },
+  action: { path: string; port: ValueOrConstant<number | string>; scheme: ValueOrConstant<string> },
 ) {
   return render.fieldsIf(p.enabled, {
     [key]: {

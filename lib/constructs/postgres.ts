@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { image, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
-import { Render, Val, Value, Values } from '../core/template';
+import { containerSecurityContext, image, K8S_EXAMPLES, k8sObject, optionalSecretName, port, resources, rule } from '../core/schema';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { ManagedSecret } from './secret';
 import { imageRef, podSpecFields, PodValues, restrictedContainerSecurity, restrictedContainerSecurityContext, restrictedPodSecurity } from './pod';
@@ -70,17 +70,13 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
           size: '10Gi',
           enabledDescription: 'Keep the data on a PersistentVolumeClaim (otherwise an emptyDir: data is lost with the pod).',
         }),
-        podSecurityContext: k8sObject().default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
-        securityContext: k8sObject().default(inCluster.securityContext).describe('Container security context.'),
+        podSecurityContext: k8sObject(K8S_EXAMPLES.podSecurityContext).default(inCluster.podSecurityContext).describe('Pod security context (the postgres image runs as uid 999).'),
+        securityContext: containerSecurityContext().default(inCluster.securityContext).describe('Container security context.'),
         networkPolicy: networkPolicyValues({ enabled: true, what: `${d.serviceName}: only this product's pods in this release (and \`from\`) may connect`, openWhenFromEmpty: false }),
       })
       .strict()
-      .default(inCluster),
+      .prefault({}),
   };
-}
-
-function databaseDefaults(d: DatabaseDefaults) {
-  return { host: '', port: 5432, name: d.databaseName, user: 'postgres', password: '', existingSecret: '', waitForReady: true, inCluster: inClusterDefaults(d) };
 }
 
 /** An external database needs its host. */
@@ -105,7 +101,7 @@ export const databaseValues = (d: DatabaseDefaults) =>
     z
       .object(databaseShape(d, { schema: z.string().min(1).max(63).regex(/^[a-z_][a-z0-9_]*$/), description: 'Database name.' }, 'Database port.'))
       .strict(),
-  ).default(databaseDefaults(d));
+  ).prefault({});
 
 /**
  * Values of a database that may also be an external Oracle one: `databaseValues` plus `type`. Oracle is
@@ -138,9 +134,9 @@ export const databaseValuesWithEngine = (d: DatabaseDefaults) =>
         then: { properties: { inCluster: { properties: { enabled: { const: false } }, required: ['enabled'] } }, required: ['inCluster'] },
       },
     },
-  ).default({ type: 'postgresql' as DatabaseEngine, ...databaseDefaults(d) });
+  ).prefault({});
 
-export type DatabaseValues = Values<z.output<ReturnType<typeof databaseValues>>>;
+export type DatabaseValues = ValueTree<z.output<ReturnType<typeof databaseValues>>>;
 
 export interface PostgresDatabaseProps {
   readonly identity: Identity;
@@ -174,13 +170,15 @@ const COMPONENT = 'database';
 export class PostgresDatabase extends Construct {
   /** Host the product connects to. */
   public readonly host: Value<string>;
-  public readonly port: Val<number>;
+  public readonly port: ValueOrConstant<number>;
   public readonly credentials: ManagedSecret;
+  private readonly identity: Identity;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
     const render = Render.of(this);
     const { identity, database: db } = props;
+    this.identity = identity;
     const inCluster = db.inCluster;
     const name = identity.name(props.serviceName);
     const workloadName = props.workloadName ?? props.serviceName;
@@ -246,7 +244,7 @@ export class PostgresDatabase extends Construct {
                     failureThreshold: 6,
                   },
                   resources: inCluster.resources,
-                  securityContext: inCluster.securityContext,
+                  securityContext: identity.securityContextValue(inCluster.securityContext),
                   volumeMounts: [
                     { name: 'data', mountPath: '/var/lib/postgresql/data' },
                     { name: 'run', mountPath: '/var/run/postgresql' },
@@ -292,13 +290,15 @@ export class PostgresDatabase extends Construct {
       name: 'wait-for-database',
       image: imageRef(Render.of(this), database.inCluster.image, database.inCluster.image.tag),
       imagePullPolicy: database.inCluster.image.pullPolicy,
-      command: ['sh', '-c', `until pg_isready -h "$${hostEnv}" -p "$${portEnv}"; do echo waiting for database; sleep 2; done`],
+      // -U: without a user libpq looks the process's uid up in passwd, which an arbitrary uid (OpenShift's)
+      // is not in, and pg_isready never tries ("no attempt"). Any name does: the server answers before authentication.
+      command: ['sh', '-c', `until pg_isready -h "$${hostEnv}" -p "$${portEnv}" -U postgres; do echo waiting for database; sleep 2; done`],
       env: [
         { name: hostEnv, value: this.host },
         { name: portEnv, value: Render.of(this).str(this.port) },
       ],
       resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
-      securityContext: { ...restrictedContainerSecurityContext(Render.of(this), true), runAsUser: 999, runAsGroup: 999 },
+      securityContext: this.identity.securityContext({ ...restrictedContainerSecurityContext(Render.of(this), true), runAsUser: 999, runAsGroup: 999 }),
     };
   }
 }

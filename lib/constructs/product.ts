@@ -4,73 +4,84 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { extraAnnotations, extraEnv, k8sObject, optionalSecretName } from '../core/schema';
+import { atLeast, dnsLabel, extraAnnotations, extraEnv, imageReference, K8S_EXAMPLES, k8sObject, optionalDnsName, optionalSecretName, rule, TemplateRule, uniquelyNamed, withK8sExamples } from '../core/schema';
 import { testValues } from './test-hook';
 import { productNetworkPolicyValues } from './network-policy';
 import { containerContext, containerList, podContext, podSecurityLevelValue, volumeList } from './pod-security';
 import { databasePodSecurity } from './postgres';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val, Value, Values } from '../core/template';
+import { Render, ValueOrConstant, Value, ValueTree } from '../core/template';
 import { Identity } from './identity';
-import { extraPodFields } from './opswat-features';
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from './pod';
 import { compatibilityValues } from './vendor-compat';
 
+/** What Kubernetes refuses in an Ingress path (of pathType Prefix and Exact; refused here for every type). */
+const UNCLEAN_PATH = '(//|/\\.\\.?/|%2[fF]|/\\.\\.?$)';
+
 export const ingressValues = (name: string) => {
-  const defaults = { enabled: false, className: '', host: '', paths: [{ path: '/', pathType: 'Prefix' as const }], annotations: {}, tls: { secretName: '' } };
   return z
     .object({
       enabled: z.boolean().default(false).describe(`Create the Ingress ${name} to the REST port.`),
-      className: z.string().max(253).default('').describe('IngressClass; empty for the cluster default.'),
+      className: optionalDnsName().default('').describe('IngressClass; empty for the cluster default.'),
       host: z
         .string()
         .max(253)
-        .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
+        .regex(/^((\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/)
         .default('')
         .describe('Host name; empty matches every host.'),
       paths: z
         .array(
           z
             .object({
-              path: z.string().regex(/^\/[^\s{}]*$/).describe('URL path.'),
+              path: rule(z.string().regex(/^\/[^\s{}]*$/), (p) => !new RegExp(UNCLEAN_PATH).test(p), {
+                message: "a path has no //, /./, /../ or %2f, and does not end with /. or /.. (Kubernetes refuses them)",
+                jsonSchema: { not: { pattern: UNCLEAN_PATH } },
+                counterexample: '/a/./b',
+              }).describe('URL path (no //, /./, /../ or %2f, not ending with /. or /..).'),
               pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']).describe('How the path matches (list items have no defaults: Helm replaces lists whole).'),
             })
             .strict(),
         )
         .min(1)
-        .default(defaults.paths)
+        .default([{ path: '/', pathType: 'Prefix' }])
         .describe('Paths routed to the REST port.'),
       annotations: extraAnnotations().describe('Annotations of the Ingress.'),
       tls: z
         .object({ secretName: optionalSecretName().default('').describe('TLS Secret for the host; empty for no TLS at the Ingress.') })
         .strict()
-        .default({ secretName: '' }),
+        .prefault({}),
     })
     .strict()
-    .default(defaults);
+    .prefault({});
 };
 
 /** An autoscaling/v2 metric; its type decides which other field it needs, which the API server checks. */
 const hpaMetric = () =>
-  z.object({ type: z.enum(['Resource', 'Pods', 'Object', 'External', 'ContainerResource']).describe('Metric source type.') }).catchall(z.unknown());
+  withK8sExamples(
+    z.object({ type: z.enum(['Resource', 'Pods', 'Object', 'External', 'ContainerResource']).describe('Metric source type.') }).catchall(z.unknown()),
+    K8S_EXAMPLES.hpaMetric,
+  );
 
 export const autoscalingValues = () => {
-  const defaults = { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 60, targetMemoryUtilizationPercentage: 60, metrics: [], behavior: {} };
-  return z
+  return atLeast(
+    z
     .object({
       enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (autoscaling/v2); replicaCount is then ignored.'),
       minReplicas: z.number().int().min(1).max(100).default(1).describe('Fewest pods.'),
-      maxReplicas: z.number().int().min(1).max(100).default(10).describe('Most pods; mind the licence activations.'),
+      maxReplicas: z.number().int().min(1).max(100).default(10).describe('Most pods, at least minReplicas; mind the licence activations.'),
       targetCPUUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average CPU utilisation to aim for (when metrics is empty).'),
       targetMemoryUtilizationPercentage: z.number().int().min(1).max(100).default(60).describe('Average memory utilisation to aim for (when metrics is empty).'),
       metrics: z
         .array(hpaMetric())
         .default([])
         .describe('autoscaling/v2 metrics (Resource, Pods, Object, External, ContainerResource) instead of the CPU and memory targets above.'),
-      behavior: k8sObject().default({}).describe('autoscaling/v2 scaling behavior (scaleUp/scaleDown policies and stabilization windows); empty for the defaults.'),
+      behavior: k8sObject(K8S_EXAMPLES.hpaBehavior).default({}).describe('autoscaling/v2 scaling behavior (scaleUp/scaleDown policies and stabilization windows); empty for the defaults.'),
     })
-    .strict()
-    .default(defaults);
+    .strict(),
+    'maxReplicas',
+    'minReplicas',
+    { minReplicas: 5, maxReplicas: 2 },
+  ).prefault({});
 };
 
 export const disruptionBudgetValues = () =>
@@ -80,7 +91,102 @@ export const disruptionBudgetValues = () =>
       maxUnavailable: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]).default(1).describe('Pods a voluntary disruption may take down at once.'),
     })
     .strict()
-    .default({ enabled: false, maxUnavailable: 1 });
+    .prefault({});
+
+
+const passThrough = <S extends z.ZodRawShape>(shape: S) => z.object(shape).catchall(z.unknown());
+
+/** The volumes the products' pods have of their own, whatever the values: an extra volume takes another name. */
+const PRODUCT_VOLUMES = ['config-import', 'https-tls', 'icaps-tls', 'nginxs-tls', 'product-data', 'trusted-certificates'];
+/** The containers of the products' pods: an extra init container takes another name. */
+const PRODUCT_CONTAINERS = ['deactivation', 'md-core', 'md-icapsrv', 'wait-for-database'];
+
+/** A DNS label that is none of `taken` (names the chart gives in the same pod). */
+const notOneOf = (taken: readonly string[], why: string) =>
+  rule(dnsLabel(), (n) => !taken.includes(n), {
+    message: `${why} (${taken.join(', ')})`,
+    jsonSchema: { not: { enum: [...taken] } },
+    counterexample: taken[0]!,
+  });
+
+/** extraVolumes, extraVolumeMounts and extraInitContainers of the product pod, passed through as given. */
+export const extraPodFields = () => ({
+  extraVolumes: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_VOLUMES, 'the product pod has a volume of this name') })), [
+    { name: 'twice', emptyDir: {} },
+    { name: 'twice', emptyDir: {} },
+  ])
+    .default([])
+    .describe(`Extra volumes of the product pod (Kubernetes volume objects), each name once, none of ${PRODUCT_VOLUMES.join(', ')}.`),
+  extraVolumeMounts: z
+    .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
+    .default([])
+    .describe('Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.'),
+  extraInitContainers: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_CONTAINERS, 'the product pod has a container of this name'), image: imageReference() })), [
+    { name: 'twice', image: 'busybox:1.36.1' },
+    { name: 'twice', image: 'busybox:1.36.1' },
+  ])
+    .default([])
+    .describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${PRODUCT_CONTAINERS.join(', ')}.`),
+});
+
+interface ExtraPodRoot {
+  extraVolumes: readonly { name: string }[];
+  extraVolumeMounts: readonly { name: string; mountPath: string }[];
+}
+
+/** The value at `path` of the values (a directory the chart mounts, e.g. storagePath). */
+const valueAt = (v: unknown, path: readonly string[]): unknown => path.reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], v);
+
+/**
+ * The first extra mount Kubernetes refuses: of a volume extraVolumes lacks, or at a mountPath taken already,
+ * by an earlier item or by the chart at a directory a value names (`chartMounts`).
+ */
+function extraMountProblem(v: ExtraPodRoot, chartMounts: readonly (readonly string[])[]): string | undefined {
+  const volumes = new Set(v.extraVolumes.map((x) => x.name));
+  const paths = new Map<unknown, string>(chartMounts.map((p) => [valueAt(v, p), `the chart (${p.join('.')})`]));
+  for (const [i, m] of v.extraVolumeMounts.entries()) {
+    if (!volumes.has(m.name)) return `item ${i}: ${m.name} is not the name of one of extraVolumes`;
+    if (paths.has(m.mountPath)) return `item ${i}: ${m.mountPath} is mounted by ${paths.get(m.mountPath)} already`;
+    paths.set(m.mountPath, `item ${i}`);
+  }
+  return undefined;
+}
+
+/**
+ * The root schema of a product with the rules between its extraVolumes and extraVolumeMounts, in zod and in
+ * the chart's template rules (`name`, one per product): every mount names one of extraVolumes, at a path
+ * of its own, none of the directories the chart mounts where a value says (`chartMounts`: their paths in
+ * the values). The chart's fixed mount paths (/https_cert, ...) are not checked here.
+ */
+export function withExtraPodRules<T extends z.ZodType<ExtraPodRoot>>(schema: T, name: string, chartMounts: readonly (readonly string[])[]): T {
+  const seeds = chartMounts.map((p) => `{{- $_ := set $paths (toString (index $.value ${p.map((k) => JSON.stringify(k)).join(' ')})) "the chart (${p.join('.')})" -}}`);
+  return rule(schema, (v) => extraMountProblem(v, chartMounts) === undefined, {
+    message: (v) => extraMountProblem(v, chartMounts)!,
+    path: ['extraVolumeMounts'],
+    counterexample: { extraVolumeMounts: [{ name: 'not-a-volume', mountPath: '/mnt' }] } as never,
+    jsonSchema: new TemplateRule(
+      name,
+      ({ refuse }) => `
+{{- $volumes := dict -}}
+{{- range $.value.extraVolumes -}}
+{{- $_ := set $volumes .name true -}}
+{{- end -}}
+{{- $paths := dict -}}
+${seeds.join('\n')}
+{{- range $i, $m := $.value.extraVolumeMounts -}}
+{{- if not (hasKey $volumes $m.name) -}}
+${refuse('(printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)', '"extraVolumeMounts"')}
+{{- end -}}
+{{- if hasKey $paths $m.mountPath -}}
+${refuse('(printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $paths $m.mountPath))', '"extraVolumeMounts"')}
+{{- end -}}
+{{- $_ := set $paths $m.mountPath (printf "item %d" $i) -}}
+{{- end -}}`,
+    ),
+  });
+}
+
+export type ExtraPodValues = ValueTree<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;
 
 /** Where a product's values (productFields and its database) reach its pods (see pod-security.ts). */
 export const productPodSecurity = [
@@ -101,7 +207,7 @@ export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
   serviceAccount: z
     .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount (e.g. workload identity).') })
     .strict()
-    .default({ annotations: {} }),
+    .prefault({}),
   ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(false)),
   extraEnv: extraEnv(secretEnv),
   ...extraPodFields(),
@@ -113,6 +219,12 @@ export const productFields = (secretEnv: Readonly<Record<string, string>>) => ({
   compatibility: compatibilityValues(),
 });
 
+/** The type and annotations of a Service a chart exposes (e.g. for a cloud load balancer). */
+export const serviceTypeFields = () => ({
+  type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
+  annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
+});
+
 /** Session affinity of a product Service: none, or by client IP for a while. */
 export const sessionAffinityFields = () => ({
   sessionAffinity: z.enum(['None', 'ClientIP']).default('None').describe('Session affinity of the Service: ClientIP sends a client to the same pod.'),
@@ -120,7 +232,7 @@ export const sessionAffinityFields = () => ({
 });
 
 /** Service spec fields for `sessionAffinityFields` values. */
-export function sessionAffinitySpec(render: Render, service: Values<{ sessionAffinity: string; sessionAffinityTimeoutSeconds: number }>) {
+export function sessionAffinitySpec(render: Render, service: ValueTree<{ sessionAffinity: string; sessionAffinityTimeoutSeconds: number }>) {
   return {
     sessionAffinity: service.sessionAffinity,
     ...render.fieldsIf(render.eq(service.sessionAffinity, 'ClientIP'), { sessionAffinityConfig: { clientIP: { timeoutSeconds: service.sessionAffinityTimeoutSeconds } } }),
@@ -128,7 +240,7 @@ export function sessionAffinitySpec(render: Render, service: Values<{ sessionAff
 }
 
 /** The product's dedicated ServiceAccount; its token is mounted only by pods that call the API. */
-export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: Val<Record<string, string>>): Value<string> {
+export function productServiceAccount(scope: Construct, identity: Identity, base: string, component: string, annotations: ValueOrConstant<Record<string, string>>): Value<string> {
   new KubeObject(scope, 'ServiceAccount', {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -139,7 +251,7 @@ export function productServiceAccount(scope: Construct, identity: Identity, base
 }
 
 /** A Service port by name, with a fixed node port when one is given and the type has node ports. */
-export function servicePort(render: Render, name: string, port: Val<number>, serviceType: Val<string>, nodePort: Val<number>) {
+export function servicePort(render: Render, name: string, port: ValueOrConstant<number>, serviceType: ValueOrConstant<string>, nodePort: ValueOrConstant<number>) {
   return {
     name,
     port,
@@ -167,9 +279,9 @@ export interface RestIngressProps {
   /** Product name of the Ingress ("icap-ingress"). */
   readonly name: string;
   /** The Service it routes to, and the name of its REST port. */
-  readonly serviceName: Val<string>;
+  readonly serviceName: ValueOrConstant<string>;
   readonly portName: string;
-  readonly values: Values<z.output<ReturnType<typeof ingressValues>>>;
+  readonly values: ValueTree<z.output<ReturnType<typeof ingressValues>>>;
 }
 
 /** The optional Ingress to a product's REST port (`ingress.*`). */
@@ -211,7 +323,7 @@ export interface AutoscalerProps {
   readonly component: string;
   /** Product name of the Deployment it scales, and of the HorizontalPodAutoscaler. */
   readonly name: string;
-  readonly values: Values<z.output<ReturnType<typeof autoscalingValues>>>;
+  readonly values: ValueTree<z.output<ReturnType<typeof autoscalingValues>>>;
 }
 
 /** The optional HorizontalPodAutoscaler of a product's Deployment (`autoscaling.*`), on CPU and memory. */
@@ -248,7 +360,7 @@ export interface DisruptionBudgetProps {
   readonly component: string;
   /** Product name of the PodDisruptionBudget. */
   readonly name: string;
-  readonly values: Values<z.output<ReturnType<typeof disruptionBudgetValues>>>;
+  readonly values: ValueTree<z.output<ReturnType<typeof disruptionBudgetValues>>>;
 }
 
 /** The optional PodDisruptionBudget of a product's pods, all slots together (`podDisruptionBudget.*`). */

@@ -6,7 +6,7 @@
  */
 import { Construct } from 'constructs';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val, Value } from '../core/template';
+import { Render, ValueOrConstant, Value } from '../core/template';
 import { Identity } from './identity';
 
 /** How a missing key is generated. */
@@ -18,7 +18,7 @@ export interface GeneratedKey {
 /** One key of a managed Secret. */
 export interface SecretKeySpec {
   /** The value the user gave; empty means not given. */
-  readonly given: Val<string>;
+  readonly given: ValueOrConstant<string>;
   /**
    * Generate the key in the cluster when it is not given. A generated key is never overwritten, and the
    * Secret is kept on uninstall, so data encrypted or initialised with it stays usable.
@@ -33,7 +33,7 @@ export interface ManagedSecretProps {
   readonly name: string;
   readonly component: string;
   /** Name of a Secret the user manages; when set, nothing is created and this one is referenced. */
-  readonly existingSecret: Val<string>;
+  readonly existingSecret: ValueOrConstant<string>;
   readonly keys: Record<string, SecretKeySpec>;
   /** Create the Secret only under this condition too. @default true */
   readonly enabled?: unknown;
@@ -70,7 +70,7 @@ export class ManagedSecret extends Construct {
   /** `key:charset:length,...` of the generated keys; empty when none. */
   public readonly generateSpec: string;
   /** Condition: the Secret is created here and has keys to generate (the generator must run for it). */
-  public readonly needsGenerator: Val<boolean>;
+  public readonly needsGenerator: ValueOrConstant<boolean>;
 
   constructor(scope: Construct, id: string, props: ManagedSecretProps) {
     super(scope, id);
@@ -83,7 +83,7 @@ export class ManagedSecret extends Construct {
     const generated = Object.values(props.keys).filter((spec) => spec.generate);
     this.needsGenerator = generated.length > 0 ? render.and(created, render.or(...generated.map((spec) => render.not(spec.given)))) : false;
 
-    const data: Record<string, Val<string>> = {};
+    const data: Record<string, ValueOrConstant<string>> = {};
     /** Whether each key of `data` is rendered: `data` is left out when none is (see below). */
     const rendered: unknown[] = [];
     for (const [key, spec] of Object.entries(props.keys)) {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { imageTag, rule } from '../core/schema';
-import { Values } from '../core/template';
+import { ValueTree } from '../core/template';
 
 const intOrPercent = () => z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/)]);
 const isZero = (v: number | string) => v === 0 || v === '0%';
@@ -25,17 +25,12 @@ const slotValues = (replicas: number) =>
       replicas: z.number().int().min(0).max(100).default(replicas).describe('Pods of this slot; scale the idle slot to 0 after a switch.'),
     })
     .strict()
-    .default({ imageTag: '', replicas });
+    .prefault({});
 
 /**
  * strategy: RollingUpdate (maxSurge and maxUnavailable never both zero), Recreate, or BlueGreen.
  */
 export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable: number | string) => {
-  const defaults = {
-    type: 'RollingUpdate' as const,
-    rollingUpdate: { maxSurge, maxUnavailable },
-    blueGreen: { activeSlot: 'blue' as const, blue: { imageTag: '', replicas: 1 }, green: { imageTag: '', replicas: 0 } },
-  };
   return rule(
     z
       .object({
@@ -51,7 +46,7 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
             maxUnavailable: intOrPercent().default(maxUnavailable).describe('Pods that may be unavailable during an update (integer or percent).'),
           })
           .strict()
-          .default({ maxSurge, maxUnavailable }),
+          .prefault({}),
         blueGreen: z
           .object({
             activeSlot: z.enum(SLOTS).default('blue').describe('Slot the main Service sends traffic to; the preview Service selects the other.'),
@@ -59,18 +54,19 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
             green: slotValues(0),
           })
           .strict()
-          .default(defaults.blueGreen),
+          .prefault({}),
       })
       .strict(),
-    (s) => s.type !== 'RollingUpdate' || !(isZero(s.rollingUpdate.maxSurge) && isZero(s.rollingUpdate.maxUnavailable)),
+    // BlueGreen slots roll too (upgradable-deployment.ts), with the same rollingUpdate.
+    (s) => s.type === 'Recreate' || !(isZero(s.rollingUpdate.maxSurge) && isZero(s.rollingUpdate.maxUnavailable)),
     {
-      message: 'maxSurge and maxUnavailable cannot both be zero',
+      message: 'maxSurge and maxUnavailable cannot both be zero (RollingUpdate, and the BlueGreen slots, roll with them)',
       path: ['rollingUpdate', 'maxUnavailable'],
       counterexample: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } },
       jsonSchema: {
         not: {
           properties: {
-            type: { const: 'RollingUpdate' },
+            type: { enum: ['RollingUpdate', 'BlueGreen'] },
             rollingUpdate: {
               properties: { maxSurge: { enum: [0, '0%'] }, maxUnavailable: { enum: [0, '0%'] } },
               required: ['maxSurge', 'maxUnavailable'],
@@ -80,10 +76,10 @@ export const upgradeStrategyValues = (maxSurge: number | string, maxUnavailable:
         },
       },
     },
-  ).default(defaults);
+  ).prefault({});
 };
 
-export type UpgradeStrategy = Values<z.output<ReturnType<typeof upgradeStrategyValues>>>;
+export type UpgradeStrategy = ValueTree<z.output<ReturnType<typeof upgradeStrategyValues>>>;
 
 interface StrategyRoot {
   strategy: z.output<ReturnType<typeof upgradeStrategyValues>>;

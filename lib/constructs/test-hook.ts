@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val } from '../core/template';
+import { Render, ValueOrConstant } from '../core/template';
 import { z } from 'zod';
 import { imageReference } from '../core/schema';
 import { Identity } from './identity';
@@ -13,17 +13,17 @@ export const testValues = (needs: string) =>
   z
     .object({ image: imageReference().default(TEST_IMAGE).describe(`Image of the \`helm test\` pod (needs ${needs}).`) })
     .strict()
-    .default({ image: TEST_IMAGE });
+    .prefault({});
 
 export interface PortCheckTestProps {
   readonly identity: Identity;
   /** Product name of the test Pod ("md-core-test"). */
   readonly name: string;
   /** Service host and port that must accept connections. */
-  readonly host: Val<string>;
-  readonly port: Val<number>;
+  readonly host: ValueOrConstant<string>;
+  readonly port: ValueOrConstant<number>;
   /** An image with `nc` (busybox). */
-  readonly image: Val<string>;
+  readonly image: ValueOrConstant<string>;
 }
 
 /**
@@ -43,7 +43,7 @@ export class PortCheckTest extends Construct {
       spec: {
         restartPolicy: 'Never',
         automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: props.identity.securityContext({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } }),
         containers: [
           {
             name: 'port-check',

@@ -5,18 +5,18 @@
  */
 import { Construct } from 'constructs';
 import { KubeObject } from '../core/kube-object';
-import { Render, Val, Value } from '../core/template';
+import { Render, ValueOrConstant, Value } from '../core/template';
 import { Identity } from './identity';
 import { SLOT_LABEL, SLOTS, UpgradeStrategy } from './strategy';
 
 /** What tells the pods of one Deployment from another's: the slot's image tag and its slot label. */
 export interface SlotPods {
   /** The image tag this Deployment runs. */
-  readonly imageTag: Val<string>;
+  readonly imageTag: ValueOrConstant<string>;
   /** The image digest pinning it: image.digest where it runs image.tag, none for a slot with its own tag. */
-  readonly imageDigest: Val<string>;
+  readonly imageDigest: ValueOrConstant<string>;
   /** The blue-green slot ("blue", "green"), or empty for the only Deployment; pods carry it as SLOT_LABEL. */
-  readonly slot: Val<string>;
+  readonly slot: ValueOrConstant<string>;
 }
 
 export interface UpgradableDeploymentProps {
@@ -26,12 +26,12 @@ export interface UpgradableDeploymentProps {
   readonly name: string;
   readonly strategy: UpgradeStrategy;
   /** Replicas of the single Deployment (RollingUpdate/Recreate). */
-  readonly replicas: Val<number>;
+  readonly replicas: ValueOrConstant<number>;
   /** An autoscaler owns the replica count: leave `replicas` out. */
-  readonly autoscaled: Val<boolean>;
+  readonly autoscaled: ValueOrConstant<boolean>;
   /** The default image tag (image.tag) and digest (image.digest, may be empty). */
-  readonly imageTag: Val<string>;
-  readonly imageDigest: Val<string>;
+  readonly imageTag: ValueOrConstant<string>;
+  readonly imageDigest: ValueOrConstant<string>;
   /** Builds the pod template; written once, shared by the Deployments (a named template in a Helm chart). */
   readonly podTemplate: (slot: SlotPods) => Record<string, unknown>;
   /**
@@ -39,9 +39,9 @@ export interface UpgradableDeploymentProps {
    * labels, e.g. the vendor chart's `app: <name>` of a release taken over in place; the pod template must
    * carry it. Blue-green slots keep the standard selector. @default the standard selector labels
    */
-  readonly selector?: Record<string, Val<string>>;
+  readonly selector?: Record<string, ValueOrConstant<string>>;
   /** Ports of a Service of one slot's pods (the preview Service, a hot backup's): container port names and numbers. */
-  readonly slotPorts: readonly { readonly name: string; readonly port: Val<number> }[];
+  readonly slotPorts: readonly { readonly name: string; readonly port: ValueOrConstant<number> }[];
 }
 
 /**
@@ -51,11 +51,11 @@ export interface UpgradableDeploymentProps {
  */
 export class UpgradableDeployment extends Construct {
   /** Selects the pods that serve traffic. */
-  public readonly serviceSelector: Record<string, Val<string>>;
+  public readonly serviceSelector: Record<string, ValueOrConstant<string>>;
   /** True (a condition) when the strategy is BlueGreen. */
   public readonly blueGreen: Value<boolean>;
   /** The blue-green slot the main Service sends traffic to. */
-  public readonly activeSlot: Val<string>;
+  public readonly activeSlot: ValueOrConstant<string>;
   private readonly props: UpgradableDeploymentProps;
 
   constructor(scope: Construct, id: string, props: UpgradableDeploymentProps) {
@@ -69,7 +69,7 @@ export class UpgradableDeployment extends Construct {
     this.blueGreen = blueGreen;
     this.activeSlot = active;
     this.props = props;
-    const plainSelector = props.selector ?? selector;
+    const singleSelector = props.selector ?? selector;
     this.serviceSelector = props.selector
       ? { ...render.fieldsIf(blueGreen, { ...selector, [SLOT_LABEL]: active }), ...render.fieldsIf(render.not(blueGreen), props.selector) }
       : { ...selector, ...render.fieldsIf(blueGreen, { [SLOT_LABEL]: active }) };
@@ -82,7 +82,7 @@ export class UpgradableDeployment extends Construct {
         metadata: identity.meta(props.name, component),
         spec: {
           ...render.fieldsIf(render.not(props.autoscaled), { replicas: props.replicas }),
-          selector: { matchLabels: plainSelector },
+          selector: { matchLabels: singleSelector },
           strategy: {
             type: strategy.type,
             ...render.fieldsIf(render.eq(strategy.type, 'RollingUpdate'), { rollingUpdate: strategy.rollingUpdate }),
@@ -119,7 +119,7 @@ export class UpgradableDeployment extends Construct {
   }
 
   /** A ClusterIP Service of one slot's pods alone, on the slot ports (its spec written once for every such Service). */
-  public slotService(scope: Construct, id: string, name: string, slot: Val<string>): void {
+  public slotService(scope: Construct, id: string, name: string, slot: ValueOrConstant<string>): void {
     const { identity, component, slotPorts } = this.props;
     const render = Render.of(this);
     new KubeObject(scope, id, {

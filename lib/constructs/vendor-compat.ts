@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { rule } from '../core/schema';
-import { Render, Val } from '../core/template';
+import { Render, ValueOrConstant } from '../core/template';
 
 export const compatibilityValues = () =>
   z
@@ -26,7 +26,7 @@ export const compatibilityValues = () =>
         ),
     })
     .strict()
-    .default({ vendorSelectors: false, vendorDatabaseLayout: false });
+    .prefault({});
 
 /** The label the vendor's charts select pods by. */
 export const VENDOR_SELECTOR_LABEL = 'app';
@@ -35,7 +35,7 @@ export const VENDOR_SELECTOR_LABEL = 'app';
  * Deployment and Service selector: `{app: name}` when `vendor` holds, else `standard`; and the labels the
  * pods need on top of the standard ones.
  */
-export function compatibleSelector(render: Render, vendor: unknown, name: Val<string>, standard: Record<string, Val<string>>) {
+export function compatibleSelector(render: Render, vendor: unknown, name: ValueOrConstant<string>, standard: Record<string, ValueOrConstant<string>>) {
   return {
     selector: { ...render.fieldsIf(vendor, { [VENDOR_SELECTOR_LABEL]: name }), ...render.fieldsIf(render.not(vendor), standard) },
     podLabels: render.fieldsIf(vendor, { [VENDOR_SELECTOR_LABEL]: name }),

@@ -5,8 +5,8 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
-import { dnsName, quantity } from '../core/schema';
-import { Render, Values } from '../core/template';
+import { dnsName, optionalDnsName, positiveQuantity } from '../core/schema';
+import { Render, ValueTree } from '../core/template';
 import { Identity } from './identity';
 
 export interface PersistenceDefaults {
@@ -23,14 +23,14 @@ export const persistenceValues = (d: PersistenceDefaults) =>
   z
     .object({
       enabled: z.boolean().default(d.enabled).describe(d.enabledDescription),
-      size: quantity().default(d.size).describe('Size of the claim.'),
-      storageClass: z.string().default('').describe('Storage class of the claim; empty for the cluster default.'),
+      size: positiveQuantity().default(d.size).describe('Size of the claim.'),
+      storageClass: optionalDnsName().default('').describe('Storage class of the claim; empty for the cluster default.'),
       existingClaim: z.union([z.literal(''), dnsName()]).default('').describe('Use this existing claim instead of creating one.'),
     })
     .strict()
-    .default({ enabled: d.enabled, size: d.size, storageClass: '', existingClaim: '' });
+    .prefault({});
 
-export type PersistenceValues = Values<z.output<ReturnType<typeof persistenceValues>>>;
+export type PersistenceValues = ValueTree<z.output<ReturnType<typeof persistenceValues>>>;
 
 export interface ClaimVolumeProps {
   readonly identity: Identity;

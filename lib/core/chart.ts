@@ -1,6 +1,6 @@
 /**
  * A chart, defined once: its values schema, its metadata and the constructs it builds. From one
- * definition come the raw manifests (a RawChart in any cdk8s app) and the Helm chart (renderChart), both
+ * definition come the raw manifests (a RawChart in any cdk8s app) and the Helm chart (writeHelmCharts), both
  * from the same construct code. A chart may build one product, or several products and a platform
  * team's own objects, each under its own key of the values.
  */
@@ -11,7 +11,7 @@ import { ChartError } from './errors';
 import { checkObjectLimits } from './limits';
 import { ReleaseScopedChart } from './release-scope';
 import { assertHoldableValues, coalesceValues } from './schema';
-import { RawRender, release, Render, Values } from './template';
+import { RawRender, release, Render, ValueTree } from './template';
 
 export interface Maintainer {
   readonly name: string;
@@ -54,9 +54,9 @@ export interface ChartDefinition<S extends z.ZodType = z.ZodType> {
    * Builds the chart's objects under `scope`. `values` are checked and defaulted (raw synthesis) or
    * stand for the chart's values (Helm chart): pass them, or a part of them, to the constructs.
    */
-  build(scope: Construct, values: Values<z.output<S>>): void;
+  build(scope: Construct, values: ValueTree<z.output<S>>): void;
   /** Builds the `helm test` hook objects (chart only, unless raw synthesis asks for them). @default none */
-  tests?(scope: Construct, values: Values<z.output<S>>): void;
+  tests?(scope: Construct, values: ValueTree<z.output<S>>): void;
 }
 
 /** The Pod Security level a chart's pods meet with default values (its `podSecurityLevel` value), if it declares one. */
@@ -70,8 +70,8 @@ const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0
 
 /**
  * A chart: its name, values schema, metadata and how it builds its objects, checked once here. The result
- * renders as raw manifests (`new RawChart(app, id, { chart })`, `synthObjects`) and as a Helm chart
- * (`renderChart`, `writeCharts`), and proves itself with `expectEquivalent`.
+ * renders as raw manifests (`new RawChart(app, id, { chart })`, `synthManifests`) and as a Helm chart
+ * (`renderHelmChart`, `writeHelmCharts`), and proves itself with `expectEquivalent`.
  *
  * ```ts
  * const platform = defineChart({
@@ -110,12 +110,17 @@ export interface RawChartProps<S extends z.ZodType> {
   readonly managedBy?: string;
   /** Also synthesize the `helm test` hook objects. @default false */
   readonly includeTests?: boolean;
+  /**
+   * API versions the target cluster serves, as `helm template --api-versions` takes them: the charts ask
+   * for `security.openshift.io/v1` (OpenShift, whose security contexts they adapt). @default none
+   */
+  readonly apiVersions?: readonly string[];
 }
 
 /**
  * A cdk8s Chart holding one chart definition, rendered concretely (raw manifests). Its cdk8s-plus objects
  * are scoped to the release (ReleaseScopedChart), and it refuses two objects of one name when the App
- * synthesizes it, so `app.synth()` / `npx cdk8s synth` check what `synthInstances` and `writeCharts` check.
+ * synthesizes it, so `app.synth()` / `npx cdk8s synth` check what `synthManifests` and `writeHelmCharts` check.
  */
 export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
   public readonly render: RawRender;
@@ -124,7 +129,11 @@ export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
     const namespace = props.namespace ?? 'default';
     super(scope, id, { namespace });
     const definition = props.chart;
-    this.render = new RawRender(release(props.releaseName ?? definition.name, namespace, props.managedBy ?? 'cdk8s'), { name: definition.name, version: definition.metadata.version });
+    this.render = new RawRender(
+      release(props.releaseName ?? definition.name, namespace, props.managedBy ?? 'cdk8s'),
+      { name: definition.name, version: definition.metadata.version },
+      props.apiVersions,
+    );
     Render.attach(this, this.render);
     // Checked before coalescing, whose recursion a deeply nested input would overflow.
     for (const given of [props.values, props.overrides]) assertHoldableValues(definition.name, given);
@@ -134,10 +143,17 @@ export class RawChart<S extends z.ZodType> extends ReleaseScopedChart {
     this.scopeToRelease();
     this.node.addValidation({ validate: () => nameCollisions(this) });
   }
+
+  /** The chart's objects, each checked against Kubernetes' limits: `app.synth()` writes what this returns. */
+  public override toJson(): any[] {
+    const objects = super.toJson();
+    for (const obj of objects) checkObjectLimits(obj as Record<string, unknown>, `chart "${this.node.id}"`);
+    return objects;
+  }
 }
 
 /**
- * Every object's kind, namespace and name must be unique in one chart: two instances of a product with the
+ * Every object's kind, namespace and name must be unique in one chart: two uses of a product with the
  * same names would overwrite each other in the cluster. Throws a ChartError naming both constructs.
  */
 export function assertUniqueNames(chart: Chart): void {
@@ -152,18 +168,16 @@ function nameCollisions(chart: Chart): string[] {
   for (const obj of chart.node.findAll().filter(ApiObject.isApiObject)) {
     const key = `${obj.apiVersion} ${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.name}`;
     const other = seen.get(key);
-    if (other) collisions.push(`two objects are the same ${key}: ${other} and ${obj.node.path}; give each instance its own namePrefix (or object names)`);
+    if (other) collisions.push(`two objects are the same ${key}: ${other} and ${obj.node.path}; give each use of a product its own namePrefix (or each object its own name)`);
     else seen.set(key, obj.node.path);
   }
   return collisions;
 }
 
-/** Synthesize one chart's raw objects (JSON), without writing files. */
+/** One instance's raw objects (JSON), without writing files: what the proof and the Helm chart's image list read. */
 export function synthObjects<S extends z.ZodType>(props: RawChartProps<S>): { objects: Record<string, unknown>[]; render: RawRender } {
   const app = new App({ outdir: '/nonexistent' });
   const chart = new RawChart(app, props.chart.name, props);
   assertUniqueNames(chart);
-  const objects = chart.toJson() as Record<string, unknown>[];
-  for (const obj of objects) checkObjectLimits(obj, `chart "${props.chart.name}"`);
-  return { objects, render: chart.render };
+  return { objects: chart.toJson() as Record<string, unknown>[], render: chart.render };
 }

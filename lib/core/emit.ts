@@ -3,18 +3,19 @@
  *
  * Only block-style YAML is produced, so indentation is always known and `nindent` can be used for
  * values that are whole maps or lists. Scalars that come from values are written with `toJson`, which
- * quotes strings and prints numbers exactly (plain `{{ .Values.x }}` would print 1e+06 for a float),
- * except where printing them as they are reads back the same (booleans, small integers, plain enums,
+ * quotes strings and prints numbers exactly (`{{ .Values.x }}` alone would print 1e+06 for a float),
+ * except where printing them as they are reads back the same (booleans, small integers, enums of simple words,
  * names), which reads better.
  */
 import YAML from 'yaml';
 import { HelmRender, Json, NamedTemplate } from './template';
 
-const PLAIN_RE = /^[A-Za-z0-9_/.][A-Za-z0-9 _/.:@=+-]*$/;
+/** What YAML may write as a plain (unquoted) scalar, as far as this emitter writes one. */
+const PLAIN_SCALAR_RE = /^[A-Za-z0-9_/.][A-Za-z0-9 _/.:@=+-]*$/;
 
 /** A static string as a YAML scalar: plain when it reads back as the same string in YAML 1.1 and 1.2. */
 function staticScalar(s: string): string {
-  if (PLAIN_RE.test(s) && !s.endsWith(' ') && !s.endsWith(':') && !s.includes(': ') && !s.includes(' #')) {
+  if (PLAIN_SCALAR_RE.test(s) && !s.endsWith(' ') && !s.endsWith(':') && !s.includes(': ') && !s.includes(' #')) {
     const v11 = YAML.parse(s, { version: '1.1' }) as unknown;
     const v12 = YAML.parse(s, { version: '1.2' }) as unknown;
     if (v11 === s && v12 === s) return s;
@@ -72,7 +73,7 @@ export class HelmEmitter {
     const lines = this.map(obj as Record<string, Json>, 0).flatMap(wrapLongLine);
     const body = lines.join('\n');
     if (conditions.length === 0) return `${body}\n`;
-    const cond = conditions.length === 1 ? this.top(conditions[0]!) : `and ${conditions.map((c) => this.x(c)).join(' ')}`;
+    const cond = conditions.length === 1 ? this.actionBody(conditions[0]!) : `and ${conditions.map((c) => this.withRoot(c)).join(' ')}`;
     return `${wrapLongLine(`{{- if ${cond} }}`).join('\n')}\n${body}\n{{- end }}\n`;
   }
 
@@ -84,11 +85,11 @@ export class HelmEmitter {
       let lines: string[];
       if ('map' in t.body) lines = [...head, ...this.map(t.body.map as Record<string, Json>, 0)];
       else if ('list' in t.body) lines = [...head, ...this.list(t.body.list, 0)];
-      else if ('text' in t.body) lines = [...head, `{{- ${this.top(t.body.text)} -}}`];
-      else if ('condition' in t.body) lines = [`{{- if ${this.top(t.body.condition)} -}}`, 'true', '{{- end -}}'];
+      else if ('text' in t.body) lines = [...head, `{{- ${this.actionBody(t.body.text)} -}}`];
+      else if ('condition' in t.body) lines = [`{{- if ${this.actionBody(t.body.condition)} -}}`, 'true', '{{- end -}}'];
       else {
         const hash = t.body.length === undefined ? 'toJson $d | sha256sum' : `toJson $d | sha256sum | trunc ${t.body.length}`;
-        lines = ['{{- $d := dict -}}', ...t.body.checksum.map(([k, e]) => `{{- $_ := set $d ${JSON.stringify(k)} ${this.x(e)} -}}`), `{{- ${hash} -}}`];
+        lines = ['{{- $d := dict -}}', ...t.body.checksum.map(([k, e]) => `{{- $_ := set $d ${JSON.stringify(k)} ${this.withRoot(e)} -}}`), `{{- ${hash} -}}`];
       }
       return `${usageComment(t)}\n{{- define ${JSON.stringify(t.name)} -}}\n${lines.flatMap(wrapLongLine).join('\n')}\n{{- end -}}\n`;
     } finally {
@@ -100,23 +101,23 @@ export class HelmEmitter {
     return ' '.repeat(n);
   }
 
-  /** An expression as written here: references to the chart's root context made through `root`. */
-  private x(expr: string): string {
+  /** `expr` with its references to the chart's root context (`$`) written as this place reaches it (`root`). */
+  private withRoot(expr: string): string {
     // `$` followed by a field or standing alone is the root; `$p`, `$e0`, `$d` are variables. String
     // literals are left as they are: their `$` is text (e.g. Kubernetes' `$(VAR)` in an env value).
     if (this.root === '$') return expr;
     return expr.replace(/("(?:[^"\\]|\\.)*"|`[^`]*`)|\$(?![A-Za-z0-9_])/g, (_m, literal: string | undefined) => literal ?? this.root);
   }
 
-  /** An expression as the whole of an action: without parentheses around it. */
-  private top(expr: string): string {
-    return stripParens(this.x(expr));
+  /** An expression as the whole of an action (`{{ … }}`): `withRoot`, without parentheses around it. */
+  private actionBody(expr: string): string {
+    return withoutOuterParens(this.withRoot(expr));
   }
 
   private scalarExpr(v: string): string {
     const token = this.render.tokenInfo(v);
-    if (token?.plain) return `{{ ${this.top(token.expr)} }}`;
-    return `{{ ${this.x(this.render.expr(v))} | toJson }}`;
+    if (token?.printsAsIs) return `{{ ${this.actionBody(token.expr)} }}`;
+    return `{{ ${this.withRoot(this.render.expr(v))} | toJson }}`;
   }
 
   /** The text after `key:` (or `- `) for a scalar, or undefined when it is not one. */
@@ -140,7 +141,7 @@ export class HelmEmitter {
 
   /** The `include` of a named template, with its arguments. */
   private include(template: string, args: string): string {
-    return `include ${JSON.stringify(template)} ${this.x(args)}`;
+    return `include ${JSON.stringify(template)} ${this.withRoot(args)}`;
   }
 
   private map(obj: Record<string, Json>, indent: number): string[] {
@@ -154,14 +155,14 @@ export class HelmEmitter {
       if (marker) {
         switch (marker.type) {
           case 'if': {
-            const guard = this.top(marker.cond);
+            const guard = this.actionBody(marker.cond);
             this.guards.push(guard);
             out.push(`${pad}{{- if ${guard} }}`, ...this.map(value as Record<string, Json>, indent));
             this.guards.pop();
             // `if X` followed by `if not X` reads as if/else.
             const [nextKey, nextValue] = entries[i + 1] ?? [];
             const next = nextKey === undefined ? undefined : this.render.markerOf(nextKey);
-            if (next?.type === 'if' && nextValue !== undefined && bare(next.cond) === negation(bare(marker.cond))) {
+            if (next?.type === 'if' && nextValue !== undefined && withoutOuterParens(next.cond.trim()) === negation(withoutOuterParens(marker.cond.trim()))) {
               out.push(`${pad}{{- else }}`, ...this.map(nextValue as Record<string, Json>, indent));
               i++;
             }
@@ -169,7 +170,7 @@ export class HelmEmitter {
             break;
           }
           case 'merge':
-            out.push(`${pad}{{- with ${this.top(marker.expr)} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
+            out.push(`${pad}{{- with ${this.actionBody(marker.expr)} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
             break;
           case 'include':
             out.push(`${pad}{{- ${this.include(marker.template, marker.args)} | nindent ${indent} }}`);
@@ -182,7 +183,7 @@ export class HelmEmitter {
       const k = staticKey(key);
       const token = this.render.tokenInfo(value);
       if (token && token.shape !== 'scalar') {
-        const yaml = token.shape === 'yaml' ? this.top(token.expr) : `toYaml ${this.x(token.expr)}`;
+        const yaml = token.shape === 'yaml' ? this.actionBody(token.expr) : `toYaml ${this.withRoot(token.expr)}`;
         out.push(`${pad}${k}: {{- ${yaml} | nindent ${indent + 2} }}`);
         continue;
       }
@@ -193,7 +194,7 @@ export class HelmEmitter {
         out.push(`${pad}${k}: ${s}`);
       } else if (onlyMerge) {
         // A map made only of a map-valued value: omit the key when it is empty, as the raw output does.
-        out.push(`${pad}{{- with ${this.top(onlyMerge)} }}`, `${pad}${k}: {{- toYaml . | nindent ${indent + 2} }}`, `${pad}{{- end }}`);
+        out.push(`${pad}{{- with ${this.actionBody(onlyMerge)} }}`, `${pad}${k}: {{- toYaml . | nindent ${indent + 2} }}`, `${pad}{{- end }}`);
       } else if (onlyInclude) {
         out.push(`${pad}${k}: {{- ${this.include(onlyInclude.template, onlyInclude.args)} | nindent ${indent + 2} }}`);
       } else {
@@ -206,7 +207,7 @@ export class HelmEmitter {
           // Every entry is conditional: with none present a bare key would read as null, which a patch (Helm's
           // three-way merge, kubectl apply) takes as "delete the whole field", entries other writers added
           // included (a generated Secret key). Empty is written as empty, as in the raw output.
-          const cond = conditions.length === 1 ? this.top(conditions[0]!) : `or ${conditions.map((c) => this.x(c)).join(' ')}`;
+          const cond = conditions.length === 1 ? this.actionBody(conditions[0]!) : `or ${conditions.map((c) => this.withRoot(c)).join(' ')}`;
           // Inside an `if` on that very condition (a map left out when empty, e.g. a Secret's data) it is never empty.
           if (this.guards.includes(cond)) out.push(`${pad}${k}:`, ...body);
           else out.push(`${pad}{{- if ${cond} }}`, `${pad}${k}:`, ...body, `${pad}{{- else }}`, empty, `${pad}{{- end }}`);
@@ -236,7 +237,7 @@ export class HelmEmitter {
       if (marker.type === 'if') {
         conditions.push(marker.cond);
         const content = Array.isArray(value) ? (value as Record<string, Json>[]).find((item) => item && key in item)?.[key] : (value as Record<string, Json>)[key];
-        if (content && typeof content === 'object' && Object.keys(content).length > 0) present.add(bare(marker.cond));
+        if (content && typeof content === 'object' && Object.keys(content).length > 0) present.add(withoutOuterParens(marker.cond.trim()));
       } else if (marker.type === 'merge' || marker.type === 'splice' || marker.type === 'range') conditions.push(marker.expr);
       else return undefined;
     }
@@ -274,13 +275,13 @@ export class HelmEmitter {
           const payload = (item as Record<string, Json>)[keys[0]!]!;
           switch (marker.type) {
             case 'if':
-              out.push(`${pad}{{- if ${this.top(marker.cond)} }}`, ...this.list(payload as Json[], indent), `${pad}{{- end }}`);
+              out.push(`${pad}{{- if ${this.actionBody(marker.cond)} }}`, ...this.list(payload as Json[], indent), `${pad}{{- end }}`);
               break;
             case 'splice':
-              out.push(`${pad}{{- with ${this.top(marker.expr)} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
+              out.push(`${pad}{{- with ${this.actionBody(marker.expr)} }}`, `${pad}{{- toYaml . | nindent ${indent} }}`, `${pad}{{- end }}`);
               break;
             case 'range':
-              out.push(`${pad}{{- range ${marker.variable} := ${this.top(marker.expr)} }}`, ...this.list([payload], indent), `${pad}{{- end }}`);
+              out.push(`${pad}{{- range ${marker.variable} := ${this.actionBody(marker.expr)} }}`, ...this.list([payload], indent), `${pad}{{- end }}`);
               break;
             case 'include':
               out.push(`${pad}{{- ${this.include(marker.template, marker.args)} | nindent ${indent} }}`);
@@ -306,7 +307,7 @@ export class HelmEmitter {
       }
       const token = this.render.tokenInfo(item);
       if (token && token.shape !== 'scalar') {
-        out.push(`${pad}- {{ ${this.x(token.expr)} | toJson }}`);
+        out.push(`${pad}- {{ ${this.withRoot(token.expr)} | toJson }}`);
         continue;
       }
       const s = this.scalar(item, indent + 2);
@@ -321,33 +322,11 @@ export class HelmEmitter {
   }
 }
 
-/** A condition without its outer parentheses. */
-function bare(cond: string): string {
-  const t = cond.trim();
-  return t.startsWith('(') && t.endsWith(')') && balanced(t.slice(1, -1)) ? t.slice(1, -1) : t;
-}
-
-/** Whether every parenthesis in `s` closes in `s` (so `(a) (b)` is not taken for one group). */
-function balanced(s: string): boolean {
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (quoted) {
-      if (ch === '\\') i++;
-      else if (ch === '"') quoted = false;
-    } else if (ch === '"') quoted = true;
-    else if (ch === '(') depth++;
-    else if (ch === ')' && --depth < 0) return false;
-  }
-  return depth === 0;
-}
-
-/** The negation of a bare condition as the render context writes it (`eq a b` / `ne a b`, `x` / `not x`). */
+/** The negation of a condition without outer parentheses, as the render context writes it (`eq a b` / `ne a b`, `x` / `not x`). */
 function negation(cond: string): string {
   if (cond.startsWith('eq ')) return `ne ${cond.slice(3)}`;
   if (cond.startsWith('ne ')) return `eq ${cond.slice(3)}`;
-  if (cond.startsWith('not ')) return bare(cond.slice(4));
+  if (cond.startsWith('not ')) return withoutOuterParens(cond.slice(4).trim());
   return `not ${/^[^\s()]+$/.test(cond) ? cond : `(${cond})`}`;
 }
 
@@ -400,7 +379,7 @@ function argumentLine(arg: string[], indent: number): string {
 /** An expression over several lines (inside an action, where newlines are spaces): one argument (or dict pair) per line. */
 function wrapExpr(expr: string, indent: number, offset = 0): string {
   if (expr.length + indent + offset <= WRAP_AT) return expr;
-  const inner = expr.startsWith('(') && stripParens(expr) !== expr ? stripParens(expr) : undefined;
+  const inner = expr.startsWith('(') && withoutOuterParens(expr) !== expr ? withoutOuterParens(expr) : undefined;
   const parts = topLevelParts(inner ?? expr);
   if (parts.length < 2) return expr;
   const pad = ' '.repeat(indent + 2);
@@ -426,7 +405,7 @@ function wrapLongLine(line: string): string[] {
   const indent = line.length - line.trimStart().length;
   // A pipeline: wrap its first command, keep the rest (`| toJson`, `| nindent 4`) after it.
   const stages = splitPipeline(content);
-  const first = stripParens(stages[0]!);
+  const first = withoutOuterParens(stages[0]!);
   const parts = topLevelParts(first);
   // Keep a keyword with the function it applies: `if or`, `with coalesce`, `$_ := set`.
   const keywords: string[] = [];
@@ -449,8 +428,8 @@ function splitPipeline(expr: string): string[] {
   return stages.map((st) => st.join(' '));
 }
 
-/** `(x y)` as `x y` when the parentheses enclose the whole expression. */
-function stripParens(expr: string): string {
+/** `(x y)` as `x y` when the parentheses enclose the whole expression (not `(a) (b)`). */
+function withoutOuterParens(expr: string): string {
   if (!expr.startsWith('(') || !expr.endsWith(')')) return expr;
   let depth = 0;
   let inString = false;

@@ -12,6 +12,7 @@ import { ChartError } from './errors';
 import { chartReadme, valuesYaml } from './docs';
 import { HelmEmitter } from './emit';
 import { goHelpers } from './helpers-tpl';
+import { valuesRulesTemplates } from './values-rules';
 import { replaceDirectory } from './output';
 import { ReleaseScopedChart } from './release-scope';
 import { valuesJsonSchema } from './schema';
@@ -139,7 +140,7 @@ function chartYaml(def: ChartDefinition): Record<string, unknown> {
 }
 
 /** Every file of a chart's Helm chart, by path relative to the chart directory. */
-export function renderChart(def: ChartDefinition): Map<string, string> {
+export function renderHelmChart(def: ChartDefinition): Map<string, string> {
   const files = new Map<string, string>();
   const app = new App({ outdir: '/nonexistent' });
   const chart = new ReleaseScopedChart(app, def.name);
@@ -161,9 +162,11 @@ export function renderChart(def: ChartDefinition): Map<string, string> {
     }
   }
 
-  let helpers = goHelpers(def.name, render.helpers);
+  const rules = valuesRulesTemplates(def.name, def.schema);
+  let helpers = goHelpers(def.name, new Set([...render.helpers, ...(rules?.optional ?? [])]));
   for (const t of render.namedTemplates.values()) helpers += `\n${emitter.definition(t)}`;
-  files.set('templates/_helpers.tpl', helpers);
+  files.set('templates/_helpers.tpl', helpers + (rules?.helpers ?? ''));
+  if (rules) files.set('templates/values-rules.yaml', rules.template);
   if (def.metadata.notes) files.set('templates/NOTES.txt', def.metadata.notes);
 
   files.set('Chart.yaml', header + YAML.stringify(chartYaml(def), { lineWidth: 0 }));
@@ -197,8 +200,8 @@ function generatedChartsOnly(dir: string): boolean {
  * (commit it with the charts); it must be new, empty, or written by chart-as-code (the marker, or only
  * chart folders whose Chart.yaml chart-as-code generated): any other directory is refused (`OutputError`).
  */
-export function writeCharts(defs: readonly ChartDefinition[], outDir: string): { name: string; files: number }[] {
-  const rendered = defs.map((d) => ({ name: d.name, files: renderChart(d) }));
+export function writeHelmCharts(defs: readonly ChartDefinition[], outDir: string): { name: string; files: number }[] {
+  const rendered = defs.map((d) => ({ name: d.name, files: renderHelmChart(d) }));
   const names = new Set<string>();
   for (const { name } of rendered) {
     if (names.has(name)) throw new ChartError(`two charts are named "${name}": each needs a folder of its own`);

@@ -4,7 +4,7 @@ const OPTIONAL_HELPERS = {
   uniqueNames: (chart: string) => `
 {{/*
 Fails, naming the path, when two items of .list have the same name (an env name given twice: Kubernetes
-would keep only the last); prints nothing otherwise. A rule of the values schema that values.schema.json
+would keep only the last; a volume name given twice); prints nothing otherwise. A rule of the values schema that values.schema.json
 (JSON Schema draft-07) cannot state, so the template checks it, as zod does for raw synthesis.
 */}}
 {{/* Usage: {{ include "${chart}.uniqueNames" (dict "list" <items> "path" "<values path>") }} - fails on a name given twice, else empty */}}
@@ -15,6 +15,31 @@ would keep only the last); prints nothing otherwise. A rule of the values schema
 {{- fail (printf "values don't meet the schema: %s.%d.name: %s is given twice (also at %s.%v.name)" $.path $i $item.name $.path (get $seen $item.name)) -}}
 {{- end -}}
 {{- $_ := set $seen $item.name $i -}}
+{{- end -}}
+{{- end -}}
+`,
+  quantity: (chart: string) => `
+{{/*
+A Kubernetes quantity (a string such as 500m, 1.5Gi or 1e3, or a number) as a float64, computed as
+quantityValue in schema.ts computes it, so a template rule compares quantities as zod does: the digits with
+a decimal suffix read as one number (1.5e6 for 1.5M), times 2^10n for a binary suffix (exact in floats).
+*/}}
+{{/* Usage: {{ float64 (include "${chart}.quantity" <quantity>) }} - the quantity's value */}}
+{{- define "${chart}.quantity" -}}
+{{- if not (kindIs "string" .) -}}
+{{- float64 . -}}
+{{- else -}}
+{{- $digits := regexFind "^[+]?[0-9]*[.]?[0-9]*" . -}}
+{{- $suffix := trimPrefix $digits . -}}
+{{- $binary := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
+{{- $decimal := dict "" "" "m" "e-3" "k" "e3" "M" "e6" "G" "e9" "T" "e12" "P" "e15" "E" "e18" -}}
+{{- if hasKey $binary $suffix -}}
+{{- mulf (float64 $digits) (get $binary $suffix) -}}
+{{- else if hasKey $decimal $suffix -}}
+{{- float64 (printf "%s%s" $digits (get $decimal $suffix)) -}}
+{{- else -}}
+{{- float64 . -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 `,

@@ -5,9 +5,10 @@
  */
 import { ApiObject, App, ImplicitTokenResolver, JsonPatch, LazyResolver, NumberStringUnionResolver, resolve } from 'cdk8s';
 import { Construct } from 'constructs';
-import { text, Val } from './template';
+import { text, ValueOrConstant } from './template';
 
-function isPlainMap(v: unknown): v is Record<string, unknown> {
+/** An object literal (or `Object.create(null)`): what a map of a Kubernetes object is. */
+function isObjectLiteral(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v) as unknown;
   return proto === Object.prototype || proto === null;
@@ -21,7 +22,7 @@ function sanitize(v: unknown, dropEmpty: boolean): unknown {
     return dropEmpty && items.length === 0 ? undefined : items;
   }
   if (typeof v !== 'object') return v;
-  if (!isPlainMap(v)) throw new Error(`can't render a non-plain object (${Object.prototype.toString.call(v)})`);
+  if (!isObjectLiteral(v)) throw new Error(`can't render an object that is not an object literal (${Object.prototype.toString.call(v)})`);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(v)) {
     const child = sanitize(v[key], false);
@@ -33,18 +34,18 @@ function sanitize(v: unknown, dropEmpty: boolean): unknown {
 /**
  * `sanitize(resolve([], v, obj), false)` in one walk, for apps with only cdk8s' built-in resolvers. Those
  * replace nothing but Lazy values, objects with a `resolve()` method and number-or-string union classes, so
- * plain maps, lists and scalars pass through them unchanged: they are copied directly (cdk8s' resolve calls
+ * object literals, lists and scalars pass through them unchanged: they are copied directly (cdk8s' resolve calls
  * every resolver on every value with a fresh context and key path, a large share of synthesis), and only
  * other objects go through cdk8s. Unlike cdk8s, a map with a "constructor" key is walked like any other.
  */
-function resolvePlainData(v: unknown, obj: ApiObject): unknown {
+function resolveWithBuiltIns(v: unknown, obj: ApiObject): unknown {
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => resolvePlainData(x, obj));
+  if (Array.isArray(v)) return v.map((x) => resolveWithBuiltIns(x, obj));
   if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { resolve?: unknown }).resolve === 'function') return sanitize(resolve([], v, obj), false);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(v)) {
-    const child = resolvePlainData((v as Record<string, unknown>)[key], obj);
+    const child = resolveWithBuiltIns((v as Record<string, unknown>)[key], obj);
     if (child !== undefined) out[key] = child;
   }
   return out;
@@ -59,10 +60,10 @@ export interface KubeObjectProps {
   readonly apiVersion: string;
   readonly kind: string;
   readonly metadata?: {
-    readonly name?: Val<string>;
-    readonly namespace?: Val<string>;
-    readonly labels?: Record<string, Val<string>>;
-    readonly annotations?: Record<string, Val<string>>;
+    readonly name?: ValueOrConstant<string>;
+    readonly namespace?: ValueOrConstant<string>;
+    readonly labels?: Record<string, ValueOrConstant<string>>;
+    readonly annotations?: Record<string, ValueOrConstant<string>>;
   };
   readonly [field: string]: unknown;
 }
@@ -85,11 +86,11 @@ function isEmptyMap(v: object | undefined): boolean {
 }
 
 /**
- * What `metadata.toJson()` gives when cdk8s holds only a plain name and namespace (no chart labels, nothing
+ * What `metadata.toJson()` gives when cdk8s holds only a name and namespace given as strings (no chart labels, nothing
  * added through its metadata API), without its resolve and sanitize passes over the whole definition (a
  * large share of synthesis); undefined otherwise, or when cdk8s keeps its metadata differently.
  */
-function plainNameAndNamespace(metadata: unknown): Record<string, unknown> | undefined {
+function nameAndNamespaceOnly(metadata: unknown): Record<string, unknown> | undefined {
   const m = metadata as CdkMetadataFields;
   if (typeof m.name !== 'string' || (m.namespace !== undefined && typeof m.namespace !== 'string')) return undefined;
   if (!isEmptyMap(m.labels) || !isEmptyMap(m.annotations) || m.finalizers?.length !== 0 || m.ownerReferences?.length !== 0) return undefined;
@@ -113,8 +114,8 @@ export class KubeObject extends ApiObject {
   }
 
   public override toJson(): any {
-    const plainResolvers = onlyBuiltInResolvers(this);
-    const base = ((plainResolvers && plainNameAndNamespace(this.metadata)) || this.metadata.toJson()) as Record<string, unknown>;
+    const builtInResolversOnly = onlyBuiltInResolvers(this);
+    const base = ((builtInResolversOnly && nameAndNamespaceOnly(this.metadata)) || this.metadata.toJson()) as Record<string, unknown>;
     const own = (this.body.metadata ?? {}) as Record<string, unknown>;
     const metadata: Record<string, unknown> = { ...base, ...own, name: base.name, namespace: base.namespace };
     // Labels and annotations added through cdk8s' metadata API (or the chart's labels) join the object's own.
@@ -122,7 +123,7 @@ export class KubeObject extends ApiObject {
       if (base[field]) metadata[field] = { ...(base[field] as object), ...((own[field] as object | undefined) ?? {}) };
     }
     const whole = { ...this.body, metadata };
-    const json = (plainResolvers ? resolvePlainData(whole, this) : sanitize(resolve([], whole, this), false)) as Record<string, unknown>;
+    const json = (builtInResolversOnly ? resolveWithBuiltIns(whole, this) : sanitize(resolve([], whole, this), false)) as Record<string, unknown>;
     json.metadata = Object.fromEntries(
       Object.entries(json.metadata as Record<string, unknown>)
         .map(([k, x]) => [k, sanitize(x, true)] as const)

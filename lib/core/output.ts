@@ -34,6 +34,8 @@ export class OutputError extends Error {
 
 /** The file every output directory holds, so that the next run knows it may replace it. Committed with charts/. */
 export const OUTPUT_MARKER = '.chart-as-code-output';
+// Its text names the functions of the version that first wrote it (synthesizeCharts is synthManifests,
+// writeCharts writeHelmCharts now): changing it would change every committed charts/ and dist/.
 const MARKER_TEXT =
   'This directory is written by chart-as-code (npm run synth, npm run charts, synthesizeCharts, writeCharts)\n' +
   'and replaced whole by its next run: files added here are deleted then. This file marks it as replaceable.\n';

@@ -7,13 +7,14 @@
  * releases' pods, and the releases' Services would have one name. In a ReleaseScopedChart (raw synthesis
  * and the Helm chart alike):
  * - that label's value is release-scoped wherever it appears (pod templates, workload selectors, Services,
- *   network policy peers), `<release>-<hash of the cdk8s value>`;
+ *   network policy peers), `<release>-<hash>` (see `scopedAddress` for what the hash covers);
  * - generated names are `<release>-<construct path below the chart>`, as `helm create` names objects;
  * - a Service a workload exposes carries the workload's labels (cdk8s-plus gives it none).
  */
 import { createHash } from 'node:crypto';
-import { ApiObject, App, Chart, ChartProps, IResolver, ResolutionContext } from 'cdk8s';
+import { ApiObject, App, Chart, ChartProps, IResolver, Names, ResolutionContext } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ChartError } from './errors';
 import { Render, text } from './template';
 
 /** The label cdk8s-plus selects pods by (`Pod.ADDRESS_LABEL`; cdk8s-plus is not a dependency of this package). */
@@ -21,7 +22,6 @@ export const CDK8S_ADDRESS_LABEL = 'cdk8s.io/metadata.addr';
 
 /** Construct ids cdk8s leaves out of generated names (an L2's ApiObject is its `Resource` child). */
 const HIDDEN_IDS = new Set(['Resource', 'Default']);
-
 
 /**
  * Rewrites `cdk8s.io/metadata.addr` values of ReleaseScopedCharts' objects as they are resolved: the one
@@ -33,7 +33,7 @@ class AddressResolver implements IResolver {
     const chart = Chart.of(context.obj);
     // Not `instanceof`: Chart defines Symbol.hasInstance as "is any Chart".
     if (!ReleaseScopedChart.isReleaseScoped(chart)) return;
-    const scoped = chart.scopedAddress(context.value);
+    const scoped = chart.scopedAddress(context.value, context.obj.node.path);
     // cdk8s resolves a replaced value again: leave what is already scoped.
     if (scoped !== context.value) context.replaceValue(scoped);
   }
@@ -69,13 +69,38 @@ export class ReleaseScopedChart extends Chart {
     return text(Render.of(this).releaseScopedName(pathBelow(this, apiObject)));
   }
 
-  /** The release-scoped value of a cdk8s-plus address label. */
-  public scopedAddress(address: string): string {
+  /** cdk8s address of each construct of this chart (what cdk8s-plus labels its pods with) -> `<chart name>/<path below the chart>`. */
+  private addresses?: Map<string, string>;
+
+  /**
+   * The release-scoped value of a cdk8s-plus address label: `<release>-<hash>`, the hash of the chart's name
+   * and the construct's path below the chart. Not of the address cdk8s made: that hashes the construct's
+   * whole path, with the Chart's own id and whatever it is nested in, so `new RawChart(app, 'eu', …)` would
+   * select by another label than the Helm chart of the same release (`helm install --take-ownership` of raw
+   * manifests would meet an immutable selector), and renaming or nesting the RawChart would change the
+   * selector of a live Deployment, which Kubernetes refuses. The chart's name keeps two charts of one release
+   * apart, the release name two releases. Moving the workload inside the chart changes it, as it does with
+   * plain cdk8s-plus (the construct path is its identity): `chart-as-code check` refuses that as a changed
+   * Deployment selector.
+   */
+  public scopedAddress(address: string, at: string): string {
     if (this.scoped.has(address)) return address;
-    const hash = createHash('sha256').update(address).digest('hex').slice(0, 8);
+    // Built at the first label resolved; again if constructs were added after that.
+    const stable = this.stableAddresses().get(address) ?? this.stableAddresses(true).get(address);
+    if (stable === undefined) throw new ChartError(`${at}: label ${CDK8S_ADDRESS_LABEL}=${address} is the address of no construct in chart ${this.node.path}: a chart's objects can select only its own pods`);
+    const hash = createHash('sha256').update(stable).digest('hex').slice(0, 8);
     const scoped = `${text(Render.of(this).release.name)}-${hash}`;
     this.scoped.add(scoped);
     return scoped;
+  }
+
+  private stableAddresses(rebuild = false): Map<string, string> {
+    if (this.addresses && !rebuild) return this.addresses;
+    const name = Render.of(this).chart?.name ?? this.node.id;
+    const depth = this.node.scopes.length;
+    this.addresses = new Map();
+    for (const c of this.node.findAll()) this.addresses.set(Names.toLabelValue(c), [name, ...c.node.scopes.slice(depth).map((s) => s.node.id)].join('/'));
+    return this.addresses;
   }
 
   /**

@@ -14,27 +14,36 @@ import * as path from 'node:path';
 import { App, Chart, ChartProps, IResolver, Names, Yaml } from 'cdk8s';
 import { z } from 'zod';
 import { onlyFilesEndingWith, replaceDirectory } from './output';
-import { assertUniqueNames, RawChart, RawChartProps } from './chart';
+import { assertUniqueNames, ChartDefinition, RawChart, RawChartProps } from './chart';
 import { checkObjectLimits } from './limits';
 import { manifestsToYaml } from './yaml';
 
-/** A chart to synthesize: a plain cdk8s Chart made from these props, then `build` adds its constructs. */
+/**
+ * One chart to synthesize, by id, written as any cdk8s app writes it: a cdk8s `Chart` made from these props
+ * (no chart definition, no values), then `build` adds its constructs (cdk8s-plus objects, say).
+ */
 export interface ChartSpec extends ChartProps {
   /** The chart's construct id, unique among the charts; its file is `<id>.k8s.yaml` (cdk8s' own naming). */
   readonly id: string;
-  /** Add the chart's constructs. */
-  build(chart: Chart): void;
+  /** Add the chart's constructs under `scope`, the cdk8s Chart made from these props. */
+  build(scope: Chart): void;
 }
 
-/** A chart to synthesize that creates its Chart itself (a Chart subclass such as RawChart). */
-export interface ChartFactory {
-  /** The chart's construct id, unique among the charts; its file is `<id>.k8s.yaml` (cdk8s' own naming). */
-  readonly id: string;
-  /** Create the chart directly under `app` with construct id `id`, with all its constructs. */
-  create(app: App, id: string): Chart;
-}
+/**
+ * One instance of a chart definition: its values, namespace and release name, as `RawChartProps`, and the
+ * id of its file. Raw manifests' counterpart of a Helm release.
+ */
+export type ChartInstance<S extends z.ZodType = z.ZodType> = RawChartProps<S> & {
+  /** The chart's construct id (file `<id>.k8s.yaml`). @default the chart definition's name */
+  readonly id?: string;
+};
 
-export type ChartSource = ChartSpec | ChartFactory;
+/** What `synthManifests` takes: instances of chart definitions, and cdk8s charts built by a function. */
+// `any`: each instance's values are checked against its own chart's schema by `InstanceChecked`.
+export type ChartSource = ChartInstance<any> | ChartSpec;
+
+/** An instance with its values typed by its own chart definition, so one list may mix definitions. */
+type InstanceChecked<T> = T extends { readonly chart: ChartDefinition<infer S> } ? ChartInstance<S> : T;
 
 export interface SynthOptions {
   /** File name suffix, as `AppProps.outputFileExtension`. @default ".k8s.yaml" */
@@ -50,33 +59,25 @@ export interface SynthOptions {
   readonly yaml?: 'kubernetes-safe' | 'cdk8s';
 }
 
-/** One instance of a chart definition: RawChart props and the chart's id. */
-export type ChartInstance<S extends z.ZodType> = RawChartProps<S> & {
-  /** The chart's construct id (file `<id>.k8s.yaml`). @default the system's name */
-  readonly id?: string;
-};
-
-/** A ChartFactory for one chart instance (a RawChart), to mix charts in one `synthesizeCharts` call. */
-export function chartInstance<S extends z.ZodType>(instance: ChartInstance<S>): ChartFactory {
-  const id = instance.id ?? instance.chart.name;
-  return { id, create: (app, chartId) => new RawChart(app, chartId, instance) };
+/** The construct id of a chart to synthesize, which names its file. */
+export function idOf(source: ChartSource): string {
+  return 'chart' in source ? (source.id ?? source.chart.name) : source.id;
 }
 
-function createChart(source: ChartSource, app: App): Chart {
-  if ('create' in source) return source.create(app, source.id);
-  const { id, build, ...props } = source;
+/** The chart directly under `app`: a RawChart for an instance, a cdk8s Chart built by the spec otherwise. */
+function createChart(source: ChartSource, app: App, id: string): Chart {
+  if ('chart' in source) return new RawChart(app, id, source);
+  const { id: _id, build, ...props } = source;
   const chart = new Chart(app, id, props);
   build(chart);
   return chart;
 }
 
 /** Synthesize one chart in an App of its own: its file name (as `App.synth()` names it) and YAML. */
-function synthOne(source: ChartSource, options: SynthOptions): [string, string] {
+function synthOne(source: ChartSource, id: string, options: SynthOptions): [string, string] {
   const app = new App({ outdir: '/nonexistent', outputFileExtension: options.outputFileExtension, resolvers: options.resolvers });
-  const chart = createChart(source, app);
-  const where = `chart "${source.id}"`;
-  if (chart.node.scope !== app || chart.node.id !== source.id) throw new Error(`${where}: create() must return a Chart made directly under the App with id "${source.id}"`);
-  if (app.node.children.length !== 1) throw new Error(`${where}: create() made ${app.node.children.length} constructs under the App; make exactly one Chart`);
+  const chart = createChart(source, app, id);
+  const where = `chart "${id}"`;
   // Dependency resolution, validation and ordering of this chart alone: what App.synth() does per chart.
   assertUniqueNames(chart);
   const objects = chart.toJson();
@@ -91,80 +92,60 @@ function synthOne(source: ChartSource, options: SynthOptions): [string, string] 
 }
 
 /**
- * Synthesize charts one at a time, each in an App of its own, into file name → YAML: the files and objects
- * `App.synth()` writes for one App holding all of them (byte for byte with `yaml: 'cdk8s'`). Time and
- * memory grow linearly in the number of charts: pass a generator to keep even the specs from piling up.
- *
- * Differences from `App.synth()`: two charts that map to the same file name are an error (cdk8s silently
- * keeps the last), and a chart with nested charts or a dependency on another chart is an error (cdk8s
- * prefixes every file name with an index then: use `App.synth()` for such apps).
+ * `synthManifests` without writing: file name → YAML, for callers that write the files themselves
+ * (apps/main.ts writes them to two directories).
  */
-export function synthChartFiles(charts: Iterable<ChartSource>, options: SynthOptions = {}): Map<string, string> {
-  return new Map(chartFiles(charts, options));
+export function synthManifestFiles(charts: Iterable<ChartSource>, options: SynthOptions = {}): Map<string, string> {
+  return new Map(manifestFiles(charts, options));
 }
 
-/** `synthChartFiles` one chart at a time: each file name and YAML as soon as its chart is synthesized. */
-function* chartFiles(charts: Iterable<ChartSource>, options: SynthOptions): Generator<[string, string]> {
+/** Each chart's file name and YAML as soon as the chart is synthesized. */
+function* manifestFiles(charts: Iterable<ChartSource>, options: SynthOptions): Generator<[string, string]> {
   const files = new Set<string>();
   const ids = new Set<string>();
   for (const source of charts) {
-    if (ids.has(source.id)) throw new Error(`two charts have the id "${source.id}"`);
-    ids.add(source.id);
-    const [file, yaml] = synthOne(source, options);
-    if (files.has(file)) throw new Error(`chart "${source.id}": another chart is also written to ${file}`);
+    const id = idOf(source);
+    if (ids.has(id)) throw new Error(`two charts have the id "${id}"`);
+    ids.add(id);
+    const [file, yaml] = synthOne(source, id, options);
+    if (files.has(file)) throw new Error(`chart "${id}": another chart is also written to ${file}`);
     files.add(file);
     yield [file, yaml];
   }
 }
 
 /**
- * **The way to synthesize many charts** (tenants, environments, regions): each chart is built and
- * synthesized in an App of its own, so time and memory grow linearly with the number of charts, where one
- * cdk8s App with `App.synth()` grows quadratically (2000 md-icapsrv instances: see bench/README.md).
+ * **Raw manifests of many charts** (tenants, environments, regions, a stack) into `outdir`: instances of
+ * chart definitions (`{ chart, values, namespace, releaseName, id }`, each one RawChart) and cdk8s charts
+ * built by a function (`{ id, build }`), in one list. Each chart is built and synthesized in an App of its
+ * own, so time and memory grow linearly with the number of charts, where one cdk8s App with `App.synth()`
+ * grows quadratically (2000 md-icapsrv instances: see bench/README.md).
  *
- * `outdir` ends up holding exactly one `<id>.k8s.yaml` per chart: the files and objects `App.synth()` writes,
- * with the Kubernetes-safe quoting of `npm run synth` (or byte for byte cdk8s' with `yaml: 'cdk8s'`), and
- * the marker `.chart-as-code-output`. Each file is written to a staging directory as soon as its chart is
- * synthesized (no chart's YAML is kept in memory), and the directory is swapped in whole at the end
+ * `outdir` ends up holding exactly one `<id>.k8s.yaml` per chart: the files and objects `App.synth()` writes
+ * for one App holding all of them, with the Kubernetes-safe quoting of `npm run synth` (or byte for byte
+ * cdk8s' with `yaml: 'cdk8s'`), and the marker `.chart-as-code-output`. Each file is written to a staging
+ * directory as soon as its chart is synthesized (no chart's YAML is kept in memory; pass a generator to keep
+ * even the instances from piling up), and the directory is swapped in whole at the end
  * (`replaceDirectory`), so an error (bad values, a bug) leaves `outdir` as it was; unlike `App.synth()`,
  * files of charts no longer given are removed. `outdir` must be new, empty, or written by chart-as-code
  * (the marker, or only `*<outputFileExtension>` files): any other directory is refused (`OutputError`).
+ * Two charts of one id or file, and a chart with nested charts or a dependency on another chart, are
+ * errors (`App.synth()` would keep the last, or prefix every file name with an index).
  *
  * ```ts
- * synthesizeCharts(
- *   tenants.map((t) => ({ id: t.name, namespace: t.name, disableResourceNameHashes: true, build: (chart) => new MdIcapsrv(chart, 'icap', t.values) })),
- *   'dist',
- * );
+ * synthManifests(tenants.map((t) => ({ id: t.name, chart: mdIcapsrvChart, namespace: t.name, values: t.values })), 'dist');
  * ```
  *
  * @returns the file names written, in the order of `charts`
  */
-export function synthesizeCharts(charts: Iterable<ChartSource>, outdir: string, options: SynthOptions = {}): string[] {
+export function synthManifests<T extends ChartSource>(charts: Iterable<T & InstanceChecked<T>>, outdir: string, options: SynthOptions = {}): string[] {
   const written: string[] = [];
   function* files(): Generator<[string, string]> {
-    for (const entry of chartFiles(charts, options)) {
+    for (const entry of manifestFiles(charts, options)) {
       written.push(entry[0]);
       yield entry;
     }
   }
   replaceDirectory(path.resolve(outdir), files(), { previousOutput: onlyFilesEndingWith(options.outputFileExtension ?? '.k8s.yaml') });
   return written;
-}
-
-function* chartInstances<S extends z.ZodType>(instances: Iterable<ChartInstance<S>>): Generator<ChartFactory> {
-  for (const instance of instances) yield chartInstance(instance);
-}
-
-/**
- * `synthesizeCharts` for instances of a chart definition: one RawChart each (its own id, namespace, values),
- * as `new RawChart(app, id, props)` in one App followed by `app.synth()` would write them, in linear time.
- *
- * ```ts
- * synthInstances(tenants.map((t) => ({ id: t.name, chart: mdIcapsrvChart, namespace: t.name, values: t.values })), 'dist');
- * ```
- *
- * To mix charts in one output directory, use `synthesizeCharts(instances.map(chartInstance), outdir)`.
- */
-export function synthInstances<S extends z.ZodType>(instances: Iterable<ChartInstance<S>>, outdir: string, options: SynthOptions = {}): string[] {
-  return synthesizeCharts(chartInstances(instances), outdir, options);
 }

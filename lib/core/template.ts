@@ -3,7 +3,7 @@
  *
  * The same construct code runs in two modes:
  * - `raw`: values are concrete; the context evaluates conditions and expressions in JavaScript, so the
- *   construct tree holds plain Kubernetes objects that cdk8s synthesizes as usual.
+ *   construct tree holds concrete Kubernetes objects that cdk8s synthesizes as usual.
  * - `helm`: values are *tokens* (short marker strings that stand for a Go template expression such as
  *   `$.Values.image.tag`). Conditions and expressions become template markers, and the Helm emitter turns
  *   the object tree into `templates/*.yaml` with `{{ }}`.
@@ -62,29 +62,29 @@ export interface Value<T> {
  */
 export type UseRenderInstead = 'use render.when(value, …) or render.ifElse(…) instead of if/?:/&&, render.add/eq/str instead of +/===/`${}`';
 
-/** What Render accepts: a constant or a value. */
-export type Val<T> = T | Value<T>;
+/** What Render accepts: a constant (a T written in construct code) or a value (a Value<T> from the values). */
+export type ValueOrConstant<T> = T | Value<T>;
 
 type Leaf = string | number | boolean | null | undefined;
 
 /**
- * Values as construct code sees them: objects stay objects (so `values.tls.https` works), and every leaf,
- * list and map is one Value.
+ * A chart's values (of type T) as construct code sees them: objects stay objects (so `values.tls.https`
+ * works), and every leaf, list and map is one Value.
  */
-export type Values<T> = [T] extends [Leaf]
+export type ValueTree<T> = [T] extends [Leaf]
   ? Value<T>
   : T extends readonly unknown[]
     ? Value<T>
     : string extends keyof T
       ? Value<T>
-      : { readonly [K in keyof T]-?: Values<T[K]> };
+      : { readonly [K in keyof T]-?: ValueTree<T[K]> };
 
 /**
  * The string that stands for a string value inside objects: the value itself in raw mode, a token that
  * the Helm emitter turns into a template expression in helm mode. For engine code that hands names to
  * cdk8s; construct code puts values into objects as they are.
  */
-export function text(v: Val<string>): string {
+export function text(v: ValueOrConstant<string>): string {
   return v as unknown as string;
 }
 
@@ -114,7 +114,7 @@ export interface TokenInfo {
   /** What a scalar is, where known: a number or boolean must not be put into a string. */
   readonly kind?: 'string' | 'number' | 'boolean' | 'other';
   /** Printed as it is, without `toJson`, reads back as the same value (bounded integers, booleans, safe enums, names). */
-  readonly plain?: boolean;
+  readonly printsAsIs?: boolean;
   /** For list-valued tokens: the element schema, so `each` can build element tokens. */
   readonly element?: z.ZodType;
 }
@@ -185,9 +185,9 @@ const YAML_WORDS = /^(y|n|yes|no|on|off|true|false|null|nan|inf)$/i;
 
 /**
  * Whether a values leaf printed as it is (no `toJson`) always reads back as the same value: booleans,
- * integers below 1e6 (Go prints larger floats as 1e+06), enums of plain words.
+ * integers below 1e6 (Go prints larger floats as 1e+06), enums of simple words.
  */
-function printsPlain(schema: z.ZodType): boolean {
+function leafPrintsAsIs(schema: z.ZodType): boolean {
   const type = schemaType(schema);
   if (type === 'boolean') return true;
   if (type === 'number') {
@@ -202,7 +202,8 @@ function printsPlain(schema: z.ZodType): boolean {
 const LEAF_KINDS: Record<string, TokenInfo['kind']> = { string: 'string', enum: 'string', number: 'number', int: 'number', boolean: 'boolean' };
 
 /** `$.Values.a.b`, or `(index $.Values "a-b")` where a key is not a Go identifier. */
-function fieldExpr(base: string, key: string): string {
+/** The Go expression of `key` of the map at `base` (`index` for a key that is not an identifier). */
+export function fieldExpr(base: string, key: string): string {
   return IDENT_RE.test(key) ? `${base}.${key}` : `(index ${base} ${JSON.stringify(key)})`;
 }
 
@@ -218,7 +219,8 @@ export abstract class Render {
   }
 
   /**
-   * The context of the nearest ancestor that has one. A construct used in a plain cdk8s Chart gets a raw
+   * The context of the nearest ancestor that has one. A construct used in a cdk8s Chart of its own (not a
+   * RawChart) gets a raw
    * context for that chart: release name = the chart's id, namespace = the chart's (or "default").
    */
   public static of(scope: IConstruct): Render {
@@ -235,7 +237,7 @@ export abstract class Render {
   abstract readonly mode: 'raw' | 'helm';
   /** Release name, namespace and managing tool. */
   abstract readonly release: ReleaseInfo;
-  /** The chart being rendered; undefined for constructs used in a plain cdk8s Chart. */
+  /** The chart being rendered; undefined for constructs used in a cdk8s Chart of their own (not a RawChart). */
   abstract readonly chart: ChartRef | undefined;
 
   /**
@@ -244,7 +246,7 @@ export abstract class Render {
    * values (or a part of them, e.g. `values.icap` in a bigger chart), whose leaves are template
    * expressions; keys `props` lacks are the schema's defaults, as constants.
    */
-  abstract values<S extends z.ZodType>(what: string, schema: S, props: unknown): Values<z.output<S>>;
+  abstract values<S extends z.ZodType>(what: string, schema: S, props: unknown): ValueTree<z.output<S>>;
   /** Where a values object comes from in the chart's values (`icap` for `$.Values.icap`, '' for the root); undefined when it is not one. */
   abstract valuesPath(values: unknown): string | undefined;
 
@@ -255,34 +257,34 @@ export abstract class Render {
   /** Items to spread into a list, present only when `cond` holds. */
   abstract itemsIf<T>(cond: unknown, items: T[]): T[];
   /** The items of a list value, to spread into a list. */
-  abstract itemsOf<T>(list: Val<readonly T[]>): T[];
+  abstract itemsOf<T>(list: ValueOrConstant<readonly T[]>): T[];
   /**
    * The items of a list value of the values whose items' names must all differ (env: Kubernetes keeps
    * only the last of a repeated name). zod refuses a repeat before raw synthesis; JSON Schema draft-07
    * cannot say it, so a Helm chart checks it where it spreads the list, failing with the item's path.
    */
-  abstract itemsOfUniqueNames<T extends { name: string }>(list: Val<readonly T[]>): T[];
+  abstract itemsOfUniqueNames<T extends { name: string }>(list: ValueOrConstant<readonly T[]>): T[];
   /** A list built by mapping each element of a list value (a `range` in Helm). */
-  abstract each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[];
+  abstract each<E, T>(list: ValueOrConstant<readonly E[]>, fn: (element: ValueTree<E>) => T): T[];
   /** `base` with the entries of a map value added (keys must not collide with base's own). */
-  abstract withEntriesOf<T extends object>(base: T, map: Val<Record<string, unknown>> | undefined): T;
+  abstract withEntriesOf<T extends object>(base: T, map: ValueOrConstant<Record<string, unknown>> | undefined): T;
   /** Map values combined; later maps win on equal keys. */
-  abstract mergeMaps(...maps: Val<Record<string, string>>[]): Value<Record<string, string>>;
+  abstract mergeMaps(...maps: ValueOrConstant<Record<string, string>>[]): Value<Record<string, string>>;
   /** `a` when `cond` holds, else `b` (scalars only). */
-  abstract ifElse<T extends string | number | boolean>(cond: unknown, a: Val<T>, b: Val<T>): Value<T>;
+  abstract ifElse<T extends string | number | boolean>(cond: unknown, a: ValueOrConstant<T>, b: ValueOrConstant<T>): Value<T>;
   /** The first of the arguments that is non-empty. */
-  abstract coalesce(...values: Val<string>[]): Value<string>;
+  abstract coalesce(...values: ValueOrConstant<string>[]): Value<string>;
   abstract not(cond: unknown): Value<boolean>;
   abstract and(...conds: unknown[]): Value<boolean>;
   abstract or(...conds: unknown[]): Value<boolean>;
   /** String equality (both sides strings). */
-  abstract eq(a: Val<string>, b: Val<string>): Value<boolean>;
+  abstract eq(a: ValueOrConstant<string>, b: ValueOrConstant<string>): Value<boolean>;
   /** The sum of integers (e.g. a grace period made of a drain delay and a shutdown budget). */
-  abstract add(...values: Val<number>[]): Value<number>;
+  abstract add(...values: ValueOrConstant<number>[]): Value<number>;
   /** A number or boolean as its JSON text (e.g. a port in a ConfigMap, or in a string). */
-  abstract str(v: Val<number | boolean>): Value<string>;
+  abstract str(v: ValueOrConstant<number | boolean>): Value<string>;
   /** Base64 of a string, for Secret `data`. */
-  abstract b64(v: Val<string>): Value<string>;
+  abstract b64(v: ValueOrConstant<string>): Value<string>;
   /** JSON text of a value as Helm's `toJson` writes it (map keys sorted), e.g. a list written into one env var. */
   abstract json(v: unknown): Value<string>;
   /**
@@ -291,14 +293,14 @@ export abstract class Render {
    * With `length`, only the first `length` hex digits (e.g. a name suffix); with `name`, a Helm chart
    * computes it in that named template (one line per entry) rather than in one long expression.
    */
-  abstract checksum(data: Record<string, Val<string>>, opts?: { length?: number; name?: string }): Value<string>;
+  abstract checksum(data: Record<string, ValueOrConstant<string>>, opts?: { length?: number; name?: string }): Value<string>;
   /**
    * The base64 value of `key` in the live Secret `name` when that Secret was written by an older chart
    * version of this release, one that rendered generated values into its manifest; empty otherwise, and
    * always empty where nothing can be looked up (raw synthesis, `helm template`, GitOps tools). It lets
    * the upgrade from such a version carry the value over instead of losing it (see CredentialGenerator).
    */
-  abstract olderChartValue(name: Val<string>, key: string): Value<string>;
+  abstract olderChartValue(name: ValueOrConstant<string>, key: string): Value<string>;
   /**
    * A map written once and used in several places: in a Helm chart a named template `name` in
    * `_helpers.tpl` taking `params`, included where the map is used (a whole value, or spread into an
@@ -308,42 +310,55 @@ export abstract class Render {
    */
   abstract sharedMap<P extends Record<string, unknown>, T extends object>(name: string, params: P, build: (params: P) => T): T;
   /**
-   * Text written once and used in several places (a name, say), as `sharedMap`. `plain`: it always reads
-   * back as a string when printed without quotes, so the chart prints it as it is.
+   * Text written once and used in several places (a name, say), as `sharedMap`. `printsAsIs`: it always
+   * reads back as a string when printed without quotes, so the chart prints it as it is.
    */
-  abstract sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => Val<string>, opts?: { plain?: boolean }): Value<string>;
+  abstract sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => ValueOrConstant<string>, opts?: { printsAsIs?: boolean }): Value<string>;
   /** A list written once and used in several places (spliced into lists), as `sharedMap`. */
   abstract sharedList<P extends Record<string, unknown>, T>(name: string, params: P, build: (params: P) => T[]): T[];
   /** A condition written once (a long one, used by several objects), as `sharedMap`: use it only as a condition. */
   abstract sharedCondition(name: string, build: () => unknown): Value<boolean>;
   /**
+   * Whether the cluster serves an API version (`group/version`): Helm's `.Capabilities.APIVersions.Has`,
+   * which `helm install` fills from the cluster's discovery and `helm template` from `--api-versions`;
+   * raw synthesis answers from the versions it was given (RawChartProps.apiVersions), as `helm template` does.
+   */
+  abstract hasApiVersion(version: string): Value<boolean>;
+  /** `map` without `keys` when `cond` holds, else `map` as it is (a map value, or an object of constants and values). */
+  abstract omitKeysIf<T extends object>(cond: unknown, map: ValueOrConstant<T>, keys: readonly string[]): ValueOrConstant<T>;
+  /**
    * An object's whole annotations map, refused when its keys and values total more than Kubernetes' 256 KiB
    * (the API server would refuse the object): JSON Schema cannot sum, so a Helm chart checks it in a named
    * template that `fail`s, and raw synthesis here, with the same message naming `from` (the values it holds).
    */
-  abstract checkAnnotations(map: Val<Record<string, string>>, from: string): Value<Record<string, string>>;
+  abstract checkAnnotations(map: ValueOrConstant<Record<string, string>>, from: string): Value<Record<string, string>>;
   /** A name unique to the release, as `helm create` makes them: `<release>-<base>`, at most 63 characters. */
-  abstract releaseScopedName(base: Val<string>): Value<string>;
+  abstract releaseScopedName(base: ValueOrConstant<string>): Value<string>;
 }
 
 /**
- * Concrete evaluation. Values are plain JavaScript values typed as Value<T>; this class is where they
+ * Concrete evaluation. Values are the JavaScript values themselves, typed as Value<T>; this class is where they
  * are used as what they are.
  */
 export class RawRender extends Render {
   public readonly mode = 'raw' as const;
   public readonly chart: ChartRef | undefined;
 
+  /**
+   * @param apiVersions the API versions the target cluster serves, as `helm template --api-versions`
+   * takes them (only those construct code asks about through hasApiVersion matter)
+   */
   constructor(
     public readonly release: ReleaseInfo,
     chart?: ChartRef,
+    private readonly apiVersions: readonly string[] = [],
   ) {
     super();
     this.chart = chart;
   }
 
-  values<S extends z.ZodType>(what: string, schema: S, props: unknown): Values<z.output<S>> {
-    return parseValues(what, schema, props) as Values<z.output<S>>;
+  values<S extends z.ZodType>(what: string, schema: S, props: unknown): ValueTree<z.output<S>> {
+    return parseValues(what, schema, props) as ValueTree<z.output<S>>;
   }
   valuesPath(_values: unknown): string | undefined {
     return undefined;
@@ -357,26 +372,26 @@ export class RawRender extends Render {
   itemsIf<T>(cond: unknown, items: T[]): T[] {
     return goTruthy(cond) ? items : [];
   }
-  itemsOf<T>(list: Val<readonly T[]>): T[] {
-    return [...(plain(list) ?? [])];
+  itemsOf<T>(list: ValueOrConstant<readonly T[]>): T[] {
+    return [...(concrete(list) ?? [])];
   }
-  itemsOfUniqueNames<T extends { name: string }>(list: Val<readonly T[]>): T[] {
+  itemsOfUniqueNames<T extends { name: string }>(list: ValueOrConstant<readonly T[]>): T[] {
     return this.itemsOf(list);
   }
-  each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[] {
-    return (plain(list) ?? []).map((e) => fn(e as Values<E>));
+  each<E, T>(list: ValueOrConstant<readonly E[]>, fn: (element: ValueTree<E>) => T): T[] {
+    return (concrete(list) ?? []).map((e) => fn(e as ValueTree<E>));
   }
-  withEntriesOf<T extends object>(base: T, map: Val<Record<string, unknown>> | undefined): T {
-    return { ...base, ...(plain(map) ?? {}) };
+  withEntriesOf<T extends object>(base: T, map: ValueOrConstant<Record<string, unknown>> | undefined): T {
+    return { ...base, ...(concrete(map) ?? {}) };
   }
-  mergeMaps(...maps: Val<Record<string, string>>[]): Value<Record<string, string>> {
-    return constant(Object.assign({}, ...maps.map(plain)) as Record<string, string>);
+  mergeMaps(...maps: ValueOrConstant<Record<string, string>>[]): Value<Record<string, string>> {
+    return constant(Object.assign({}, ...maps.map(concrete)) as Record<string, string>);
   }
-  ifElse<T extends string | number | boolean>(cond: unknown, a: Val<T>, b: Val<T>): Value<T> {
+  ifElse<T extends string | number | boolean>(cond: unknown, a: ValueOrConstant<T>, b: ValueOrConstant<T>): Value<T> {
     return (goTruthy(cond) ? a : b) as Value<T>;
   }
-  coalesce(...values: Val<string>[]): Value<string> {
-    return constant(values.map(plain).find(goTruthy) ?? '');
+  coalesce(...values: ValueOrConstant<string>[]): Value<string> {
+    return constant(values.map(concrete).find(goTruthy) ?? '');
   }
   not(cond: unknown): Value<boolean> {
     return constant(!goTruthy(cond));
@@ -387,32 +402,32 @@ export class RawRender extends Render {
   or(...conds: unknown[]): Value<boolean> {
     return constant(conds.some(goTruthy));
   }
-  eq(a: Val<string>, b: Val<string>): Value<boolean> {
-    return constant(plain(a) === plain(b));
+  eq(a: ValueOrConstant<string>, b: ValueOrConstant<string>): Value<boolean> {
+    return constant(concrete(a) === concrete(b));
   }
-  add(...values: Val<number>[]): Value<number> {
-    return constant(values.map(plain).reduce((x, y) => x + y, 0));
+  add(...values: ValueOrConstant<number>[]): Value<number> {
+    return constant(values.map(concrete).reduce((x, y) => x + y, 0));
   }
-  str(v: Val<number | boolean>): Value<string> {
-    return constant(JSON.stringify(plain(v)));
+  str(v: ValueOrConstant<number | boolean>): Value<string> {
+    return constant(JSON.stringify(concrete(v)));
   }
-  b64(v: Val<string>): Value<string> {
-    return constant(Buffer.from(plain(v) ?? '', 'utf8').toString('base64'));
+  b64(v: ValueOrConstant<string>): Value<string> {
+    return constant(Buffer.from(concrete(v) ?? '', 'utf8').toString('base64'));
   }
   json(v: unknown): Value<string> {
     return constant(goJson(v));
   }
-  checksum(data: Record<string, Val<string>>, opts: { length?: number; name?: string } = {}): Value<string> {
+  checksum(data: Record<string, ValueOrConstant<string>>, opts: { length?: number; name?: string } = {}): Value<string> {
     const hex = createHash('sha256').update(goJson(data), 'utf8').digest('hex');
     return constant(opts.length === undefined ? hex : hex.slice(0, opts.length));
   }
-  olderChartValue(_name: Val<string>, _key: string): Value<string> {
+  olderChartValue(_name: ValueOrConstant<string>, _key: string): Value<string> {
     return constant('');
   }
   sharedMap<P extends Record<string, unknown>, T extends object>(_name: string, params: P, build: (params: P) => T): T {
     return build(params);
   }
-  sharedText<P extends Record<string, unknown>>(_name: string, params: P, build: (params: P) => Val<string>): Value<string> {
+  sharedText<P extends Record<string, unknown>>(_name: string, params: P, build: (params: P) => ValueOrConstant<string>): Value<string> {
     return build(params) as Value<string>;
   }
   sharedList<P extends Record<string, unknown>, T>(_name: string, params: P, build: (params: P) => T[]): T[] {
@@ -421,12 +436,19 @@ export class RawRender extends Render {
   sharedCondition(_name: string, build: () => unknown): Value<boolean> {
     return constant(goTruthy(build()));
   }
-  checkAnnotations(map: Val<Record<string, string>>, from: string): Value<Record<string, string>> {
-    checkAnnotationsSize(plain(map), from);
+  hasApiVersion(version: string): Value<boolean> {
+    return constant(this.apiVersions.includes(version));
+  }
+  omitKeysIf<T extends object>(cond: unknown, map: ValueOrConstant<T>, keys: readonly string[]): ValueOrConstant<T> {
+    if (!goTruthy(cond)) return map;
+    return Object.fromEntries(Object.entries(concrete(map) ?? {}).filter(([k]) => !keys.includes(k))) as T;
+  }
+  checkAnnotations(map: ValueOrConstant<Record<string, string>>, from: string): Value<Record<string, string>> {
+    checkAnnotationsSize(concrete(map), from);
     return map as Value<Record<string, string>>;
   }
-  releaseScopedName(base: Val<string>): Value<string> {
-    return constant(`${plain(this.release.name)}-${plain(base)}`.slice(0, 63).replace(/-+$/, ''));
+  releaseScopedName(base: ValueOrConstant<string>): Value<string> {
+    return constant(`${concrete(this.release.name)}-${concrete(base)}`.slice(0, 63).replace(/-+$/, ''));
   }
 }
 
@@ -443,7 +465,7 @@ function checkAnnotationsSize(map: Record<string, unknown> | undefined, from: st
 }
 
 /** In raw mode a Value<T> is the T itself. */
-function plain<T>(v: Val<T>): T {
+function concrete<T>(v: ValueOrConstant<T>): T {
   return v as T;
 }
 
@@ -489,14 +511,14 @@ export class HelmRender extends Render {
   }
 
   /** A fresh token standing for `expr`. */
-  public token(expr: string, shape: TokenInfo['shape'] = 'scalar', element?: z.ZodType, kind: TokenInfo['kind'] = 'other', plain = false): string {
-    this.tokens.push({ expr, shape, element, kind, plain });
+  public token(expr: string, shape: TokenInfo['shape'] = 'scalar', element?: z.ZodType, kind: TokenInfo['kind'] = 'other', printsAsIs = false): string {
+    this.tokens.push({ expr, shape, element, kind, printsAsIs });
     return `\u27e6${this.tokens.length - 1}\u27e7`;
   }
 
   /** A scalar token of a known kind, typed as the value it stands for. */
-  private value<T>(expr: string, kind: TokenInfo['kind'], plain = kind === 'boolean'): Value<T> {
-    return this.token(expr, 'scalar', undefined, kind, plain) as unknown as Value<T>;
+  private value<T>(expr: string, kind: TokenInfo['kind'], printsAsIs = kind === 'boolean'): Value<T> {
+    return this.token(expr, 'scalar', undefined, kind, printsAsIs) as unknown as Value<T>;
   }
 
   /** The token behind a whole-token string, if it is one. */
@@ -562,12 +584,12 @@ export class HelmRender extends Render {
   }
 
   /** The chart's values, from the root: every leaf a template expression. */
-  public rootValues<S extends z.ZodType>(schema: S): Values<z.output<S>> {
-    return this.mirror(schema, '$.Values') as Values<z.output<S>>;
+  public rootValues<S extends z.ZodType>(schema: S): ValueTree<z.output<S>> {
+    return this.mirror(schema, '$.Values') as ValueTree<z.output<S>>;
   }
 
-  values<S extends z.ZodType>(_what: string, schema: S, props: unknown): Values<z.output<S>> {
-    return this.resolve(schema, props) as Values<z.output<S>>;
+  values<S extends z.ZodType>(_what: string, schema: S, props: unknown): ValueTree<z.output<S>> {
+    return this.resolve(schema, props) as ValueTree<z.output<S>>;
   }
 
   valuesPath(values: unknown): string | undefined {
@@ -605,7 +627,7 @@ export class HelmRender extends Render {
       return this.token(expr, 'list', (inner as z.ZodArray<z.ZodType>).element);
     }
     if (type === 'record') return this.token(expr, 'map');
-    return this.token(expr, 'scalar', undefined, LEAF_KINDS[type] ?? 'other', printsPlain(inner));
+    return this.token(expr, 'scalar', undefined, LEAF_KINDS[type] ?? 'other', leafPrintsAsIs(inner));
   }
 
   when(cond: unknown, body: () => void): void {
@@ -631,11 +653,11 @@ export class HelmRender extends Render {
     return [{ [this.marker({ type: 'if', cond: this.expr(cond) })]: items } as unknown as T];
   }
 
-  itemsOf<T>(list: Val<readonly T[]>): T[] {
+  itemsOf<T>(list: ValueOrConstant<readonly T[]>): T[] {
     return [{ [this.marker({ type: 'splice', expr: this.expr(list) })]: true } as unknown as T];
   }
 
-  itemsOfUniqueNames<T extends { name: string }>(list: Val<readonly T[]>): T[] {
+  itemsOfUniqueNames<T extends { name: string }>(list: ValueOrConstant<readonly T[]>): T[] {
     const info = this.tokenInfo(list);
     if (!info?.expr.startsWith('$.Values.')) throw new Error('itemsOfUniqueNames() needs a list of the values');
     this.helpers.add('uniqueNames');
@@ -645,31 +667,31 @@ export class HelmRender extends Render {
     return this.itemsOf(this.token(checked, 'list', info.element) as unknown as Value<readonly T[]>);
   }
 
-  each<E, T>(list: Val<readonly E[]>, fn: (element: Values<E>) => T): T[] {
+  each<E, T>(list: ValueOrConstant<readonly E[]>, fn: (element: ValueTree<E>) => T): T[] {
     const info = this.tokenInfo(list);
     if (!info?.element) throw new Error('each() needs a list-valued value');
     const variable = `$e${this.rangeVars++}`;
-    const element = this.mirror(info.element, variable) as Values<E>;
+    const element = this.mirror(info.element, variable) as ValueTree<E>;
     return [{ [this.marker({ type: 'range', variable, expr: info.expr })]: fn(element) } as unknown as T];
   }
 
-  withEntriesOf<T extends object>(base: T, map: Val<Record<string, unknown>> | undefined): T {
+  withEntriesOf<T extends object>(base: T, map: ValueOrConstant<Record<string, unknown>> | undefined): T {
     if (!this.isSymbolic(map)) return { ...base, ...(map as Record<string, unknown> | undefined) };
     return { ...base, [this.marker({ type: 'merge', expr: this.expr(map) })]: true } as T;
   }
 
-  mergeMaps(...maps: Val<Record<string, string>>[]): Value<Record<string, string>> {
+  mergeMaps(...maps: ValueOrConstant<Record<string, string>>[]): Value<Record<string, string>> {
     // Not sprig's merge/mergeOverwrite: both let an empty string lose to another map's value.
     const args = maps.map((m) => this.expr(m)).join(' ');
     return this.token(`(fromJson (include "${this.chartName}.mergeMaps" (list ${args})))`, 'map') as unknown as Value<Record<string, string>>;
   }
 
-  ifElse<T extends string | number | boolean>(cond: unknown, a: Val<T>, b: Val<T>): Value<T> {
+  ifElse<T extends string | number | boolean>(cond: unknown, a: ValueOrConstant<T>, b: ValueOrConstant<T>): Value<T> {
     if (!this.isSymbolic(cond)) return (goTruthy(cond) ? a : b) as Value<T>;
     return this.value(`(ternary ${this.expr(a)} ${this.expr(b)} ${this.bool(cond)})`, this.kindOf(a, b));
   }
 
-  coalesce(...values: Val<string>[]): Value<string> {
+  coalesce(...values: ValueOrConstant<string>[]): Value<string> {
     return this.value(`(coalesce ${values.map((v) => this.expr(v)).join(' ')})`, 'string');
   }
 
@@ -701,21 +723,21 @@ export class HelmRender extends Render {
     return this.value(`(${op} ${symbolic.map((c) => this.expr(c)).join(' ')})`, 'other');
   }
 
-  eq(a: Val<string>, b: Val<string>): Value<boolean> {
+  eq(a: ValueOrConstant<string>, b: ValueOrConstant<string>): Value<boolean> {
     // A string value compares as it is; anything else (a number given where a string was expected) as its text.
-    const side = (v: Val<string>) => (typeof v === 'string' && !this.isSymbolic(v)) || this.tokenInfo(v)?.kind === 'string' ? this.expr(v) : `(toString ${this.expr(v)})`;
+    const side = (v: ValueOrConstant<string>) => (typeof v === 'string' && !this.isSymbolic(v)) || this.tokenInfo(v)?.kind === 'string' ? this.expr(v) : `(toString ${this.expr(v)})`;
     return this.value(`(eq ${side(a)} ${side(b)})`, 'boolean');
   }
 
-  add(...values: Val<number>[]): Value<number> {
+  add(...values: ValueOrConstant<number>[]): Value<number> {
     return this.value(`(add ${values.map((v) => this.expr(v)).join(' ')})`, 'number');
   }
 
-  str(v: Val<number | boolean>): Value<string> {
+  str(v: ValueOrConstant<number | boolean>): Value<string> {
     return this.value(`(toJson ${this.expr(v)})`, 'string');
   }
 
-  b64(v: Val<string>): Value<string> {
+  b64(v: ValueOrConstant<string>): Value<string> {
     return this.value(`(b64enc (toString ${this.expr(v)}))`, 'string');
   }
 
@@ -723,7 +745,7 @@ export class HelmRender extends Render {
     return this.value(`(toJson ${this.expr(v)})`, 'string');
   }
 
-  checksum(data: Record<string, Val<string>>, opts: { length?: number; name?: string } = {}): Value<string> {
+  checksum(data: Record<string, ValueOrConstant<string>>, opts: { length?: number; name?: string } = {}): Value<string> {
     const entries = Object.entries(data).map(([k, v]) => [k, this.expr(v)] as [string, string]);
     if (opts.name) {
       if (!this.namedTemplates.has(opts.name)) this.namedTemplates.set(opts.name, { name: opts.name, params: [], body: { checksum: entries, length: opts.length } });
@@ -733,7 +755,7 @@ export class HelmRender extends Render {
     return this.value(opts.length === undefined ? hash : `(trunc ${opts.length} ${hash})`, 'string');
   }
 
-  olderChartValue(name: Val<string>, key: string): Value<string> {
+  olderChartValue(name: ValueOrConstant<string>, key: string): Value<string> {
     return this.value(`(include "${this.chartName}.olderChartValue" (dict "root" $ "name" ${this.expr(name)} "key" ${goLiteral(key)}))`, 'string');
   }
 
@@ -742,9 +764,9 @@ export class HelmRender extends Render {
     return { [this.marker({ type: 'include', template: name, args })]: true } as unknown as T;
   }
 
-  sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => Val<string>, opts: { plain?: boolean } = {}): Value<string> {
+  sharedText<P extends Record<string, unknown>>(name: string, params: P, build: (params: P) => ValueOrConstant<string>, opts: { printsAsIs?: boolean } = {}): Value<string> {
     const args = this.defineShared(name, params, (tokens) => ({ text: this.expr(build(tokens)) }));
-    return this.value(`(include "${name}" ${args})`, 'string', opts.plain ?? false);
+    return this.value(`(include "${name}" ${args})`, 'string', opts.printsAsIs ?? false);
   }
 
   sharedList<P extends Record<string, unknown>, T>(name: string, params: P, build: (params: P) => T[]): T[] {
@@ -757,6 +779,26 @@ export class HelmRender extends Render {
     if (!this.isSymbolic(cond)) return constant(goTruthy(cond));
     this.defineShared(name, {}, () => ({ condition: this.expr(cond) }));
     return this.value(`(include "${name}" $)`, 'other');
+  }
+
+  hasApiVersion(version: string): Value<boolean> {
+    return this.value(`($.Capabilities.APIVersions.Has ${goLiteral(version)})`, 'boolean');
+  }
+
+  omitKeysIf<T extends object>(cond: unknown, map: ValueOrConstant<T>, keys: readonly string[]): ValueOrConstant<T> {
+    const constantCond = !this.isSymbolic(cond);
+    if (constantCond && !goTruthy(cond)) return map;
+    if (this.tokenInfo(map)) {
+      const m = this.expr(map);
+      const omitted = `(omit ${m} ${keys.map(goLiteral).join(' ')})`;
+      return this.token(constantCond ? omitted : `(ternary ${omitted} ${m} ${this.bool(cond)})`, 'map') as unknown as Value<T>;
+    }
+    // An object built here: its keys are known, so those to leave out become fields under the negated condition.
+    const entries = Object.entries(map as object);
+    const kept = Object.fromEntries(entries.filter(([k]) => !keys.includes(k)));
+    const omitted = entries.filter(([k]) => keys.includes(k));
+    if (constantCond || omitted.length === 0) return (constantCond ? kept : map) as T;
+    return { ...kept, ...this.fieldsIf(this.not(cond), Object.fromEntries(omitted)) } as T;
   }
 
   /** Defines the named template on first use (checking later uses pass the same parameters); the arguments to include it with. */
@@ -777,13 +819,13 @@ export class HelmRender extends Render {
   private paramToken(key: string, arg: unknown): string {
     const expr = `$p.${key}`;
     const info = this.tokenInfo(arg);
-    if (info) return this.token(expr, info.shape, info.element, info.kind, info.plain);
+    if (info) return this.token(expr, info.shape, info.element, info.kind, info.printsAsIs);
     if (Array.isArray(arg)) return this.token(expr, 'list');
     if (arg !== null && typeof arg === 'object') return this.token(expr, 'map');
     return this.token(expr, 'scalar', undefined, typeof arg === 'number' ? 'number' : typeof arg === 'boolean' ? 'boolean' : 'string', typeof arg !== 'string');
   }
 
-  checkAnnotations(map: Val<Record<string, string>>, from: string): Value<Record<string, string>> {
+  checkAnnotations(map: ValueOrConstant<Record<string, string>>, from: string): Value<Record<string, string>> {
     if (!this.isSymbolic(map)) {
       checkAnnotationsSize(map as Record<string, string>, from);
       return map as Value<Record<string, string>>;
@@ -791,7 +833,7 @@ export class HelmRender extends Render {
     return this.token(`(fromJson (include "${this.chartName}.checkAnnotations" (list ${this.expr(map)} ${goLiteral(from)})))`, 'map') as unknown as Value<Record<string, string>>;
   }
 
-  releaseScopedName(base: Val<string>): Value<string> {
+  releaseScopedName(base: ValueOrConstant<string>): Value<string> {
     return this.value(`(include "${this.chartName}.releaseScopedName" (dict "root" $ "name" ${this.expr(base)}))`, 'string');
   }
 

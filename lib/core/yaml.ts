@@ -237,7 +237,7 @@ function describe(obj: unknown): string {
 export function manifestsToYaml(objects: readonly unknown[]): string {
   // Pieces joined once at the end: one flat string. Built by repeated concatenation, the text would be a
   // rope of every piece, about five times its size in memory for as long as it is kept (all charts'
-  // texts are kept until synthesizeCharts writes the output directory).
+  // texts are kept until synthManifests writes the output directory).
   const out: string[] = [];
   for (let i = 0; i < objects.length; i++) {
     if (i > 0) out.push('---\n');

@@ -1,15 +1,19 @@
 /**
  * Property-based test inputs derived from a zod 4 values schema, the single source of truth for a chart's
  * values. `validValues` makes sparse, user-style values (what someone writes in a values file: each key
- * set or left to its default, even odds); `invalidValues` makes one of those with exactly one mutation that both zod and
- * the exported values.schema.json (draft-07, checked by Helm on the coalesced values) reject.
+ * set or left to its default, even odds), valid once coalesced over the defaults as Helm and raw synthesis
+ * coalesce them (a request is held to the default limits); `invalidValues` makes one of those with exactly
+ * one mutation that both zod and the chart (values.schema.json, draft-07, checked by Helm on the coalesced
+ * values, and the template rules of values-rules.yaml) reject. A schema given examples (k8sObject,
+ * withK8sExamples) is drawn from them: free-form Kubernetes fragments, and resource names (never huge pages,
+ * whose quantities Kubernetes wants a multiple of the page size, which the schemas do not state).
  *
  * The generators read zod internals (`_zod.def`), so every access goes through the small typed helpers
  * in the first section; nothing else here touches `_zod`.
  */
 import YAML from 'yaml';
 import { z } from 'zod';
-import { ruleCounterexamples } from '../core/schema';
+import { coalesceValues, k8sObjectExamples, ruleCounterexamples } from '../core/schema';
 import { type Arbitrary, fc, type WeightedArbitrary } from './fast-check';
 
 export type InvalidKind =
@@ -326,6 +330,9 @@ class ValidGen {
 
   private build(schema: Schema, depth: number): Arb<unknown> {
     const { node } = unwrap(schema);
+    // A free-form Kubernetes fragment (k8sObject): one of its valid examples, not an arbitrary map.
+    const examples = k8sObjectExamples(node);
+    if (examples) return fc.constantFrom(...examples).map((x) => structuredClone(x));
     const v = viewOf(node);
     const shallow = depth >= this.maxDepth;
     let arb: Arb<unknown>;
@@ -388,8 +395,14 @@ class ValidGen {
       case 'unsupported':
         throw new Error(`validValues: unsupported zod type "${v.zodType}"`);
     }
-    // Refinements (rule()): generate structurally, keep what the refined node accepts.
-    return hasCustomCheck(node) || v.type === 'number' || v.type === 'union' ? arb.filter((x) => node.safeParse(x).success) : arb;
+    // Refinements (rule()): generate structurally, keep what the refined node accepts once coalesced over
+    // its defaults, as Helm and parseValues coalesce it (a request checked against the default limits).
+    if (hasCustomCheck(node)) {
+      const defaults = schema.safeParse(undefined);
+      const coalesced = (x: unknown) => (defaults.success ? coalesceValues(defaults.data, x) : x);
+      return arb.filter((x) => node.safeParse(coalesced(x)).success);
+    }
+    return v.type === 'number' || v.type === 'union' ? arb.filter((x) => node.safeParse(x).success) : arb;
   }
 
   /** Strings within the length bounds and patterns, mixed with the TRICKY strings the node accepts. */
@@ -469,6 +482,12 @@ function numberArb(v: Extract<View, { type: 'number' }>): Arb<number> {
   return fc.oneof(...arbs).filter((n) => inRange(n) && !Object.is(n, -0));
 }
 
+/** Whether `values` are valid as raw synthesis and Helm read them: coalesced over the schema's defaults (maps merge), then parsed. */
+const parses = (schema: Schema, values: unknown): boolean => {
+  const defaults = schema.safeParse({});
+  return schema.safeParse(defaults.success ? coalesceValues(defaults.data, values) : values).success;
+};
+
 /**
  * Sparse, user-style values valid for `schema` (a zod object schema): optional keys independently present or
  * absent, short strings (with YAML/template-tricky ones where free text is allowed), boundary numbers, ≤ 3
@@ -478,7 +497,7 @@ export function validValues(schema: Schema, opts: { maxDepth?: number } = {}): A
   if (viewOf(unwrap(schema).node).type !== 'object') throw new Error('validValues: the schema must be an object schema');
   return new ValidGen(opts.maxDepth ?? 12)
     .valid(schema, 0)
-    .filter((v): v is Record<string, unknown> => isObj(v) && isCleanValue(v) && schema.safeParse(v).success);
+    .filter((v): v is Record<string, unknown> => isObj(v) && isCleanValue(v) && parses(schema, v));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -785,7 +804,7 @@ export function invalidValues(schema: Schema): Arb<InvalidCase> {
     .chain(([base, target]) =>
       fc.constantFrom(...target.mutations).chain((m) => placeAt(gen, base, target.levels, 0, m).map((r) => ({ values: r.value, path: r.path, kind: m.kind }))),
     )
-    .filter((c): c is InvalidCase => isObj(c.values) && isCleanValue(c.values) && !schema.safeParse(c.values).success);
+    .filter((c): c is InvalidCase => isObj(c.values) && isCleanValue(c.values) && !parses(schema, c.values));
 }
 
 // ---------------------------------------------------------------------------------------------------

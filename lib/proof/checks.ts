@@ -13,25 +13,29 @@ import { compareRenderings, K8sObject, RELEASE } from './compare';
 import { Rendered, Renderer, Yaml2json } from './renderers';
 import { formatValidationErrors, KubeValidator, ObjectValidationError } from './validate';
 
-/** Raw synthesis for RELEASE, as `npm run synth` writes it (YAML text), `helm test` hooks included as in the chart. */
-export function rawManifestsYaml(system: ChartDefinition, values: unknown): string {
+/**
+ * Raw synthesis for RELEASE, as `npm run synth` writes it (YAML text), `helm test` hooks included as in the
+ * chart, for a cluster serving `apiVersions` (as `helm template --api-versions`).
+ */
+export function rawManifestsYaml(chart: ChartDefinition, values: unknown, apiVersions: readonly string[] = []): string {
   const { objects } = synthObjects({
-    chart: system,
+    chart,
     values: values as never,
     releaseName: RELEASE.name,
     namespace: RELEASE.namespace,
     managedBy: 'Helm',
     includeTests: true,
+    apiVersions,
   });
   return manifestsToYaml(objects);
 }
 
 /** Raw synthesis of many values, read back as Kubernetes reads it; an Error where synthesis throws. */
-async function rawBatch(system: ChartDefinition, yaml: Yaml2json, values: unknown[]): Promise<(K8sObject[] | Error)[]> {
+async function rawBatch(chart: ChartDefinition, yaml: Yaml2json, values: unknown[], apiVersions: readonly string[] = []): Promise<(K8sObject[] | Error)[]> {
   const out: Promise<K8sObject[] | Error>[] = [];
   for (const v of values) {
     try {
-      out.push(yaml.documents(rawManifestsYaml(system, v)).catch((e: Error) => e));
+      out.push(yaml.documents(rawManifestsYaml(chart, v, apiVersions)).catch((e: Error) => e));
     } catch (e) {
       out.push(Promise.resolve(e as Error));
     }
@@ -42,8 +46,9 @@ async function rawBatch(system: ChartDefinition, yaml: Yaml2json, values: unknow
 
 /** The offending path, or one of its parents (a JSON Schema rule on an object names the object), appears in helm's error. */
 export function helmNamesPath(error: string, path: readonly (string | number)[]): boolean {
-  // A rule across root values (e.g. migrateHistory needs Recreate) is reported on the root.
-  if (path.length === 0) return /\(root\)|at ''|at '\/'/.test(error);
+  // A rule across root values (e.g. migrateHistory needs Recreate) is reported on the root by JSON Schema;
+  // a template rule (values-rules.yaml) names the root field it is about, every one of them below the root.
+  if (path.length === 0) return /\(root\)|at ''|at '\/'|values don't meet the schema: /.test(error);
   const text = error.replace(/\//g, '.');
   for (let n = path.length; n >= 1; n--) {
     if (text.includes(path.slice(0, n).join('.'))) return true;
@@ -120,13 +125,14 @@ export async function validationProblems(
 
 /**
  * Valid values: every renderer renders exactly what raw synthesis renders and, with a validator, every
- * object of both is valid for the Kubernetes API of each of its versions.
+ * object of both is valid for the Kubernetes API of each of its versions. `apiVersions`: raw synthesis
+ * for a cluster serving them, as the renderers must render (`cliRenderer`'s `apiVersions`).
  */
-export function checkValid(system: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json, validator?: KubeValidator) {
+export function checkValid(chart: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json, validator?: KubeValidator, apiVersions: readonly string[] = []) {
   return async (batch: Record<string, unknown>[]): Promise<(string | undefined)[]> => {
     const texts = batch.map((v) => JSON.stringify(v));
     const helm = renderers.map((r) => Promise.all(texts.map((t) => r.render(t))));
-    const raw = await rawBatch(system, yaml, batch);
+    const raw = await rawBatch(chart, yaml, batch, apiVersions);
     const rendered = await Promise.all(helm);
     const invalid = validator
       ? await validationProblems(
@@ -143,9 +149,9 @@ export function checkValid(system: ChartDefinition, renderers: readonly Renderer
 }
 
 /** zod's rejection of `values`, or why there is none naming `path`. */
-function zodRejection(system: ChartDefinition, values: unknown, path: readonly (string | number)[]): string | undefined {
+function zodRejection(chart: ChartDefinition, values: unknown, path: readonly (string | number)[]): string | undefined {
   try {
-    parseValues(system.name, system.schema, values);
+    parseValues(chart.name, chart.schema, values);
     return 'zod accepted the values';
   } catch (e) {
     if (!(e instanceof ValuesError)) throw e;
@@ -164,12 +170,12 @@ export interface InvalidValues {
 }
 
 /** Invalid values: zod and every renderer reject them, naming the mutated path. */
-export function checkInvalid(system: ChartDefinition, renderers: readonly Renderer[]) {
+export function checkInvalid(chart: ChartDefinition, renderers: readonly Renderer[]) {
   return async (batch: readonly InvalidValues[]): Promise<(string | undefined)[]> => {
     const helm = await Promise.all(renderers.map((r) => Promise.all(batch.map((c) => r.render(JSON.stringify(c.values))))));
     return batch.map((c, i) =>
       joinProblems(`${c.kind ?? 'invalid'} at ${c.path.join('.') || '(root)'}: ${JSON.stringify(c.values)}`, [
-        zodRejection(system, c.values, c.path),
+        zodRejection(chart, c.values, c.path),
         ...renderers.map((r, j) => schemaRejectionProblem(r.name, helm[j]![i]!, [c.path])),
       ]),
     );
@@ -191,7 +197,7 @@ export interface FileOutcome {
  * every renderer renders, or is rejected by zod where every renderer's schema check rejects it too, at a
  * path zod names.
  */
-export function checkValuesFile(system: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json, jsReading: (text: string) => unknown, outcomes: FileOutcome[]) {
+export function checkValuesFile(chart: ChartDefinition, renderers: readonly Renderer[], yaml: Yaml2json, jsReading: (text: string) => unknown, outcomes: FileOutcome[]) {
   return async (batch: { text: string }[]): Promise<(string | undefined)[]> => {
     const helm = renderers.map((r) => Promise.all(batch.map((f) => r.render(f.text))));
     const read = await Promise.all(batch.map((f) => yaml.values(f.text)));
@@ -204,7 +210,7 @@ export function checkValuesFile(system: ChartDefinition, renderers: readonly Ren
     const verdicts = read.map((r): Verdict => {
       if ('error' in r) return AMBIGUOUS_KEYS.test(r.error) ? { kind: 'ambiguous', error: r.error } : { kind: 'unreadable', error: r.error };
       try {
-        parseValues(system.name, system.schema, r.values);
+        parseValues(chart.name, chart.schema, r.values);
         accepted.push(r.values);
         return { kind: 'accepted', values: r.values };
       } catch (e) {
@@ -212,7 +218,7 @@ export function checkValuesFile(system: ChartDefinition, renderers: readonly Ren
         return { kind: 'rejected', error: e };
       }
     });
-    const raw = await rawBatch(system, yaml, accepted);
+    const raw = await rawBatch(chart, yaml, accepted);
     const rendered = await Promise.all(helm);
     let nextRaw = 0;
     return batch.map((f, i) => {

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChartDefinition } from '../core/chart';
-import { renderChart } from '../core/helm-chart';
+import { renderHelmChart } from '../core/helm-chart';
 import { availableHelms, GET_HELM, HELM_MAJORS, HelmMajor, HelmRelease, helmBinary, helmName, helmVersionOf } from '../tooling/helm';
 import { cachedHelmRendererPath, ensureHelmRenderer, goAvailable } from '../tooling/helm-render';
 import { invalidValues, validValues } from './arbitraries';
@@ -57,7 +57,7 @@ export interface ProofOptions {
    */
   readonly inProcess?: boolean;
   /**
-   * Renderers of your own to use instead; each must render this chart (its renderChart files) for RELEASE.
+   * Renderers of your own to use instead; each must render this chart (its renderHelmChart files) for RELEASE.
    * The caller closes them. @default in-process renderers or helm CLIs (`helm`, `inProcess`)
    */
   readonly renderers?: readonly Renderer[];
@@ -76,6 +76,12 @@ export interface EquivalenceOptions extends ProofOptions {
    * @default every version validated offline (the oldest and newest supported)
    */
   readonly validate?: false | ValidationOptions;
+  /**
+   * API versions the cluster serves (`helm template --api-versions`, RawChartProps.apiVersions), e.g.
+   * `['security.openshift.io/v1']` to prove the OpenShift rendering. The in-process renderers take none, so
+   * the helm CLIs render (`renderers` of your own must render with them too). @default none
+   */
+  readonly apiVersions?: readonly string[];
 }
 
 export interface SchemaParityOptions extends ProofOptions {
@@ -137,14 +143,20 @@ function inProcessMajors(opts: ProofOptions): { majors: HelmMajor[] } | { cli: s
  * directory, the in-process renderers of helm 3 and 4 (built once with Go), or the helm CLIs when those cannot
  * be used; `note` says which for the log line.
  */
-async function withRenderers<T>(chart: ChartDefinition, opts: ProofOptions, proof: (renderers: readonly Renderer[], note: string) => Promise<T>): Promise<T> {
+async function withRenderers<T>(
+  chart: ChartDefinition,
+  opts: ProofOptions & { apiVersions?: readonly string[] },
+  proof: (renderers: readonly Renderer[], note: string) => Promise<T>,
+): Promise<T> {
   if (opts.renderers !== undefined) {
     if (opts.helm !== undefined) throw new Error('give `helm` or `renderers`, not both');
     if (opts.renderers.length === 0) throw new Error('renderers: give at least one');
     return proof(opts.renderers, '');
   }
   const log = opts.log ?? console.log;
-  let choice = inProcessMajors(opts);
+  const apiVersions = opts.apiVersions ?? [];
+  if (apiVersions.length > 0 && opts.inProcess === true) throw new Error('inProcess: true, but the in-process renderers take no apiVersions');
+  let choice = apiVersions.length > 0 ? { cli: `apiVersions ${apiVersions.join(', ')} (the in-process renderers take none)` } : inProcessMajors(opts);
   let built: { major: HelmMajor; binary: string; release: HelmRelease }[] = [];
   if ('majors' in choice) {
     try {
@@ -162,11 +174,11 @@ async function withRenderers<T>(chart: ChartDefinition, opts: ProofOptions, proo
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `chart-as-code-proof-${chart.name}-`));
   const opened: InProcessRenderer[] = [];
   try {
-    for (const [file, content] of renderChart(chart)) {
+    for (const [file, content] of renderHelmChart(chart)) {
       fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
       fs.writeFileSync(path.join(dir, file), content);
     }
-    if ('cli' in choice) return await proof(binaries.map((b) => cliRenderer(b, dir)), `helm CLIs, one process per case: ${choice.cli}`);
+    if ('cli' in choice) return await proof(binaries.map((b) => cliRenderer(b, dir, undefined, apiVersions)), `helm CLIs, one process per case: ${choice.cli}`);
     for (const b of built) opened.push(new InProcessRenderer(b.release, b.binary, dir));
     return await proof(opened, '');
   } finally {
@@ -212,11 +224,11 @@ export async function expectEquivalent(chart: ChartDefinition, opts: Equivalence
     let validator: KubeValidator | undefined;
     try {
       validator = opts.validate === false ? undefined : new KubeValidator(opts.validate);
-      const check = checkValid(chart, renderers, yaml, validator);
+      const check = checkValid(chart, renderers, yaml, validator, opts.apiVersions);
       const validated = validator ? ` or renders objects Kubernetes ${validator.versions.join(' and ')} refuses` : '';
       expectNoProblems(`${chart.name}: helm template differs from raw synthesis${validated}`, await check([{}, ...(opts.values ?? [])]));
       const { seed } = await assertBatched({
-        label: `${chart.name}: raw synthesis vs helm template ${rendererLabel(renderers, note)}${validator ? `, validated for Kubernetes ${validator.versions.join(', ')}` : ''}, random valid values`,
+        label: `${chart.name}: raw synthesis vs helm template ${rendererLabel(renderers, note)}${opts.apiVersions?.length ? `, API versions ${opts.apiVersions.join(', ')}` : ''}${validator ? `, validated for Kubernetes ${validator.versions.join(', ')}` : ''}, random valid values`,
         arbitrary: validValues(chart.schema),
         numRuns: runs,
         check,

@@ -34,12 +34,16 @@ export function errorText(text: string, valuesFile: string): string {
   return text.split(valuesFile).join(VALUES_PLACEHOLDER).trimEnd();
 }
 
-/** `helm template rel CHART --namespace team-ns -f <values file with this text>` with the helm binary `helm`. */
-export async function cliTemplate(helm: string, chart: string, valuesText: string): Promise<{ result: HelmResult; rendered: Rendered }> {
+/**
+ * `helm template rel CHART --namespace team-ns -f <values file with this text>` with the helm binary `helm`,
+ * and `--api-versions` for each of `apiVersions` (API versions the cluster would serve).
+ */
+export async function cliTemplate(helm: string, chart: string, valuesText: string, apiVersions: readonly string[] = []): Promise<{ result: HelmResult; rendered: Rendered }> {
   const file = scratchValuesFile();
   fs.writeFileSync(file, valuesText);
   try {
-    const result = await runHelmAsync(helm, ['template', RELEASE.name, chart, '--namespace', RELEASE.namespace, '-f', file]);
+    const capabilities = apiVersions.flatMap((v) => ['--api-versions', v]);
+    const result = await runHelmAsync(helm, ['template', RELEASE.name, chart, '--namespace', RELEASE.namespace, ...capabilities, '-f', file]);
     let rendered: Rendered;
     if (result.code !== 0) {
       // helm prints warnings before the error; the error is the last "Error: " block.
@@ -76,9 +80,12 @@ function limiter(slots: number): <T>(job: () => Promise<T>) => Promise<T> {
 
 const cliSlot = limiter(os.availableParallelism());
 
-/** The `helm template` CLI of the binary `helm` as a Renderer (one helm process per values file). */
-export function cliRenderer(helm: string, chart: string, name = `helm ${helmVersionOf(helm)?.replace(/^v/, '') ?? helm}`): Renderer {
-  return { name, render: (text) => cliSlot(async () => (await cliTemplate(helm, chart, text)).rendered) };
+/**
+ * The `helm template` CLI of the binary `helm` as a Renderer (one helm process per values file), with
+ * `--api-versions` for each of `apiVersions`.
+ */
+export function cliRenderer(helm: string, chart: string, name = `helm ${helmVersionOf(helm)?.replace(/^v/, '') ?? helm}`, apiVersions: readonly string[] = []): Renderer {
+  return { name, render: (text) => cliSlot(async () => (await cliTemplate(helm, chart, text, apiVersions)).rendered) };
 }
 
 /** `yaml2json --lines`: YAML streams and values files read as Kubernetes and Helm read them, many per process. */

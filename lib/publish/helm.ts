@@ -136,14 +136,14 @@ export interface RenderOptions {
 }
 
 /** `helm template` of a chart (directory, .tgz or oci:// reference) parsed into objects. */
-export function renderChart(ctx: HelmContext, chartRef: string, opts: RenderOptions): K8sObject[] {
+export function helmTemplate(ctx: HelmContext, chartRef: string, opts: RenderOptions): K8sObject[] {
   const args = ['template', opts.release, chartRef, '--namespace', opts.namespace, ...(opts.extraArgs ?? [])];
   for (const f of opts.valuesFiles ?? []) args.push('--values', f);
   const out = helmOk(ctx, args, `helm template ${chartRef}`);
   return parseManifests(out, `helm template ${chartRef}`);
 }
 
-/** renderChart twice, with values that differ between the two renders (random passwords) masked. */
+/** helmTemplate twice, with values that differ between the two renders (random passwords) masked. */
 export function renderStable(ctx: HelmContext, chartRef: string, opts: RenderOptions): K8sObject[] {
-  return maskNondeterministic(renderChart(ctx, chartRef, opts), renderChart(ctx, chartRef, opts), opts.namespace);
+  return maskNondeterministic(helmTemplate(ctx, chartRef, opts), helmTemplate(ctx, chartRef, opts), opts.namespace);
 }

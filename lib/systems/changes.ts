@@ -30,3 +30,15 @@ export const CHANGES_0_2_0: readonly Change[] = [
       "Values Kubernetes would refuse fail at render time, naming the value: label keys (name over 63, prefix over 253), nodeSelector keys and values, annotations of an object over 256 KiB in total, a namePrefix starting with a digit (Service names start with a letter), and __proto__ keys in free-form maps.",
   },
 ];
+
+/** The 0.2.0 changes of an OPSWAT product chart: the common ones, the vendor features it added (`features`), the takeover, then `more`. */
+export function opswatChanges(features: string, ...more: Change[]): Change[] {
+  return [
+    CREDENTIALS_IN_CLUSTER,
+    DATABASE_NETWORK_POLICY,
+    ...CHANGES_0_2_0,
+    { kind: 'added', description: features },
+    { kind: 'added', description: 'compatibility.vendorSelectors / vendorDatabaseLayout and `chart-as-code convert-values` to replace a release of OPSWAT\'s chart in place.' },
+    ...more,
+  ];
+}

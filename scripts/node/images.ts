@@ -66,11 +66,12 @@ const LAYERS: Record<string, LayerRecipe> = {
   pause: { packages: ['catatonit'], check: ['/usr/bin/catatonit', '--version'] },
   // PostgreSQL 15 with an entrypoint that behaves like the official image's for what the charts use.
   postgres: {
-    packages: ['postgresql-15', 'dash', 'coreutils'],
+    // libnss-wrapper: initdb under an arbitrary uid (OpenShift), as the official image does.
+    packages: ['postgresql-15', 'dash', 'coreutils', 'libnss-wrapper'],
     exclude: ['libllvm14', 'libz3-4', 'perl', 'perl-modules-5.36', 'libperl5.36', 'locales', 'usrmerge', 'postgresql-common'],
     files: 'postgres',
     users: { postgres: 999 },
-    check: ['/bin/sh', '-c', 'initdb --version && postgres --version && pg_isready --version && psql --version'],
+    check: ['/bin/sh', '-c', 'initdb --version && postgres --version && pg_isready --version && psql --version && ls /usr/lib/*/libnss_wrapper.so'],
   },
   // sh, coreutils, curl, nc, grep, sed and kubectl: hot-backup Jobs, credential generator, helm test pods.
   toolbox: {

@@ -369,17 +369,18 @@ interface Attack {
 }
 
 /** Values breaking baseline (allowed only at privileged) or restricted (allowed at baseline), where each system has them. */
+// A privileged container also sets allowPrivilegeEscalation: Kubernetes (and so the schemas) refuse privileged with it false.
 function podSecurityAttacks(name: string): Attack[] {
   const nonRoot = name === 'sv-server' ? { restricted: { runAsRoot: false } } : undefined;
   const common: Attack[] = [
-    { name: 'a privileged container', values: { securityContext: { privileged: true } }, path: ['securityContext'], allowedAt: 'privileged', with: nonRoot },
+    { name: 'a privileged container', values: { securityContext: { privileged: true, allowPrivilegeEscalation: true } }, path: ['securityContext'], allowedAt: 'privileged', with: nonRoot },
     { name: 'an Unconfined seccomp profile', values: { podSecurityContext: { seccompProfile: { type: 'Unconfined' } } }, path: ['podSecurityContext'], allowedAt: 'privileged', with: nonRoot },
     { name: 'a host process (Windows)', values: { securityContext: { windowsOptions: { hostProcess: true } } }, path: ['securityContext'], allowedAt: 'privileged', with: nonRoot },
     { name: 'an unsafe sysctl', values: { podSecurityContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] } }, path: ['podSecurityContext'], allowedAt: 'privileged', with: nonRoot },
     { name: 'allowPrivilegeEscalation', values: { securityContext: { allowPrivilegeEscalation: true } }, path: ['securityContext'], allowedAt: 'baseline', with: nonRoot },
   ];
   const database: Attack[] = [
-    { name: 'a privileged database', values: { database: { inCluster: { securityContext: { privileged: true } } } }, path: ['database', 'inCluster', 'securityContext'], allowedAt: 'privileged', with: nonRoot },
+    { name: 'a privileged database', values: { database: { inCluster: { securityContext: { privileged: true, allowPrivilegeEscalation: true } } } }, path: ['database', 'inCluster', 'securityContext'], allowedAt: 'privileged', with: nonRoot },
     { name: 'a root database', values: { database: { inCluster: { podSecurityContext: { runAsNonRoot: false } } } }, path: ['database', 'inCluster', 'podSecurityContext'], allowedAt: 'baseline', with: nonRoot },
   ];
   const product: Attack[] = [
@@ -416,7 +417,7 @@ function podSecurityAttacks(name: string): Attack[] {
       return [
         ...common,
         ...product,
-        { name: 'a privileged writer container', values: { multisite: { securityContext: { privileged: true } } }, path: ['multisite', 'securityContext'], allowedAt: 'privileged' },
+        { name: 'a privileged writer container', values: { multisite: { securityContext: { privileged: true, allowPrivilegeEscalation: true } } }, path: ['multisite', 'securityContext'], allowedAt: 'privileged' },
       ];
   }
 }

@@ -11,8 +11,8 @@
  * Afterwards the Secrets (admin credentials, API key, licence key, database credentials; icap's licensing
  * Secret) hold exactly what they held, byte for byte; md-core's database claim is the same object bound
  * to the same volume, whose files (a marker written before) are untouched; our Deployments select the
- * vendor's pods' label and run with those credentials; and no more product pods (licence activations) ran
- * at once than replicas. kwok runs no containers: the credential generator's script runs on this machine
+ * vendor's pods' label and run with those credentials; and the ReplicaSets never asked for more product
+ * pods (licence activations) at once than replicas. kwok runs no containers: the credential generator's script runs on this machine
  * (runCredentialJobs).
  */
 import { randomBytes } from 'node:crypto';
@@ -51,20 +51,26 @@ afterAll(() => {
 });
 
 type Pod = K8sObject & { metadata: { deletionTimestamp?: string; labels?: Record<string, string> } };
+type ReplicaSet = K8sObject & { metadata: { labels?: Record<string, string> }; spec: { replicas?: number } };
 
-/** The most md-core pods that existed at once, not terminating, from a pod watch; and every pod name seen. */
-function concurrentPods(initial: Pod[], events: { type: string; object: Pod }[], app: string) {
-  const alive = new Set(initial.filter((p) => p.metadata.labels?.app === app && !p.metadata.deletionTimestamp).map((p) => p.metadata.name));
-  const seen = new Set(alive);
-  let most = alive.size;
-  for (const e of events) {
+/**
+ * From watches of the namespace's ReplicaSets and pods, for the product's `app` label: the most pods its
+ * ReplicaSets asked for at once (the sum of their spec.replicas after each event), and every pod name seen.
+ * The bound is on ReplicaSets, as the Deployment controller keeps it: with maxSurge 0 it scales the new
+ * ReplicaSet up once the old one is scaled to 0, while the old pod's deletion and the new pod's creation
+ * are separate calls of the ReplicaSet controller that may land in either order.
+ */
+function rolloutBounds(rs: { initial: ReplicaSet[]; events: { type: string; object: ReplicaSet }[] }, pods: { initial: Pod[]; events: { type: string; object: Pod }[] }, app: string) {
+  const asked = new Map(rs.initial.filter((r) => r.metadata.labels?.app === app).map((r) => [r.metadata.name, r.spec.replicas ?? 0]));
+  const total = () => [...asked.values()].reduce((a, b) => a + b, 0);
+  let most = total();
+  for (const e of rs.events) {
     if (e.object.metadata.labels?.app !== app) continue;
-    const name = e.object.metadata.name;
-    seen.add(name);
-    if (e.type === 'DELETED' || e.object.metadata.deletionTimestamp) alive.delete(name);
-    else alive.add(name);
-    most = Math.max(most, alive.size);
+    if (e.type === 'DELETED') asked.delete(e.object.metadata.name);
+    else asked.set(e.object.metadata.name, e.object.spec.replicas ?? 0);
+    most = Math.max(most, total());
   }
+  const seen = new Set([...pods.initial.filter((p) => !p.metadata.deletionTimestamp), ...pods.events.map((e) => e.object)].filter((p) => p.metadata.labels?.app === app).map((p) => p.metadata.name));
   return { most, seen };
 }
 
@@ -142,6 +148,7 @@ async function migrate(helm: Majors, m: Migration, hooks: { beforeInstall?: (ns:
 
   // The steps the report gives, as they are.
   const pods = watchCollection<Pod>(kube, `/api/v1/namespaces/${ns}/pods`);
+  const replicaSets = watchCollection<ReplicaSet>(kube, `/apis/apps/v1/namespaces/${ns}/replicasets`);
   try {
     for (const step of inPlaceSteps(m.from, { release: RELEASE, namespace: ns, valuesFile: converted, chartDir: ours.dir })) {
       if (step.tool === 'kubectl') kubectlOk(kube, [...step.args]);
@@ -149,7 +156,7 @@ async function migrate(helm: Majors, m: Migration, hooks: { beforeInstall?: (ns:
     }
     runCredentialJobs(kube, ns);
   } finally {
-    await pods.stop();
+    await Promise.all([pods.stop(), replicaSets.stop()]);
   }
 
   // Secrets: every key the vendor chart wrote, byte for byte (the generated ones carried over by the
@@ -177,11 +184,12 @@ async function migrate(helm: Majors, m: Migration, hooks: { beforeInstall?: (ns:
   assertPodReferencesResolve(kube, ns);
   expect(kubectl(kube, ['get', 'role', '-n', ns, '-o', 'name']).stdout.split('\n').filter(Boolean).sort()).toEqual(m.roles.map((r) => `role.rbac.authorization.k8s.io/${r}`).sort());
 
-  // Licence activations: maxSurge 0, so the old pod stops (and deactivates) before the new one starts:
-  // never more product pods at once than replicas (1), one new activation for the switch.
-  const { most, seen } = concurrentPods(pods.initial, pods.events, m.product);
-  expect(most).toBe(1);
-  expect(seen.size).toBe(2);
+  // Licence activations: maxSurge 0, so the old pod is told to stop (and deactivates) before its
+  // replacement is asked for: the ReplicaSets never ask for more product pods than replicas (1), and the
+  // switch makes one new pod (one new activation).
+  const { most, seen } = rolloutBounds(replicaSets, pods, m.product);
+  expect(most, JSON.stringify(replicaSets.events.map((e) => [e.type, e.object.metadata.name, e.object.spec.replicas]))).toBe(1);
+  expect([...seen], 'product pods seen').toHaveLength(2);
   return ns;
 }
 

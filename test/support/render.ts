@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChartDefinition } from '../../lib/core/chart';
-import { renderChart } from '../../lib/core/helm-chart';
+import { renderHelmChart } from '../../lib/core/helm-chart';
 import { rawManifestsYaml } from '../../lib/proof/checks';
 import { compareRenderings, K8sObject, parseStream, RELEASE } from '../../lib/proof/compare';
 import { HelmMajor, runHelm } from '../../lib/tooling/helm';
@@ -21,7 +21,7 @@ export function chartDir(system: ChartDefinition): string {
   let dir = chartDirs.get(system.name);
   if (!dir) {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `chart-${system.name}-`));
-    for (const [rel, content] of renderChart(system)) {
+    for (const [rel, content] of renderHelmChart(system)) {
       fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
       fs.writeFileSync(path.join(dir, rel), content);
     }

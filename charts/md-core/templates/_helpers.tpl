@@ -53,8 +53,32 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 
 {{/*
+A Kubernetes quantity (a string such as 500m, 1.5Gi or 1e3, or a number) as a float64, computed as
+quantityValue in schema.ts computes it, so a template rule compares quantities as zod does: the digits with
+a decimal suffix read as one number (1.5e6 for 1.5M), times 2^10n for a binary suffix (exact in floats).
+*/}}
+{{/* Usage: {{ float64 (include "md-core.quantity" <quantity>) }} - the quantity's value */}}
+{{- define "md-core.quantity" -}}
+{{- if not (kindIs "string" .) -}}
+{{- float64 . -}}
+{{- else -}}
+{{- $digits := regexFind "^[+]?[0-9]*[.]?[0-9]*" . -}}
+{{- $suffix := trimPrefix $digits . -}}
+{{- $binary := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
+{{- $decimal := dict "" "" "m" "e-3" "k" "e3" "M" "e6" "G" "e9" "T" "e12" "P" "e15" "E" "e18" -}}
+{{- if hasKey $binary $suffix -}}
+{{- mulf (float64 $digits) (get $binary $suffix) -}}
+{{- else if hasKey $decimal $suffix -}}
+{{- float64 (printf "%s%s" $digits (get $decimal $suffix)) -}}
+{{- else -}}
+{{- float64 . -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Fails, naming the path, when two items of .list have the same name (an env name given twice: Kubernetes
-would keep only the last); prints nothing otherwise. A rule of the values schema that values.schema.json
+would keep only the last; a volume name given twice); prints nothing otherwise. A rule of the values schema that values.schema.json
 (JSON Schema draft-07) cannot state, so the template checks it, as zod does for raw synthesis.
 */}}
 {{/* Usage: {{ include "md-core.uniqueNames" (dict "list" <items> "path" "<values path>") }} - fails on a name given twice, else empty */}}
@@ -128,6 +152,23 @@ annotations: {{- toYaml . | nindent 2 }}
 app.kubernetes.io/name: md-core
 app.kubernetes.io/instance: {{ $.root.Release.Name | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
+{{- end -}}
+
+{{/* Usage: {{ if include "md-core.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "md-core.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-core.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "md-core.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
 {{- end -}}
 
 {{/* Usage: {{ include "md-core.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
@@ -237,9 +278,9 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* Usage: {{ if include "md-core.settings.configImportPassword" $ }} - "true" when the condition holds, else empty */}}
-{{- define "md-core.settings.configImportPassword" -}}
-{{- if and $.Values.configImport.enabled $.Values.configImport.password (not $.Values.configImport.existingSecret) -}}
+{{/* Usage: {{ if include "md-core.settings.certPassphrase" $ }} - "true" when the condition holds, else empty */}}
+{{- define "md-core.settings.certPassphrase" -}}
+{{- if and $.Values.tls.certPassphrase.value (not $.Values.tls.certPassphrase.existingSecret) -}}
 true
 {{- end -}}
 {{- end -}}
@@ -272,9 +313,9 @@ true
 {{- end -}}
 {{- end -}}
 
-{{/* Usage: {{ if include "md-core.settings.certPassphrase" $ }} - "true" when the condition holds, else empty */}}
-{{- define "md-core.settings.certPassphrase" -}}
-{{- if and $.Values.tls.certPassphrase.value (not $.Values.tls.certPassphrase.existingSecret) -}}
+{{/* Usage: {{ if include "md-core.settings.configImportPassword" $ }} - "true" when the condition holds, else empty */}}
+{{- define "md-core.settings.configImportPassword" -}}
+{{- if and $.Values.configImport.enabled $.Values.configImport.password (not $.Values.configImport.existingSecret) -}}
 true
 {{- end -}}
 {{- end -}}
@@ -282,20 +323,20 @@ true
 {{/* Usage: {{ if include "md-core.settings" $ }} - "true" when the condition holds, else empty */}}
 {{- define "md-core.settings" -}}
 {{- if or
-    (include "md-core.settings.configImportPassword" $)
+    (include "md-core.settings.certPassphrase" $)
     (include "md-core.settings.olmsToken" $)
     (include "md-core.settings.olmsProxyPassword" $)
     (include "md-core.settings.proxyPassword" $)
     (include "md-core.settings.IGNITION_JSON" $)
-    (include "md-core.settings.certPassphrase" $) -}}
+    (include "md-core.settings.configImportPassword" $) -}}
 true
 {{- end -}}
 {{- end -}}
 
 {{/* Usage: {{ include "md-core.settingsData" $ | nindent <n> }} - YAML mapping fields */}}
 {{- define "md-core.settingsData" -}}
-{{- if include "md-core.settings.configImportPassword" $ }}
-configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | toJson }}
+{{- if include "md-core.settings.certPassphrase" $ }}
+certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJson }}
 {{- end }}
 {{- if include "md-core.settings.olmsToken" $ }}
 olmsToken: {{ (b64enc (toString $.Values.olms.token)) | toJson }}
@@ -309,8 +350,8 @@ proxyPassword: {{ (b64enc (toString $.Values.proxy.password)) | toJson }}
 {{- if include "md-core.settings.IGNITION_JSON" $ }}
 IGNITION_JSON: {{ (b64enc (toString (toJson $.Values.ignition.values))) | toJson }}
 {{- end }}
-{{- if include "md-core.settings.certPassphrase" $ }}
-certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJson }}
+{{- if include "md-core.settings.configImportPassword" $ }}
+configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | toJson }}
 {{- end }}
 {{- end -}}
 
@@ -331,6 +372,7 @@ certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJso
 {{- $_ := set $d "RETRY_UPGRADE" (toJson $.Values.upgrade.retryUpgrade) -}}
 {{- $_ := set $d "LICENSING_CLEANUP" (toJson $.Values.licensing.cleanup) -}}
 {{- $_ := set $d "CUSTOM_SECRET" (include "md-core.name" (dict "root" $ "base" $.Values.licensing.secretName)) -}}
+{{- $_ := set $d "MDCORE_LICENSE_COMMENT" $.Values.licenseComment -}}
 {{- $_ := set $d "HTTPS_CERT_PATH" "/https_cert" -}}
 {{- $_ := set $d "HTTPS_SSL_PROTOCOLS" (toJson $.Values.tls.https.protocols) -}}
 {{- $_ := set $d "MDCORE_CERT_PATH" "/https_cert" -}}
@@ -345,7 +387,6 @@ certPassphrase: {{ (b64enc (toString $.Values.tls.certPassphrase.value)) | toJso
     "MDCORE_REQUIRED_ENGINES_THRESHOLD"
     (ternary (toJson $.Values.healthCheck.requiredEnginesThreshold) "" (not (empty $.Values.healthCheck.requiredEnginesThreshold))) -}}
 {{- $_ := set $d "MDCORE_DISK_SPACE_THRESHOLD" (toJson $.Values.healthCheck.diskSpaceThreshold) -}}
-{{- $_ := set $d "MDCORE_LICENSE_COMMENT" $.Values.licenseComment -}}
 {{- $_ := set $d "STORAGE_PATH" $.Values.storagePath -}}
 {{- $_ := set $d "CORE_CONF_JSON" (toJson $.Values.config) -}}
 {{- toJson $d | sha256sum -}}
@@ -376,9 +417,13 @@ spec:
   serviceAccountName: {{ include "md-core.name" (dict "root" $.root "base" "mdcore-service-account") }}
   automountServiceAccountToken: {{ $.root.Values.licensing.cleanup }}
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
-  securityContext: {{- toYaml $.root.Values.podSecurityContext | nindent 4 }}
+  securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-core.scheduling" $.root | nindent 2 }}
-  {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
+  {{- if or
+      $.root.Values.database.waitForReady
+      (and
+        (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers) }}
   initContainers:
     {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
@@ -392,7 +437,7 @@ spec:
       command:
         - sh
         - "-c"
-        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\"; do echo waiting for database; sleep 2; done"
+        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
       env:
         - name: DB_HOST
           value: {{ (include "md-core.databaseHost" $.root) | toJson }}
@@ -407,10 +452,14 @@ spec:
           memory: 128Mi
       securityContext:
         {{- include "md-core.restrictedSecurityContext" (dict "root" $.root "readOnlyRootFilesystem" true) | nindent 8 }}
+        {{- if not (include "md-core.adaptSecurityContext" $.root) }}
         runAsUser: 999
         runAsGroup: 999
+        {{- end }}
     {{- end }}
-    {{- with $.root.Values.extraInitContainers }}
+    {{- with and
+        (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}
@@ -483,6 +532,15 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: metadata.namespace
+        {{- if or $.root.Values.tls.certPassphrase.value $.root.Values.tls.certPassphrase.existingSecret }}
+        - name: MDCORE_CERT_PASSPHRASE
+          valueFrom:
+            secretKeyRef:
+              name: {{ coalesce
+                  $.root.Values.tls.certPassphrase.existingSecret
+                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
+              key: certPassphrase
+        {{- end }}
         {{- if $.root.Values.olms.enabled }}
         - name: OLMS_HOST_URL
           value: {{ $.root.Values.olms.hostUrl | toJson }}
@@ -571,15 +629,6 @@ spec:
                   (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
               key: configImportPassword
         {{- end }}
-        {{- if or $.root.Values.tls.certPassphrase.value $.root.Values.tls.certPassphrase.existingSecret }}
-        - name: MDCORE_CERT_PASSPHRASE
-          valueFrom:
-            secretKeyRef:
-              name: {{ coalesce
-                  $.root.Values.tls.certPassphrase.existingSecret
-                  (include "md-core.name" (dict "root" $.root "base" "mdcore-settings")) | toJson }}
-              key: certPassphrase
-        {{- end }}
         {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraEnv "path" "extraEnv"))) $.root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -616,7 +665,7 @@ spec:
       resources:
         requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
         limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
-      securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
+      securityContext: {{- include "md-core.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
       {{- if or
           $.root.Values.tls.https.enabled
           $.root.Values.configImport.enabled
@@ -644,7 +693,11 @@ spec:
       {{- else }}
       volumeMounts: []
       {{- end }}
-  {{- if or $.root.Values.tls.https.enabled $.root.Values.configImport.enabled $.root.Values.persistence.enabled $.root.Values.extraVolumes }}
+  {{- if or
+      $.root.Values.tls.https.enabled
+      $.root.Values.configImport.enabled
+      $.root.Values.persistence.enabled
+      (and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes) }}
   volumes:
     {{- if $.root.Values.tls.https.enabled }}
     - name: https-tls
@@ -692,7 +745,7 @@ spec:
       emptyDir: {}
     {{- end }}
     {{- end }}
-    {{- with $.root.Values.extraVolumes }}
+    {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}
@@ -724,11 +777,13 @@ spec:
   automountServiceAccountToken: false
   securityContext:
     runAsNonRoot: true
+    seccompProfile:
+      type: RuntimeDefault
+    {{- if not (include "md-core.adaptSecurityContext" $.root) }}
     runAsUser: 100
     runAsGroup: 101
     fsGroup: 101
-    seccompProfile:
-      type: RuntimeDefault
+    {{- end }}
   containers:
     - name: {{ $p.which | toJson }}
       image: {{ $.root.Values.hotBackup.image | toJson }}
@@ -857,4 +912,64 @@ metadata:
   unsafeSsl: {{ (toJson $.root.Values.keda.unsafeSsl) | toJson }}
 authenticationRef:
   name: {{ include "md-core.name" (dict "root" $.root "base" "md-core-api-auth") }}
+{{- end -}}
+
+{{/*
+Fails with "values don't meet the schema: <path>.<at>: <reason>", the words of Helm's schema errors: the
+Helm side of a values rule JSON Schema cannot state (one comparing fields), as zod refuses it for raw output.
+*/}}
+{{/* Usage: {{ include "md-core.refuse" (dict "path" <values path> "at" <below it, or ""> "reason" <why>) }} - fails, never prints */}}
+{{- define "md-core.refuse" -}}
+{{- $at := ternary .at (printf "%s.%s" .path .at) (eq .path "") -}}
+{{- fail (printf "values don't meet the schema: %s: %s" (ternary .path $at (eq .at "")) .reason) -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.rule.maxReplicasAtLeastMinReplicas" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-core.rule.maxReplicasAtLeastMinReplicas" -}}
+{{- $high := index $.value "maxReplicas" -}}
+{{- $low := index $.value "minReplicas" -}}
+{{- if lt (float64 $high) (float64 $low) -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "maxReplicas" "reason" (printf "%v is below minReplicas %v" $high $low)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.rule.mdCoreExtraMounts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-core.rule.mdCoreExtraMounts" -}}
+{{- $volumes := dict -}}
+{{- range $.value.extraVolumes -}}
+{{- $_ := set $volumes .name true -}}
+{{- end -}}
+{{- $paths := dict -}}
+{{- $_ := set $paths (toString (index $.value "storagePath")) "the chart (storagePath)" -}}
+{{- range $i, $m := $.value.extraVolumeMounts -}}
+{{- if not (hasKey $volumes $m.name) -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)) -}}
+{{- end -}}
+{{- if hasKey $paths $m.mountPath -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $paths $m.mountPath))) -}}
+{{- end -}}
+{{- $_ := set $paths $m.mountPath (printf "item %d" $i) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.rule.resources" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-core.rule.resources" -}}
+{{- $limits := $.value.limits | default dict -}}
+{{- range $name, $request := $.value.requests -}}
+{{- $fixed := or (contains "/" $name) (hasPrefix "hugepages-" $name) -}}
+{{- if not (hasKey $limits $name) -}}
+{{- if $fixed -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: an extended resource or huge pages need a limit equal to the request" $name)) -}}
+{{- end -}}
+{{- else -}}
+{{- $limit := get $limits $name -}}
+{{- $r := float64 (include "md-core.quantity" $request) -}}
+{{- $l := float64 (include "md-core.quantity" $limit) -}}
+{{- if and $fixed (ne $r $l) -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v must equal its limit %v (extended resources and huge pages)" $name $request $limit)) -}}
+{{- else if gt $r $l -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v is above its limit %v" $name $request $limit)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

@@ -53,8 +53,32 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 
 {{/*
+A Kubernetes quantity (a string such as 500m, 1.5Gi or 1e3, or a number) as a float64, computed as
+quantityValue in schema.ts computes it, so a template rule compares quantities as zod does: the digits with
+a decimal suffix read as one number (1.5e6 for 1.5M), times 2^10n for a binary suffix (exact in floats).
+*/}}
+{{/* Usage: {{ float64 (include "md-icapsrv.quantity" <quantity>) }} - the quantity's value */}}
+{{- define "md-icapsrv.quantity" -}}
+{{- if not (kindIs "string" .) -}}
+{{- float64 . -}}
+{{- else -}}
+{{- $digits := regexFind "^[+]?[0-9]*[.]?[0-9]*" . -}}
+{{- $suffix := trimPrefix $digits . -}}
+{{- $binary := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
+{{- $decimal := dict "" "" "m" "e-3" "k" "e3" "M" "e6" "G" "e9" "T" "e12" "P" "e15" "E" "e18" -}}
+{{- if hasKey $binary $suffix -}}
+{{- mulf (float64 $digits) (get $binary $suffix) -}}
+{{- else if hasKey $decimal $suffix -}}
+{{- float64 (printf "%s%s" $digits (get $decimal $suffix)) -}}
+{{- else -}}
+{{- float64 . -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Fails, naming the path, when two items of .list have the same name (an env name given twice: Kubernetes
-would keep only the last); prints nothing otherwise. A rule of the values schema that values.schema.json
+would keep only the last; a volume name given twice); prints nothing otherwise. A rule of the values schema that values.schema.json
 (JSON Schema draft-07) cannot state, so the template checks it, as zod does for raw synthesis.
 */}}
 {{/* Usage: {{ include "md-icapsrv.uniqueNames" (dict "list" <items> "path" "<values path>") }} - fails on a name given twice, else empty */}}
@@ -128,6 +152,23 @@ annotations: {{- toYaml . | nindent 2 }}
 app.kubernetes.io/name: md-icapsrv
 app.kubernetes.io/instance: {{ $.root.Release.Name | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
+{{- end -}}
+
+{{/* Usage: {{ if include "md-icapsrv.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "md-icapsrv.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "md-icapsrv.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "md-icapsrv.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
 {{- end -}}
 
 {{/* Usage: {{ include "md-icapsrv.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
@@ -325,12 +366,6 @@ configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | to
 {{- $_ := set $d "NGINX_PORT" (toJson $.Values.ports.nginx) -}}
 {{- $_ := set $d "NGINXS_PORT" (toJson $.Values.ports.nginxs) -}}
 {{- $_ := set $d "ENABLE_NGINX" (toJson $.Values.nginx.enabled) -}}
-{{- $_ := set $d "HTTPS_CERT_PATH" "/https_cert" -}}
-{{- $_ := set $d "ICAPS_CERT_PATH" "/icaps_cert" -}}
-{{- $_ := set $d "NGINXS_CERT_PATH" "/nginxs_cert" -}}
-{{- $_ := set $d "HTTPS_SSL_PROTOCOLS" (toJson $.Values.tls.https.protocols) -}}
-{{- $_ := set $d "ICAPS_SSL_PROTOCOLS" (toJson $.Values.tls.icaps.protocols) -}}
-{{- $_ := set $d "NGINXS_SSL_PROTOCOLS" (toJson $.Values.tls.nginxs.protocols) -}}
 {{- $_ := set $d "DB_MODE" "4" -}}
 {{- $_ := set $d "DB_TYPE" "remote" -}}
 {{- $_ := set $d "DB_HOST" (include "md-icapsrv.databaseHost" $) -}}
@@ -339,6 +374,12 @@ configImportPassword: {{ (b64enc (toString $.Values.configImport.password)) | to
 {{- $_ := set $d "ENABLE_HEALTHCHECK" "true" -}}
 {{- $_ := set $d "LOG_LEVEL" $.Values.logLevel -}}
 {{- $_ := set $d "CUSTOM_SECRET" (include "md-icapsrv.name" (dict "root" $ "base" $.Values.licensing.secretName)) -}}
+{{- $_ := set $d "HTTPS_CERT_PATH" "/https_cert" -}}
+{{- $_ := set $d "ICAPS_CERT_PATH" "/icaps_cert" -}}
+{{- $_ := set $d "NGINXS_CERT_PATH" "/nginxs_cert" -}}
+{{- $_ := set $d "HTTPS_SSL_PROTOCOLS" (toJson $.Values.tls.https.protocols) -}}
+{{- $_ := set $d "ICAPS_SSL_PROTOCOLS" (toJson $.Values.tls.icaps.protocols) -}}
+{{- $_ := set $d "NGINXS_SSL_PROTOCOLS" (toJson $.Values.tls.nginxs.protocols) -}}
 {{- $_ := set $d "AUDIT_DATA_RETENTION" (toJson $.Values.dataRetention.auditHours) -}}
 {{- $_ := set $d "HISTORY_DATA_RETENTION" (toJson $.Values.dataRetention.historyHours) -}}
 {{- $_ := set $d "ICAP_CONF_JSON" (toJson $.Values.config) -}}
@@ -370,9 +411,13 @@ spec:
   serviceAccountName: {{ include "md-icapsrv.name" (dict "root" $.root "base" "mdicapsrv-service-account") }}
   automountServiceAccountToken: {{ $.root.Values.licensing.cleanup }}
   terminationGracePeriodSeconds: {{ (add $.root.Values.deactivation.drainSeconds $.root.Values.deactivation.shutdownSeconds) | toJson }}
-  securityContext: {{- toYaml $.root.Values.podSecurityContext | nindent 4 }}
+  securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.podSecurityContext) | nindent 4 }}
   {{- include "md-icapsrv.scheduling" $.root | nindent 2 }}
-  {{- if or $.root.Values.database.waitForReady $.root.Values.extraInitContainers }}
+  {{- if or
+      $.root.Values.database.waitForReady
+      (and
+        (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers) }}
   initContainers:
     {{- if $.root.Values.database.waitForReady }}
     - name: wait-for-database
@@ -386,7 +431,7 @@ spec:
       command:
         - sh
         - "-c"
-        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\"; do echo waiting for database; sleep 2; done"
+        - "until pg_isready -h \"$DB_HOST\" -p \"$DB_PORT\" -U postgres; do echo waiting for database; sleep 2; done"
       env:
         - name: DB_HOST
           value: {{ (include "md-icapsrv.databaseHost" $.root) | toJson }}
@@ -401,10 +446,14 @@ spec:
           memory: 128Mi
       securityContext:
         {{- include "md-icapsrv.restrictedSecurityContext" (dict "root" $.root "readOnlyRootFilesystem" true) | nindent 8 }}
+        {{- if not (include "md-icapsrv.adaptSecurityContext" $.root) }}
         runAsUser: 999
         runAsGroup: 999
+        {{- end }}
     {{- end }}
-    {{- with $.root.Values.extraInitContainers }}
+    {{- with and
+        (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraInitContainers "path" "extraInitContainers")))
+        $.root.Values.extraInitContainers }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}
@@ -627,7 +676,7 @@ spec:
       resources:
         requests: {{- toYaml $.root.Values.resources.requests | nindent 10 }}
         limits: {{- toYaml $.root.Values.resources.limits | nindent 10 }}
-      securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
+      securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
       {{- if or
           $.root.Values.tls.https.enabled
           $.root.Values.tls.icaps.enabled
@@ -709,7 +758,7 @@ spec:
         limits:
           cpu: 100m
           memory: 64Mi
-      securityContext: {{- toYaml $.root.Values.securityContext | nindent 8 }}
+      securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
     {{- end }}
   {{- if or
       $.root.Values.tls.https.enabled
@@ -718,7 +767,7 @@ spec:
       $.root.Values.trustedCertificates.certificates
       $.root.Values.configImport.enabled
       $.root.Values.persistence.enabled
-      $.root.Values.extraVolumes }}
+      (and (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes) }}
   volumes:
     {{- if $.root.Values.tls.https.enabled }}
     - name: https-tls
@@ -815,7 +864,7 @@ spec:
       emptyDir: {}
     {{- end }}
     {{- end }}
-    {{- with $.root.Values.extraVolumes }}
+    {{- with and (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.extraVolumes "path" "extraVolumes"))) $.root.Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- else }}
@@ -839,4 +888,102 @@ ports:
     port: {{ $.root.Values.ports.icap }}
     targetPort: icap
     protocol: TCP
+{{- end -}}
+
+{{/*
+Fails with "values don't meet the schema: <path>.<at>: <reason>", the words of Helm's schema errors: the
+Helm side of a values rule JSON Schema cannot state (one comparing fields), as zod refuses it for raw output.
+*/}}
+{{/* Usage: {{ include "md-icapsrv.refuse" (dict "path" <values path> "at" <below it, or ""> "reason" <why>) }} - fails, never prints */}}
+{{- define "md-icapsrv.refuse" -}}
+{{- $at := ternary .at (printf "%s.%s" .path .at) (eq .path "") -}}
+{{- fail (printf "values don't meet the schema: %s: %s" (ternary .path $at (eq .at "")) .reason) -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.rule.cronRanges" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.cronRanges" -}}
+{{- range $field := splitList " " $.value -}}
+{{- range $item := splitList "," $field -}}
+{{- $range := splitList "-" (first (splitList "/" $item)) -}}
+{{- if and (eq (len $range) 2) (gt (atoi (first $range)) (atoi (last $range))) -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "" "reason" (printf "the range %s starts after it ends" $item)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.rule.distinctNodePorts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.distinctNodePorts" -}}
+{{- $seen := dict -}}
+{{- range $key, $n := $.value -}}
+{{- $text := toString (float64 $n) -}}
+{{- if hasKey $seen $text -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "" "reason" (printf "%s is %v, as %s is: each must differ" $key $n (get $seen $text))) -}}
+{{- end -}}
+{{- if ne (float64 $n) 0.0 -}}
+{{- $_ := set $seen $text $key -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.rule.distinctPorts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.distinctPorts" -}}
+{{- $seen := dict -}}
+{{- range $key, $n := $.value -}}
+{{- $text := toString (float64 $n) -}}
+{{- if hasKey $seen $text -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "" "reason" (printf "%s is %v, as %s is: each must differ" $key $n (get $seen $text))) -}}
+{{- end -}}
+{{- $_ := set $seen $text $key -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.rule.maxReplicasAtLeastMinReplicas" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.maxReplicasAtLeastMinReplicas" -}}
+{{- $high := index $.value "maxReplicas" -}}
+{{- $low := index $.value "minReplicas" -}}
+{{- if lt (float64 $high) (float64 $low) -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "maxReplicas" "reason" (printf "%v is below minReplicas %v" $high $low)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.rule.mdIcapsrvExtraMounts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.mdIcapsrvExtraMounts" -}}
+{{- $volumes := dict -}}
+{{- range $.value.extraVolumes -}}
+{{- $_ := set $volumes .name true -}}
+{{- end -}}
+{{- $paths := dict -}}
+{{- $_ := set $paths (toString (index $.value "trustedCertificates" "mountPath")) "the chart (trustedCertificates.mountPath)" -}}
+{{- range $i, $m := $.value.extraVolumeMounts -}}
+{{- if not (hasKey $volumes $m.name) -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is not the name of one of extraVolumes" $i $m.name)) -}}
+{{- end -}}
+{{- if hasKey $paths $m.mountPath -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "extraVolumeMounts" "reason" (printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $paths $m.mountPath))) -}}
+{{- end -}}
+{{- $_ := set $paths $m.mountPath (printf "item %d" $i) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.rule.resources" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.resources" -}}
+{{- $limits := $.value.limits | default dict -}}
+{{- range $name, $request := $.value.requests -}}
+{{- $fixed := or (contains "/" $name) (hasPrefix "hugepages-" $name) -}}
+{{- if not (hasKey $limits $name) -}}
+{{- if $fixed -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: an extended resource or huge pages need a limit equal to the request" $name)) -}}
+{{- end -}}
+{{- else -}}
+{{- $limit := get $limits $name -}}
+{{- $r := float64 (include "md-icapsrv.quantity" $request) -}}
+{{- $l := float64 (include "md-icapsrv.quantity" $limit) -}}
+{{- if and $fixed (ne $r $l) -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v must equal its limit %v (extended resources and huge pages)" $name $request $limit)) -}}
+{{- else if gt $r $l -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v is above its limit %v" $name $request $limit)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

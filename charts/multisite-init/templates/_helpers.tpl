@@ -52,6 +52,30 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 {{- end -}}
 
+{{/*
+A Kubernetes quantity (a string such as 500m, 1.5Gi or 1e3, or a number) as a float64, computed as
+quantityValue in schema.ts computes it, so a template rule compares quantities as zod does: the digits with
+a decimal suffix read as one number (1.5e6 for 1.5M), times 2^10n for a binary suffix (exact in floats).
+*/}}
+{{/* Usage: {{ float64 (include "multisite-init.quantity" <quantity>) }} - the quantity's value */}}
+{{- define "multisite-init.quantity" -}}
+{{- if not (kindIs "string" .) -}}
+{{- float64 . -}}
+{{- else -}}
+{{- $digits := regexFind "^[+]?[0-9]*[.]?[0-9]*" . -}}
+{{- $suffix := trimPrefix $digits . -}}
+{{- $binary := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
+{{- $decimal := dict "" "" "m" "e-3" "k" "e3" "M" "e6" "G" "e9" "T" "e12" "P" "e15" "E" "e18" -}}
+{{- if hasKey $binary $suffix -}}
+{{- mulf (float64 $digits) (get $binary $suffix) -}}
+{{- else if hasKey $decimal $suffix -}}
+{{- float64 (printf "%s%s" $digits (get $decimal $suffix)) -}}
+{{- else -}}
+{{- float64 . -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Usage: {{ include "multisite-init.name" (dict "root" $ "base" <base>) }} - a string */}}
 {{- define "multisite-init.name" -}}
 {{- $p := . -}}
@@ -77,6 +101,26 @@ app.kubernetes.io/part-of: onap-multisite
 app.kubernetes.io/managed-by: {{ $.root.Release.Service | toJson }}
 helm.sh/chart: multisite-init-0.2.0
 {{- with fromJson (include "multisite-init.mergeMaps" (list $.root.Values.commonLabels $p.extra)) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{/* Usage: {{ if include "multisite-init.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "multisite-init.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "multisite-init.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "multisite-init.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary
+    (omit $p.context "runAsUser" "runAsGroup" "fsGroup")
+    $p.context
+    (not (empty (include "multisite-init.adaptSecurityContext" $.root))) }}
 {{- toYaml . | nindent 0 }}
 {{- end }}
 {{- end -}}
@@ -124,7 +168,7 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
   resources:
     requests: {{- toYaml $.Values.multisite.resources.requests | nindent 6 }}
     limits: {{- toYaml $.Values.multisite.resources.limits | nindent 6 }}
-  securityContext: {{- toYaml $.Values.multisite.securityContext | nindent 4 }}
+  securityContext: {{- include "multisite-init.securityContext" (dict "root" $ "context" $.Values.multisite.securityContext) | nindent 4 }}
   volumeMounts:
     - name: multisite-token
       mountPath: /var/run/secrets/kubernetes.io/serviceaccount
@@ -167,4 +211,36 @@ priorityClassName: {{ $.Values.priorityClassName | toJson }}
 app.kubernetes.io/name: multisite-init
 app.kubernetes.io/instance: {{ $.root.Release.Name | toJson }}
 app.kubernetes.io/component: {{ $p.component | toJson }}
+{{- end -}}
+
+{{/*
+Fails with "values don't meet the schema: <path>.<at>: <reason>", the words of Helm's schema errors: the
+Helm side of a values rule JSON Schema cannot state (one comparing fields), as zod refuses it for raw output.
+*/}}
+{{/* Usage: {{ include "multisite-init.refuse" (dict "path" <values path> "at" <below it, or ""> "reason" <why>) }} - fails, never prints */}}
+{{- define "multisite-init.refuse" -}}
+{{- $at := ternary .at (printf "%s.%s" .path .at) (eq .path "") -}}
+{{- fail (printf "values don't meet the schema: %s: %s" (ternary .path $at (eq .at "")) .reason) -}}
+{{- end -}}
+
+{{/* Usage: {{ include "multisite-init.rule.resources" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "multisite-init.rule.resources" -}}
+{{- $limits := $.value.limits | default dict -}}
+{{- range $name, $request := $.value.requests -}}
+{{- $fixed := or (contains "/" $name) (hasPrefix "hugepages-" $name) -}}
+{{- if not (hasKey $limits $name) -}}
+{{- if $fixed -}}
+{{- include "multisite-init.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: an extended resource or huge pages need a limit equal to the request" $name)) -}}
+{{- end -}}
+{{- else -}}
+{{- $limit := get $limits $name -}}
+{{- $r := float64 (include "multisite-init.quantity" $request) -}}
+{{- $l := float64 (include "multisite-init.quantity" $limit) -}}
+{{- if and $fixed (ne $r $l) -}}
+{{- include "multisite-init.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v must equal its limit %v (extended resources and huge pages)" $name $request $limit)) -}}
+{{- else if gt $r $l -}}
+{{- include "multisite-init.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v is above its limit %v" $name $request $limit)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

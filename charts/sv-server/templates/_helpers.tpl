@@ -53,8 +53,32 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 
 {{/*
+A Kubernetes quantity (a string such as 500m, 1.5Gi or 1e3, or a number) as a float64, computed as
+quantityValue in schema.ts computes it, so a template rule compares quantities as zod does: the digits with
+a decimal suffix read as one number (1.5e6 for 1.5M), times 2^10n for a binary suffix (exact in floats).
+*/}}
+{{/* Usage: {{ float64 (include "sv-server.quantity" <quantity>) }} - the quantity's value */}}
+{{- define "sv-server.quantity" -}}
+{{- if not (kindIs "string" .) -}}
+{{- float64 . -}}
+{{- else -}}
+{{- $digits := regexFind "^[+]?[0-9]*[.]?[0-9]*" . -}}
+{{- $suffix := trimPrefix $digits . -}}
+{{- $binary := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
+{{- $decimal := dict "" "" "m" "e-3" "k" "e3" "M" "e6" "G" "e9" "T" "e12" "P" "e15" "E" "e18" -}}
+{{- if hasKey $binary $suffix -}}
+{{- mulf (float64 $digits) (get $binary $suffix) -}}
+{{- else if hasKey $decimal $suffix -}}
+{{- float64 (printf "%s%s" $digits (get $decimal $suffix)) -}}
+{{- else -}}
+{{- float64 . -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Fails, naming the path, when two items of .list have the same name (an env name given twice: Kubernetes
-would keep only the last); prints nothing otherwise. A rule of the values schema that values.schema.json
+would keep only the last; a volume name given twice); prints nothing otherwise. A rule of the values schema that values.schema.json
 (JSON Schema draft-07) cannot state, so the template checks it, as zod does for raw synthesis.
 */}}
 {{/* Usage: {{ include "sv-server.uniqueNames" (dict "list" <items> "path" "<values path>") }} - fails on a name given twice, else empty */}}
@@ -128,6 +152,23 @@ annotations: {{- toYaml . | nindent 2 }}
     (include "sv-server.name" (dict "root" $ "base" "sv-postgres-db-service"))
     $.Values.database.host
     (not (empty $.Values.database.inCluster.enabled)) -}}
+{{- end -}}
+
+{{/* Usage: {{ if include "sv-server.adaptSecurityContext" $ }} - "true" when the condition holds, else empty */}}
+{{- define "sv-server.adaptSecurityContext" -}}
+{{- if or
+    (eq $.Values.global.compatibility.openshift.adaptSecurityContext "force")
+    (and (eq $.Values.global.compatibility.openshift.adaptSecurityContext "auto") ($.Capabilities.APIVersions.Has "security.openshift.io/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "sv-server.securityContext" (dict "root" $ "context" <context>) | nindent <n> }} - YAML mapping fields */}}
+{{- define "sv-server.securityContext" -}}
+{{- $p := . -}}
+{{- with ternary (omit $p.context "runAsUser" "runAsGroup" "fsGroup") $p.context (not (empty (include "sv-server.adaptSecurityContext" $.root))) }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
 {{- end -}}
 
 {{/* Usage: {{ include "sv-server.scheduling" $ | nindent <n> }} - YAML mapping fields */}}
@@ -224,4 +265,36 @@ readOnlyRootFilesystem: {{ $p.readOnlyRootFilesystem }}
 runAsNonRoot: true
 seccompProfile:
   type: RuntimeDefault
+{{- end -}}
+
+{{/*
+Fails with "values don't meet the schema: <path>.<at>: <reason>", the words of Helm's schema errors: the
+Helm side of a values rule JSON Schema cannot state (one comparing fields), as zod refuses it for raw output.
+*/}}
+{{/* Usage: {{ include "sv-server.refuse" (dict "path" <values path> "at" <below it, or ""> "reason" <why>) }} - fails, never prints */}}
+{{- define "sv-server.refuse" -}}
+{{- $at := ternary .at (printf "%s.%s" .path .at) (eq .path "") -}}
+{{- fail (printf "values don't meet the schema: %s: %s" (ternary .path $at (eq .at "")) .reason) -}}
+{{- end -}}
+
+{{/* Usage: {{ include "sv-server.rule.resources" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "sv-server.rule.resources" -}}
+{{- $limits := $.value.limits | default dict -}}
+{{- range $name, $request := $.value.requests -}}
+{{- $fixed := or (contains "/" $name) (hasPrefix "hugepages-" $name) -}}
+{{- if not (hasKey $limits $name) -}}
+{{- if $fixed -}}
+{{- include "sv-server.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: an extended resource or huge pages need a limit equal to the request" $name)) -}}
+{{- end -}}
+{{- else -}}
+{{- $limit := get $limits $name -}}
+{{- $r := float64 (include "sv-server.quantity" $request) -}}
+{{- $l := float64 (include "sv-server.quantity" $limit) -}}
+{{- if and $fixed (ne $r $l) -}}
+{{- include "sv-server.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v must equal its limit %v (extended resources and huge pages)" $name $request $limit)) -}}
+{{- else if gt $r $l -}}
+{{- include "sv-server.refuse" (dict "path" $.path "at" "requests" "reason" (printf "%s: %v is above its limit %v" $name $request $limit)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

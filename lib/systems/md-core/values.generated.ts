@@ -18,8 +18,8 @@ export interface MdCoreValues {
    * @default {}
    */
   commonAnnotations: { [key: string]: string };
-  /** Set by Helm when this chart is a subchart; unused. */
-  global?: { [key: string]: unknown } | undefined;
+  /** Helm's global values, shared with a parent chart (other keys are accepted and unused). */
+  global: MdCoreValuesGlobal;
   /**
    * Accept the OPSWAT End-User Licence Agreement (ACCEPT_EULA); the server does not start otherwise.
    * @default false
@@ -114,7 +114,7 @@ export interface MdCoreValues {
    * Tolerations of the pods.
    * @default []
    */
-  tolerations: { [key: string]: unknown }[];
+  tolerations: MdCoreValuesTolerationsItem[];
   /**
    * Affinity rules of the pods.
    * @default {}
@@ -124,24 +124,24 @@ export interface MdCoreValues {
    * Priority class of the pods; empty for the cluster default.
    * @default ""
    */
-  priorityClassName: string;
+  priorityClassName: "" | string;
   /**
    * Extra environment variables for the main container (name with value or valueFrom); each name once, none of APIKEY, DB_PWD, DB_USER, IGNITION_JSON, LICENSE_KEY, MDCORE_CERT_PASSPHRASE, MDCORE_CONFIG_IMPORT_PASSWORD, MD_PWD, MD_USER, OLMS_PROXY_PASSWORD, OLMS_TOKEN, PROXY_PWD.
    * @default []
    */
   extraEnv: MdCoreValuesExtraEnvItem[];
   /**
-   * Extra volumes of the product pod (Kubernetes volume objects).
+   * Extra volumes of the product pod (Kubernetes volume objects), each name once, none of config-import, https-tls, icaps-tls, nginxs-tls, product-data, trusted-certificates.
    * @default []
    */
   extraVolumes: MdCoreValuesExtraVolumesItem[];
   /**
-   * Extra volume mounts of the product container.
+   * Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.
    * @default []
    */
   extraVolumeMounts: MdCoreValuesExtraVolumeMountsItem[];
   /**
-   * Init containers run after the wait for the database (Kubernetes container objects).
+   * Init containers run after the wait for the database (Kubernetes container objects), each name once, none of deactivation, md-core, md-icapsrv, wait-for-database.
    * @default []
    */
   extraInitContainers: MdCoreValuesExtraInitContainersItem[];
@@ -180,13 +180,20 @@ export interface MdCoreValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: MdCoreValuesNetworkPolicyFromItem[];
+  from: (MdCoreValuesNetworkPolicyFromItemOption1 | MdCoreValuesNetworkPolicyFromItemOption2 | MdCoreValuesNetworkPolicyFromItemOption3)[];
 }
 
-export interface MdCoreValuesNetworkPolicyFromItem {
-  podSelector?: { [key: string]: unknown } | undefined;
+export interface MdCoreValuesNetworkPolicyFromItemOption3 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface MdCoreValuesNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
+export interface MdCoreValuesNetworkPolicyFromItemOption1 {
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdCoreValuesTests {
@@ -222,7 +229,7 @@ export interface MdCoreValuesAutoscaling {
    */
   minReplicas: number;
   /**
-   * Most pods; mind the licence activations.
+   * Most pods, at least minReplicas; mind the licence activations.
    * @default 10
    */
   maxReplicas: number;
@@ -274,7 +281,52 @@ export interface MdCoreValuesExtraVolumesItem {
 export interface MdCoreValuesExtraEnvItem {
   name: string;
   value?: string | undefined;
-  valueFrom?: { [key: string]: unknown } | undefined;
+  valueFrom?: MdCoreValuesExtraEnvItemValueFromOption1 | MdCoreValuesExtraEnvItemValueFromOption2 | MdCoreValuesExtraEnvItemValueFromOption3 | MdCoreValuesExtraEnvItemValueFromOption4 | undefined;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption4 {
+  resourceFieldRef: MdCoreValuesExtraEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption3 {
+  fieldRef: MdCoreValuesExtraEnvItemValueFromOption3FieldRef;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption2 {
+  configMapKeyRef: MdCoreValuesExtraEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption1 {
+  secretKeyRef: MdCoreValuesExtraEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface MdCoreValuesExtraEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdCoreValuesTolerationsItem {
+  key?: "" | string | undefined;
+  operator?: "Exists" | "Equal" | undefined;
+  value?: string | undefined;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+  tolerationSeconds?: number | undefined;
 }
 
 export interface MdCoreValuesImagePullSecretsItem {
@@ -347,12 +399,12 @@ export interface MdCoreValuesReadinessProbe {
 
 export interface MdCoreValuesResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"4","memory":"4Gi","ephemeral-storage":"60Gi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"memory":"8Gi","ephemeral-storage":"80Gi"}
    */
   limits: { [key: string]: string | number };
@@ -429,13 +481,20 @@ export interface MdCoreValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: MdCoreValuesDatabaseInClusterNetworkPolicyFromItem[];
+  from: (MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption1 | MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption2 | MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption3)[];
 }
 
-export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItem {
-  podSelector?: { [key: string]: unknown } | undefined;
+export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption3 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
+export interface MdCoreValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdCoreValuesDatabaseInClusterPersistence {
@@ -453,7 +512,7 @@ export interface MdCoreValuesDatabaseInClusterPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -463,12 +522,12 @@ export interface MdCoreValuesDatabaseInClusterPersistence {
 
 export interface MdCoreValuesDatabaseInClusterResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"1","memory":"1Gi"}
    */
   limits: { [key: string]: string | number };
@@ -536,12 +595,12 @@ export interface MdCoreValuesCredentialGenerator {
 
 export interface MdCoreValuesCredentialGeneratorResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"200m","memory":"128Mi"}
    */
   limits: { [key: string]: string | number };
@@ -626,7 +685,7 @@ export interface MdCoreValuesKeda {
    */
   minReplicas: number;
   /**
-   * Most pods; each is one licence activation.
+   * Most pods, at least minReplicas; each is one licence activation.
    * @default 3
    */
   maxReplicas: number;
@@ -672,7 +731,7 @@ export interface MdCoreValuesPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -983,7 +1042,7 @@ export interface MdCoreValuesIngress {
    * IngressClass; empty for the cluster default.
    * @default ""
    */
-  className: string;
+  className: "" | string;
   /**
    * Host name; empty matches every host.
    * @default ""
@@ -1011,7 +1070,7 @@ export interface MdCoreValuesIngressTls {
 }
 
 export interface MdCoreValuesIngressPathsItem {
-  /** URL path. */
+  /** URL path (no //, /./, /../ or %2f, not ending with /. or /..). */
   path: string;
   /** How the path matches (list items have no defaults: Helm replaces lists whole). */
   pathType: "Prefix" | "Exact" | "ImplementationSpecific";
@@ -1101,7 +1160,7 @@ export interface MdCoreValuesHotBackupStorage {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
 }
 
 export interface MdCoreValuesUpgrade {
@@ -1207,6 +1266,27 @@ export interface MdCoreValuesImage {
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
+}
+
+export interface MdCoreValuesGlobal {
+  /** Compatibility with platforms that assign security contexts themselves. */
+  compatibility: MdCoreValuesGlobalCompatibility;
+  [key: string]: unknown;
+}
+
+export interface MdCoreValuesGlobalCompatibility {
+  /** OpenShift compatibility. */
+  openshift: MdCoreValuesGlobalCompatibilityOpenshift;
+  [key: string]: unknown;
+}
+
+export interface MdCoreValuesGlobalCompatibilityOpenshift {
+  /**
+   * Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift's restricted-v2 SCC assigns them from the namespace's range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.
+   * @default "auto"
+   */
+  adaptSecurityContext: "auto" | "force" | "disabled";
+  [key: string]: unknown;
 }
 
 /** Mutual assignability: the interfaces above say exactly what the schema gives. */

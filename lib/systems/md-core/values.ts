@@ -4,31 +4,49 @@
  */
 import { z } from 'zod';
 import type { MdCoreValues } from './values.generated';
-import { commonFields, extraAnnotations, image, nodePort, optionalSecretName, port, probe, resources, rule } from '../../core/schema';
-import { kedaValues } from '../../constructs/keda';
-import { configFileValues, configImportValues, FEATURE_SECRET_ENV, ignitionValues, olmsValues, productPersistenceValues, proxyValues } from '../../constructs/opswat-features';
+import { commonFields, extraAnnotations, image, nodePort, port, probe, resources, rule } from '../../core/schema';
+import { keda } from '../../constructs/features/keda';
+import { hotBackup } from '../../constructs/features/hot-backup';
+import { coreTls } from '../../constructs/features/tls';
+import { healthCheck } from '../../constructs/features/health';
+import { olms, OLMS_CONNECTION_TYPE } from '../../constructs/features/olms';
+import { coreProxy } from '../../constructs/features/proxy';
+import { configFile } from '../../constructs/features/config-file';
+import { ignition, VENDOR_IGNITION_SWITCH } from '../../constructs/features/ignition';
+import { coreConfigImport } from '../../constructs/features/config-import';
+import { corePersistence } from '../../constructs/features/persistence';
+import { featureSecretEnv } from '../../constructs/opswat-product';
+import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
-import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields } from '../../constructs/product';
-import { tlsEndpointValues, tlsFileMode } from '../../constructs/tls';
-import { hotBackupValues } from '../../constructs/hot-backup';
+import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields, withExtraPodRules } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 
 export const CORE_IMAGE_TAG = '5.20.0';
 
-/** The env the Core container takes from Secrets, by what it holds: index.ts sets each by this name. */
-export const MDCORE_SECRET_ENV = {
-  ...OPSWAT_SECRET_ENV,
-  ...FEATURE_SECRET_ENV,
-  proxyPassword: 'PROXY_PWD',
-  configImportPassword: 'MDCORE_CONFIG_IMPORT_PASSWORD',
-  certPassphrase: 'MDCORE_CERT_PASSPHRASE',
-} as const;
+/** md-core's names: of its objects, and the ones it gives its features. */
+export const MDCORE_NAMES = { prefix: 'mdcore', name: 'md-core', component: 'core', vendorKey: 'core_components.md-core', database: 'postgres-core', configMap: 'mdcore-env', ingress: 'core-ingress' } as const;
 
-const upgradeDefaults = { fromDbName: 'metadefender_core', upgradeDb: false, migrateHistory: false, retryUpgrade: 0 };
+/** md-core's features, each placed in the values below; the pod takes their parts in this order. */
+export const MDCORE_FEATURES = {
+  tls: coreTls(MDCORE_NAMES),
+  olms: olms(MDCORE_NAMES, OLMS_CONNECTION_TYPE, { on: 'env.OLMS_HOST_URL', key: (n) => `env.OLMS_${n.toUpperCase()}`, hostSwitches: true }),
+  proxy: coreProxy(MDCORE_NAMES),
+  ignition: ignition(MDCORE_NAMES, VENDOR_IGNITION_SWITCH),
+  configImport: coreConfigImport(MDCORE_NAMES),
+  healthCheck: healthCheck(),
+  persistence: corePersistence(MDCORE_NAMES),
+  config: configFile('CORE_CONF_JSON', '"global/restaddress": "0.0.0.0"'),
+  hotBackup: hotBackup(),
+  keda: keda(),
+};
+const f = MDCORE_FEATURES;
+
+/** The env the Core container takes from Secrets, by what it holds (extraEnv may not name one). */
+export const MDCORE_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...featureSecretEnv(Object.values(f)) };
 
 const root = withStrategyRules(
   z
@@ -59,9 +77,9 @@ const root = withStrategyRules(
           retryUpgrade: z.number().int().min(0).max(100).default(0).describe('Times to retry a failed database upgrade (RETRY_UPGRADE).'),
         })
         .strict()
-        .default(upgradeDefaults),
-      hotBackup: hotBackupValues(),
-      ports: z.object({ rest: port().default(8008).describe('REST API and web console port.') }).strict().default({ rest: 8008 }),
+        .prefault({}),
+      ...f.hotBackup.values,
+      ports: z.object({ rest: port().default(8008).describe('REST API and web console port.') }).strict().prefault({}),
       service: z
         .object({
           type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
@@ -70,78 +88,16 @@ const root = withStrategyRules(
           ...sessionAffinityFields(),
         })
         .strict()
-        .default({ type: 'ClusterIP', annotations: {}, nodePort: 0, sessionAffinity: 'None', sessionAffinityTimeoutSeconds: 10800 }),
-      ingress: ingressValues('core-ingress'),
-      tls: z
-        .object({
-          https: tlsEndpointValues('mdcore', 'https', 'the REST API (probes switch to HTTPS)'),
-          fileMode: tlsFileMode(),
-          sslProtocols: z.string().max(256).regex(/^[-A-Za-z0-9._ ,:+!]*$/).default('').describe('MDCORE_SSL_PROTOCOLS as MetaDefender Core reads it; empty for its default.'),
-          sslAdvancedConfigs: z.string().max(4096).default('').describe('MDCORE_SSL_ADVANCED_CONFIGS as MetaDefender Core reads it; empty for none.'),
-          certPassphrase: z
-            .object({
-              value: z.string().max(1024).default('').describe('Passphrase of the REST private key (MDCORE_CERT_PASSPHRASE), stored in the Secret mdcore-settings (key "certPassphrase") when given.'),
-              existingSecret: optionalSecretName().default('').describe('Secret with key "certPassphrase" holding the passphrase, instead of value.'),
-            })
-            .strict()
-            .prefault({}),
-        })
-        .strict()
-        .default({
-          https: { enabled: false, certSecret: 'mdcore-https-tls-cert', certSecretKey: 'mdcore-https.crt', keySecret: 'mdcore-https-tls-cert-key', keySecretKey: 'mdcore-https.key', protocols: ['TLSv1.3'] },
-          fileMode: 0o440,
-          sslProtocols: '',
-          sslAdvancedConfigs: '',
-          certPassphrase: { value: '', existingSecret: '' },
-        }),
-      healthCheck: z
-        .object({
-          enabled: z.boolean().default(true).describe('Let MetaDefender Core report itself unhealthy (/readyz) when the thresholds below are not met (MDCORE_HEALTH_CHECK).'),
-          queueThreshold: z.number().int().min(0).max(1000000).default(0).describe('Most files in the scan queue (MDCORE_QUEUE_THRESHOLD); 0 for no limit.'),
-          minimumAvEngines: z.number().int().min(0).max(100).default(0).describe('Fewest anti-malware engines that must be available (MDCORE_MINIMUM_NUMBER_AV).'),
-          requiredEngines: z
-            .string()
-            .max(1024)
-            .regex(/^([A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)?$/)
-            .default('')
-            .describe('Engines that must be available, comma-separated, e.g. "clamav,eset" (MDCORE_REQUIRED_ENGINES); empty for all engines.'),
-          requiredEnginesThreshold: z
-            .array(
-              z
-                .object({
-                  id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/).describe('Engine id.'),
-                  enable: z.boolean().describe('Whether the threshold applies.'),
-                  threshold: z.number().int().min(0).max(100).describe('Threshold (percent).'),
-                })
-                .strict(),
-            )
-            .default([])
-            .describe('Per-engine thresholds (MDCORE_REQUIRED_ENGINES_THRESHOLD, as JSON).'),
-          diskSpaceThreshold: z.number().int().min(0).max(1000000).default(0).describe('Free disk space threshold (MDCORE_DISK_SPACE_THRESHOLD), as MetaDefender Core reads it; 0 for none.'),
-        })
-        .strict()
         .prefault({}),
+      ingress: ingressValues('core-ingress'),
+      ...f.tls.values,
+      ...f.healthCheck.values,
       licenseComment: z.string().max(256).default('').describe('Comment recorded with the licence activation of each pod (MDCORE_LICENSE_COMMENT).'),
-      olms: olmsValues('mdcore', {
-        connectionType: z.string().max(32).regex(/^[A-Za-z0-9_-]*$/).default('').describe('OLMS_CONNECTION_TYPE as MetaDefender Core reads it; empty for its default.'),
-      }),
-      proxy: proxyValues('mdcore', 8080, '', {
-        exclusions: z.string().max(4096).regex(/^[-A-Za-z0-9.*:/_,;]*$/).default('').describe('Addresses not to reach through the proxy (PROXY_EXCLUSION), as MetaDefender Core reads it.'),
-      }).describe('Outbound proxy (PROXY, PROXY_HOST, PROXY_PORT, PROXY_USER, PROXY_PWD from the Secret, PROXY_EXCLUSION).'),
-      config: configFileValues('CORE_CONF_JSON', '"global/restaddress": "0.0.0.0"'),
-      ignition: ignitionValues('mdcore'),
-      configImport: configImportValues(
-        'mdcore',
-        { key: 'config.zip', directory: '/opt/opswat' },
-        { forceUpdateYara: z.boolean().default(false).describe('Force-update the YARA rules on import (MDCORE_IMPORT_FORCE_UPDATE_YARA).') },
-      ).describe('Import a configuration export (.zip) at every start (MDCORE_CONFIG_IMPORT_FILE, MDCORE_CONFIG_IMPORT_PASSWORD).'),
-      storagePath: z.string().max(253).regex(/^\/[-A-Za-z0-9._/]*$/).default('/metadefendercore').describe('Where MetaDefender Core keeps sanitized, DLP-processed and quarantined files (STORAGE_PATH); persistence mounts here.'),
-      persistence: productPersistenceValues('the files under storagePath'),
-      keda: kedaValues(),
+      ...valuesOf(f.olms, f.proxy, f.config, f.ignition, f.configImport, f.persistence, f.keda),
       ...opswatSecretValues('mdcore'),
       activationServer: z.string().min(1).max(253).default('activation.dl.opswat.com').describe('OPSWAT activation server (ACTIVATION_SERVER); leave as is.'),
       licensing: licensingValues('mdcore-licensing'),
-      deactivation: z.object({ ...shutdownFields(120) }).strict().default({ drainSeconds: 5, shutdownSeconds: 120 }),
+      deactivation: z.object({ ...shutdownFields(120) }).strict().prefault({}),
       database: databaseValues({ serviceName: 'postgres-core', databaseName: 'metadefender_core', imageTag: '14.20', inCluster: true, persistence: true }),
       resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
@@ -184,14 +140,14 @@ const kedaNotWithHpa = rule(hotBackupNeedsBlueGreen, (v) => !v.keda.enabled || !
 
 /** The schema as zod types it; chart code uses mdCoreValues, the same schema typed with the documented interfaces. */
 export const mdCoreValuesSchema = withPodSecurity(
-  withCompatibilityRules(
+  withExtraPodRules(withCompatibilityRules(
   rule(kedaNotWithHpa, (v) => !v.keda.enabled || v.strategy.type !== 'BlueGreen', {
     message: 'keda scales the md-core Deployment, which BlueGreen replaces by two slots: set each slot\'s replicas instead',
     path: ['keda', 'enabled'],
     counterexample: { keda: { enabled: true }, strategy: { type: 'BlueGreen' } } as never,
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
-  ),
+  ), 'mdCoreExtraMounts', [['storagePath']]),
   productPodSecurity,
 );
 

@@ -18,8 +18,8 @@ export interface MdIcapsrvValues {
    * @default {}
    */
   commonAnnotations: { [key: string]: string };
-  /** Set by Helm when this chart is a subchart; unused. */
-  global?: { [key: string]: unknown } | undefined;
+  /** Helm's global values, shared with a parent chart (other keys are accepted and unused). */
+  global: MdIcapsrvValuesGlobal;
   /**
    * Accept the OPSWAT End-User Licence Agreement (ACCEPT_EULA); the server does not start otherwise.
    * @default false
@@ -33,6 +33,7 @@ export interface MdIcapsrvValues {
   replicaCount: number;
   /** How pods are replaced on upgrade. The vendor default surges no extra pod (maxSurge 0), so no extra activation is needed; BlueGreen needs one activation per running pod of both slots. */
   strategy: MdIcapsrvValuesStrategy;
+  /** Ports of the server, each a different one (the pod listens on each, the Service refuses one twice). */
   ports: MdIcapsrvValuesPorts;
   nginx: MdIcapsrvValuesNginx;
   service: MdIcapsrvValuesService;
@@ -109,7 +110,7 @@ export interface MdIcapsrvValues {
    * Tolerations of the pods.
    * @default []
    */
-  tolerations: { [key: string]: unknown }[];
+  tolerations: MdIcapsrvValuesTolerationsItem[];
   /**
    * Affinity rules of the pods.
    * @default {}
@@ -119,24 +120,24 @@ export interface MdIcapsrvValues {
    * Priority class of the pods; empty for the cluster default.
    * @default ""
    */
-  priorityClassName: string;
+  priorityClassName: "" | string;
   /**
    * Extra environment variables for the main container (name with value or valueFrom); each name once, none of APIKEY, DB_PWD, DB_USER, IGNITION_JSON, IMPORT_CONFIG_FILE_PASS, LICENSE_KEY, MD_PWD, MD_USER, OLMS_PROXY_PASSWORD, OLMS_TOKEN, PROXY_PASSWORD.
    * @default []
    */
   extraEnv: MdIcapsrvValuesExtraEnvItem[];
   /**
-   * Extra volumes of the product pod (Kubernetes volume objects).
+   * Extra volumes of the product pod (Kubernetes volume objects), each name once, none of config-import, https-tls, icaps-tls, nginxs-tls, product-data, trusted-certificates.
    * @default []
    */
   extraVolumes: MdIcapsrvValuesExtraVolumesItem[];
   /**
-   * Extra volume mounts of the product container.
+   * Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.
    * @default []
    */
   extraVolumeMounts: MdIcapsrvValuesExtraVolumeMountsItem[];
   /**
-   * Init containers run after the wait for the database (Kubernetes container objects).
+   * Init containers run after the wait for the database (Kubernetes container objects), each name once, none of deactivation, md-core, md-icapsrv, wait-for-database.
    * @default []
    */
   extraInitContainers: MdIcapsrvValuesExtraInitContainersItem[];
@@ -175,13 +176,20 @@ export interface MdIcapsrvValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: MdIcapsrvValuesNetworkPolicyFromItem[];
+  from: (MdIcapsrvValuesNetworkPolicyFromItemOption1 | MdIcapsrvValuesNetworkPolicyFromItemOption2 | MdIcapsrvValuesNetworkPolicyFromItemOption3)[];
 }
 
-export interface MdIcapsrvValuesNetworkPolicyFromItem {
-  podSelector?: { [key: string]: unknown } | undefined;
+export interface MdIcapsrvValuesNetworkPolicyFromItemOption3 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface MdIcapsrvValuesNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
+export interface MdIcapsrvValuesNetworkPolicyFromItemOption1 {
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdIcapsrvValuesTests {
@@ -217,7 +225,7 @@ export interface MdIcapsrvValuesAutoscaling {
    */
   minReplicas: number;
   /**
-   * Most pods; mind the licence activations.
+   * Most pods, at least minReplicas; mind the licence activations.
    * @default 10
    */
   maxReplicas: number;
@@ -269,7 +277,52 @@ export interface MdIcapsrvValuesExtraVolumesItem {
 export interface MdIcapsrvValuesExtraEnvItem {
   name: string;
   value?: string | undefined;
-  valueFrom?: { [key: string]: unknown } | undefined;
+  valueFrom?: MdIcapsrvValuesExtraEnvItemValueFromOption1 | MdIcapsrvValuesExtraEnvItemValueFromOption2 | MdIcapsrvValuesExtraEnvItemValueFromOption3 | MdIcapsrvValuesExtraEnvItemValueFromOption4 | undefined;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption4 {
+  resourceFieldRef: MdIcapsrvValuesExtraEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption3 {
+  fieldRef: MdIcapsrvValuesExtraEnvItemValueFromOption3FieldRef;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption2 {
+  configMapKeyRef: MdIcapsrvValuesExtraEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption1 {
+  secretKeyRef: MdIcapsrvValuesExtraEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface MdIcapsrvValuesExtraEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdIcapsrvValuesTolerationsItem {
+  key?: "" | string | undefined;
+  operator?: "Exists" | "Equal" | undefined;
+  value?: string | undefined;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+  tolerationSeconds?: number | undefined;
 }
 
 export interface MdIcapsrvValuesImagePullSecretsItem {
@@ -342,12 +395,12 @@ export interface MdIcapsrvValuesReadinessProbe {
 
 export interface MdIcapsrvValuesResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"2","memory":"2Gi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"4","memory":"4Gi"}
    */
   limits: { [key: string]: string | number };
@@ -368,7 +421,7 @@ export interface MdIcapsrvValuesPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -707,13 +760,20 @@ export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItem[];
+  from: (MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption1 | MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption2 | MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption3)[];
 }
 
-export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItem {
-  podSelector?: { [key: string]: unknown } | undefined;
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption3 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
+export interface MdIcapsrvValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface MdIcapsrvValuesDatabaseInClusterPersistence {
@@ -731,7 +791,7 @@ export interface MdIcapsrvValuesDatabaseInClusterPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -741,12 +801,12 @@ export interface MdIcapsrvValuesDatabaseInClusterPersistence {
 
 export interface MdIcapsrvValuesDatabaseInClusterResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"1","memory":"1Gi"}
    */
   limits: { [key: string]: string | number };
@@ -833,12 +893,12 @@ export interface MdIcapsrvValuesCredentialGenerator {
 
 export interface MdIcapsrvValuesCredentialGeneratorResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"200m","memory":"128Mi"}
    */
   limits: { [key: string]: string | number };
@@ -1031,7 +1091,7 @@ export interface MdIcapsrvValuesIngress {
    * IngressClass; empty for the cluster default.
    * @default ""
    */
-  className: string;
+  className: "" | string;
   /**
    * Host name; empty matches every host.
    * @default ""
@@ -1059,7 +1119,7 @@ export interface MdIcapsrvValuesIngressTls {
 }
 
 export interface MdIcapsrvValuesIngressPathsItem {
-  /** URL path. */
+  /** URL path (no //, /./, /../ or %2f, not ending with /. or /..). */
   path: string;
   /** How the path matches (list items have no defaults: Helm replaces lists whole). */
   pathType: "Prefix" | "Exact" | "ImplementationSpecific";
@@ -1086,6 +1146,7 @@ export interface MdIcapsrvValuesService {
    * @default 10800
    */
   sessionAffinityTimeoutSeconds: number;
+  /** Fixed node ports, each a different one (0 aside). */
   nodePorts: MdIcapsrvValuesServiceNodePorts;
 }
 
@@ -1223,6 +1284,27 @@ export interface MdIcapsrvValuesImage {
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
+}
+
+export interface MdIcapsrvValuesGlobal {
+  /** Compatibility with platforms that assign security contexts themselves. */
+  compatibility: MdIcapsrvValuesGlobalCompatibility;
+  [key: string]: unknown;
+}
+
+export interface MdIcapsrvValuesGlobalCompatibility {
+  /** OpenShift compatibility. */
+  openshift: MdIcapsrvValuesGlobalCompatibilityOpenshift;
+  [key: string]: unknown;
+}
+
+export interface MdIcapsrvValuesGlobalCompatibilityOpenshift {
+  /**
+   * Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift's restricted-v2 SCC assigns them from the namespace's range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.
+   * @default "auto"
+   */
+  adaptSecurityContext: "auto" | "force" | "disabled";
+  [key: string]: unknown;
 }
 
 /** Mutual assignability: the interfaces above say exactly what the schema gives. */

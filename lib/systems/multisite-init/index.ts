@@ -8,8 +8,8 @@ import { Construct } from 'constructs';
 import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
 import { shellScript } from '../../core/shell-script';
-import { Values } from '../../core/template';
-import { ComponentSpec, openSystem } from '../../constructs/identity';
+import { ValueTree } from '../../core/template';
+import { ProductInfo, openProduct } from '../../constructs/identity';
 import { MULTISITE_IMAGE_TAG, MultisiteKubeconfig } from '../../constructs/multisite';
 import { podSpecFields } from '../../constructs/pod';
 import { multisiteInitValues, MultisiteInitValues, MultisiteInitValuesInput } from './values';
@@ -22,10 +22,10 @@ const CHART_VERSION = '0.2.0';
 const CONSUMER = 'consumer';
 
 /** Props of MultisiteInit: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type MultisiteInitProps = MultisiteInitValuesInput | Values<MultisiteInitValues>;
+export type MultisiteInitProps = MultisiteInitValuesInput | ValueTree<MultisiteInitValues>;
 
 /** What the MultisiteInit component is, in its own chart or composed into another. */
-export const multisiteInitComponent: ComponentSpec<typeof multisiteInitValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', schema: multisiteInitValues, version: (v) => v.multisite.image.tag };
+export const multisiteInitInfo: ProductInfo<typeof multisiteInitValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'onap-multisite', schema: multisiteInitValues, version: (v) => v.multisite.image.tag };
 
 // consumer.sh: waits for the kubeconfig, then idles; exits at once on SIGTERM (sh as PID 1 would otherwise ignore it).
 const CONSUMER_SCRIPT = shellScript(__dirname, 'consumer.sh');
@@ -37,7 +37,7 @@ export class MultisiteInit extends Construct {
 
   constructor(scope: Construct, id: string, props: MultisiteInitProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, multisiteInitComponent, props);
+    const { render, v, identity } = openProduct(this, multisiteInitInfo, props);
     const kubeconfig = new MultisiteKubeconfig(this, 'Kubeconfig', { identity, values: v.multisite });
     this.kubeconfig = kubeconfig;
 
@@ -74,7 +74,7 @@ export class MultisiteInit extends Construct {
                   env: [mount.env],
                   readinessProbe: { exec: { command: ['sh', '-c', 'test -s "$KUBECONFIG"'] }, periodSeconds: 5, failureThreshold: 3 },
                   resources: consumer.resources,
-                  securityContext: v.securityContext,
+                  securityContext: identity.securityContextValue(v.securityContext),
                   volumeMounts: [mount.volumeMount],
                 },
               ],
@@ -91,7 +91,7 @@ export class MultisiteInit extends Construct {
 export class MultisiteInitTest extends Construct {
   constructor(scope: Construct, id: string, props: MultisiteInitProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, multisiteInitComponent, props);
+    const { render, v, identity } = openProduct(this, multisiteInitInfo, props);
     const { configMapName, namespace, key } = MultisiteKubeconfig.locate(render, identity, v.multisite);
     new KubeObject(this, 'Pod', {
       apiVersion: 'v1',
@@ -103,7 +103,7 @@ export class MultisiteInitTest extends Construct {
       spec: {
         restartPolicy: 'Never',
         automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } }),
         containers: [
           {
             name: 'kubeconfig',
@@ -122,10 +122,10 @@ export class MultisiteInitTest extends Construct {
 }
 
 export const multisiteInitChart = defineChart({
-  name: multisiteInitComponent.name,
-  schema: multisiteInitComponent.schema,
+  name: multisiteInitInfo.name,
+  schema: multisiteInitInfo.schema,
   metadata: {
-    version: multisiteInitComponent.chartVersion,
+    version: multisiteInitInfo.chartVersion,
     changes: CHANGES_0_2_0,
     appVersion: MULTISITE_IMAGE_TAG,
     description: 'ONAP multisite kubeconfig init: writes the central site\'s kubeconfig into a Helm-owned ConfigMap, with patch-only RBAC and a token that does not go stale.',

@@ -18,8 +18,8 @@ export interface MultisiteInitValues {
    * @default {}
    */
   commonAnnotations: { [key: string]: string };
-  /** Set by Helm when this chart is a subchart; unused. */
-  global?: { [key: string]: unknown } | undefined;
+  /** Helm's global values, shared with a parent chart (other keys are accepted and unused). */
+  global: MultisiteInitValuesGlobal;
   multisite: MultisiteInitValuesMultisite;
   job: MultisiteInitValuesJob;
   consumer: MultisiteInitValuesConsumer;
@@ -57,7 +57,7 @@ export interface MultisiteInitValues {
    * Tolerations of the pods.
    * @default []
    */
-  tolerations: { [key: string]: unknown }[];
+  tolerations: MultisiteInitValuesTolerationsItem[];
   /**
    * Affinity rules of the pods.
    * @default {}
@@ -67,7 +67,7 @@ export interface MultisiteInitValues {
    * Priority class of the pods; empty for the cluster default.
    * @default ""
    */
-  priorityClassName: string;
+  priorityClassName: "" | string;
   tests: MultisiteInitValuesTests;
   /**
    * Pod Security Standard the pods meet: label the namespace pod-security.kubernetes.io/enforce=<this level>. Values that break it are refused; lower it (baseline, privileged) only on purpose. Every pod of the chart meets restricted as shipped.
@@ -82,6 +82,14 @@ export interface MultisiteInitValuesTests {
    * @default "busybox:1.36.1"
    */
   image: string;
+}
+
+export interface MultisiteInitValuesTolerationsItem {
+  key?: "" | string | undefined;
+  operator?: "Exists" | "Equal" | undefined;
+  value?: string | undefined;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+  tolerationSeconds?: number | undefined;
 }
 
 export interface MultisiteInitValuesImagePullSecretsItem {
@@ -114,12 +122,12 @@ export interface MultisiteInitValuesConsumer {
 
 export interface MultisiteInitValuesConsumerResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"10m","memory":"16Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"100m","memory":"32Mi"}
    */
   limits: { [key: string]: string | number };
@@ -191,12 +199,12 @@ export interface MultisiteInitValuesMultisite {
 
 export interface MultisiteInitValuesMultisiteResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"50m","memory":"64Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"200m","memory":"128Mi"}
    */
   limits: { [key: string]: string | number };
@@ -241,6 +249,27 @@ export interface MultisiteInitValuesMultisiteServiceAccount {
    * @default {}
    */
   annotations: { [key: string]: string };
+}
+
+export interface MultisiteInitValuesGlobal {
+  /** Compatibility with platforms that assign security contexts themselves. */
+  compatibility: MultisiteInitValuesGlobalCompatibility;
+  [key: string]: unknown;
+}
+
+export interface MultisiteInitValuesGlobalCompatibility {
+  /** OpenShift compatibility. */
+  openshift: MultisiteInitValuesGlobalCompatibilityOpenshift;
+  [key: string]: unknown;
+}
+
+export interface MultisiteInitValuesGlobalCompatibilityOpenshift {
+  /**
+   * Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift's restricted-v2 SCC assigns them from the namespace's range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.
+   * @default "auto"
+   */
+  adaptSecurityContext: "auto" | "force" | "disabled";
+  [key: string]: unknown;
 }
 
 /** Mutual assignability: the interfaces above say exactly what the schema gives. */

@@ -11,10 +11,7 @@ import { MULTISITE_MOUNT_PATH, multisiteJobValues, multisiteValues } from '../..
 import { podValues, restrictedContainerSecurity, restrictedPodSecurity } from '../../constructs/pod';
 
 const consumerDefaults = {
-  enabled: false,
-  runWriter: false,
   image: TEST_IMAGE,
-  mountPath: MULTISITE_MOUNT_PATH,
   resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
 };
 
@@ -42,7 +39,7 @@ export const multisiteInitValuesSchema = withPodSecurity(
           resources: resources(consumerDefaults.resources.requests, consumerDefaults.resources.limits),
         })
         .strict()
-        .default(consumerDefaults),
+        .prefault({}),
       ...podValues(restrictedPodSecurity(1000), restrictedContainerSecurity(true)),
       tests: testValues('sh and grep'),
       podSecurityLevel: podSecurityLevelValue('restricted', 'Every pod of the chart meets restricted as shipped.'),

@@ -18,14 +18,15 @@
 import { Construct } from 'constructs';
 import { KubeObject } from '../../core/kube-object';
 import { defineChart } from '../../core/chart';
-import { Value, Values } from '../../core/template';
-import { ComponentSpec, openSystem } from '../../constructs/identity';
-import { imageRef, podSpecFields, secretEnv, tcpProbe } from '../../constructs/pod';
+import { Value, ValueTree } from '../../core/template';
+import { ProductInfo, openProduct } from '../../constructs/identity';
+import { imageRef, schedulingFields, secretEnv, tcpProbe } from '../../constructs/pod';
 import { SecretHandle, secretHandle, ServiceHandle } from '../../constructs/handles';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { ManagedSecret } from '../../constructs/secret';
 import { CredentialGenerator } from '../../constructs/credentials';
 import { PortCheckTest } from '../../constructs/test-hook';
+import { REQUIRED_SCC_ANYUID } from '../../constructs/openshift';
 import { IngressPolicy } from '../../constructs/network-policy';
 import { claimVolume } from '../../constructs/volume';
 import { SV_HOME, SV_LIFECYCLE_ENV, SV_RUN_DIR, svLifecycleScripts } from './lifecycle';
@@ -45,10 +46,10 @@ export const SV_API_PORT = 6085;
 export const SV_AGENT_PORTS: readonly number[] = Array.from({ length: 10 }, (_, i) => 7000 + i);
 
 /** Props of SvServer: exactly the chart's values (all optional, defaults as in values.yaml). */
-export type SvServerProps = SvServerValuesInput | Values<SvServerValues>;
+export type SvServerProps = SvServerValuesInput | ValueTree<SvServerValues>;
 
 /** What the SvServer component is, in its own chart or composed into another. */
-export const svServerComponent: ComponentSpec<typeof svServerValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', schema: svServerValues, version: (v) => v.image.tag };
+export const svServerInfo: ProductInfo<typeof svServerValues> = { name: CHART, chartVersion: CHART_VERSION, partOf: 'service-virtualization', schema: svServerValues, version: (v) => v.image.tag };
 
 /** The Service SV clients and agents connect to, with the API port and the agent ports. */
 export class SvServer extends Construct {
@@ -62,7 +63,7 @@ export class SvServer extends Construct {
 
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
-    const { render, v, identity } = openSystem(this, svServerComponent, props);
+    const { render, v, identity } = openProduct(this, svServerInfo, props);
     const name = identity.name('sv-server');
     this.serviceName = name;
     const selector = identity.selector(COMPONENT);
@@ -118,15 +119,19 @@ export class SvServer extends Construct {
     const scripts = svLifecycleScripts({ home: SV_HOME, runDir: SV_RUN_DIR });
     const lifecycle = v.lifecycle;
 
-    // Root as the vendor documents, or the newer images' sv-server user; the user's extra fields are merged
-    // in (the schema keeps them off the keys decided here).
+    // Root as the vendor documents, or the newer images' sv-server user (on OpenShift the uid and groups
+    // it assigns); the user's extra fields are merged in (the schema keeps them off the keys decided here).
     const podSecurityContext = render.withEntriesOf(
       {
         ...render.fieldsIf(v.runAsRoot, { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }),
-        ...render.fieldsIf(render.not(v.runAsRoot), { runAsUser: 1234, runAsGroup: 1234, fsGroup: 1234, runAsNonRoot: true }),
+        ...render.fieldsIf(render.not(v.runAsRoot), identity.securityContext({ runAsUser: 1234, runAsGroup: 1234, fsGroup: 1234, runAsNonRoot: true })),
       },
       v.podSecurityContext,
     );
+    // Root is not OpenShift's to assign: restricted-v2 refuses uid 0, so the pod names the SCC it needs
+    // (OpenShift 4.14+ admits it only with that SCC and says so), rather than failing on whichever SCC matched.
+    const needsAnyuid = render.and(v.runAsRoot, identity.adaptsSecurityContext());
+    const podAnnotations = render.mergeMaps(render.ifElse(needsAnyuid, REQUIRED_SCC_ANYUID as never, {} as never), v.podAnnotations);
     const containerSecurityContext = render.withEntriesOf(
       {
         ...render.fieldsIf(v.runAsRoot, { runAsNonRoot: false }),
@@ -146,7 +151,7 @@ export class SvServer extends Construct {
         template: {
           metadata: {
             labels: identity.labels(COMPONENT, v.podLabels),
-            ...render.fieldsIf(v.podAnnotations, { annotations: render.checkAnnotations(v.podAnnotations, 'podAnnotations') }),
+            ...render.fieldsIf(render.or(v.podAnnotations, needsAnyuid), { annotations: render.checkAnnotations(podAnnotations, 'podAnnotations') }),
           },
           spec: {
             serviceAccountName,
@@ -154,7 +159,9 @@ export class SvServer extends Construct {
             // Derived, never set: always longer than the preStop wait, so the server is not SIGKILLed
             // while it is still allowed to shut down.
             terminationGracePeriodSeconds: render.add(lifecycle.stopTimeoutSeconds, lifecycle.graceMarginSeconds),
-            ...podSpecFields(identity, { ...v, podSecurityContext }),
+            // Adapted above: root stays root (the anyuid SCC), where podSpecFields would leave the uid to OpenShift.
+            securityContext: podSecurityContext,
+            ...schedulingFields(identity, v),
             containers: [
               {
                 name: 'sv-server',
@@ -228,16 +235,16 @@ export class SvServer extends Construct {
 export class SvServerTest extends Construct {
   constructor(scope: Construct, id: string, props: SvServerProps = {}) {
     super(scope, id);
-    const { v, identity } = openSystem(this, svServerComponent, props);
+    const { v, identity } = openProduct(this, svServerInfo, props);
     new PortCheckTest(this, 'PortCheck', { identity, name: 'sv-server-test', host: identity.name('sv-server'), port: SV_API_PORT, image: v.tests.image });
   }
 }
 
 export const svServerChart = defineChart({
-  name: svServerComponent.name,
-  schema: svServerComponent.schema,
+  name: svServerInfo.name,
+  schema: svServerInfo.schema,
   metadata: {
-    version: svServerComponent.chartVersion,
+    version: svServerInfo.chartVersion,
     changes: [CREDENTIALS_IN_CLUSTER, DATABASE_NETWORK_POLICY, ...CHANGES_0_2_0],
     appVersion: SV_IMAGE_TAG,
     description: 'Service Virtualization server: API and agents, persistent work and logs, SIGTERM-safe shutdown, in-cluster Postgres or an external Postgres/Oracle database.',
@@ -267,7 +274,10 @@ derived from these; the credentials come from \`sv-postgres-db-cred\` (or \`data
 variable in \`extraEnv\` comes last and so overrides a derived one.
 
 **Security.** \`runAsRoot: true\` (default) is the vendor's documented setup; newer images run as sv-server:
-set \`runAsRoot: false\` for uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped.
+set \`runAsRoot: false\` for uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped. On OpenShift
+(\`global.compatibility.openshift.adaptSecurityContext\`) root needs the \`anyuid\` SCC, which the pod names
+(\`openshift.io/required-scc\`): \`oc adm policy add-scc-to-user anyuid -z sv-server -n <namespace>\`; with
+\`runAsRoot: false\` the server runs under the user OpenShift assigns.
 
 Passwords you do not give are generated once, inside the cluster, by the Job \`sv-server-credentials-<hash>\`
 (it may only read and patch \`sv-server-cred\` and \`sv-postgres-db-cred\`), and never change afterwards; the
@@ -280,6 +290,11 @@ Agents: {{ printf "%ssv-server" .Values.namePrefix }}.{{ .Release.Namespace }}.s
 
 The server user and password are in Secret {{ printf "%ssv-server-cred" .Values.namePrefix }}:
   kubectl -n {{ .Release.Namespace }} get secret {{ printf "%ssv-server-cred" .Values.namePrefix }} -o jsonpath='{.data.password}' | base64 -d
+{{- end }}
+{{- if and .Values.runAsRoot (include "sv-server.adaptSecurityContext" .) }}
+
+On OpenShift the server runs as root (runAsRoot: true): its pod is admitted only once its ServiceAccount may use the anyuid SCC:
+  oc adm policy add-scc-to-user anyuid -z {{ printf "%ssv-server" .Values.namePrefix }} -n {{ .Release.Namespace }}
 {{- end }}
 `,
   },

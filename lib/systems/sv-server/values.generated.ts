@@ -18,8 +18,8 @@ export interface SvServerValues {
    * @default {}
    */
   commonAnnotations: { [key: string]: string };
-  /** Set by Helm when this chart is a subchart; unused. */
-  global?: { [key: string]: unknown } | undefined;
+  /** Helm's global values, shared with a parent chart (other keys are accepted and unused). */
+  global: SvServerValuesGlobal;
   image: SvServerValuesImage;
   /**
    * Host name clients reach the server and its agents by (SV_HOSTNAME); empty for the Service, <name>.<namespace>.svc.
@@ -77,7 +77,7 @@ export interface SvServerValues {
    * Tolerations of the pods.
    * @default []
    */
-  tolerations: { [key: string]: unknown }[];
+  tolerations: SvServerValuesTolerationsItem[];
   /**
    * Affinity rules of the pods.
    * @default {}
@@ -87,7 +87,7 @@ export interface SvServerValues {
    * Priority class of the pods; empty for the cluster default.
    * @default ""
    */
-  priorityClassName: string;
+  priorityClassName: "" | string;
   /**
    * Extra environment variables for the main container (name with value or valueFrom); each name once, none of SV_DB_PASSWORD, SV_DB_USERNAME, SV_PASSWORD, SV_USER.
    * @default []
@@ -112,13 +112,20 @@ export interface SvServerValuesNetworkPolicy {
    * Peers admitted (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock) besides the pods of this product in this release; empty admits every source on these ports.
    * @default []
    */
-  from: SvServerValuesNetworkPolicyFromItem[];
+  from: (SvServerValuesNetworkPolicyFromItemOption1 | SvServerValuesNetworkPolicyFromItemOption2 | SvServerValuesNetworkPolicyFromItemOption3)[];
 }
 
-export interface SvServerValuesNetworkPolicyFromItem {
-  podSelector?: { [key: string]: unknown } | undefined;
+export interface SvServerValuesNetworkPolicyFromItemOption3 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface SvServerValuesNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
+export interface SvServerValuesNetworkPolicyFromItemOption1 {
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface SvServerValuesTests {
@@ -132,7 +139,52 @@ export interface SvServerValuesTests {
 export interface SvServerValuesExtraEnvItem {
   name: string;
   value?: string | undefined;
-  valueFrom?: { [key: string]: unknown } | undefined;
+  valueFrom?: SvServerValuesExtraEnvItemValueFromOption1 | SvServerValuesExtraEnvItemValueFromOption2 | SvServerValuesExtraEnvItemValueFromOption3 | SvServerValuesExtraEnvItemValueFromOption4 | undefined;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption4 {
+  resourceFieldRef: SvServerValuesExtraEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption3 {
+  fieldRef: SvServerValuesExtraEnvItemValueFromOption3FieldRef;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption2 {
+  configMapKeyRef: SvServerValuesExtraEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption1 {
+  secretKeyRef: SvServerValuesExtraEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface SvServerValuesExtraEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface SvServerValuesTolerationsItem {
+  key?: "" | string | undefined;
+  operator?: "Exists" | "Equal" | undefined;
+  value?: string | undefined;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+  tolerationSeconds?: number | undefined;
 }
 
 export interface SvServerValuesImagePullSecretsItem {
@@ -233,12 +285,12 @@ export interface SvServerValuesStartupProbe {
 
 export interface SvServerValuesResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"1","memory":"2Gi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"4","memory":"4Gi"}
    */
   limits: { [key: string]: string | number };
@@ -300,7 +352,7 @@ export interface SvServerValuesPersistenceLogs {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -323,7 +375,7 @@ export interface SvServerValuesPersistenceWork {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -407,13 +459,20 @@ export interface SvServerValuesDatabaseInClusterNetworkPolicy {
    * Peers admitted besides the pods of this product in this release (NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock), e.g. a backup tool.
    * @default []
    */
-  from: SvServerValuesDatabaseInClusterNetworkPolicyFromItem[];
+  from: (SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption1 | SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption2 | SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption3)[];
 }
 
-export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItem {
-  podSelector?: { [key: string]: unknown } | undefined;
+export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption3 {
+  ipBlock: { [key: string]: unknown };
+}
+
+export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption2 {
+  namespaceSelector: { [key: string]: unknown };
+}
+
+export interface SvServerValuesDatabaseInClusterNetworkPolicyFromItemOption1 {
+  podSelector: { [key: string]: unknown };
   namespaceSelector?: { [key: string]: unknown } | undefined;
-  ipBlock?: { [key: string]: unknown } | undefined;
 }
 
 export interface SvServerValuesDatabaseInClusterPersistence {
@@ -431,7 +490,7 @@ export interface SvServerValuesDatabaseInClusterPersistence {
    * Storage class of the claim; empty for the cluster default.
    * @default ""
    */
-  storageClass: string;
+  storageClass: "" | string;
   /**
    * Use this existing claim instead of creating one.
    * @default ""
@@ -441,12 +500,12 @@ export interface SvServerValuesDatabaseInClusterPersistence {
 
 export interface SvServerValuesDatabaseInClusterResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"250m","memory":"512Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"1","memory":"1Gi"}
    */
   limits: { [key: string]: string | number };
@@ -483,12 +542,12 @@ export interface SvServerValuesCredentialGenerator {
 
 export interface SvServerValuesCredentialGeneratorResources {
   /**
-   * Resource requests (cpu, memory, ephemeral-storage).
+   * Resource requests: cpu, memory, ephemeral-storage, huge pages (hugepages-<size>) or extended resources (nvidia.com/gpu: whole numbers of at most 15 digits).
    * @default {"cpu":"10m","memory":"32Mi"}
    */
   requests: { [key: string]: string | number };
   /**
-   * Resource limits.
+   * Resource limits; each request at most its limit, and for huge pages and extended resources equal to it.
    * @default {"cpu":"200m","memory":"128Mi"}
    */
   limits: { [key: string]: string | number };
@@ -556,6 +615,27 @@ export interface SvServerValuesImage {
    * @default "IfNotPresent"
    */
   pullPolicy: "IfNotPresent" | "Always" | "Never";
+}
+
+export interface SvServerValuesGlobal {
+  /** Compatibility with platforms that assign security contexts themselves. */
+  compatibility: SvServerValuesGlobalCompatibility;
+  [key: string]: unknown;
+}
+
+export interface SvServerValuesGlobalCompatibility {
+  /** OpenShift compatibility. */
+  openshift: SvServerValuesGlobalCompatibilityOpenshift;
+  [key: string]: unknown;
+}
+
+export interface SvServerValuesGlobalCompatibilityOpenshift {
+  /**
+   * Leave runAsUser, runAsGroup and fsGroup out of every security context, so OpenShift's restricted-v2 SCC assigns them from the namespace's range: auto on a cluster that serves security.openshift.io/v1 (helm template: --api-versions security.openshift.io/v1), force always, disabled never.
+   * @default "auto"
+   */
+  adaptSecurityContext: "auto" | "force" | "disabled";
+  [key: string]: unknown;
 }
 
 /** Mutual assignability: the interfaces above say exactly what the schema gives. */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { SvServerValues } from './values.generated';
-import { commonFields, extraAnnotations, extraEnv, image, optionalSecretName, probe, resources, rule } from '../../core/schema';
+import { commonFields, extraAnnotations, extraEnv, image, K8S_EXAMPLES, optionalSecretName, probe, resources, rule, withEscalationRule, withK8sExamples } from '../../core/schema';
 import { testValues } from '../../constructs/test-hook';
 import { productNetworkPolicyValues } from '../../constructs/network-policy';
 import { credentialGeneratorValues } from '../../constructs/credentials';
@@ -12,6 +12,7 @@ import { podValues } from '../../constructs/pod';
 import { databasePodSecurity, databaseValuesWithEngine } from '../../constructs/postgres';
 import { containerContext, podContext, podSecurityLevelValue, requiredSetting, withPodSecurity } from '../../constructs/pod-security';
 import { persistenceValues } from '../../constructs/volume';
+import { serviceTypeFields } from '../../constructs/product';
 
 /** The server image tag: the chart's appVersion. */
 export const SV_IMAGE_TAG = '24.4';
@@ -21,18 +22,19 @@ export const POD_SECURITY_MANAGED = ['runAsUser', 'runAsGroup', 'fsGroup', 'runA
 export const CONTAINER_SECURITY_MANAGED = ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'capabilities'] as const;
 
 /** Extra security context fields: free-form, except the keys `runAsRoot` sets. */
-const securityExtras = (managed: readonly string[], what: string, defaults: Record<string, unknown>) =>
-  z
-    .record(
+const securityExtras = (managed: readonly string[], examples: readonly Record<string, unknown>[]) =>
+  withK8sExamples(
+    z.record(
       rule(z.string().min(1).max(253), (k) => !managed.includes(k), {
         message: `${managed.join(', ')} follow runAsRoot`,
         jsonSchema: { not: { enum: [...managed] } },
         counterexample: managed[0]!,
       }),
       z.unknown(),
-    )
-    .default(defaults)
-    .describe(`More fields of the ${what} security context (${managed.join(', ')} follow runAsRoot).`);
+    ),
+    // The proof's random values: valid security contexts without the keys runAsRoot sets.
+    examples.filter((e) => !Object.keys(e).some((k) => managed.includes(k))),
+  );
 
 const persistence = (enabledDescription: string, size: string) => persistenceValues({ enabled: true, size, enabledDescription });
 
@@ -58,7 +60,7 @@ export const svServerValuesSchema = withPodSecurity(
           existingSecret: optionalSecretName().default('').describe('Secret with keys "user" and "password" to use instead of sv-server-cred.'),
         })
         .strict()
-        .default({ user: 'admin', password: '', existingSecret: '' }),
+        .prefault({}),
       credentialGenerator: credentialGeneratorValues(),
       database: databaseValuesWithEngine({
         serviceName: 'sv-postgres-db-service',
@@ -74,10 +76,7 @@ export const svServerValuesSchema = withPodSecurity(
           logs: persistence('Keep the logs on a PersistentVolumeClaim, so those of a crashed pod can still be read; otherwise an emptyDir, lost with the pod.', '5Gi'),
         })
         .strict()
-        .default({
-          work: { enabled: true, size: '10Gi', storageClass: '', existingClaim: '' },
-          logs: { enabled: true, size: '5Gi', storageClass: '', existingClaim: '' },
-        }),
+        .prefault({}),
       lifecycle: z
         .object({
           lockWaitSeconds: z
@@ -103,18 +102,17 @@ export const svServerValuesSchema = withPodSecurity(
             .describe('Seconds on top of stopTimeoutSeconds for the rest of the shutdown; the two make terminationGracePeriodSeconds, so it always outlasts the preStop wait.'),
         })
         .strict()
-        .default({ lockWaitSeconds: 60, stopTimeoutSeconds: 100, graceMarginSeconds: 20 }),
+        .prefault({}),
       service: z
         .object({
-          type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
-          annotations: extraAnnotations().describe('Annotations of the Service (e.g. for a cloud load balancer).'),
+          ...serviceTypeFields(),
           nodePortBase: z
             .union([z.literal(0), z.number().int().min(30000).max(32757)])
             .default(0)
             .describe('NodePort/LoadBalancer: the API gets this node port and agents 7000-7009 the next ten; 0 lets Kubernetes choose.'),
         })
         .strict()
-        .default({ type: 'ClusterIP', annotations: {}, nodePortBase: 0 }),
+        .prefault({}),
       resources: resources({ cpu: '1', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
       startupProbe: probe({ initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 }, 'startup (TCP on the API port; covers the lock wait and the first start)'),
       readinessProbe: probe({ initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }, 'readiness (TCP on the API port)'),
@@ -122,7 +120,7 @@ export const svServerValuesSchema = withPodSecurity(
       serviceAccount: z
         .object({ annotations: extraAnnotations().describe('Annotations of the ServiceAccount sv-server (the server does not call the API; no token is mounted).') })
         .strict()
-        .default({ annotations: {} }),
+        .prefault({}),
       runAsRoot: z
         .boolean()
         .default(true)
@@ -130,8 +128,12 @@ export const svServerValuesSchema = withPodSecurity(
           'Run as root (uid 0), as the vendor documents, so files the server creates on volumes stay writable. false for newer images that run as sv-server: uid/gid 1234, fsGroup 1234, non-root with all capabilities dropped.',
         ),
       ...podValues({}, {}),
-      podSecurityContext: securityExtras(POD_SECURITY_MANAGED, 'pod', { seccompProfile: { type: 'RuntimeDefault' } }),
-      securityContext: securityExtras(CONTAINER_SECURITY_MANAGED, 'server container', { allowPrivilegeEscalation: false }),
+      podSecurityContext: securityExtras(POD_SECURITY_MANAGED, K8S_EXAMPLES.podSecurityContext)
+        .default({ seccompProfile: { type: 'RuntimeDefault' } })
+        .describe(`More fields of the pod security context (${POD_SECURITY_MANAGED.join(', ')} follow runAsRoot).`),
+      securityContext: withEscalationRule(securityExtras(CONTAINER_SECURITY_MANAGED, K8S_EXAMPLES.securityContext))
+        .default({ allowPrivilegeEscalation: false })
+        .describe(`More fields of the server container security context (${CONTAINER_SECURITY_MANAGED.join(', ')} follow runAsRoot).`),
       extraEnv: extraEnv(SV_SECRET_ENV),
       tests: testValues('nc'),
       networkPolicy: productNetworkPolicyValues(),

@@ -16,6 +16,16 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   fi
   mkdir -p "$PGDATA"
   chmod 700 "$PGDATA"
+  # As the official image: initdb needs its user in passwd, which an arbitrary uid (OpenShift's) is not;
+  # nss_wrapper gives it one for the initialisation only.
+  if ! id -un >/dev/null 2>&1; then
+    NSS_WRAPPER_PASSWD=$(mktemp)
+    NSS_WRAPPER_GROUP=$(mktemp)
+    echo "postgres:x:$(id -u):$(id -g):PostgreSQL:$PGDATA:/bin/false" >"$NSS_WRAPPER_PASSWD"
+    echo "postgres:x:$(id -g):" >"$NSS_WRAPPER_GROUP"
+    for wrapper in /usr/lib/*/libnss_wrapper.so; do LD_PRELOAD=$wrapper; done
+    export NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP LD_PRELOAD
+  fi
   pwfile=$(mktemp)
   printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
   initdb --username="$POSTGRES_USER" --pwfile="$pwfile" --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
@@ -26,6 +36,10 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     pg_ctl -D "$PGDATA" -w -o "-c listen_addresses=''" start >/dev/null
     psql -v ON_ERROR_STOP=1 -q --username="$POSTGRES_USER" --dbname=postgres -c "CREATE DATABASE \"$POSTGRES_DB\""
     pg_ctl -D "$PGDATA" -w -m fast stop >/dev/null
+  fi
+  if [ -n "${NSS_WRAPPER_PASSWD:-}" ]; then
+    rm -f "$NSS_WRAPPER_PASSWD" "$NSS_WRAPPER_GROUP"
+    unset NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP LD_PRELOAD
   fi
   echo "PostgreSQL init process complete; ready for start up."
 fi

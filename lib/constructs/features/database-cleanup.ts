@@ -8,28 +8,59 @@
  */
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/kube-object';
-import { rule } from '../core/schema';
-import { Render, Val, Values } from '../core/template';
-import { Identity } from './identity';
-import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields, secretEnv } from './pod';
-import { DatabaseValues } from './postgres';
+import { KubeObject } from '../../core/kube-object';
+import { rule, TemplateRule } from '../../core/schema';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
+import { Identity } from '../identity';
+import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields, secretEnv } from '../pod';
+import { DatabaseValues } from '../postgres';
+import { defineFeature } from '../feature';
+import { bool, toInt, toStr } from '../../convert/engine';
 
 /** One cron field: `*`, a value or a range, with an optional step; comma-separated lists of those. */
 const cronField = (v: string) => {
   const item = `(\\*|${v}(-${v})?)(/[1-9][0-9]?)?`;
   return `${item}(,${item})*`;
 };
-/** A standard 5-field cron schedule (numeric fields within range) or a @-macro, as a CronJob accepts. */
+/** A standard 5-field cron schedule (numeric fields within range; days of the week 0-6) or a @-macro, as a CronJob accepts. */
 export const CRON_SCHEDULE = new RegExp(
   `^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|${[
     cronField('[0-5]?[0-9]'),
     cronField('([01]?[0-9]|2[0-3])'),
     cronField('(0?[1-9]|[12][0-9]|3[01])'),
     cronField('(0?[1-9]|1[0-2])'),
-    cronField('[0-7]'),
+    cronField('[0-6]'),
   ].join(' ')})$`,
 );
+
+/** The first range of a schedule that starts after it ends (cron refuses 20-08), which the pattern cannot see. */
+const backwardRange = (schedule: string): string | undefined =>
+  schedule
+    .split(' ')
+    .flatMap((field) => field.split(','))
+    .find((item) => {
+      const [from, to] = item.split('/')[0]!.split('-');
+      return to !== undefined && Number(from) > Number(to);
+    });
+
+/** A schedule: CRON_SCHEDULE, each range from low to high (in zod, and in the chart's template rules). */
+const cronSchedule = () =>
+  rule(z.string().max(200).regex(CRON_SCHEDULE), (s) => backwardRange(s) === undefined, {
+    message: (s) => `the range ${backwardRange(s)} starts after it ends`,
+    counterexample: '0 20-08 * * *',
+    jsonSchema: new TemplateRule(
+      'cronRanges',
+      ({ refuse }) => `
+{{- range $field := splitList " " $.value -}}
+{{- range $item := splitList "," $field -}}
+{{- $range := splitList "-" (first (splitList "/" $item)) -}}
+{{- if and (eq (len $range) 2) (gt (atoi (first $range)) (atoi (last $range))) -}}
+${refuse('(printf "the range %s starts after it ends" $item)')}
+{{- end -}}
+{{- end -}}
+{{- end -}}`,
+    ),
+  });
 
 /** Some text that is not blank (one class, so zod and Helm's Go regexp agree on what is blank). */
 const SQL_TEXT = /[^\t\n\f\r ]/;
@@ -39,7 +70,7 @@ export const databaseCleanupValues = () =>
     z
       .object({
         enabled: z.boolean().default(false).describe('Run sql against the product database on a schedule (a CronJob). Requires sql.'),
-        schedule: z.string().max(200).regex(CRON_SCHEDULE).default('0 */12 * * *').describe('Cron schedule (5 fields, or @daily etc.), in the cluster\'s time zone.'),
+        schedule: cronSchedule().default('0 */12 * * *').describe('Cron schedule (5 fields, or @daily etc.), in the cluster\'s time zone.'),
         sql: z
           .string()
           .max(65536)
@@ -59,7 +90,7 @@ export const databaseCleanupValues = () =>
     },
   ).prefault({});
 
-export type DatabaseCleanupValues = Values<z.output<ReturnType<typeof databaseCleanupValues>>>;
+export type DatabaseCleanupValues = ValueTree<z.output<ReturnType<typeof databaseCleanupValues>>>;
 
 export interface DatabaseCleanupProps {
   readonly identity: Identity;
@@ -67,8 +98,8 @@ export interface DatabaseCleanupProps {
   /** Product name of the CronJob ("mdicapsrv-db-cleanup"); its ConfigMap adds "-sql". */
   readonly name: string;
   readonly database: DatabaseValues;
-  readonly host: Val<string>;
-  readonly credentialsSecret: Val<string>;
+  readonly host: ValueOrConstant<string>;
+  readonly credentialsSecret: ValueOrConstant<string>;
   readonly values: DatabaseCleanupValues;
   readonly pod: Omit<PodValues, 'podSecurityContext'>;
 }
@@ -104,7 +135,7 @@ export class DatabaseCleanup extends Construct {
                 spec: {
                   restartPolicy: 'Never',
                   automountServiceAccountToken: false,
-                  securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } },
+                  securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } }),
                   ...schedulingFields(identity, props.pod),
                   containers: [
                     {
@@ -134,3 +165,36 @@ export class DatabaseCleanup extends Construct {
     });
   }
 }
+
+/** The product database's clean-up CronJob (md-icapsrv). */
+export const databaseCleanup = () =>
+  defineFeature({
+    name: 'database clean-up',
+    values: { databaseCleanup: databaseCleanupValues() },
+    objects: (ctx) => {
+      new DatabaseCleanup(ctx.scope, 'DatabaseCleanup', {
+        identity: ctx.identity,
+        component: ctx.product.component,
+        name: `${ctx.product.prefix}-db-cleanup`,
+        database: ctx.values.database,
+        host: ctx.database.host,
+        credentialsSecret: ctx.database.credentials.secretName,
+        values: ctx.own.databaseCleanup,
+        pod: ctx.values,
+      });
+    },
+    vendorRules: {
+      'cleanup_db.enabled': (k) => {
+        if (!bool(k)) return k.mapped('databaseCleanup.enabled', false);
+        k.ctx.set('databaseCleanup.enabled', true);
+        k.action('set databaseCleanup.sql to the clean-up statement for your version (the vendor\'s is not published); the CronJob needs it', { to: ['databaseCleanup.enabled', 'databaseCleanup.sql'] });
+      },
+      'cleanup_db.schedule': toStr('databaseCleanup.schedule'),
+      'cleanup_db.successfulJobsHistoryLimit': toInt('databaseCleanup.successfulJobsHistoryLimit'),
+      'cleanup_db.failedJobsHistoryLimit': toInt('databaseCleanup.failedJobsHistoryLimit'),
+    },
+    cases: [
+      { name: 'database clean-up CronJob', values: { databaseCleanup: { enabled: true, schedule: '30 */6 * * 1-5', sql: "DELETE FROM instances WHERE last_seen < now() - interval '1 day';", successfulJobsHistoryLimit: 3 } } },
+      { name: 'database clean-up against an external database', values: { database: { host: 'pg.example.internal', inCluster: { enabled: false } }, databaseCleanup: { enabled: true, schedule: '@daily', sql: 'SELECT 1;' } } },
+    ],
+  });

@@ -5,35 +5,34 @@
 import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { KubeObject } from '../core/kube-object';
-import { imageReference, optionalSecretName, quantity } from '../core/schema';
-import { shellScript } from '../core/shell-script';
-import { Render, Val, Values } from '../core/template';
-import { Identity } from './identity';
-import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE } from './secret';
-import { SLOTS } from './strategy';
-import { UpgradableDeployment } from './upgradable-deployment';
-import { restrictedContainerSecurityContext } from './pod';
+import { KubeObject } from '../../core/kube-object';
+import { CONFIG_KEY, imageReference, optionalDnsName, optionalSecretName, positiveQuantity } from '../../core/schema';
+import { shellScript } from '../../core/shell-script';
+import { Render, ValueOrConstant, ValueTree } from '../../core/template';
+import { Identity } from '../identity';
+import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE } from '../secret';
+import { SLOTS } from '../strategy';
+import { UpgradableDeployment } from '../upgradable-deployment';
+import { restrictedContainerSecurityContext } from '../pod';
 import { TlsEndpoint } from './tls';
+import { defineFeature } from '../feature';
 
 /** Values of the hot backup that carries the configuration across a blue-green switch. */
 export const hotBackupValues = () => {
-  const tls = { insecureSkipVerify: false, caSecret: '', caSecretKey: 'ca.crt' };
-  const defaults = { enabled: false, image: 'curlimages/curl:8.11.1', storage: { size: '1Gi', storageClass: '' }, waitSeconds: 600, tls };
   return z
     .object({
       enabled: z
         .boolean()
         .default(false)
         .describe('Export the configuration from the live slot before a switch (pre-upgrade Job) and import it into the new one once ready (post-upgrade Job).'),
-      image: imageReference().default(defaults.image).describe('Image of the export/import Jobs (needs sh and curl).'),
+      image: imageReference().default('curlimages/curl:8.11.1').describe('Image of the export/import Jobs (needs sh and curl).'),
       storage: z
         .object({
-          size: quantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
-          storageClass: z.string().default('').describe('Storage class of the claim; empty for the cluster default.'),
+          size: positiveQuantity().default('1Gi').describe('Size of the claim that holds the exported configuration.'),
+          storageClass: optionalDnsName().default('').describe('Storage class of the claim; empty for the cluster default.'),
         })
         .strict()
-        .default(defaults.storage),
+        .prefault({}),
       waitSeconds: z.number().int().min(10).max(7200).default(600).describe('How long a Job waits for the product to be ready (and the import for the export).'),
       tls: z
         .object({
@@ -44,16 +43,16 @@ export const hotBackupValues = () => {
           caSecret: optionalSecretName()
             .default('')
             .describe('Secret with the CA certificate (PEM) the REST certificate is verified against; empty: the REST certificate itself (tls.https.certSecret) is trusted.'),
-          caSecretKey: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(tls.caSecretKey).describe('Key of the CA certificate in caSecret.'),
+          caSecretKey: z.string().min(1).max(253).regex(new RegExp(CONFIG_KEY)).default('ca.crt').describe('Key of the CA certificate in caSecret.'),
         })
         .strict()
-        .default(tls),
+        .prefault({}),
     })
     .strict()
-    .default(defaults);
+    .prefault({});
 };
 
-export type HotBackupValues = Values<z.output<ReturnType<typeof hotBackupValues>>>;
+export type HotBackupValues = ValueTree<z.output<ReturnType<typeof hotBackupValues>>>;
 
 export interface HotBackupProps {
   readonly identity: Identity;
@@ -61,7 +60,7 @@ export interface HotBackupProps {
   /** Product name prefix of the objects ("md-core" → md-core-backup, md-core-config-export, ...). */
   readonly name: string;
   /** Service that sends traffic to the live slot; the export reads from it before the upgrade changes anything. */
-  readonly service: Val<string>;
+  readonly service: ValueOrConstant<string>;
   /**
    * The blue-green Deployments: the import's target is the slot live after the upgrade, reached through a
    * Service of that slot alone (`<name>-<slot>`), since the live Service may still send to the old slot
@@ -69,12 +68,12 @@ export interface HotBackupProps {
    */
   readonly workload: UpgradableDeployment;
   /** The REST port. */
-  readonly port: Val<number>;
-  readonly scheme: Val<string>;
+  readonly port: ValueOrConstant<number>;
+  readonly scheme: ValueOrConstant<string>;
   /** The REST endpoint's TLS: when on, the Jobs verify its certificate (trusting it, or hotBackup.tls.caSecret). */
   readonly tls: TlsEndpoint;
-  readonly apiKeySecret: Val<string>;
-  readonly credentialsSecret: Val<string>;
+  readonly apiKeySecret: ValueOrConstant<string>;
+  readonly credentialsSecret: ValueOrConstant<string>;
   readonly values: HotBackupValues;
   /** Condition: the objects exist only when it holds. */
   readonly enabled: unknown;
@@ -114,13 +113,13 @@ export class HotBackup extends Construct {
     const verify = render.and(props.tls.enabled, render.not(v.tls.insecureSkipVerify));
 
     // One pod for both Jobs, written once: they differ in the container's name, script and target.
-    const pod = (which: 'export' | 'import', target: Val<string>) =>
+    const pod = (which: 'export' | 'import', target: ValueOrConstant<string>) =>
       render.sharedMap(`${identity.props.templatePrefix}.hotBackupPod`, { which, target }, (p) => ({
         metadata: { labels: identity.labels(`${component}-backup`) },
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
-          securityContext: { runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } }),
           containers: [
             {
               name: p.which,
@@ -172,7 +171,7 @@ export class HotBackup extends Construct {
     // Argo CD ignores the Helm hook annotations of an object that has its own: the export as a Sync hook in the
     // generator's wave (after the claim and Secrets, before any workload or Service changes), the import after
     // the sync (PostSync). Argo CD also runs them on a first sync, where the export finds nothing to export.
-    const job = (which: 'export' | 'import', target: Val<string>, hook: string, weight: string, argo: Record<string, string>) =>
+    const job = (which: 'export' | 'import', target: ValueOrConstant<string>, hook: string, weight: string, argo: Record<string, string>) =>
       new KubeObject(this, `${which}-job`, {
         apiVersion: 'batch/v1',
         kind: 'Job',
@@ -207,3 +206,32 @@ export class HotBackup extends Construct {
     });
   }
 }
+
+/** Hot backup between blue-green slots (md-core): the export and import Jobs around each upgrade. */
+export const hotBackup = () =>
+  defineFeature({
+    name: 'hot backup',
+    values: { hotBackup: hotBackupValues() },
+    objects: (ctx) => {
+      new HotBackup(ctx.scope, 'HotBackup', {
+        identity: ctx.identity,
+        component: ctx.product.component,
+        name: ctx.product.name,
+        service: ctx.serviceName,
+        workload: ctx.workload,
+        port: ctx.rest.port,
+        scheme: ctx.rest.scheme.probe,
+        tls: ctx.values.tls.https,
+        apiKeySecret: ctx.secrets.apiKey.secretName,
+        credentialsSecret: ctx.secrets.credentials.secretName,
+        values: ctx.own.hotBackup,
+        enabled: ctx.own.hotBackup.enabled,
+      });
+    },
+    cases: [
+      {
+        name: 'blue-green with hot backup',
+        values: { strategy: { type: 'BlueGreen', blueGreen: { green: { replicas: 1, imageTag: '5.21.0' } } }, hotBackup: { enabled: true, storage: { size: '2Gi', storageClass: 'fast' }, waitSeconds: 900 } },
+      },
+    ],
+  });

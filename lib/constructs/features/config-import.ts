@@ -1,0 +1,177 @@
+/**
+ * A configuration export imported at every start: a file from a ConfigMap or Secret the user creates,
+ * mounted as one file (subPath), and its password from the settings Secret (or the user's). Each product
+ * names the file and password env its own way (`coreConfigImport`, `icapConfigImport`).
+ */
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { dnsName, optionalSecretName, rule } from '../../core/schema';
+import { Render, ValueTree } from '../../core/template';
+import { EnvVar } from '../pod';
+import { secretText, SETTINGS_KEYS, SettingsSecret } from '../settings-secret';
+import { defineFeature, NamedCase, PodPart, ProductNames } from '../feature';
+import { ABS_PATH, ifEnabled, KEY } from './common';
+import { bool, Rule, secretValue, shellWords, str, to, toBool, toStr, whenOn } from '../../convert/engine';
+
+/**
+ * A configuration export imported at every start: a file from a ConfigMap or Secret the user creates,
+ * mounted as one file (subPath), and its password. `extra` adds the product's own fields.
+ */
+export const configImportValues = <E extends z.ZodRawShape>(prefix: string, d: { key: string; directory: string }, extra: E) =>
+  rule(
+    z
+      .object({
+        enabled: z.boolean().default(false).describe('Import a configuration export at every start.'),
+        source: z
+          .object({
+            kind: z.enum(['ConfigMap', 'Secret']).default('ConfigMap').describe('Kind of the object holding the file (a Secret when the export holds secrets).'),
+            name: z.union([z.literal(''), dnsName()]).default('').describe('Name of the ConfigMap or Secret; required when enabled (e.g. kubectl create configmap <name> --from-file=<key>=export.zip).'),
+            key: z.string().min(1).max(253).regex(KEY).default(d.key).describe('Key of the file in it; also its file name.'),
+          })
+          .strict()
+          .prefault({}),
+        directory: z.string().max(253).regex(ABS_PATH).default(d.directory).describe('Directory the file is mounted into (only the file is mounted; the directory keeps its content).'),
+        password: secretText(prefix, SETTINGS_KEYS.configImportPassword, 'Password of the export'),
+        existingSecret: optionalSecretName().default('').describe(`Secret with key "${SETTINGS_KEYS.configImportPassword}" to use instead of password.`),
+        ...extra,
+      })
+      .strict(),
+    (c) => !(c as unknown as ConfigImportCommon).enabled || (c as unknown as ConfigImportCommon).source.name !== '',
+    {
+      message: 'set configImport.source.name when configImport.enabled',
+      path: ['source', 'name'],
+      counterexample: { enabled: true, source: { name: '' } } as never,
+      jsonSchema: { ...ifEnabled, then: { properties: { source: { properties: { name: { minLength: 1 } } } } } },
+    },
+  ).prefault({} as never);
+
+interface ConfigImportCommon {
+  enabled: boolean;
+  source: { kind: string; name: string; key: string };
+  directory: string;
+  password: string;
+  existingSecret: string;
+}
+
+/** The mounted export: its path, volume and mount, and its password env (under `passwordEnv`). */
+export function configImport(scope: Construct, settings: SettingsSecret, ci: ValueTree<ConfigImportCommon>, passwordEnv: string) {
+  const render = Render.of(scope);
+  const password = settings.ref(SETTINGS_KEYS.configImportPassword, { value: ci.password, enabled: ci.enabled, existingSecret: ci.existingSecret });
+  const path = `${ci.directory}/${ci.source.key}`;
+  const items = [{ key: ci.source.key, path: ci.source.key }];
+  return {
+    path,
+    env: render.itemsIf(render.and(ci.enabled, render.or(ci.password, ci.existingSecret)), [{ name: passwordEnv, valueFrom: password }]),
+    volumeMounts: render.itemsIf(ci.enabled, [{ name: 'config-import', mountPath: path, subPath: ci.source.key, readOnly: true }]),
+    volumes: render.itemsIf(ci.enabled, [
+      {
+        name: 'config-import',
+        ...render.fieldsIf(render.eq(ci.source.kind, 'ConfigMap'), { configMap: { name: ci.source.name, items } }),
+        ...render.fieldsIf(render.eq(ci.source.kind, 'Secret'), { secret: { secretName: ci.source.name, items } }),
+      },
+    ]),
+  };
+}
+
+/** The feature of a product: its file's default key, its env after the file path (`env`), its extra values and cases. */
+function configImportFeature<E extends z.ZodRawShape>(
+  p: ProductNames,
+  d: { key: string; description: string; passwordEnv: string; extra: E; vendorRules: Record<string, Rule>; cases: NamedCase[] },
+  env: (ci: ValueTree<z.output<z.ZodObject<E>>> & ValueTree<ConfigImportCommon>, path: string, render: Render) => EnvVar[],
+) {
+  const values = { configImport: configImportValues(p.prefix, { key: d.key, directory: '/opt/opswat' }, d.extra).describe(d.description) };
+  return defineFeature({
+    name: 'configuration import',
+    values,
+    secretEnv: { configImportPassword: d.passwordEnv },
+    pod: ({ scope, render, settings, own }): PodPart => {
+      const ci = own.configImport as unknown as ValueTree<z.output<z.ZodObject<E>>> & ValueTree<ConfigImportCommon>;
+      const imported = configImport(scope, settings, ci, d.passwordEnv);
+      return { env: [...env(ci, imported.path, render), ...imported.env], volumeMounts: imported.volumeMounts, volumes: imported.volumes };
+    },
+    vendorRules: d.vendorRules,
+    cases: d.cases,
+  });
+}
+
+/** The vendor's import password: into the Secret `<prefix>-config-import`, which configImport.existingSecret names. */
+const importPassword = (p: ProductNames) =>
+  secretValue({ secret: `${p.prefix}-config-import`, key: SETTINGS_KEYS.configImportPassword, existingSecret: 'configImport.existingSecret', what: 'configuration import password', vendorSecretExists: false });
+
+/** md-core: MDCORE_CONFIG_IMPORT_FILE, MDCORE_IMPORT_FORCE_UPDATE_YARA, MDCORE_CONFIG_IMPORT_PASSWORD. */
+export const coreConfigImport = (p: ProductNames) =>
+  configImportFeature(
+    p,
+    {
+      key: 'config.zip',
+      description: 'Import a configuration export (.zip) at every start (MDCORE_CONFIG_IMPORT_FILE, MDCORE_CONFIG_IMPORT_PASSWORD).',
+      passwordEnv: 'MDCORE_CONFIG_IMPORT_PASSWORD',
+      extra: { forceUpdateYara: z.boolean().default(false).describe('Force-update the YARA rules on import (MDCORE_IMPORT_FORCE_UPDATE_YARA).') },
+      vendorRules: {
+        'env.MDCORE_CONFIG_IMPORT_FILE': (k) => {
+          if (k.value === '') return k.notNeeded('empty: no import');
+          const path = str(k);
+          const slash = path.lastIndexOf('/');
+          const configMap = `${p.prefix}-config-import`;
+          k.ctx.set('configImport.enabled', true);
+          k.ctx.set('configImport.directory', path.slice(0, slash) || '/');
+          k.ctx.set('configImport.source.key', path.slice(slash + 1));
+          // The ConfigMap the command below creates: our schema needs a source while the import is on.
+          k.ctx.set('configImport.source.name', configMap);
+          k.action(`ours mounts the export from a ConfigMap or Secret: create the ConfigMap ${configMap} holding the file (or name yours in configImport.source.name, with source.kind Secret for a Secret)`, {
+            to: ['configImport.enabled', 'configImport.directory', 'configImport.source.key', 'configImport.source.name'],
+            command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'configmap', configMap, `--from-file=${path.slice(slash + 1)}=<the exported .zip>`]),
+          });
+        },
+        'env.MDCORE_CONFIG_IMPORT_PASSWORD': importPassword(p),
+        'env.MDCORE_IMPORT_FORCE_UPDATE_YARA': (k) => (k.value === '' ? k.notNeeded('empty: the default') : k.mapped('configImport.forceUpdateYara', bool(k))),
+      },
+      cases: [
+        { name: 'configuration import with a password, forcing YARA updates', values: { configImport: { enabled: true, source: { name: 'core-config' }, password: 'zip', forceUpdateYara: true } } },
+        { name: 'configuration import from a Secret without a password', values: { configImport: { enabled: true, source: { kind: 'Secret', name: 'core-export', key: 'export.zip' } } } },
+      ],
+    },
+    (ci, path, render) => [
+      ...render.itemsIf(ci.enabled, [{ name: 'MDCORE_CONFIG_IMPORT_FILE', value: path }]),
+      ...render.itemsIf(render.and(ci.enabled, ci.forceUpdateYara), [{ name: 'MDCORE_IMPORT_FORCE_UPDATE_YARA', value: 'true' }]),
+    ],
+  );
+
+/** md-icapsrv: IMPORT_CONF_FILE, IMPORT_CONF_FILE_TARGET, IMPORT_CONFIG_FILE_PASS. */
+export const icapConfigImport = (p: ProductNames) =>
+  configImportFeature(
+    p,
+    {
+      key: 'settings_export_package.zip',
+      description: 'Import a configuration export at every start (IMPORT_CONF_FILE, IMPORT_CONF_FILE_TARGET, IMPORT_CONFIG_FILE_PASS).',
+      passwordEnv: 'IMPORT_CONFIG_FILE_PASS',
+      extra: {
+        targets: z
+          .array(z.string().min(1).max(64).regex(/^[a-z][a-z0-9_]*$/))
+          .min(1)
+          .default(['settings'])
+          .describe('Parts of the export to import (IMPORT_CONF_FILE_TARGET), e.g. settings.'),
+      },
+      vendorRules: (() => {
+        const at = `${p.vendorKey}.import_configuration`;
+        const importOn = (rule: Rule) => whenOn(`${at}.enabled`, 'configuration import', rule);
+        return {
+          [`${at}.enabled`]: toBool('configImport.enabled'),
+          [`${at}.targets`]: importOn(to('configImport.targets')),
+          [`${at}.importConfigMap`]: importOn(toStr('configImport.source.name')),
+          [`${at}.importConfigPath`]: importOn(toStr('configImport.directory')),
+          [`${at}.importConfigMapSubPath`]: importOn(toStr('configImport.source.key')),
+          [`${at}.importConfigFilePass`]: importOn(importPassword(p)),
+        };
+      })(),
+      cases: [
+        { name: 'configuration import from a ConfigMap with a password', values: { configImport: { enabled: true, source: { name: 'icap-settings' }, targets: ['settings', 'policies'], password: 'zip-pass' } } },
+        { name: 'configuration import from a Secret, password in an existing Secret', values: { configImport: { enabled: true, source: { kind: 'Secret', name: 'icap-export', key: 'export.zip' }, directory: '/import', existingSecret: 'import-pass' } } },
+      ],
+    },
+    (ci, path, render) =>
+      render.itemsIf(ci.enabled, [
+        { name: 'IMPORT_CONF_FILE', value: path },
+        { name: 'IMPORT_CONF_FILE_TARGET', value: render.json(ci.targets) },
+      ]),
+  );
