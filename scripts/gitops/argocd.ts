@@ -87,6 +87,20 @@ function registerCluster(mgmt: Kube, c: ManagedCluster): string {
   return server;
 }
 
+/**
+ * A Helm repository in an OCI registry, as `argocd repo add <host>/<path> --type helm --enable-oci
+ * --insecure-oci-force-http` registers it: Argo CD then pulls `oci://<url>/<chart>` with `--plain-http`.
+ */
+function registerOciRepo(mgmt: Kube, name: string, url: string): void {
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `repo-${name}`, namespace: ARGOCD_NAMESPACE, labels: { 'argocd.argoproj.io/secret-type': 'repository' } },
+    stringData: { name, type: 'helm', url, enableOCI: 'true', insecureOCIForceHttp: 'true' },
+  };
+  kubectlOk(mgmt, ['apply', '-f', '-'], { input: JSON.stringify(secret) });
+}
+
 /** Argo CD's own objects in the management cluster: CRDs (server-side: the ApplicationSet CRD is 1.5 MB), config, project. */
 async function install(mgmt: Kube, bins: GitopsBinaries): Promise<void> {
   kubectlOk(mgmt, ['create', 'namespace', ARGOCD_NAMESPACE]);
@@ -138,7 +152,15 @@ async function waitListening(what: string, port: number, child: ChildProcess, lo
  * Installs Argo CD into `management` and starts it managing `clusters`; returns once the git server,
  * Redis and all three components listen. `stop()` ends every process it started.
  */
-export async function startArgoCD(opts: { dir: string; management: Kube; clusters: ManagedCluster[]; bins: GitopsBinaries; log?: Log }): Promise<Gitops> {
+export async function startArgoCD(opts: {
+  dir: string;
+  management: Kube;
+  clusters: ManagedCluster[];
+  bins: GitopsBinaries;
+  /** Helm chart repositories in OCI registries over plain HTTP (`<host>/<path>`, as a Helm source's repoURL names them). */
+  helmOciRepos?: string[];
+  log?: Log;
+}): Promise<Gitops> {
   const { dir, management: mgmt, bins } = opts;
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const started = Date.now();
@@ -157,6 +179,7 @@ export async function startArgoCD(opts: { dir: string; management: Kube; cluster
   await install(mgmt, bins);
   const servers: Record<string, string> = {};
   for (const c of opts.clusters) servers[c.name] = registerCluster(mgmt, c);
+  for (const [i, url] of (opts.helmOciRepos ?? []).entries()) registerOciRepo(mgmt, `oci-${i}`, url);
 
   const children: { name: string; child: ChildProcess }[] = [];
   const stop = async (): Promise<void> => {

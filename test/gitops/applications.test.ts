@@ -30,7 +30,7 @@ import {
   getJson,
   GitRepo,
   gitops,
-  hardRefresh,
+  hardRefreshAll,
   kubectl,
   kubectlOk,
   mgmt,
@@ -38,16 +38,18 @@ import {
   nodeValuesFile,
   podValues,
   REPO,
-  syncOnce,
+  syncAll,
   valuesOf,
+  waitAllSynced,
   waitFor,
-  waitSynced,
 } from './support';
 
 const RELEASE = 'rel';
 /** Parts switched on so the chart has pods that run (as the pod suite does). */
 const EXTRA_VALUES: Record<string, string[]> = { 'multisite-init': ['consumer.enabled=true', 'consumer.runWriter=true'] };
 const DIST_NAMESPACE = 'metadefender';
+/** The chart Argo CD takes from the suite's OCI registry; the others come from its HTTP chart repository. */
+const FROM_OCI = 'sv-server';
 
 let repo: GitRepo;
 /** Application name -> the namespace it deploys to. */
@@ -63,9 +65,10 @@ function synthDist(): Record<string, string> {
   const stackValues = path.join(tmp, 'stack-values.yaml');
   fs.writeFileSync(stackValues, YAML.stringify(Object.fromEntries(chartDirs().map((c) => [c.name, valuesOf(podValues(c.name))]))));
   const out = path.join(tmp, 'dist');
-  const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(REPO, 'apps', 'main.ts')], {
+  // `npm run synth`'s command: the package's command line on apps/stack.ts.
+  const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(REPO, 'lib', 'cli', 'index.ts'), 'synth', '--charts', 'apps/stack.ts', '--out', out], {
     cwd: REPO,
-    env: { ...process.env, STACK_VALUES: stackValues, CHART_AS_CODE_DIST: out },
+    env: { ...process.env, STACK_VALUES: stackValues },
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`npm run synth failed: ${r.stderr}`);
@@ -75,7 +78,7 @@ function synthDist(): Record<string, string> {
 }
 
 beforeAll(() => {
-  const { chartRepo, servers } = gitops();
+  const { chartRepo, ociRepo, servers } = gitops();
   const kube = cluster();
   repo = new GitRepo('applications');
   const files: Record<string, string> = {};
@@ -88,7 +91,12 @@ beforeAll(() => {
     objects.push(
       applicationObject(chart.name, {
         sources: [
-          { repoURL: chartRepo, chart: chart.name, targetRevision: chartVersion(chart.dir), helm: { releaseName: RELEASE, valueFiles: [`$values/values/${chart.name}.yaml`] } },
+          {
+            repoURL: chart.name === FROM_OCI ? ociRepo : chartRepo,
+            chart: chart.name,
+            targetRevision: chartVersion(chart.dir),
+            helm: { releaseName: RELEASE, valueFiles: [`$values/values/${chart.name}.yaml`] },
+          },
           { repoURL: repo.url, targetRevision: 'master', ref: 'values' },
         ],
         destination: { server: servers.pods, namespace: ns },
@@ -119,6 +127,15 @@ afterAll(() => {
   kubectl(cluster(), ['delete', 'namespace', DIST_NAMESPACE, '--wait=false', '--ignore-not-found']);
 });
 
+/** Logs how long each step took since the previous one (the suite's figures in README come from these lines). */
+function timer(): (step: string) => void {
+  let last = Date.now();
+  return (step) => {
+    process.stdout.write(`[gitops] applications: ${step} in ${Math.round((Date.now() - last) / 1000)}s\n`);
+    last = Date.now();
+  };
+}
+
 type Job = { metadata: { name: string; uid: string; annotations?: Record<string, string> }; status?: { succeeded?: number; failed?: number } };
 
 function generatorJobs(ns: string): Job[] {
@@ -138,8 +155,12 @@ function expectAllSynced(statuses: AppStatus[], what: string): void {
 it('every chart and dist/ Synced and Healthy; 10 hard refreshes, 10 syncs and a selfHeal change no credential', async () => {
   const kube = cluster();
   const names = [...apps.keys()];
-  const first = await Promise.all(names.map((n) => waitSynced(n, { timeoutMs: 600_000 })));
+  const timed = timer();
+  const first = await waitAllSynced(names, { timeoutMs: 600_000 });
   expectAllSynced(first, 'first sync');
+  timed('first sync (every Application deployed)');
+  const fromOci = application(FROM_OCI)!.spec.sources as { repoURL: string }[];
+  expect(fromOci[0]!.repoURL, `${FROM_OCI} from the OCI registry`).toBe(gitops().ociRepo);
   for (const n of names) expect(application(n)!.spec.ignoreDifferences, `${n} ignoreDifferences`).toBeUndefined();
 
   // The generator ran as Argo CD's Sync hook and filled every key.
@@ -156,18 +177,17 @@ it('every chart and dist/ Synced and Healthy; 10 hard refreshes, 10 syncs and a 
     }
   }
 
-  for (let i = 1; i <= 10; i++) {
-    const refreshed = await Promise.all(names.map((n) => hardRefresh(n)));
-    expectAllSynced(refreshed, `hard refresh ${i}`);
-  }
+  for (let i = 1; i <= 10; i++) expectAllSynced(await hardRefreshAll(names), `hard refresh ${i}`);
   expect(allSecrets(), 'after 10 hard refreshes').toEqual(before);
+  timed('10 hard refreshes');
 
   const jobsBefore = new Map([...apps].map(([app, ns]) => [app, generatorJobs(ns).map((j) => j.metadata.uid)]));
   for (let i = 1; i <= 10; i++) {
-    const synced = await Promise.all(names.map((n) => syncOnce(n)));
+    const synced = await syncAll(names);
     for (const [k, s] of synced.entries()) expect({ app: names[k], phase: s.operation?.phase, message: s.operation?.message }, `sync ${i}`).toMatchObject({ phase: 'Succeeded' });
-    expectAllSynced(await Promise.all(names.map((n) => waitSynced(n))), `sync ${i}`);
+    expectAllSynced(await waitAllSynced(names), `sync ${i}`);
   }
+  timed('10 syncs');
   // Each sync re-created the generator (a new Job: BeforeHookCreation) and it succeeded, writing nothing.
   for (const [app, ns] of [...apps].filter(([app]) => app !== 'multisite-init')) {
     const jobs = generatorJobs(ns);
@@ -176,15 +196,22 @@ it('every chart and dist/ Synced and Healthy; 10 hard refreshes, 10 syncs and a 
   }
   expect(allSecrets(), 'after 10 syncs').toEqual(before);
 
-  // selfHeal: a manual edit of a managed Deployment is reverted by Argo CD on its own.
-  for (const [app, ns] of apps) {
-    const deployments = kubectlOk(kube, ['get', 'deployments', '-n', ns, '-o', 'name']).split('\n').filter(Boolean);
-    if (deployments.length === 0) continue;
-    const d = deployments[0]!;
-    const original = getJson<{ spec: { template: { metadata: { annotations?: Record<string, string> } }; replicas: number } }>(kube, [d, '-n', ns]).spec.replicas;
+  // selfHeal: a manual edit of a managed Deployment in every Application at once is reverted by Argo CD on its own.
+  const edited = [...apps].flatMap(([app, ns]) => {
+    const d = kubectlOk(kube, ['get', 'deployments', '-n', ns, '-o', 'name']).split('\n').find(Boolean);
+    if (!d) return [];
+    const original = getJson<{ spec: { replicas: number } }>(kube, [d, '-n', ns]).spec.replicas;
     kubectlOk(kube, ['scale', d, '-n', ns, `--replicas=${original + 1}`]);
-    await waitFor(`${app}: selfHeal to put ${d} back to ${original} replicas`, () => (getJson<{ spec: { replicas: number } }>(kube, [d, '-n', ns]).spec.replicas === original ? true : undefined), 120_000, 500);
-  }
-  expectAllSynced(await Promise.all(names.map((n) => waitSynced(n))), 'after selfHeal');
+    return [{ app, ns, d, original }];
+  });
+  expect(edited.map((e) => e.app), 'Applications with a Deployment to edit').toEqual(names);
+  await waitFor(
+    'selfHeal to put every edited Deployment back',
+    () => (edited.every(({ ns, d, original }) => getJson<{ spec: { replicas: number } }>(kube, [d, '-n', ns]).spec.replicas === original) ? true : undefined),
+    120_000,
+    1000,
+  );
+  expectAllSynced(await waitAllSynced(names), 'after selfHeal');
   expect(allSecrets(), 'after selfHeal').toEqual(before);
+  timed('selfHeal of every Application');
 });

@@ -24,7 +24,7 @@ import {
   mgmt,
   nodeValuesFile,
   waitFor,
-  waitSynced,
+  waitAllSynced,
 } from './support';
 
 const CHART = 'md-icapsrv';
@@ -93,7 +93,7 @@ it('one ApplicationSet deploys md-icapsrv to both control planes with per-cluste
     const r = kubectl(mgmt(), ['get', 'applications', '-n', ARGOCD_NAMESPACE, 'icap-pods', 'icap-fleet', '-o', 'name']);
     return r.code === 0 ? true : undefined;
   });
-  await Promise.all(['icap-pods', 'icap-fleet'].map((a) => waitSynced(a, { timeoutMs: 600_000 })));
+  await waitAllSynced(['icap-pods', 'icap-fleet'], { timeoutMs: 600_000 });
   const kubes: Record<'pods' | 'fleet', Kube> = { pods: cluster(), fleet: fleetCluster() };
   for (const [name, kube] of Object.entries(kubes) as ['pods' | 'fleet', Kube][]) {
     await waitFor(`${name}: ${REPLICAS[name]} ready replicas`, () => {

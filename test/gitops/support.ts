@@ -155,8 +155,8 @@ export function application(name: string): AppObject | undefined {
   return r.code === 0 ? (JSON.parse(r.stdout) as AppObject) : undefined;
 }
 
-export function appStatus(name: string): AppStatus {
-  const s = application(name)?.status;
+function statusOf(app: AppObject | undefined): AppStatus {
+  const s = app?.status;
   const op = s?.operationState;
   return {
     sync: s?.sync?.status,
@@ -167,6 +167,107 @@ export function appStatus(name: string): AppStatus {
     resources: s?.resources ?? [],
     conditions: s?.conditions ?? [],
   };
+}
+
+export function appStatus(name: string): AppStatus {
+  return statusOf(application(name));
+}
+
+/**
+ * Every Application of namespace argocd by name, in one request: the waits below poll all the Applications
+ * they wait for at once, so a test's polling costs one kubectl a second however many it waits for (each
+ * kubectl is a process start, CPU taken from Argo CD and the node on a 2-core machine).
+ */
+function applications(): Map<string, AppObject> {
+  const list = JSON.parse(kubectlOk(mgmt(), ['get', 'applications', '-n', ARGOCD_NAMESPACE, '-o', 'json'])) as { items: AppObject[] };
+  return new Map(list.items.map((a) => [a.metadata.name, a]));
+}
+
+/** Polls every Application of `names` once a second until `done` gives a value for each; returns them in order. */
+async function waitEach<T>(what: string, names: string[], done: (app: AppObject | undefined, name: string) => T | undefined, timeoutMs: number): Promise<T[]> {
+  const results = new Map<string, T>();
+  try {
+    return await waitFor(
+      `${what}: ${names.join(', ')}`,
+      () => {
+        const apps = applications();
+        for (const n of names) {
+          if (results.has(n)) continue;
+          const v = done(apps.get(n), n);
+          if (v !== undefined) results.set(n, v);
+        }
+        return results.size === names.length ? names.map((n) => results.get(n)!) : undefined;
+      },
+      timeoutMs,
+      1000,
+    );
+  } catch (err) {
+    const pending = names.filter((n) => !results.has(n));
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (still waiting for ${pending.join(', ')})\n${pending.map(describeApp).join('\n')}\n${argocdLogs()}`);
+  }
+}
+
+function describeApp(name: string): string {
+  const s = appStatus(name);
+  const bad = s.resources.filter((r) => r.status !== 'Synced' || (r.health?.status && r.health.status !== 'Healthy'));
+  return [
+    `${name}: sync ${s.sync}, health ${s.health}, revisions ${s.revisions.join(',')}, operation ${s.operation?.phase}: ${s.operation?.message ?? ''}`,
+    ...s.conditions.map((c) => `  condition ${c.type}: ${c.message}`),
+    ...bad.map((r) => `  ${r.kind}/${r.name}: ${r.status}, ${r.health?.status ?? '-'}`),
+  ].join('\n');
+}
+
+/**
+ * Waits until every Application of `names` is Synced and Healthy (at `revision` when given: an entry of its
+ * revision list) with no sync operation running; throws with their status and Argo CD's logs.
+ */
+export function waitAllSynced(names: string[], opts: { revision?: string; timeoutMs?: number; health?: string } = {}): Promise<AppStatus[]> {
+  const health = opts.health ?? 'Healthy';
+  return waitEach(
+    `Synced and ${health}${opts.revision ? ` at ${opts.revision.slice(0, 8)}` : ''}`,
+    names,
+    (app) => {
+      const s = statusOf(app);
+      const atRevision = !opts.revision || s.revisions.includes(opts.revision);
+      return app && s.sync === 'Synced' && s.health === health && s.operation?.phase !== 'Running' && atRevision ? s : undefined;
+    },
+    opts.timeoutMs ?? 300_000,
+  );
+}
+
+export async function waitSynced(name: string, opts: { revision?: string; timeoutMs?: number; health?: string } = {}): Promise<AppStatus> {
+  return (await waitAllSynced([name], opts))[0]!;
+}
+
+/**
+ * A hard refresh of each of `names` (as `argocd app get --hard-refresh`: the annotation the API server sets):
+ * Argo CD drops its manifest cache, renders again and compares. Done when the controller removed the
+ * annotation, which it does once the comparison is written.
+ */
+export async function hardRefreshAll(names: string[]): Promise<AppStatus[]> {
+  kubectlOk(mgmt(), ['annotate', '--overwrite', 'application', ...names, '-n', ARGOCD_NAMESPACE, 'argocd.argoproj.io/refresh=hard']);
+  return waitEach('the hard refresh', names, (app) => (app && !app.metadata.annotations?.['argocd.argoproj.io/refresh'] && app.status?.reconciledAt !== undefined ? statusOf(app) : undefined), 300_000);
+}
+
+export async function hardRefresh(name: string): Promise<AppStatus> {
+  return (await hardRefreshAll([name]))[0]!;
+}
+
+/** A sync of each of `names` (as `argocd app sync`: the API server sets the Application's operation); waits for each to finish. */
+export async function syncAll(names: string[]): Promise<AppStatus[]> {
+  const before = applications();
+  const startedBefore = new Map(names.map((n) => [n, statusOf(before.get(n)).operation?.startedAt]));
+  const op = JSON.stringify({ operation: { initiatedBy: { username: 'gitops-suite' }, sync: { syncStrategy: { hook: {} } } } });
+  for (const n of names) kubectlOk(mgmt(), ['patch', 'application', n, '-n', ARGOCD_NAMESPACE, '--type', 'merge', '-p', op]);
+  return waitEach(
+    'the sync',
+    names,
+    (app, n) => {
+      const s = statusOf(app);
+      return app && s.operation && s.operation.startedAt !== startedBefore.get(n) && s.operation.phase !== 'Running' && !app.spec.operation ? s : undefined;
+    },
+    300_000,
+  );
 }
 
 export function applyObjects(kube: Kube, objects: unknown[]): void {
@@ -181,64 +282,6 @@ export function applicationObject(name: string, spec: Record<string, unknown>): 
     metadata: { name, namespace: ARGOCD_NAMESPACE, finalizers: ['resources-finalizer.argocd.argoproj.io'] } as AppObject['metadata'],
     spec: { project: 'default', ...spec },
   };
-}
-
-function describeApp(name: string): string {
-  const s = appStatus(name);
-  const bad = s.resources.filter((r) => r.status !== 'Synced' || (r.health?.status && r.health.status !== 'Healthy'));
-  return [
-    `${name}: sync ${s.sync}, health ${s.health}, revisions ${s.revisions.join(',')}, operation ${s.operation?.phase}: ${s.operation?.message ?? ''}`,
-    ...s.conditions.map((c) => `  condition ${c.type}: ${c.message}`),
-    ...bad.map((r) => `  ${r.kind}/${r.name}: ${r.status}, ${r.health?.status ?? '-'}`),
-  ].join('\n');
-}
-
-/**
- * Waits until Application `name` is Synced and Healthy (at `revision` when given, a prefix of every source's
- * revision list entry) with no sync operation running; throws with its status and Argo CD's logs.
- */
-export async function waitSynced(name: string, opts: { revision?: string; timeoutMs?: number; health?: string } = {}): Promise<AppStatus> {
-  try {
-    return await waitFor(
-      `${name} Synced and ${opts.health ?? 'Healthy'}${opts.revision ? ` at ${opts.revision.slice(0, 8)}` : ''}`,
-      () => {
-        const s = appStatus(name);
-        const atRevision = !opts.revision || s.revisions.includes(opts.revision);
-        return s.sync === 'Synced' && s.health === (opts.health ?? 'Healthy') && s.operation?.phase !== 'Running' && atRevision ? s : undefined;
-      },
-      opts.timeoutMs ?? 300_000,
-      1000,
-    );
-  } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${describeApp(name)}\n${argocdLogs()}`);
-  }
-}
-
-/** A hard refresh (as `argocd app get --hard-refresh`): Argo CD drops its manifest cache and compares again. */
-export async function hardRefresh(name: string): Promise<AppStatus> {
-  kubectlOk(mgmt(), ['annotate', '--overwrite', 'application', name, '-n', ARGOCD_NAMESPACE, 'argocd.argoproj.io/refresh=hard']);
-  // Done when the controller removed the annotation and compared again.
-  await waitFor(`${name} refreshed`, () => {
-    const app = application(name);
-    return app && !app.metadata.annotations?.['argocd.argoproj.io/refresh'] && app.status?.reconciledAt !== undefined ? true : undefined;
-  });
-  return appStatus(name);
-}
-
-/** A sync (as `argocd app sync`): sets the Application's operation and waits for it to finish; returns its phase. */
-export async function syncOnce(name: string): Promise<AppStatus> {
-  const startedBefore = appStatus(name).operation?.startedAt;
-  const op = { operation: { initiatedBy: { username: 'gitops-suite' }, sync: { syncStrategy: { hook: {} } } } };
-  kubectlOk(mgmt(), ['patch', 'application', name, '-n', ARGOCD_NAMESPACE, '--type', 'merge', '-p', JSON.stringify(op)]);
-  return waitFor(
-    `the sync of ${name}`,
-    () => {
-      const s = appStatus(name);
-      return s.operation && s.operation.startedAt !== startedBefore && s.operation.phase !== 'Running' && !application(name)?.spec.operation ? s : undefined;
-    },
-    300_000,
-    500,
-  );
 }
 
 /** Deletes Applications a test file made, without waiting (its namespaces go too), so Argo CD stops managing them. */

@@ -8,6 +8,9 @@
  *    hook in wave -1 (after its claim and the Secrets, before the Service moves) and the import a PostSync
  *    hook: the green pod ends up holding the configuration exported from the blue one, so the export ran
  *    before the Service moved.
+ *
+ * The two run at the same time (their own namespaces, Applications and git repositories): each spends most
+ * of its time waiting on Argo CD and the node.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -70,7 +73,7 @@ function deploymentImage(ns: string, name: string): string {
   return getJson<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(cluster(), ['deployment', name, '-n', ns]).spec.template.spec.containers[0]!.image;
 }
 
-it('md-icapsrv: an image bump in git rolls the Deployment; reverting the commit rolls it back', async () => {
+it.concurrent('md-icapsrv: an image bump in git rolls the Deployment; reverting the commit rolls it back', async () => {
   const ns = newNamespace('argo-rolling');
   profiles['md-icapsrv']!.prepareDefaults!(cluster(), ns);
   const repo = new GitRepo('rolling');
@@ -128,7 +131,7 @@ function hookPhases(app: string): Record<string, string | undefined> {
   return Object.fromEntries(resources.map((r) => [r.name, r.hookType ?? r.syncPhase]));
 }
 
-it('md-core blue-green: switching slots in git moves the Service with the hot-backup export and import in order', async () => {
+it.concurrent('md-core blue-green: switching slots in git moves the Service with the hot-backup export and import in order', async () => {
   const APP = 'blue-green';
   const ns = newNamespace('argo-blue-green');
   profiles['md-core']!.prepareDefaults!(cluster(), ns);
