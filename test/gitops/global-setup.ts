@@ -88,7 +88,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       log,
     });
     teardown.push(async () => {
-      if (process.env.GITOPS_KEEP_LOGS) fs.cpSync(path.join(dir, 'argocd'), process.env.GITOPS_KEEP_LOGS, { recursive: true, filter: (f) => !f.includes(`${path.sep}tmp`) });
+      // GITOPS_KEEP_LOGS=<dir>: the components' logs outlive the run (the state directory is removed), to read a failure.
+      const keep = process.env.GITOPS_KEEP_LOGS;
+      if (keep) {
+        fs.mkdirSync(keep, { recursive: true });
+        for (const f of fs.readdirSync(path.join(dir, 'argocd')).filter((f) => f.endsWith('.log'))) fs.copyFileSync(path.join(dir, 'argocd', f), path.join(keep, f));
+        log(`[gitops] Argo CD's logs kept in ${keep}`);
+      }
       await argocd.stop();
     });
     project.provide('gitops', {
