@@ -7,11 +7,10 @@ export default defineConfig({
   test: {
     include: ['test/gitops/**/*.test.ts'],
     globalSetup: ['test/gitops/global-setup.ts'],
-    // Two files at a time: each spends most of its time waiting on Argo CD (its requeue delays, hook Jobs
-    // on the node), and any two of them fit the node's 2 CPUs in requests (the applications file ~0.95 CPU,
-    // the upgrades ~0.5 at their peak, the others 0.15 each); all four at once would come close.
-    fileParallelism: true,
-    maxWorkers: 2,
+    // One file at a time: one Argo CD and one 2-core node serve every test. Two at a time (any two fit the
+    // node's CPU requests) was slower on a loaded machine (each waits on the same CPUs) and made databases'
+    // readiness probes miss.
+    fileParallelism: false,
     // 10 syncs of five Applications, each running its hooks on one 2-core node, took 20 minutes on a 2-core
     // machine at a load average of ~30.
     testTimeout: 1_800_000,
