@@ -11,8 +11,8 @@ export default defineConfig({
     // node's CPU requests) was slower on a loaded machine (each waits on the same CPUs) and made databases'
     // readiness probes miss.
     fileParallelism: false,
-    // 10 syncs of five Applications, each running its hooks on one 2-core node, took 20 minutes on a 2-core
-    // machine at a load average of ~30.
+    // 10 syncs of five Applications, each running its hooks on one 2-core node, took 13-20 minutes on a
+    // 2-core machine at load averages of 10-30.
     testTimeout: 1_800_000,
     hookTimeout: 900_000,
     // Never retry: a flaky GitOps test is a bug to fix, not to hide.
