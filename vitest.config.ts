@@ -6,8 +6,8 @@ export default defineConfig({
   resolve: { alias: { 'chart-as-code': path.resolve(__dirname, 'lib/index.ts') } },
   test: {
     include: ['test/**/*.test.ts'],
-    // The cluster suite needs a control plane (`npm run test:cluster`), the pod suite a node (`npm run test:pods`).
-    exclude: ['test/cluster/**', 'test/pods/**', 'node_modules/**'],
+    // The cluster suite needs a control plane (`npm run test:cluster`), the pod suite a node (`npm run test:pods`), the GitOps suite Argo CD (`npm run test:gitops`).
+    exclude: ['test/cluster/**', 'test/pods/**', 'test/gitops/**', 'node_modules/**'],
     testTimeout: 600_000,
     hookTimeout: 600_000,
   },

@@ -81,11 +81,11 @@ function secretsDir(apiKey: string): string {
   return dir;
 }
 
-function run(script: string, opts: { waitSeconds?: number; tls?: string } = {}): Promise<{ code: number | null; output: string }> {
+function run(script: string, opts: { waitSeconds?: number; tls?: string; target?: string } = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const scheme = opts.tls === undefined ? { SCHEME: 'http', PORT: String(port), CURL_TLS: '--cacert /nonexistent/ca.crt' } : { SCHEME: 'https', PORT: String(tlsPort), CURL_TLS: opts.tls };
     const child = spawn('sh', ['-c', script], {
-      env: { PATH: process.env.PATH ?? '', TARGET: '127.0.0.1', ...scheme, WAIT_SECONDS: String(opts.waitSeconds ?? 30) },
+      env: { PATH: process.env.PATH ?? '', TARGET: opts.target ?? '127.0.0.1', ...scheme, WAIT_SECONDS: String(opts.waitSeconds ?? 30) },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -138,6 +138,25 @@ describe('hot backup scripts', () => {
     } finally {
       ready = true;
     }
+  });
+
+  it('with nothing deployed yet (the name does not resolve: an Argo CD first sync) exports nothing, and the import then imports nothing', async () => {
+    const dir = tempDir();
+    const scripts = hotBackupScripts(dir, secretsDir('the-key'));
+    imports.length = 0;
+    const exported = await run(scripts.export, { target: 'nothing-deployed.invalid' });
+    expect(exported, exported.output).toMatchObject({ code: 0 });
+    expect(exported.output).toContain('nothing to export');
+    expect(fs.readdirSync(dir)).toEqual(['export.none']);
+    const imported = await run(scripts.import, { waitSeconds: 5 });
+    expect(imported, imported.output).toMatchObject({ code: 0 });
+    expect(imported.output).toContain('nothing to import');
+    expect(imports).toEqual([]);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    // The next export, with the product deployed, exports again.
+    const next = await run(scripts.export);
+    expect(next.code, next.output).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.zip', 'export.done']);
   });
 
   it('gives up on an import with no export to import', async () => {

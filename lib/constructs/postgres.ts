@@ -37,7 +37,10 @@ function inClusterDefaults(d: DatabaseDefaults) {
     image: { repository: 'postgres', tag: d.imageTag, digest: '', pullPolicy: 'IfNotPresent' as const },
     resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
     persistence: { enabled: d.persistence, size: '10Gi', storageClass: '', existingClaim: '' },
-    podSecurityContext: restrictedPodSecurity(999),
+    // OnRootMismatch: the kubelet re-owns the volume only when its root is not the fsGroup's yet. The default
+    // (Always) makes every later mount of the claim group-writable recursively, and Postgres then refuses its
+    // data directory ("invalid permissions"): a restarted or re-created database pod could not start.
+    podSecurityContext: { ...restrictedPodSecurity(999), fsGroupChangePolicy: 'OnRootMismatch' },
     securityContext: restrictedContainerSecurity(true),
     networkPolicy: { enabled: true, from: [] },
   };

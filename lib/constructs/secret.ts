@@ -84,9 +84,12 @@ export class ManagedSecret extends Construct {
     this.needsGenerator = generated.length > 0 ? render.and(created, render.or(...generated.map((spec) => render.not(spec.given)))) : false;
 
     const data: Record<string, ValueOrConstant<string>> = {};
+    /** Whether each key of `data` is rendered: `data` is left out when none is (see below). */
+    const rendered: unknown[] = [];
     for (const [key, spec] of Object.entries(props.keys)) {
       if (!spec.generate) {
         data[key] = render.b64(spec.given);
+        rendered.push(true);
         continue;
       }
       // Only a value the user gave is rendered; otherwise the generator fills the key in the cluster.
@@ -95,7 +98,11 @@ export class ManagedSecret extends Construct {
       // the key itself, so the value travels as previous.<key> and the generator puts it back.
       const previous = render.olderChartValue(name, key);
       Object.assign(data, render.fieldsIf(previous, { [`${PREVIOUS_KEY_PREFIX}${key}`]: previous }));
+      rendered.push(spec.given, previous);
     }
+    // An empty `data: {}` is never rendered: Argo CD's diff reads it as "no keys", so a Secret whose keys
+    // the generator filled would stay OutOfSync forever (and selfHeal would re-sync it without end).
+    const anyKey = rendered.includes(true) ? true : rendered.length > 0 ? render.or(...rendered) : false;
     render.when(created, () => {
       new KubeObject(this, 'Resource', {
         apiVersion: 'v1',
@@ -106,7 +113,7 @@ export class ManagedSecret extends Construct {
           this.generateSpec ? { keptOnUninstall: true, annotations: { [GENERATE_ANNOTATION]: this.generateSpec, ...ARGO_BEFORE_GENERATOR } } : {},
         ),
         type: 'Opaque',
-        data,
+        ...render.fieldsIf(anyKey, { data }),
       });
     });
   }

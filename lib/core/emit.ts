@@ -63,6 +63,9 @@ export class HelmEmitter {
   /** How the chart's root context is written where output goes: `$`, or `$.root` inside a named template with parameters. */
   private root = '$';
 
+  /** Conditions of the `if` markers being emitted around the current map: true wherever it is written. */
+  private readonly guards: string[] = [];
+
   constructor(private readonly render: HelmRender) {}
 
   /** A whole object (a YAML document) under its conditions. */
@@ -152,7 +155,10 @@ export class HelmEmitter {
       if (marker) {
         switch (marker.type) {
           case 'if': {
-            out.push(`${pad}{{- if ${this.actionBody(marker.cond)} }}`, ...this.map(value as Record<string, Json>, indent));
+            const guard = this.actionBody(marker.cond);
+            this.guards.push(guard);
+            out.push(`${pad}{{- if ${guard} }}`, ...this.map(value as Record<string, Json>, indent));
+            this.guards.pop();
             // `if X` followed by `if not X` reads as if/else.
             const [nextKey, nextValue] = entries[i + 1] ?? [];
             const next = nextKey === undefined ? undefined : this.render.markerOf(nextKey);
@@ -202,7 +208,9 @@ export class HelmEmitter {
           // three-way merge, kubectl apply) takes as "delete the whole field", entries other writers added
           // included (a generated Secret key). Empty is written as empty, as in the raw output.
           const cond = conditions.length === 1 ? this.actionBody(conditions[0]!) : `or ${conditions.map((c) => this.withRoot(c)).join(' ')}`;
-          out.push(`${pad}{{- if ${cond} }}`, `${pad}${k}:`, ...body, `${pad}{{- else }}`, empty, `${pad}{{- end }}`);
+          // Inside an `if` on that very condition (a map left out when empty, e.g. a Secret's data) it is never empty.
+          if (this.guards.includes(cond)) out.push(`${pad}${k}:`, ...body);
+          else out.push(`${pad}{{- if ${cond} }}`, `${pad}${k}:`, ...body, `${pad}{{- else }}`, empty, `${pad}{{- end }}`);
         } else {
           out.push(`${pad}${k}:`, ...body);
         }

@@ -124,7 +124,7 @@ function kubernetesLdflags(version: string): string {
   return flags.join(' ');
 }
 
-function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
     CGO_ENABLED: '0', // static binaries, as Kubernetes releases its server binaries
@@ -133,7 +133,8 @@ function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
+/** `cmd args` under `nice`; rejects unless it exits 0. */
+export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
   return new Promise((resolve, reject) => {
     // nice: builds take minutes of both cores; keep the machine usable for everything else.
     const child = spawn('nice', ['-n', '10', cmd, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -203,7 +204,7 @@ export function binaryPaths(): Binaries {
 }
 
 /** A lock directory holding the owner's pid; a lock whose owner is gone is taken over. */
-async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
   let announced = false;
   for (;;) {
     try {
@@ -236,7 +237,7 @@ async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function fmtSeconds(ms: number): string {
+export function fmtSeconds(ms: number): string {
   const s = Math.round(ms / 1000);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }

@@ -103,7 +103,7 @@ export interface RealNodesOptions {
   provisionerArgs: string[];
 }
 
-function kwokctlConfig(bins: Binaries, dir: string, realNodes?: RealNodesOptions): string {
+function kwokctlConfig(bins: Binaries, dir: string, realNodes?: RealNodesOptions, apiserverArgs: { key: string; value: string }[] = []): string {
   const stages = fs.readFileSync(path.join(CLUSTER_MODULE, 'kwok', 'stages.yaml'), 'utf8');
   const options = {
     runtime: 'binary',
@@ -125,11 +125,12 @@ function kwokctlConfig(bins: Binaries, dir: string, realNodes?: RealNodesOptions
     quietPull: true,
     ...(realNodes ? { disable: ['kwok-controller'], ...realNodes.options } : {}),
   };
+  const patches = [...(realNodes?.componentsPatches ?? []), ...(apiserverArgs.length > 0 ? [{ name: 'kube-apiserver', extraArgs: apiserverArgs }] : [])];
   const conf = [
     'apiVersion: config.kwok.x-k8s.io/v1alpha1',
     'kind: KwokctlConfiguration',
     `options: ${JSON.stringify(options)}`,
-    ...(realNodes ? [`componentsPatches: ${JSON.stringify(realNodes.componentsPatches)}`] : []),
+    ...(patches.length > 0 ? [`componentsPatches: ${JSON.stringify(patches)}`] : []),
   ].join('\n');
   return `${conf}\n---\n${stages}`;
 }
@@ -286,6 +287,11 @@ export interface UpOptions {
   log?: Log;
   /** A control plane that real nodes join (see RealNodesOptions); default: NODE_COUNT fake kwok nodes. */
   realNodes?: RealNodesOptions;
+  /**
+   * kube-apiserver flags on top of ours, e.g. an `advertise-address` inside a network namespace that has
+   * no default route (the GitOps suite's second control plane).
+   */
+  apiserverArgs?: { key: string; value: string }[];
 }
 
 /**
@@ -321,7 +327,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
   const state: State = { name, owner: opts.owner ?? process.pid, kubeconfig, kubectl: bins.kubectl, kwokctl: bins.kwokctl };
   fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2));
   const configPath = path.join(dir, 'kwokctl.yaml');
-  fs.writeFileSync(configPath, kwokctlConfig(bins, dir, opts.realNodes));
+  fs.writeFileSync(configPath, kwokctlConfig(bins, dir, opts.realNodes, opts.apiserverArgs));
   const fakeNodes = opts.realNodes ? 0 : NODE_COUNT;
 
   const started = Date.now();

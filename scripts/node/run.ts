@@ -24,16 +24,21 @@ const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-async function main(): Promise<number> {
+/**
+ * A suite on the pod suite's node: `label`, vitest `config`, and what else it needs prepared (after the
+ * node's packages, binaries and images; before the network namespace exists). The GitOps suite
+ * (scripts/gitops/run.ts) is one.
+ */
+export async function runNodeSuite(opts: { label: string; config: string; args: string[]; prepare?: () => Promise<void> }): Promise<number> {
   fs.mkdirSync(nodeStateRoot(), { recursive: true });
   const netns = path.join(nodeStateRoot(), `net-${process.pid}`);
   const imagesFile = path.join(nodeStateRoot(), `images-${process.pid}.json`);
   let inode = 0;
   try {
     return await runSuite({
-      label: 'pods',
-      config: 'vitest.pods.config.ts',
-      args: process.argv.slice(2),
+      label: opts.label,
+      config: opts.config,
+      args: opts.args,
       prepare: async () => {
         await sweepNodes(log);
         ensureDebianPackages(log);
@@ -41,6 +46,7 @@ async function main(): Promise<number> {
         const started = Date.now();
         fs.writeFileSync(imagesFile, JSON.stringify(ensureImages(log)));
         log(`[images] ready in ${Math.round((Date.now() - started) / 1000)}s`);
+        await opts.prepare?.();
         createNetworkNamespace(netns);
         inode = namespaceInode(netns);
         process.env[IMAGES_ENV] = imagesFile;
@@ -62,9 +68,11 @@ async function main(): Promise<number> {
   }
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+if (require.main === module) {
+  runNodeSuite({ label: 'pods', config: 'vitest.pods.config.ts', args: process.argv.slice(2) })
+    .then((code) => process.exit(code))
+    .catch((err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+}

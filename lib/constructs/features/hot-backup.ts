@@ -10,6 +10,7 @@ import { CONFIG_KEY, imageReference, optionalDnsName, optionalSecretName, positi
 import { shellScript } from '../../core/shell-script';
 import { Render, ValueOrConstant, ValueTree } from '../../core/template';
 import { Identity } from '../identity';
+import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE } from '../secret';
 import { SLOTS } from '../strategy';
 import { UpgradableDeployment } from '../upgradable-deployment';
 import { restrictedContainerSecurityContext } from '../pod';
@@ -167,12 +168,21 @@ export class HotBackup extends Construct {
           ],
         },
       }));
-    const job = (which: 'export' | 'import', target: ValueOrConstant<string>, hook: string, weight: string) =>
+    // Argo CD ignores the Helm hook annotations of an object that has its own: the export as a Sync hook in the
+    // generator's wave (after the claim and Secrets, before any workload or Service changes), the import after
+    // the sync (PostSync). Argo CD also runs them on a first sync, where the export finds nothing to export.
+    const job = (which: 'export' | 'import', target: ValueOrConstant<string>, hook: string, weight: string, argo: Record<string, string>) =>
       new KubeObject(this, `${which}-job`, {
         apiVersion: 'batch/v1',
         kind: 'Job',
         metadata: identity.meta(`${props.name}-config-${which}`, component, {
-          annotations: { 'helm.sh/hook': hook, 'helm.sh/hook-weight': weight, 'helm.sh/hook-delete-policy': 'before-hook-creation' },
+          annotations: {
+            'helm.sh/hook': hook,
+            'helm.sh/hook-weight': weight,
+            'helm.sh/hook-delete-policy': 'before-hook-creation',
+            ...argo,
+            'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+          },
         }),
         spec: { backoffLimit: 2, ttlSecondsAfterFinished: 86400, template: pod(which, target) },
       });
@@ -181,7 +191,7 @@ export class HotBackup extends Construct {
       new KubeObject(this, 'Claim', {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
-        metadata: identity.meta(`${props.name}-backup`, component, { keptOnUninstall: true }),
+        metadata: identity.meta(`${props.name}-backup`, component, { keptOnUninstall: true, annotations: ARGO_BEFORE_GENERATOR }),
         spec: {
           accessModes: ['ReadWriteOnce'],
           resources: { requests: { storage: v.storage.size } },
@@ -191,8 +201,8 @@ export class HotBackup extends Construct {
       for (const slot of SLOTS) props.workload.slotService(this, `Service-${slot}`, `${props.name}-${slot}`, slot);
       // Export from the live slot before anything changes; import once the upgraded release is ready, into
       // the slot that is live now, through its own Service.
-      job('export', props.service, 'pre-upgrade', '-5');
-      job('import', identity.name(`${props.name}-${props.workload.activeSlot}`), 'post-upgrade', '5');
+      job('export', props.service, 'pre-upgrade', '-5', { 'argocd.argoproj.io/hook': 'Sync', ...ARGO_GENERATOR_WAVE });
+      job('import', identity.name(`${props.name}-${props.workload.activeSlot}`), 'post-upgrade', '5', { 'argocd.argoproj.io/hook': 'PostSync' });
     });
   }
 }

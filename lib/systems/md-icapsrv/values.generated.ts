@@ -739,7 +739,7 @@ export interface MdIcapsrvValuesDatabaseInCluster {
   persistence: MdIcapsrvValuesDatabaseInClusterPersistence;
   /**
    * Pod security context (the postgres image runs as uid 999).
-   * @default {"runAsNonRoot":true,"runAsUser":999,"runAsGroup":999,"fsGroup":999,"seccompProfile":{"type":"RuntimeDefault"}}
+   * @default {"runAsNonRoot":true,"runAsUser":999,"runAsGroup":999,"fsGroup":999,"seccompProfile":{"type":"RuntimeDefault"},"fsGroupChangePolicy":"OnRootMismatch"}
    */
   podSecurityContext: { [key: string]: unknown };
   /**
