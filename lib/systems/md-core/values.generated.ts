@@ -1083,7 +1083,7 @@ export interface MdCoreValuesService {
    */
   type: "ClusterIP" | "NodePort" | "LoadBalancer";
   /**
-   * Annotations of the Service.
+   * Annotations of the Service (e.g. for a cloud load balancer).
    * @default {}
    */
   annotations: { [key: string]: string };
@@ -1102,6 +1102,31 @@ export interface MdCoreValuesService {
    * @default 10800
    */
   sessionAffinityTimeoutSeconds: number;
+  /**
+   * How traffic from outside reaches the pods (NodePort/LoadBalancer): Local keeps the client address and skips a second hop, Cluster spreads evenly; empty for the Kubernetes default (Cluster).
+   * @default ""
+   */
+  externalTrafficPolicy: "" | "Cluster" | "Local";
+  /**
+   * How traffic from inside the cluster reaches the pods: Local only to pods on the same node; empty for the Kubernetes default (Cluster).
+   * @default ""
+   */
+  internalTrafficPolicy: "" | "Cluster" | "Local";
+  /**
+   * Address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).
+   * @default ""
+   */
+  loadBalancerIP: "" | string;
+  /**
+   * Client address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.
+   * @default []
+   */
+  loadBalancerSourceRanges: string[];
+  /**
+   * Load-balancer implementation to use (LoadBalancer, e.g. service.k8s.aws/nlb); empty for the cluster default.
+   * @default ""
+   */
+  loadBalancerClass: "" | string;
 }
 
 export interface MdCoreValuesPorts {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { MdCoreValues } from './values.generated';
-import { commonFields, extraAnnotations, image, nodePort, port, probe, resources, rule } from '../../core/schema';
+import { commonFields, image, nodePort, port, probe, resources, rule } from '../../core/schema';
 import { keda } from '../../constructs/features/keda';
 import { hotBackup } from '../../constructs/features/hot-backup';
 import { coreTls } from '../../constructs/features/tls';
@@ -15,6 +15,7 @@ import { configFile } from '../../constructs/features/config-file';
 import { ignition, VENDOR_IGNITION_SWITCH } from '../../constructs/features/ignition';
 import { coreConfigImport } from '../../constructs/features/config-import';
 import { corePersistence } from '../../constructs/features/persistence';
+import { serviceOverride, serviceValues } from '../../constructs/features/service';
 import { featureSecretEnv } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
@@ -22,7 +23,7 @@ import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
-import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields, withExtraPodRules } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, shutdownFields, withExtraPodRules } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 
 export const CORE_IMAGE_TAG = '5.20.0';
@@ -42,6 +43,7 @@ export const MDCORE_FEATURES = {
   config: configFile('CORE_CONF_JSON', '"global/restaddress": "0.0.0.0"'),
   hotBackup: hotBackup(),
   keda: keda(),
+  service: serviceOverride(MDCORE_NAMES, (get) => ({ [Number(get('MDCORE_REST_PORT') ?? 8008)]: 'service.nodePort' }), { nodePort: { nodePort: 30808 } }),
 };
 const f = MDCORE_FEATURES;
 
@@ -80,15 +82,9 @@ const root = withStrategyRules(
         .prefault({}),
       ...f.hotBackup.values,
       ports: z.object({ rest: port().default(8008).describe('REST API and web console port.') }).strict().prefault({}),
-      service: z
-        .object({
-          type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
-          annotations: extraAnnotations().describe('Annotations of the Service.'),
-          nodePort: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
-          ...sessionAffinityFields(),
-        })
-        .strict()
-        .prefault({}),
+      service: serviceValues({
+        nodePort: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
+      }),
       ingress: ingressValues('core-ingress'),
       ...f.tls.values,
       ...f.healthCheck.values,

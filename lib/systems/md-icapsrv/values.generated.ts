@@ -1136,6 +1136,8 @@ export interface MdIcapsrvValuesService {
    * @default {}
    */
   annotations: { [key: string]: string };
+  /** Fixed node ports, each a different one (0 aside). */
+  nodePorts: MdIcapsrvValuesServiceNodePorts;
   /**
    * Session affinity of the Service: ClientIP sends a client to the same pod.
    * @default "None"
@@ -1146,8 +1148,31 @@ export interface MdIcapsrvValuesService {
    * @default 10800
    */
   sessionAffinityTimeoutSeconds: number;
-  /** Fixed node ports, each a different one (0 aside). */
-  nodePorts: MdIcapsrvValuesServiceNodePorts;
+  /**
+   * How traffic from outside reaches the pods (NodePort/LoadBalancer): Local keeps the client address and skips a second hop, Cluster spreads evenly; empty for the Kubernetes default (Cluster).
+   * @default ""
+   */
+  externalTrafficPolicy: "" | "Cluster" | "Local";
+  /**
+   * How traffic from inside the cluster reaches the pods: Local only to pods on the same node; empty for the Kubernetes default (Cluster).
+   * @default ""
+   */
+  internalTrafficPolicy: "" | "Cluster" | "Local";
+  /**
+   * Address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).
+   * @default ""
+   */
+  loadBalancerIP: "" | string;
+  /**
+   * Client address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.
+   * @default []
+   */
+  loadBalancerSourceRanges: string[];
+  /**
+   * Load-balancer implementation to use (LoadBalancer, e.g. service.k8s.aws/nlb); empty for the cluster default.
+   * @default ""
+   */
+  loadBalancerClass: "" | string;
 }
 
 export interface MdIcapsrvValuesServiceNodePorts {

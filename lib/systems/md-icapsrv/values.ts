@@ -15,13 +15,14 @@ import { icapConfigImport } from '../../constructs/features/config-import';
 import { dataRetention } from '../../constructs/features/retention';
 import { configFile } from '../../constructs/features/config-file';
 import { icapPersistence } from '../../constructs/features/persistence';
+import { serviceOverride, serviceValues } from '../../constructs/features/service';
 import { featureSecretEnv } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
-import { ingressValues, productFields, productPodSecurity, serviceTypeFields, sessionAffinityFields, shutdownFields, withExtraPodRules } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, shutdownFields, withExtraPodRules } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
 
@@ -47,6 +48,11 @@ export const MDICAPSRV_FEATURES = {
   config: configFile('ICAP_CONF_JSON', '"internal/sso_cross_instance_enabled": "true"'),
   persistence: icapPersistence(ICAP_DATA_DIR),
   databaseCleanup: databaseCleanup(),
+  service: serviceOverride(
+    MDICAPSRV_NAMES,
+    (get) => Object.fromEntries((['rest', 'icap', 'icaps'] as const).map((n) => [Number(get(`${MDICAPSRV_NAMES.vendorKey}.ports.${n}`) ?? servicePorts[n]), `service.nodePorts.${n}`])),
+    { nodePort: { nodePorts: { rest: 30848, icap: 31344 } } },
+  ),
 };
 const f = MDICAPSRV_FEATURES;
 
@@ -81,10 +87,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
       .object({ enabled: z.boolean().default(false).describe('Run the built-in nginx front (ENABLE_NGINX) and expose its ports.') })
       .strict()
       .prefault({}),
-    service: z
-      .object({
-        ...serviceTypeFields(),
-        ...sessionAffinityFields(),
+    service: serviceValues({
         nodePorts: distinctNumbers(
           z
             .object({
@@ -99,9 +102,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
         )
           .prefault({})
           .describe('Fixed node ports, each a different one (0 aside).'),
-      })
-      .strict()
-      .prefault({}),
+      }),
     ingress: ingressValues('icap-ingress'),
     ...f.tls.values,
     ...opswatSecretValues('mdicapsrv'),
