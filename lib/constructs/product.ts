@@ -121,13 +121,15 @@ export const extraPodFields = () => ({
     .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
     .default([])
     .describe('Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.'),
-  extraInitContainers: uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_CONTAINERS, 'the product pod has a container of this name'), image: imageReference() })), [
-    { name: 'twice', image: 'busybox:1.36.1' },
-    { name: 'twice', image: 'busybox:1.36.1' },
-  ])
-    .default([])
-    .describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${PRODUCT_CONTAINERS.join(', ')}.`),
+  extraInitContainers: extraContainers().describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${PRODUCT_CONTAINERS.join(', ')}.`),
 });
+
+/** Containers the user adds to the product pod (Kubernetes container objects, passed through): each name once, none of the chart's, each image pinned. */
+export const extraContainers = () =>
+  uniquelyNamed(z.array(passThrough({ name: notOneOf(PRODUCT_CONTAINERS, 'the product pod has a container of this name'), image: imageReference() })), [
+    { name: 'twice', image: 'busybox:1.36.1' },
+    { name: 'twice', image: 'busybox:1.36.1' },
+  ]).default([]);
 
 interface ExtraPodRoot {
   extraVolumes: readonly { name: string }[];
@@ -194,6 +196,7 @@ export const productPodSecurity = [
   containerContext(['securityContext']),
   volumeList(['extraVolumes']),
   containerList(['extraInitContainers']),
+  containerList(['sidecars']),
   ...databasePodSecurity,
 ];
 

@@ -693,6 +693,9 @@ spec:
       {{- else }}
       volumeMounts: []
       {{- end }}
+    {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.sidecars "path" "sidecars"))) $.root.Values.sidecars }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- if or
       $.root.Values.tls.https.enabled
       $.root.Values.configImport.enabled

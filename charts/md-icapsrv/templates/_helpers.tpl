@@ -760,6 +760,9 @@ spec:
           memory: 64Mi
       securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
     {{- end }}
+    {{- with and (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.sidecars "path" "sidecars"))) $.root.Values.sidecars }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- if or
       $.root.Values.tls.https.enabled
       $.root.Values.tls.icaps.enabled

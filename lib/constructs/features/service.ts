@@ -12,7 +12,6 @@ import { sessionAffinityFields } from '../product';
 import { equal, isMap, Key, Map, Rule, VendorValueError } from '../../convert/engine';
 
 const IPV4 = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}';
-const IPV6 = '[0-9a-fA-F:]*:[0-9a-fA-F:.]*';
 /** A load-balancer class: a label-style name with a domain prefix (`service.k8s.aws/nlb`), as Kubernetes requires. */
 const LB_CLASS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
@@ -33,13 +32,13 @@ export const serviceValues = <N extends z.ZodRawShape>(nodePorts: N) =>
           ),
           internalTrafficPolicy: trafficPolicy('How traffic from inside the cluster reaches the pods: Local only to pods on the same node; empty for the Kubernetes default (Cluster).'),
           loadBalancerIP: z
-            .union([z.literal(''), z.string().regex(new RegExp(`^(${IPV4}|${IPV6})$`))])
+            .union([z.literal(''), z.string().regex(new RegExp(`^${IPV4}$`))])
             .default('')
-            .describe('Address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).'),
+            .describe('IPv4 address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).'),
           loadBalancerSourceRanges: z
-            .array(z.string().regex(new RegExp(`^(${IPV4}/([0-9]|[12][0-9]|3[0-2])|${IPV6}/[0-9]{1,3})$`)))
+            .array(z.string().regex(new RegExp(`^${IPV4}/([0-9]|[12][0-9]|3[0-2])$`)))
             .default([])
-            .describe('Client address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.'),
+            .describe('Client IPv4 address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.'),
           loadBalancerClass: z.union([z.literal(''), z.string().max(316).regex(LB_CLASS)]).default('').describe('Load-balancer implementation to use (LoadBalancer, e.g. service.k8s.aws/nlb); empty for the cluster default.'),
         })
         .strict(),

@@ -155,6 +155,92 @@ export interface MdCoreValues {
    */
   podSecurityLevel: "restricted" | "baseline" | "privileged";
   compatibility: MdCoreValuesCompatibility;
+  /**
+   * Containers run beside the product container (Kubernetes container objects, e.g. a database proxy), each name once, none of the chart's; each is held to podSecurityLevel (restricted as shipped: give each a restricted securityContext).
+   * @default []
+   */
+  sidecars: MdCoreValuesSidecarsItem[];
+  /**
+   * Workloads next to the product (e.g. a database proxy): per item a Deployment and, with a port, a Service named <release>-<namePrefix><name>; each name once.
+   * @default []
+   */
+  extraWorkloads: MdCoreValuesExtraWorkloadsItem[];
+}
+
+export interface MdCoreValuesExtraWorkloadsItem {
+  /** Its name: the Deployment and Service are <release>-<namePrefix><name>. */
+  name: string;
+  /** Image, repository:tag with a full version, optionally @sha256:<digest>. */
+  image: string;
+  /** Pods to run; 1 when left out (remove the item to stop it). */
+  replicas?: number | undefined;
+  /** Entrypoint; the image's when left out. */
+  command?: string[] | undefined;
+  /** Arguments; the image's when left out. */
+  args?: string[] | undefined;
+  /** Environment variables (name with value or valueFrom: keep secrets in Secrets, read with secretKeyRef). */
+  env?: MdCoreValuesExtraWorkloadsItemEnvItem[] | undefined;
+  /** Port the container listens on; with one, a Service of the same name offers it. */
+  port?: number | undefined;
+  /** Protocol of the port; TCP when left out. */
+  protocol?: "TCP" | "UDP" | "SCTP" | undefined;
+  /** Type of its Service; ClusterIP when left out. */
+  serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer" | undefined;
+  /** Resource requests and limits. */
+  resources?: { [key: string]: unknown } | undefined;
+  /** Pod security context; when left out restricted, as uid and group 65532. */
+  podSecurityContext?: { [key: string]: unknown } | undefined;
+  /** Container security context; when left out restricted with a read-only root file system. */
+  securityContext?: { [key: string]: unknown } | undefined;
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItem {
+  name: string;
+  value?: string | undefined;
+  valueFrom?: MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption1 | MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption2 | MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption3 | MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption4 | undefined;
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption4 {
+  resourceFieldRef: MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption3 {
+  fieldRef: MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption3FieldRef;
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption2 {
+  configMapKeyRef: MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption1 {
+  secretKeyRef: MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface MdCoreValuesExtraWorkloadsItemEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdCoreValuesSidecarsItem {
+  name: string;
+  image: string;
+  [key: string]: unknown;
 }
 
 export interface MdCoreValuesCompatibility {
@@ -1113,12 +1199,12 @@ export interface MdCoreValuesService {
    */
   internalTrafficPolicy: "" | "Cluster" | "Local";
   /**
-   * Address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).
+   * IPv4 address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).
    * @default ""
    */
   loadBalancerIP: "" | string;
   /**
-   * Client address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.
+   * Client IPv4 address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.
    * @default []
    */
   loadBalancerSourceRanges: string[];

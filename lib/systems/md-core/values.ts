@@ -16,6 +16,8 @@ import { ignition, VENDOR_IGNITION_SWITCH } from '../../constructs/features/igni
 import { coreConfigImport } from '../../constructs/features/config-import';
 import { corePersistence } from '../../constructs/features/persistence';
 import { serviceOverride, serviceValues } from '../../constructs/features/service';
+import { sidecars } from '../../constructs/features/sidecars';
+import { extraWorkloads, extraWorkloadsPodSecurity } from '../../constructs/features/extra-workloads';
 import { featureSecretEnv } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
@@ -43,6 +45,8 @@ export const MDCORE_FEATURES = {
   config: configFile('CORE_CONF_JSON', '"global/restaddress": "0.0.0.0"'),
   hotBackup: hotBackup(),
   keda: keda(),
+  sidecars: sidecars(MDCORE_NAMES),
+  extraWorkloads: extraWorkloads(MDCORE_NAMES, ['md-core', 'postgres-core']),
   service: serviceOverride(MDCORE_NAMES, (get) => ({ [Number(get('MDCORE_REST_PORT') ?? 8008)]: 'service.nodePort' }), { nodePort: { nodePort: 30808 } }),
 };
 const f = MDCORE_FEATURES;
@@ -99,6 +103,7 @@ const root = withStrategyRules(
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
       livenessProbe: probe({ initialDelaySeconds: 90, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz); left out while upgrade.migrateHistory runs'),
       ...productFields(MDCORE_SECRET_ENV),
+      ...valuesOf(f.sidecars, f.extraWorkloads),
     })
     .strict(),
 );
@@ -144,7 +149,7 @@ export const mdCoreValuesSchema = withPodSecurity(
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
   ), 'mdCoreExtraMounts', [['storagePath']]),
-  productPodSecurity,
+  [...productPodSecurity, extraWorkloadsPodSecurity],
 );
 
 /** Values as a user writes them (every key optional): the props type of the MdCore construct. */

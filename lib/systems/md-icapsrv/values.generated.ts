@@ -151,6 +151,92 @@ export interface MdIcapsrvValues {
    */
   podSecurityLevel: "restricted" | "baseline" | "privileged";
   compatibility: MdIcapsrvValuesCompatibility;
+  /**
+   * Containers run beside the product container (Kubernetes container objects, e.g. a database proxy), each name once, none of the chart's; each is held to podSecurityLevel (restricted as shipped: give each a restricted securityContext).
+   * @default []
+   */
+  sidecars: MdIcapsrvValuesSidecarsItem[];
+  /**
+   * Workloads next to the product (e.g. a database proxy): per item a Deployment and, with a port, a Service named <release>-<namePrefix><name>; each name once.
+   * @default []
+   */
+  extraWorkloads: MdIcapsrvValuesExtraWorkloadsItem[];
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItem {
+  /** Its name: the Deployment and Service are <release>-<namePrefix><name>. */
+  name: string;
+  /** Image, repository:tag with a full version, optionally @sha256:<digest>. */
+  image: string;
+  /** Pods to run; 1 when left out (remove the item to stop it). */
+  replicas?: number | undefined;
+  /** Entrypoint; the image's when left out. */
+  command?: string[] | undefined;
+  /** Arguments; the image's when left out. */
+  args?: string[] | undefined;
+  /** Environment variables (name with value or valueFrom: keep secrets in Secrets, read with secretKeyRef). */
+  env?: MdIcapsrvValuesExtraWorkloadsItemEnvItem[] | undefined;
+  /** Port the container listens on; with one, a Service of the same name offers it. */
+  port?: number | undefined;
+  /** Protocol of the port; TCP when left out. */
+  protocol?: "TCP" | "UDP" | "SCTP" | undefined;
+  /** Type of its Service; ClusterIP when left out. */
+  serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer" | undefined;
+  /** Resource requests and limits. */
+  resources?: { [key: string]: unknown } | undefined;
+  /** Pod security context; when left out restricted, as uid and group 65532. */
+  podSecurityContext?: { [key: string]: unknown } | undefined;
+  /** Container security context; when left out restricted with a read-only root file system. */
+  securityContext?: { [key: string]: unknown } | undefined;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItem {
+  name: string;
+  value?: string | undefined;
+  valueFrom?: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption1 | MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption2 | MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption3 | MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption4 | undefined;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption4 {
+  resourceFieldRef: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption3 {
+  fieldRef: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption3FieldRef;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption2 {
+  configMapKeyRef: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption1 {
+  secretKeyRef: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdIcapsrvValuesSidecarsItem {
+  name: string;
+  image: string;
+  [key: string]: unknown;
 }
 
 export interface MdIcapsrvValuesCompatibility {
@@ -1159,12 +1245,12 @@ export interface MdIcapsrvValuesService {
    */
   internalTrafficPolicy: "" | "Cluster" | "Local";
   /**
-   * Address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).
+   * IPv4 address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).
    * @default ""
    */
   loadBalancerIP: "" | string;
   /**
-   * Client address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.
+   * Client IPv4 address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.
    * @default []
    */
   loadBalancerSourceRanges: string[];

@@ -16,6 +16,8 @@ import { dataRetention } from '../../constructs/features/retention';
 import { configFile } from '../../constructs/features/config-file';
 import { icapPersistence } from '../../constructs/features/persistence';
 import { serviceOverride, serviceValues } from '../../constructs/features/service';
+import { sidecars } from '../../constructs/features/sidecars';
+import { extraWorkloads, extraWorkloadsPodSecurity } from '../../constructs/features/extra-workloads';
 import { featureSecretEnv } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
@@ -48,6 +50,8 @@ export const MDICAPSRV_FEATURES = {
   config: configFile('ICAP_CONF_JSON', '"internal/sso_cross_instance_enabled": "true"'),
   persistence: icapPersistence(ICAP_DATA_DIR),
   databaseCleanup: databaseCleanup(),
+  sidecars: sidecars(MDICAPSRV_NAMES),
+  extraWorkloads: extraWorkloads(MDICAPSRV_NAMES, ['md_icapsrv']),
   service: serviceOverride(
     MDICAPSRV_NAMES,
     (get) => Object.fromEntries((['rest', 'icap', 'icaps'] as const).map((n) => [Number(get(`${MDICAPSRV_NAMES.vendorKey}.ports.${n}`) ?? servicePorts[n]), `service.nodePorts.${n}`])),
@@ -141,9 +145,10 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
     readinessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 }, 'readiness (GET /readyz)'),
     livenessProbe: probe({ initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz)'),
     ...productFields(MDICAPSRV_SECRET_ENV),
+    ...valuesOf(f.sidecars, f.extraWorkloads),
   })
   .strict(),
-)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), productPodSecurity);
+)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), [...productPodSecurity, extraWorkloadsPodSecurity]);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;
