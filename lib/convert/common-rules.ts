@@ -15,7 +15,8 @@ export function credentialsOf(prefix: string) {
   return {
     credentials,
     literal: literalEnv(prefix, credentials, { MD_USER: user, MD_PWD: password, APIKEY: apiKey, LICENSE_KEY: license, DB_USER: 'db_user', DB_PWD: 'db_password' }),
-    databaseLiteral: literalEnv(prefix, credentials, { POSTGRES_USER: 'db_user', POSTGRES_PASSWORD: 'db_password' }),
+    // Both PostgreSQL images' names (official POSTGRES_*, Red Hat's POSTGRESQL_*) hold the same two credentials.
+    databaseLiteral: literalEnv(prefix, credentials, { POSTGRES_USER: 'db_user', POSTGRES_PASSWORD: 'db_password', POSTGRESQL_USER: 'db_user', POSTGRESQL_PASSWORD: 'db_password', POSTGRESQL_ADMIN_PASSWORD: 'db_password' }),
   };
 }
 

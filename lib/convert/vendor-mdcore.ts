@@ -1,7 +1,7 @@
 /** The vendor mdcore chart's keys of md-core itself (its features' rules stand beside each feature). */
 import { MDCORE_FEATURES, MDCORE_NAMES } from '../systems/md-core/values';
 import { credentialsOf, imageRule, initContainersRule, probeRules, pvcRule, resourcesRule, strategyRules, vendorEnvItems } from './common-rules';
-import { bool, envList, equal, fixed, int, Key, Map, notNeeded, Rule, splitImage, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
+import { bool, envList, equal, fixed, int, Key, Map, notNeeded, Rule, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
 import { withFeatureRules } from './features';
 
 const CORE = MDCORE_NAMES.vendorKey;
@@ -10,7 +10,7 @@ const CORE_DB = 'core_components.postgres-core';
 
 /** md-core's own vendor keys, and its features'. */
 export function coreRules(): Record<string, Rule> {
-  const { credentials, literal, databaseLiteral } = credentialsOf('mdcore');
+  const { credentials, literal } = credentialsOf('mdcore');
   const mdhub = (k: Key) => (k.ctx.get('ENABLED_MODULES') ? k.action('the MDHub module is not deployed by this chart; run it separately') : k.notNeeded('the MDHub module is off (ENABLED_MODULES empty); this chart does not deploy it'));
   const env = (name: string) => `env.${name}`;
   const pvcEntry = (k: Key, pvc: Map, path: string) => {
@@ -84,20 +84,6 @@ export function coreRules(): Record<string, Rule> {
       'hpa.maxReplicas': toInt('autoscaling.maxReplicas'),
       'hpa.cpuTargetUtilization': toInt('autoscaling.targetCPUUtilizationPercentage'),
       [`${CORE_DB}.name`]: fixed('postgres-core', 'ours is named postgres-core too', 'ours names the database postgres-core'),
-      [`${CORE_DB}.image`]: (k) => {
-        const { repository, tag } = splitImage(k.path, str(k));
-        k.ctx.set('database.inCluster.image.repository', repository);
-        k.ctx.set('database.inCluster.image.tag', tag);
-        k.mapped(['database.inCluster.image.repository', 'database.inCluster.image.tag']);
-      },
-      [`${CORE_DB}.env`]: envList(
-        [
-          { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'mdcore-postgres-cred', key: 'password' } } },
-          { name: 'POSTGRES_USER', valueFrom: { secretKeyRef: { name: 'mdcore-postgres-cred', key: 'user' } } },
-        ],
-        'ours reads POSTGRES_USER and POSTGRES_PASSWORD from the same Secret',
-        databaseLiteral,
-      ),
       [`${CORE_DB}.ports`]: (k) => k.mapped('database.port', ((k.value as Map[])[0]?.port as number | undefined) ?? 5432),
       [`${CORE_DB}.is_db`]: notNeeded('ours knows which component is the database'),
       [`${CORE_DB}.persistentDir`]: fixed('/var/lib/postgresql/data', 'ours mounts the data at /var/lib/postgresql/data', 'ours mounts the database volume at /var/lib/postgresql/data'),

@@ -734,6 +734,17 @@ spec:
           - key: {{ $.root.Values.configImport.source.key | toJson }}
             path: {{ $.root.Values.configImport.source.key | toJson }}
       {{- end }}
+      {{- if eq $.root.Values.configImport.source.kind "PersistentVolumeClaim" }}
+      persistentVolumeClaim:
+        claimName: {{ $.root.Values.configImport.source.name | toJson }}
+        readOnly: true
+      {{- end }}
+      {{- if eq $.root.Values.configImport.source.kind "NFS" }}
+      nfs:
+        server: {{ $.root.Values.configImport.source.server | toJson }}
+        path: {{ $.root.Values.configImport.source.path | toJson }}
+        readOnly: true
+      {{- end }}
     {{- end }}
     {{- if $.root.Values.persistence.enabled }}
     {{- if $.root.Values.persistence.enabled }}

@@ -11,7 +11,7 @@
  * when given and the restricted contexts are the chart's, not defaults in the values.
  */
 import { z } from 'zod';
-import { containerSecurityContext, dnsLabel, envName, envValueFrom, imageReference, k8sObject, K8S_EXAMPLES, port, uniquelyNamed } from '../../core/schema';
+import { containerSecurityContext, dnsLabel, envVar, imageReference, k8sObject, K8S_EXAMPLES, port, uniquelyNamed } from '../../core/schema';
 import { KubeObject } from '../../core/kube-object';
 import { Value } from '../../core/template';
 import { defineFeature, ProductNames } from '../feature';
@@ -31,7 +31,7 @@ const workload = z
     command: z.array(z.string()).optional().describe('Entrypoint; the image\'s when left out.'),
     args: z.array(z.string()).optional().describe('Arguments; the image\'s when left out.'),
     env: z
-      .array(z.object({ name: envName(), value: z.string().optional(), valueFrom: envValueFrom().optional() }).strict())
+      .array(envVar())
       .optional()
       .describe('Environment variables (name with value or valueFrom: keep secrets in Secrets, read with secretKeyRef).'),
     port: port().optional().describe('Port the container listens on; with one, a Service of the same name offers it.'),

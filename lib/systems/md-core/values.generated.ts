@@ -541,6 +541,11 @@ export interface MdCoreValuesDatabaseInCluster {
    * @default true
    */
   enabled: boolean;
+  /**
+   * Which PostgreSQL image the in-cluster database runs: official (Docker Hub postgres: POSTGRES_* env, data in /var/lib/postgresql/data) or rhel (registry.redhat.io/rhelN/postgresql-NN: POSTGRESQL_ADMIN_PASSWORD, data in /var/lib/pgsql/data; the products then log in as the superuser postgres). Set image.repository and image.tag to match.
+   * @default "official"
+   */
+  flavour: "official" | "rhel";
   image: MdCoreValuesDatabaseInClusterImage;
   resources: MdCoreValuesDatabaseInClusterResources;
   persistence: MdCoreValuesDatabaseInClusterPersistence;
@@ -856,20 +861,30 @@ export interface MdCoreValuesConfigImport {
 
 export interface MdCoreValuesConfigImportSource {
   /**
-   * Kind of the object holding the file (a Secret when the export holds secrets).
+   * Where the file is: a ConfigMap, a Secret (when the export holds secrets), a PersistentVolumeClaim, or an NFS export (NFS volumes break Pod Security restricted: needs podSecurityLevel baseline; else bind the export to a claim). On a volume the file must be readable by the pod's uid (fsGroup does not reach NFS).
    * @default "ConfigMap"
    */
-  kind: "ConfigMap" | "Secret";
+  kind: "ConfigMap" | "Secret" | "PersistentVolumeClaim" | "NFS";
   /**
-   * Name of the ConfigMap or Secret; required when enabled (e.g. kubectl create configmap <name> --from-file=<key>=export.zip).
+   * Name of the ConfigMap, Secret or PersistentVolumeClaim; required when enabled, except for NFS (e.g. kubectl create configmap <name> --from-file=<key>=export.zip).
    * @default ""
    */
   name: "" | string;
   /**
-   * Key of the file in it; also its file name.
+   * Key of the file in the ConfigMap or Secret, or its name at the root of the claim or export; also its file name.
    * @default "config.zip"
    */
   key: string;
+  /**
+   * NFS server (kind NFS); required then.
+   * @default ""
+   */
+  server: "" | string;
+  /**
+   * Exported directory holding the file (kind NFS).
+   * @default "/"
+   */
+  path: string;
 }
 
 export interface MdCoreValuesIgnition {

@@ -13,10 +13,11 @@ import { olms, OLMS_CONNECTION_TYPE } from '../../constructs/features/olms';
 import { coreProxy } from '../../constructs/features/proxy';
 import { configFile } from '../../constructs/features/config-file';
 import { ignition, VENDOR_IGNITION_SWITCH } from '../../constructs/features/ignition';
-import { coreConfigImport } from '../../constructs/features/config-import';
+import { configImportPodSecurity, coreConfigImport } from '../../constructs/features/config-import';
 import { corePersistence } from '../../constructs/features/persistence';
 import { serviceOverride, serviceValues } from '../../constructs/features/service';
 import { sidecars } from '../../constructs/features/sidecars';
+import { databaseFlavour } from '../../constructs/features/database-flavour';
 import { extraWorkloads, extraWorkloadsPodSecurity } from '../../constructs/features/extra-workloads';
 import { featureSecretEnv } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
@@ -47,6 +48,7 @@ export const MDCORE_FEATURES = {
   keda: keda(),
   sidecars: sidecars(MDCORE_NAMES),
   extraWorkloads: extraWorkloads(MDCORE_NAMES, ['md-core', 'postgres-core']),
+  databaseFlavour: databaseFlavour(MDCORE_NAMES, 'core_components.postgres-core'),
   service: serviceOverride(MDCORE_NAMES, (get) => ({ [Number(get('MDCORE_REST_PORT') ?? 8008)]: 'service.nodePort' }), { nodePort: { nodePort: 30808 } }),
 };
 const f = MDCORE_FEATURES;
@@ -149,7 +151,7 @@ export const mdCoreValuesSchema = withPodSecurity(
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
   ), 'mdCoreExtraMounts', [['storagePath']]),
-  [...productPodSecurity, extraWorkloadsPodSecurity],
+  [...productPodSecurity, extraWorkloadsPodSecurity, configImportPodSecurity],
 );
 
 /** Values as a user writes them (every key optional): the props type of the MdCore construct. */

@@ -11,12 +11,13 @@ import { olms } from '../../constructs/features/olms';
 import { icapProxy } from '../../constructs/features/proxy';
 import { ignition } from '../../constructs/features/ignition';
 import { trustedCertificates } from '../../constructs/features/trusted-cas';
-import { icapConfigImport } from '../../constructs/features/config-import';
+import { configImportPodSecurity, icapConfigImport } from '../../constructs/features/config-import';
 import { dataRetention } from '../../constructs/features/retention';
 import { configFile } from '../../constructs/features/config-file';
 import { icapPersistence } from '../../constructs/features/persistence';
 import { serviceOverride, serviceValues } from '../../constructs/features/service';
 import { sidecars } from '../../constructs/features/sidecars';
+import { databaseFlavour } from '../../constructs/features/database-flavour';
 import { extraWorkloads, extraWorkloadsPodSecurity } from '../../constructs/features/extra-workloads';
 import { featureSecretEnv } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
@@ -52,6 +53,7 @@ export const MDICAPSRV_FEATURES = {
   databaseCleanup: databaseCleanup(),
   sidecars: sidecars(MDICAPSRV_NAMES),
   extraWorkloads: extraWorkloads(MDICAPSRV_NAMES, ['md_icapsrv']),
+  databaseFlavour: databaseFlavour(MDICAPSRV_NAMES, 'postgres_mdicapsrv'),
   service: serviceOverride(
     MDICAPSRV_NAMES,
     (get) => Object.fromEntries((['rest', 'icap', 'icaps'] as const).map((n) => [Number(get(`${MDICAPSRV_NAMES.vendorKey}.ports.${n}`) ?? servicePorts[n]), `service.nodePorts.${n}`])),
@@ -148,7 +150,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
     ...valuesOf(f.sidecars, f.extraWorkloads),
   })
   .strict(),
-)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), [...productPodSecurity, extraWorkloadsPodSecurity]);
+)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), [...productPodSecurity, extraWorkloadsPodSecurity, configImportPodSecurity]);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;
