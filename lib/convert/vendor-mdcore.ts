@@ -47,12 +47,10 @@ export function coreRules(): Record<string, Rule> {
         const targets = entries.map((pvc, i) => pvcEntry(k, pvc, `${k.path}[${i}]`));
         k.mapped(targets, k.value, k.ctx.opts.inPlace ? 'in place: the vendor\'s claims are used as existingClaim' : 'accessModes ReadWriteOnce and volumeMode Filesystem as ours; labels and annotations are ours');
       },
-      storage_configs: (k) => k.action('create these claims yourself (kubectl apply -f) and name them in database.inCluster.persistence.existingClaim or persistence.existingClaim'),
       storage_provisioner: (k) =>
         str(k) === 'hostPath'
           ? k.action('hostPath storage keeps data in a directory of one node; ours keeps it on claims (database.inCluster.persistence, persistence): copy that data onto the claims (or run with the vendor\'s PVC, storage_provisioner custom, before replacing the release)')
           : k.notNeeded('ours mounts claims'),
-      storage_name: notNeeded('ours names its claims (postgres-core, md-core-storage) or takes existingClaim'),
       hostPathPrefix: notNeeded('ours uses no hostPath'),
       'core_ingress.enabled': toBool('ingress.enabled'),
       'core_ingress.host': (k) => {

@@ -12,6 +12,18 @@ import { sessionAffinityFields } from '../product';
 import { equal, isMap, Key, Map, Rule, VendorValueError } from '../../convert/engine';
 
 const IPV4 = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}';
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+/**
+ * An IPv4 range as Kubernetes takes it (1.37 refuses bits set beyond the prefix length): per prefix length,
+ * the whole octets any, the partial one a multiple of its block size, the rest 0.
+ */
+const IPV4_CIDR = Array.from({ length: 33 }, (_, prefix) => {
+  const whole = Math.floor(prefix / 8);
+  const bits = prefix % 8;
+  const partial = bits === 0 ? [] : [`(${Array.from({ length: 2 ** bits }, (_, m) => m * 2 ** (8 - bits)).join('|')})`];
+  const octets = [...Array(whole).fill(OCTET), ...partial];
+  return [...octets, ...Array(4 - octets.length).fill('0')].join('\\.') + `/${prefix}`;
+}).join('|');
 /** A load-balancer class: a label-style name with a domain prefix (`service.k8s.aws/nlb`), as Kubernetes requires. */
 const LB_CLASS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
@@ -36,9 +48,9 @@ export const serviceValues = <N extends z.ZodRawShape>(nodePorts: N) =>
             .default('')
             .describe('IPv4 address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).'),
           loadBalancerSourceRanges: z
-            .array(z.string().regex(new RegExp(`^${IPV4}/([0-9]|[12][0-9]|3[0-2])$`)))
+            .array(z.string().regex(new RegExp(`^(${IPV4_CIDR})$`)))
             .default([])
-            .describe('Client IPv4 address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.'),
+            .describe('Client IPv4 address ranges the load balancer admits (LoadBalancer), as networks (10.0.0.0/8, not 10.0.0.1/8); empty admits every client.'),
           loadBalancerClass: z.union([z.literal(''), z.string().max(316).regex(LB_CLASS)]).default('').describe('Load-balancer implementation to use (LoadBalancer, e.g. service.k8s.aws/nlb); empty for the cluster default.'),
         })
         .strict(),

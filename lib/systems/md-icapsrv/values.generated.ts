@@ -1265,7 +1265,7 @@ export interface MdIcapsrvValuesService {
    */
   loadBalancerIP: "" | string;
   /**
-   * Client IPv4 address ranges (CIDR) the load balancer admits (LoadBalancer); empty admits every client.
+   * Client IPv4 address ranges the load balancer admits (LoadBalancer), as networks (10.0.0.0/8, not 10.0.0.1/8); empty admits every client.
    * @default []
    */
   loadBalancerSourceRanges: string[];
