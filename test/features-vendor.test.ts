@@ -253,3 +253,10 @@ describe('vendor keys of these features', () => {
     expect(c.report.find((r) => r.path === 'storage_configs')).toMatchObject({ status: 'action', command: expect.stringMatching(/kubectl -n .* apply -f/) });
   });
 });
+
+describe('container names across sidecars and init containers', () => {
+  it('refuses a sidecar named as one of extraInitContainers, in zod and in the chart', () => {
+    const c = { name: 'helper', image: 'busybox:1.36.1', securityContext: RESTRICTED };
+    expect(refusedByBoth(mdIcapsrvChart, mdIcapsrvValues, { extraInitContainers: [c], sidecars: [c] }, /sidecars.*helper names a sidecar/)).toMatch(/helper names a sidecar and one of extraInitContainers/);
+  });
+});

@@ -188,6 +188,34 @@ ${refuse('(printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $p
   });
 }
 
+/** The first sidecar named as one of extraInitContainers: a pod's containers of both kinds share one namespace of names. */
+function sharedContainerName(v: { extraInitContainers: readonly { name: string }[]; sidecars: readonly { name: string }[] }): string | undefined {
+  const init = new Set(v.extraInitContainers.map((c) => c.name));
+  return v.sidecars.find((c) => init.has(c.name))?.name;
+}
+
+/** The root schema of a product with sidecars: none named as one of extraInitContainers (checked in zod and by the chart's template rule `name`). */
+export function withDistinctContainerNames<T extends z.ZodType<{ extraInitContainers: readonly { name: string }[]; sidecars: readonly { name: string }[] }>>(schema: T, name: string): T {
+  return rule(schema, (v) => sharedContainerName(v) === undefined, {
+    message: (v) => `${sharedContainerName(v)} names a sidecar and one of extraInitContainers: the pod's containers need names of their own`,
+    path: ['sidecars'],
+    counterexample: { extraInitContainers: [{ name: 'twice', image: 'busybox:1.36.1' }], sidecars: [{ name: 'twice', image: 'busybox:1.36.1' }] } as never,
+    jsonSchema: new TemplateRule(
+      name,
+      ({ refuse }) => `
+{{- $init := dict -}}
+{{- range $.value.extraInitContainers -}}
+{{- $_ := set $init .name true -}}
+{{- end -}}
+{{- range $.value.sidecars -}}
+{{- if hasKey $init .name -}}
+${refuse(`(printf "%s names a sidecar and one of extraInitContainers: the pod's containers need names of their own" .name)`, '"sidecars"')}
+{{- end -}}
+{{- end -}}`,
+    ),
+  });
+}
+
 export type ExtraPodValues = ValueTree<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;
 
 /** Where a product's values (productFields and its database) reach its pods (see pod-security.ts). */

@@ -937,6 +937,19 @@ Helm side of a values rule JSON Schema cannot state (one comparing fields), as z
 {{- end -}}
 {{- end -}}
 
+{{/* Usage: {{ include "md-core.rule.mdCoreContainerNames" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-core.rule.mdCoreContainerNames" -}}
+{{- $init := dict -}}
+{{- range $.value.extraInitContainers -}}
+{{- $_ := set $init .name true -}}
+{{- end -}}
+{{- range $.value.sidecars -}}
+{{- if hasKey $init .name -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "sidecars" "reason" (printf "%s names a sidecar and one of extraInitContainers: the pod's containers need names of their own" .name)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Usage: {{ include "md-core.rule.mdCoreExtraMounts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
 {{- define "md-core.rule.mdCoreExtraMounts" -}}
 {{- $volumes := dict -}}

@@ -961,6 +961,19 @@ Helm side of a values rule JSON Schema cannot state (one comparing fields), as z
 {{- end -}}
 {{- end -}}
 
+{{/* Usage: {{ include "md-icapsrv.rule.mdIcapsrvContainerNames" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.mdIcapsrvContainerNames" -}}
+{{- $init := dict -}}
+{{- range $.value.extraInitContainers -}}
+{{- $_ := set $init .name true -}}
+{{- end -}}
+{{- range $.value.sidecars -}}
+{{- if hasKey $init .name -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "sidecars" "reason" (printf "%s names a sidecar and one of extraInitContainers: the pod's containers need names of their own" .name)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Usage: {{ include "md-icapsrv.rule.mdIcapsrvExtraMounts" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
 {{- define "md-icapsrv.rule.mdIcapsrvExtraMounts" -}}
 {{- $volumes := dict -}}

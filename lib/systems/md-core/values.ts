@@ -26,7 +26,7 @@ import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
-import { ingressValues, productFields, productPodSecurity, shutdownFields, withExtraPodRules } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, shutdownFields, withDistinctContainerNames, withExtraPodRules } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 
 export const CORE_IMAGE_TAG = '5.20.0';
@@ -143,14 +143,14 @@ const kedaNotWithHpa = rule(hotBackupNeedsBlueGreen, (v) => !v.keda.enabled || !
 
 /** The schema as zod types it; chart code uses mdCoreValues, the same schema typed with the documented interfaces. */
 export const mdCoreValuesSchema = withPodSecurity(
-  withExtraPodRules(withCompatibilityRules(
+  withDistinctContainerNames(withExtraPodRules(withCompatibilityRules(
   rule(kedaNotWithHpa, (v) => !v.keda.enabled || v.strategy.type !== 'BlueGreen', {
     message: 'keda scales the md-core Deployment, which BlueGreen replaces by two slots: set each slot\'s replicas instead',
     path: ['keda', 'enabled'],
     counterexample: { keda: { enabled: true }, strategy: { type: 'BlueGreen' } } as never,
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
-  ), 'mdCoreExtraMounts', [['storagePath']]),
+  ), 'mdCoreExtraMounts', [['storagePath']]), 'mdCoreContainerNames'),
   [...productPodSecurity, extraWorkloadsPodSecurity, configImportPodSecurity],
 );
 

@@ -25,7 +25,7 @@ import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
-import { ingressValues, productFields, productPodSecurity, shutdownFields, withExtraPodRules } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, shutdownFields, withDistinctContainerNames, withExtraPodRules } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
 
@@ -66,7 +66,7 @@ const f = MDICAPSRV_FEATURES;
 export const MDICAPSRV_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...featureSecretEnv(Object.values(f)) };
 
 /** The schema as zod types it; chart code uses mdIcapsrvValues, the same schema typed with the documented interfaces. */
-export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompatibilityRules(withStrategyRules(
+export const mdIcapsrvValuesSchema = withPodSecurity(withDistinctContainerNames(withExtraPodRules(withCompatibilityRules(withStrategyRules(
   z
   .object({
     ...commonFields(),
@@ -150,7 +150,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
     ...valuesOf(f.sidecars, f.extraWorkloads),
   })
   .strict(),
-)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), [...productPodSecurity, extraWorkloadsPodSecurity, configImportPodSecurity]);
+)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), 'mdIcapsrvContainerNames'), [...productPodSecurity, extraWorkloadsPodSecurity, configImportPodSecurity]);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;
