@@ -89,9 +89,9 @@ describe('sidecars', () => {
 });
 
 describe('extra workloads', () => {
-  it('a Deployment and a Service of the user\'s image, release-scoped, labelled, restricted by default', () => {
+  it('a Deployment and a Service of the user\'s image, prefixed, labelled, restricted by default', () => {
     const objects = core({ namePrefix: 'eu-', extraWorkloads: [{ name: 'cloud-sql-proxy', image: 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1', args: ['--address=0.0.0.0', '--port=5432', 'p:r:i'], port: 5432 }] });
-    const name = `${RELEASE.name}-eu-cloud-sql-proxy`;
+    const name = 'eu-cloud-sql-proxy';
     const deployment = get(objects, 'Deployment', name);
     const labels = { 'app.kubernetes.io/name': 'md-core', 'app.kubernetes.io/instance': RELEASE.name, 'app.kubernetes.io/component': 'extra-cloud-sql-proxy' };
     expect(deployment.metadata.labels).toMatchObject({ ...labels, 'app.kubernetes.io/part-of': 'metadefender', 'app.kubernetes.io/managed-by': 'Helm' });
@@ -130,18 +130,19 @@ describe('extra workloads', () => {
         { name: 'worker', image: 'busybox:1.36.1', command: ['sleep', 'infinity'] },
       ],
     });
-    const metrics = get(objects, 'Deployment', `${RELEASE.name}-metrics`);
+    const metrics = get(objects, 'Deployment', 'metrics');
     expect(metrics.spec.replicas).toBe(2);
     expect(metrics.spec.template.spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: 'RuntimeDefault' } });
     expect(metrics.spec.template.spec.containers[0]).toMatchObject({ env: [{ name: 'TOKEN', valueFrom: secretRef('metrics', 'token') }], ports: [{ containerPort: 9125, protocol: 'UDP' }], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } });
-    expect(get(objects, 'Service', `${RELEASE.name}-metrics`).spec).toMatchObject({ type: 'NodePort', ports: [{ port: 9125, targetPort: 9125, protocol: 'UDP' }] });
-    expect(get(objects, 'Deployment', `${RELEASE.name}-worker`).spec).not.toHaveProperty('replicas');
-    expect(objects.find((o) => o.kind === 'Service' && o.metadata.name === `${RELEASE.name}-worker`)).toBeUndefined();
+    expect(get(objects, 'Service', 'metrics').spec).toMatchObject({ type: 'NodePort', ports: [{ port: 9125, targetPort: 9125, protocol: 'UDP' }] });
+    expect(get(objects, 'Deployment', 'worker').spec).not.toHaveProperty('replicas');
+    expect(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'worker')).toBeUndefined();
   });
 
-  it('refuses a name given twice, a context that breaks the level, and value with valueFrom', () => {
+  it('refuses a name given twice or taken by the chart, a context that breaks the level, and value with valueFrom', () => {
     const w = { name: 'twice', image: 'busybox:1.36.1' };
     expect(refusedByBoth(mdIcapsrvChart, mdIcapsrvValues, { extraWorkloads: [w, w] }, /extraWorkloads/)).toMatch(/twice is given twice/);
+    expect(refusedByBoth(mdCoreChart, mdCoreValues, { extraWorkloads: [{ ...w, name: 'postgres-core' }] }, /extraWorkloads/)).toMatch(/the chart has a Deployment or Service of this name/);
     expect(refusedByBoth(mdCoreChart, mdCoreValues, { extraWorkloads: [{ ...w, securityContext: { allowPrivilegeEscalation: true } }] }, /extraWorkloads/)).toMatch(/breaks Pod Security restricted/);
     expect(refusedByBoth(mdCoreChart, mdCoreValues, { extraWorkloads: [{ ...w, env: [{ name: 'A', value: 'x', valueFrom: secretRef('s', 'k') }] }] }, /extraWorkloads/)).toMatch(/value or valueFrom, not both/);
   });

@@ -102,8 +102,8 @@ const PRODUCT_VOLUMES = ['config-import', 'https-tls', 'icaps-tls', 'nginxs-tls'
 const PRODUCT_CONTAINERS = ['deactivation', 'md-core', 'md-icapsrv', 'wait-for-database'];
 
 /** A DNS label that is none of `taken` (names the chart gives in the same pod). */
-const notOneOf = (taken: readonly string[], why: string) =>
-  rule(dnsLabel(), (n) => !taken.includes(n), {
+export const notOneOf = (taken: readonly string[], why: string, name: z.ZodString = dnsLabel()) =>
+  rule(name, (n) => !taken.includes(n), {
     message: `${why} (${taken.join(', ')})`,
     jsonSchema: { not: { enum: [...taken] } },
     counterexample: taken[0]!,

@@ -1,7 +1,7 @@
 /**
  * Workloads of the user's next to the product (the vendor's Cloud SQL proxy case): per item of
  * `extraWorkloads`, a Deployment of the user's image and, when it has a port, a ClusterIP (or other) Service,
- * both named `<release>-<namePrefix><name>` and labelled app.kubernetes.io/* with component `extra-<name>`
+ * both named `<namePrefix><name>` as every object of the chart (none of the chart's own names) and labelled app.kubernetes.io/* with component `extra-<name>`
  * (no chart component starts so: a selector never takes the product's pods). Restricted by default: a
  * security context left out is the restricted one, with a numeric non-root uid (65532, distroless'
  * "nonroot") so the kubelet can verify runAsNonRoot whatever the image's USER; what the user gives is held
@@ -11,21 +11,24 @@
  * when given and the restricted contexts are the chart's, not defaults in the values.
  */
 import { z } from 'zod';
-import { containerSecurityContext, dnsLabel, envVar, imageReference, k8sObject, K8S_EXAMPLES, port, uniquelyNamed } from '../../core/schema';
+import { containerSecurityContext, envVar, imageReference, k8sObject, K8S_EXAMPLES, port, uniquelyNamed } from '../../core/schema';
 import { KubeObject } from '../../core/kube-object';
 import { Value } from '../../core/template';
 import { defineFeature, ProductNames } from '../feature';
 import { containerContext, podContext, PodSecurityPlace } from '../pod-security';
 import { restrictedContainerSecurity, restrictedPodSecurity } from '../pod';
 import { vendorContainers } from './sidecars';
+import { notOneOf } from '../product';
 import { Context, int, isMap, Key, Map, Rule, str, VendorValueError } from '../../convert/engine';
 
 /** The uid and group an extra workload runs as when its podSecurityContext is left out. */
 const NONROOT = 65532;
 
-const workload = z
+const workload = (taken: readonly string[]) =>
+  z
   .object({
-    name: dnsLabel(50).describe('Its name: the Deployment and Service are <release>-<namePrefix><name>.'),
+    // A DNS-1035 label (a Service name) within 63 characters behind the longest namePrefix (20).
+    name: notOneOf(taken, 'the chart has a Deployment or Service of this name', z.string().min(1).max(43).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/)).describe('Its name: the Deployment and Service are <namePrefix><name>.'),
     image: imageReference().describe('Image, repository:tag with a full version, optionally @sha256:<digest>.'),
     replicas: z.number().int().min(1).max(100).optional().describe('Pods to run; 1 when left out (remove the item to stop it).'),
     command: z.array(z.string()).optional().describe('Entrypoint; the image\'s when left out.'),
@@ -43,13 +46,13 @@ const workload = z
   })
   .strict();
 
-const extraWorkloadsValue = () =>
-  uniquelyNamed(z.array(workload), [
+const extraWorkloadsValue = (taken: readonly string[]) =>
+  uniquelyNamed(z.array(workload(taken)), [
     { name: 'twice', image: 'busybox:1.36.1' },
     { name: 'twice', image: 'busybox:1.36.1' },
   ])
     .default([])
-    .describe('Workloads next to the product (e.g. a database proxy): per item a Deployment and, with a port, a Service named <release>-<namePrefix><name>; each name once.');
+    .describe('Workloads next to the product (e.g. a database proxy): per item a Deployment and, with a port, a Service named <namePrefix><name>; each name once, none of the chart\'s.');
 
 const container = containerContext([]);
 const pod = podContext([]);
@@ -115,7 +118,7 @@ function extraComponentRules(parent: string, own: readonly string[]): Record<str
   return Object.fromEntries([
     f('name', (k, item) => {
       item.name = str(k);
-      k.mapped(['extraWorkloads'], k.value, 'ours names it <release>-<name>: point its clients (e.g. database.host) at that name');
+      k.mapped(['extraWorkloads'], k.value, 'ours names it <namePrefix><name>, as the vendor without a prefix');
     }),
     f('image', (k, item, c) => {
       const image = str(k);
@@ -169,14 +172,15 @@ function extraComponentRules(parent: string, own: readonly string[]): Record<str
   ]);
 }
 
-export const extraWorkloads = (p: ProductNames, ownComponents: readonly string[]) =>
+/** `taken`: the names of the product's Deployments and Services, which an extra workload may not take. */
+export const extraWorkloads = (p: ProductNames, ownComponents: readonly string[], taken: readonly string[]) =>
   defineFeature({
     name: 'extra workloads',
-    values: { extraWorkloads: extraWorkloadsValue() },
+    values: { extraWorkloads: extraWorkloadsValue(taken) },
     objects: ({ scope, render, identity, own, values }) => {
       render.eachObject(own.extraWorkloads, (w, id) => {
         const component = `extra-${w.name}`;
-        const meta = { ...identity.meta(w.name, component), name: identity.scopedName(w.name) };
+        const meta = identity.meta(w.name, component);
         const protocol = render.fieldsIf(w.protocol, { protocol: w.protocol });
         new KubeObject(scope, `ExtraWorkload-${id}`, {
           apiVersion: 'apps/v1',

@@ -161,14 +161,14 @@ export interface MdCoreValues {
    */
   sidecars: MdCoreValuesSidecarsItem[];
   /**
-   * Workloads next to the product (e.g. a database proxy): per item a Deployment and, with a port, a Service named <release>-<namePrefix><name>; each name once.
+   * Workloads next to the product (e.g. a database proxy): per item a Deployment and, with a port, a Service named <namePrefix><name>; each name once, none of the chart's.
    * @default []
    */
   extraWorkloads: MdCoreValuesExtraWorkloadsItem[];
 }
 
 export interface MdCoreValuesExtraWorkloadsItem {
-  /** Its name: the Deployment and Service are <release>-<namePrefix><name>. */
+  /** Its name: the Deployment and Service are <namePrefix><name>. */
   name: string;
   /** Image, repository:tag with a full version, optionally @sha256:<digest>. */
   image: string;

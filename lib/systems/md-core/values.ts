@@ -47,7 +47,7 @@ export const MDCORE_FEATURES = {
   hotBackup: hotBackup(),
   keda: keda(),
   sidecars: sidecars(MDCORE_NAMES),
-  extraWorkloads: extraWorkloads(MDCORE_NAMES, ['md-core', 'postgres-core']),
+  extraWorkloads: extraWorkloads(MDCORE_NAMES, ['md-core', 'postgres-core'], ['md-core', 'md-core-blue', 'md-core-green', 'md-core-preview', 'postgres-core']),
   databaseFlavour: databaseFlavour(MDCORE_NAMES, 'core_components.postgres-core'),
   service: serviceOverride(MDCORE_NAMES, (get) => ({ [Number(get('MDCORE_REST_PORT') ?? 8008)]: 'service.nodePort' }), { nodePort: { nodePort: 30808 } }),
 };

@@ -52,7 +52,7 @@ export const MDICAPSRV_FEATURES = {
   persistence: icapPersistence(ICAP_DATA_DIR),
   databaseCleanup: databaseCleanup(),
   sidecars: sidecars(MDICAPSRV_NAMES),
-  extraWorkloads: extraWorkloads(MDICAPSRV_NAMES, ['md_icapsrv']),
+  extraWorkloads: extraWorkloads(MDICAPSRV_NAMES, ['md_icapsrv'], ['md-icapsrv', 'md-icapsrv-blue', 'md-icapsrv-green', 'md-icapsrv-preview', 'postgres-mdicapsrv']),
   databaseFlavour: databaseFlavour(MDICAPSRV_NAMES, 'postgres_mdicapsrv'),
   service: serviceOverride(
     MDICAPSRV_NAMES,
