@@ -70,8 +70,8 @@ describe.each(products)('$chart', ({ chart, spec, schema, rules, definition }) =
   it('has in its pods, in every hand case, only names the schema reserves and the ones the case adds', () => {
     const seen = { volumes: new Set<string>(), containers: new Set<string>() };
     for (const c of handCases[chart]!) {
-      const given = c.values as { extraVolumes?: { name: string }[]; extraInitContainers?: { name: string }[] };
-      const added = new Set([...(given.extraVolumes ?? []), ...(given.extraInitContainers ?? [])].map((x) => x.name));
+      const given = c.values as { extraVolumes?: { name: string }[]; extraInitContainers?: { name: string }[]; sidecars?: { name: string }[] };
+      const added = new Set([...(given.extraVolumes ?? []), ...(given.extraInitContainers ?? []), ...(given.sidecars ?? [])].map((x) => x.name));
       const workloads = renderSystem(definition, c.values).objects.filter((o) => o.kind === 'Deployment' && o.metadata.labels['app.kubernetes.io/component'] === spec.names.component);
       for (const d of workloads) {
         const pod = d.spec.template.spec;

@@ -152,26 +152,42 @@ describe('the vendor\'s example values files', () => {
     expect(object(get('mdcore-azure-aks-values.yaml'), 'Service', 'md-core').metadata.annotations).toMatchObject({ 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' });
   });
 
-  it('a custom Service spec: the patch of our Service, its selector left to ours', () => {
-    const r = entry(get('mdcore-custom-svc.yaml'), 'core_components.md-core.serviceSpec');
-    expect(r.status).toBe('action');
-    expect(r.command).toMatch(/^kubectl -n md patch service md-core --type merge -p '/);
-    const patch = JSON.parse(r.command!.replace(/^.* -p '/, '').replace(/'$/, '')) as { spec: Map };
-    expect(patch.spec).toMatchObject({ type: 'NodePort', externalTrafficPolicy: 'Local', internalTrafficPolicy: 'Local', ports: [{ port: 8008, nodePort: 31008 }] });
-    expect(patch.spec).not.toHaveProperty('selector');
+  it('a custom Service spec: our Service with its type, node port and traffic policies, its selector left to ours', () => {
+    const c = get('mdcore-custom-svc.yaml');
+    expect(entry(c, 'core_components.md-core.serviceSpec')).toMatchObject({ status: 'mapped', to: expect.arrayContaining(['service.type', 'service.nodePort', 'service.externalTrafficPolicy', 'service.internalTrafficPolicy']) });
+    const svc = object(c, 'Service', 'md-core');
+    expect(svc.spec).toMatchObject({ type: 'NodePort', externalTrafficPolicy: 'Local', internalTrafficPolicy: 'Local', ports: [{ port: 8008, nodePort: 31008 }] });
+    expect(svc.spec.selector).toEqual(object(c, 'Deployment', 'md-core').spec.selector.matchLabels);
   });
 
-  it('Cloud SQL through a sidecar: the containers to add, no database wait, the database at 127.0.0.1', () => {
+  it('Cloud SQL through a sidecar: its unpinned image an action naming sidecars, no database wait, the database at 127.0.0.1', () => {
     const c = get('mdcore-gcloud-sidecarproxy-values.yaml');
-    expect(entry(c, 'core_components.md-core.sidecars').command).toMatch(/^kubectl -n md patch deployment md-core --type json -p '\[\{"op":"add","path":"\/spec\/template\/spec\/containers\/-","value":\{"name":"cloud-sql-proxy"/);
+    expect(entry(c, 'core_components.md-core.sidecars')).toMatchObject({ status: 'action', note: expect.stringMatching(/pin the image of cloud-sql-proxy \(gcr\.io\/cloudsql-docker\/gce-proxy:latest\) to a version .*then add it to sidecars/) });
     expect(c.conversion.values).toMatchObject({ database: { host: '127.0.0.1', waitForReady: false, inCluster: { enabled: false } } });
+    expect(c.conversion.values).not.toHaveProperty('sidecars');
     expect(object(c, 'Deployment', 'md-core').spec.template.spec.initContainers ?? []).toEqual([]);
   });
 
-  it('Cloud SQL through a workload of its own: the Deployment and Service to create, its command kept', () => {
-    const r = entry(get('mdcore-gcloud-sqlproxy-values.yaml'), 'core_components.cloud-sql-proxy');
-    expect(r).toMatchObject({ status: 'action', note: expect.stringContaining('kubectl expose deployment cloud-sql-proxy --port=5432') });
-    expect(r.command).toBe("kubectl -n md create deployment cloud-sql-proxy --image=gcr.io/cloudsql-docker/gce-proxy:latest --port=5432 -- /cloud_sql_proxy '-instances=<PROJECT>:<REGION>:<INSTANCE>=tcp:0.0.0.0:5432'");
+  it('Cloud SQL through a workload of its own: its unpinned image an action naming extraWorkloads, the database at its Service', () => {
+    const c = get('mdcore-gcloud-sqlproxy-values.yaml');
+    expect(entry(c, 'core_components.cloud-sql-proxy.image')).toMatchObject({ status: 'action', note: expect.stringMatching(/pin the image of cloud-sql-proxy .* then add it to extraWorkloads/) });
+    expect(c.conversion.values).toMatchObject({ extraWorkloads: [], database: { host: 'cloud-sql-proxy', inCluster: { enabled: false } } });
+  });
+
+  it('a pinned Cloud SQL proxy becomes a sidecar or a workload of its own, restricted', () => {
+    const pin = (v: Map, at: string[]): Map => {
+      const copy = structuredClone(v) as any;
+      let o = copy;
+      for (const k of at) o = o[k];
+      for (const x of Array.isArray(o) ? o : [o]) x.image = 'gcr.io/cloudsql-docker/gce-proxy:1.37.0';
+      return copy;
+    };
+    const sidecar = convertVendorValues('vendor-mdcore', pin(get('mdcore-gcloud-sidecarproxy-values.yaml').vendor as Map, ['core_components', 'md-core', 'sidecars']), { namespace: NAMESPACE });
+    expect((sidecar.values.sidecars as Map[]).map((x) => [x.name, x.image, (x.securityContext as Map).runAsNonRoot])).toEqual([['cloud-sql-proxy', 'gcr.io/cloudsql-docker/gce-proxy:1.37.0', true]]);
+    const workload = convertVendorValues('vendor-mdcore', pin(get('mdcore-gcloud-sqlproxy-values.yaml').vendor as Map, ['core_components', 'cloud-sql-proxy']), { namespace: NAMESPACE });
+    expect((workload.values.extraWorkloads as Map[]).map((x) => [x.name, x.image])).toEqual([['cloud-sql-proxy', 'gcr.io/cloudsql-docker/gce-proxy:1.37.0']]);
+    const objects = helmObjects(3, SYSTEM['vendor-mdcore'].chart, workload.values) as Obj[];
+    expect(objects.filter((o) => o.metadata.name === 'cloud-sql-proxy').map((o) => o.kind).sort()).toEqual(['Deployment', 'Service']);
   });
 
   it('configuration import from NFS: the older top-level keys, the volumes of their map, an unpinned init container left to the user', () => {
@@ -281,21 +297,17 @@ describe('the vendor\'s example values files', () => {
   });
 
   it('a rule added later for a key their templates read takes it over from the fallback action, md-core\'s own keys untouched', () => {
-    const vendor = readVendorValues(path.join(DIR, 'own-mdcore-combined.yaml')) as Map;
+    const vendor = { core_route: { enabled: true, host: 'core.apps.example' }, core_components: { 'md-core': { replicas: 2 } } };
     const opts = { namespace: NAMESPACE, inPlace: false };
     const status = (table: Record<string, Rule>) => {
       const report = applyRules(table, vendor, opts, coreReads()).report;
-      return Object.fromEntries(['core_components.md-core.sidecars', 'core_components.md-core.serviceSpec', 'core_components.metrics-exporter', 'core_components.md-core.replicas'].map((p) => [p, report.find((r) => r.path === p)?.status]));
+      return Object.fromEntries(['core_route', 'core_components.md-core.replicas'].map((p) => [p, report.find((r) => r.path === p)?.status]));
     };
-    expect(status(coreRules())).toEqual({
-      'core_components.md-core.sidecars': 'action',
-      'core_components.md-core.serviceSpec': 'action',
-      'core_components.metrics-exporter': 'action',
-      'core_components.md-core.replicas': 'mapped',
-    });
-    // As a feature would add them: a wildcard for any component's key, and one for any extra component.
-    const feature: Record<string, Rule> = { 'core_components.*.sidecars': (k) => k.mapped(['sidecars']), 'core_components.md-core.serviceSpec': (k) => k.mapped(['service']), 'core_components.*': (k) => k.mapped(['extraWorkloads']) };
-    expect(Object.values(status({ ...coreRules(), ...feature }))).toEqual(['mapped', 'mapped', 'mapped', 'mapped']);
+    // core_route: read by their templates, ruled by no feature (OpenShift makes Routes from our Ingress).
+    expect(status(coreRules())).toEqual({ core_route: 'action', 'core_components.md-core.replicas': 'mapped' });
+    // As a feature would add one (the Service override, sidecars and extra workloads took theirs over so).
+    const feature: Record<string, Rule> = { core_route: (k) => k.mapped(['ingress.enabled']) };
+    expect(Object.values(status({ ...coreRules(), ...feature }))).toEqual(['mapped', 'mapped']);
   });
 
   it('the README table is the one the converter gives today (npm run readme writes it)', () => {

@@ -21,6 +21,7 @@ import { Autoscaler, DisruptionBudget, ReservedPodNames, RestIngress, sessionAff
 import { SettingsSecret } from './settings-secret';
 import { PortCheckTest } from './test-hook';
 import { restScheme, TlsEndpoint } from './features/tls';
+import { serviceSpecFields } from './features/service';
 import { UpgradableDeployment } from './upgradable-deployment';
 import { compatibleSelector } from './vendor-compat';
 
@@ -32,7 +33,17 @@ export type OpswatProductValues = OpswatProductBaseProps['values'] &
     replicaCount: number;
     image: { tag: string; digest: string };
     ports: { rest: number };
-    service: { type: string; annotations: Record<string, string>; sessionAffinity: string; sessionAffinityTimeoutSeconds: number };
+    service: {
+      type: string;
+      annotations: Record<string, string>;
+      sessionAffinity: string;
+      sessionAffinityTimeoutSeconds: number;
+      externalTrafficPolicy: string;
+      internalTrafficPolicy: string;
+      loadBalancerIP: string;
+      loadBalancerSourceRanges: string[];
+      loadBalancerClass: string;
+    };
     autoscaling: { enabled: boolean };
     tests: { image: string };
   }> & {
@@ -191,7 +202,7 @@ function frontObjects(ctx: ProductContext<OpswatProductValues>, spec: OpswatProd
     apiVersion: 'v1',
     kind: 'Service',
     metadata: identity.meta(base, component, { extraAnnotations: v.service.annotations }),
-    spec: { type: v.service.type, ...sessionAffinitySpec(render, v.service), selector, ports: spec.servicePorts(ctx) },
+    spec: { type: v.service.type, ...sessionAffinitySpec(render, v.service), ...serviceSpecFields(render, v.service), selector, ports: spec.servicePorts(ctx) },
   });
   new RestIngress(scope, 'Ingress', { identity, component, name: spec.names.ingress, serviceName: identity.name(base), portName: 'rest', values: v.ingress });
   new Autoscaler(scope, 'Autoscaler', { identity, component, name: base, values: v.autoscaling });

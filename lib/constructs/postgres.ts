@@ -63,6 +63,12 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
     inCluster: z
       .object({
         enabled: z.boolean().default(d.inCluster).describe(`Deploy Postgres in the release (${d.serviceName}).`),
+        flavour: z
+          .enum(DATABASE_FLAVOURS)
+          .default('official')
+          .describe(
+            'Which PostgreSQL image the in-cluster database runs: official (Docker Hub postgres: POSTGRES_* env, data in /var/lib/postgresql/data) or rhel (registry.redhat.io/rhelN/postgresql-NN: POSTGRESQL_ADMIN_PASSWORD, data in /var/lib/pgsql/data; the products then log in as the superuser postgres). Set image.repository and image.tag to match.',
+          ),
         image: image('postgres', d.imageTag),
         resources: resources(inCluster.resources.requests, inCluster.resources.limits),
         persistence: persistenceValues({
@@ -77,6 +83,28 @@ function databaseShape(d: DatabaseDefaults, name: { schema: z.ZodString; descrip
       .strict()
       .prefault({}),
   };
+}
+
+/** The PostgreSQL images the in-cluster database can run, each with its own env names and data path. */
+export const DATABASE_FLAVOURS = ['official', 'rhel'] as const;
+
+/**
+ * The RHEL image sets up only its superuser from POSTGRESQL_ADMIN_PASSWORD (its POSTGRESQL_USER may not create
+ * databases, which the products do, on install and on upgrade): the products log in as postgres.
+ */
+function rhelUserRule<T extends z.ZodType<{ user: string; existingSecret: string; inCluster: { enabled: boolean; flavour: string } }>>(schema: T): T {
+  return rule(schema, (v) => !v.inCluster.enabled || v.inCluster.flavour !== 'rhel' || v.existingSecret !== '' || v.user === 'postgres', {
+    message: 'database.inCluster.flavour rhel sets up the superuser postgres alone (POSTGRESQL_ADMIN_PASSWORD): set database.user to postgres (an existingSecret must hold user postgres too)',
+    path: ['user'],
+    counterexample: { user: 'core', inCluster: { enabled: true, flavour: 'rhel' } } as unknown as Partial<z.input<T>>,
+    jsonSchema: {
+      if: {
+        properties: { existingSecret: { const: '' }, inCluster: { properties: { enabled: { const: true }, flavour: { const: 'rhel' } }, required: ['enabled', 'flavour'] } },
+        required: ['existingSecret', 'inCluster'],
+      },
+      then: { properties: { user: { const: 'postgres' } } },
+    },
+  });
 }
 
 /** An external database needs its host. */
@@ -100,11 +128,11 @@ export const databasePodSecurity = [podContext(['database', 'inCluster', 'podSec
 
 /** Values of a product's database: an in-cluster Postgres (one switch) or an external one. */
 export const databaseValues = (d: DatabaseDefaults) =>
-  hostRule(
+  rhelUserRule(hostRule(
     z
       .object(databaseShape(d, { schema: z.string().min(1).max(63).regex(/^[a-z_][a-z0-9_]*$/), description: 'Database name.' }, 'Database port.'))
       .strict(),
-  ).prefault({});
+  )).prefault({});
 
 /**
  * Values of a database that may also be an external Oracle one: `databaseValues` plus `type`. Oracle is
@@ -112,7 +140,7 @@ export const databaseValues = (d: DatabaseDefaults) =>
  */
 export const databaseValuesWithEngine = (d: DatabaseDefaults) =>
   rule(
-    hostRule(
+    rhelUserRule(hostRule(
       z
         .object({
           type: z
@@ -126,7 +154,7 @@ export const databaseValuesWithEngine = (d: DatabaseDefaults) =>
           ),
         })
         .strict(),
-    ),
+    )),
     (v) => v.type !== 'oracle' || !v.inCluster.enabled,
     {
       message: 'an oracle database is external: set database.inCluster.enabled to false (and database.host)',
@@ -206,6 +234,11 @@ export class PostgresDatabase extends Construct {
         volumeName: 'data',
       });
       const secretRef = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
+      const rhel = render.eq(inCluster.flavour, 'rhel');
+      const official = render.not(rhel);
+      const dataPath = render.ifElse(rhel, '/var/lib/pgsql/data', '/var/lib/postgresql/data');
+      // Any user name does: the server answers before authentication (the RHEL image has no POSTGRES_USER).
+      const ready = ['sh', '-c', render.ifElse(rhel, 'pg_isready -h 127.0.0.1 -U postgres', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"')];
       singlePodDeployment(this, {
         identity,
         name: workloadName,
@@ -222,21 +255,25 @@ export class PostgresDatabase extends Construct {
                 image: imageRef(render, inCluster.image, inCluster.image.tag),
                 imagePullPolicy: inCluster.image.pullPolicy,
                 env: [
-                  { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
-                  { name: 'POSTGRES_PASSWORD', valueFrom: secretRef('password') },
-                  // A subdirectory, so a volume's lost+found never makes initdb refuse the directory.
-                  { name: 'PGDATA', value: render.ifElse(props.vendor?.dataAtVolumeRoot ?? false, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata') },
+                  ...render.itemsIf(official, [
+                    { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
+                    { name: 'POSTGRES_PASSWORD', valueFrom: secretRef('password') },
+                    // A subdirectory, so a volume's lost+found never makes initdb refuse the directory.
+                    { name: 'PGDATA', value: render.ifElse(props.vendor?.dataAtVolumeRoot ?? false, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata') },
+                  ]),
+                  // The RHEL image keeps its data in userdata/ below the mount already.
+                  ...render.itemsIf(rhel, [{ name: 'POSTGRESQL_ADMIN_PASSWORD', valueFrom: secretRef('password') }]),
                 ],
                 ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
                 readinessProbe: {
-                  exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"'] },
+                  exec: { command: ready },
                   initialDelaySeconds: 5,
                   periodSeconds: 5,
                   timeoutSeconds: 3,
                   failureThreshold: 6,
                 },
                 livenessProbe: {
-                  exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"'] },
+                  exec: { command: ready },
                   initialDelaySeconds: 30,
                   periodSeconds: 10,
                   timeoutSeconds: 5,
@@ -245,7 +282,9 @@ export class PostgresDatabase extends Construct {
                 resources: inCluster.resources,
                 securityContext: identity.securityContextValue(inCluster.securityContext),
                 volumeMounts: [
-                  { name: 'data', mountPath: '/var/lib/postgresql/data' },
+                  // The RHEL image writes its passwd file for an arbitrary uid into its home, on a read-only root.
+                  ...render.itemsIf(rhel, [{ name: 'home', mountPath: '/var/lib/pgsql' }]),
+                  { name: 'data', mountPath: dataPath },
                   { name: 'run', mountPath: '/var/run/postgresql' },
                   { name: 'tmp', mountPath: '/tmp' },
                 ],
@@ -253,6 +292,7 @@ export class PostgresDatabase extends Construct {
             ],
             volumes: [
               ...dataVolume,
+              ...render.itemsIf(rhel, [{ name: 'home', emptyDir: {} }]),
               { name: 'run', emptyDir: {} },
               { name: 'tmp', emptyDir: {} },
             ],

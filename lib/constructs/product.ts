@@ -103,10 +103,10 @@ export interface ReservedPodNames {
 }
 
 /** A DNS label that is none of `taken` (names the chart gives in the same pod). */
-const notOneOf = (taken: readonly string[], why: string) =>
+export const notOneOf = (taken: readonly string[], why: string, name: z.ZodString = dnsLabel()) =>
   taken.length === 0
-    ? dnsLabel()
-    : rule(dnsLabel(), (n) => !taken.includes(n), {
+    ? name
+    : rule(name, (n) => !taken.includes(n), {
         message: `${why} (${taken.join(', ')})`,
         jsonSchema: { not: { enum: [...taken] } },
         counterexample: taken[0]!,
@@ -124,13 +124,15 @@ export const extraPodFields = (reserved: ReservedPodNames) => ({
     .array(passThrough({ name: dnsLabel(), mountPath: z.string().min(1).max(1024).regex(/^\//) }))
     .default([])
     .describe('Extra volume mounts of the product container: each names one of extraVolumes, each at a mountPath of its own.'),
-  extraInitContainers: uniquelyNamed(z.array(passThrough({ name: notOneOf(reserved.containers, 'the product pod has a container of this name'), image: imageReference() })), [
-    { name: 'twice', image: 'busybox:1.36.1' },
-    { name: 'twice', image: 'busybox:1.36.1' },
-  ])
-    .default([])
-    .describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${reserved.containers.join(', ')}.`),
+  extraInitContainers: extraContainers(reserved.containers).describe(`Init containers run after the wait for the database (Kubernetes container objects), each name once, none of ${reserved.containers.join(', ')}.`),
 });
+
+/** Containers the user adds to the product pod (Kubernetes container objects, passed through): each name once, none of `reserved`, each image pinned. */
+export const extraContainers = (reserved: readonly string[]) =>
+  uniquelyNamed(z.array(passThrough({ name: notOneOf(reserved, 'the product pod has a container of this name'), image: imageReference() })), [
+    { name: 'twice', image: 'busybox:1.36.1' },
+    { name: 'twice', image: 'busybox:1.36.1' },
+  ]).default([]);
 
 interface ExtraPodRoot {
   extraVolumes: readonly { name: string }[];
@@ -189,6 +191,34 @@ ${refuse('(printf "item %d: %s is mounted by %s already" $i $m.mountPath (get $p
   });
 }
 
+/** The first sidecar named as one of extraInitContainers: a pod's containers of both kinds share one namespace of names. */
+function sharedContainerName(v: { extraInitContainers: readonly { name: string }[]; sidecars: readonly { name: string }[] }): string | undefined {
+  const init = new Set(v.extraInitContainers.map((c) => c.name));
+  return v.sidecars.find((c) => init.has(c.name))?.name;
+}
+
+/** The root schema of a product with sidecars: none named as one of extraInitContainers (checked in zod and by the chart's template rule `name`). */
+export function withDistinctContainerNames<T extends z.ZodType<{ extraInitContainers: readonly { name: string }[]; sidecars: readonly { name: string }[] }>>(schema: T, name: string): T {
+  return rule(schema, (v) => sharedContainerName(v) === undefined, {
+    message: (v) => `${sharedContainerName(v)} names a sidecar and one of extraInitContainers: the pod's containers need names of their own`,
+    path: ['sidecars'],
+    counterexample: { extraInitContainers: [{ name: 'twice', image: 'busybox:1.36.1' }], sidecars: [{ name: 'twice', image: 'busybox:1.36.1' }] } as never,
+    jsonSchema: new TemplateRule(
+      name,
+      ({ refuse }) => `
+{{- $init := dict -}}
+{{- range $.value.extraInitContainers -}}
+{{- $_ := set $init .name true -}}
+{{- end -}}
+{{- range $.value.sidecars -}}
+{{- if hasKey $init .name -}}
+${refuse(`(printf "%s names a sidecar and one of extraInitContainers: the pod's containers need names of their own" .name)`, '"sidecars"')}
+{{- end -}}
+{{- end -}}`,
+    ),
+  });
+}
+
 export type ExtraPodValues = ValueTree<z.output<z.ZodObject<ReturnType<typeof extraPodFields>>>>;
 
 /** Where a product's values (productFields and its database) reach its pods (see pod-security.ts). */
@@ -197,6 +227,7 @@ export const productPodSecurity = [
   containerContext(['securityContext']),
   volumeList(['extraVolumes']),
   containerList(['extraInitContainers']),
+  containerList(['sidecars']),
   ...databasePodSecurity,
 ];
 

@@ -17,7 +17,8 @@ export function credentialsOf(prefix: string) {
   return {
     credentials,
     literal: literalEnv(prefix, credentials, { MD_USER: user, MD_PWD: password, APIKEY: apiKey, LICENSE_KEY: license, DB_USER: 'db_user', DB_PWD: 'db_password' }),
-    databaseLiteral: literalEnv(prefix, credentials, { POSTGRES_USER: 'db_user', POSTGRES_PASSWORD: 'db_password' }),
+    // Both PostgreSQL images' names (official POSTGRES_*, Red Hat's POSTGRESQL_*) hold the same two credentials.
+    databaseLiteral: literalEnv(prefix, credentials, { POSTGRES_USER: 'db_user', POSTGRES_PASSWORD: 'db_password', POSTGRESQL_USER: 'db_user', POSTGRESQL_PASSWORD: 'db_password', POSTGRESQL_ADMIN_PASSWORD: 'db_password' }),
   };
 }
 
@@ -117,18 +118,6 @@ export function imageRule(repoKey: string, customRepoKey: string | undefined): R
     const repo = k.ctx.get(repoKey);
     const full = custom && typeof repo === 'string' && repo !== '' ? `${repo}/${str(k)}` : str(k);
     imageTo(k, full, 'image.repository', 'image.tag');
-  };
-}
-
-/** The in-cluster database's image; a RHEL PostgreSQL image reads other env names than the official one ours runs. */
-export function databaseImageRule(): Rule {
-  return (k) => {
-    const image = str(k);
-    const rhel = /(^|\/)(rhel\d+|ubi\d+)\/postgresql-\d+/.test(image) || image.startsWith('registry.redhat.io/');
-    const note = rhel
-      ? 'a RHEL PostgreSQL image reads POSTGRESQL_* env, where ours gives the official image\'s POSTGRES_USER and POSTGRES_PASSWORD (database flavour not carried over yet): keep the official image (the default) or run it as an external database (database.host)'
-      : '';
-    imageTo(k, image, 'database.inCluster.image.repository', 'database.inCluster.image.tag', note);
   };
 }
 

@@ -360,16 +360,16 @@ export function literalEnv(prefix: string, rules: Record<string, Rule>, credenti
 
 /**
  * An env var of the RHEL PostgreSQL image (POSTGRESQL_ADMIN_PASSWORD, POSTGRESQL_USER, ...), which the vendor
- * chart hands every container: our in-cluster database runs the official image (POSTGRES_USER and
- * POSTGRES_PASSWORD from <prefix>-postgres-cred), so it is not carried over yet; a credential is kept in the
- * Secret <prefix>-extra-env (never in our values), where no container reads it.
+ * chart hands every container: our database reads its credentials from <prefix>-postgres-cred in either image
+ * flavour, so the top-level env is not carried over; a credential is kept in the Secret <prefix>-extra-env
+ * (never in our values), where no container reads it.
  */
 function rhelDatabaseEnv(prefix: string, k: Key, name: string): void {
   const secret = secretLooking(name);
   if (secret && k.value !== '' && k.value !== null) k.ctx.addSecret(extraEnvSecret(prefix), [{ key: name, value: str(k), from: k.path, secret: true }]);
   const kept = secret ? `; its value is kept in ${destination(k.ctx, extraEnvSecret(prefix), name).replace(/^(written to|goes to) /, '')}` : '';
-  notCarriedOver('an env var of the RHEL PostgreSQL image (database flavour)', () => ({
-    note: `our in-cluster database runs the official postgres image, which reads POSTGRES_USER and POSTGRES_PASSWORD from ${prefix}-postgres-cred (db_user, db_password): give the database password as db_password (for the user postgres, the admin password), or run that image as an external database (database.host)${kept}`,
+  notCarriedOver('an env var of the RHEL PostgreSQL image', () => ({
+    note: `our in-cluster database reads its credentials from ${prefix}-postgres-cred (db_user, db_password) in either image flavour (database.inCluster.flavour rhel hands the RHEL image POSTGRESQL_ADMIN_PASSWORD from it): give the database password as db_password (for the user postgres, the admin password)${kept}`,
   }))(k);
 }
 

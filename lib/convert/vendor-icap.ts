@@ -1,6 +1,6 @@
 /** The vendor icap chart's keys of md-icapsrv itself (its features' rules stand beside each feature). */
 import { MDICAPSRV_FEATURES, MDICAPSRV_NAMES } from '../systems/md-icapsrv/values';
-import { autoscalingRules, credentialsOf, databaseImageRule, imageRule, inClusterDatabaseRule, initContainersRule, probeRules, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
+import { autoscalingRules, credentialsOf, imageRule, inClusterDatabaseRule, initContainersRule, probeRules, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
 import { envList, fixed, int, isMap, Map, notNeeded, Rule, str, to, toBool, toInt, toStr } from './engine';
 import { withFeatureRules } from './features';
 
@@ -9,7 +9,7 @@ const ICAP = MDICAPSRV_NAMES.vendorKey;
 
 /** md-icapsrv's own vendor keys, and its features'. */
 export function icapRules(): Record<string, Rule> {
-  const { credentials, literal, databaseLiteral } = credentialsOf('mdicapsrv');
+  const { credentials, literal } = credentialsOf('mdicapsrv');
   return withFeatureRules(
     {
       ACCEPT_EULA: toBool('acceptEula'),
@@ -28,15 +28,6 @@ export function icapRules(): Record<string, Rule> {
         int(k) === Number(k.ctx.get(`${ICAP}.ports.rest`) ?? 8048) ? k.notNeeded('ours routes to the REST port by name') : k.action('ours routes the Ingress to the REST port (ports.rest); a different port is not offered'),
       'postgres_mdicapsrv.enabled': inClusterDatabaseRule(`${ICAP}.database.db_host`, 'postgres-mdicapsrv'),
       'postgres_mdicapsrv.name': fixed('postgres-mdicapsrv', 'ours is named postgres-mdicapsrv too', 'ours names the database postgres-mdicapsrv'),
-      'postgres_mdicapsrv.image': databaseImageRule(),
-      'postgres_mdicapsrv.env': envList(
-        [
-          { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'mdicapsrv-postgres-cred', key: 'password' } } },
-          { name: 'POSTGRES_USER', valueFrom: { secretKeyRef: { name: 'mdicapsrv-postgres-cred', key: 'user' } } },
-        ],
-        'ours reads POSTGRES_USER and POSTGRES_PASSWORD from the same Secret',
-        databaseLiteral,
-      ),
       'postgres_mdicapsrv.ports.rest': toInt('database.port'),
       'postgres_mdicapsrv.service_type': fixed('ClusterIP', 'ours is ClusterIP too', 'ours exposes the database as ClusterIP only'),
       'postgres_mdicapsrv.customPodDefinitions.*': (k) => k.action('ours schedules the database with the product\'s nodeSelector, tolerations and affinity; set those'),

@@ -1,6 +1,6 @@
 /** The vendor mdcore chart's keys of md-core itself (its features' rules stand beside each feature). */
 import { MDCORE_FEATURES, MDCORE_NAMES } from '../systems/md-core/values';
-import { credentialsOf, databaseImageRule, imageRule, inClusterDatabaseRule, initContainersRule, probeRules, pvcRule, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
+import { credentialsOf, imageRule, inClusterDatabaseRule, initContainersRule, probeRules, pvcRule, resourcesRule, securityContextRules, strategyRules, vendorEnvItems, volumesRule } from './common-rules';
 import { bool, envList, equal, fixed, int, isMap, Json, Key, Map, notCarriedOver, notNeeded, nullable, Rule, shellWords, str, to, toBool, toInt, toStr, toUnlessEmpty, VendorValueError } from './engine';
 import { withFeatureRules } from './features';
 
@@ -10,7 +10,7 @@ const CORE_DB = 'core_components.postgres-core';
 
 /** md-core's own vendor keys, and its features'. */
 export function coreRules(): Record<string, Rule> {
-  const { credentials, literal, databaseLiteral } = credentialsOf('mdcore');
+  const { credentials, literal } = credentialsOf('mdcore');
   const mdhub = (k: Key) => (k.ctx.get('ENABLED_MODULES') ? k.action('the MDHub module is not deployed by this chart; run it separately') : k.notNeeded('the MDHub module is off (ENABLED_MODULES empty); this chart does not deploy it'));
   const env = (name: string) => `env.${name}`;
   const pvcEntry = (k: Key, pvc: Map, path: string) => {
@@ -48,7 +48,6 @@ export function coreRules(): Record<string, Rule> {
         const targets = entries.map((pvc, i) => pvcEntry(k, pvc, `${k.path}[${i}]`));
         k.mapped(targets, k.value, k.ctx.opts.inPlace ? 'in place: the vendor\'s claims are used as existingClaim' : 'accessModes ReadWriteOnce and volumeMode Filesystem as ours; labels and annotations are ours');
       },
-      storage_configs: (k) => k.action('create these claims yourself (kubectl apply -f) and name them in database.inCluster.persistence.existingClaim or persistence.existingClaim'),
       storage_provisioner: (k) =>
         str(k) === 'hostPath'
           ? k.action('hostPath storage keeps data in a directory of one node; ours keeps it on claims (database.inCluster.persistence, persistence): copy that data onto the claims (or run with the vendor\'s PVC, storage_provisioner custom, before replacing the release)')
@@ -96,15 +95,6 @@ export function coreRules(): Record<string, Rule> {
       'hpa.maxReplicas': toInt('autoscaling.maxReplicas'),
       'hpa.cpuTargetUtilization': toInt('autoscaling.targetCPUUtilizationPercentage'),
       [`${CORE_DB}.name`]: fixed('postgres-core', 'ours is named postgres-core too', 'ours names the database postgres-core'),
-      [`${CORE_DB}.image`]: databaseImageRule(),
-      [`${CORE_DB}.env`]: envList(
-        [
-          { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'mdcore-postgres-cred', key: 'password' } } },
-          { name: 'POSTGRES_USER', valueFrom: { secretKeyRef: { name: 'mdcore-postgres-cred', key: 'user' } } },
-        ],
-        'ours reads POSTGRES_USER and POSTGRES_PASSWORD from the same Secret',
-        databaseLiteral,
-      ),
       [`${CORE_DB}.ports`]: (k) => k.mapped('database.port', ((k.value as Map[])[0]?.port as number | undefined) ?? 5432),
       [`${CORE_DB}.is_db`]: notNeeded('ours knows which component is the database'),
       [`${CORE_DB}.persistentDir`]: nullable((k) => k.mapped('database.inCluster.persistence.enabled', false, 'null: no volume, the database is lost with its pod (as in the vendor example)'), fixed('/var/lib/postgresql/data', 'ours mounts the data at /var/lib/postgresql/data', 'ours mounts the database volume at /var/lib/postgresql/data')),
@@ -180,37 +170,7 @@ export function coreRules(): Record<string, Rule> {
  */
 export function coreReads(): Record<string, Rule> {
   const ns = (k: Key) => k.ctx.opts.namespace;
-  const component = (k: Key) => k.path.split('.')[1]!;
   return {
-    // Their deployments and services templates range over core_components: each entry is a Deployment and a Service.
-    'core_components.*': notCarriedOver('an extra workload of the vendor chart (its own Deployment and, with ports, Service)', (k) => {
-      if (!isMap(k.value)) throw new VendorValueError(k.path, `expected a component (a map), got ${k.shown}`);
-      const c = k.value;
-      const name = typeof c.name === 'string' ? c.name : component(k);
-      const port = Array.isArray(c.ports) && isMap(c.ports[0]) ? c.ports[0].port : undefined;
-      const command = Array.isArray(c.command) ? c.command.map(String) : [];
-      return {
-        note: `run ${name} yourself next to the release, restricted (runAsNonRoot, no privilege escalation, capabilities dropped, RuntimeDefault seccomp): kubectl create deployment, then kubectl expose deployment ${name}${port === undefined ? '' : ` --port=${String(port)}`}`,
-        command: shellWords(['kubectl', '-n', ns(k), 'create', 'deployment', name, `--image=${typeof c.image === 'string' ? c.image : '<image>'}`, ...(port === undefined ? [] : [`--port=${String(port)}`]), ...(command.length > 0 ? ['--', ...command] : [])]),
-      };
-    }),
-    'core_components.*.serviceSpec': notCarriedOver('a whole Service spec in place of the chart\'s', (k) => {
-      if (!isMap(k.value)) throw new VendorValueError(k.path, `expected a Service spec (a map), got ${k.shown}`);
-      // Our pods do not carry the vendor's app label (unless compatibility.vendorSelectors): keep our selector.
-      const { selector: _selector, ...spec } = k.value;
-      return {
-        note: `after each helm install or upgrade (which puts our Service back), patch the Service ${component(k)} with this spec (its selector left to ours)`,
-        command: shellWords(['kubectl', '-n', ns(k), 'patch', 'service', component(k), '--type', 'merge', '-p', JSON.stringify({ spec })]),
-      };
-    }),
-    'core_components.*.sidecars': notCarriedOver('containers added to the pod', (k) => {
-      if (!Array.isArray(k.value)) throw new VendorValueError(k.path, `expected a list of containers, got ${k.shown}`);
-      const ops = k.value.map((c) => ({ op: 'add', path: '/spec/template/spec/containers/-', value: c }));
-      return {
-        note: `after each helm install or upgrade, add them to the Deployment ${component(k)}, each with a restricted securityContext (our pods run under Pod Security restricted)`,
-        command: shellWords(['kubectl', '-n', ns(k), 'patch', 'deployment', component(k), '--type', 'json', '-p', JSON.stringify(ops)]),
-      };
-    }),
     // Their newest OpenShift example exposes md-core through a Route (templates/route-template.yml).
     core_route: notCarriedOver('an OpenShift Route to md-core', (k) => {
       const route = isMap(k.value) ? k.value : {};

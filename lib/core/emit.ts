@@ -69,12 +69,16 @@ export class HelmEmitter {
   constructor(private readonly render: HelmRender) {}
 
   /** A whole object (a YAML document) under its conditions. */
-  public document(obj: Json, conditions: string[]): string {
+  public document(obj: Json, conditions: string[], range?: { readonly variable: string; readonly expr: string }): string {
     const lines = this.map(obj as Record<string, Json>, 0).flatMap(wrapLongLine);
-    const body = lines.join('\n');
-    if (conditions.length === 0) return `${body}\n`;
-    const cond = conditions.length === 1 ? this.actionBody(conditions[0]!) : `and ${conditions.map((c) => this.withRoot(c)).join(' ')}`;
-    return `${wrapLongLine(`{{- if ${cond} }}`).join('\n')}\n${body}\n{{- end }}\n`;
+    let doc = lines.join('\n');
+    if (conditions.length > 0) {
+      const cond = conditions.length === 1 ? this.actionBody(conditions[0]!) : `and ${conditions.map((c) => this.withRoot(c)).join(' ')}`;
+      doc = `${wrapLongLine(`{{- if ${cond} }}`).join('\n')}\n${doc}\n{{- end }}`;
+    }
+    // One document per item: each starts with its own separator.
+    if (range) doc = `${wrapLongLine(`{{- range ${range.variable} := ${this.actionBody(range.expr)} }}`).join('\n')}\n---\n${doc}\n{{- end }}`;
+    return `${doc}\n`;
   }
 
   /** A named template's definition, for `_helpers.tpl`. */

@@ -156,7 +156,7 @@ export function renderHelmChart(def: ChartDefinition): Map<string, string> {
   const emitter = new HelmEmitter(render);
   for (const [obj, file] of templateFiles(chart, tests)) {
     try {
-      files.set(file, header + emitter.document(obj.toJson(), render.conditionsOf(obj)));
+      files.set(file, header + emitter.document(obj.toJson(), render.conditionsOf(obj), render.rangeOf(obj)));
     } catch (e) {
       throw e instanceof ChartError ? new ChartError(`${obj.node.path}: ${e.message}`) : e;
     }

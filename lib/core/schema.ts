@@ -422,8 +422,10 @@ export const resources = (requests: Record<string, string>, limits: Record<strin
  * have two parts, so three would refuse the vendors' tags), optionally a suffix (`-alpine`, `-1`). Refused:
  * `latest`, `stable`, a bare major (`14`), which move to new images under the same name. A major.minor that
  * a vendor also re-tags (`busybox:1.36`) cannot be told apart: `digest` is the pin that cannot move.
+ * Red Hat's images name a build as version-release (`registry.redhat.io/rhel8/postgresql-12:1-54`): a
+ * number, a dash and a number is taken as pinned too.
  */
-const PINNED_TAG = 'v?[0-9]+\\.[0-9]+([._-][A-Za-z0-9]+)*';
+const PINNED_TAG = 'v?[0-9]+(\\.[0-9]+|-[0-9]+)([._-][A-Za-z0-9]+)*';
 const DIGEST = 'sha256:[a-f0-9]{64}';
 const REPOSITORY = '[a-z0-9]+([._/:-][a-z0-9]+)*';
 
@@ -476,6 +478,14 @@ export const probe = (d: ProbeDefaults, what: string) =>
  * (`secretEnv`: what → env name, the table the container's env is built from). Extra env comes after the
  * chart's, so such a name would silently replace the managed credential.
  */
+/** An env var of a container: a name (`name`: its schema) with a value or a valueFrom, not both. */
+export const envVar = (name: z.ZodType<string> = envName()) =>
+  rule(z.object({ name, value: z.string().optional(), valueFrom: envValueFrom().optional() }).strict(), (e) => !(e.value && e.valueFrom), {
+    message: 'value or valueFrom, not both',
+    jsonSchema: { not: { required: ['value', 'valueFrom'], properties: { value: { minLength: 1 } } } },
+    counterexample: { name: 'BOTH', value: 'x', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  });
+
 export const extraEnv = (secretEnv: Readonly<Record<string, string>>) => {
   const managed = [...new Set(Object.values(secretEnv))].sort();
   if (managed.length === 0) throw new Error('extraEnv: no env set from a Secret to reserve');
@@ -484,12 +494,7 @@ export const extraEnv = (secretEnv: Readonly<Record<string, string>>) => {
     jsonSchema: { not: { enum: managed } },
     counterexample: managed[0]!,
   });
-  const item = rule(z.object({ name, value: z.string().optional(), valueFrom: envValueFrom().optional() }).strict(), (e) => !(e.value && e.valueFrom), {
-    message: 'value or valueFrom, not both',
-    jsonSchema: { not: { required: ['value', 'valueFrom'], properties: { value: { minLength: 1 } } } },
-    counterexample: { name: 'BOTH', value: 'x', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-  });
-  const list = z.array(item);
+  const list = z.array(envVar(name));
   return rule(list, (env) => repeatedName(env) === undefined, {
     message: (env) => `${repeatedName(env)} is given twice: Kubernetes would keep only the last`,
     jsonSchema: CHECKED_BY_TEMPLATE,

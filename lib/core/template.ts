@@ -266,6 +266,12 @@ export abstract class Render {
   abstract itemsOfUniqueNames<T extends { name: string }>(list: ValueOrConstant<readonly T[]>): T[];
   /** A list built by mapping each element of a list value (a `range` in Helm). */
   abstract each<E, T>(list: ValueOrConstant<readonly E[]>, fn: (element: ValueTree<E>) => T): T[];
+  /**
+   * Objects made by `body` once per item of a list of the values, each name once (a chart checks it, as
+   * itemsOfUniqueNames does): raw, `body` runs per item with the item's name for construct ids; in a chart
+   * once, and its objects' template ranges over the list.
+   */
+  abstract eachObject<E extends { name: string }>(list: ValueOrConstant<readonly E[]>, body: (item: ValueTree<E>, id: string) => void): void;
   /** `base` with the entries of a map value added (keys must not collide with base's own). */
   abstract withEntriesOf<T extends object>(base: T, map: ValueOrConstant<Record<string, unknown>> | undefined): T;
   /** Map values combined; later maps win on equal keys. */
@@ -377,6 +383,9 @@ export class RawRender extends Render {
   }
   itemsOfUniqueNames<T extends { name: string }>(list: ValueOrConstant<readonly T[]>): T[] {
     return this.itemsOf(list);
+  }
+  eachObject<E extends { name: string }>(list: ValueOrConstant<readonly E[]>, body: (item: ValueTree<E>, id: string) => void): void {
+    for (const item of concrete(list) ?? []) body(item as unknown as ValueTree<E>, item.name);
   }
   each<E, T>(list: ValueOrConstant<readonly E[]>, fn: (element: ValueTree<E>) => T): T[] {
     return (concrete(list) ?? []).map((e) => fn(e as ValueTree<E>));
@@ -490,6 +499,7 @@ export class HelmRender extends Render {
   private readonly tokens: TokenInfo[] = [];
   private readonly markers: Marker[] = [];
   private readonly conditions = new WeakMap<ApiObject, string[]>();
+  private readonly ranges = new WeakMap<ApiObject, { readonly variable: string; readonly expr: string }>();
   public readonly namedTemplates = new Map<string, NamedTemplate>();
   /** The optional helpers of `_helpers.tpl` (helpers-tpl.ts) the templates call. */
   public readonly helpers = new Set<OptionalHelper>();
@@ -658,13 +668,31 @@ export class HelmRender extends Render {
   }
 
   itemsOfUniqueNames<T extends { name: string }>(list: ValueOrConstant<readonly T[]>): T[] {
+    return this.itemsOf(this.uniquelyNamed(list, 'itemsOfUniqueNames') as unknown as Value<readonly T[]>);
+  }
+
+  /** The list's expression, checked by the uniqueNames helper: it prints nothing or fails, and `and` then gives the list itself. */
+  private uniquelyNamed(list: unknown, caller: string): string {
     const info = this.tokenInfo(list);
-    if (!info?.expr.startsWith('$.Values.')) throw new Error('itemsOfUniqueNames() needs a list of the values');
+    if (!info?.expr.startsWith('$.Values.')) throw new Error(`${caller}() needs a list of the values`);
     this.helpers.add('uniqueNames');
-    // The helper prints nothing or fails: `and` then gives the list itself, untouched.
     const path = info.expr.slice('$.Values.'.length);
-    const checked = `(and (not (include "${this.chartName}.uniqueNames" (dict "list" ${info.expr} "path" ${goLiteral(path)}))) ${info.expr})`;
-    return this.itemsOf(this.token(checked, 'list', info.element) as unknown as Value<readonly T[]>);
+    return this.token(`(and (not (include "${this.chartName}.uniqueNames" (dict "list" ${info.expr} "path" ${goLiteral(path)}))) ${info.expr})`, 'list', info.element);
+  }
+
+  eachObject<E extends { name: string }>(list: ValueOrConstant<readonly E[]>, body: (item: ValueTree<E>, id: string) => void): void {
+    const checked = this.tokenInfo(this.uniquelyNamed(list, 'eachObject'))!;
+    const variable = `$e${this.rangeVars++}`;
+    const before = new Set(this.scope.node.findAll().filter(ApiObject.isApiObject));
+    body(this.mirror(checked.element!, variable) as ValueTree<E>, 'Each');
+    for (const c of this.scope.node.findAll()) {
+      if (ApiObject.isApiObject(c) && !before.has(c)) this.ranges.set(c, { variable, expr: checked.expr });
+    }
+  }
+
+  /** The list an ApiObject's template ranges over (`eachObject`), if any. */
+  public rangeOf(obj: ApiObject): { readonly variable: string; readonly expr: string } | undefined {
+    return this.ranges.get(obj);
   }
 
   each<E, T>(list: ValueOrConstant<readonly E[]>, fn: (element: ValueTree<E>) => T): T[] {

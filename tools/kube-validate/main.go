@@ -49,6 +49,7 @@ import (
 	_ "k8s.io/kubernetes/pkg/apis/apps/install"
 	_ "k8s.io/kubernetes/pkg/apis/autoscaling/install"
 	_ "k8s.io/kubernetes/pkg/apis/batch/install"
+	core "k8s.io/kubernetes/pkg/apis/core"
 	_ "k8s.io/kubernetes/pkg/apis/core/install"
 	_ "k8s.io/kubernetes/pkg/apis/networking/install"
 	_ "k8s.io/kubernetes/pkg/apis/policy/install"
@@ -272,11 +273,21 @@ func validate(index int, data []byte) result {
 		Name:              objectMeta.GetName(),
 	})
 	ctx = warning.WithWarningRecorder(ctx, w)
+	allocateLikeRegistry(internal)
 	if err := rest.BeforeCreate(k.strategy, ctx, internal); err != nil {
 		r.Errors = append(r.Errors, statusErrors(err)...)
 	}
 	r.Warnings = w.list
 	return r
+}
+
+// allocateLikeRegistry does what a kind's registry allocates in BeginCreate, which runs before validation:
+// the Service registry gives a LoadBalancer with externalTrafficPolicy Local a health-check node port.
+func allocateLikeRegistry(obj runtime.Object) {
+	svc, ok := obj.(*core.Service)
+	if ok && string(svc.Spec.Type) == "LoadBalancer" && string(svc.Spec.ExternalTrafficPolicy) == "Local" && svc.Spec.HealthCheckNodePort == 0 {
+		svc.Spec.HealthCheckNodePort = 30000
+	}
 }
 
 // statusErrors are the causes of the API error BeforeCreate returns (field.ErrorList of an Invalid error).

@@ -685,6 +685,17 @@ volumes:
         - key: {{ $.Values.configImport.source.key | toJson }}
           path: {{ $.Values.configImport.source.key | toJson }}
     {{- end }}
+    {{- if eq $.Values.configImport.source.kind "PersistentVolumeClaim" }}
+    persistentVolumeClaim:
+      claimName: {{ $.Values.configImport.source.name | toJson }}
+      readOnly: true
+    {{- end }}
+    {{- if eq $.Values.configImport.source.kind "NFS" }}
+    nfs:
+      server: {{ $.Values.configImport.source.server | toJson }}
+      path: {{ $.Values.configImport.source.path | toJson }}
+      readOnly: true
+    {{- end }}
   {{- end }}
   {{- if $.Values.persistence.enabled }}
   {{- if $.Values.persistence.enabled }}
@@ -735,6 +746,9 @@ spec:
   {{- include "md-core.podInitContainers" $.root | nindent 2 }}
   containers:
     {{- include "md-core.productContainer" (dict "root" $.root "imageTag" $p.imageTag "imageDigest" $p.imageDigest) | nindent 4 }}
+    {{- with and (not (include "md-core.uniqueNames" (dict "list" $.root.Values.sidecars "path" "sidecars"))) $.root.Values.sidecars }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- include "md-core.podVolumes" $.root | nindent 2 }}
 {{- end -}}
 
@@ -915,6 +929,19 @@ Helm side of a values rule JSON Schema cannot state (one comparing fields), as z
 {{- $low := index $.value "minReplicas" -}}
 {{- if lt (float64 $high) (float64 $low) -}}
 {{- include "md-core.refuse" (dict "path" $.path "at" "maxReplicas" "reason" (printf "%v is below minReplicas %v" $high $low)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-core.rule.mdCoreContainerNames" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-core.rule.mdCoreContainerNames" -}}
+{{- $init := dict -}}
+{{- range $.value.extraInitContainers -}}
+{{- $_ := set $init .name true -}}
+{{- end -}}
+{{- range $.value.sidecars -}}
+{{- if hasKey $init .name -}}
+{{- include "md-core.refuse" (dict "path" $.path "at" "sidecars" "reason" (printf "%s names a sidecar and one of extraInitContainers: the pod's containers need names of their own" .name)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 

@@ -766,6 +766,17 @@ volumes:
         - key: {{ $.Values.configImport.source.key | toJson }}
           path: {{ $.Values.configImport.source.key | toJson }}
     {{- end }}
+    {{- if eq $.Values.configImport.source.kind "PersistentVolumeClaim" }}
+    persistentVolumeClaim:
+      claimName: {{ $.Values.configImport.source.name | toJson }}
+      readOnly: true
+    {{- end }}
+    {{- if eq $.Values.configImport.source.kind "NFS" }}
+    nfs:
+      server: {{ $.Values.configImport.source.server | toJson }}
+      path: {{ $.Values.configImport.source.path | toJson }}
+      readOnly: true
+    {{- end }}
   {{- end }}
   {{- if $.Values.persistence.enabled }}
   {{- if $.Values.persistence.enabled }}
@@ -854,6 +865,9 @@ spec:
           memory: 64Mi
       securityContext: {{- include "md-icapsrv.securityContext" (dict "root" $.root "context" $.root.Values.securityContext) | nindent 8 }}
     {{- end }}
+    {{- with and (not (include "md-icapsrv.uniqueNames" (dict "list" $.root.Values.sidecars "path" "sidecars"))) $.root.Values.sidecars }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- include "md-icapsrv.podVolumes" $.root | nindent 2 }}
 {{- end -}}
 
@@ -929,6 +943,19 @@ Helm side of a values rule JSON Schema cannot state (one comparing fields), as z
 {{- $low := index $.value "minReplicas" -}}
 {{- if lt (float64 $high) (float64 $low) -}}
 {{- include "md-icapsrv.refuse" (dict "path" $.path "at" "maxReplicas" "reason" (printf "%v is below minReplicas %v" $high $low)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Usage: {{ include "md-icapsrv.rule.mdIcapsrvContainerNames" (dict "value" <the value> "path" <its values path>) }} - fails when the value breaks the rule, else empty */}}
+{{- define "md-icapsrv.rule.mdIcapsrvContainerNames" -}}
+{{- $init := dict -}}
+{{- range $.value.extraInitContainers -}}
+{{- $_ := set $init .name true -}}
+{{- end -}}
+{{- range $.value.sidecars -}}
+{{- if hasKey $init .name -}}
+{{- include "md-icapsrv.refuse" (dict "path" $.path "at" "sidecars" "reason" (printf "%s names a sidecar and one of extraInitContainers: the pod's containers need names of their own" .name)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 

@@ -10,7 +10,8 @@ import { Render, ValueTree } from '../../core/template';
 import { EnvVar } from '../pod';
 import { secretText, SETTINGS_KEYS, SettingsSecret } from '../settings-secret';
 import { defineFeature, NamedCase, PodPart, ProductNames } from '../feature';
-import { ABS_PATH, ifEnabled, KEY } from './common';
+import { ABS_PATH, ifEnabled, KEY, optionalHost } from './common';
+import type { PodSecurityPlace } from '../pod-security';
 import { bool, Key, Rule, secretValue, shellWords, str, to, toBool, toStr, whenOn } from '../../convert/engine';
 
 /**
@@ -24,9 +25,16 @@ export const configImportValues = <E extends z.ZodRawShape>(prefix: string, d: {
         enabled: z.boolean().default(false).describe('Import a configuration export at every start.'),
         source: z
           .object({
-            kind: z.enum(['ConfigMap', 'Secret']).default('ConfigMap').describe('Kind of the object holding the file (a Secret when the export holds secrets).'),
-            name: z.union([z.literal(''), dnsName()]).default('').describe('Name of the ConfigMap or Secret; required when enabled (e.g. kubectl create configmap <name> --from-file=<key>=export.zip).'),
-            key: z.string().min(1).max(253).regex(KEY).default(d.key).describe('Key of the file in it; also its file name.'),
+            kind: z
+              .enum(IMPORT_SOURCES)
+              .default('ConfigMap')
+              .describe(
+                'Where the file is: a ConfigMap, a Secret (when the export holds secrets), a PersistentVolumeClaim, or an NFS export (NFS volumes break Pod Security restricted: needs podSecurityLevel baseline; else bind the export to a claim). On a volume the file must be readable by the pod\'s uid (fsGroup does not reach NFS).',
+              ),
+            name: z.union([z.literal(''), dnsName()]).default('').describe('Name of the ConfigMap, Secret or PersistentVolumeClaim; required when enabled, except for NFS (e.g. kubectl create configmap <name> --from-file=<key>=export.zip).'),
+            key: z.string().min(1).max(253).regex(KEY).default(d.key).describe('Key of the file in the ConfigMap or Secret, or its name at the root of the claim or export; also its file name.'),
+            server: optionalHost().default('').describe('NFS server (kind NFS); required then.'),
+            path: z.string().max(1024).regex(ABS_PATH).default('/').describe('Exported directory holding the file (kind NFS).'),
           })
           .strict()
           .prefault({}),
@@ -36,18 +44,43 @@ export const configImportValues = <E extends z.ZodRawShape>(prefix: string, d: {
         ...extra,
       })
       .strict(),
-    (c) => !(c as unknown as ConfigImportCommon).enabled || (c as unknown as ConfigImportCommon).source.name !== '',
+    (v) => {
+      const c = v as unknown as ConfigImportCommon;
+      return !c.enabled || (c.source.kind === 'NFS' ? c.source.server !== '' : c.source.name !== '');
+    },
     {
-      message: 'set configImport.source.name when configImport.enabled',
-      path: ['source', 'name'],
+      message: 'set configImport.source.name (source.server for kind NFS) when configImport.enabled',
+      path: ['source'],
       counterexample: { enabled: true, source: { name: '' } } as never,
-      jsonSchema: { ...ifEnabled, then: { properties: { source: { properties: { name: { minLength: 1 } } } } } },
+      jsonSchema: {
+        ...ifEnabled,
+        then: {
+          properties: {
+            source: {
+              if: { properties: { kind: { const: 'NFS' } }, required: ['kind'] },
+              then: { properties: { server: { minLength: 1 } } },
+              else: { properties: { name: { minLength: 1 } } },
+            },
+          },
+        },
+      },
     },
   ).prefault({} as never);
 
+/** Where an imported file can be: an object holding it, or a volume with it at its root. */
+export const IMPORT_SOURCES = ['ConfigMap', 'Secret', 'PersistentVolumeClaim', 'NFS'] as const;
+
+/** Pod Security: restricted admits no nfs volume (a claim bound to the export is admitted). */
+export const configImportPodSecurity: PodSecurityPlace = {
+  path: ['configImport', 'source', 'kind'],
+  what: 'configImport.source.kind NFS mounts an nfs volume, which restricted refuses (bind the export to a PersistentVolumeClaim instead)',
+  require: { baseline: {}, restricted: { not: { const: 'NFS' } } },
+  breaks: { baseline: null, restricted: 'NFS' },
+};
+
 interface ConfigImportCommon {
   enabled: boolean;
-  source: { kind: string; name: string; key: string };
+  source: { kind: string; name: string; key: string; server: string; path: string };
   directory: string;
   password: string;
   existingSecret: string;
@@ -71,6 +104,8 @@ export function configImport(scope: Construct, settings: SettingsSecret, ci: Val
         name: VOLUME,
         ...render.fieldsIf(render.eq(ci.source.kind, 'ConfigMap'), { configMap: { name: ci.source.name, items } }),
         ...render.fieldsIf(render.eq(ci.source.kind, 'Secret'), { secret: { secretName: ci.source.name, items } }),
+        ...render.fieldsIf(render.eq(ci.source.kind, 'PersistentVolumeClaim'), { persistentVolumeClaim: { claimName: ci.source.name, readOnly: true } }),
+        ...render.fieldsIf(render.eq(ci.source.kind, 'NFS'), { nfs: { server: ci.source.server, path: ci.source.path, readOnly: true } }),
       },
     ]),
   };
@@ -107,7 +142,7 @@ const VENDOR_IMPORT_DIR = '/opt/ometascan/system/export_config';
 
 const forceUpdateYara: Rule = (k) => (k.value === '' ? k.notNeeded('empty: the default') : k.mapped('configImport.forceUpdateYara', bool(k)));
 
-/** MDCORE_CONFIG_IMPORT_FILE (`path`, in the pod): ours mounts the file there from a ConfigMap or Secret. */
+/** MDCORE_CONFIG_IMPORT_FILE (`path`, in the pod): ours mounts the file there from a ConfigMap, Secret, claim or NFS export. */
 const coreImportFile =
   (p: ProductNames) =>
   (k: Key, path: string): void => {
@@ -119,7 +154,7 @@ const coreImportFile =
     k.ctx.set('configImport.source.key', path.slice(slash + 1));
     // The ConfigMap the command below creates: our schema needs a source while the import is on.
     k.ctx.set('configImport.source.name', configMap);
-    k.action(`ours mounts the export from a ConfigMap or Secret: create the ConfigMap ${configMap} holding the file (or name yours in configImport.source.name, with source.kind Secret for a Secret)`, {
+    k.action(`ours mounts the export from a ConfigMap, Secret, PersistentVolumeClaim or NFS export: create the ConfigMap ${configMap} holding the file (or set configImport.source to yours: kind Secret, PersistentVolumeClaim with the file at the claim's root, or NFS with server and path)`, {
       to: ['configImport.enabled', 'configImport.directory', 'configImport.source.key', 'configImport.source.name'],
       command: shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'create', 'configmap', configMap, `--from-file=${path.slice(slash + 1)}=<the exported .zip>`]),
     });
@@ -150,6 +185,11 @@ export const coreConfigImport = (p: ProductNames) =>
       cases: [
         { name: 'configuration import with a password, forcing YARA updates', values: { configImport: { enabled: true, source: { name: 'core-config' }, password: 'zip', forceUpdateYara: true } } },
         { name: 'configuration import from a Secret without a password', values: { configImport: { enabled: true, source: { kind: 'Secret', name: 'core-export', key: 'export.zip' } } } },
+        { name: 'configuration import from a file on a PersistentVolumeClaim', values: { configImport: { enabled: true, source: { kind: 'PersistentVolumeClaim', name: 'config-exports', key: 'settings_export_package.zip' }, password: 'zip' } } },
+        {
+          name: 'configuration import from an NFS export, as non-root under baseline',
+          values: { podSecurityLevel: 'baseline', configImport: { enabled: true, source: { kind: 'NFS', server: 'nfs.example.com', path: '/exports/mdcore', key: 'settings_export_package.zip' }, existingSecret: 'import-pass' } },
+        },
       ],
     },
     (ci, path, render) => [
@@ -188,6 +228,8 @@ export const icapConfigImport = (p: ProductNames) =>
       cases: [
         { name: 'configuration import from a ConfigMap with a password', values: { configImport: { enabled: true, source: { name: 'icap-settings' }, targets: ['settings', 'policies'], password: 'zip-pass' } } },
         { name: 'configuration import from a Secret, password in an existing Secret', values: { configImport: { enabled: true, source: { kind: 'Secret', name: 'icap-export', key: 'export.zip' }, directory: '/import', existingSecret: 'import-pass' } } },
+        { name: 'configuration import from a file on a PersistentVolumeClaim', values: { configImport: { enabled: true, source: { kind: 'PersistentVolumeClaim', name: 'icap-exports' } } } },
+        { name: 'configuration import from an NFS export under baseline', values: { podSecurityLevel: 'baseline', configImport: { enabled: true, source: { kind: 'NFS', server: '10.0.0.5' } } } },
       ],
     },
     (ci, path, render) =>

@@ -8,7 +8,7 @@ import { ValueOrConstant } from '../../core/template';
 import { defineFeature, FeatureContext, FeatureValues, PodPart, ProductNames } from '../feature';
 import { claimVolume, persistenceValues } from '../volume';
 import { ABS_PATH } from './common';
-import { str, toBool, toStr } from '../../convert/engine';
+import { isMap, Map, Rule, shellWords, str, toBool, toStr, VendorValueError } from '../../convert/engine';
 
 const productPersistenceValues = (what: string) =>
   persistenceValues({
@@ -64,9 +64,44 @@ export const corePersistence = (p: ProductNames) =>
         k.ctx.set('persistence.existingClaim', str(k));
         k.mapped('persistence.existingClaim');
       },
+      // The top-level storage_name (the claim their components share) is a rule of md-core's own: it decides the database's claim.
+      storage_configs: userClaimsRule(p),
     },
     cases: [
       { name: 'storage path on a persistent claim', values: { storagePath: '/data/core', persistence: { enabled: true, size: '100Gi', storageClass: 'fast' } } },
       { name: 'storage on an existing claim', values: { persistence: { enabled: true, existingClaim: 'md-core-storage' } } },
+      { name: 'storage on the user\'s claim at its own path', values: { storagePath: '/home/metascan', persistence: { enabled: true, existingClaim: 'mdcore-nfs-claim' } } },
     ],
   });
+
+/**
+ * The vendor's `storage_configs`: claims (whole PersistentVolumeClaim objects) the user supplies, which its
+ * components with a persistentDir mount (`storage_name`). Ours creates no objects of the user's: the claim
+ * is created by the user and md-core's storage takes it as persistence.existingClaim. The vendor put the
+ * database on the same claim (a subPath each); ours gives the database its own claim (two pods on one
+ * ReadWriteOnce claim must share a node).
+ */
+function userClaimsRule(p: ProductNames): Rule {
+  return (k) => {
+    if (!isMap(k.value)) throw new VendorValueError(k.path, 'expected a map of PersistentVolumeClaim objects');
+    const claims = Object.entries(k.value as Map).map(([key, pvc]) => {
+      const name = isMap(pvc) && isMap(pvc.metadata) ? pvc.metadata.name : undefined;
+      if (!isMap(pvc) || pvc.kind !== 'PersistentVolumeClaim' || typeof name !== 'string') throw new VendorValueError(`${k.path}.${key}`, 'expected a PersistentVolumeClaim object with metadata.name');
+      return name;
+    });
+    if (claims.length === 0) return k.notNeeded('empty');
+    const named = k.ctx.get('storage_name');
+    const claim = typeof named === 'string' && claims.includes(named) ? named : claims.length === 1 ? claims[0]! : undefined;
+    const mounted = k.ctx.get(`${p.vendorKey}.persistentDir`);
+    const apply = shellWords(['kubectl', '-n', k.ctx.opts.namespace, 'apply', '-f', '<a file with the claims of storage_configs>']);
+    if (claim === undefined || !mounted) {
+      return k.action(`create these claims yourself (${claims.join(', ')}) and name one in persistence.existingClaim (md-core's storage) or database.inCluster.persistence.existingClaim`, { command: apply });
+    }
+    k.ctx.set('persistence.enabled', true);
+    k.ctx.set('persistence.existingClaim', claim);
+    k.action(`create the claim ${claim} yourself (ours creates none of the user's objects): md-core's storage (storagePath) mounts it as persistence.existingClaim (the database's claim follows storage_name)`, {
+      to: ['persistence.enabled', 'persistence.existingClaim'],
+      command: apply,
+    });
+  };
+}

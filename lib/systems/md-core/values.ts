@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { MdCoreValues } from './values.generated';
-import { commonFields, extraAnnotations, image, nodePort, port, probe, resources, rule } from '../../core/schema';
+import { commonFields, image, nodePort, port, probe, resources, rule } from '../../core/schema';
 import { keda } from '../../constructs/features/keda';
 import { hotBackup } from '../../constructs/features/hot-backup';
 import { coreTls } from '../../constructs/features/tls';
@@ -13,8 +13,12 @@ import { olms, OLMS_CONNECTION_TYPE } from '../../constructs/features/olms';
 import { coreProxy } from '../../constructs/features/proxy';
 import { configFile } from '../../constructs/features/config-file';
 import { ignition, VENDOR_IGNITION_SWITCH } from '../../constructs/features/ignition';
-import { coreConfigImport } from '../../constructs/features/config-import';
+import { configImportPodSecurity, coreConfigImport } from '../../constructs/features/config-import';
 import { corePersistence } from '../../constructs/features/persistence';
+import { serviceOverride, serviceValues } from '../../constructs/features/service';
+import { sidecars } from '../../constructs/features/sidecars';
+import { databaseFlavour } from '../../constructs/features/database-flavour';
+import { extraWorkloads, extraWorkloadsPodSecurity } from '../../constructs/features/extra-workloads';
 import { featureSecretEnv, reservedPodNames } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
@@ -22,7 +26,7 @@ import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
 import { databaseValues } from '../../constructs/postgres';
-import { ingressValues, productFields, productPodSecurity, sessionAffinityFields, shutdownFields, withExtraPodRules } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, shutdownFields, withDistinctContainerNames, withExtraPodRules } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 
 export const CORE_IMAGE_TAG = '5.20.0';
@@ -31,7 +35,7 @@ export const CORE_IMAGE_TAG = '5.20.0';
 export const MDCORE_NAMES = { prefix: 'mdcore', name: 'md-core', component: 'core', vendorKey: 'core_components.md-core', database: 'postgres-core', configMap: 'mdcore-env', ingress: 'core-ingress' } as const;
 
 /** md-core's features, each placed in the values below; the pod takes their parts in this order. */
-export const MDCORE_FEATURES = {
+const PLACED_FEATURES = {
   tls: coreTls(MDCORE_NAMES),
   olms: olms(MDCORE_NAMES, OLMS_CONNECTION_TYPE, { on: 'env.OLMS_HOST_URL', key: (n) => `env.OLMS_${n.toUpperCase()}`, hostSwitches: true }),
   proxy: coreProxy(MDCORE_NAMES),
@@ -42,7 +46,16 @@ export const MDCORE_FEATURES = {
   config: configFile('CORE_CONF_JSON', '"global/restaddress": "0.0.0.0"'),
   hotBackup: hotBackup(),
   keda: keda(),
+  extraWorkloads: extraWorkloads(MDCORE_NAMES, ['md-core', 'postgres-core'], ['md-core', 'md-core-blue', 'md-core-green', 'md-core-preview', 'postgres-core']),
+  databaseFlavour: databaseFlavour(MDCORE_NAMES, 'core_components.postgres-core'),
+  service: serviceOverride(MDCORE_NAMES, (get) => ({ [Number(get('MDCORE_REST_PORT') ?? 8008)]: 'service.nodePort' }), { nodePort: { nodePort: 30808 } }),
 };
+
+/** The names the product pod has whatever the values (its own and its features'): extra containers and volumes may not take them. */
+const RESERVED = reservedPodNames(MDCORE_NAMES, Object.values(PLACED_FEATURES));
+
+/** Last, as its containers' names are held apart from those the other features reserve. */
+export const MDCORE_FEATURES = { ...PLACED_FEATURES, sidecars: sidecars(MDCORE_NAMES, RESERVED.containers) };
 const f = MDCORE_FEATURES;
 
 /** The env the Core container takes from Secrets, by what it holds (extraEnv may not name one). */
@@ -80,15 +93,9 @@ const root = withStrategyRules(
         .prefault({}),
       ...f.hotBackup.values,
       ports: z.object({ rest: port().default(8008).describe('REST API and web console port.') }).strict().prefault({}),
-      service: z
-        .object({
-          type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type.'),
-          annotations: extraAnnotations().describe('Annotations of the Service.'),
-          nodePort: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
-          ...sessionAffinityFields(),
-        })
-        .strict()
-        .prefault({}),
+      service: serviceValues({
+        nodePort: z.union([z.literal(0), nodePort()]).default(0).describe('Fixed node port for REST (NodePort/LoadBalancer); 0 lets Kubernetes choose.'),
+      }),
       ingress: ingressValues('core-ingress'),
       ...f.tls.values,
       ...f.healthCheck.values,
@@ -102,7 +109,8 @@ const root = withStrategyRules(
       resources: resources({ cpu: '4', memory: '4Gi', 'ephemeral-storage': '60Gi' }, { memory: '8Gi', 'ephemeral-storage': '80Gi' }),
       readinessProbe: probe({ initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'readiness (GET /readyz)'),
       livenessProbe: probe({ initialDelaySeconds: 90, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz); left out while upgrade.migrateHistory runs'),
-      ...productFields(MDCORE_SECRET_ENV, reservedPodNames(MDCORE_NAMES, Object.values(f))),
+      ...productFields(MDCORE_SECRET_ENV, RESERVED),
+      ...valuesOf(f.sidecars, f.extraWorkloads),
     })
     .strict(),
 );
@@ -140,15 +148,15 @@ const kedaNotWithHpa = rule(hotBackupNeedsBlueGreen, (v) => !v.keda.enabled || !
 
 /** The schema as zod types it; chart code uses mdCoreValues, the same schema typed with the documented interfaces. */
 export const mdCoreValuesSchema = withPodSecurity(
-  withExtraPodRules(withCompatibilityRules(
+  withDistinctContainerNames(withExtraPodRules(withCompatibilityRules(
   rule(kedaNotWithHpa, (v) => !v.keda.enabled || v.strategy.type !== 'BlueGreen', {
     message: 'keda scales the md-core Deployment, which BlueGreen replaces by two slots: set each slot\'s replicas instead',
     path: ['keda', 'enabled'],
     counterexample: { keda: { enabled: true }, strategy: { type: 'BlueGreen' } } as never,
     jsonSchema: { ...kedaOn, then: { properties: { strategy: { properties: { type: { not: { const: 'BlueGreen' } } } } } } },
   }),
-  ), 'mdCoreExtraMounts', [['storagePath']]),
-  productPodSecurity,
+  ), 'mdCoreExtraMounts', [['storagePath']]), 'mdCoreContainerNames'),
+  [...productPodSecurity, extraWorkloadsPodSecurity, configImportPodSecurity],
 );
 
 /** Values as a user writes them (every key optional): the props type of the MdCore construct. */

@@ -151,6 +151,92 @@ export interface MdIcapsrvValues {
    */
   podSecurityLevel: "restricted" | "baseline" | "privileged";
   compatibility: MdIcapsrvValuesCompatibility;
+  /**
+   * Containers run beside the product container (Kubernetes container objects, e.g. a database proxy), each name once, none of the chart's; each is held to podSecurityLevel (restricted as shipped: give each a restricted securityContext).
+   * @default []
+   */
+  sidecars: MdIcapsrvValuesSidecarsItem[];
+  /**
+   * Workloads next to the product (e.g. a database proxy): per item a Deployment and, with a port, a Service named <namePrefix><name>; each name once, none of the chart's.
+   * @default []
+   */
+  extraWorkloads: MdIcapsrvValuesExtraWorkloadsItem[];
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItem {
+  /** Its name: the Deployment and Service are <namePrefix><name>. */
+  name: string;
+  /** Image, repository:tag with a full version, optionally @sha256:<digest>. */
+  image: string;
+  /** Pods to run; 1 when left out (remove the item to stop it). */
+  replicas?: number | undefined;
+  /** Entrypoint; the image's when left out. */
+  command?: string[] | undefined;
+  /** Arguments; the image's when left out. */
+  args?: string[] | undefined;
+  /** Environment variables (name with value or valueFrom: keep secrets in Secrets, read with secretKeyRef). */
+  env?: MdIcapsrvValuesExtraWorkloadsItemEnvItem[] | undefined;
+  /** Port the container listens on; with one, a Service of the same name offers it. */
+  port?: number | undefined;
+  /** Protocol of the port; TCP when left out. */
+  protocol?: "TCP" | "UDP" | "SCTP" | undefined;
+  /** Type of its Service; ClusterIP when left out. */
+  serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer" | undefined;
+  /** Resource requests and limits. */
+  resources?: { [key: string]: unknown } | undefined;
+  /** Pod security context; when left out restricted, as uid and group 65532. */
+  podSecurityContext?: { [key: string]: unknown } | undefined;
+  /** Container security context; when left out restricted with a read-only root file system. */
+  securityContext?: { [key: string]: unknown } | undefined;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItem {
+  name: string;
+  value?: string | undefined;
+  valueFrom?: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption1 | MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption2 | MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption3 | MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption4 | undefined;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption4 {
+  resourceFieldRef: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption4ResourceFieldRef;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption4ResourceFieldRef {
+  resource: "limits.cpu" | "limits.memory" | "limits.ephemeral-storage" | "requests.cpu" | "requests.memory" | "requests.ephemeral-storage";
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption3 {
+  fieldRef: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption3FieldRef;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption3FieldRef {
+  fieldPath: "metadata.name" | "metadata.namespace" | "metadata.uid" | "spec.nodeName" | "spec.serviceAccountName" | "status.hostIP" | "status.podIP" | "status.podIPs";
+  apiVersion?: "v1" | undefined;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption2 {
+  configMapKeyRef: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption2ConfigMapKeyRef;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption2ConfigMapKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption1 {
+  secretKeyRef: MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption1SecretKeyRef;
+}
+
+export interface MdIcapsrvValuesExtraWorkloadsItemEnvItemValueFromOption1SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface MdIcapsrvValuesSidecarsItem {
+  name: string;
+  image: string;
+  [key: string]: unknown;
 }
 
 export interface MdIcapsrvValuesCompatibility {
@@ -491,20 +577,30 @@ export interface MdIcapsrvValuesConfigImport {
 
 export interface MdIcapsrvValuesConfigImportSource {
   /**
-   * Kind of the object holding the file (a Secret when the export holds secrets).
+   * Where the file is: a ConfigMap, a Secret (when the export holds secrets), a PersistentVolumeClaim, or an NFS export (NFS volumes break Pod Security restricted: needs podSecurityLevel baseline; else bind the export to a claim). On a volume the file must be readable by the pod's uid (fsGroup does not reach NFS).
    * @default "ConfigMap"
    */
-  kind: "ConfigMap" | "Secret";
+  kind: "ConfigMap" | "Secret" | "PersistentVolumeClaim" | "NFS";
   /**
-   * Name of the ConfigMap or Secret; required when enabled (e.g. kubectl create configmap <name> --from-file=<key>=export.zip).
+   * Name of the ConfigMap, Secret or PersistentVolumeClaim; required when enabled, except for NFS (e.g. kubectl create configmap <name> --from-file=<key>=export.zip).
    * @default ""
    */
   name: "" | string;
   /**
-   * Key of the file in it; also its file name.
+   * Key of the file in the ConfigMap or Secret, or its name at the root of the claim or export; also its file name.
    * @default "settings_export_package.zip"
    */
   key: string;
+  /**
+   * NFS server (kind NFS); required then.
+   * @default ""
+   */
+  server: "" | string;
+  /**
+   * Exported directory holding the file (kind NFS).
+   * @default "/"
+   */
+  path: string;
 }
 
 export interface MdIcapsrvValuesTrustedCertificates {
@@ -734,6 +830,11 @@ export interface MdIcapsrvValuesDatabaseInCluster {
    * @default true
    */
   enabled: boolean;
+  /**
+   * Which PostgreSQL image the in-cluster database runs: official (Docker Hub postgres: POSTGRES_* env, data in /var/lib/postgresql/data) or rhel (registry.redhat.io/rhelN/postgresql-NN: POSTGRESQL_ADMIN_PASSWORD, data in /var/lib/pgsql/data; the products then log in as the superuser postgres). Set image.repository and image.tag to match.
+   * @default "official"
+   */
+  flavour: "official" | "rhel";
   image: MdIcapsrvValuesDatabaseInClusterImage;
   resources: MdIcapsrvValuesDatabaseInClusterResources;
   persistence: MdIcapsrvValuesDatabaseInClusterPersistence;
@@ -1136,6 +1237,8 @@ export interface MdIcapsrvValuesService {
    * @default {}
    */
   annotations: { [key: string]: string };
+  /** Fixed node ports, each a different one (0 aside). */
+  nodePorts: MdIcapsrvValuesServiceNodePorts;
   /**
    * Session affinity of the Service: ClientIP sends a client to the same pod.
    * @default "None"
@@ -1146,8 +1249,31 @@ export interface MdIcapsrvValuesService {
    * @default 10800
    */
   sessionAffinityTimeoutSeconds: number;
-  /** Fixed node ports, each a different one (0 aside). */
-  nodePorts: MdIcapsrvValuesServiceNodePorts;
+  /**
+   * How traffic from outside reaches the pods (NodePort/LoadBalancer): Local keeps the client address and skips a second hop, Cluster spreads evenly; empty for the Kubernetes default (Cluster).
+   * @default ""
+   */
+  externalTrafficPolicy: "" | "Cluster" | "Local";
+  /**
+   * How traffic from inside the cluster reaches the pods: Local only to pods on the same node; empty for the Kubernetes default (Cluster).
+   * @default ""
+   */
+  internalTrafficPolicy: "" | "Cluster" | "Local";
+  /**
+   * IPv4 address to ask the cloud load balancer for (LoadBalancer; deprecated by Kubernetes, some providers still read it).
+   * @default ""
+   */
+  loadBalancerIP: "" | string;
+  /**
+   * Client IPv4 address ranges the load balancer admits (LoadBalancer), as networks (10.0.0.0/8, not 10.0.0.1/8); empty admits every client.
+   * @default []
+   */
+  loadBalancerSourceRanges: string[];
+  /**
+   * Load-balancer implementation to use (LoadBalancer, e.g. service.k8s.aws/nlb); empty for the cluster default.
+   * @default ""
+   */
+  loadBalancerClass: "" | string;
 }
 
 export interface MdIcapsrvValuesServiceNodePorts {

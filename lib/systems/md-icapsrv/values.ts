@@ -11,17 +11,21 @@ import { olms } from '../../constructs/features/olms';
 import { icapProxy } from '../../constructs/features/proxy';
 import { ignition } from '../../constructs/features/ignition';
 import { trustedCertificates } from '../../constructs/features/trusted-cas';
-import { icapConfigImport } from '../../constructs/features/config-import';
+import { configImportPodSecurity, icapConfigImport } from '../../constructs/features/config-import';
 import { dataRetention } from '../../constructs/features/retention';
 import { configFile } from '../../constructs/features/config-file';
 import { icapPersistence } from '../../constructs/features/persistence';
+import { serviceOverride, serviceValues } from '../../constructs/features/service';
+import { sidecars } from '../../constructs/features/sidecars';
+import { databaseFlavour } from '../../constructs/features/database-flavour';
+import { extraWorkloads, extraWorkloadsPodSecurity } from '../../constructs/features/extra-workloads';
 import { featureSecretEnv, reservedPodNames } from '../../constructs/opswat-product';
 import { valuesOf } from '../../constructs/feature';
 import { withCompatibilityRules } from '../../constructs/vendor-compat';
 import { withPodSecurity } from '../../constructs/pod-security';
 import { licensingValues } from '../../constructs/licensing-rbac';
 import { OPSWAT_SECRET_ENV, opswatSecretValues } from '../../constructs/opswat';
-import { ingressValues, productFields, productPodSecurity, serviceTypeFields, sessionAffinityFields, shutdownFields, withExtraPodRules } from '../../constructs/product';
+import { ingressValues, productFields, productPodSecurity, shutdownFields, withDistinctContainerNames, withExtraPodRules } from '../../constructs/product';
 import { upgradeStrategyValues, withStrategyRules } from '../../constructs/strategy';
 import { databaseValues } from '../../constructs/postgres';
 
@@ -39,7 +43,7 @@ const ICAP_DATA_DIR = '/opt/mdicapsrv/icap_data/var/lib/mdicapsrv';
 export const DEACTIVATION_CONTAINER = 'deactivation';
 
 /** md-icapsrv's features, each placed in the values below; the pod takes their parts in this order. */
-export const MDICAPSRV_FEATURES = {
+const PLACED_FEATURES = {
   tls: icapTls(MDICAPSRV_NAMES),
   olms: olms(MDICAPSRV_NAMES, {}, { on: 'olms.enabled', switchKey: 'olms.enabled', key: (n) => `olms.olms_${n}`, hostSwitches: false }),
   proxy: icapProxy(MDICAPSRV_NAMES),
@@ -50,14 +54,27 @@ export const MDICAPSRV_FEATURES = {
   config: configFile('ICAP_CONF_JSON', '"internal/sso_cross_instance_enabled": "true"'),
   persistence: icapPersistence(ICAP_DATA_DIR),
   databaseCleanup: databaseCleanup(),
+  extraWorkloads: extraWorkloads(MDICAPSRV_NAMES, ['md_icapsrv'], ['md-icapsrv', 'md-icapsrv-blue', 'md-icapsrv-green', 'md-icapsrv-preview', 'postgres-mdicapsrv']),
+  databaseFlavour: databaseFlavour(MDICAPSRV_NAMES, 'postgres_mdicapsrv'),
+  service: serviceOverride(
+    MDICAPSRV_NAMES,
+    (get) => Object.fromEntries((['rest', 'icap', 'icaps'] as const).map((n) => [Number(get(`${MDICAPSRV_NAMES.vendorKey}.ports.${n}`) ?? servicePorts[n]), `service.nodePorts.${n}`])),
+    { nodePort: { nodePorts: { rest: 30848, icap: 31344 } } },
+  ),
 };
+
+/** The names the product pod has whatever the values (its own and its features'): extra containers and volumes may not take them. */
+const RESERVED = reservedPodNames(MDICAPSRV_NAMES, Object.values(PLACED_FEATURES), { containers: [DEACTIVATION_CONTAINER] });
+
+/** Last, as its containers' names are held apart from those the other features reserve. */
+export const MDICAPSRV_FEATURES = { ...PLACED_FEATURES, sidecars: sidecars(MDICAPSRV_NAMES, RESERVED.containers) };
 const f = MDICAPSRV_FEATURES;
 
 /** The env the server container takes from Secrets, by what it holds (extraEnv may not name one). */
 export const MDICAPSRV_SECRET_ENV = { ...OPSWAT_SECRET_ENV, ...featureSecretEnv(Object.values(f)) };
 
 /** The schema as zod types it; chart code uses mdIcapsrvValues, the same schema typed with the documented interfaces. */
-export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompatibilityRules(withStrategyRules(
+export const mdIcapsrvValuesSchema = withPodSecurity(withDistinctContainerNames(withExtraPodRules(withCompatibilityRules(withStrategyRules(
   z
   .object({
     ...commonFields(),
@@ -84,10 +101,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
       .object({ enabled: z.boolean().default(false).describe('Run the built-in nginx front (ENABLE_NGINX) and expose its ports.') })
       .strict()
       .prefault({}),
-    service: z
-      .object({
-        ...serviceTypeFields(),
-        ...sessionAffinityFields(),
+    service: serviceValues({
         nodePorts: distinctNumbers(
           z
             .object({
@@ -102,9 +116,7 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
         )
           .prefault({})
           .describe('Fixed node ports, each a different one (0 aside).'),
-      })
-      .strict()
-      .prefault({}),
+      }),
     ingress: ingressValues('icap-ingress'),
     ...f.tls.values,
     ...opswatSecretValues('mdicapsrv'),
@@ -142,10 +154,11 @@ export const mdIcapsrvValuesSchema = withPodSecurity(withExtraPodRules(withCompa
     resources: resources({ cpu: '2', memory: '2Gi' }, { cpu: '4', memory: '4Gi' }),
     readinessProbe: probe({ initialDelaySeconds: 10, periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 }, 'readiness (GET /readyz)'),
     livenessProbe: probe({ initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 }, 'liveness (GET /readyz)'),
-    ...productFields(MDICAPSRV_SECRET_ENV, reservedPodNames(MDICAPSRV_NAMES, Object.values(f), { containers: [DEACTIVATION_CONTAINER] })),
+    ...productFields(MDICAPSRV_SECRET_ENV, RESERVED),
+    ...valuesOf(f.sidecars, f.extraWorkloads),
   })
   .strict(),
-)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), productPodSecurity);
+)), 'mdIcapsrvExtraMounts', [['trustedCertificates', 'mountPath']]), 'mdIcapsrvContainerNames'), [...productPodSecurity, extraWorkloadsPodSecurity, configImportPodSecurity]);
 
 /** Values as a user writes them (every key optional): the props type of the MdIcapsrv construct. */
 export type MdIcapsrvValuesInput = z.input<typeof mdIcapsrvValuesSchema>;

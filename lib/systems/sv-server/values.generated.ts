@@ -433,6 +433,11 @@ export interface SvServerValuesDatabaseInCluster {
    * @default true
    */
   enabled: boolean;
+  /**
+   * Which PostgreSQL image the in-cluster database runs: official (Docker Hub postgres: POSTGRES_* env, data in /var/lib/postgresql/data) or rhel (registry.redhat.io/rhelN/postgresql-NN: POSTGRESQL_ADMIN_PASSWORD, data in /var/lib/pgsql/data; the products then log in as the superuser postgres). Set image.repository and image.tag to match.
+   * @default "official"
+   */
+  flavour: "official" | "rhel";
   image: SvServerValuesDatabaseInClusterImage;
   resources: SvServerValuesDatabaseInClusterResources;
   persistence: SvServerValuesDatabaseInClusterPersistence;
