@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { KubeObject } from '../core/kube-object';
 import { shellScript } from '../core/shell-script';
 import { image, resources } from '../core/schema';
-import { Render, ValueTree } from '../core/template';
+import { Render, ValueOrConstant, ValueTree } from '../core/template';
 import { Identity } from './identity';
 import { imageRef, PodValues, restrictedContainerSecurityContext, schedulingFields } from './pod';
 import { ARGO_BEFORE_GENERATOR, ARGO_GENERATOR_WAVE, GENERATE_ANNOTATION, ManagedSecret, PREVIOUS_KEY_PREFIX } from './secret';
@@ -154,33 +154,39 @@ export class CredentialGenerator extends Construct {
           backoffLimit: 6,
           activeDeadlineSeconds: 600,
           ttlSecondsAfterFinished: 86400,
-          template: {
-            // Selector labels only: the pod template must not change unless the hash in the name does.
-            metadata: { labels: identity.selector(COMPONENT) },
-            spec: {
-              restartPolicy: 'Never',
-              serviceAccountName: name,
-              automountServiceAccountToken: true,
-              securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } }),
-              ...schedulingFields(identity, props.pod),
-              containers: [
-                {
-                  name: 'generate',
-                  image,
-                  imagePullPolicy: v.image.pullPolicy,
-                  command: ['sh', '-c', CREDENTIAL_GENERATOR_SCRIPT, 'credential-generator'],
-                  args: names,
-                  env: [{ name: 'HOME', value: '/tmp' }],
-                  resources: v.resources,
-                  securityContext: restrictedContainerSecurityContext(render, true),
-                  volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-                },
-              ],
-              volumes: [{ name: 'tmp', emptyDir: {} }],
-            },
-          },
+          template: generatorPod(render, props, { name, image, secrets: names }),
         },
       });
     });
   }
+}
+
+/** The generator's pod: the script, run as nobody on a read-only root with the generator's own token. */
+function generatorPod(render: Render, props: CredentialGeneratorProps, job: { name: ValueOrConstant<string>; image: ValueOrConstant<string>; secrets: unknown }) {
+  const { identity, values: v } = props;
+  return {
+    // Selector labels only: the pod template must not change unless the hash in the name does.
+    metadata: { labels: identity.selector(COMPONENT) },
+    spec: {
+      restartPolicy: 'Never',
+      serviceAccountName: job.name,
+      automountServiceAccountToken: true,
+      securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } }),
+      ...schedulingFields(identity, props.pod),
+      containers: [
+        {
+          name: 'generate',
+          image: job.image,
+          imagePullPolicy: v.image.pullPolicy,
+          command: ['sh', '-c', CREDENTIAL_GENERATOR_SCRIPT, 'credential-generator'],
+          args: job.secrets,
+          env: [{ name: 'HOME', value: '/tmp' }],
+          resources: v.resources,
+          securityContext: restrictedContainerSecurityContext(render, true),
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+        },
+      ],
+      volumes: [{ name: 'tmp', emptyDir: {} }],
+    },
+  };
 }

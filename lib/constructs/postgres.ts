@@ -194,6 +194,46 @@ export interface PostgresDatabaseProps {
 
 const COMPONENT = 'database';
 
+/** What differs between the official PostgreSQL image and Red Hat's: env names, data path, probe user, home volume. */
+function flavourParts(render: Render, flavour: ValueOrConstant<string>, credentialsSecret: ValueOrConstant<string>, dataAtVolumeRoot: unknown) {
+  const secretRef = (key: string) => ({ secretKeyRef: { name: credentialsSecret, key } });
+  const rhel = render.eq(flavour, 'rhel');
+  return {
+    env: [
+      ...render.itemsIf(render.not(rhel), [
+        { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
+        { name: 'POSTGRES_PASSWORD', valueFrom: secretRef('password') },
+        // A subdirectory, so a volume's lost+found never makes initdb refuse the directory.
+        { name: 'PGDATA', value: render.ifElse(dataAtVolumeRoot, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata') },
+      ]),
+      // The RHEL image keeps its data in userdata/ below the mount already.
+      ...render.itemsIf(rhel, [{ name: 'POSTGRESQL_ADMIN_PASSWORD', valueFrom: secretRef('password') }]),
+    ],
+    dataPath: render.ifElse(rhel, '/var/lib/pgsql/data', '/var/lib/postgresql/data'),
+    // Any user name does: the server answers before authentication (the RHEL image has no POSTGRES_USER).
+    ready: ['sh', '-c', render.ifElse(rhel, 'pg_isready -h 127.0.0.1 -U postgres', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"')],
+    // The RHEL image writes its passwd file for an arbitrary uid into its home, on a read-only root.
+    mounts: render.itemsIf(rhel, [{ name: 'home', mountPath: '/var/lib/pgsql' }]),
+    volumes: render.itemsIf(rhel, [{ name: 'home', emptyDir: {} }]),
+  };
+}
+
+/** The postgres container: the flavour's env and probe, non-root on a read-only root with its data, run and tmp mounts. */
+function postgresContainer(render: Render, identity: Identity, inCluster: DatabaseValues['inCluster'], flavour: ReturnType<typeof flavourParts>) {
+  return {
+    name: 'postgres',
+    image: imageRef(render, inCluster.image, inCluster.image.tag),
+    imagePullPolicy: inCluster.image.pullPolicy,
+    env: flavour.env,
+    ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
+    readinessProbe: { exec: { command: flavour.ready }, initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 6 },
+    livenessProbe: { exec: { command: flavour.ready }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+    resources: inCluster.resources,
+    securityContext: identity.securityContextValue(inCluster.securityContext),
+    volumeMounts: [...flavour.mounts, { name: 'data', mountPath: flavour.dataPath }, { name: 'run', mountPath: '/var/run/postgresql' }, { name: 'tmp', mountPath: '/tmp' }],
+  };
+}
+
 /**
  * A product's database: the credentials Secret (given, generated or existing), and when enabled an
  * in-cluster Postgres (Deployment with Recreate, Service, optional PVC), non-root on a read-only root.
@@ -233,12 +273,7 @@ export class PostgresDatabase extends Construct {
         persistence: inCluster.persistence,
         volumeName: 'data',
       });
-      const secretRef = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
-      const rhel = render.eq(inCluster.flavour, 'rhel');
-      const official = render.not(rhel);
-      const dataPath = render.ifElse(rhel, '/var/lib/pgsql/data', '/var/lib/postgresql/data');
-      // Any user name does: the server answers before authentication (the RHEL image has no POSTGRES_USER).
-      const ready = ['sh', '-c', render.ifElse(rhel, 'pg_isready -h 127.0.0.1 -U postgres', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER"')];
+      const flavour = flavourParts(render, inCluster.flavour, this.credentials.secretName, props.vendor?.dataAtVolumeRoot ?? false);
       singlePodDeployment(this, {
         identity,
         name: workloadName,
@@ -249,53 +284,8 @@ export class PostgresDatabase extends Construct {
           spec: {
             automountServiceAccountToken: false,
             ...podSpecFields(identity, { ...props.pod, podSecurityContext: inCluster.podSecurityContext }),
-            containers: [
-              {
-                name: 'postgres',
-                image: imageRef(render, inCluster.image, inCluster.image.tag),
-                imagePullPolicy: inCluster.image.pullPolicy,
-                env: [
-                  ...render.itemsIf(official, [
-                    { name: 'POSTGRES_USER', valueFrom: secretRef('user') },
-                    { name: 'POSTGRES_PASSWORD', valueFrom: secretRef('password') },
-                    // A subdirectory, so a volume's lost+found never makes initdb refuse the directory.
-                    { name: 'PGDATA', value: render.ifElse(props.vendor?.dataAtVolumeRoot ?? false, '/var/lib/postgresql/data', '/var/lib/postgresql/data/pgdata') },
-                  ]),
-                  // The RHEL image keeps its data in userdata/ below the mount already.
-                  ...render.itemsIf(rhel, [{ name: 'POSTGRESQL_ADMIN_PASSWORD', valueFrom: secretRef('password') }]),
-                ],
-                ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
-                readinessProbe: {
-                  exec: { command: ready },
-                  initialDelaySeconds: 5,
-                  periodSeconds: 5,
-                  timeoutSeconds: 3,
-                  failureThreshold: 6,
-                },
-                livenessProbe: {
-                  exec: { command: ready },
-                  initialDelaySeconds: 30,
-                  periodSeconds: 10,
-                  timeoutSeconds: 5,
-                  failureThreshold: 6,
-                },
-                resources: inCluster.resources,
-                securityContext: identity.securityContextValue(inCluster.securityContext),
-                volumeMounts: [
-                  // The RHEL image writes its passwd file for an arbitrary uid into its home, on a read-only root.
-                  ...render.itemsIf(rhel, [{ name: 'home', mountPath: '/var/lib/pgsql' }]),
-                  { name: 'data', mountPath: dataPath },
-                  { name: 'run', mountPath: '/var/run/postgresql' },
-                  { name: 'tmp', mountPath: '/tmp' },
-                ],
-              },
-            ],
-            volumes: [
-              ...dataVolume,
-              ...render.itemsIf(rhel, [{ name: 'home', emptyDir: {} }]),
-              { name: 'run', emptyDir: {} },
-              { name: 'tmp', emptyDir: {} },
-            ],
+            containers: [postgresContainer(render, identity, inCluster, flavour)],
+            volumes: [...dataVolume, ...flavour.volumes, { name: 'run', emptyDir: {} }, { name: 'tmp', emptyDir: {} }],
           },
         },
       });

@@ -98,6 +98,69 @@ export function hotBackupScripts(dir = '/backup', secrets = HOT_BACKUP_SECRETS_D
   return { export: script('hot-backup-export.sh'), import: script('hot-backup-import.sh') };
 }
 
+/** The pod of both Jobs, written once (a named template in a chart): they differ in the container's name, script and target. */
+function backupPod(render: Render, props: HotBackupProps, claim: ValueOrConstant<string>) {
+  const { identity, component, values: v } = props;
+  const scripts = hotBackupScripts();
+  const verify = render.and(props.tls.enabled, render.not(v.tls.insecureSkipVerify));
+
+  return (which: 'export' | 'import', target: ValueOrConstant<string>) =>
+    render.sharedMap(`${identity.props.templatePrefix}.hotBackupPod`, { which, target }, (p) => ({
+      metadata: { labels: identity.labels(`${component}-backup`) },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } }),
+        containers: [
+          {
+            name: p.which,
+            image: v.image,
+            imagePullPolicy: 'IfNotPresent',
+            ...render.fieldsIf(render.eq(p.which, 'export'), { command: ['sh', '-c', scripts.export] }),
+            ...render.fieldsIf(render.eq(p.which, 'import'), { command: ['sh', '-c', scripts.import] }),
+            env: [
+              { name: 'SCHEME', value: props.scheme },
+              { name: 'TARGET', value: p.target },
+              { name: 'PORT', value: render.str(props.port) },
+              { name: 'WAIT_SECONDS', value: render.str(v.waitSeconds) },
+              { name: 'CURL_TLS', value: render.ifElse(v.tls.insecureSkipVerify, '--insecure', `--cacert ${CA_FILE}`) },
+            ],
+            resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+            securityContext: restrictedContainerSecurityContext(render, true),
+            volumeMounts: [
+              { name: 'backup', mountPath: '/backup' },
+              { name: 'credentials', mountPath: HOT_BACKUP_SECRETS_DIR, readOnly: true },
+              ...render.itemsIf(verify, [{ name: 'ca', mountPath: path.dirname(CA_FILE), readOnly: true }]),
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'backup', persistentVolumeClaim: { claimName: claim } },
+          {
+            name: 'credentials',
+            projected: {
+              // Readable by the pod's group (fsGroup) only.
+              defaultMode: 0o440,
+              sources: [
+                { secret: { name: props.apiKeySecret, items: [{ key: 'value', path: 'apikey' }] } },
+                { secret: { name: props.credentialsSecret, items: [{ key: 'password', path: 'password' }] } },
+              ],
+            },
+          },
+          ...render.itemsIf(verify, [
+            {
+              name: 'ca',
+              secret: {
+                secretName: render.coalesce(v.tls.caSecret, props.tls.certSecret),
+                items: [{ key: render.ifElse(v.tls.caSecret, v.tls.caSecretKey, props.tls.certSecretKey), path: path.basename(CA_FILE) }],
+              },
+            },
+          ]),
+        ],
+      },
+    }));
+}
+
 /**
  * Hot backup: a claim for the export, a pre-upgrade hook Job exporting from the live slot and a
  * post-upgrade hook Job importing into the new live slot. In raw mode the same Jobs run in order because
@@ -109,65 +172,7 @@ export class HotBackup extends Construct {
     const render = Render.of(this);
     const { identity, component, values: v } = props;
     const claim = identity.name(`${props.name}-backup`);
-    const scripts = hotBackupScripts();
-    const verify = render.and(props.tls.enabled, render.not(v.tls.insecureSkipVerify));
-
-    // One pod for both Jobs, written once: they differ in the container's name, script and target.
-    const pod = (which: 'export' | 'import', target: ValueOrConstant<string>) =>
-      render.sharedMap(`${identity.props.templatePrefix}.hotBackupPod`, { which, target }, (p) => ({
-        metadata: { labels: identity.labels(`${component}-backup`) },
-        spec: {
-          restartPolicy: 'Never',
-          automountServiceAccountToken: false,
-          securityContext: identity.securityContext({ runAsNonRoot: true, runAsUser: 100, runAsGroup: 101, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } }),
-          containers: [
-            {
-              name: p.which,
-              image: v.image,
-              imagePullPolicy: 'IfNotPresent',
-              ...render.fieldsIf(render.eq(p.which, 'export'), { command: ['sh', '-c', scripts.export] }),
-              ...render.fieldsIf(render.eq(p.which, 'import'), { command: ['sh', '-c', scripts.import] }),
-              env: [
-                { name: 'SCHEME', value: props.scheme },
-                { name: 'TARGET', value: p.target },
-                { name: 'PORT', value: render.str(props.port) },
-                { name: 'WAIT_SECONDS', value: render.str(v.waitSeconds) },
-                { name: 'CURL_TLS', value: render.ifElse(v.tls.insecureSkipVerify, '--insecure', `--cacert ${CA_FILE}`) },
-              ],
-              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
-              securityContext: restrictedContainerSecurityContext(render, true),
-              volumeMounts: [
-                { name: 'backup', mountPath: '/backup' },
-                { name: 'credentials', mountPath: HOT_BACKUP_SECRETS_DIR, readOnly: true },
-                ...render.itemsIf(verify, [{ name: 'ca', mountPath: path.dirname(CA_FILE), readOnly: true }]),
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'backup', persistentVolumeClaim: { claimName: claim } },
-            {
-              name: 'credentials',
-              projected: {
-                // Readable by the pod's group (fsGroup) only.
-                defaultMode: 0o440,
-                sources: [
-                  { secret: { name: props.apiKeySecret, items: [{ key: 'value', path: 'apikey' }] } },
-                  { secret: { name: props.credentialsSecret, items: [{ key: 'password', path: 'password' }] } },
-                ],
-              },
-            },
-            ...render.itemsIf(verify, [
-              {
-                name: 'ca',
-                secret: {
-                  secretName: render.coalesce(v.tls.caSecret, props.tls.certSecret),
-                  items: [{ key: render.ifElse(v.tls.caSecret, v.tls.caSecretKey, props.tls.certSecretKey), path: path.basename(CA_FILE) }],
-                },
-              },
-            ]),
-          ],
-        },
-      }));
+    const pod = backupPod(render, props, claim);
     // Argo CD ignores the Helm hook annotations of an object that has its own: the export as a Sync hook in the
     // generator's wave (after the claim and Secrets, before any workload or Service changes), the import after
     // the sync (PostSync). Argo CD also runs them on a first sync, where the export finds nothing to export.
