@@ -10,6 +10,6 @@ import { withVendorFilesTable } from '../lib/tooling/vendor-files';
 runMain(() => {
   const root = path.join(__dirname, '..');
   const file = path.join(root, 'README.md');
-  fs.writeFileSync(file, withVendorFilesTable(fs.readFileSync(file, 'utf8'), path.join(root, 'test', 'fixtures', 'vendor-values'), root));
+  fs.writeFileSync(file, withVendorFilesTable(fs.readFileSync(file, 'utf8'), path.join(root, 'test', 'fixtures', 'vendor-values')));
   process.stdout.write('wrote README.md\n');
 });

@@ -45,14 +45,15 @@ const NO_EFFECT = /^no template of the vendor chart reads/;
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** One row: the file, its counts, the keys that had no effect in the vendor chart, and what is left to do. */
-function row(f: VendorFile, root: string): string {
+function row(f: VendorFile): string {
   const c = convertVendorFile(f);
   const count = (s: KeyReport['status']) => c.report.filter((r) => r.status === s).length;
   const noEffect = c.report.filter((r) => r.status === 'not needed' && NO_EFFECT.test(r.note)).map((r) => `\`${r.path}\``);
   const actions = c.report.filter((r) => r.status === 'action');
   const name = path.basename(f.file);
   return [
-    `[\`${name}\`](${path.relative(root, f.file).split(path.sep).join('/')})`,
+    // Named, not linked: the package ships README.md but not test/fixtures/.
+    `\`${name}\``,
     f.chart === 'vendor-icap' ? 'md-icapsrv' : 'md-core',
     `${c.report.length}: ${count('mapped')} mapped, ${count('not needed')} not needed, ${count('action')} action`,
     noEffect.length > 0 ? noEffect.join(', ') : '—',
@@ -62,19 +63,19 @@ function row(f: VendorFile, root: string): string {
     .join(' | ');
 }
 
-/** The table of every file in `dir`, links relative to `root` (the README's directory). */
-export function vendorFilesTable(dir: string, root: string): string {
+/** The table of every file in `dir`. */
+export function vendorFilesTable(dir: string): string {
   return [
     '| Values file | Into | Keys set: mapped, not needed, action | No effect in their chart either | Still by hand (the report\'s actions) |',
     '| --- | --- | --- | --- | --- |',
-    ...vendorFiles(dir).map((f) => `| ${row(f, root)} |`),
+    ...vendorFiles(dir).map((f) => `| ${row(f)} |`),
   ].join('\n');
 }
 
 /** `readme` with the text between the table's markers replaced by the table of `dir`. */
-export function withVendorFilesTable(readme: string, dir: string, root: string): string {
+export function withVendorFilesTable(readme: string, dir: string): string {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);
   if (start < 0 || end < start) throw new Error(`README.md lacks the markers ${TABLE_START} ... ${TABLE_END}`);
-  return `${readme.slice(0, start + TABLE_START.length)}\n${vendorFilesTable(dir, root)}\n${readme.slice(end)}`;
+  return `${readme.slice(0, start + TABLE_START.length)}\n${vendorFilesTable(dir)}\n${readme.slice(end)}`;
 }

@@ -193,7 +193,7 @@ function images(objects: readonly K8sObject[]): { owner: string; image: string }
 }
 
 const PINNED_IMAGE = /^[a-z0-9]+([._/:-][a-z0-9]+)*(:v?[0-9]+\.[0-9]+([._-][A-Za-z0-9]+)*)?(@sha256:[a-f0-9]{64})?$/;
-const pinned = (image: string) => PINNED_IMAGE.test(image) && (/:v?[0-9]+\.[0-9]+[^/]*$/.test(image.replace(/@sha256:.*/, '')) || image.includes('@sha256:'));
+const pinned = (image: string) => PINNED_IMAGE.test(image) && (/:v?[0-9]+(\.[0-9]+|-[0-9]+)[^/]*$/.test(image.replace(/@sha256:.*/, '')) || image.includes('@sha256:'));
 
 function zodIssues(system: ChartDefinition, values: unknown): { path: string; message: string }[] {
   try {
