@@ -334,8 +334,10 @@ describe('one writer at a time', () => {
     });
     const lockFile = path.join(parent, '.out.cac-lock');
     const deadline = Date.now() + 60_000;
-    while (!fs.existsSync(lockFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(fs.readFileSync(lockFile, 'utf8')).toMatch(new RegExp(`^${first.pid} \\d+\\n$`));
+    // The lock exists before it holds its pid (created exclusively, then written): wait for both.
+    const held = () => (fs.existsSync(lockFile) ? fs.readFileSync(lockFile, 'utf8') : '');
+    while (held() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(held()).toMatch(new RegExp(`^${first.pid} \\d+\\n$`));
     const second = run([child, target, 'second']);
     expect(second.status).toBe(1);
     expectOneLine(second.stderr, new RegExp(`^error: .*out is being written by another chart-as-code run \\(pid ${first.pid}\\); run again when it has finished$`));
