@@ -100,9 +100,11 @@ export class ManagedSecret extends Construct {
       Object.assign(data, render.fieldsIf(previous, { [`${PREVIOUS_KEY_PREFIX}${key}`]: previous }));
       rendered.push(spec.given, previous);
     }
-    // An empty `data: {}` is never rendered: Argo CD's diff reads it as "no keys", so a Secret whose keys
-    // the generator filled would stay OutOfSync forever (and selfHeal would re-sync it without end).
-    const anyKey = rendered.includes(true) ? true : rendered.length > 0 ? render.or(...rendered) : false;
+    // No `data` without keys where nothing is looked up (helm template, Argo CD): Argo CD's diff reads
+    // `data: {}` as "no keys", so a Secret the generator filled would stay OutOfSync. Against a cluster (helm
+    // install, upgrade) `data: {}` is rendered in every revision: Helm 3's three-way merge and rollback delete
+    // a whole data map one revision renders and the next does not, generated keys with it.
+    const anyKey = rendered.includes(true) ? true : render.or(...rendered, render.againstCluster());
     render.when(created, () => {
       new KubeObject(this, 'Resource', {
         apiVersion: 'v1',

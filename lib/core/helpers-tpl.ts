@@ -110,5 +110,19 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- dig "data" .key "" $live -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Whether the chart is rendered against a cluster (helm install, upgrade): every namespace holds the
+kube-root-ca.crt ConfigMap. Secrets whose keys the credential generator fills render "data: {}" then, in
+every revision, because Helm 3's three-way merge and rollback delete a whole data map one revision renders
+and another does not. Empty wherever nothing can be looked up (helm template, Argo CD), where Secrets
+without given keys render no data map (Argo CD's diff reads "data: {}" as "no keys").
+*/}}
+{{/* Usage: {{ include "${chart}.againstCluster" $ }} - "true", or empty */}}
+{{- define "${chart}.againstCluster" -}}
+{{- if lookup "v1" "ConfigMap" .Release.Namespace "kube-root-ca.crt" -}}
+true
+{{- end -}}
+{{- end -}}
 `;
 }

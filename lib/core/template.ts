@@ -308,6 +308,13 @@ export abstract class Render {
    */
   abstract olderChartValue(name: ValueOrConstant<string>, key: string): Value<string>;
   /**
+   * Non-empty when rendered against a cluster (`helm install`/`upgrade`: the namespace's kube-root-ca.crt
+   * ConfigMap can be looked up); empty where nothing can be looked up (raw synthesis, `helm template`, GitOps
+   * tools). Helm 3's three-way merge (and its rollback) deletes a whole `data` map one revision renders and
+   * the next does not, so a chart renders `data: {}` in every revision Helm applies.
+   */
+  abstract againstCluster(): Value<string>;
+  /**
    * A map written once and used in several places: in a Helm chart a named template `name` in
    * `_helpers.tpl` taking `params`, included where the map is used (a whole value, or spread into an
    * object); in raw synthesis `build(params)`. `build` runs once, on the parameters' tokens, so it must
@@ -431,6 +438,9 @@ export class RawRender extends Render {
     return constant(opts.length === undefined ? hex : hex.slice(0, opts.length));
   }
   olderChartValue(_name: ValueOrConstant<string>, _key: string): Value<string> {
+    return constant('');
+  }
+  againstCluster(): Value<string> {
     return constant('');
   }
   sharedMap<P extends Record<string, unknown>, T extends object>(_name: string, params: P, build: (params: P) => T): T {
@@ -785,6 +795,10 @@ export class HelmRender extends Render {
 
   olderChartValue(name: ValueOrConstant<string>, key: string): Value<string> {
     return this.value(`(include "${this.chartName}.olderChartValue" (dict "root" $ "name" ${this.expr(name)} "key" ${goLiteral(key)}))`, 'string');
+  }
+
+  againstCluster(): Value<string> {
+    return this.value(`(include "${this.chartName}.againstCluster" $)`, 'string');
   }
 
   sharedMap<P extends Record<string, unknown>, T extends object>(name: string, params: P, build: (params: P) => T): T {

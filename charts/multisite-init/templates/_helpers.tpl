@@ -53,6 +53,20 @@ the key itself. Empty wherever nothing can be looked up (helm template, GitOps t
 {{- end -}}
 
 {{/*
+Whether the chart is rendered against a cluster (helm install, upgrade): every namespace holds the
+kube-root-ca.crt ConfigMap. Secrets whose keys the credential generator fills render "data: {}" then, in
+every revision, because Helm 3's three-way merge and rollback delete a whole data map one revision renders
+and another does not. Empty wherever nothing can be looked up (helm template, Argo CD), where Secrets
+without given keys render no data map (Argo CD's diff reads "data: {}" as "no keys").
+*/}}
+{{/* Usage: {{ include "multisite-init.againstCluster" $ }} - "true", or empty */}}
+{{- define "multisite-init.againstCluster" -}}
+{{- if lookup "v1" "ConfigMap" .Release.Namespace "kube-root-ca.crt" -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
 A Kubernetes quantity (a string such as 500m, 1.5Gi or 1e3, or a number) as a float64, computed as
 quantityValue in schema.ts computes it, so a template rule compares quantities as zod does: the digits with
 a decimal suffix read as one number (1.5e6 for 1.5M), times 2^10n for a binary suffix (exact in floats).
